@@ -1,0 +1,6 @@
+export * from './schema.js';
+export * from './primitives.js';
+export * from './problems.js';
+export * from './validate.js';
+export * from './file.js';
+export * from './diff.js';

@@ -1,0 +1,163 @@
+// Value-level rules shared by every shape of the spec. They are the first wall against config
+// injection into nginx/Caddy: anything that reaches a renderer has passed one of these.
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Explains why `value` is not a DNS hostname, or returns undefined when it is one. */
+export function hostnameProblem(value: string, allowWildcard = false): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (isIPv4(value) || isIPv6(value))
+    return 'is an IP address, not a hostname (write addresses as {v4: …, v6: …})';
+  if (/[\s;{}"'\\$`]/.test(value)) {
+    const bad = /[\s;{}"'\\$`]/.exec(value)?.[0] ?? '';
+    return `contains ${describeChar(bad)}, which is not allowed in a hostname`;
+  }
+  if (value !== value.toLowerCase()) return 'must be lowercase';
+  if (value.length > 253) return 'is longer than 253 characters';
+  let labels = value.split('.');
+  if (allowWildcard && labels[0] === '*') labels = labels.slice(1);
+  if (labels.length < 2) return 'must have at least two labels (like example.com)';
+  for (const label of labels) {
+    if (!LABEL.test(label)) return `has an invalid label "${label}"`;
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return 'must not end in a numeric label';
+  return undefined;
+}
+
+export function describeChar(c: string): string {
+  switch (c) {
+    case ' ':
+      return 'a space';
+    case '\n':
+      return 'a newline';
+    case '\r':
+      return 'a carriage return';
+    case '\t':
+      return 'a tab';
+    default:
+      return c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f
+        ? `a control character (0x${c.charCodeAt(0).toString(16).padStart(2, '0')})`
+        : `"${c}"`;
+  }
+}
+
+export const Hostname = z.string().superRefine((v, ctx) => {
+  const problem = hostnameProblem(v);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" ${problem}` });
+});
+
+/** A site's domain or alias: a hostname, or a wildcard `*.example.com`. */
+export const DomainName = z.string().superRefine((v, ctx) => {
+  const problem = hostnameProblem(v, true);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" ${problem}` });
+});
+
+export const IPv4 = z.string().refine(
+  (v) => isIPv4(v),
+  (v) => ({ message: `"${v}" is not an IPv4 address` }),
+);
+export const IPv6 = z.string().refine(
+  (v) => isIPv6(v),
+  (v) => ({ message: `"${v}" is not an IPv6 address` }),
+);
+
+/** Names of edges, tags and modifiers: they end up in file names and headers. */
+export const Name = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be 1-63 lowercase letters, digits or "-", not starting or ending with "-"',
+  );
+
+/**
+ * A secret is never written inline: `env:NAME` reads an environment variable of the control
+ * plane, `file:/path` reads a file. This keeps outpost.yaml safe to commit.
+ */
+export const SecretRef = z
+  .string()
+  .regex(
+    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/[^\0\n\r]+)$/,
+    'must be a reference like "env:NAME" or "file:/path/to/secret", never the secret itself',
+  );
+
+/** A URL path glob such as `/static/*`; `*` matches any characters including `/`. */
+export const PathGlob = z
+  .string()
+  .regex(
+    /^\/[A-Za-z0-9._~!*'()@:+,=/%-]*$/,
+    'must start with "/" and use only URL path characters and "*"',
+  );
+
+export const Extension = z
+  .string()
+  .regex(/^[a-z0-9]{1,16}$/, 'must be 1-16 lowercase letters or digits, without the dot');
+
+export const HttpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** A header name as in RFC 9110 tokens, restricted to the common safe subset. */
+export const HeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'must be letters, digits and "-"');
+
+/** A header value: printable text, without the characters a config language could interpret. */
+export const HeaderValue = z
+  .string()
+  .max(1024)
+  .superRefine((v, ctx) => {
+    const bad = /[\0-\x1f\x7f"\\$`{}]/.exec(v)?.[0];
+    if (bad !== undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `contains ${describeChar(bad)}, which is not allowed in a header value`,
+      });
+  });
+
+/** A redirect target such as `https://static.example.com{uri}`; placeholders are listed. */
+export const TEMPLATE_PLACEHOLDERS = ['uri', 'path', 'args', 'host', 'scheme'] as const;
+export const UrlTemplate = z.string().superRefine((v, ctx) => {
+  const bad = /[\0-\x20\x7f"'\\$`;]/.exec(v)?.[0];
+  if (bad !== undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+    return;
+  }
+  for (const m of v.matchAll(/\{([^}]*)\}?/g)) {
+    const name = m[1] ?? '';
+    if (!m[0].endsWith('}') || !(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `has an unknown placeholder "${m[0]}"; use one of ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+      });
+      return;
+    }
+  }
+  if (v.replace(/\{[a-z]+\}/g, '').includes('}')) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'has an unmatched "}"' });
+    return;
+  }
+  if (!/^(https?:\/\/|\/|\{scheme\}:\/\/)/.test(v))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must start with "http://", "https://", "{scheme}://" or "/"',
+    });
+});
+
+export const HttpUrl = z.string().superRefine((v, ctx) => {
+  const bad = /[\0-\x20\x7f"'\\$`;{}]/.exec(v)?.[0];
+  if (bad !== undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" is not a URL` });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http:// or https:// URL' });
+});
+
+export const Port = z.number().int().min(1).max(65535);

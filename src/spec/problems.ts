@@ -1,0 +1,138 @@
+// Validation problems: one per mistake, each with the path of the offending field (and, for
+// a file, its line), worded as one sentence a user can act on.
+import type { z } from 'zod';
+
+export type PathSegment = string | number;
+
+export interface Problem {
+  /** Path into the document, e.g. `sites[0].origins[1].host`. */
+  path: string;
+  /** The same path as segments, for tools. */
+  segments: PathSegment[];
+  message: string;
+  /** 1-based line and column in the source file, when the input was a file. */
+  line?: number;
+  column?: number;
+}
+
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else out += out === '' ? s : `.${s}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+export function problem(segments: PathSegment[], message: string): Problem {
+  return { path: formatPath(segments), segments, message };
+}
+
+/** One line per problem: `file:line: path: message`. */
+export function describeProblem(p: Problem, file?: string): string {
+  const where = [file, p.line].filter((x) => x !== undefined).join(':');
+  return `${where ? `${where}: ` : ''}${p.path}: ${p.message}`;
+}
+
+export class SpecError extends Error {
+  readonly code = 'invalid_spec';
+  constructor(readonly problems: Problem[]) {
+    super(
+      problems.length === 1
+        ? describeProblem(problems[0] as Problem)
+        : `${problems.length} problems: ${problems.map((p) => describeProblem(p)).join('; ')}`,
+    );
+    this.name = 'SpecError';
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'object') return 'mapping';
+  return typeof v;
+}
+
+/** Turns zod issues into problems, choosing the most telling branch of unions. */
+export function problemsFromZod(error: z.ZodError, input: unknown): Problem[] {
+  const out: Problem[] = [];
+  const visit = (issue: z.ZodIssue) => {
+    const segments = issue.path;
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          out.push(problem([...segments, key], `unknown key "${key}" (is it a typo?)`));
+        }
+        return;
+      case 'invalid_union': {
+        // Report the branch that matched the input's type (a mapping vs a string), if any.
+        const branches = issue.unionErrors.filter(
+          (e) =>
+            !e.issues.some((i) => i.code === 'invalid_type' && i.path.length === segments.length),
+        );
+        if (branches.length === 1) {
+          for (const i of (branches[0] as z.ZodError).issues) visit(i);
+        } else {
+          out.push(
+            problem(segments, `has the wrong shape (got ${typeName(valueAt(input, segments))})`),
+          );
+        }
+        return;
+      }
+      case 'invalid_union_discriminator':
+        out.push(
+          problem(
+            segments,
+            `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`,
+          ),
+        );
+        return;
+      case 'invalid_type':
+        if (issue.received === 'undefined') {
+          out.push(problem(segments, 'is required'));
+        } else {
+          out.push(
+            problem(
+              segments,
+              `must be ${article(issue.expected)}, not ${typeName(valueAt(input, segments))}`,
+            ),
+          );
+        }
+        return;
+      case 'invalid_enum_value':
+        out.push(
+          problem(
+            segments,
+            `is "${String(issue.received)}"; must be one of ${issue.options.map((o) => `"${String(o)}"`).join(', ')}`,
+          ),
+        );
+        return;
+      default:
+        out.push(problem(segments, issue.message));
+    }
+  };
+  for (const issue of error.issues) visit(issue);
+  return out;
+}
+
+function article(expected: string): string {
+  switch (expected) {
+    case 'object':
+      return 'a mapping';
+    case 'array':
+      return 'a list';
+    case 'integer':
+      return 'an integer';
+    default:
+      return `a ${expected}`;
+  }
+}
+
+export function valueAt(input: unknown, segments: readonly PathSegment[]): unknown {
+  let cur: unknown = input;
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[s];
+  }
+  return cur;
+}

@@ -1,0 +1,274 @@
+// The desired state of an Outpost CDN, which is also the shape of `outpost.yaml`.
+// One zod schema per shape; the API, the store, the compiler and the UI derive from these.
+import { z } from 'zod';
+import {
+  DomainName,
+  Extension,
+  HeaderName,
+  HeaderValue,
+  Hostname,
+  HttpMethod,
+  HttpUrl,
+  IPv4,
+  IPv6,
+  Name,
+  PathGlob,
+  Port,
+  SecretRef,
+  UrlTemplate,
+} from './primitives.js';
+
+export const HostAddresses = z
+  .object({ v4: IPv4.optional(), v6: IPv6.optional() })
+  .strict()
+  .refine((h) => h.v4 !== undefined || h.v6 !== undefined, {
+    message: 'needs at least one address: v4 or v6',
+  });
+export type HostAddresses = z.infer<typeof HostAddresses>;
+
+const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+
+/** Geo hints for GeoDNS: where an edge is and whom it should serve. */
+export const EdgeMeta = z
+  .object({
+    countries: z
+      .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "HK"'))
+      .optional(),
+    continents: z.array(z.enum(CONTINENTS)).optional(),
+    latlong: z.tuple([z.number().min(-90).max(90), z.number().min(-180).max(180)]).optional(),
+    asn: z.array(z.number().int().positive()).optional(),
+    weight: z.number().int().min(0).max(1000).optional(),
+    notes: z.string().max(500).optional(),
+  })
+  .strict();
+export type EdgeMeta = z.infer<typeof EdgeMeta>;
+
+/** An edge selector: an edge name, `tag:NAME`, or `*` for every edge. */
+export const EdgeSelector = z
+  .string()
+  .regex(
+    /^(\*|tag:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/,
+    'must be an edge name, "tag:NAME" or "*"',
+  );
+export type EdgeSelector = z.infer<typeof EdgeSelector>;
+
+/** What a request must look like for a rule to apply. Lists are OR-ed, fields are AND-ed. */
+export const Matcher = z
+  .object({
+    paths: z.array(PathGlob).min(1).optional(),
+    extensions: z.array(Extension).min(1).optional(),
+    methods: z.array(HttpMethod).min(1).optional(),
+  })
+  .strict();
+export type Matcher = z.infer<typeof Matcher>;
+
+export const ModifierAction = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('redirect'),
+      status: z
+        .union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)])
+        .default(302),
+      target: UrlTemplate,
+    })
+    .strict(),
+  z
+    .object({ type: z.literal('deny'), status: z.number().int().min(400).max(499).default(403) })
+    .strict(),
+  z.object({ type: z.literal('set_header'), name: HeaderName, value: HeaderValue }).strict(),
+  z.object({ type: z.literal('bypass_cache') }).strict(),
+  z
+    .object({
+      type: z.literal('cache_ttl'),
+      ttl: z.number().int().min(1).max(31_536_000).describe('seconds'),
+    })
+    .strict(),
+]);
+export type ModifierAction = z.infer<typeof ModifierAction>;
+
+/**
+ * A modifier changes how matching requests are served: the original system's "this 30 Mbit/s
+ * node redirects large files". Inside a site it applies to that site; `edges` narrows it to
+ * some edges (by name or tag). Precedence: edge-name rules over tag rules over site rules;
+ * the first match wins within a level.
+ */
+export const Modifier = z
+  .object({
+    name: Name.optional(),
+    edges: z.array(EdgeSelector).min(1).optional(),
+    match: Matcher.default({}),
+    action: ModifierAction,
+  })
+  .strict();
+export type Modifier = z.infer<typeof Modifier>;
+
+export const CacheRule = z
+  .object({
+    match: Matcher,
+    action: z.enum(['cache', 'bypass']).default('cache'),
+    ttl: z
+      .number()
+      .int()
+      .min(1)
+      .max(31_536_000)
+      .optional()
+      .describe('seconds to keep an object when the origin sends no Cache-Control or Expires'),
+  })
+  .strict();
+export type CacheRule = z.infer<typeof CacheRule>;
+
+/** The original system's static list: cached; everything else is proxied uncached. */
+export const DEFAULT_CACHE_RULES: CacheRule[] = [
+  { match: { paths: ['/static/*', '/assets/*'] }, action: 'cache' },
+  {
+    match: { extensions: ['css', 'js', 'png', 'jpg', 'jpeg', 'webp', 'gif', 'svg'] },
+    action: 'cache',
+  },
+];
+
+export const CachePolicy = z
+  .object({
+    rules: z.array(CacheRule).default(DEFAULT_CACHE_RULES),
+    /** Serve stale content while the origin errors or times out (honours no headers). */
+    stale_if_error: z.boolean().default(true),
+    /** Serve stale content while refreshing. Ignores response headers: opt-in per site. */
+    stale_while_updating: z.boolean().default(false),
+  })
+  .strict();
+export type CachePolicy = z.infer<typeof CachePolicy>;
+
+export const Origin = z
+  .object({
+    host: z.union([HostAddresses, Hostname]),
+    port: Port.optional(),
+    protocol: z.enum(['http', 'https']).default('https'),
+    /** TLS server name sent to the origin; defaults to the site's domain. */
+    tls_server_name: Hostname.optional(),
+    verify_tls: z.boolean().default(true),
+    weight: z.number().int().min(1).max(100).default(1),
+    backup: z.boolean().default(false),
+  })
+  .strict();
+export type Origin = z.infer<typeof Origin>;
+
+export const HealthCheck = z
+  .object({
+    uri: HttpUrl,
+    frequency: z.number().int().min(10).max(3600).default(60),
+    timeout: z.number().int().min(1).max(60).default(5),
+  })
+  .strict();
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+export const Hsts = z
+  .object({
+    max_age: z.number().int().min(0).default(31_536_000),
+    include_subdomains: z.boolean().default(false),
+    preload: z.boolean().default(false),
+  })
+  .strict();
+
+export const HttpsPolicy = z
+  .object({
+    redirect_http: z.boolean().default(true),
+    hsts: z.union([z.literal(false), Hsts]).default(false),
+  })
+  .strict();
+export type HttpsPolicy = z.infer<typeof HttpsPolicy>;
+
+/** Unchecked nginx directives pasted into a server/site block: an escape hatch, at your risk. */
+export const RawSnippet = z.string().max(16_384);
+
+export const Site = z
+  .object({
+    domain: DomainName,
+    aliases: z.array(DomainName).default([]),
+    origins: z.array(Origin).min(1, 'a site needs at least one origin'),
+    edges: z.array(EdgeSelector).default(['*']),
+    cache: CachePolicy.default({}),
+    modifiers: z.array(Modifier).default([]),
+    health_check: HealthCheck.optional(),
+    dns_ttl: z.number().int().min(1).max(86_400).default(60),
+    https: HttpsPolicy.default({}),
+    raw_nginx: RawSnippet.optional(),
+  })
+  .strict();
+export type Site = z.infer<typeof Site>;
+export type SiteInput = z.input<typeof Site>;
+
+/** Where the edge's proxy listens. By default on every address, ports 80 and 443. */
+export const EdgeListen = z
+  .object({
+    /** Local addresses to bind; empty means all (IPv4 and IPv6). */
+    addresses: z.array(z.union([IPv4, IPv6])).default([]),
+    http: Port.default(80),
+    https: Port.default(443),
+  })
+  .strict();
+export type EdgeListen = z.infer<typeof EdgeListen>;
+
+export const Edge = z
+  .object({
+    name: Name,
+    host: HostAddresses,
+    listen: EdgeListen.default({}),
+    paused: z.boolean().default(false),
+    meta: EdgeMeta.default({}),
+    tags: z.array(Name).default([]),
+    proxy: z.enum(['nginx', 'caddy']).default('nginx'),
+    bandwidth_mbps: z.number().positive().max(1_000_000).optional(),
+    /** Unchecked nginx directives for every site on this edge: an escape hatch. */
+    raw_nginx: RawSnippet.optional(),
+  })
+  .strict();
+export type Edge = z.infer<typeof Edge>;
+export type EdgeInput = z.input<typeof Edge>;
+
+export const DnsSettings = z.discriminatedUnion('provider', [
+  z
+    .object({
+      provider: z.literal('gcore'),
+      api_token: SecretRef,
+      api_url: HttpUrl.default('https://api.gcore.com/dns'),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('powerdns'),
+      api_url: HttpUrl,
+      api_key: SecretRef,
+      server_id: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/)
+        .default('localhost'),
+      nameservers: z.array(Hostname).default([]),
+    })
+    .strict(),
+]);
+export type DnsSettings = z.infer<typeof DnsSettings>;
+
+export const AcmeSettings = z
+  .object({
+    email: z.string().email(),
+    directory_url: HttpUrl.default('https://acme-v02.api.letsencrypt.org/directory'),
+    eab: z
+      .object({ kid: z.string().min(1), hmac_key: SecretRef })
+      .strict()
+      .optional(),
+    /** PEM CA file to trust for the directory (Pebble in tests, a private CA). */
+    ca_file: z.string().startsWith('/').optional(),
+  })
+  .strict();
+export type AcmeSettings = z.infer<typeof AcmeSettings>;
+
+/** The whole desired state: the document `outpost.yaml`. */
+export const Spec = z
+  .object({
+    edges: z.array(Edge).default([]),
+    sites: z.array(Site).default([]),
+    dns: DnsSettings.optional(),
+    acme: AcmeSettings.optional(),
+  })
+  .strict();
+export type Spec = z.infer<typeof Spec>;
+export type SpecInput = z.input<typeof Spec>;

@@ -1,0 +1,80 @@
+// The store's contract. Callers see only this interface; SQLite is the default implementation
+// and a PostgreSQL dialect can be added behind the same interface without touching callers.
+import type { Spec } from '../spec/index.js';
+
+export interface StoredState {
+  spec: Spec;
+  /** Increases by one on every change of desired state. 0 for an empty store. */
+  revision: number;
+}
+
+export interface AuditEvent {
+  id: number;
+  /** ISO 8601 timestamp. */
+  at: string;
+  /** Who did it: `admin`, `cli`, `edge:NAME`, `system`. */
+  actor: string;
+  /** What happened, dotted: `spec.apply`, `edge.create`, `edge.token.rotate`, … */
+  action: string;
+  /** What it happened to: a site domain, an edge name, or empty. */
+  subject: string;
+  /** Free-form JSON details. Never secrets. */
+  detail: Record<string, unknown>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'>;
+
+export interface WriteStateOptions {
+  /** Fail with RevisionConflictError unless the stored revision is still this one. */
+  expectRevision?: number;
+  /** Token hashes for edges that `next` creates (by edge name). */
+  edgeTokenHashes?: Record<string, string>;
+}
+
+export interface WriteStateResult {
+  revision: number;
+  /** False when `next` equals the stored state: nothing was written, the revision is unchanged. */
+  changed: boolean;
+}
+
+export interface Store {
+  /** The whole desired state, entries in the order they were given, and its revision. */
+  readState(): Promise<StoredState>;
+  /**
+   * Makes `next` the desired state in one transaction: inserts, updates and deletes entries,
+   * increments the revision and appends `event`. Nothing is written when nothing changed.
+   */
+  writeState(
+    next: Spec,
+    event: NewAuditEvent,
+    options?: WriteStateOptions,
+  ): Promise<WriteStateResult>;
+  /** Replaces (or with null, revokes) an edge's token hash. False when the edge does not exist. */
+  setEdgeTokenHash(
+    edgeName: string,
+    tokenHash: string | null,
+    event: NewAuditEvent,
+  ): Promise<boolean>;
+  /** The edge whose token hashes to `tokenHash`, if any. */
+  findEdgeByTokenHash(tokenHash: string): Promise<string | undefined>;
+  /** Whether the edge has a token (it may have been revoked). */
+  edgeHasToken(edgeName: string): Promise<boolean>;
+  /** Small named values of the control plane (admin token hash, signing key, …). */
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  appendEvent(event: NewAuditEvent): Promise<void>;
+  /** Newest first. */
+  listEvents(options?: { limit?: number; beforeId?: number }): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
+
+export class RevisionConflictError extends Error {
+  readonly code = 'revision_conflict';
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`the desired state changed meanwhile (revision ${actual}, expected ${expected}); retry`);
+    this.name = 'RevisionConflictError';
+  }
+}

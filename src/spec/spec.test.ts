@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_CACHE_RULES,
+  diffSpecs,
+  formatDiff,
+  parseSpecYaml,
+  stringifySpec,
+  validateSpec,
+  validateSpecYaml,
+  type Problem,
+} from './index.js';
+
+const example = readFileSync(new URL('../../examples/outpost.yaml', import.meta.url), 'utf8');
+
+/** The original system's own configuration, as its Python code read it. */
+const ORIGINAL = `
+edges:
+  - name: hk
+    host: {v4: 203.0.113.1, v6: "2001:db8::1"}
+    paused: false
+    meta: {countries: [HK]}
+  - name: la
+    host: {v4: 198.51.100.7}
+    paused: true
+    meta: {continents: [NA]}
+sites:
+  - domain: example.com
+    origins:
+      - host: {v4: 192.0.2.10}
+      - host: {v4: 192.0.2.11, v6: "2001:db8::11"}
+    edges: [hk, la]
+    health_check: {uri: "https://example.com/health", frequency: 30, timeout: 3}
+    dns_ttl: 120
+`;
+
+function problems(yaml: string): Problem[] {
+  const v = validateSpecYaml(yaml);
+  if (v.ok) throw new Error('expected the document to be rejected');
+  return v.problems;
+}
+
+function only(yaml: string): Problem {
+  const ps = problems(yaml);
+  expect(ps).toHaveLength(1);
+  return ps[0] as Problem;
+}
+
+const site = (domainLine: string, extra = '') => `edges:
+  - name: a
+    host: {v4: 192.0.2.1}
+sites:
+  - ${domainLine}
+    origins:
+      - host: {v4: 192.0.2.2}
+${extra}`;
+
+describe('spec: the original configuration', () => {
+  it('parses with defaults filled in', () => {
+    const spec = parseSpecYaml(ORIGINAL);
+    expect(spec.edges.map((e) => [e.name, e.paused])).toEqual([
+      ['hk', false],
+      ['la', true],
+    ]);
+    const s = spec.sites[0];
+    expect(s?.origins).toHaveLength(2);
+    expect(s?.origins[0]).toMatchObject({ protocol: 'https', verify_tls: true, weight: 1, backup: false });
+    expect(s?.health_check).toEqual({ uri: 'https://example.com/health', frequency: 30, timeout: 3 });
+    expect(s?.dns_ttl).toBe(120);
+    expect(s?.cache.rules).toEqual(DEFAULT_CACHE_RULES);
+    expect(s?.https).toEqual({ redirect_http: true, hsts: false });
+  });
+
+  it('defaults reproduce the original static list and a 60 s TTL', () => {
+    const spec = parseSpecYaml(site('domain: a.example.com'));
+    expect(spec.sites[0]?.dns_ttl).toBe(60);
+    const rules = spec.sites[0]?.cache.rules ?? [];
+    expect(rules.flatMap((r) => r.match.paths ?? [])).toEqual(['/static/*', '/assets/*']);
+    expect(rules.flatMap((r) => r.match.extensions ?? [])).toEqual(['css', 'js', 'png', 'jpg', 'jpeg', 'webp', 'gif', 'svg']);
+  });
+
+  it('the example file parses, and export → parse is a fixed point', () => {
+    const spec = parseSpecYaml(example);
+    const yaml = stringifySpec(spec);
+    const again = parseSpecYaml(yaml);
+    expect(again).toEqual(spec);
+    expect(stringifySpec(again)).toBe(yaml);
+    expect(diffSpecs(spec, again).changes).toEqual([]);
+  });
+});
+
+describe('spec: bad input names the path and the line', () => {
+  it.each([
+    ['a space', 'domain: "exa mple.com"', /contains a space/],
+    ['a semicolon', 'domain: "example.com;"', /contains ";"/],
+    ['a closing brace', 'domain: "example.com}"', /contains "}"/],
+    ['a newline', 'domain: "example.com\\nreturn 200"', /contains a newline/],
+    ['uppercase', 'domain: Example.com', /lowercase/],
+  ])('a domain with %s', (_name, line, message) => {
+    const p = only(site(line));
+    expect(p.path).toBe('sites[0].domain');
+    expect(p.line).toBe(5);
+    expect(p.message).toMatch(message);
+  });
+
+  it('an origin that is neither an IP nor a hostname', () => {
+    const ps = problems(`sites:
+  - domain: example.com
+    edges: []
+    origins:
+      - host: "origin server"
+      - host: {v4: 300.1.2.3}
+      - host: 10.0.0.1
+      - host: [1, 2]
+`);
+    expect(ps.map((p) => [p.path, p.line])).toEqual([
+      ['sites[0].origins[0].host', 5],
+      ['sites[0].origins[1].host.v4', 6],
+      ['sites[0].origins[2].host', 7],
+      ['sites[0].origins[3].host', 8],
+    ]);
+    expect(ps[0]?.message).toMatch(/contains a space/);
+    expect(ps[1]?.message).toMatch(/not an IPv4 address/);
+    expect(ps[2]?.message).toMatch(/is an IP address, not a hostname/);
+    expect(ps[3]?.message).toMatch(/wrong shape/);
+  });
+
+  it('a duplicate edge name', () => {
+    const p = only(`edges:
+  - name: hk
+    host: {v4: 192.0.2.1}
+  - name: hk
+    host: {v4: 192.0.2.2}
+`);
+    expect(p).toMatchObject({ path: 'edges[1].name', line: 4 });
+    expect(p.message).toMatch(/duplicate edge name "hk"/);
+  });
+
+  it('a site naming an unknown edge or tag', () => {
+    const ps = problems(site('domain: example.com', '    edges: [a, b, "tag:fast"]\n'));
+    expect(ps.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['sites[0].edges[1]', 8, 'unknown edge "b"'],
+      ['sites[0].edges[2]', 8, 'no edge has the tag "fast"'],
+    ]);
+  });
+
+  it('an unknown key (a typo)', () => {
+    const p = only(site('domain: example.com', '    dns_tll: 30\n'));
+    expect(p).toMatchObject({ path: 'sites[0].dns_tll', line: 8 });
+    expect(p.message).toMatch(/unknown key "dns_tll"/);
+  });
+
+  it('reports every problem in one pass, schema and cross-entry alike', () => {
+    const ps = problems(`edges:
+  - name: a
+    host: {}
+  - name: a
+    host: {v4: 192.0.2.1}
+sites:
+  - domain: "bad domain"
+    origins: []
+    edges: [nope]
+`);
+    expect(ps.map((p) => p.path).sort()).toEqual(
+      ['edges[0].host', 'edges[1].name', 'sites[0].domain', 'sites[0].edges[0]', 'sites[0].origins'].sort(),
+    );
+  });
+
+  it('a secret given inline instead of by reference', () => {
+    const p = only(`dns:\n  provider: gcore\n  api_token: "abc$def"\n`);
+    expect(p).toMatchObject({ path: 'dns.api_token', line: 3 });
+    expect(p.message).toMatch(/env:NAME/);
+    expect(validateSpec({ dns: { provider: 'gcore', api_token: 'env:GCORE_TOKEN' } }).ok).toBe(true);
+    expect(validateSpec({ dns: { provider: 'gcore', api_token: 'file:/etc/outpost/gcore' } }).ok).toBe(true);
+  });
+
+  it('a domain served by two sites', () => {
+    const ps = problems(`sites:
+  - domain: example.com
+    edges: []
+    origins: [{host: origin.example.net}]
+  - domain: www.example.com
+    aliases: [example.com]
+    edges: []
+    origins: [{host: origin.example.net}]
+`);
+    expect(ps).toHaveLength(1);
+    expect(ps[0]).toMatchObject({ path: 'sites[1].aliases[0]', line: 6 });
+  });
+
+  it('YAML syntax errors carry a line', () => {
+    const ps = problems('edges:\n  - name: a\n    host: {v4: 1.2.3.4\n');
+    expect(ps[0]?.line).toBeGreaterThan(0);
+    expect(ps[0]?.message).toMatch(/YAML syntax/);
+  });
+
+  it('modifier targets and header values reject injection characters', () => {
+    const mod = (action: string) =>
+      site('domain: example.com', `    modifiers:\n      - match: {paths: ["/x/*"]}\n        action: ${action}\n`);
+    expect(only(mod('{type: redirect, target: "https://s.example.com{uri};return 200"}')).path).toBe(
+      'sites[0].modifiers[0].action.target',
+    );
+    expect(only(mod('{type: redirect, target: "https://s.example.com{nope}"}')).message).toMatch(/unknown placeholder/);
+    expect(only(mod('{type: set_header, name: X-A, value: "a\\"; add_header b"}')).path).toBe(
+      'sites[0].modifiers[0].action.value',
+    );
+    expect(only(mod('{type: explode}')).path).toBe('sites[0].modifiers[0].action.type');
+    expect(validateSpecYaml(mod('{type: redirect, target: "https://s.example.com{uri}"}')).ok).toBe(true);
+  });
+});
+
+describe('spec: diff', () => {
+  it('reports creates, field updates and deletes', () => {
+    const a = parseSpecYaml(ORIGINAL);
+    const b = parseSpecYaml(
+      ORIGINAL.replace('dns_ttl: 120', 'dns_ttl: 30')
+        .replace('edges: [hk, la]', 'edges: [hk]')
+        .replace(/  - name: la[\s\S]*?NA\]}\n/, ''),
+    );
+    const d = diffSpecs(a, b);
+    expect(d.changes.map((c) => `${c.op} ${c.kind} ${c.key}`)).toEqual(['delete edge la', 'update site example.com']);
+    expect(d.changes[1]?.fields).toEqual([
+      { path: 'edges', from: ['hk', 'la'], to: ['hk'] },
+      { path: 'dns_ttl', from: 120, to: 30 },
+    ]);
+    expect(formatDiff(d)).toContain('    dns_ttl: 120 → 30');
+    expect(formatDiff(diffSpecs(a, a))).toBe('No changes.');
+  });
+});

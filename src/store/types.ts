@@ -33,7 +33,10 @@ export interface WriteStateOptions {
 
 export interface WriteStateResult {
   revision: number;
-  /** False when `next` equals the stored state: nothing was written, the revision is unchanged. */
+  /**
+   * False when `next` equals the stored state: the revision is unchanged. A new order of edges
+   * or sites alone is not a change: it is stored (with an event), the revision stays.
+   */
   changed: boolean;
 }
 

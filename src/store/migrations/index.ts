@@ -1,0 +1,21 @@
+// Every migration, by name. Names sort in the order they run: add `00N_what.ts` and a line
+// here; never edit or rename one that has shipped.
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './001_initial.js';
+import type { SqlFlavor } from './dialect.js';
+
+export type { SqlFlavor } from './dialect.js';
+
+export function migrations(flavor: SqlFlavor): Record<string, Migration> {
+  return {
+    '001_initial': initial(flavor),
+  };
+}
+
+export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(flavor)) };
+}
+
+/** Kysely's bookkeeping tables, named for this product. */
+export const MIGRATION_TABLE = 'outpost_migration';
+export const MIGRATION_LOCK_TABLE = 'outpost_migration_lock';

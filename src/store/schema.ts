@@ -1,0 +1,67 @@
+// Row types of the store's tables, as Kysely sees them. Entries of the desired state are kept
+// as JSON text of their zod-parsed shape (portable: TEXT in SQLite, TEXT or JSONB later in
+// PostgreSQL); timestamps are ISO 8601 text.
+import type { Generated } from 'kysely';
+
+/** One row (id = 1): the revision of the desired state. */
+export interface StateTable {
+  id: number;
+  revision: number;
+}
+
+export interface EdgeTable {
+  name: string;
+  /** Index of the edge in `spec.edges`. */
+  position: number;
+  /** JSON of the parsed `Edge`. */
+  spec: string;
+  /** Hash of the edge's token; null when it has none or it was revoked. Never the token. */
+  token_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SiteTable {
+  domain: string;
+  /** Index of the site in `spec.sites`. */
+  position: number;
+  /** JSON of the parsed `Site`. */
+  spec: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The single blocks of the desired state: key `dns` or `acme`. */
+export interface BlockTable {
+  key: string;
+  /** JSON of the parsed `DnsSettings` / `AcmeSettings`. */
+  value: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Small named values of the control plane, not part of the desired state. */
+export interface SettingTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  /** JSON object. */
+  detail: string;
+}
+
+export interface Database {
+  state: StateTable;
+  edges: EdgeTable;
+  sites: SiteTable;
+  blocks: BlockTable;
+  settings: SettingTable;
+  events: EventTable;
+}

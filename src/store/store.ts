@@ -1,0 +1,431 @@
+// The Store over Kysely. Nothing here is specific to SQLite except `beginWrite`, so a
+// PostgreSQL dialect plugs in by opening a Kysely<Database> for it (see sqlite.ts) and adding
+// its branch there.
+//
+// Decisions:
+// - Entries are stored as JSON text of their zod-parsed shape, one row per edge/site/block,
+//   and parsed back through the same schemas on read, so defaults added later apply.
+// - `revision` counts changes of desired state as `diffSpecs` sees them. The order of edges
+//   and sites is kept (column `position`) so `readState` returns entries as they were given,
+//   but a new order alone is presentation, not a change: it is stored, an event records it,
+//   the revision stays and `changed` is false.
+// - Token hashes live in `edges.token_hash` only; they never enter an event's detail.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { z } from 'zod';
+import {
+  AcmeSettings,
+  DnsSettings,
+  Edge,
+  Site,
+  diffSpecs,
+  parseSpec,
+  type Change,
+  type Spec,
+} from '../spec/index.js';
+import { StoreDataError } from './errors.js';
+import type { SqlFlavor } from './migrations/index.js';
+import type { Database } from './schema.js';
+import {
+  RevisionConflictError,
+  type AuditEvent,
+  type NewAuditEvent,
+  type Store,
+  type StoredState,
+  type WriteStateOptions,
+  type WriteStateResult,
+} from './types.js';
+
+export interface KyselyStoreOptions {
+  flavor: SqlFlavor;
+  /** The clock for timestamps; tests may fix it. */
+  now?: () => Date;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+interface StoredRows {
+  revision: number;
+  edges: { name: string; position: number; spec: Edge }[];
+  sites: { domain: string; position: number; spec: Site }[];
+  dns: DnsSettings | undefined;
+  acme: AcmeSettings | undefined;
+}
+
+/** What an event's detail says about a write of the desired state. Paths only, no values. */
+export interface ChangeSummary {
+  kind: Change['kind'];
+  key: string;
+  op: Change['op'];
+  fields: string[];
+}
+
+export class KyselyStore implements Store {
+  private closed = false;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: KyselyStoreOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async readState(): Promise<StoredState> {
+    const rows = await this.db.transaction().execute((trx) => loadRows(trx));
+    return { spec: specOf(rows), revision: rows.revision };
+  }
+
+  async writeState(
+    next: Spec,
+    event: NewAuditEvent,
+    options: WriteStateOptions = {},
+  ): Promise<WriteStateResult> {
+    // The store never holds a state that would not validate (unique names, references).
+    const desired = parseSpec(next);
+    return this.write(async (trx) => {
+      const rows = await loadRows(trx);
+      if (options.expectRevision !== undefined && options.expectRevision !== rows.revision) {
+        throw new RevisionConflictError(options.expectRevision, rows.revision);
+      }
+      const diff = diffSpecs(specOf(rows), desired);
+      const updated = new Set(
+        diff.changes.filter((c) => c.op === 'update').map((c) => `${c.kind}:${c.key}`),
+      );
+      const reordered: string[] = [];
+      const edgeOrder = desired.edges.map((e) => e.name);
+      if (
+        orderChanged(
+          rows.edges.map((r) => r.name),
+          edgeOrder,
+        )
+      )
+        reordered.push('edges');
+      const siteOrder = desired.sites.map((x) => x.domain);
+      if (
+        orderChanged(
+          rows.sites.map((r) => r.domain),
+          siteOrder,
+        )
+      )
+        reordered.push('sites');
+      if (diff.changes.length === 0 && reordered.length === 0) {
+        return { revision: rows.revision, changed: false };
+      }
+      const at = this.now().toISOString();
+
+      // Deletes first, so a name (or token hash) can move to a new entry in the same write.
+      const edgeNames = new Set(desired.edges.map((e) => e.name));
+      const gone = rows.edges.filter((r) => !edgeNames.has(r.name)).map((r) => r.name);
+      if (gone.length > 0) await trx.deleteFrom('edges').where('name', 'in', gone).execute();
+      const domains = new Set(desired.sites.map((s) => s.domain));
+      const goneSites = rows.sites.filter((r) => !domains.has(r.domain)).map((r) => r.domain);
+      if (goneSites.length > 0) {
+        await trx.deleteFrom('sites').where('domain', 'in', goneSites).execute();
+      }
+
+      const storedEdges = new Map(rows.edges.map((r) => [r.name, r]));
+      for (const [position, edge] of desired.edges.entries()) {
+        const stored = storedEdges.get(edge.name);
+        if (stored === undefined) {
+          await trx
+            .insertInto('edges')
+            .values({
+              name: edge.name,
+              position,
+              spec: JSON.stringify(edge),
+              token_hash: options.edgeTokenHashes?.[edge.name] ?? null,
+              created_at: at,
+              updated_at: at,
+            })
+            .execute();
+        } else if (updated.has(`edge:${edge.name}`)) {
+          // token_hash and created_at are left as they are.
+          await trx
+            .updateTable('edges')
+            .set({ position, spec: JSON.stringify(edge), updated_at: at })
+            .where('name', '=', edge.name)
+            .execute();
+        } else if (stored.position !== position) {
+          await trx.updateTable('edges').set({ position }).where('name', '=', edge.name).execute();
+        }
+      }
+
+      const storedSites = new Map(rows.sites.map((r) => [r.domain, r]));
+      for (const [position, site] of desired.sites.entries()) {
+        const stored = storedSites.get(site.domain);
+        if (stored === undefined) {
+          await trx
+            .insertInto('sites')
+            .values({
+              domain: site.domain,
+              position,
+              spec: JSON.stringify(site),
+              created_at: at,
+              updated_at: at,
+            })
+            .execute();
+        } else if (updated.has(`site:${site.domain}`)) {
+          await trx
+            .updateTable('sites')
+            .set({ position, spec: JSON.stringify(site), updated_at: at })
+            .where('domain', '=', site.domain)
+            .execute();
+        } else if (stored.position !== position) {
+          await trx
+            .updateTable('sites')
+            .set({ position })
+            .where('domain', '=', site.domain)
+            .execute();
+        }
+      }
+
+      const blockOp = (kind: 'dns' | 'acme') => diff.changes.find((c) => c.kind === kind)?.op;
+      await writeBlock(trx, 'dns', blockOp('dns'), desired.dns, at);
+      await writeBlock(trx, 'acme', blockOp('acme'), desired.acme, at);
+
+      const revision = diff.changes.length > 0 ? rows.revision + 1 : rows.revision;
+      if (revision !== rows.revision) {
+        await trx.updateTable('state').set({ revision }).where('id', '=', 1).execute();
+      }
+      const changes: ChangeSummary[] = diff.changes.map((c) => ({
+        kind: c.kind,
+        key: c.key,
+        op: c.op,
+        fields: c.fields.map((f) => f.path),
+      }));
+      await insertEvent(trx, at, {
+        ...event,
+        detail: { ...event.detail, revision, changes, ...(reordered.length ? { reordered } : {}) },
+      });
+      return { revision, changed: revision !== rows.revision };
+    });
+  }
+
+  async setEdgeTokenHash(
+    edgeName: string,
+    tokenHash: string | null,
+    event: NewAuditEvent,
+  ): Promise<boolean> {
+    return this.write(async (trx) => {
+      const result = await trx
+        .updateTable('edges')
+        .set({ token_hash: tokenHash })
+        .where('name', '=', edgeName)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await insertEvent(trx, this.now().toISOString(), event);
+      return true;
+    });
+  }
+
+  async findEdgeByTokenHash(tokenHash: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('edges')
+      .select('name')
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row?.name;
+  }
+
+  async edgeHasToken(edgeName: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('edges')
+      .select('name')
+      .where('name', '=', edgeName)
+      .where('token_hash', 'is not', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    const updated_at = this.now().toISOString();
+    await this.db
+      .insertInto('settings')
+      .values({ key, value, updated_at })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at }))
+      .execute();
+  }
+
+  async appendEvent(event: NewAuditEvent): Promise<void> {
+    await insertEvent(this.db, this.now().toISOString(), event);
+  }
+
+  async listEvents(options: { limit?: number; beforeId?: number } = {}): Promise<AuditEvent[]> {
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be a positive integer, not ${limit}`);
+    }
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .$if(options.beforeId !== undefined, (q) => q.where('id', '<', options.beforeId ?? 0))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      detail: parseDetail(r.detail),
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+
+  /**
+   * Runs `fn` in a transaction that holds the write lock from its first statement, so the
+   * revision it reads cannot change before it commits. SQLite: BEGIN IMMEDIATE (a deferred
+   * transaction that reads, then writes fails with SQLITE_BUSY when another connection wrote
+   * meanwhile, without waiting on busy_timeout). PostgreSQL will take `SELECT … FOR UPDATE` on
+   * the state row instead.
+   */
+  private async write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.options.flavor !== 'sqlite') {
+      throw new Error(`writes are not implemented for ${this.options.flavor}`);
+    }
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (error) {
+        try {
+          await sql`rollback`.execute(conn);
+        } catch {
+          // No transaction left to roll back (SQLite already did); the first error matters.
+        }
+        throw error;
+      }
+    });
+  }
+}
+
+async function loadRows(db: Db): Promise<StoredRows> {
+  const state = await db
+    .selectFrom('state')
+    .select('revision')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  if (state === undefined) throw new StoreDataError('the store has no state row');
+  const edges = await db
+    .selectFrom('edges')
+    .select(['name', 'position', 'spec'])
+    .orderBy('position')
+    .orderBy('name')
+    .execute();
+  const sites = await db
+    .selectFrom('sites')
+    .select(['domain', 'position', 'spec'])
+    .orderBy('position')
+    .orderBy('domain')
+    .execute();
+  const blocks = await db.selectFrom('blocks').select(['key', 'value']).execute();
+  const block = (key: string) => blocks.find((b) => b.key === key)?.value;
+  const dns = block('dns');
+  const acme = block('acme');
+  return {
+    revision: state.revision,
+    edges: edges.map((r) => ({ ...r, spec: parseStored(Edge, r.spec, `edge "${r.name}"`) })),
+    sites: sites.map((r) => ({ ...r, spec: parseStored(Site, r.spec, `site "${r.domain}"`) })),
+    dns: dns === undefined ? undefined : parseStored(DnsSettings, dns, 'dns settings'),
+    acme: acme === undefined ? undefined : parseStored(AcmeSettings, acme, 'acme settings'),
+  };
+}
+
+function specOf(rows: StoredRows): Spec {
+  const spec: Spec = { edges: rows.edges.map((r) => r.spec), sites: rows.sites.map((r) => r.spec) };
+  if (rows.dns !== undefined) spec.dns = rows.dns;
+  if (rows.acme !== undefined) spec.acme = rows.acme;
+  return spec;
+}
+
+function parseStored<T extends z.ZodTypeAny>(schema: T, text: string, what: string): z.output<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new StoreDataError(`the stored ${what} is not valid JSON`, { cause });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+    throw new StoreDataError(
+      `the stored ${what} does not match its schema${where}: ${first?.message ?? 'invalid'}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data as z.output<T>;
+}
+
+/** Whether the entries in both lists come in a different order (additions, removals aside). */
+function orderChanged(before: string[], after: string[]): boolean {
+  const inAfter = new Set(after);
+  const inBefore = new Set(before);
+  const kept = before.filter((k) => inAfter.has(k));
+  const keptAfter = after.filter((k) => inBefore.has(k));
+  return kept.some((k, i) => keptAfter[i] !== k);
+}
+
+async function writeBlock(
+  trx: Db,
+  key: 'dns' | 'acme',
+  op: Change['op'] | undefined,
+  value: unknown,
+  at: string,
+): Promise<void> {
+  if (op === 'delete') {
+    await trx.deleteFrom('blocks').where('key', '=', key).execute();
+  } else if (op === 'create') {
+    await trx
+      .insertInto('blocks')
+      .values({ key, value: JSON.stringify(value), created_at: at, updated_at: at })
+      .execute();
+  } else if (op === 'update') {
+    await trx
+      .updateTable('blocks')
+      .set({ value: JSON.stringify(value), updated_at: at })
+      .where('key', '=', key)
+      .execute();
+  }
+}
+
+async function insertEvent(db: Db, at: string, event: NewAuditEvent): Promise<void> {
+  await db
+    .insertInto('events')
+    .values({
+      at,
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject,
+      detail: JSON.stringify(event.detail ?? {}),
+    })
+    .execute();
+}
+
+function parseDetail(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : { value: v };
+  } catch {
+    return {};
+  }
+}

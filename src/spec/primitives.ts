@@ -161,3 +161,12 @@ export const HttpUrl = z.string().superRefine((v, ctx) => {
 });
 
 export const Port = z.number().int().min(1).max(65535);
+
+/** One or more PEM certificates (a CA bundle): base64 blocks between BEGIN/END lines. */
+export const PemCertificates = z
+  .string()
+  .max(65_536)
+  .regex(
+    /^\s*(?:-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
+    'must be one or more PEM certificates ("-----BEGIN CERTIFICATE-----" …)',
+  );

@@ -13,6 +13,7 @@ import {
   IPv6,
   Name,
   PathGlob,
+  PemCertificates,
   Port,
   SecretRef,
   UrlTemplate,
@@ -145,11 +146,53 @@ export const Origin = z
     /** TLS server name sent to the origin; defaults to the site's domain. */
     tls_server_name: Hostname.optional(),
     verify_tls: z.boolean().default(true),
+    /**
+     * PEM CA certificate(s) to verify this HTTPS origin against instead of the system trust
+     * store (a private CA). Written into the edge's release as a trust file.
+     */
+    tls_ca: PemCertificates.optional(),
     weight: z.number().int().min(1).max(100).default(1),
     backup: z.boolean().default(false),
   })
   .strict();
 export type Origin = z.infer<typeof Origin>;
+
+/**
+ * A site's origins form one nginx upstream group, and nginx applies the scheme and the TLS
+ * settings (SNI name, verification, trusted CAs) to a whole group: so the origins of a site
+ * must agree on `protocol`, `tls_server_name` and `verify_tls`, and `tls_ca` must be set on
+ * every HTTPS origin or on none (several CAs are trusted together).
+ */
+export const SiteOrigins = z
+  .array(Origin)
+  .min(1, 'a site needs at least one origin')
+  .superRefine((origins, ctx) => {
+    const first = origins[0];
+    if (first === undefined) return;
+    origins.forEach((o, i) => {
+      if (i === 0) return;
+      const differs = (field: string, a: unknown, b: unknown) => {
+        if (a === b) return false;
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [i, field],
+          message: `must be the same for every origin of a site (origins[0] has ${a === undefined ? 'none' : JSON.stringify(a)}): nginx applies it to the whole upstream group`,
+        });
+        return true;
+      };
+      if (differs('protocol', first.protocol, o.protocol)) return;
+      if (o.protocol !== 'https') return;
+      differs('tls_server_name', first.tls_server_name, o.tls_server_name);
+      differs('verify_tls', first.verify_tls, o.verify_tls);
+      if ((first.tls_ca === undefined) !== (o.tls_ca === undefined))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [i, 'tls_ca'],
+          message:
+            'must be set on every HTTPS origin of a site or on none: nginx verifies the whole upstream group against one set of CAs',
+        });
+    });
+  });
 
 export const HealthCheck = z
   .object({
@@ -183,7 +226,7 @@ export const Site = z
   .object({
     domain: DomainName,
     aliases: z.array(DomainName).default([]),
-    origins: z.array(Origin).min(1, 'a site needs at least one origin'),
+    origins: SiteOrigins,
     edges: z.array(EdgeSelector).default(['*']),
     cache: CachePolicy.default({}),
     modifiers: z.array(Modifier).default([]),

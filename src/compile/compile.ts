@@ -1,0 +1,180 @@
+// compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
+import type { Edge, EdgeSelector, Modifier, Origin, Site, Spec } from '../spec/index.js';
+import type {
+  EdgePlan,
+  ModifierLevel,
+  PlannedModifier,
+  PlannedOrigin,
+  PlannedSite,
+  PlannedUpstream,
+} from './plan.js';
+
+/** A plan cannot be made: an unknown edge, or a spec that skipped validation. */
+export class PlanError extends Error {
+  constructor(
+    readonly code: 'unknown_edge' | 'inconsistent_origins',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/** Code-unit order, independent of the locale. */
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * How `edge` is selected by `selectors`: 'edge' when named, 'tag' when matched by one of its
+ * tags or `*`, undefined when not selected.
+ */
+export function selectorMatch(
+  selectors: readonly EdgeSelector[],
+  edge: Pick<Edge, 'name' | 'tags'>,
+): { level: 'edge' | 'tag'; selector: string } | undefined {
+  const named = selectors.find((s) => s === edge.name);
+  if (named !== undefined) return { level: 'edge', selector: named };
+  const tagged = selectors.find(
+    (s) => s === '*' || (s.startsWith('tag:') && edge.tags.includes(s.slice(4))),
+  );
+  return tagged === undefined ? undefined : { level: 'tag', selector: tagged };
+}
+
+/**
+ * The plan for `edgeName`: the sites it serves, with origins, cache policy, the modifiers
+ * that apply on it (merged in precedence order), HTTPS policy and needed certificates.
+ * A paused edge gets a plan without sites. An edge the spec does not name is an error
+ * (a typo must not silently empty an edge).
+ */
+export function compileEdgePlan(spec: Spec, edgeName: string): EdgePlan {
+  const edge = spec.edges.find((e) => e.name === edgeName);
+  if (edge === undefined)
+    throw new PlanError('unknown_edge', `no edge named "${edgeName}" in the spec`);
+
+  const sites = edge.paused
+    ? []
+    : spec.sites
+        .filter((site) => selectorMatch(site.edges, edge) !== undefined)
+        .map((site) => planSite(site, edge))
+        .sort((a, b) => byString(a.domain, b.domain));
+
+  return {
+    edge: edge.name,
+    paused: edge.paused,
+    listen: {
+      addresses: [...edge.listen.addresses],
+      http: edge.listen.http,
+      https: edge.listen.https,
+    },
+    rawNginx: edge.raw_nginx ?? null,
+    sites,
+    certificates: sites.map((s) => s.certificate),
+  };
+}
+
+function planSite(site: Site, edge: Edge): PlannedSite {
+  const names = [site.domain, ...site.aliases];
+  const origins = site.origins.map((o) => planOrigin(o, site.domain));
+  const hsts = site.https.hsts;
+  return {
+    domain: site.domain,
+    serverNames: names,
+    origins,
+    upstream: planUpstream(site.domain, origins),
+    cache: {
+      rules: site.cache.rules.map((r) => structuredClone(r)),
+      staleIfError: site.cache.stale_if_error,
+      staleWhileUpdating: site.cache.stale_while_updating,
+    },
+    modifiers: mergeModifiers(site.modifiers, edge),
+    https: {
+      redirectHttp: site.https.redirect_http,
+      hsts:
+        hsts === false
+          ? false
+          : {
+              maxAge: hsts.max_age,
+              includeSubdomains: hsts.include_subdomains,
+              preload: hsts.preload,
+            },
+    },
+    rawNginx: site.raw_nginx ?? null,
+    certificate: { domain: site.domain, names },
+  };
+}
+
+function planOrigin(origin: Origin, domain: string): PlannedOrigin {
+  const addresses = typeof origin.host !== 'string';
+  const hosts =
+    typeof origin.host === 'string'
+      ? [origin.host]
+      : [origin.host.v4, origin.host.v6].filter((h): h is string => h !== undefined);
+  return {
+    hosts,
+    hostKind: addresses ? 'addresses' : 'hostname',
+    port: origin.port ?? (origin.protocol === 'https' ? 443 : 80),
+    protocol: origin.protocol,
+    tlsServerName: origin.tls_server_name ?? domain,
+    verifyTls: origin.verify_tls,
+    tlsCa: origin.tls_ca ?? null,
+    weight: origin.weight,
+    backup: origin.backup,
+  };
+}
+
+/** The group-wide settings; the spec guarantees the origins agree, this re-checks it. */
+function planUpstream(domain: string, origins: PlannedOrigin[]): PlannedUpstream {
+  const first = origins[0];
+  if (first === undefined)
+    throw new PlanError('inconsistent_origins', `site "${domain}" has no origin`);
+  for (const o of origins) {
+    const same =
+      o.protocol === first.protocol &&
+      (o.protocol === 'http' ||
+        (o.tlsServerName === first.tlsServerName &&
+          o.verifyTls === first.verifyTls &&
+          (o.tlsCa === null) === (first.tlsCa === null)));
+    if (!same)
+      throw new PlanError(
+        'inconsistent_origins',
+        `the origins of site "${domain}" must share protocol, tls_server_name, verify_tls and tls_ca presence`,
+      );
+  }
+  const cas = origins.flatMap((o) => (o.tlsCa === null ? [] : [o.tlsCa]));
+  return {
+    protocol: first.protocol,
+    tlsServerName: first.tlsServerName,
+    verifyTls: first.verifyTls,
+    tlsCas: first.protocol === 'https' ? [...new Set(cas)] : [],
+  };
+}
+
+const LEVEL_ORDER: Record<ModifierLevel, number> = { edge: 0, tag: 1, site: 2 };
+
+/**
+ * The modifiers that apply on `edge`, in precedence order: those naming the edge, then those
+ * selecting it by tag or `*`, then site-wide ones (no `edges`); declaration order within a
+ * level. The first one whose matcher matches a request is the only one applied.
+ */
+export function mergeModifiers(modifiers: readonly Modifier[], edge: Edge): PlannedModifier[] {
+  const planned: PlannedModifier[] = [];
+  modifiers.forEach((m, index) => {
+    let level: ModifierLevel = 'site';
+    let selector: string | null = null;
+    if (m.edges !== undefined) {
+      const hit = selectorMatch(m.edges, edge);
+      if (hit === undefined) return;
+      level = hit.level;
+      selector = hit.selector;
+    }
+    planned.push({
+      name: m.name ?? null,
+      level,
+      selector,
+      index,
+      match: structuredClone(m.match),
+      action: structuredClone(m.action),
+    });
+  });
+  // Array.prototype.sort is stable: declaration order is kept within a level.
+  return planned.sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);
+}

@@ -1,0 +1,12 @@
+export { compileEdgePlan, mergeModifiers, PlanError, selectorMatch } from './compile.js';
+export type {
+  EdgePlan,
+  ModifierLevel,
+  PlannedCache,
+  PlannedCertificate,
+  PlannedHttps,
+  PlannedModifier,
+  PlannedOrigin,
+  PlannedSite,
+  PlannedUpstream,
+} from './plan.js';

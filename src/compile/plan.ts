@@ -1,0 +1,90 @@
+// The EdgePlan: everything one edge serves, resolved from the spec and nothing else. Renderers
+// (nginx, Caddy) take a plan and return files; they never look at the spec themselves.
+import type { CacheRule, EdgeListen, Matcher, ModifierAction } from '../spec/index.js';
+
+export interface EdgePlan {
+  /** The edge's name (goes into `X-CDN-Node`). */
+  edge: string;
+  /** A paused edge keeps its listeners and raw snippet but serves no site. */
+  paused: boolean;
+  listen: EdgeListen;
+  /** The edge's unchecked raw nginx snippet (http level), or null. */
+  rawNginx: string | null;
+  /** Sites this edge serves, sorted by domain. */
+  sites: PlannedSite[];
+  /** One certificate per site, in the same order as `sites`. */
+  certificates: PlannedCertificate[];
+}
+
+export interface PlannedCertificate {
+  /** The site's domain: the certificate's file name stem and its key in bundles. */
+  domain: string;
+  /** Subject names: the domain first, then the aliases. */
+  names: string[];
+}
+
+export interface PlannedSite {
+  domain: string;
+  /** `server_name`s: domain first, then the aliases in spec order. */
+  serverNames: string[];
+  origins: PlannedOrigin[];
+  /** TLS and scheme shared by the whole upstream group (the spec makes origins agree). */
+  upstream: PlannedUpstream;
+  cache: PlannedCache;
+  /** Modifiers that apply on this edge, in precedence order: the first match wins. */
+  modifiers: PlannedModifier[];
+  https: PlannedHttps;
+  /** The site's unchecked raw nginx snippet (server level), or null. */
+  rawNginx: string | null;
+  certificate: PlannedCertificate;
+}
+
+export interface PlannedOrigin {
+  /** IP addresses (v4 then v6) of an address origin, or one hostname (resolved by the proxy). */
+  hosts: string[];
+  hostKind: 'addresses' | 'hostname';
+  /** Resolved port: the spec's, else 443 for https and 80 for http. */
+  port: number;
+  protocol: 'http' | 'https';
+  /** SNI and verified name for HTTPS; defaults to the site's domain. */
+  tlsServerName: string;
+  verifyTls: boolean;
+  /** PEM CA certificates to trust for this origin instead of the system store, or null. */
+  tlsCa: string | null;
+  weight: number;
+  backup: boolean;
+}
+
+export interface PlannedUpstream {
+  protocol: 'http' | 'https';
+  tlsServerName: string;
+  verifyTls: boolean;
+  /** Distinct PEM CA bundles of the origins (empty: the system trust store). */
+  tlsCas: string[];
+}
+
+export interface PlannedCache {
+  /** First matching rule wins; requests no rule matches are proxied uncached. */
+  rules: CacheRule[];
+  staleIfError: boolean;
+  staleWhileUpdating: boolean;
+}
+
+export type ModifierLevel = 'edge' | 'tag' | 'site';
+
+export interface PlannedModifier {
+  name: string | null;
+  /** Why it applies here: named this edge, matched by tag or `*`, or site-wide. */
+  level: ModifierLevel;
+  /** The selector that matched (`hk-1`, `tag:asia`, `*`), or null for a site-wide modifier. */
+  selector: string | null;
+  /** Position in the site's `modifiers` list in the spec. */
+  index: number;
+  match: Matcher;
+  action: ModifierAction;
+}
+
+export interface PlannedHttps {
+  redirectHttp: boolean;
+  hsts: false | { maxAge: number; includeSubdomains: boolean; preload: boolean };
+}

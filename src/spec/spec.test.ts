@@ -215,7 +215,7 @@ describe('spec: diff', () => {
     const b = parseSpecYaml(
       ORIGINAL.replace('dns_ttl: 120', 'dns_ttl: 30')
         .replace('edges: [hk, la]', 'edges: [hk]')
-        .replace(/  - name: la[\s\S]*?NA\]}\n/, ''),
+        .replace(/ {2}- name: la[\s\S]*?NA\]}\n/, ''),
     );
     const d = diffSpecs(a, b);
     expect(d.changes.map((c) => `${c.op} ${c.kind} ${c.key}`)).toEqual(['delete edge la', 'update site example.com']);

@@ -1,0 +1,85 @@
+// Every change of desired state goes through here: build the next Spec, validate the whole
+// document, diff it against the stored one, and write it in one transaction (or not at all).
+import {
+  diffSpecs,
+  formatDiff,
+  parseSpec,
+  parseSpecYaml,
+  type Spec,
+  type SpecDiff,
+  type SpecInput,
+} from '../../spec/index.js';
+import { RevisionConflictError, type NewAuditEvent, type Store } from '../../store/types.js';
+import { hashToken, newToken } from '../tokens.js';
+
+export interface ChangeResult {
+  changed: boolean;
+  revision: number;
+  diff: SpecDiff;
+  /** The diff as readable text, as `outpost apply` prints it. */
+  text: string;
+  /** Tokens of edges this change created, shown once. */
+  edge_tokens: Record<string, string>;
+}
+
+export class DesiredState {
+  constructor(private readonly store: Store) {}
+
+  async read(): Promise<{ spec: Spec; revision: number }> {
+    return this.store.readState();
+  }
+
+  /** Applies a whole document (parsed object or YAML text). */
+  async apply(
+    input: { spec?: unknown; yaml?: string },
+    options: { dryRun: boolean; actor: string },
+  ): Promise<ChangeResult> {
+    const next = input.yaml !== undefined ? parseSpecYaml(input.yaml) : parseSpec(input.spec);
+    return this.change(() => next, {
+      dryRun: options.dryRun,
+      event: { actor: options.actor, action: 'spec.apply', subject: '', detail: {} },
+    });
+  }
+
+  /**
+   * Applies `edit` to the current state and stores the result. `edit` may throw an ApiError
+   * (e.g. not found); its result is validated as a whole document. Retries on a concurrent
+   * change.
+   */
+  async change(
+    edit: (current: Spec) => SpecInput,
+    options: { dryRun?: boolean; event: NewAuditEvent },
+  ): Promise<ChangeResult> {
+    for (let attempt = 0; ; attempt++) {
+      const { spec: current, revision } = await this.store.readState();
+      const next = parseSpec(edit(structuredClone(current)));
+      const diff = diffSpecs(current, next);
+      const created = diff.changes
+        .filter((c) => c.kind === 'edge' && c.op === 'create')
+        .map((c) => c.key);
+      const base = { diff, text: formatDiff(diff) };
+      if (options.dryRun || diff.changes.length === 0) {
+        return { ...base, changed: false, revision, edge_tokens: {} };
+      }
+      const tokens = Object.fromEntries(created.map((name) => [name, newToken('edge')]));
+      const hashes = Object.fromEntries(Object.entries(tokens).map(([n, t]) => [n, hashToken(t)]));
+      try {
+        const event = {
+          ...options.event,
+          detail: {
+            ...options.event.detail,
+            changes: diff.changes.map((c) => `${c.op} ${c.kind} ${c.key}`),
+          },
+        };
+        const result = await this.store.writeState(next, event, {
+          expectRevision: revision,
+          edgeTokenHashes: hashes,
+        });
+        return { ...base, changed: result.changed, revision: result.revision, edge_tokens: tokens };
+      } catch (err) {
+        if (err instanceof RevisionConflictError && attempt < 3) continue;
+        throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// Admin API for sites: list, show, create, replace, delete.
+import type { FastifyPluginAsync } from 'fastify';
+import { Site } from '../../spec/index.js';
+import { ApiError } from '../errors.js';
+import { parseBody } from '../validation.js';
+import type { DesiredState } from './desired-state.js';
+import { docs } from './openapi.js';
+
+export const sitesRoutes =
+  (state: DesiredState): FastifyPluginAsync =>
+  async (app) => {
+    const find = async (domain: string) => {
+      const { spec } = await state.read();
+      const site = spec.sites.find((s) => s.domain === domain);
+      if (!site) throw new ApiError('not_found', `no site "${domain}"`, 'domain');
+      return site;
+    };
+
+    app.get('/v1/sites', { schema: docs('sites', 'List sites') }, async () => {
+      const { spec, revision } = await state.read();
+      return { revision, sites: spec.sites };
+    });
+
+    app.get<{ Params: { domain: string } }>(
+      '/v1/sites/:domain',
+      { schema: docs('sites', 'Show a site') },
+      async (req) => ({ site: await find(req.params.domain) }),
+    );
+
+    app.post('/v1/sites', { schema: docs('sites', 'Create a site', Site) }, async (req, reply) => {
+      const site = parseBody(Site, req.body);
+      const result = await state.change(
+        (spec) => {
+          if (spec.sites.some((s) => s.domain === site.domain))
+            throw new ApiError('conflict', `site "${site.domain}" already exists`, 'domain');
+          return { ...spec, sites: [...spec.sites, site] };
+        },
+        { event: { actor: 'admin', action: 'site.create', subject: site.domain, detail: {} } },
+      );
+      return reply.status(201).send({ site, revision: result.revision, diff: result.diff });
+    });
+
+    app.put<{ Params: { domain: string } }>(
+      '/v1/sites/:domain',
+      { schema: docs('sites', 'Replace a site', Site) },
+      async (req) => {
+        const domain = req.params.domain;
+        const site = parseBody(Site, { domain, ...(req.body as object) });
+        if (site.domain !== domain)
+          throw new ApiError(
+            'invalid_request',
+            'domain in the body differs from the URL; delete and create to rename',
+            'domain',
+          );
+        const result = await state.change(
+          (spec) => {
+            const i = spec.sites.findIndex((s) => s.domain === domain);
+            if (i < 0) throw new ApiError('not_found', `no site "${domain}"`, 'domain');
+            const sites = [...spec.sites];
+            sites[i] = site;
+            return { ...spec, sites };
+          },
+          { event: { actor: 'admin', action: 'site.update', subject: domain, detail: {} } },
+        );
+        return { site, revision: result.revision, diff: result.diff };
+      },
+    );
+
+    app.delete<{ Params: { domain: string } }>(
+      '/v1/sites/:domain',
+      { schema: docs('sites', 'Delete a site') },
+      async (req) => {
+        const domain = req.params.domain;
+        const result = await state.change(
+          (spec) => {
+            if (!spec.sites.some((s) => s.domain === domain))
+              throw new ApiError('not_found', `no site "${domain}"`, 'domain');
+            return { ...spec, sites: spec.sites.filter((s) => s.domain !== domain) };
+          },
+          { event: { actor: 'admin', action: 'site.delete', subject: domain, detail: {} } },
+        );
+        return { deleted: domain, revision: result.revision };
+      },
+    );
+  };

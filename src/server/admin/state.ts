@@ -1,0 +1,76 @@
+// Admin API for the whole desired state: apply a document (validate, diff, apply in one
+// transaction), export it back as YAML, and the audit log.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { stringifySpec } from '../../spec/index.js';
+import type { Store } from '../../store/types.js';
+import { parseBody } from '../validation.js';
+import type { DesiredState } from './desired-state.js';
+import { docs } from './openapi.js';
+
+export const ApplyRequest = z
+  .object({
+    /** The document as YAML text (problems then carry line numbers)… */
+    yaml: z.string().optional(),
+    /** …or as a JSON object. */
+    spec: z.unknown().optional(),
+    dry_run: z.boolean().default(false),
+  })
+  .strict()
+  .refine((r) => (r.yaml === undefined) !== (r.spec === undefined), {
+    message: 'give exactly one of "yaml" or "spec"',
+  });
+
+export const stateRoutes =
+  (state: DesiredState, store: Store): FastifyPluginAsync =>
+  async (app) => {
+    app.get(
+      '/v1/state',
+      { schema: docs('state', 'The whole desired state and its revision') },
+      async () => state.read(),
+    );
+
+    app.get(
+      '/v1/state/yaml',
+      { schema: docs('state', 'Export the desired state as outpost.yaml') },
+      async (_req, reply) => {
+        const { spec, revision } = await state.read();
+        return reply
+          .header('content-type', 'application/yaml; charset=utf-8')
+          .header('x-outpost-revision', String(revision))
+          .send(stringifySpec(spec));
+      },
+    );
+
+    app.post(
+      '/v1/apply',
+      {
+        schema: docs(
+          'state',
+          'Apply a whole outpost.yaml: validate, diff, apply in one transaction',
+          ApplyRequest,
+        ),
+      },
+      async (req) => {
+        const body = parseBody(ApplyRequest, req.body);
+        return state.apply(body.yaml !== undefined ? { yaml: body.yaml } : { spec: body.spec }, {
+          dryRun: body.dry_run,
+          actor: 'admin',
+        });
+      },
+    );
+
+    app.get<{ Querystring: { limit?: string; before?: string } }>(
+      '/v1/events',
+      { schema: docs('state', 'The audit log, newest first') },
+      async (req) => {
+        const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1000);
+        const before = req.query.before !== undefined ? Number(req.query.before) : undefined;
+        return {
+          events: await store.listEvents(
+            before !== undefined ? { limit, beforeId: before } : { limit },
+          ),
+        };
+      },
+    );
+  };

@@ -1,0 +1,134 @@
+// Real processes for end-to-end tests: the `outpost` binary, run as a user would run it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const OUTPOST_BIN = join(ROOT, 'bin', 'outpost.js');
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `outpost-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A port that was free a moment ago on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `outpost ARGS` to completion. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OUTPOST_BIN, ...args], {
+      cwd: ROOT,
+      env: { ...cleanEnv(), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** The environment without any OUTPOST_* variable of the developer's shell. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('OUTPOST_') && v !== undefined) env[k] = v;
+  env.XDG_CONFIG_HOME = join(tmpdir(), 'outpost-test-no-config');
+  return env;
+}
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the output once `pattern` appears in it. */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+/** Starts a long-running process (`outpost serve`, `outpost agent`, nginx …). */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Running {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const feed = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout?.on('data', feed);
+  child.stderr?.on('data', feed);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    child,
+    output: () => out,
+    waitFor: (pattern, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const deadline = setTimeout(
+          () =>
+            reject(new Error(`timed out waiting for ${String(pattern)}; output so far:\n${out}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          const m = pattern.exec(out);
+          if (m) {
+            clearTimeout(deadline);
+            resolve(m);
+          } else if (exited) {
+            clearTimeout(deadline);
+            reject(
+              new Error(`process exited while waiting for ${String(pattern)}; output:\n${out}`),
+            );
+          } else waiters.push(check);
+        };
+        check();
+      }),
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (exited || child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+export function startOutpost(args: string[], env: Record<string, string> = {}): Running {
+  return startProcess(process.execPath, [OUTPOST_BIN, ...args], env);
+}

@@ -1,0 +1,29 @@
+export {
+  CACHE_DIR,
+  CACHE_ZONE,
+  certFileStem,
+  certificatePaths,
+  matcherRegex,
+  renderNginx,
+  renderNginxMain,
+  SYSTEM_TRUST_STORE,
+  trustPath,
+  TTL_STATUSES,
+  type RenderedFile,
+  type RenderNginxMainOptions,
+  type RenderNginxOptions,
+} from './nginx.js';
+export {
+  escapeRegex,
+  globToRegex,
+  nginxLiteral,
+  nginxRegex,
+  nginxString,
+  RenderError,
+} from './escape.js';
+export {
+  checkNginxConfig,
+  writeReleaseFiles,
+  type CheckNginxOptions,
+  type CheckNginxResult,
+} from './nginx-check.js';

@@ -15,7 +15,6 @@ export class RenderError extends Error {
 export const DOLLAR_VARIABLE = 'outpost_dollar';
 
 function refuseControl(value: string, what: string): void {
-  // eslint-disable-next-line no-control-regex
   const bad = /[\0-\x1f\x7f]/.exec(value);
   if (bad !== null)
     throw new RenderError(

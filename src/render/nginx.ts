@@ -18,6 +18,8 @@
 //   <root>/cache/outpost/          proxy cache (relative to the prefix; shared by releases)
 //   <root>/tmp/                    nginx temp files (relative to the prefix)
 //
+// The agent creates logs/, tmp/ and cache/ (nginx only creates the last path component) and
+// keeps the prefix reachable by the worker user (`nobody` unless renderNginxMain({ user })).
 // `include`, `ssl_certificate` and `proxy_ssl_trusted_certificate` paths are relative to the
 // directory of the -c file (live/ or candidate/), so `release/...` follows the symlink of
 // whichever main file is loaded; `proxy_cache_path`, logs, pid and temp paths are relative

@@ -2,8 +2,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeProblem, type Edge, type Site, type SpecDiff } from '../spec/index.js';
+import type { EdgeStatus } from '../health/edge-status.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { readCliConfig, readEnvironment, writeCliConfig, type Environment } from './environment.js';
+import { CliError } from './errors.js';
 import { stdio, table, type Output } from './output.js';
 
 const VERSION = (
@@ -11,9 +13,6 @@ const VERSION = (
     version: string;
   }
 ).version;
-
-/** A failure the user can act on: printed as one sentence, exit code 1. */
-export class CliError extends Error {}
 
 interface GlobalOptions {
   server?: string;
@@ -66,8 +65,19 @@ export function buildProgram(env: Environment, out: Output): Command {
       'URL edges and the CLI use to reach this server (env OUTPOST_PUBLIC_URL)',
     )
     .option('--log-level <level>', 'log level', env.logLevel ?? 'info')
+    .option(
+      '--nginx-check <auto|off|path>',
+      'check each edge rendering with nginx -t before publishing it (auto: if nginx is installed here)',
+      'auto',
+    )
     .action(
-      async (o: { dataDir: string; listen: string; publicUrl?: string; logLevel: string }) => {
+      async (o: {
+        dataDir: string;
+        listen: string;
+        publicUrl?: string;
+        logLevel: string;
+        nginxCheck: string;
+      }) => {
         const publicUrl = o.publicUrl ?? env.publicUrl;
         // Loaded on demand: client commands should not pay for the server's modules.
         const { serve } = await import('./serve.js');
@@ -77,10 +87,53 @@ export function buildProgram(env: Environment, out: Output): Command {
             listen: o.listen,
             logLevel: o.logLevel,
             version: VERSION,
+            nginxCheck: o.nginxCheck,
             ...(publicUrl ? { publicUrl } : {}),
           },
           out,
         );
+      },
+    );
+
+  program
+    .command('agent')
+    .description("run the edge agent: pull this edge's bundle, drive nginx, report")
+    .requiredOption('--token-file <path>', "file holding this edge's token (mode 0600)")
+    .option(
+      '--root <dir>',
+      'state directory: releases, nginx prefix, cache',
+      '/var/lib/outpost-agent',
+    )
+    .option('--nginx <path>', 'nginx binary', '/usr/sbin/nginx')
+    .option(
+      '--pin <fingerprint>',
+      "expected sha256:… fingerprint of the control plane's signing key",
+    )
+    .option('--nginx-user <user>', 'nginx worker user when running as root (default www-data)')
+    .option('--wait <seconds>', 'long-poll duration', (v) => Number(v), 30)
+    .option('--report-interval <seconds>', 'seconds between reports', (v) => Number(v), 10)
+    .option(
+      '--stop-proxy-on-exit',
+      'stop nginx when the agent stops (by default nginx keeps serving)',
+    )
+    .option('--log-level <level>', 'log level', env.logLevel ?? 'info')
+    .action(
+      async (o: {
+        tokenFile: string;
+        root: string;
+        nginx: string;
+        pin?: string;
+        nginxUser?: string;
+        wait: number;
+        reportInterval: number;
+        stopProxyOnExit?: boolean;
+        logLevel: string;
+      }) => {
+        // --server is the global option (the same flag the client commands take).
+        const server = program.opts<GlobalOptions>().server ?? env.server;
+        if (!server) throw new CliError('outpost agent needs --server URL (or OUTPOST_SERVER)');
+        const { runAgent } = await import('./agent.js');
+        await runAgent({ ...o, server, stopProxyOnExit: o.stopProxyOnExit === true });
       },
     );
 
@@ -134,6 +187,32 @@ export function buildProgram(env: Environment, out: Output): Command {
       const yaml = await client().request<string>('GET', 'v1/state/yaml');
       if (o.output) writeFileSync(o.output, yaml);
       else process.stdout.write(yaml);
+    });
+
+  program
+    .command('status')
+    .description('each edge: state, applied vs desired release, last report, error')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const status = await client().request<{ revision: number; edges: EdgeStatus[] }>(
+        'GET',
+        'v1/status',
+      );
+      if (o.json) return out.json(status);
+      out.line(`Desired state: revision ${status.revision}`);
+      if (status.edges.length === 0) return out.line('No edges.');
+      out.line(
+        table([
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
+          ...status.edges.map((e) => [
+            e.name + (e.paused ? ' (paused)' : ''),
+            e.state,
+            `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
+            e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
+            e.error ?? '-',
+          ]),
+        ]),
+      );
     });
 
   const site = program.command('site').description('list, show and remove sites');

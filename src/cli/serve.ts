@@ -1,5 +1,5 @@
 // `outpost serve`: the control plane on the embedded SQLite store.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildControlPlane } from '../server/app.js';
@@ -13,6 +13,17 @@ export interface ServeOptions {
   publicUrl?: string;
   logLevel: string;
   version: string;
+  /** `auto` (nginx -t if installed here), `off`, or the nginx binary's path. */
+  nginxCheck: string;
+}
+
+const NGINX = '/usr/sbin/nginx';
+
+function nginxCheckBinary(setting: string): string | undefined {
+  if (setting === 'off') return undefined;
+  if (setting === 'auto') return existsSync(NGINX) ? NGINX : undefined;
+  if (!existsSync(setting)) throw new Error(`--nginx-check: no nginx binary at ${setting}`);
+  return setting;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -25,6 +36,7 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   const { host, port } = parseListen(opts.listen);
+  const nginx = nginxCheckBinary(opts.nginxCheck);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = pino({
@@ -39,6 +51,7 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
     logger,
     publicUrl: opts.publicUrl ?? bound,
     version: opts.version,
+    ...(nginx !== undefined ? { nginx } : {}),
   });
   const address = await app.listen({ host, port });
   const url = opts.publicUrl ?? address;

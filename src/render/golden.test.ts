@@ -2,7 +2,7 @@
 // certificates, spec, optional nginx_check: false), the separator line, then the expected
 // files (`==== path ====` headers) or `!error <message>`. UPDATE_GOLDEN=1 rewrites them.
 // Every golden output is also checked with a real `nginx -t` when nginx is installed.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -65,18 +65,18 @@ describe('golden nginx configs', () => {
       expect(output).toBe(expected);
     });
 
-    it.skipIf(!existsSync(NGINX) || files === null || input.nginx_check === false)(
-      `${file}: nginx -t accepts it`,
-      async () => {
-        const r = await checkNginxConfig(files ?? [], {
-          nginx: NGINX,
-          release: input.release ?? 1,
-          edgeName: input.edge,
-          certificates: input.certificates ?? [],
-        });
-        expect(r.output).toBe('');
-        expect(r.ok).toBe(true);
-      },
-    );
+    // Error cases render nothing, and a case marked `nginx_check: false` (an origin hostname,
+    // which nginx -t would resolve without DNS here) is checked for its text only.
+    if (files === null || input.nginx_check === false) continue;
+    it(`${file}: nginx -t accepts it`, async () => {
+      const r = await checkNginxConfig(files ?? [], {
+        nginx: NGINX,
+        release: input.release ?? 1,
+        edgeName: input.edge,
+        certificates: input.certificates ?? [],
+      });
+      expect(r.output).toBe('');
+      expect(r.ok).toBe(true);
+    });
   }
 });

@@ -51,7 +51,7 @@ function get(
   });
 }
 
-describe.skipIf(!existsSync(NGINX))('rendered config in a real nginx', () => {
+describe('rendered config in a real nginx', () => {
   let root = '';
   let origin: Server;
   let tlsOrigin: Server;

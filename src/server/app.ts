@@ -8,6 +8,10 @@ import { DesiredState } from './admin/desired-state.js';
 import { edgesRoutes } from './admin/edges.js';
 import { sitesRoutes } from './admin/sites.js';
 import { stateRoutes } from './admin/state.js';
+import { statusRoutes } from './admin/status.js';
+import { BundleBuilder } from './edge/builder.js';
+import { edgeRoutes } from './edge/routes.js';
+import { ensureSigningKey } from './edge/signing-key.js';
 import { installErrorHandler } from './errors.js';
 
 export interface ControlPlaneOptions {
@@ -16,12 +20,13 @@ export interface ControlPlaneOptions {
   /** The URL edges and the CLI use to reach this control plane. */
   publicUrl: string;
   version: string;
+  /** nginx binary to check each rendering before publishing it; undefined: no check. */
+  nginx?: string;
 }
 
 export async function buildControlPlane(opts: ControlPlaneOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: false,
     bodyLimit: 8 * 1024 * 1024,
   });
   // Bodies are validated with the spec's zod schemas in handlers; route schemas are for docs.
@@ -41,12 +46,26 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     version: opts.version,
   }));
 
-  const state = new DesiredState(opts.store);
+  const signer = await ensureSigningKey(opts.store);
+  const builder = new BundleBuilder({
+    store: opts.store,
+    signer,
+    logger: opts.logger.child({ component: 'bundles' }),
+    ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
+  });
+  await builder.rebuild();
+  app.addHook('onClose', async () => builder.close());
+  // Long-polls must not hold a shutdown: close() resolves them first.
+  app.addHook('preClose', async () => builder.close());
+
+  const state = new DesiredState(opts.store, () => void builder.rebuild());
+  await app.register(edgeRoutes(opts.store, builder, signer));
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.store));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
-    await admin.register(edgesRoutes(state, opts.store, opts.publicUrl));
+    await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
+    await admin.register(statusRoutes(opts.store, builder));
   });
   return app;
 }

@@ -4,3 +4,4 @@ export * from './problems.js';
 export * from './validate.js';
 export * from './file.js';
 export * from './diff.js';
+export * from './edge-report.js';

@@ -64,8 +64,17 @@ describe('spec: the original configuration', () => {
     ]);
     const s = spec.sites[0];
     expect(s?.origins).toHaveLength(2);
-    expect(s?.origins[0]).toMatchObject({ protocol: 'https', verify_tls: true, weight: 1, backup: false });
-    expect(s?.health_check).toEqual({ uri: 'https://example.com/health', frequency: 30, timeout: 3 });
+    expect(s?.origins[0]).toMatchObject({
+      protocol: 'https',
+      verify_tls: true,
+      weight: 1,
+      backup: false,
+    });
+    expect(s?.health_check).toEqual({
+      uri: 'https://example.com/health',
+      frequency: 30,
+      timeout: 3,
+    });
     expect(s?.dns_ttl).toBe(120);
     expect(s?.cache.rules).toEqual(DEFAULT_CACHE_RULES);
     expect(s?.https).toEqual({ redirect_http: true, hsts: false });
@@ -76,7 +85,16 @@ describe('spec: the original configuration', () => {
     expect(spec.sites[0]?.dns_ttl).toBe(60);
     const rules = spec.sites[0]?.cache.rules ?? [];
     expect(rules.flatMap((r) => r.match.paths ?? [])).toEqual(['/static/*', '/assets/*']);
-    expect(rules.flatMap((r) => r.match.extensions ?? [])).toEqual(['css', 'js', 'png', 'jpg', 'jpeg', 'webp', 'gif', 'svg']);
+    expect(rules.flatMap((r) => r.match.extensions ?? [])).toEqual([
+      'css',
+      'js',
+      'png',
+      'jpg',
+      'jpeg',
+      'webp',
+      'gif',
+      'svg',
+    ]);
   });
 
   it('the example file parses, and export → parse is a fixed point', () => {
@@ -162,7 +180,13 @@ sites:
     edges: [nope]
 `);
     expect(ps.map((p) => p.path).sort()).toEqual(
-      ['edges[0].host', 'edges[1].name', 'sites[0].domain', 'sites[0].edges[0]', 'sites[0].origins'].sort(),
+      [
+        'edges[0].host',
+        'edges[1].name',
+        'sites[0].domain',
+        'sites[0].edges[0]',
+        'sites[0].origins',
+      ].sort(),
     );
   });
 
@@ -170,8 +194,12 @@ sites:
     const p = only(`dns:\n  provider: gcore\n  api_token: "abc$def"\n`);
     expect(p).toMatchObject({ path: 'dns.api_token', line: 3 });
     expect(p.message).toMatch(/env:NAME/);
-    expect(validateSpec({ dns: { provider: 'gcore', api_token: 'env:GCORE_TOKEN' } }).ok).toBe(true);
-    expect(validateSpec({ dns: { provider: 'gcore', api_token: 'file:/etc/outpost/gcore' } }).ok).toBe(true);
+    expect(validateSpec({ dns: { provider: 'gcore', api_token: 'env:GCORE_TOKEN' } }).ok).toBe(
+      true,
+    );
+    expect(
+      validateSpec({ dns: { provider: 'gcore', api_token: 'file:/etc/outpost/gcore' } }).ok,
+    ).toBe(true);
   });
 
   it('a domain served by two sites', () => {
@@ -196,16 +224,23 @@ sites:
 
   it('modifier targets and header values reject injection characters', () => {
     const mod = (action: string) =>
-      site('domain: example.com', `    modifiers:\n      - match: {paths: ["/x/*"]}\n        action: ${action}\n`);
-    expect(only(mod('{type: redirect, target: "https://s.example.com{uri};return 200"}')).path).toBe(
-      'sites[0].modifiers[0].action.target',
+      site(
+        'domain: example.com',
+        `    modifiers:\n      - match: {paths: ["/x/*"]}\n        action: ${action}\n`,
+      );
+    expect(
+      only(mod('{type: redirect, target: "https://s.example.com{uri};return 200"}')).path,
+    ).toBe('sites[0].modifiers[0].action.target');
+    expect(only(mod('{type: redirect, target: "https://s.example.com{nope}"}')).message).toMatch(
+      /unknown placeholder/,
     );
-    expect(only(mod('{type: redirect, target: "https://s.example.com{nope}"}')).message).toMatch(/unknown placeholder/);
     expect(only(mod('{type: set_header, name: X-A, value: "a\\"; add_header b"}')).path).toBe(
       'sites[0].modifiers[0].action.value',
     );
     expect(only(mod('{type: explode}')).path).toBe('sites[0].modifiers[0].action.type');
-    expect(validateSpecYaml(mod('{type: redirect, target: "https://s.example.com{uri}"}')).ok).toBe(true);
+    expect(validateSpecYaml(mod('{type: redirect, target: "https://s.example.com{uri}"}')).ok).toBe(
+      true,
+    );
   });
 });
 
@@ -218,7 +253,10 @@ describe('spec: diff', () => {
         .replace(/ {2}- name: la[\s\S]*?NA\]}\n/, ''),
     );
     const d = diffSpecs(a, b);
-    expect(d.changes.map((c) => `${c.op} ${c.kind} ${c.key}`)).toEqual(['delete edge la', 'update site example.com']);
+    expect(d.changes.map((c) => `${c.op} ${c.kind} ${c.key}`)).toEqual([
+      'delete edge la',
+      'update site example.com',
+    ]);
     expect(d.changes[1]?.fields).toEqual([
       { path: 'edges', from: ['hk', 'la'], to: ['hk'] },
       { path: 'dns_ttl', from: 120, to: 30 },

@@ -57,7 +57,33 @@ export interface EventTable {
   detail: string;
 }
 
+/** A release bundle of one edge: immutable once written. */
+export interface BundleTable {
+  edge: string;
+  /** Monotonic per edge. */
+  release: number;
+  /** The desired-state revision it was built from. */
+  revision: number;
+  /** Hash of what the bundle serves, release number aside: equal keys need no new release. */
+  content_key: string;
+  /** SHA-256 of the signed manifest. */
+  hash: string;
+  /** The signed bundle as sent to the edge (JSON). */
+  body: string;
+  created_at: string;
+}
+
+/** The last report (heartbeat) of an edge's agent. */
+export interface EdgeStatusTable {
+  edge: string;
+  /** JSON of the agent's report. */
+  report: string;
+  last_seen: string;
+}
+
 export interface Database {
+  bundles: BundleTable;
+  edge_status: EdgeStatusTable;
   state: StateTable;
   edges: EdgeTable;
   sites: SiteTable;

@@ -53,12 +53,21 @@ describe('opening', () => {
       const names = raw.prepare('select name from outpost_migration order by name').all() as {
         name: string;
       }[];
-      expect(names.map((n) => n.name)).toEqual(['001_initial']);
+      expect(names.map((n) => n.name)).toEqual(['001_initial', '002_bundles_and_edge_status']);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")
         .all() as { name: string }[];
       expect(tables.map((t) => t.name)).toEqual(
-        expect.arrayContaining(['blocks', 'edges', 'events', 'settings', 'sites', 'state']),
+        expect.arrayContaining([
+          'blocks',
+          'bundles',
+          'edge_status',
+          'edges',
+          'events',
+          'settings',
+          'sites',
+          'state',
+        ]),
       );
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
@@ -72,7 +81,7 @@ describe('opening', () => {
     const raw2 = new Database(file, { readonly: true });
     try {
       const rows = raw2.prepare('select name, timestamp from outpost_migration').all();
-      expect(rows).toHaveLength(1);
+      expect(rows).toHaveLength(2);
       expect(raw2.prepare('select revision from state').get()).toEqual({ revision: 1 });
     } finally {
       raw2.close();
@@ -401,3 +410,39 @@ function rawRow(name: string): { token_hash: string | null; created_at: string; 
     raw.close();
   }
 }
+
+describe('bundles and edge reports', () => {
+  const bundle = (edgeName: string, release: number) => ({
+    edge: edgeName,
+    release,
+    revision: release + 10,
+    content_key: `k${release}`,
+    hash: sha256(`${edgeName}${release}`),
+    body: `{"release":${release}}`,
+  });
+
+  it('keeps the newest releases per edge and finds the latest of each', async () => {
+    const store = await openAt();
+    for (let r = 1; r <= 4; r++) await store.saveBundle(bundle('a', r), 2);
+    await store.saveBundle(bundle('b', 1), 2);
+    expect((await store.latestBundle('a'))?.release).toBe(4);
+    expect((await store.latestBundles()).map((b) => [b.edge, b.release, b.revision])).toEqual([
+      ['a', 4, 14],
+      ['b', 1, 11],
+    ]);
+    expect(await store.latestBundle('none')).toBeUndefined();
+    // Only releases 3 and 4 of "a" remain: a duplicate of release 2 is accepted again.
+    await expect(store.saveBundle(bundle('a', 4))).rejects.toThrow();
+    await store.saveBundle(bundle('a', 2));
+  });
+
+  it('replaces an edge report and keeps when it was seen', async () => {
+    const store = await openAt();
+    await store.saveEdgeReport('a', { applied_release: 1 });
+    const second = await store.saveEdgeReport('a', { applied_release: 2 });
+    const reports = await store.listEdgeReports();
+    expect(reports).toEqual([
+      { edge: 'a', report: { applied_release: 2 }, last_seen: second.last_seen },
+    ]);
+  });
+});

@@ -30,6 +30,8 @@ import {
   type AuditEvent,
   type NewAuditEvent,
   type Store,
+  type StoredBundle,
+  type StoredEdgeReport,
   type StoredState,
   type WriteStateOptions,
   type WriteStateResult,
@@ -235,6 +237,66 @@ export class KyselyStore implements Store {
       .where('token_hash', 'is not', null)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep = 10): Promise<StoredBundle> {
+    const row: StoredBundle = { ...bundle, created_at: this.now().toISOString() };
+    await this.write(async (trx) => {
+      await trx.insertInto('bundles').values(row).execute();
+      await trx
+        .deleteFrom('bundles')
+        .where('edge', '=', bundle.edge)
+        .where('release', '<=', bundle.release - keep)
+        .execute();
+    });
+    return row;
+  }
+
+  async latestBundles(): Promise<StoredBundle[]> {
+    return this.db
+      .selectFrom('bundles as b')
+      .selectAll()
+      .where('b.release', '=', (eb) =>
+        eb
+          .selectFrom('bundles as l')
+          .select((x) => x.fn.max('l.release').as('m'))
+          .whereRef('l.edge', '=', 'b.edge'),
+      )
+      .orderBy('b.edge')
+      .execute();
+  }
+
+  async latestBundle(edgeName: string): Promise<StoredBundle | undefined> {
+    return this.db
+      .selectFrom('bundles')
+      .selectAll()
+      .where('edge', '=', edgeName)
+      .orderBy('release', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async saveEdgeReport(
+    edgeName: string,
+    report: Record<string, unknown>,
+  ): Promise<StoredEdgeReport> {
+    const last_seen = this.now().toISOString();
+    const text = JSON.stringify(report);
+    await this.db
+      .insertInto('edge_status')
+      .values({ edge: edgeName, report: text, last_seen })
+      .onConflict((oc) => oc.column('edge').doUpdateSet({ report: text, last_seen }))
+      .execute();
+    return { edge: edgeName, report, last_seen };
+  }
+
+  async listEdgeReports(): Promise<StoredEdgeReport[]> {
+    const rows = await this.db.selectFrom('edge_status').selectAll().orderBy('edge').execute();
+    return rows.map((r) => ({
+      edge: r.edge,
+      report: parseDetail(r.report),
+      last_seen: r.last_seen,
+    }));
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -40,6 +40,24 @@ export interface WriteStateResult {
   changed: boolean;
 }
 
+/** A release bundle as stored: the signed body is opaque to the store. */
+export interface StoredBundle {
+  edge: string;
+  release: number;
+  revision: number;
+  content_key: string;
+  hash: string;
+  body: string;
+  created_at: string;
+}
+
+/** The last report of an edge's agent, as JSON, and when it arrived. */
+export interface StoredEdgeReport {
+  edge: string;
+  report: Record<string, unknown>;
+  last_seen: string;
+}
+
 export interface Store {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
@@ -62,6 +80,14 @@ export interface Store {
   findEdgeByTokenHash(tokenHash: string): Promise<string | undefined>;
   /** Whether the edge has a token (it may have been revoked). */
   edgeHasToken(edgeName: string): Promise<boolean>;
+  /** Stores a new release bundle; keeps the newest `keep` releases of that edge. */
+  saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep?: number): Promise<StoredBundle>;
+  /** The newest release bundle of each edge (or of one edge). */
+  latestBundles(): Promise<StoredBundle[]>;
+  latestBundle(edgeName: string): Promise<StoredBundle | undefined>;
+  /** Records an agent's report (heartbeat), replacing the previous one. */
+  saveEdgeReport(edgeName: string, report: Record<string, unknown>): Promise<StoredEdgeReport>;
+  listEdgeReports(): Promise<StoredEdgeReport[]>;
   /** Small named values of the control plane (admin token hash, signing key, …). */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;

@@ -23,7 +23,11 @@ export interface ChangeResult {
 }
 
 export class DesiredState {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Called after every change that was written (bundles are rebuilt from it). */
+    private readonly onChanged: () => void = () => {},
+  ) {}
 
   async read(): Promise<{ spec: Spec; revision: number }> {
     return this.store.readState();
@@ -75,6 +79,7 @@ export class DesiredState {
           expectRevision: revision,
           edgeTokenHashes: hashes,
         });
+        if (result.changed) this.onChanged();
         return { ...base, changed: result.changed, revision: result.revision, edge_tokens: tokens };
       } catch (err) {
         if (err instanceof RevisionConflictError && attempt < 3) continue;

@@ -9,13 +9,16 @@ import { parseBody } from '../validation.js';
 import type { DesiredState } from './desired-state.js';
 import { docs } from './openapi.js';
 
-/** The command a new edge runs to join; the token goes in a 0600 file, not on a command line. */
-export function joinCommand(serverUrl: string, edgeName: string): string {
-  return `curl -fsSL ${serverUrl}/install.sh | sudo bash -s -- --server ${serverUrl} --name ${edgeName}`;
+/**
+ * The command a new edge runs to join. The token is not in it: the script asks for it and
+ * writes it to a 0600 file. `--pin` is the fingerprint of the key that signs bundles.
+ */
+export function joinCommand(serverUrl: string, edgeName: string, fingerprint: string): string {
+  return `curl -fsSL ${serverUrl}/install.sh | sudo bash -s -- --server ${serverUrl} --name ${edgeName} --pin ${fingerprint}`;
 }
 
 export const edgesRoutes =
-  (state: DesiredState, store: Store, serverUrl: string): FastifyPluginAsync =>
+  (state: DesiredState, store: Store, serverUrl: string, fingerprint: string): FastifyPluginAsync =>
   async (app) => {
     const withToken = async (edge: EdgeT) => ({
       ...edge,
@@ -59,7 +62,7 @@ export const edgesRoutes =
           edge,
           revision: result.revision,
           token,
-          join_command: joinCommand(serverUrl, edge.name),
+          join_command: joinCommand(serverUrl, edge.name, fingerprint),
         });
       },
     );
@@ -121,7 +124,7 @@ export const edgesRoutes =
           detail: {},
         });
         if (!ok) throw new ApiError('not_found', `no edge "${name}"`, 'name');
-        return { name, token, join_command: joinCommand(serverUrl, name) };
+        return { name, token, join_command: joinCommand(serverUrl, name, fingerprint) };
       },
     );
 

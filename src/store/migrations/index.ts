@@ -2,6 +2,7 @@
 // here; never edit or rename one that has shipped.
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001_initial.js';
+import { bundlesAndEdgeStatus } from './002_bundles_and_edge_status.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -9,6 +10,7 @@ export type { SqlFlavor } from './dialect.js';
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '001_initial': initial(flavor),
+    '002_bundles_and_edge_status': bundlesAndEdgeStatus(),
   };
 }
 

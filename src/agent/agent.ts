@@ -1,0 +1,359 @@
+// The edge agent: pull the edge's signed bundle (long-poll), verify it against the key pinned
+// at join time, write it as a new release, validate it with nginx -t, switch atomically,
+// reload gracefully, check the new release answers, and roll back on any failure. The last
+// good release stays on disk and is served through control-plane outages and reboots.
+//
+// Layout under the root (see src/render/nginx.ts):
+//   agent.json        pinned key, edge name, applied and failed releases
+//   releases/<N>/     immutable releases
+//   live/             nginx.conf + release -> ../releases/<N>   (what nginx serves)
+//   candidate/        nginx.conf + release -> ../releases/<M>   (what nginx -t checks)
+//   logs/ cache/ tmp/
+import { request } from 'node:http';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
+import { renderNginxMain } from '../render/index.js';
+import type { EdgeReport } from '../spec/index.js';
+import { ControlPlaneClient, ControlPlaneError } from './control-plane.js';
+import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
+import { NginxDriver } from './nginx.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  server: string;
+  token: string;
+  root: string;
+  nginx: string;
+  logger: Logger;
+  /** Expected `sha256:…` fingerprint of the signing key at join time. */
+  pin?: string;
+  /** Worker user for nginx when the agent runs as root. */
+  nginxUser?: string;
+  waitSeconds?: number;
+  reportIntervalMs?: number;
+  /** How many releases to keep on disk. */
+  keepReleases?: number;
+}
+
+const AgentState = z.object({
+  edge: z.string(),
+  public_key: z.string(),
+  fingerprint: z.string(),
+  applied: z.object({ release: z.number(), hash: z.string() }).nullable(),
+  failed: z.object({ release: z.number(), hash: z.string(), error: z.string() }).nullable(),
+});
+type AgentState = z.infer<typeof AgentState>;
+
+export class AgentSetupError extends Error {}
+
+export class Agent {
+  private state!: AgentState;
+  private readonly cp: ControlPlaneClient;
+  private readonly nginx: NginxDriver;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private readonly startedAt = new Date().toISOString();
+  private lastError: string | null = null;
+  /** Hash of a bundle that failed verification: not fetched again until it changes. */
+  private rejectedHash: string | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly opts: AgentOptions) {
+    this.cp = new ControlPlaneClient(opts.server, opts.token);
+    this.nginx = new NginxDriver(opts.nginx, opts.root);
+    this.log = opts.logger;
+  }
+
+  private path(...parts: string[]): string {
+    return join(this.opts.root, ...parts);
+  }
+
+  /** Prepares the layout, joins if needed, serves the last good release, then starts the loops. */
+  async start(): Promise<void> {
+    await mkdir(this.opts.root, { recursive: true });
+    await chmod(this.opts.root, 0o755); // nginx workers (an unprivileged user) need to traverse it
+    for (const d of ['releases', 'live', 'candidate', 'logs', 'cache', 'tmp']) {
+      await mkdir(this.path(d), { recursive: true, mode: 0o755 });
+    }
+    this.state = await this.loadOrJoin();
+    this.log.info({ edge: this.state.edge, fingerprint: this.state.fingerprint }, 'agent started');
+    await this.serveLastGood();
+    this.loops = [this.pullLoop(), this.reportLoop()];
+  }
+
+  async stop(options: { stopProxy?: boolean } = {}): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    if (options.stopProxy && (await this.nginx.running())) {
+      await this.nginx.quit(this.path('live', 'nginx.conf'));
+    }
+  }
+
+  get edge(): string {
+    return this.state.edge;
+  }
+
+  private async loadOrJoin(): Promise<AgentState> {
+    const file = this.path('agent.json');
+    try {
+      return AgentState.parse(JSON.parse(await readFile(file, 'utf8')));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new AgentSetupError(
+          `${file} is unreadable (${(err as Error).message}); remove it to join again`,
+        );
+      }
+    }
+    const hello = await this.retry('join', () => this.cp.hello());
+    if (this.opts.pin !== undefined && hello.fingerprint !== this.opts.pin) {
+      throw new AgentSetupError(
+        `the control plane's signing key is ${hello.fingerprint}, not the pinned ${this.opts.pin}: refusing to join`,
+      );
+    }
+    const state: AgentState = {
+      edge: hello.edge,
+      public_key: hello.public_key,
+      fingerprint: hello.fingerprint,
+      applied: null,
+      failed: null,
+    };
+    await this.saveState(state);
+    this.log.info({ edge: hello.edge }, 'joined the control plane; signing key pinned');
+    return state;
+  }
+
+  private async saveState(state: AgentState = this.state): Promise<void> {
+    await writeFileAtomic(this.path('agent.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
+  }
+
+  /** After a restart or reboot: nginx serves the last good release even without the control plane. */
+  private async serveLastGood(): Promise<void> {
+    const live = await readSymlink(this.path('live', 'release'));
+    if (live === undefined || (await this.nginx.running())) return;
+    const r = await this.nginx.start(this.path('live', 'nginx.conf'));
+    if (r.ok)
+      this.log.info(
+        { release: this.state.applied?.release },
+        'started nginx on the last good release',
+      );
+    else this.log.error({ output: r.output }, 'could not start nginx on the last good release');
+  }
+
+  private async pullLoop(): Promise<void> {
+    let backoff = 1000;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const known = this.rejectedHash ?? this.state.failed?.hash ?? this.state.applied?.hash;
+        const answer = await this.cp.bundle(known, this.opts.waitSeconds ?? 30, signal);
+        backoff = 1000;
+        if (answer.kind === 'bundle') await this.apply(answer.body, answer.hash);
+      } catch (err) {
+        if (signal.aborted) return;
+        const message = err instanceof ControlPlaneError ? err.message : (err as Error).message;
+        this.log.warn({ err: message, retry_ms: backoff }, 'pull failed; retrying');
+        await sleep(backoff + Math.floor(Math.random() * 250), undefined, { signal }).catch(
+          () => undefined,
+        );
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+
+  private async reportLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      await this.report().catch((err: unknown) =>
+        this.log.debug({ err: (err as Error).message }, 'report failed'),
+      );
+      await sleep(this.opts.reportIntervalMs ?? 10_000, undefined, { signal }).catch(
+        () => undefined,
+      );
+    }
+  }
+
+  async report(): Promise<void> {
+    const report: EdgeReport = {
+      agent_version: AGENT_VERSION,
+      applied_release: this.state.applied?.release ?? null,
+      applied_hash: this.state.applied?.hash ?? null,
+      failed_release: this.state.failed?.release ?? null,
+      last_error: this.lastError ?? this.state.failed?.error ?? null,
+      proxy: 'nginx',
+      proxy_running: await this.nginx.running(),
+      started_at: this.startedAt,
+    };
+    await this.cp.report(report);
+  }
+
+  /** Verifies and applies one bundle; any failure keeps the last good release serving. */
+  async apply(body: unknown, hash: string): Promise<void> {
+    let manifest: BundleManifest;
+    try {
+      manifest = verifyBundle(body, this.state.public_key, this.state.edge);
+    } catch (err) {
+      // Not recorded as a failed release: a bad signature is not the release's fault.
+      this.lastError = `rejected a bundle: ${(err as Error).message}`;
+      this.rejectedHash = hash;
+      this.log.error({ err: this.lastError }, 'bundle rejected');
+      await this.report().catch(() => undefined);
+      return;
+    }
+    this.rejectedHash = undefined;
+    const release = manifest.release;
+    if (this.state.applied?.hash === hash) return;
+    if (this.state.failed?.hash === hash) return; // never retry the same failed release
+    const started = Date.now();
+    const error = await this.install(manifest);
+    if (error === undefined) {
+      this.state = { ...this.state, applied: { release, hash }, failed: null };
+      this.lastError = null;
+      await this.saveState();
+      this.log.info({ release, ms: Date.now() - started }, 'release applied');
+      await this.pruneReleases();
+    } else {
+      this.state = { ...this.state, failed: { release, hash, error } };
+      this.lastError = null;
+      await this.saveState();
+      this.log.error({ release, error }, 'release failed; still serving the last good one');
+    }
+    await this.report().catch(() => undefined);
+  }
+
+  /** Writes, validates, switches, reloads and probes; returns the error, or undefined. */
+  private async install(manifest: BundleManifest): Promise<string | undefined> {
+    const release = manifest.release;
+    const dir = this.path('releases', String(release));
+    // Write the release beside its final name, then rename: a release dir is complete or absent.
+    const staging = this.path('releases', `.staging-${release}-${process.pid}`);
+    await rm(staging, { recursive: true, force: true });
+    for (const f of manifest.files) {
+      await writeFileAtomic(join(staging, f.path), fileContent(f), f.mode);
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+
+    const main = renderNginxMain({
+      edgeName: manifest.edge,
+      ...(this.opts.nginxUser !== undefined ? { user: this.opts.nginxUser } : {}),
+    });
+    await writeFileAtomic(this.path('candidate', 'nginx.conf'), main);
+    await replaceSymlink(
+      this.path('candidate', 'release'),
+      join('..', 'releases', String(release)),
+    );
+    const test = await this.nginx.test(this.path('candidate', 'nginx.conf'));
+    if (!test.ok) return `nginx -t rejected release ${release}: ${test.output}`;
+
+    const previous = await readSymlink(this.path('live', 'release'));
+    const previousMain = await readFile(this.path('live', 'nginx.conf'), 'utf8').catch(
+      () => undefined,
+    );
+    await writeFileAtomic(this.path('live', 'nginx.conf'), main);
+    await replaceSymlink(this.path('live', 'release'), join('..', 'releases', String(release)));
+    const liveConf = this.path('live', 'nginx.conf');
+    const wasRunning = await this.nginx.running();
+    const switched = wasRunning
+      ? await this.nginx.reload(liveConf)
+      : await this.nginx.start(liveConf);
+    const probe = switched.ok ? await this.probe(manifest) : switched.output;
+    if (probe === undefined) return undefined;
+
+    // Roll back: the previous release and main file, and make nginx load them again.
+    if (previous !== undefined) {
+      await replaceSymlink(this.path('live', 'release'), previous);
+      if (previousMain !== undefined) await writeFileAtomic(liveConf, previousMain);
+      if (await this.nginx.running()) await this.nginx.reload(liveConf);
+      else await this.nginx.start(liveConf);
+    }
+    return `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
+  }
+
+  /** Waits until the edge's listener answers with the new release; returns the error, or undefined. */
+  private async probe(manifest: BundleManifest): Promise<string | undefined> {
+    const deadline = Date.now() + 10_000;
+    let last = 'no answer';
+    while (Date.now() < deadline) {
+      const seen = await probeRelease(manifest.probe.url).catch((err: unknown) => {
+        last = (err as Error).message;
+        return undefined;
+      });
+      if (seen === String(manifest.release)) return undefined;
+      if (seen !== undefined) last = `it answered with release ${seen || '(none)'}`;
+      await sleep(50);
+    }
+    return `probe of ${manifest.probe.url}: ${last}`;
+  }
+
+  private async pruneReleases(): Promise<void> {
+    const keep = this.opts.keepReleases ?? 5;
+    const live = await readSymlink(this.path('live', 'release'));
+    const names = (await readdir(this.path('releases'))).filter((n) => /^\d+$/.test(n)).map(Number);
+    const old = names.sort((a, b) => b - a).slice(keep);
+    for (const n of old) {
+      if (live?.endsWith(`/${n}`)) continue;
+      await rm(this.path('releases', String(n)), { recursive: true, force: true });
+    }
+  }
+
+  private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let backoff = 1000;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof ControlPlaneError && err.status === 401)
+          throw new AgentSetupError(err.message);
+        if (this.abort.signal.aborted) throw err;
+        this.log.warn(
+          { err: (err as Error).message, retry_ms: backoff },
+          `${what} failed; retrying`,
+        );
+        await sleep(backoff, undefined, { signal: this.abort.signal });
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+}
+
+/** The `X-Outpost-Release` an edge listener answers with (the default server answers any path). */
+export function probeRelease(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: { host: 'outpost-probe.invalid' }, timeout: 2000 },
+      (res) => {
+        res.resume();
+        const value = res.headers['x-outpost-release'];
+        resolve(Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error('timed out')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** Reads the token file; refuses one that others can read. */
+export async function readTokenFile(path: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new AgentSetupError(`cannot read the token file ${path}`);
+  }
+  if ((info.mode & 0o077) !== 0) {
+    throw new AgentSetupError(
+      `the token file ${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
+  }
+  const token = (await readFile(path, 'utf8')).trim();
+  if (!/^ope_[A-Za-z0-9_-]{43}$/.test(token))
+    throw new AgentSetupError(`${path} does not hold an edge token`);
+  return token;
+}

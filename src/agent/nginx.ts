@@ -1,0 +1,83 @@
+// Drives a real nginx master process for the edge: test a candidate, start, reload, check.
+// Programs are run with execFile (no shell), with the layout of render/nginx.ts.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface NginxRun {
+  ok: boolean;
+  output: string;
+}
+
+export class NginxDriver {
+  constructor(
+    /** The nginx binary. */
+    readonly binary: string,
+    /** The agent's root: nginx prefix. */
+    readonly root: string,
+  ) {}
+
+  private run(args: string[], timeoutMs = 30_000): Promise<NginxRun> {
+    return new Promise((resolve) => {
+      execFile(
+        this.binary,
+        ['-p', `${this.root}/`, '-e', join(this.root, 'logs', 'error.log'), ...args],
+        { timeout: timeoutMs, encoding: 'utf8' },
+        (error, stdout, stderr) => {
+          const output = [
+            stderr,
+            stdout,
+            error && typeof error.code !== 'number' ? error.message : '',
+          ]
+            .filter((s) => s !== '')
+            .join('\n')
+            .trim();
+          resolve({ ok: error === null, output });
+        },
+      );
+    });
+  }
+
+  /** `nginx -t` on a main file (candidate/nginx.conf). */
+  test(conf: string): Promise<NginxRun> {
+    return this.run(['-t', '-q', '-c', conf]);
+  }
+
+  /** Starts the master (it daemonises) with the live main file. */
+  start(conf: string): Promise<NginxRun> {
+    return this.run(['-c', conf]);
+  }
+
+  /** Graceful reload: the master re-reads the configuration; old workers finish their requests. */
+  reload(conf: string): Promise<NginxRun> {
+    return this.run(['-c', conf, '-s', 'reload']);
+  }
+
+  /** Graceful stop. */
+  quit(conf: string): Promise<NginxRun> {
+    return this.run(['-c', conf, '-s', 'quit']);
+  }
+
+  async pid(): Promise<number | undefined> {
+    try {
+      const pid = Number((await readFile(join(this.root, 'logs', 'nginx.pid'), 'utf8')).trim());
+      if (!Number.isInteger(pid) || pid <= 0) return undefined;
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async running(): Promise<boolean> {
+    return (await this.pid()) !== undefined;
+  }
+
+  async version(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      execFile(this.binary, ['-v'], { encoding: 'utf8' }, (error, stdout, stderr) => {
+        resolve(error ? undefined : /nginx\/(\S+)/.exec(`${stderr}${stdout}`)?.[1]);
+      });
+    });
+  }
+}

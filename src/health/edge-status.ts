@@ -1,0 +1,66 @@
+// Where each edge stands: desired release vs what its agent last reported. Pure.
+import type { Spec } from '../spec/index.js';
+import { EdgeReport } from '../spec/index.js';
+
+export type EdgeState = 'ok' | 'pending' | 'error' | 'offline' | 'never-seen';
+
+export interface EdgeStatus {
+  name: string;
+  paused: boolean;
+  state: EdgeState;
+  /** Newest release built for the edge, and the desired-state revision it came from. */
+  desired_release: number | null;
+  desired_revision: number | null;
+  applied_release: number | null;
+  last_seen: string | null;
+  /** Seconds since the last report. */
+  age_seconds: number | null;
+  proxy_running: boolean | null;
+  /** The edge's own last error, or the control plane's reason for not publishing. */
+  error: string | null;
+}
+
+export interface EdgeStatusInput {
+  spec: Spec;
+  bundles: { edge: string; release: number; revision: number }[];
+  reports: { edge: string; report: Record<string, unknown>; last_seen: string }[];
+  buildErrors: { edge: string; message: string }[];
+  now: Date;
+  /** After this long without a report an edge is offline. */
+  offlineAfterSeconds: number;
+}
+
+export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
+  return input.spec.edges.map((edge) => {
+    const bundle = input.bundles.find((b) => b.edge === edge.name);
+    const raw = input.reports.find((r) => r.edge === edge.name);
+    const parsed = raw ? EdgeReport.safeParse(raw.report) : undefined;
+    const report = parsed?.success ? parsed.data : undefined;
+    const buildError = input.buildErrors.find((e) => e.edge === edge.name)?.message ?? null;
+    const age = raw
+      ? Math.max(0, Math.round((input.now.getTime() - Date.parse(raw.last_seen)) / 1000))
+      : null;
+    const applied = report?.applied_release ?? null;
+    const desired = bundle?.release ?? null;
+    const edgeError = report?.last_error ?? null;
+    let state: EdgeState;
+    if (!raw) state = 'never-seen';
+    else if (age !== null && age > input.offlineAfterSeconds) state = 'offline';
+    else if (buildError !== null || edgeError !== null || report?.proxy_running === false)
+      state = 'error';
+    else if (desired !== null && applied !== desired) state = 'pending';
+    else state = 'ok';
+    return {
+      name: edge.name,
+      paused: edge.paused,
+      state,
+      desired_release: desired,
+      desired_revision: bundle?.revision ?? null,
+      applied_release: applied,
+      last_seen: raw?.last_seen ?? null,
+      age_seconds: age,
+      proxy_running: report?.proxy_running ?? null,
+      error: buildError !== null ? `control plane: ${buildError}` : edgeError,
+    };
+  });
+}

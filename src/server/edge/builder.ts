@@ -1,0 +1,153 @@
+// Builds each edge's release bundle whenever the desired state changes: compile the edge's
+// plan, render it, and publish a new signed release only when what the edge serves changed.
+// Long-polling edges are woken the moment their bundle changes.
+import { EventEmitter } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildManifest, contentKey, signManifest } from '../../bundle/index.js';
+import { compileEdgePlan } from '../../compile/index.js';
+import { checkNginxConfig, renderNginx } from '../../render/index.js';
+import type { Edge } from '../../spec/index.js';
+import type { Store, StoredBundle } from '../../store/types.js';
+import type { BundleSigner } from './signing-key.js';
+
+export interface BundleBuilderOptions {
+  store: Store;
+  signer: BundleSigner;
+  logger: FastifyBaseLogger;
+  /** nginx binary to check rendered configs before publishing; undefined: no check here. */
+  nginx?: string;
+}
+
+/** Why an edge's newest rendering was not published, if it was not. */
+export interface BuildError {
+  edge: string;
+  revision: number;
+  message: string;
+  at: string;
+}
+
+export class BundleBuilder {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly changed = new EventEmitter();
+  private readonly errors = new Map<string, BuildError>();
+  private closed = false;
+
+  constructor(private readonly opts: BundleBuilderOptions) {
+    this.changed.setMaxListeners(0);
+  }
+
+  /** Rebuilds every edge's bundle from the stored state; calls are serialised. */
+  rebuild(): Promise<void> {
+    const run = this.chain.then(() => this.rebuildNow());
+    this.chain = run.catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'bundle build failed'),
+    );
+    return run;
+  }
+
+  buildErrors(): BuildError[] {
+    return [...this.errors.values()];
+  }
+
+  /**
+   * The edge's newest bundle once its hash differs from `knownHash`, or undefined when
+   * `timeoutMs` passes (or the builder closes) first.
+   */
+  async waitForChange(
+    edge: string,
+    knownHash: string | undefined,
+    timeoutMs: number,
+  ): Promise<StoredBundle | undefined> {
+    const current = await this.opts.store.latestBundle(edge);
+    if (current && current.hash !== knownHash) return current;
+    if (timeoutMs <= 0 || this.closed) return undefined;
+    return new Promise((resolve) => {
+      const done = (bundle: StoredBundle | undefined) => {
+        clearTimeout(timer);
+        this.changed.off(edge, onChange);
+        this.changed.off('close', onClose);
+        resolve(bundle);
+      };
+      const onChange = (b: StoredBundle) => {
+        if (b.hash !== knownHash) done(b);
+      };
+      const onClose = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.changed.on(edge, onChange);
+      this.changed.once('close', onClose);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.changed.emit('close');
+  }
+
+  private async rebuildNow(): Promise<void> {
+    const { spec, revision } = await this.opts.store.readState();
+    for (const edge of spec.edges) {
+      const plan = compileEdgePlan(spec, edge.name);
+      const previous = await this.opts.store.latestBundle(edge.name);
+      const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
+      // Certificates join the bundle with the certificates issue; until then none is listed.
+      const render = (release: number) => renderNginx(plan, { release, certificates: [] });
+      const key = contentKey({ ...meta, files: render(0) });
+      if (previous?.content_key === key) {
+        this.errors.delete(edge.name);
+        continue;
+      }
+      const release = (previous?.release ?? 0) + 1;
+      const files = render(release);
+      if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
+        const check = await checkNginxConfig(files, {
+          nginx: this.opts.nginx,
+          release,
+          edgeName: edge.name,
+        });
+        if (!check.ok) {
+          await this.reject(
+            edge.name,
+            revision,
+            `nginx rejected the rendered configuration: ${check.output.trim()}`,
+          );
+          continue;
+        }
+      }
+      this.errors.delete(edge.name);
+      const signed = signManifest(
+        buildManifest({ ...meta, release, revision, files }),
+        this.opts.signer.privateKeyPem,
+      );
+      const stored = await this.opts.store.saveBundle({
+        edge: edge.name,
+        release,
+        revision,
+        content_key: key,
+        hash: signed.hash,
+        body: JSON.stringify(signed),
+      });
+      this.opts.logger.info({ edge: edge.name, release, revision }, 'bundle published');
+      this.changed.emit(edge.name, stored);
+    }
+  }
+
+  private async reject(edge: string, revision: number, message: string): Promise<void> {
+    if (this.errors.get(edge)?.message !== message) {
+      this.opts.logger.warn({ edge, revision }, 'bundle not published: nginx -t failed');
+      await this.opts.store.appendEvent({
+        actor: 'system',
+        action: 'bundle.rejected',
+        subject: edge,
+        detail: { revision, error: message },
+      });
+    }
+    this.errors.set(edge, { edge, revision, message, at: new Date().toISOString() });
+  }
+}
+
+/** Where the agent checks the release after a reload: the edge's own HTTP listener. */
+export function probeUrl(edge: Edge): string {
+  const address = edge.listen.addresses[0] ?? '127.0.0.1';
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `http://${host}:${edge.listen.http}/`;
+}

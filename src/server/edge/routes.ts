@@ -1,0 +1,70 @@
+// The edge API: an agent, with its own token, learns the signing key, pulls (long-polls) its
+// bundle and reports its state. An edge only ever sees its own bundle.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { EdgeReport } from '../../spec/index.js';
+import type { Store } from '../../store/types.js';
+import { ApiError } from '../errors.js';
+import { bearerToken, hashToken } from '../tokens.js';
+import { parseBody } from '../validation.js';
+import type { BundleBuilder } from './builder.js';
+import type { BundleSigner } from './signing-key.js';
+
+const MAX_WAIT_SECONDS = 60;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    edgeName?: string;
+  }
+}
+
+function edgeOf(req: FastifyRequest): string {
+  if (req.edgeName === undefined) throw new ApiError('unauthorized', 'missing or wrong edge token');
+  return req.edgeName;
+}
+
+export const edgeRoutes =
+  (store: Store, builder: BundleBuilder, signer: BundleSigner): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', async (req) => {
+      const token = bearerToken(req.headers.authorization);
+      const edge = token ? await store.findEdgeByTokenHash(hashToken(token)) : undefined;
+      if (edge === undefined)
+        throw new ApiError('unauthorized', 'missing, wrong or revoked edge token');
+      req.edgeName = edge;
+    });
+
+    const hidden = { schema: { hide: true } };
+
+    app.get('/v1/edge/hello', hidden, async (req) => ({
+      edge: edgeOf(req),
+      public_key: signer.publicKeyPem,
+      fingerprint: signer.fingerprint,
+    }));
+
+    app.get<{ Querystring: { wait?: string } }>('/v1/edge/bundle', hidden, async (req, reply) => {
+      const edge = edgeOf(req);
+      const known = /^"?([0-9a-f]{64})"?$/.exec(req.headers['if-none-match'] ?? '')?.[1];
+      const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_SECONDS);
+      const closed = new Promise<undefined>((resolve) =>
+        req.raw.once('close', () => resolve(undefined)),
+      );
+      const bundle = await Promise.race([builder.waitForChange(edge, known, wait * 1000), closed]);
+      if (bundle === undefined) {
+        if (known !== undefined) return reply.status(304).send();
+        throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
+      }
+      return reply
+        .header('etag', `"${bundle.hash}"`)
+        .header('x-outpost-release', String(bundle.release))
+        .header('cache-control', 'no-store')
+        .type('application/json')
+        .send(bundle.body);
+    });
+
+    app.post('/v1/edge/report', hidden, async (req, reply) => {
+      const edge = edgeOf(req);
+      const report = parseBody(EdgeReport, req.body);
+      await store.saveEdgeReport(edge, report);
+      return reply.status(204).send();
+    });
+  };

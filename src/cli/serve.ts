@@ -15,6 +15,8 @@ export interface ServeOptions {
   version: string;
   /** `auto` (nginx -t if installed here), `off`, or the nginx binary's path. */
   nginxCheck: string;
+  /** Variables for `env:NAME` secret references. */
+  secretVars?: Readonly<Record<string, string | undefined>>;
 }
 
 const NGINX = '/usr/sbin/nginx';
@@ -52,6 +54,7 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
     publicUrl: opts.publicUrl ?? bound,
     version: opts.version,
     ...(nginx !== undefined ? { nginx } : {}),
+    ...(opts.secretVars !== undefined ? { secretVars: opts.secretVars } : {}),
   });
   const address = await app.listen({ host, port });
   const url = opts.publicUrl ?? address;

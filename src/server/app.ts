@@ -13,6 +13,7 @@ import { BundleBuilder } from './edge/builder.js';
 import { edgeRoutes } from './edge/routes.js';
 import { ensureSigningKey } from './edge/signing-key.js';
 import { installErrorHandler } from './errors.js';
+import { Workers } from './workers.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -22,6 +23,8 @@ export interface ControlPlaneOptions {
   version: string;
   /** nginx binary to check each rendering before publishing it; undefined: no check. */
   nginx?: string;
+  /** Variables that `env:NAME` secret references of the spec read. */
+  secretVars?: Readonly<Record<string, string | undefined>>;
 }
 
 export async function buildControlPlane(opts: ControlPlaneOptions): Promise<FastifyInstance> {
@@ -53,12 +56,14 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     logger: opts.logger.child({ component: 'bundles' }),
     ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
   });
-  await builder.rebuild();
-  app.addHook('onClose', async () => builder.close());
-  // Long-polls must not hold a shutdown: close() resolves them first.
-  app.addHook('preClose', async () => builder.close());
 
-  const state = new DesiredState(opts.store, () => void builder.rebuild());
+  // Long-running workers, in start order (stopped in reverse). Add new ones here.
+  const workers = new Workers([builder]);
+  await workers.start();
+  // Long-polls must not hold a shutdown: stopping the builder resolves them first.
+  app.addHook('preClose', async () => workers.stop());
+
+  const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
   await app.register(edgeRoutes(opts.store, builder, signer));
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.store));

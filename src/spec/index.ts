@@ -5,3 +5,4 @@ export * from './validate.js';
 export * from './file.js';
 export * from './diff.js';
 export * from './edge-report.js';
+export * from './secrets.js';

@@ -8,6 +8,7 @@ import { compileEdgePlan } from '../../compile/index.js';
 import { checkNginxConfig, renderNginx } from '../../render/index.js';
 import type { Edge } from '../../spec/index.js';
 import type { Store, StoredBundle } from '../../store/types.js';
+import type { Worker } from '../workers.js';
 import type { BundleSigner } from './signing-key.js';
 
 export interface BundleBuilderOptions {
@@ -26,7 +27,8 @@ export interface BuildError {
   at: string;
 }
 
-export class BundleBuilder {
+export class BundleBuilder implements Worker {
+  readonly name = 'bundles';
   private chain: Promise<void> = Promise.resolve();
   private readonly changed = new EventEmitter();
   private readonly errors = new Map<string, BuildError>();
@@ -43,6 +45,19 @@ export class BundleBuilder {
       this.opts.logger.error({ err }, 'bundle build failed'),
     );
     return run;
+  }
+
+  async start(): Promise<void> {
+    await this.rebuild();
+  }
+
+  async stop(): Promise<void> {
+    this.close();
+    await this.chain;
+  }
+
+  onDesiredStateChange(): void {
+    void this.rebuild();
   }
 
   buildErrors(): BuildError[] {

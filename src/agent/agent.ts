@@ -23,6 +23,8 @@ import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
 import { NginxDriver } from './nginx.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** The longest wait between two attempts to reach the control plane. */
+const MAX_BACKOFF_MS = 10_000;
 
 export interface AgentOptions {
   server: string;
@@ -160,7 +162,7 @@ export class Agent {
         await sleep(backoff + Math.floor(Math.random() * 250), undefined, { signal }).catch(
           () => undefined,
         );
-        backoff = Math.min(backoff * 2, 30_000);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
   }
@@ -315,7 +317,7 @@ export class Agent {
           `${what} failed; retrying`,
         );
         await sleep(backoff, undefined, { signal: this.abort.signal });
-        backoff = Math.min(backoff * 2, 30_000);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
   }

@@ -1,0 +1,1 @@
+export type { DnsLogger, DnsProvider, DnsProviderOptions, ProviderRRset } from './provider.js';

@@ -537,7 +537,7 @@ export function renderNginxMain(opts: RenderNginxMainOptions): string {
       `    '{"time":"$time_iso8601","site":"$server_name","host":"$host","remote":"$remote_addr",'`,
     );
     c.line(`    '"method":"$request_method","uri":"$request_uri","status":$status,'`);
-    c.line(`    '"bytes":$body_bytes_sent,"cache":"$upstream_cache_status",'`);
+    c.line(`    '"bytes":$body_bytes_sent,"cache":"$outpost_cache_status",'`);
     c.line(
       `    '"request_time":$request_time,"upstream_time":"$upstream_response_time","upstream":"$upstream_addr"}';`,
     );

@@ -1,6 +1,29 @@
 // What an edge's agent reports to the control plane (heartbeat), shared by both sides.
 import { z } from 'zod';
 
+/** What one site served on an edge during a report's period. */
+export const SiteTraffic = z
+  .object({
+    requests: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+    /** By status class: `2xx`, `3xx`, `4xx`, `5xx`. */
+    status: z.record(z.string().max(8), z.number().int().nonnegative()),
+    /** By cache status: HIT, MISS, EXPIRED, STALE, UPDATING, REVALIDATED, BYPASS, EDGE. */
+    cache: z.record(z.string().max(16), z.number().int().nonnegative()),
+  })
+  .strict();
+export type SiteTraffic = z.infer<typeof SiteTraffic>;
+
+/** Traffic counted from the access log since the last accepted report. */
+export const TrafficReport = z
+  .object({
+    since: z.string().max(64),
+    until: z.string().max(64),
+    sites: z.record(z.string().max(253), SiteTraffic),
+  })
+  .strict();
+export type TrafficReport = z.infer<typeof TrafficReport>;
+
 export const EdgeReport = z
   .object({
     agent_version: z.string().max(64),
@@ -15,6 +38,9 @@ export const EdgeReport = z
     proxy_running: z.boolean(),
     /** When the agent process started (ISO 8601). */
     started_at: z.string().max(64),
+    /** Open client connections (nginx stub_status), when known. */
+    active_connections: z.number().int().nonnegative().nullable().optional(),
+    traffic: TrafficReport.optional(),
   })
   .strict();
 export type EdgeReport = z.infer<typeof EdgeReport>;

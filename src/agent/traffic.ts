@@ -1,0 +1,142 @@
+// Traffic counts from the edge's JSON access log (one line per request, written by nginx with
+// the `outpost_json` format). The agent tails the file and sends what it counted since the
+// last report that the control plane accepted: nothing is sampled, nothing is lost while the
+// control plane is away (counts keep adding up, bounded by the number of sites).
+import { open, stat } from 'node:fs/promises';
+import type { SiteTraffic, TrafficReport } from '../spec/index.js';
+
+const CACHE_STATES = [
+  'HIT',
+  'MISS',
+  'EXPIRED',
+  'STALE',
+  'UPDATING',
+  'REVALIDATED',
+  'BYPASS',
+  'EDGE',
+] as const;
+
+export function emptySiteTraffic(): SiteTraffic {
+  return { requests: 0, bytes: 0, status: {}, cache: {} };
+}
+
+/** Adds one access-log line to the counts; returns false for a line that is not ours. */
+export function countLine(into: Record<string, SiteTraffic>, line: string): boolean {
+  let entry: { site?: unknown; status?: unknown; bytes?: unknown; cache?: unknown };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return false;
+  }
+  if (typeof entry.status !== 'number' || typeof entry.bytes !== 'number') return false;
+  const site = typeof entry.site === 'string' && entry.site !== '' ? entry.site : '(unknown host)';
+  const t = (into[site] ??= emptySiteTraffic());
+  t.requests += 1;
+  t.bytes += entry.bytes;
+  const cls = `${Math.floor(entry.status / 100)}xx`;
+  t.status[cls] = (t.status[cls] ?? 0) + 1;
+  const cache =
+    typeof entry.cache === 'string' && (CACHE_STATES as readonly string[]).includes(entry.cache)
+      ? entry.cache
+      : 'OTHER';
+  t.cache[cache] = (t.cache[cache] ?? 0) + 1;
+  return true;
+}
+
+export function mergeTraffic(
+  into: Record<string, SiteTraffic>,
+  add: Record<string, SiteTraffic>,
+): void {
+  for (const [site, t] of Object.entries(add)) {
+    const x = (into[site] ??= emptySiteTraffic());
+    x.requests += t.requests;
+    x.bytes += t.bytes;
+    for (const [k, v] of Object.entries(t.status)) x.status[k] = (x.status[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(t.cache)) x.cache[k] = (x.cache[k] ?? 0) + v;
+  }
+}
+
+/**
+ * Tails an access log from where it last stopped. A file that shrank (rotated or truncated) is
+ * read again from its start. A partial last line waits for the next read.
+ */
+export class AccessLogCounter {
+  private offset = 0;
+  private partial = '';
+  private pending: Record<string, SiteTraffic> = {};
+  private since: string;
+
+  constructor(
+    private readonly path: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.since = this.now().toISOString();
+  }
+
+  /** Starts counting at the end of the file as it is now (older lines were reported before). */
+  async skipExisting(): Promise<void> {
+    this.offset = await stat(this.path).then(
+      (s) => s.size,
+      () => 0,
+    );
+  }
+
+  /** Reads what was appended since the last call and adds it to the pending counts. */
+  async read(): Promise<void> {
+    let size: number;
+    try {
+      size = (await stat(this.path)).size;
+    } catch {
+      return; // no log yet
+    }
+    if (size < this.offset) {
+      this.offset = 0;
+      this.partial = '';
+    }
+    if (size === this.offset) return;
+    const file = await open(this.path, 'r');
+    try {
+      const length = size - this.offset;
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, this.offset);
+      this.offset += bytesRead;
+      const text = this.partial + buffer.subarray(0, bytesRead).toString('utf8');
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') countLine(this.pending, line);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** The counts not yet accepted by the control plane. */
+  peek(): TrafficReport {
+    return {
+      since: this.since,
+      until: this.now().toISOString(),
+      sites: structuredClone(this.pending),
+    };
+  }
+
+  /** The control plane accepted `report`: forget what it held. */
+  acknowledge(report: TrafficReport): void {
+    for (const [site, t] of Object.entries(report.sites)) {
+      const p = this.pending[site];
+      if (!p) continue;
+      p.requests -= t.requests;
+      p.bytes -= t.bytes;
+      subtract(p.status, t.status);
+      subtract(p.cache, t.cache);
+      if (p.requests === 0) delete this.pending[site];
+    }
+    this.since = report.until;
+  }
+}
+
+function subtract(from: Record<string, number>, counts: Record<string, number>): void {
+  for (const [k, v] of Object.entries(counts)) {
+    const left = (from[k] ?? 0) - v;
+    if (left === 0) delete from[k];
+    else from[k] = left;
+  }
+}

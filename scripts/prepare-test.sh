@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl curl ca-certificates)
+packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -22,6 +22,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   # their own nginx processes and need none.
   if [ -x /usr/sbin/nginx ] && pgrep -x nginx >/dev/null 2>&1; then
     (command -v systemctl >/dev/null && systemctl stop nginx 2>/dev/null) || /usr/sbin/nginx -s quit 2>/dev/null || true
+  fi
+  # pdns-server's postinst may start a distribution pdns on port 53; the DNS tests start their
+  # own pdns_server instances on free loopback ports and need none.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet pdns 2>/dev/null; then
+    systemctl stop pdns 2>/dev/null || true
+    systemctl disable pdns 2>/dev/null || true
   fi
 fi
 

@@ -1,0 +1,107 @@
+// A real PowerDNS Authoritative server (the distribution's pdns_server 4.7) on 127.0.0.1 for
+// tests: sqlite3 backend, LUA records and EDNS Client Subnet enabled, the HTTP API on a free
+// port, optionally the geoip backend with a GeoIP2-layout MMDB file.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { freePort, startProcess, tempDir } from './processes.js';
+
+export const PDNS_SERVER = '/usr/sbin/pdns_server';
+const SCHEMA = '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql';
+
+export interface PowerDnsServer {
+  /** The API base, e.g. http://127.0.0.1:PORT (settings.api_url). */
+  apiUrl: string;
+  apiKey: string;
+  /** UDP/TCP port of the DNS service on 127.0.0.1. */
+  dnsPort: number;
+  /** The server's output so far (for failure messages). */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface PowerDnsOptions {
+  /** A GeoIP2-layout MMDB file; enables the geoip backend (latlon(), continent(), …). */
+  geoipDatabase?: string;
+  /** Seconds between LUA health checks (pdns default 5). */
+  healthCheckInterval?: number;
+}
+
+export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDnsServer> {
+  const dir = tempDir('pdns');
+  const db = join(dir.path, 'pdns.sqlite3');
+  const sqlite = new Database(db);
+  sqlite.exec(readFileSync(SCHEMA, 'utf8'));
+  sqlite.close();
+  const dnsPort = await freePort();
+  const apiPort = await freePort();
+  const apiKey = randomBytes(16).toString('hex');
+  const conf = [
+    `launch=gsqlite3${opts.geoipDatabase !== undefined ? ',geoip' : ''}`,
+    `gsqlite3-database=${db}`,
+    ...(opts.geoipDatabase !== undefined
+      ? [`geoip-database-files=mmdb:${opts.geoipDatabase}`, 'geoip-zones-file=']
+      : []),
+    'enable-lua-records=yes',
+    'edns-subnet-processing=yes',
+    'local-address=127.0.0.1',
+    `local-port=${dnsPort}`,
+    `socket-dir=${dir.path}`,
+    'security-poll-suffix=',
+    'api=yes',
+    `api-key=${apiKey}`,
+    'webserver=yes',
+    'webserver-address=127.0.0.1',
+    `webserver-port=${apiPort}`,
+    'webserver-allow-from=127.0.0.1/32',
+    `lua-health-checks-interval=${opts.healthCheckInterval ?? 1}`,
+    'loglevel=6',
+    'cache-ttl=0',
+    'negquery-cache-ttl=0',
+    'query-cache-ttl=0',
+    'zone-cache-refresh-interval=0',
+    'distributor-threads=1',
+    'receiver-threads=1',
+  ];
+  writeFileSync(join(dir.path, 'pdns.conf'), conf.join('\n') + '\n');
+  const proc = startProcess(PDNS_SERVER, [
+    `--config-dir=${dir.path}`,
+    '--daemon=no',
+    '--guardian=no',
+    '--disable-syslog',
+    '--write-pid=no',
+  ]);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  try {
+    // Ready when the API answers (the DNS listeners are bound before the webserver starts).
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const res = await fetch(`${apiUrl}/api/v1/servers/localhost`, {
+          headers: { 'X-API-Key': apiKey },
+        });
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (proc.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`pdns_server did not come up:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await proc.stop();
+    dir.remove();
+    throw err;
+  }
+  return {
+    apiUrl,
+    apiKey,
+    dnsPort,
+    output: proc.output,
+    stop: async () => {
+      await proc.stop();
+      dir.remove();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseSpec } from '../spec/index.js';
+import { planDnsRecords, recordEdge, zoneOf } from './plan.js';
+
+const golden = (f: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./golden/${f}`, import.meta.url), 'utf8'));
+
+describe('planDnsRecords', () => {
+  it("reproduces the original GCore sync for the original system's config (hand-written JSON)", () => {
+    const spec = parseSpec(golden('original-config.json'));
+    const plan = planDnsRecords(spec);
+    expect(plan.problems).toEqual([]);
+    expect(plan.rrsets).toEqual(golden('original-expected.json'));
+  });
+
+  it('is deterministic and does not mutate the spec (the original appended notes to the edge meta)', () => {
+    const spec = parseSpec(golden('original-config.json'));
+    const before = JSON.stringify(spec);
+    const a = planDnsRecords(spec);
+    const b = planDnsRecords(spec);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(JSON.stringify(spec)).toBe(before);
+    // A second site served by the same edge gets exactly one edge note.
+    const notes = a.rrsets.flatMap((r) => r.records.map((x) => x.meta.notes ?? ''));
+    expect(notes.filter((n) => n.includes('edge:hk; edge:hk'))).toEqual([]);
+  });
+
+  it('publishes aliases (and wildcards) as their own sets in their own zones', () => {
+    const spec = parseSpec({
+      edges: [{ name: 'e1', host: { v4: '198.51.100.1' }, tags: ['eu'] }],
+      sites: [
+        {
+          domain: 'www.example.com',
+          aliases: ['*.example.net', 'example.com'],
+          origins: [{ host: { v4: '203.0.113.1' } }],
+          edges: ['tag:eu'],
+        },
+      ],
+    });
+    const plan = planDnsRecords(spec);
+    expect(plan.rrsets.map((r) => `${r.zone} ${r.name} ${r.type}`)).toEqual([
+      'example.com example.com A',
+      'example.com www.example.com A',
+      'example.net *.example.net A',
+    ]);
+    expect(plan.rrsets.every((r) => r.site === 'www.example.com')).toBe(true);
+  });
+
+  it('drains an edge with enabled: false instead of dropping it', () => {
+    const spec = parseSpec(golden('original-config.json'));
+    const plan = planDnsRecords(spec, { drainedEdges: new Set(['fra']) });
+    const a = plan.rrsets.find((r) => r.name === 'example.org' && r.type === 'A');
+    expect(a?.records.map((r) => [r.content, r.enabled])).toEqual([
+      [['203.0.113.9'], true],
+      [['198.51.100.20'], false],
+    ]);
+  });
+
+  it('reports hostname origins and names without a zone instead of guessing', () => {
+    const spec = parseSpec({
+      edges: [{ name: 'e1', host: { v4: '198.51.100.1' } }],
+      sites: [{ domain: 'www.example.com', origins: [{ host: 'origin.example.com' }] }],
+    });
+    const plan = planDnsRecords(spec);
+    expect(plan.problems[0]?.message).toMatch(/origin\.example\.com is a hostname/);
+    expect(plan.rrsets[0]?.records).toEqual([
+      { content: ['198.51.100.1'], meta: { notes: 'edge:e1' }, enabled: true },
+    ]);
+  });
+
+  it('finds zones with the public suffix list', () => {
+    expect(zoneOf('a.b.example.co.uk')).toBe('example.co.uk');
+    expect(zoneOf('*.example.com')).toBe('example.com');
+    expect(zoneOf('example.com')).toBe('example.com');
+    expect(recordEdge({ notes: 'fast box; edge:hk-1' })).toBe('hk-1');
+    expect(recordEdge({ backup: true })).toBeUndefined();
+  });
+});

@@ -13,6 +13,7 @@ import { BundleBuilder } from './edge/builder.js';
 import { edgeRoutes } from './edge/routes.js';
 import { ensureSigningKey } from './edge/signing-key.js';
 import { installErrorHandler } from './errors.js';
+import { installRoutes } from './install-routes.js';
 import { Workers } from './workers.js';
 
 export interface ControlPlaneOptions {
@@ -65,6 +66,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
 
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
   await app.register(edgeRoutes(opts.store, builder, signer));
+  await app.register(installRoutes());
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.store));
     await admin.register(stateRoutes(state, opts.store));

@@ -1,0 +1,169 @@
+// What a new edge downloads to join, without a token (neither holds a secret):
+//   GET /install.sh             deploy/install.sh, the script `outpost edge add` tells it to run
+//   GET /v1/agent/outpost.tgz   this very package, packed for `npm install -g`, so every edge
+//                               runs the control plane's version
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+
+const run = promisify(execFile);
+
+export interface InstallRoutesOptions {
+  /** The package to serve: holds package.json, bin/, src/ and deploy/. Default: this one. */
+  packageRoot?: string;
+  /** The npm binary that packs it. Default: `npm` on the PATH. */
+  npm?: string;
+}
+
+/** The package root, two levels above this module in src/server/ and in dist/server/ alike. */
+const DEFAULT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface AgentPackage {
+  file: string;
+  tarball: Buffer;
+}
+
+/** Packs once per process (per package root and npm); a failure is not cached, so it can be retried. */
+const packed = new Map<string, Promise<AgentPackage>>();
+
+export function agentPackage(root: string, npm = 'npm'): Promise<AgentPackage> {
+  const key = `${npm}\0${root}`;
+  let p = packed.get(key);
+  if (p === undefined) {
+    p = packAgent(root, npm);
+    packed.set(key, p);
+    p.catch(() => packed.delete(key));
+  }
+  return p;
+}
+
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+/**
+ * `npm pack` of the package root, then repacked with `tsx` among the runtime dependencies when
+ * the package carries src/: bin/outpost.js runs src/ through tsx, and a global install skips
+ * devDependencies. Needs npm and tar, never the network.
+ */
+async function packAgent(root: string, npm: string): Promise<AgentPackage> {
+  const work = await mkdtemp(join(tmpdir(), 'outpost-agent-pack-'));
+  try {
+    const npmArgs = [
+      '--offline',
+      '--ignore-scripts',
+      '--update-notifier=false',
+      '--loglevel=error',
+    ];
+    const first = join(work, 'first');
+    const out = join(work, 'out');
+    await mkdir(first);
+    await mkdir(out);
+    await run(npm, ['pack', ...npmArgs, '--pack-destination', first], {
+      cwd: root,
+      timeout: 120_000,
+    });
+    const [tgz] = (await readdir(first)).filter((f) => f.endsWith('.tgz'));
+    if (tgz === undefined) throw new Error('npm pack produced no tarball');
+    await run('tar', ['-xzf', join(first, tgz), '-C', work], { timeout: 60_000 });
+
+    const pkgDir = join(work, 'package');
+    const manifestPath = join(pkgDir, 'package.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as PackageJson;
+    if (existsSync(join(pkgDir, 'src')) && manifest.dependencies?.tsx === undefined) {
+      const tsx = manifest.devDependencies?.tsx;
+      if (tsx === undefined) throw new Error('the package runs src/ through tsx but names no tsx');
+      manifest.dependencies = { ...manifest.dependencies, tsx };
+      const dev = { ...manifest.devDependencies };
+      delete dev.tsx;
+      manifest.devDependencies = dev;
+      await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    }
+    await run(npm, ['pack', ...npmArgs, '--pack-destination', out], {
+      cwd: pkgDir,
+      timeout: 120_000,
+    });
+    const [file] = (await readdir(out)).filter((f) => f.endsWith('.tgz'));
+    if (file === undefined) throw new Error('npm pack produced no tarball');
+    return { file, tarball: await readFile(join(out, file)) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function unavailable(reply: FastifyReply, code: string, message: string) {
+  return reply.status(503).send({ error: { code, message } });
+}
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { path?: string; stderr?: string };
+  if (e.code === 'ENOENT' && typeof e.path === 'string') return `${e.path} is not installed`;
+  const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n').pop() : undefined;
+  return stderr || (err instanceof Error ? err.message : String(err));
+}
+
+export const installRoutes =
+  (opts: InstallRoutesOptions = {}): FastifyPluginAsync =>
+  async (app) => {
+    const root = opts.packageRoot ?? DEFAULT_ROOT;
+    const npm = opts.npm ?? 'npm';
+    const script = join(root, 'deploy', 'install.sh');
+
+    app.get(
+      '/install.sh',
+      { schema: { tags: ['edges'], summary: 'The script a new edge runs to join (no auth)' } },
+      async (req, reply) => {
+        let body: Buffer;
+        try {
+          body = await readFile(script);
+        } catch (err) {
+          req.log.error({ err, path: script }, 'cannot read the install script');
+          return unavailable(
+            reply,
+            'install_script_unavailable',
+            `the control plane cannot read ${script}; reinstall Outpost on the control plane`,
+          );
+        }
+        return reply
+          .type('text/x-shellscript; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(body);
+      },
+    );
+
+    app.get(
+      '/v1/agent/outpost.tgz',
+      {
+        schema: {
+          tags: ['edges'],
+          summary: "This control plane's outpost package, for `npm install -g` on edges (no auth)",
+        },
+      },
+      async (req, reply) => {
+        let pkg: AgentPackage;
+        try {
+          pkg = await agentPackage(root, npm);
+        } catch (err) {
+          req.log.error({ err }, 'cannot pack the agent package');
+          return unavailable(
+            reply,
+            'agent_package_unavailable',
+            `the control plane cannot pack the outpost package for edges (${reason(err)}); install npm and tar on the control plane, or install outpost on the edge by hand (docs/deploy.md)`,
+          );
+        }
+        return reply
+          .type('application/gzip')
+          .header('content-disposition', `attachment; filename="${pkg.file}"`)
+          .header('cache-control', 'no-store')
+          .send(pkg.tarball);
+      },
+    );
+  };

@@ -1,6 +1,7 @@
 // The small interface every DNS back end implements (PowerDNS, GCore). Plan/apply/prune and
 // ACME DNS-01 talk only to this; a new provider is one file plus the shared contract test.
 import type { DnsSettings } from '../spec/index.js';
+import type { RRsetPlan } from './plan.js';
 
 /** The logger subset providers use (pino-compatible). */
 export interface DnsLogger {
@@ -26,18 +27,42 @@ export interface ProviderRRset {
   managed: boolean;
 }
 
+/** A user-visible failure of a provider (bad credentials, missing zone, API error). */
+export class DnsProviderError extends Error {
+  constructor(
+    readonly code: 'auth' | 'zone_missing' | 'api' | 'invalid_record' | 'network',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'DnsProviderError';
+  }
+}
+
 export interface DnsProvider {
   readonly kind: 'powerdns' | 'gcore';
+  /** Record types Outpost writes here; unmanaged sets of these types are reported. */
+  readonly managedTypes: readonly string[];
   /** Zones the account can edit (names without trailing dot). */
   listZones(): Promise<string[]>;
+  /** Makes sure `zone` exists (PowerDNS creates it; GCore throws zone_missing). */
+  ensureZone(zone: string): Promise<void>;
   /** Every record set of a zone, managed or not. */
   listRRsets(zone: string): Promise<ProviderRRset[]>;
+  /**
+   * The planned sets of one zone as this provider's sets (managed: true). May merge sets
+   * (PowerDNS puts A and AAAA in one LUA set). Throws invalid_record when a generated
+   * record does not check (e.g. Lua that does not parse): nothing broken is published.
+   */
+  render(rrsets: readonly RRsetPlan[]): ProviderRRset[];
   /** Creates a record set (marked as managed by Outpost). */
   createRRset(zone: string, rrset: ProviderRRset): Promise<void>;
   /** Replaces a record set wholesale (marked as managed by Outpost). */
   replaceRRset(zone: string, rrset: ProviderRRset): Promise<void>;
   /** Deletes a record set. */
   deleteRRset(zone: string, name: string, type: string): Promise<void>;
+  /** After a zone's changes were written (PowerDNS: query each set once to start checks). */
+  afterApply?(zone: string, written: readonly ProviderRRset[]): Promise<void>;
   /** ACME DNS-01: add `value` to the TXT RRset at `fqdn` (no trailing dot), keeping other values. */
   setTxt(fqdn: string, value: string): Promise<void>;
   /** Remove `value` from that TXT RRset (delete the RRset when empty). */
@@ -51,6 +76,26 @@ export interface DnsProviderOptions {
   secretVars: Readonly<Record<string, string | undefined>>;
   logger?: DnsLogger;
   fetch?: typeof globalThis.fetch;
+  /** First retry delay in ms (doubles each try; Retry-After wins). Default 500. */
+  retryBaseMs?: number;
 }
+
+/** The zone among `zones` that holds `fqdn` (longest suffix), or undefined. */
+export function zoneFor(fqdn: string, zones: readonly string[]): string | undefined {
+  const name = fqdn.toLowerCase().replace(/\.$/, '');
+  let best: string | undefined;
+  for (const z of zones) {
+    if ((name === z || name.endsWith(`.${z}`)) && (best === undefined || z.length > best.length))
+      best = z;
+  }
+  return best;
+}
+
+export const noopLogger: DnsLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 export type { DnsSettings };

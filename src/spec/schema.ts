@@ -285,6 +285,19 @@ export const DnsSettings = z.discriminatedUnion('provider', [
         .regex(/^[A-Za-z0-9_.-]+$/)
         .default('localhost'),
       nameservers: z.array(Hostname).default([]),
+      /** Text the health-check body must contain for an edge to count as up (ifurlup stringmatch). */
+      health_match: z
+        .string()
+        .regex(/^[A-Za-z0-9 _.:\/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
+        .optional(),
+      /** "ip:port" of this PowerDNS's DNS service: warm-up queries and ACME propagation checks. */
+      dns_servers: z
+        .array(
+          z
+            .string()
+            .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/, 'must be "ip:port"'),
+        )
+        .default([]),
     })
     .strict(),
 ]);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the test suite: the Debian packages the tests start for real
-# (nginx, openssl), and the npm dependencies. Idempotent and quiet when all is there.
+# (nginx, openssl, chromium for the UI test), the npm dependencies and the admin UI build.
+# Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils)
+packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -34,3 +35,6 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# The admin UI the end-to-end test drives in Chromium, served by the control plane.
+bash scripts/build-web-if-stale.sh

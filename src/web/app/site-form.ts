@@ -1,0 +1,306 @@
+// A site as the form edits it (strings for text boxes, booleans for checkboxes) and back.
+// The form checks nothing itself: the API validates with the spec's zod schemas, and its
+// problems (paths like `origins[0].host.v4`) are shown beside the field with that path.
+import type { Site } from './api.js';
+
+export interface MatcherForm {
+  paths: string;
+  extensions: string;
+  methods: string;
+}
+
+export interface OriginForm {
+  kind: 'address' | 'hostname';
+  v4: string;
+  v6: string;
+  hostname: string;
+  port: string;
+  protocol: 'http' | 'https';
+  tls_server_name: string;
+  verify_tls: boolean;
+  tls_ca: string;
+  weight: string;
+  backup: boolean;
+}
+
+export interface CacheRuleForm {
+  match: MatcherForm;
+  action: 'cache' | 'bypass';
+  ttl: string;
+}
+
+export const MODIFIER_TYPES = [
+  'redirect',
+  'deny',
+  'set_header',
+  'bypass_cache',
+  'cache_ttl',
+] as const;
+export type ModifierType = (typeof MODIFIER_TYPES)[number];
+
+export interface ModifierForm {
+  name: string;
+  edges: string;
+  match: MatcherForm;
+  type: ModifierType;
+  status: string;
+  target: string;
+  header_name: string;
+  header_value: string;
+  ttl: string;
+}
+
+export interface SiteForm {
+  domain: string;
+  aliases: string;
+  origins: OriginForm[];
+  edges: string;
+  rules: CacheRuleForm[];
+  stale_if_error: boolean;
+  stale_while_updating: boolean;
+  modifiers: ModifierForm[];
+  health_check: boolean;
+  hc_uri: string;
+  hc_frequency: string;
+  hc_timeout: string;
+  dns_ttl: string;
+  redirect_http: boolean;
+  hsts: boolean;
+  hsts_max_age: string;
+  hsts_include_subdomains: boolean;
+  hsts_preload: boolean;
+  raw_nginx: string;
+}
+
+export const emptyMatcher = (): MatcherForm => ({ paths: '', extensions: '', methods: '' });
+
+export const emptyOrigin = (): OriginForm => ({
+  kind: 'address',
+  v4: '',
+  v6: '',
+  hostname: '',
+  port: '',
+  protocol: 'https',
+  tls_server_name: '',
+  verify_tls: true,
+  tls_ca: '',
+  weight: '1',
+  backup: false,
+});
+
+export const emptyRule = (): CacheRuleForm => ({ match: emptyMatcher(), action: 'cache', ttl: '' });
+
+export const emptyModifier = (): ModifierForm => ({
+  name: '',
+  edges: '',
+  match: emptyMatcher(),
+  type: 'redirect',
+  status: '',
+  target: '',
+  header_name: '',
+  header_value: '',
+  ttl: '',
+});
+
+/** The defaults of a new site, as the spec would fill them in. */
+export function newSiteForm(): SiteForm {
+  return {
+    domain: '',
+    aliases: '',
+    origins: [emptyOrigin()],
+    edges: '*',
+    rules: [
+      { match: { ...emptyMatcher(), paths: '/static/*, /assets/*' }, action: 'cache', ttl: '' },
+      {
+        match: { ...emptyMatcher(), extensions: 'css, js, png, jpg, jpeg, webp, gif, svg' },
+        action: 'cache',
+        ttl: '',
+      },
+    ],
+    stale_if_error: true,
+    stale_while_updating: false,
+    modifiers: [],
+    health_check: false,
+    hc_uri: '',
+    hc_frequency: '60',
+    hc_timeout: '5',
+    dns_ttl: '60',
+    redirect_http: true,
+    hsts: false,
+    hsts_max_age: '31536000',
+    hsts_include_subdomains: false,
+    hsts_preload: false,
+    raw_nginx: '',
+  };
+}
+
+const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(', ');
+const str = (v: string | number | undefined | null) =>
+  v === undefined || v === null ? '' : String(v);
+
+function matcherForm(m: {
+  paths?: string[];
+  extensions?: string[];
+  methods?: string[];
+}): MatcherForm {
+  return { paths: list(m.paths), extensions: list(m.extensions), methods: list(m.methods) };
+}
+
+export function siteToForm(site: Site): SiteForm {
+  const hsts = site.https.hsts;
+  return {
+    domain: site.domain,
+    aliases: list(site.aliases),
+    origins: site.origins.map((o) => ({
+      kind: typeof o.host === 'string' ? 'hostname' : 'address',
+      v4: typeof o.host === 'string' ? '' : str(o.host.v4),
+      v6: typeof o.host === 'string' ? '' : str(o.host.v6),
+      hostname: typeof o.host === 'string' ? o.host : '',
+      port: str(o.port),
+      protocol: o.protocol,
+      tls_server_name: str(o.tls_server_name),
+      verify_tls: o.verify_tls,
+      tls_ca: str(o.tls_ca),
+      weight: str(o.weight),
+      backup: o.backup,
+    })),
+    edges: list(site.edges),
+    rules: site.cache.rules.map((r) => ({
+      match: matcherForm(r.match),
+      action: r.action,
+      ttl: str(r.ttl),
+    })),
+    stale_if_error: site.cache.stale_if_error,
+    stale_while_updating: site.cache.stale_while_updating,
+    modifiers: site.modifiers.map((m) => {
+      const a = m.action;
+      return {
+        name: str(m.name),
+        edges: list(m.edges),
+        match: matcherForm(m.match),
+        type: a.type,
+        status: 'status' in a ? str(a.status) : '',
+        target: a.type === 'redirect' ? a.target : '',
+        header_name: a.type === 'set_header' ? a.name : '',
+        header_value: a.type === 'set_header' ? a.value : '',
+        ttl: a.type === 'cache_ttl' ? str(a.ttl) : '',
+      };
+    }),
+    health_check: site.health_check !== undefined,
+    hc_uri: str(site.health_check?.uri),
+    hc_frequency: str(site.health_check?.frequency ?? 60),
+    hc_timeout: str(site.health_check?.timeout ?? 5),
+    dns_ttl: str(site.dns_ttl),
+    redirect_http: site.https.redirect_http,
+    hsts: hsts !== false,
+    hsts_max_age: str(hsts === false ? 31_536_000 : hsts.max_age),
+    hsts_include_subdomains: hsts !== false && hsts.include_subdomains,
+    hsts_preload: hsts !== false && hsts.preload,
+    raw_nginx: str(site.raw_nginx),
+  };
+}
+
+/** "a, b c" → ["a", "b", "c"]; empty → undefined. */
+function split(s: string): string[] | undefined {
+  const xs = s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  return xs.length > 0 ? xs : undefined;
+}
+
+/** A number when the text is one; the text itself otherwise, so the API names the mistake. */
+function num(s: string): number | string | undefined {
+  const t = s.trim();
+  if (t === '') return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}
+
+function text(s: string): string | undefined {
+  const t = s.trim();
+  return t === '' ? undefined : t;
+}
+
+function prune<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function matcher(m: MatcherForm): Record<string, unknown> {
+  return prune({
+    paths: split(m.paths),
+    extensions: split(m.extensions),
+    methods: split(m.methods)?.map((x) => x.toUpperCase()),
+  });
+}
+
+/** The site as the API takes it (a SiteInput; unchecked: the API validates). */
+export function formToSite(f: SiteForm): Record<string, unknown> {
+  return prune({
+    domain: f.domain.trim(),
+    aliases: split(f.aliases) ?? [],
+    origins: f.origins.map((o) =>
+      prune({
+        host: o.kind === 'hostname' ? o.hostname.trim() : prune({ v4: text(o.v4), v6: text(o.v6) }),
+        port: num(o.port),
+        protocol: o.protocol,
+        tls_server_name: text(o.tls_server_name),
+        verify_tls: o.verify_tls,
+        tls_ca: o.tls_ca.trim() === '' ? undefined : o.tls_ca,
+        weight: num(o.weight),
+        backup: o.backup,
+      }),
+    ),
+    edges: split(f.edges) ?? [],
+    cache: {
+      rules: f.rules.map((r) =>
+        prune({ match: matcher(r.match), action: r.action, ttl: num(r.ttl) }),
+      ),
+      stale_if_error: f.stale_if_error,
+      stale_while_updating: f.stale_while_updating,
+    },
+    modifiers: f.modifiers.map((m) => {
+      let action: Record<string, unknown>;
+      switch (m.type) {
+        case 'redirect':
+          action = prune({ type: 'redirect', status: num(m.status), target: m.target.trim() });
+          break;
+        case 'deny':
+          action = prune({ type: 'deny', status: num(m.status) });
+          break;
+        case 'set_header':
+          action = { type: 'set_header', name: m.header_name.trim(), value: m.header_value };
+          break;
+        case 'cache_ttl':
+          action = prune({ type: 'cache_ttl', ttl: num(m.ttl) });
+          break;
+        default:
+          action = { type: m.type };
+      }
+      return prune({ name: text(m.name), edges: split(m.edges), match: matcher(m.match), action });
+    }),
+    health_check: f.health_check
+      ? prune({ uri: f.hc_uri.trim(), frequency: num(f.hc_frequency), timeout: num(f.hc_timeout) })
+      : undefined,
+    dns_ttl: num(f.dns_ttl),
+    https: {
+      redirect_http: f.redirect_http,
+      hsts: f.hsts
+        ? prune({
+            max_age: num(f.hsts_max_age),
+            include_subdomains: f.hsts_include_subdomains,
+            preload: f.hsts_preload,
+          })
+        : false,
+    },
+    raw_nginx: f.raw_nginx.trim() === '' ? undefined : f.raw_nginx,
+  });
+}
+
+/** A problem of a whole-document dry run (`sites[3].origins[0]…`) as a path in the site. */
+export function sitePath(path: string, index: number): string | null {
+  const prefix = `sites[${index}]`;
+  if (path === prefix) return '(site)';
+  if (path.startsWith(`${prefix}.`)) return path.slice(prefix.length + 1);
+  return null;
+}

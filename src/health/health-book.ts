@@ -1,0 +1,111 @@
+// Health states with hysteresis: a target goes down after N failed probes in a row and comes
+// back up after M successes in a row, so one lost packet does not flap DNS or alerts. Pure.
+
+export type Health = 'up' | 'degraded' | 'down' | 'unknown';
+
+export interface ProbeResult {
+  ok: boolean;
+  /** Why it failed (timeout, TLS error, status code …) or what it saw. */
+  reason: string;
+  at: string;
+}
+
+export interface Transition {
+  at: string;
+  from: Health;
+  to: Health;
+  reason: string;
+}
+
+export interface TargetHealth {
+  state: 'up' | 'down' | 'unknown';
+  reason: string | null;
+  since: string | null;
+  last: ProbeResult | null;
+  history: Transition[];
+}
+
+export interface Hysteresis {
+  /** Failures in a row before an up target is down. */
+  downAfter: number;
+  /** Successes in a row before a down target is up. */
+  upAfter: number;
+}
+
+export const DEFAULT_HYSTERESIS: Hysteresis = { downAfter: 2, upAfter: 2 };
+
+interface Tracked extends TargetHealth {
+  streak: number;
+  streakOk: boolean;
+}
+
+export class HealthBook {
+  private readonly targets = new Map<string, Tracked>();
+
+  constructor(
+    private readonly hysteresis: Hysteresis = DEFAULT_HYSTERESIS,
+    private readonly keepHistory = 50,
+  ) {}
+
+  /** Records a probe of `target`; returns true when its state changed. */
+  record(target: string, result: ProbeResult): boolean {
+    const t: Tracked = this.targets.get(target) ?? {
+      state: 'unknown',
+      reason: null,
+      since: null,
+      last: null,
+      history: [],
+      streak: 0,
+      streakOk: result.ok,
+    };
+    if (t.streakOk === result.ok) t.streak += 1;
+    else {
+      t.streak = 1;
+      t.streakOk = result.ok;
+    }
+    t.last = result;
+    const before = t.state;
+    let next = t.state;
+    if (t.state === 'unknown') next = result.ok ? 'up' : 'down';
+    else if (t.state === 'up' && !result.ok && t.streak >= this.hysteresis.downAfter) next = 'down';
+    else if (t.state === 'down' && result.ok && t.streak >= this.hysteresis.upAfter) next = 'up';
+    if (next !== before) {
+      t.state = next;
+      t.since = result.at;
+      t.reason = result.ok ? null : result.reason;
+      t.history.push({ at: result.at, from: before, to: next, reason: result.reason });
+      if (t.history.length > this.keepHistory) t.history.shift();
+    } else if (t.state === 'down' && !result.ok) {
+      t.reason = result.reason;
+    }
+    this.targets.set(target, t);
+    return next !== before;
+  }
+
+  get(target: string): TargetHealth {
+    const t = this.targets.get(target);
+    if (!t) return { state: 'unknown', reason: null, since: null, last: null, history: [] };
+    return structuredClone({
+      state: t.state,
+      reason: t.reason,
+      since: t.since,
+      last: t.last,
+      history: t.history,
+    });
+  }
+
+  /** Forgets targets that no longer exist. */
+  retain(keep: (target: string) => boolean): void {
+    for (const k of [...this.targets.keys()]) if (!keep(k)) this.targets.delete(k);
+  }
+}
+
+/** Combines several targets: all up → up, none up → down, some → degraded. */
+export function combine(states: TargetHealth[]): { health: Health; reason: string | null } {
+  const known = states.filter((s) => s.state !== 'unknown');
+  if (known.length === 0) return { health: 'unknown', reason: null };
+  const down = known.filter((s) => s.state === 'down');
+  if (down.length === 0) return { health: 'up', reason: null };
+  const reason = down.map((s) => s.reason).find((r) => r !== null) ?? null;
+  return { health: down.length === known.length ? 'down' : 'degraded', reason };
+}

@@ -1,0 +1,190 @@
+// The control plane probes each edge (each site it serves, through the edge, with the site's
+// Host) and each origin (with the site's Host and TLS name), on an interval, with timeouts.
+import { EventEmitter } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { compileEdgePlan } from '../compile/index.js';
+import type { Edge, Spec } from '../spec/index.js';
+import { HealthBook, type ProbeResult } from './health-book.js';
+
+export interface ProbeTarget {
+  id: string;
+  url: string;
+  host: string;
+  /** TLS: server name to send and verify, CA bundle, and whether to verify. */
+  tls?: { servername: string; ca?: string; verify: boolean };
+  /** A header the answer must carry to count (e.g. X-CDN-Node from an edge). */
+  expectHeader?: string;
+  /** Status codes below this count as up. */
+  okBelow: number;
+}
+
+/** The address an edge is reached at by the control plane. */
+export function edgeAddress(edge: Edge): string {
+  const a = edge.host.v4 ?? `[${edge.host.v6 ?? ''}]`;
+  return `${a}:${edge.listen.http}`;
+}
+
+export function edgeTargetId(edge: string, site?: string): string {
+  return site === undefined ? `edge:${edge}` : `edge:${edge}:site:${site}`;
+}
+
+export function originTargetId(site: string, index: number): string {
+  return `origin:${site}:${index}`;
+}
+
+/** Every probe the state calls for. Pure. */
+export function probeTargets(spec: Spec): ProbeTarget[] {
+  const out: ProbeTarget[] = [];
+  for (const edge of spec.edges) {
+    if (edge.paused) continue;
+    const plan = compileEdgePlan(spec, edge.name);
+    const base = `http://${edgeAddress(edge)}`;
+    // The edge itself: its default server answers any unknown host with 421 and X-CDN-Node.
+    // A site's origin being down must not mark the edge down, so sites are probed apart.
+    out.push({
+      id: edgeTargetId(edge.name),
+      url: `${base}/`,
+      host: 'outpost-probe.invalid',
+      expectHeader: 'x-cdn-node',
+      okBelow: 500,
+    });
+    for (const site of plan.sites) {
+      const spec_site = spec.sites.find((s) => s.domain === site.domain);
+      const path = spec_site?.health_check ? new URL(spec_site.health_check.uri).pathname : '/';
+      out.push({
+        id: edgeTargetId(edge.name, site.domain),
+        url: `${base}${path}`,
+        host: site.domain,
+        expectHeader: 'x-cdn-node',
+        okBelow: spec_site?.health_check ? 400 : 500,
+      });
+    }
+  }
+  for (const site of spec.sites) {
+    const path = site.health_check ? new URL(site.health_check.uri).pathname : '/';
+    site.origins.forEach((o, i) => {
+      const host = typeof o.host === 'string' ? o.host : (o.host.v4 ?? `[${o.host.v6 ?? ''}]`);
+      const port = o.port ?? (o.protocol === 'https' ? 443 : 80);
+      const target: ProbeTarget = {
+        id: originTargetId(site.domain, i),
+        url: `${o.protocol}://${host}:${port}${path}`,
+        host: site.domain,
+        okBelow: site.health_check ? 400 : 500,
+      };
+      if (o.protocol === 'https') {
+        target.tls = {
+          servername: o.tls_server_name ?? site.domain,
+          verify: o.verify_tls,
+          ...(o.tls_ca ? { ca: o.tls_ca } : {}),
+        };
+      }
+      out.push(target);
+    });
+  }
+  return out;
+}
+
+/** One probe: a GET with a timeout; the reason names what went wrong. */
+export function probe(
+  target: ProbeTarget,
+  timeoutMs: number,
+  now: () => Date = () => new Date(),
+): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean, reason: string) => resolve({ ok, reason, at: now().toISOString() });
+    const url = new URL(target.url);
+    const options = {
+      method: 'GET',
+      headers: { host: target.host, 'user-agent': 'outpost-probe' },
+      timeout: timeoutMs,
+      agent: false as const,
+    };
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      if (target.expectHeader && res.headers[target.expectHeader] === undefined)
+        return done(false, `answered ${status} without ${target.expectHeader}`);
+      done(status < target.okBelow, `status ${status}`);
+    };
+    const req =
+      url.protocol === 'https:'
+        ? httpsRequest(
+            url,
+            {
+              ...options,
+              servername: target.tls?.servername,
+              rejectUnauthorized: target.tls?.verify ?? true,
+              ca: target.tls?.ca ? [target.tls.ca] : [...rootCertificates],
+            },
+            onResponse,
+          )
+        : httpRequest(url, options, onResponse);
+    req.once('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.message.startsWith('timeout')
+        ? err.message
+        : err.code && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME/.test(err.code)
+          ? `TLS error: ${err.code}`
+          : `connection failed: ${err.code ?? err.message}`;
+      done(false, reason);
+    });
+    req.end();
+  });
+}
+
+export interface ProberOptions {
+  readState: () => Promise<{ spec: Spec }>;
+  intervalMs: number;
+  timeoutMs: number;
+  book?: HealthBook;
+}
+
+/** Probes every target on an interval; emits `changed` when any state changes. */
+export class Prober extends EventEmitter {
+  readonly name = 'probes';
+  readonly book: HealthBook;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: ProberOptions) {
+    super();
+    this.book = opts.book ?? new HealthBook();
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  async runOnce(): Promise<void> {
+    const { spec } = await this.opts.readState();
+    const targets = probeTargets(spec);
+    const ids = new Set(targets.map((t) => t.id));
+    this.book.retain((id) => ids.has(id));
+    let changed = false;
+    const queue = [...targets];
+    const worker = async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const result = await probe(t, this.opts.timeoutMs);
+        if (this.book.record(t.id, result)) changed = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
+    if (changed) this.emit('changed');
+  }
+}

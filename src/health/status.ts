@@ -1,0 +1,146 @@
+// The whole status picture: each edge (release, reports, probes, traffic), each site (probes
+// through its edges and of its origins) and the alerts. Pure: inputs in, snapshot out.
+import { compileEdgePlan } from '../compile/index.js';
+import type { Spec } from '../spec/index.js';
+import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-status.js';
+import { combine, type Health, type TargetHealth } from './health-book.js';
+import { edgeTargetId, originTargetId } from './prober.js';
+import type { TrafficBook, TrafficSummary } from './traffic-book.js';
+
+export interface EdgeStatusWithHealth extends EdgeStatus {
+  health: Health;
+  health_reason: string | null;
+  traffic: TrafficSummary;
+  active_connections: number | null;
+}
+
+export interface SiteStatus {
+  domain: string;
+  health: Health;
+  reason: string | null;
+  edges: { name: string; health: TargetHealth['state']; reason: string | null }[];
+  origins: { index: number; health: TargetHealth['state']; reason: string | null }[];
+}
+
+export type AlertKind = 'edge_down' | 'config_error' | 'cert_expiring' | 'dns_drift';
+
+export interface Alert {
+  kind: AlertKind;
+  subject: string;
+  message: string;
+  since: string | null;
+}
+
+export interface StatusSnapshot {
+  revision: number;
+  edges: EdgeStatusWithHealth[];
+  sites: SiteStatus[];
+  alerts: Alert[];
+}
+
+export interface StatusInput extends EdgeStatusInput {
+  revision: number;
+  health: (target: string) => TargetHealth;
+  traffic: TrafficBook;
+  /** Alerts other capabilities raise (certificates, DNS). */
+  extraAlerts?: Alert[];
+}
+
+export function buildStatus(input: StatusInput): StatusSnapshot {
+  const { spec, health } = input;
+  const servedBy = sitesPerEdge(spec);
+  const edges = edgeStatuses(input).map((e): EdgeStatusWithHealth => {
+    const report = input.reports.find((r) => r.edge === e.name)?.report;
+    const combined = e.paused
+      ? { health: 'unknown' as Health, reason: null }
+      : combine([health(edgeTargetId(e.name))]);
+    const conns = report?.active_connections;
+    return {
+      ...e,
+      health: combined.health,
+      health_reason: combined.reason,
+      traffic: input.traffic.summary(e.name, input.now),
+      active_connections: typeof conns === 'number' ? conns : null,
+    };
+  });
+
+  const sites = spec.sites.map((site): SiteStatus => {
+    const edgeNames = [...servedBy.entries()]
+      .filter(([, ds]) => ds.includes(site.domain))
+      .map(([n]) => n);
+    const edgeHealth = edgeNames.map((n) => ({
+      name: n,
+      ...pick(health(edgeTargetId(n, site.domain))),
+    }));
+    const originHealth = site.origins.map((_, i) => ({
+      index: i,
+      ...pick(health(originTargetId(site.domain, i))),
+    }));
+    const origins = combine(site.origins.map((_, i) => health(originTargetId(site.domain, i))));
+    const viaEdges = combine(edgeNames.map((n) => health(edgeTargetId(n, site.domain))));
+    let verdict: { health: Health; reason: string | null };
+    if (origins.health === 'down')
+      verdict = { health: 'down', reason: `origins: ${origins.reason ?? 'down'}` };
+    else if (viaEdges.health === 'down')
+      verdict = { health: 'down', reason: `edges: ${viaEdges.reason ?? 'down'}` };
+    else if (origins.health === 'degraded' || viaEdges.health === 'degraded')
+      verdict = { health: 'degraded', reason: viaEdges.reason ?? origins.reason };
+    else if (origins.health === 'unknown' && viaEdges.health === 'unknown')
+      verdict = { health: 'unknown', reason: null };
+    else verdict = { health: 'up', reason: null };
+    return { domain: site.domain, ...verdict, edges: edgeHealth, origins: originHealth };
+  });
+
+  const alerts: Alert[] = [];
+  for (const e of edges) {
+    if (e.paused) continue;
+    if (e.health === 'down' || e.state === 'offline') {
+      const since = e.state === 'offline' ? e.last_seen : null;
+      alerts.push({
+        kind: 'edge_down',
+        subject: e.name,
+        message:
+          e.state === 'offline'
+            ? `edge ${e.name} has not reported for ${e.age_seconds ?? '?'} s`
+            : `edge ${e.name} is down: ${e.health_reason ?? 'probes fail'}`,
+        since,
+      });
+    }
+    if (e.state === 'error') {
+      alerts.push({
+        kind: 'config_error',
+        subject: e.name,
+        message: `edge ${e.name}: ${e.error ?? 'error'}`,
+        since: null,
+      });
+    }
+  }
+  alerts.push(...(input.extraAlerts ?? []));
+  return { revision: input.revision, edges, sites, alerts };
+}
+
+function pick(t: TargetHealth): { health: TargetHealth['state']; reason: string | null } {
+  return { health: t.state, reason: t.reason };
+}
+
+function sitesPerEdge(spec: Spec): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const edge of spec.edges) {
+    out.set(
+      edge.name,
+      compileEdgePlan(spec, edge.name).sites.map((s) => s.domain),
+    );
+  }
+  return out;
+}
+
+/** What the public status page may show: no addresses, no errors, no secrets. */
+export function publicStatus(snapshot: StatusSnapshot, now: Date) {
+  return {
+    updated_at: now.toISOString(),
+    edges: snapshot.edges
+      .filter((e) => !e.paused)
+      .map((e) => ({ name: e.name, state: e.state, health: e.health })),
+    sites: snapshot.sites.map((s) => ({ domain: s.domain, health: s.health })),
+  };
+}

@@ -1,0 +1,101 @@
+// Prometheus metrics (prom-client): counters that add up the traffic agents report, and gauges
+// read from the status snapshot at scrape time.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StatusSnapshot } from '../../health/status.js';
+import type { TrafficReport } from '../../spec/index.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'edge' | 'site' | 'status_class'>;
+  private readonly bytes: Counter<'edge' | 'site'>;
+  private readonly cache: Counter<'edge' | 'site' | 'cache_status'>;
+
+  private readonly refresh: (s: StatusSnapshot) => void;
+
+  constructor(private readonly snapshot: () => Promise<StatusSnapshot>) {
+    const registers = [this.registry];
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Gauge<L>({ name, help, labelNames, registers });
+    const revision = new Gauge({
+      name: 'outpost_desired_revision',
+      help: 'Revision of the desired state',
+      registers,
+    });
+    this.requests = new Counter({
+      name: 'outpost_requests_total',
+      help: 'Requests served by edges, by site and status class',
+      labelNames: ['edge', 'site', 'status_class'],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'outpost_bytes_sent_total',
+      help: 'Response body bytes sent by edges, by site',
+      labelNames: ['edge', 'site'],
+      registers,
+    });
+    this.cache = new Counter({
+      name: 'outpost_cache_total',
+      help: 'Requests by cache status (HIT, MISS, STALE, BYPASS, EDGE, …), by edge and site',
+      labelNames: ['edge', 'site', 'cache_status'],
+      registers,
+    });
+    const edgeUp = gauge('outpost_edge_up', "1 when the control plane's probes reach the edge", [
+      'edge',
+    ]);
+    const lag = gauge('outpost_edge_config_lag_releases', 'Desired release minus applied release', [
+      'edge',
+    ]);
+    const age = gauge('outpost_edge_report_age_seconds', 'Seconds since the edge last reported', [
+      'edge',
+    ]);
+    const hit = gauge('outpost_edge_hit_ratio', 'Cache hit ratio since the control plane started', [
+      'edge',
+    ]);
+    const siteUp = gauge('outpost_site_up', 'Site health: 1 up, 0.5 degraded, 0 down', ['site']);
+    const originUp = gauge('outpost_origin_up', '1 when the origin answers its probe', [
+      'site',
+      'origin',
+    ]);
+    const alerts = gauge('outpost_alerts', 'Active alerts by kind', ['kind']);
+
+    this.refresh = (s: StatusSnapshot) => {
+      revision.set(s.revision);
+      for (const g of [edgeUp, lag, age, hit, siteUp, originUp, alerts]) g.reset();
+      for (const e of s.edges) {
+        if (e.health !== 'unknown') edgeUp.set({ edge: e.name }, e.health === 'down' ? 0 : 1);
+        if (e.desired_release !== null)
+          lag.set({ edge: e.name }, e.desired_release - (e.applied_release ?? 0));
+        if (e.age_seconds !== null) age.set({ edge: e.name }, e.age_seconds);
+        if (e.traffic.hit_ratio !== null) hit.set({ edge: e.name }, e.traffic.hit_ratio);
+      }
+      for (const site of s.sites) {
+        if (site.health !== 'unknown')
+          siteUp.set(
+            { site: site.domain },
+            site.health === 'up' ? 1 : site.health === 'degraded' ? 0.5 : 0,
+          );
+        for (const o of site.origins) {
+          if (o.health !== 'unknown')
+            originUp.set({ site: site.domain, origin: String(o.index) }, o.health === 'up' ? 1 : 0);
+        }
+      }
+      for (const a of s.alerts) alerts.inc({ kind: a.kind });
+    };
+  }
+
+  /** The exposition text: gauges refreshed from one snapshot, then every metric. */
+  async render(): Promise<string> {
+    this.refresh(await this.snapshot());
+    return this.registry.metrics();
+  }
+
+  recordTraffic(edge: string, traffic: TrafficReport): void {
+    for (const [site, t] of Object.entries(traffic.sites)) {
+      this.bytes.inc({ edge, site }, t.bytes);
+      for (const [cls, n] of Object.entries(t.status))
+        this.requests.inc({ edge, site, status_class: cls }, n);
+      for (const [c, n] of Object.entries(t.cache))
+        this.cache.inc({ edge, site, cache_status: c }, n);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// The control plane's live picture of the CDN: assembles the status snapshot from the store,
+// the bundle builder, the probes and the traffic book, and tells listeners (SSE) when it
+// changes, at most once a second.
+import { EventEmitter } from 'node:events';
+import { buildStatus, type Alert, type StatusSnapshot } from '../../health/status.js';
+import type { Prober } from '../../health/prober.js';
+import { TrafficBook } from '../../health/traffic-book.js';
+import type { EdgeReport } from '../../spec/index.js';
+import type { Store } from '../../store/types.js';
+import type { BundleBuilder } from '../edge/builder.js';
+import type { Worker } from '../workers.js';
+
+/** Agents report every 10 s; three missed reports and an edge is offline. */
+export const OFFLINE_AFTER_SECONDS = 30;
+
+/** Other capabilities (certificates, DNS) add their alerts through this. */
+export type AlertSource = () => Promise<Alert[]>;
+
+export class StatusService extends EventEmitter implements Worker {
+  readonly name = 'status';
+  readonly traffic = new TrafficBook();
+  private readonly alertSources: AlertSource[] = [];
+  private pending: NodeJS.Timeout | undefined;
+  private lastEmit = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly builder: BundleBuilder,
+    readonly prober: Prober,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    super();
+    this.setMaxListeners(0);
+    prober.on('changed', () => this.changed());
+  }
+
+  addAlertSource(source: AlertSource): void {
+    this.alertSources.push(source);
+  }
+
+  async start(): Promise<void> {
+    await this.prober.start();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.pending);
+    await this.prober.stop();
+  }
+
+  onDesiredStateChange(): void {
+    this.changed();
+  }
+
+  /** An agent reported: keep its traffic and tell listeners. */
+  async recordReport(edge: string, report: EdgeReport): Promise<void> {
+    await this.store.saveEdgeReport(edge, report);
+    if (report.traffic) this.traffic.record(edge, report.traffic, this.now());
+    this.changed();
+  }
+
+  async snapshot(): Promise<StatusSnapshot> {
+    const [{ spec, revision }, bundles, reports] = await Promise.all([
+      this.store.readState(),
+      this.store.latestBundles(),
+      this.store.listEdgeReports(),
+    ]);
+    const extra: Alert[] = [];
+    for (const source of this.alertSources) extra.push(...(await source()));
+    return buildStatus({
+      spec,
+      revision,
+      bundles,
+      reports,
+      buildErrors: this.builder.buildErrors(),
+      now: this.now(),
+      offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
+      health: (id) => this.prober.book.get(id),
+      traffic: this.traffic,
+      extraAlerts: extra,
+    });
+  }
+
+  /** Coalesces bursts: listeners hear of a change at most once a second. */
+  changed(): void {
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastEmit + 1000 - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.lastEmit = Date.now();
+      this.emit('changed');
+    }, wait);
+  }
+}

@@ -86,7 +86,9 @@ export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDn
         // not listening yet
       }
       if (proc.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`pdns_server did not come up:\n${proc.output()}`);
+        throw new Error(
+          `pdns_server did not come up (exit ${String(proc.child.exitCode)} ${String(proc.child.signalCode)}):\n${proc.output()}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   } catch (err) {

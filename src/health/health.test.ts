@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { parseSpec } from '../spec/index.js';
+import { combine, HealthBook } from './health-book.js';
+import { probeTargets } from './prober.js';
+import { buildStatus } from './status.js';
+import { hitRatio, TrafficBook } from './traffic-book.js';
+
+const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
+
+describe('HealthBook hysteresis', () => {
+  it('goes down after two failures in a row and up after two successes', () => {
+    const book = new HealthBook({ downAfter: 2, upAfter: 2 });
+    expect(book.record('x', { ok: true, reason: 'status 200', at: at(0) })).toBe(true);
+    expect(book.get('x').state).toBe('up');
+    expect(book.record('x', { ok: false, reason: 'timeout after 5000 ms', at: at(1) })).toBe(false);
+    expect(book.get('x').state).toBe('up'); // one failure is not enough
+    expect(book.record('x', { ok: true, reason: 'status 200', at: at(2) })).toBe(false);
+    book.record('x', { ok: false, reason: 'connection failed: ECONNREFUSED', at: at(3) });
+    expect(
+      book.record('x', { ok: false, reason: 'connection failed: ECONNREFUSED', at: at(4) }),
+    ).toBe(true);
+    expect(book.get('x')).toMatchObject({
+      state: 'down',
+      reason: 'connection failed: ECONNREFUSED',
+      since: at(4),
+    });
+    book.record('x', { ok: true, reason: 'status 200', at: at(5) });
+    expect(book.get('x').state).toBe('down');
+    book.record('x', { ok: true, reason: 'status 200', at: at(6) });
+    expect(book.get('x')).toMatchObject({ state: 'up', reason: null, since: at(6) });
+    expect(book.get('x').history.map((h) => `${h.from}→${h.to}`)).toEqual([
+      'unknown→up',
+      'up→down',
+      'down→up',
+    ]);
+  });
+
+  it('combines targets into up, degraded, down or unknown', () => {
+    const book = new HealthBook({ downAfter: 1, upAfter: 1 });
+    book.record('a', { ok: true, reason: 'ok', at: at(0) });
+    book.record('b', { ok: false, reason: 'status 502', at: at(0) });
+    expect(combine([book.get('a')])).toEqual({ health: 'up', reason: null });
+    expect(combine([book.get('a'), book.get('b')])).toEqual({
+      health: 'degraded',
+      reason: 'status 502',
+    });
+    expect(combine([book.get('b')])).toEqual({ health: 'down', reason: 'status 502' });
+    expect(combine([book.get('never')])).toEqual({ health: 'unknown', reason: null });
+  });
+});
+
+describe('TrafficBook', () => {
+  it('keeps per-minute buckets whose sum is the total, and the hit ratio over cache lookups', () => {
+    const book = new TrafficBook(3);
+    const t0 = new Date(Date.UTC(2026, 10, 26, 12, 0, 10));
+    const site = (requests: number, hits: number, misses: number) => ({
+      requests,
+      bytes: requests * 10,
+      status: { '2xx': requests },
+      cache: { HIT: hits, MISS: misses, BYPASS: requests - hits - misses },
+    });
+    book.record(
+      'a',
+      { since: '', until: '', sites: { 's.test': site(10, 6, 2), 't.test': site(5, 0, 5) } },
+      t0,
+    );
+    book.record(
+      'a',
+      { since: '', until: '', sites: { 's.test': site(4, 4, 0) } },
+      new Date(t0.getTime() + 60_000),
+    );
+    const s = book.summary('a', new Date(t0.getTime() + 60_000));
+    expect(s.requests).toBe(19);
+    expect(s.series.map((p) => p.requests)).toEqual([0, 15, 4]);
+    expect(s.series.reduce((n, p) => n + p.requests, 0)).toBe(s.requests);
+    expect(s.hit_ratio).toBeCloseTo(10 / 17);
+    expect(book.total('a', 's.test')).toMatchObject({ requests: 14, bytes: 140 });
+    expect(book.pairs()).toEqual([
+      { edge: 'a', site: 's.test' },
+      { edge: 'a', site: 't.test' },
+    ]);
+    expect(hitRatio({ BYPASS: 3 })).toBeNull();
+  });
+});
+
+describe('probes and status', () => {
+  const spec = parseSpec({
+    edges: [
+      { name: 'a', host: { v4: '127.0.0.2' }, listen: { http: 8080 } },
+      { name: 'p', host: { v4: '127.0.0.9' }, paused: true },
+    ],
+    sites: [
+      {
+        domain: 's.test',
+        origins: [{ host: { v4: '127.0.0.1' }, port: 9443, tls_server_name: 'origin.test' }],
+        health_check: { uri: 'https://s.test/healthz' },
+      },
+    ],
+  });
+
+  it('probes each edge, each site through each edge, and each origin with its TLS name', () => {
+    const targets = probeTargets(spec);
+    expect(targets.map((t) => [t.id, t.url, t.host])).toEqual([
+      ['edge:a', 'http://127.0.0.2:8080/', 'outpost-probe.invalid'],
+      ['edge:a:site:s.test', 'http://127.0.0.2:8080/healthz', 's.test'],
+      ['origin:s.test:0', 'https://127.0.0.1:9443/healthz', 's.test'],
+    ]);
+    expect(targets[2]?.tls).toEqual({ servername: 'origin.test', verify: true });
+  });
+
+  it('a site whose origins are down is down, and its edge stays up; alerts name what is wrong', () => {
+    const book = new HealthBook({ downAfter: 1, upAfter: 1 });
+    book.record('edge:a', { ok: true, reason: 'status 421', at: at(0) });
+    book.record('edge:a:site:s.test', { ok: false, reason: 'status 502', at: at(0) });
+    book.record('origin:s.test:0', {
+      ok: false,
+      reason: 'connection failed: ECONNREFUSED',
+      at: at(0),
+    });
+    const snapshot = buildStatus({
+      spec,
+      revision: 3,
+      bundles: [{ edge: 'a', release: 2, revision: 3 }],
+      reports: [{ edge: 'a', report: {}, last_seen: at(0) }],
+      buildErrors: [],
+      now: new Date(at(100)),
+      offlineAfterSeconds: 30,
+      health: (id) => book.get(id),
+      traffic: new TrafficBook(),
+    });
+    expect(snapshot.edges.map((e) => [e.name, e.health, e.state])).toEqual([
+      ['a', 'up', 'offline'],
+      ['p', 'unknown', 'never-seen'],
+    ]);
+    expect(snapshot.sites).toEqual([
+      expect.objectContaining({
+        domain: 's.test',
+        health: 'down',
+        reason: 'origins: connection failed: ECONNREFUSED',
+      }),
+    ]);
+    expect(snapshot.alerts.map((a) => [a.kind, a.subject])).toEqual([['edge_down', 'a']]);
+    expect(snapshot.alerts[0]?.message).toBe('edge a has not reported for 100 s');
+  });
+});

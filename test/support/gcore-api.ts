@@ -1,0 +1,258 @@
+// A local stand-in for GCore's DNS API v2, strict where the documentation is: the
+// `Authorization: APIKey …` header, the RRset body fields and their types (unknown fields are
+// refused), the documented picker types and failover fields. It keeps zones and RRsets in
+// memory, counts write calls, and can be told to fail (for retries and partial failures).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { z } from 'zod';
+
+const RecordMeta = z
+  .object({
+    asn: z.array(z.number().int()).optional(),
+    continents: z.array(z.string()).optional(),
+    countries: z.array(z.string()).optional(),
+    latlong: z.tuple([z.number(), z.number()]).optional(),
+    backup: z.boolean().optional(),
+    notes: z.string().optional(),
+    weight: z.number().optional(),
+    ip: z.array(z.string()).optional(),
+    default: z.boolean().optional(),
+    fallback: z.boolean().optional(),
+  })
+  .strict();
+
+const Failover = z
+  .object({
+    protocol: z.enum(['HTTP', 'TCP', 'UDP', 'ICMP']),
+    port: z.number().int().min(1).max(65535),
+    frequency: z.number().int().min(10).max(3600),
+    timeout: z.number().int().min(1).max(10),
+    method: z.string().optional(),
+    command: z.string().optional(),
+    url: z.string().optional(),
+    tls: z.boolean().optional(),
+    regexp: z.string().optional(),
+    http_status_code: z.number().int().optional(),
+    host: z.string().optional(),
+  })
+  .strict();
+
+export const RRsetInput = z
+  .object({
+    ttl: z.number().int().min(0).optional(),
+    resource_records: z
+      .array(
+        z
+          .object({
+            content: z.array(z.unknown()).min(1),
+            enabled: z.boolean().optional(),
+            meta: RecordMeta.optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+    pickers: z
+      .array(
+        z
+          .object({
+            type: z.enum([
+              'geodns',
+              'asn',
+              'country',
+              'continent',
+              'region',
+              'ip',
+              'geodistance',
+              'weighted_shuffle',
+              'default',
+              'first_n',
+            ]),
+            limit: z.number().int().min(0).optional(),
+            strict: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    meta: z
+      .object({ failover: Failover.optional(), geodns_link: z.string().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RRsetInput = z.infer<typeof RRsetInput>;
+
+interface StoredRRset extends RRsetInput {
+  name: string;
+  type: string;
+}
+
+export interface GcoreCall {
+  method: string;
+  path: string;
+}
+
+export interface GcoreStandIn {
+  /** settings.api_url: http://127.0.0.1:PORT/dns */
+  apiUrl: string;
+  apiKey: string;
+  calls: GcoreCall[];
+  writes: () => GcoreCall[];
+  zones: Map<string, Map<string, StoredRRset>>;
+  /** The next `count` requests whose path contains `pathPart` answer `status`. */
+  failNext: (status: number, count: number, pathPart?: string, retryAfter?: string) => void;
+  stop: () => Promise<void>;
+}
+
+const RRSET_TYPES = new Set([
+  'A',
+  'AAAA',
+  'NS',
+  'CNAME',
+  'MX',
+  'TXT',
+  'SRV',
+  'CAA',
+  'HTTPS',
+  'SVCB',
+]);
+
+export async function startGcoreApi(opts: {
+  apiKey: string;
+  zones: string[];
+}): Promise<GcoreStandIn> {
+  const zones = new Map<string, Map<string, StoredRRset>>(opts.zones.map((z) => [z, new Map()]));
+  const calls: GcoreCall[] = [];
+  const failures: { status: number; left: number; pathPart: string; retryAfter?: string }[] = [];
+
+  const send = (res: ServerResponse, status: number, body?: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body === undefined ? '' : JSON.stringify(body));
+  };
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let b = '';
+      req.on('data', (d: Buffer) => (b += d.toString()));
+      req.on('end', () => resolve(b));
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    calls.push({ method, path: url.pathname });
+    if (req.headers.authorization !== `APIKey ${opts.apiKey}`)
+      return send(res, 401, {
+        error: 'wrong or missing Authorization header (want "APIKey <key>")',
+      });
+    const failure = failures.find((f) => f.left > 0 && url.pathname.includes(f.pathPart));
+    if (failure) {
+      failure.left--;
+      if (failure.retryAfter !== undefined) res.setHeader('retry-after', failure.retryAfter);
+      return send(res, failure.status, { error: 'injected failure' });
+    }
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    if (parts[0] !== 'dns' || parts[1] !== 'v2' || parts[2] !== 'zones')
+      return send(res, 404, { error: 'not found' });
+    for (const [k, v] of url.searchParams)
+      if (!['limit', 'offset'].includes(k) || !/^\d+$/.test(v))
+        return send(res, 400, { error: `unknown or bad query parameter ${k}` });
+    const limit = Number(url.searchParams.get('limit') ?? '1000');
+    const offset = Number(url.searchParams.get('offset') ?? '0');
+    if (parts.length === 3 && method === 'GET') {
+      const all = [...zones.keys()].sort().map((name) => ({ name }));
+      return send(res, 200, { zones: all.slice(offset, offset + limit), total_amount: all.length });
+    }
+    const zoneName = parts[3] ?? '';
+    const zone = zones.get(zoneName);
+    if (!zone) return send(res, 404, { error: `zone ${zoneName} not found` });
+    if (parts.length === 4 && method === 'GET') return send(res, 200, { name: zoneName });
+    if (parts.length === 5 && parts[4] === 'rrsets' && method === 'GET') {
+      const all = [...zone.values()].sort((a, b) => (a.name + a.type < b.name + b.type ? -1 : 1));
+      return send(res, 200, {
+        rrsets: all.slice(offset, offset + limit).map(withIds),
+        total_amount: all.length,
+      });
+    }
+    if (parts.length !== 6) return send(res, 404, { error: 'not found' });
+    const name = parts[4] ?? '';
+    const type = parts[5] ?? '';
+    if (!RRSET_TYPES.has(type)) return send(res, 400, { error: `unknown rrset type ${type}` });
+    if (name !== zoneName && !name.endsWith(`.${zoneName}`))
+      return send(res, 400, { error: `${name} is not in zone ${zoneName}` });
+    const key = `${name} ${type}`;
+    const existing = zone.get(key);
+    if (method === 'GET')
+      return existing
+        ? send(res, 200, withIds(existing))
+        : send(res, 404, { error: 'rrset not found' });
+    if (method === 'DELETE') {
+      if (!existing) return send(res, 404, { error: 'rrset not found' });
+      zone.delete(key);
+      return send(res, 200, {});
+    }
+    if (method !== 'POST' && method !== 'PUT')
+      return send(res, 405, { error: 'method not allowed' });
+    if (req.headers['content-type'] !== 'application/json')
+      return send(res, 400, { error: 'content-type must be application/json' });
+    let json: unknown;
+    try {
+      json = JSON.parse(await readBody(req));
+    } catch {
+      return send(res, 400, { error: 'body is not JSON' });
+    }
+    const parsed = RRsetInput.safeParse(json);
+    if (!parsed.success)
+      return send(res, 400, {
+        error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+    if (method === 'POST' && existing) return send(res, 400, { error: 'rrset already exists' });
+    if (method === 'PUT' && !existing) return send(res, 404, { error: 'rrset not found' });
+    const stored: StoredRRset = { name, type, ...parsed.data };
+    zone.set(key, stored);
+    return send(res, 200, withIds(stored));
+  };
+
+  let nextId = 1;
+  const withIds = (r: StoredRRset) => ({
+    name: r.name,
+    type: r.type,
+    ttl: r.ttl ?? 3600,
+    meta: r.meta ?? {},
+    pickers: r.pickers ?? [],
+    resource_records: r.resource_records.map((x) => ({
+      id: nextId++,
+      enabled: true,
+      meta: {},
+      ...x,
+    })),
+    filter_set_id: 0,
+    updated_at: 1_700_000_000,
+  });
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    apiUrl: `http://127.0.0.1:${port}/dns`,
+    apiKey: opts.apiKey,
+    calls,
+    writes: () => calls.filter((c) => c.method !== 'GET'),
+    zones,
+    failNext: (status, count, pathPart = '/', retryAfter) =>
+      failures.push({
+        status,
+        left: count,
+        pathPart,
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

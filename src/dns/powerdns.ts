@@ -320,6 +320,6 @@ export class PowerDnsProvider implements DnsProvider {
   }
 
   authoritativeServers(_fqdn: string): Promise<string[]> {
-    return Promise.resolve([...this.settings.dns_servers]);
+    return Promise.resolve([...(this.settings.dns_servers ?? [])]);
   }
 }

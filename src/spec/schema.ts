@@ -297,7 +297,7 @@ export const DnsSettings = z.discriminatedUnion('provider', [
             .string()
             .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/, 'must be "ip:port"'),
         )
-        .default([]),
+        .optional(),
     })
     .strict(),
 ]);

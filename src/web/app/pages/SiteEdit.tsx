@@ -413,7 +413,7 @@ export function SiteEditPage(props: { domain: string | null }) {
             </div>
           </section>
         ) : (
-          <div className="actions sticky">
+          <div className="actions bottom">
             <button type="submit" disabled={busy} data-testid="review-site">
               {busy ? 'Checking…' : 'Review changes'}
             </button>

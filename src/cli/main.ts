@@ -138,6 +138,29 @@ export function buildProgram(env: Environment, out: Output): Command {
     );
 
   program
+    .command('demo')
+    .description('a whole CDN on this machine: control plane, sample origin, one nginx edge')
+    .option('--data-dir <dir>', "keep the demo's state here (default: a temp dir, removed on exit)")
+    .option('--port <port>', 'control-plane port on 127.0.0.1 (default: a free one)', Number)
+    .option('--edge-address <ip>', 'loopback address the edge listens on', '127.0.0.2')
+    .option('--edge-port <port>', "the edge's HTTP port", Number, 8081)
+    .option('--nginx <path>', 'nginx binary', '/usr/sbin/nginx')
+    .option('--log-level <level>', 'log level (logs go to stderr)', 'warn')
+    .action(
+      async (o: {
+        dataDir?: string;
+        port?: number;
+        edgeAddress: string;
+        edgePort: number;
+        nginx: string;
+        logLevel: string;
+      }) => {
+        const { runDemo } = await import('./demo.js');
+        await runDemo({ ...o, version: VERSION }, out);
+      },
+    );
+
+  program
     .command('login')
     .description('remember the control-plane URL and admin token for this user (file mode 0600)')
     .requiredOption('--server <url>', 'control-plane URL')

@@ -6,3 +6,4 @@ export * from './file.js';
 export * from './diff.js';
 export * from './edge-report.js';
 export * from './secrets.js';
+export * from './purge.js';

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium)
+packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium pebble)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -219,6 +219,20 @@ export const HttpsPolicy = z
   .strict();
 export type HttpsPolicy = z.infer<typeof HttpsPolicy>;
 
+/**
+ * How a site gets its certificate. `acme` (default true): Outpost issues and renews it from
+ * the spec's `acme` CA; false: only an uploaded certificate is used. `challenge`: `auto`
+ * (DNS-01 for wildcard names, else HTTP-01 when an edge serves the site, else DNS-01),
+ * `http-01` (answered by every edge of the site) or `dns-01` (through the `dns` provider).
+ */
+export const SiteTls = z
+  .object({
+    acme: z.boolean().default(true),
+    challenge: z.enum(['auto', 'http-01', 'dns-01']).default('auto'),
+  })
+  .strict();
+export type SiteTls = z.infer<typeof SiteTls>;
+
 /** Unchecked nginx directives pasted into a server/site block: an escape hatch, at your risk. */
 export const RawSnippet = z.string().max(16_384);
 
@@ -233,6 +247,8 @@ export const Site = z
     health_check: HealthCheck.optional(),
     dns_ttl: z.number().int().min(1).max(86_400).default(60),
     https: HttpsPolicy.default({}),
+    /** Certificate source and ACME challenge; absent: ACME with the automatic challenge. */
+    tls: SiteTls.optional(),
     raw_nginx: RawSnippet.optional(),
   })
   .strict();

@@ -81,7 +81,46 @@ export interface EdgeStatusTable {
   last_seen: string;
 }
 
+/** A site's certificate: chain and private key (ACME-issued or uploaded). */
+export interface CertificateTable {
+  domain: string;
+  /** `acme` or `upload`. */
+  source: string;
+  /** JSON array of the subject names the certificate covers. */
+  names: string;
+  /** PEM: leaf first, then intermediates. */
+  chain_pem: string;
+  /** PEM private key. Never leaves the store except into the bundle of an edge serving the site. */
+  key_pem: string;
+  issuer: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+}
+
+/** Renewal state of a site's certificate: failures in a row and when to try next. */
+export interface CertificateRenewalTable {
+  domain: string;
+  failures: number;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  updated_at: string;
+}
+
+/** A pending ACME HTTP-01 answer, served to the CA through the edges. */
+export interface AcmeChallengeTable {
+  token: string;
+  domain: string;
+  key_authorization: string;
+  expires_at: string;
+}
+
 export interface Database {
+  acme_challenges: AcmeChallengeTable;
+  certificates: CertificateTable;
+  certificate_renewals: CertificateRenewalTable;
   bundles: BundleTable;
   edge_status: EdgeStatusTable;
   state: StateTable;

@@ -53,14 +53,21 @@ describe('opening', () => {
       const names = raw.prepare('select name from outpost_migration order by name').all() as {
         name: string;
       }[];
-      expect(names.map((n) => n.name)).toEqual(['001_initial', '002_bundles_and_edge_status']);
+      expect(names.map((n) => n.name)).toEqual([
+        '001_initial',
+        '002_bundles_and_edge_status',
+        '003_certificates',
+      ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")
         .all() as { name: string }[];
       expect(tables.map((t) => t.name)).toEqual(
         expect.arrayContaining([
+          'acme_challenges',
           'blocks',
           'bundles',
+          'certificate_renewals',
+          'certificates',
           'edge_status',
           'edges',
           'events',
@@ -81,7 +88,7 @@ describe('opening', () => {
     const raw2 = new Database(file, { readonly: true });
     try {
       const rows = raw2.prepare('select name, timestamp from outpost_migration').all();
-      expect(rows).toHaveLength(2);
+      expect(rows).toHaveLength(3);
       expect(raw2.prepare('select revision from state').get()).toEqual({ revision: 1 });
     } finally {
       raw2.close();
@@ -444,5 +451,76 @@ describe('bundles and edge reports', () => {
     expect(reports).toEqual([
       { edge: 'a', report: { applied_release: 2 }, last_seen: second.last_seen },
     ]);
+  });
+});
+
+describe('certificates', () => {
+  const cert = {
+    domain: 'shop.test',
+    source: 'acme' as const,
+    names: ['shop.test', 'www.shop.test'],
+    chain_pem: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n',
+    key_pem: '-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n',
+    issuer: 'Test CA',
+    serial: '01',
+    not_before: '2030-01-01T00:00:00.000Z',
+    not_after: '2030-04-01T00:00:00.000Z',
+  };
+  const event: NewAuditEvent = {
+    actor: 'system',
+    action: 'certificate.attempt',
+    subject: 'shop.test',
+    detail: {},
+  };
+
+  it('stores, replaces and removes a certificate; lists never carry the key', async () => {
+    const store = await openAt();
+    const saved = await store.saveCertificate(cert, event);
+    expect(saved).not.toHaveProperty('key_pem');
+    await store.saveCertificate({ ...cert, serial: '02', source: 'upload' }, event);
+    const listed = await store.listCertificates();
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ serial: '02', source: 'upload', names: cert.names });
+    expect(JSON.stringify(listed)).not.toContain('SECRET');
+    expect(JSON.stringify(await store.getCertificate('shop.test'))).not.toContain('SECRET');
+    expect(await store.certificateKey('shop.test')).toBe(cert.key_pem);
+    expect(
+      (await store.listEvents()).filter((e) => e.action === 'certificate.attempt'),
+    ).toHaveLength(2);
+    await store.saveCertificateRenewal({
+      domain: 'shop.test',
+      failures: 2,
+      last_attempt_at: null,
+      last_error: 'x',
+      next_attempt_at: '2030-01-02T00:00:00.000Z',
+    });
+    expect(await store.listCertificateRenewals()).toEqual([
+      {
+        domain: 'shop.test',
+        failures: 2,
+        last_attempt_at: null,
+        last_error: 'x',
+        next_attempt_at: '2030-01-02T00:00:00.000Z',
+      },
+    ]);
+    expect(await store.deleteCertificate('shop.test', event)).toBe(true);
+    expect(await store.deleteCertificate('shop.test', event)).toBe(false);
+    expect(await store.certificateKey('shop.test')).toBeUndefined();
+    expect(await store.listCertificateRenewals()).toEqual([]);
+  });
+
+  it('serves an ACME challenge answer until it expires', async () => {
+    const store = await openAt();
+    const at = new Date('2030-01-01T00:00:00Z');
+    await store.putAcmeChallenge({
+      token: 't1',
+      domain: 'shop.test',
+      key_authorization: 't1.abc',
+      expires_at: '2030-01-01T01:00:00.000Z',
+    });
+    expect((await store.getAcmeChallenge('t1', at))?.key_authorization).toBe('t1.abc');
+    expect(await store.getAcmeChallenge('t1', new Date('2030-01-01T01:00:00Z'))).toBeUndefined();
+    await store.deleteAcmeChallenge('t1', at);
+    expect(await store.getAcmeChallenge('t1', at)).toBeUndefined();
   });
 });

@@ -27,10 +27,13 @@ import type { SqlFlavor } from './migrations/index.js';
 import type { Database } from './schema.js';
 import {
   RevisionConflictError,
+  type AcmeChallenge,
   type AuditEvent,
+  type CertificateRenewal,
   type NewAuditEvent,
   type Store,
   type StoredBundle,
+  type StoredCertificate,
   type StoredEdgeReport,
   type StoredState,
   type WriteStateOptions,
@@ -343,6 +346,104 @@ export class KyselyStore implements Store {
     }));
   }
 
+  async listCertificates(): Promise<StoredCertificate[]> {
+    const rows = await this.db
+      .selectFrom('certificates')
+      .select(CERTIFICATE_COLUMNS)
+      .orderBy('domain')
+      .execute();
+    return rows.map(certificateOf);
+  }
+
+  async getCertificate(domain: string): Promise<StoredCertificate | undefined> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .select(CERTIFICATE_COLUMNS)
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    return row === undefined ? undefined : certificateOf(row);
+  }
+
+  async certificateKey(domain: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .select('key_pem')
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    return row?.key_pem;
+  }
+
+  async saveCertificate(
+    certificate: Omit<StoredCertificate, 'created_at'> & { key_pem: string },
+    event: NewAuditEvent,
+  ): Promise<StoredCertificate> {
+    const at = this.now().toISOString();
+    const row = { ...certificate, names: JSON.stringify(certificate.names), created_at: at };
+    await this.write(async (trx) => {
+      await trx
+        .insertInto('certificates')
+        .values(row)
+        .onConflict((oc) => oc.column('domain').doUpdateSet(omit(row, 'domain')))
+        .execute();
+      await insertEvent(trx, at, event);
+    });
+    return { ...omit(certificate, 'key_pem'), created_at: at };
+  }
+
+  async deleteCertificate(domain: string, event: NewAuditEvent): Promise<boolean> {
+    return this.write(async (trx) => {
+      const r = await trx
+        .deleteFrom('certificates')
+        .where('domain', '=', domain)
+        .executeTakeFirst();
+      if (r.numDeletedRows === 0n) return false;
+      await trx.deleteFrom('certificate_renewals').where('domain', '=', domain).execute();
+      await insertEvent(trx, this.now().toISOString(), event);
+      return true;
+    });
+  }
+
+  async listCertificateRenewals(): Promise<CertificateRenewal[]> {
+    return this.db
+      .selectFrom('certificate_renewals')
+      .select(['domain', 'failures', 'last_attempt_at', 'last_error', 'next_attempt_at'])
+      .orderBy('domain')
+      .execute();
+  }
+
+  async saveCertificateRenewal(renewal: CertificateRenewal): Promise<void> {
+    const row = { ...renewal, updated_at: this.now().toISOString() };
+    await this.db
+      .insertInto('certificate_renewals')
+      .values(row)
+      .onConflict((oc) => oc.column('domain').doUpdateSet(omit(row, 'domain')))
+      .execute();
+  }
+
+  async putAcmeChallenge(challenge: AcmeChallenge): Promise<void> {
+    await this.db
+      .insertInto('acme_challenges')
+      .values(challenge)
+      .onConflict((oc) => oc.column('token').doUpdateSet(omit(challenge, 'token')))
+      .execute();
+  }
+
+  async getAcmeChallenge(token: string, now: Date): Promise<AcmeChallenge | undefined> {
+    return this.db
+      .selectFrom('acme_challenges')
+      .selectAll()
+      .where('token', '=', token)
+      .where('expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+  }
+
+  async deleteAcmeChallenge(token: string, now: Date): Promise<void> {
+    await this.db
+      .deleteFrom('acme_challenges')
+      .where((eb) => eb.or([eb('token', '=', token), eb('expires_at', '<=', now.toISOString())]))
+      .execute();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -376,6 +477,51 @@ export class KyselyStore implements Store {
       }
     });
   }
+}
+
+function omit<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  const copy = { ...value };
+  delete copy[key];
+  return copy;
+}
+
+/** Every column of `certificates` but the private key. */
+const CERTIFICATE_COLUMNS = [
+  'domain',
+  'source',
+  'names',
+  'chain_pem',
+  'issuer',
+  'serial',
+  'not_before',
+  'not_after',
+  'created_at',
+] as const;
+
+function certificateOf(row: {
+  domain: string;
+  source: string;
+  names: string;
+  chain_pem: string;
+  issuer: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+}): StoredCertificate {
+  if (row.source !== 'acme' && row.source !== 'upload')
+    throw new StoreDataError(`the stored certificate of "${row.domain}" has an unknown source`);
+  let names: unknown;
+  try {
+    names = JSON.parse(row.names);
+  } catch (cause) {
+    throw new StoreDataError(`the stored names of certificate "${row.domain}" are not JSON`, {
+      cause,
+    });
+  }
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+    throw new StoreDataError(`the stored names of certificate "${row.domain}" are not a list`);
+  return { ...row, source: row.source, names };
 }
 
 async function loadRows(db: Db): Promise<StoredRows> {

@@ -58,6 +58,41 @@ export interface StoredEdgeReport {
   last_seen: string;
 }
 
+/** A site's certificate as stored, without its private key (see `certificateKey`). */
+export interface StoredCertificate {
+  /** The site's domain: one certificate per site. */
+  domain: string;
+  source: 'acme' | 'upload';
+  /** Subject names covered (domain first). */
+  names: string[];
+  /** PEM chain: leaf first, then intermediates. Public. */
+  chain_pem: string;
+  issuer: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+}
+
+/** Renewal state of a site's certificate. */
+export interface CertificateRenewal {
+  domain: string;
+  /** Failed attempts in a row (0 after a success). */
+  failures: number;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  /** No attempt before this time (backoff or the CA's Retry-After); null: when due. */
+  next_attempt_at: string | null;
+}
+
+/** A pending ACME HTTP-01 answer. */
+export interface AcmeChallenge {
+  token: string;
+  domain: string;
+  key_authorization: string;
+  expires_at: string;
+}
+
 export interface Store {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
@@ -92,6 +127,25 @@ export interface Store {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   appendEvent(event: NewAuditEvent): Promise<void>;
+  /** Every stored certificate, without keys, by domain. */
+  listCertificates(): Promise<StoredCertificate[]>;
+  getCertificate(domain: string): Promise<StoredCertificate | undefined>;
+  /** The PEM private key of a site's certificate: only for the bundles of edges serving it. */
+  certificateKey(domain: string): Promise<string | undefined>;
+  /** Stores (replaces) a site's certificate and key, and appends `event`, in one transaction. */
+  saveCertificate(
+    certificate: Omit<StoredCertificate, 'created_at'> & { key_pem: string },
+    event: NewAuditEvent,
+  ): Promise<StoredCertificate>;
+  /** False when there was none. */
+  deleteCertificate(domain: string, event: NewAuditEvent): Promise<boolean>;
+  listCertificateRenewals(): Promise<CertificateRenewal[]>;
+  saveCertificateRenewal(renewal: CertificateRenewal): Promise<void>;
+  putAcmeChallenge(challenge: AcmeChallenge): Promise<void>;
+  /** The challenge for `token` unless it expired before `now`. */
+  getAcmeChallenge(token: string, now: Date): Promise<AcmeChallenge | undefined>;
+  /** Removes the token, and any challenge that expired before `now`. */
+  deleteAcmeChallenge(token: string, now: Date): Promise<void>;
   /** Newest first. */
   listEvents(options?: { limit?: number; beforeId?: number }): Promise<AuditEvent[]>;
   close(): Promise<void>;

@@ -1,0 +1,156 @@
+// The certificates API: list and show (never a key), upload (bring your own), issue now with
+// live progress, remove; and the public HTTP-01 answers that edges proxy to the control plane.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../server/errors.js';
+import { docs } from '../server/admin/openapi.js';
+import { parseBody } from '../server/validation.js';
+import type { Store } from '../store/types.js';
+import { CertificateRequestError, type CertificateManager } from './manager.js';
+import { CertificateError } from './pem.js';
+import { certificateRows } from './policy.js';
+
+/** A PEM chain (leaf first) and its unencrypted private key. */
+export const CertificateUpload = z
+  .object({
+    certificate: z.string().min(1).max(65_536),
+    key: z.string().min(1).max(16_384),
+  })
+  .strict();
+export type CertificateUpload = z.infer<typeof CertificateUpload>;
+
+function apiError(err: unknown): unknown {
+  if (err instanceof CertificateError)
+    return new ApiError('invalid_request', err.message, err.field);
+  if (err instanceof CertificateRequestError) return new ApiError(err.code, err.message, 'domain');
+  return err;
+}
+
+export const certificateRoutes =
+  (store: Store, manager: CertificateManager): FastifyPluginAsync =>
+  async (app) => {
+    const rows = async () => {
+      const [{ spec }, certificates, renewals] = await Promise.all([
+        store.readState(),
+        store.listCertificates(),
+        store.listCertificateRenewals(),
+      ]);
+      return certificateRows({ spec, certificates, renewals, now: manager.now() });
+    };
+
+    app.get(
+      '/v1/certificates',
+      { schema: docs('certificates', 'Every site: certificate, expiry, next renewal, last error') },
+      async () => ({ certificates: await rows() }),
+    );
+
+    app.get<{ Params: { domain: string } }>(
+      '/v1/certificates/:domain',
+      { schema: docs('certificates', "A site's certificate and its public chain") },
+      async (req) => {
+        const row = (await rows()).find((r) => r.domain === req.params.domain);
+        if (row === undefined)
+          throw new ApiError('not_found', `no site "${req.params.domain}"`, 'domain');
+        const cert = await store.getCertificate(row.domain);
+        return { certificate: { ...row, chain_pem: cert?.chain_pem ?? null } };
+      },
+    );
+
+    app.put<{ Params: { domain: string } }>(
+      '/v1/certificates/:domain',
+      {
+        schema: docs(
+          'certificates',
+          'Upload a certificate (PEM chain and key) for a site instead of ACME',
+          CertificateUpload,
+        ),
+      },
+      async (req) => {
+        const body = parseBody(CertificateUpload, req.body);
+        try {
+          await manager.upload(req.params.domain, body);
+        } catch (err) {
+          throw apiError(err);
+        }
+        const row = (await rows()).find((r) => r.domain === req.params.domain);
+        return { certificate: row };
+      },
+    );
+
+    app.delete<{ Params: { domain: string } }>(
+      '/v1/certificates/:domain',
+      { schema: docs('certificates', "Remove a site's stored certificate (and its key)") },
+      async (req) => {
+        const domain = req.params.domain;
+        const removed = await store.deleteCertificate(domain, {
+          actor: 'admin',
+          action: 'certificate.delete',
+          subject: domain,
+          detail: {},
+        });
+        if (!removed) throw new ApiError('not_found', `no certificate for "${domain}"`, 'domain');
+        manager.onDesiredStateChange();
+        return { deleted: domain };
+      },
+    );
+
+    app.post<{ Params: { domain: string } }>(
+      '/v1/certificates/:domain/issue',
+      { schema: docs('certificates', 'Issue (or renew) a certificate now; follow its attempt') },
+      async (req, reply) => {
+        try {
+          const attempt = await manager.issueNow(req.params.domain);
+          return reply.status(202).send({ attempt });
+        } catch (err) {
+          throw apiError(err);
+        }
+      },
+    );
+
+    app.get<{
+      Params: { domain: string; id: string };
+      Querystring: { after?: string; wait?: string };
+    }>(
+      '/v1/certificates/:domain/attempts/:id',
+      {
+        schema: docs(
+          'certificates',
+          'Progress of an attempt; waits up to `wait` seconds for events after `after`',
+        ),
+      },
+      async (req) => {
+        const after = Number(req.query.after ?? 0) || 0;
+        const wait = Math.min(30, Math.max(0, Number(req.query.wait ?? 0) || 0));
+        try {
+          const attempt = await manager.waitForAttempt(req.params.id, after, wait * 1000);
+          if (attempt.domain !== req.params.domain)
+            throw new ApiError('not_found', `no attempt "${req.params.id}"`, 'id');
+          return { attempt };
+        } catch (err) {
+          throw apiError(err);
+        }
+      },
+    );
+  };
+
+/**
+ * Public (no auth): `/.well-known/acme-challenge/<token>`, which every edge proxies here for
+ * its sites. A key authorization is public by design; nothing else is served.
+ */
+export const acmeChallengeRoutes =
+  (store: Store, now: () => Date): FastifyPluginAsync =>
+  async (app) => {
+    app.get<{ Params: { token: string } }>(
+      '/.well-known/acme-challenge/:token',
+      { schema: { hide: true } },
+      async (req, reply) => {
+        const token = req.params.token;
+        const found = /^[A-Za-z0-9_-]{1,256}$/.test(token)
+          ? await store.getAcmeChallenge(token, now())
+          : undefined;
+        if (found === undefined)
+          return reply.status(404).type('text/plain').send('no such challenge\n');
+        return reply.type('text/plain').send(found.key_authorization);
+      },
+    );
+  };

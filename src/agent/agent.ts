@@ -1,13 +1,15 @@
 // The edge agent: pull the edge's signed bundle (long-poll), verify it against the key pinned
-// at join time, write it as a new release, validate it with nginx -t, switch atomically,
-// reload gracefully, check the new release answers, and roll back on any failure. The last
-// good release stays on disk and is served through control-plane outages and reboots.
+// at join time, write it as a new release, validate it with the edge's proxy (nginx -t, or
+// caddy adapt + validate), switch atomically, reload gracefully, check the new release
+// answers, and roll back on any failure. The last good release stays on disk and is served
+// through control-plane outages and reboots. The proxy is the bundle's `proxy`: a ProxyDriver
+// (nginx.ts, caddy.ts) does what differs between them.
 //
 // Layout under the root (see src/render/nginx.ts):
 //   agent.json        pinned key, edge name, applied and failed releases
 //   releases/<N>/     immutable releases
-//   live/             nginx.conf + release -> ../releases/<N>   (what nginx serves)
-//   candidate/        nginx.conf + release -> ../releases/<M>   (what nginx -t checks)
+//   live/             nginx.conf or caddy.json + release -> ../releases/<N>   (what is served)
+//   candidate/        the same for release <M>                  (what is validated)
 //   logs/ cache/ tmp/
 import { request } from 'node:http';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -16,21 +18,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
-import { renderNginxMain } from '../render/index.js';
 import type { EdgeReport } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
+import { CaddyDriver } from './caddy.js';
+import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** The longest wait between two attempts to reach the control plane. */
 const MAX_BACKOFF_MS = 10_000;
+/** Debian's caddy package. */
+export const DEFAULT_CADDY = '/usr/bin/caddy';
 
 export interface AgentOptions {
   server: string;
   token: string;
   root: string;
   nginx: string;
+  /** The caddy binary, for an edge whose bundles say `proxy: caddy` (default /usr/bin/caddy). */
+  caddy?: string;
   logger: Logger;
   /** Expected `sha256:…` fingerprint of the signing key at join time. */
   pin?: string;
@@ -46,7 +53,14 @@ const AgentState = z.object({
   edge: z.string(),
   public_key: z.string(),
   fingerprint: z.string(),
-  applied: z.object({ release: z.number(), hash: z.string() }).nullable(),
+  applied: z
+    .object({
+      release: z.number(),
+      hash: z.string(),
+      /** The proxy serving it (absent in state written before Caddy edges: nginx). */
+      proxy: z.enum(['nginx', 'caddy']).optional(),
+    })
+    .nullable(),
   failed: z.object({ release: z.number(), hash: z.string(), error: z.string() }).nullable(),
 });
 type AgentState = z.infer<typeof AgentState>;
@@ -56,7 +70,7 @@ export class AgentSetupError extends Error {}
 export class Agent {
   private state!: AgentState;
   private readonly cp: ControlPlaneClient;
-  private readonly nginx: NginxDriver;
+  private readonly drivers: Record<ProxyKind, ProxyDriver>;
   private readonly log: Logger;
   private readonly abort = new AbortController();
   private readonly startedAt = new Date().toISOString();
@@ -67,12 +81,20 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     this.cp = new ControlPlaneClient(opts.server, opts.token);
-    this.nginx = new NginxDriver(opts.nginx, opts.root);
+    this.drivers = {
+      nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser),
+      caddy: new CaddyDriver(opts.caddy ?? DEFAULT_CADDY, opts.root),
+    };
     this.log = opts.logger;
   }
 
   private path(...parts: string[]): string {
     return join(this.opts.root, ...parts);
+  }
+
+  /** The driver of the proxy serving the applied release (nginx before any). */
+  private get active(): ProxyDriver {
+    return this.drivers[this.state.applied?.proxy ?? 'nginx'];
   }
 
   /** Prepares the layout, joins if needed, serves the last good release, then starts the loops. */
@@ -91,8 +113,9 @@ export class Agent {
   async stop(options: { stopProxy?: boolean } = {}): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
-    if (options.stopProxy && (await this.nginx.running())) {
-      await this.nginx.quit(this.path('live', 'nginx.conf'));
+    const proxy = this.active;
+    if (options.stopProxy && (await proxy.running())) {
+      await proxy.stop(this.path('live', proxy.mainFile));
     }
   }
 
@@ -133,17 +156,19 @@ export class Agent {
     await writeFileAtomic(this.path('agent.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
   }
 
-  /** After a restart or reboot: nginx serves the last good release even without the control plane. */
+  /** After a restart or reboot: the proxy serves the last good release without the control plane. */
   private async serveLastGood(): Promise<void> {
+    const proxy = this.active;
     const live = await readSymlink(this.path('live', 'release'));
-    if (live === undefined || (await this.nginx.running())) return;
-    const r = await this.nginx.start(this.path('live', 'nginx.conf'));
-    if (r.ok)
-      this.log.info(
-        { release: this.state.applied?.release },
-        'started nginx on the last good release',
+    if (live === undefined || (await proxy.running())) return;
+    const r = await proxy.activate(this.path('live', proxy.mainFile));
+    const release = this.state.applied?.release;
+    if (r.ok) this.log.info({ release }, `started ${proxy.proxy} on the last good release`);
+    else
+      this.log.error(
+        { output: r.output },
+        `could not start ${proxy.proxy} on the last good release`,
       );
-    else this.log.error({ output: r.output }, 'could not start nginx on the last good release');
   }
 
   private async pullLoop(): Promise<void> {
@@ -186,8 +211,9 @@ export class Agent {
       applied_hash: this.state.applied?.hash ?? null,
       failed_release: this.state.failed?.release ?? null,
       last_error: this.lastError ?? this.state.failed?.error ?? null,
-      proxy: 'nginx',
-      proxy_running: await this.nginx.running(),
+      proxy: this.active.proxy,
+      proxy_running: await this.active.running(),
+      capabilities: await this.active.capabilities(),
       started_at: this.startedAt,
     };
     await this.cp.report(report);
@@ -213,7 +239,11 @@ export class Agent {
     const started = Date.now();
     const error = await this.install(manifest);
     if (error === undefined) {
-      this.state = { ...this.state, applied: { release, hash }, failed: null };
+      this.state = {
+        ...this.state,
+        applied: { release, hash, proxy: manifest.proxy },
+        failed: null,
+      };
       this.lastError = null;
       await this.saveState();
       this.log.info({ release, ms: Date.now() - started }, 'release applied');
@@ -240,38 +270,39 @@ export class Agent {
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
 
-    const main = renderNginxMain({
-      edgeName: manifest.edge,
-      ...(this.opts.nginxUser !== undefined ? { user: this.opts.nginxUser } : {}),
-    });
-    await writeFileAtomic(this.path('candidate', 'nginx.conf'), main);
+    const driver = this.drivers[manifest.proxy];
+    const rejected = (output: string) =>
+      `${driver.validation} rejected release ${release}: ${output}`;
+    const main = await driver.main(manifest, dir);
+    if (!main.ok) return rejected(main.output);
+    const candidate = this.path('candidate', driver.mainFile);
+    await writeFileAtomic(candidate, main.content);
     await replaceSymlink(
       this.path('candidate', 'release'),
       join('..', 'releases', String(release)),
     );
-    const test = await this.nginx.test(this.path('candidate', 'nginx.conf'));
-    if (!test.ok) return `nginx -t rejected release ${release}: ${test.output}`;
+    const test = await driver.validate(candidate);
+    if (!test.ok) return rejected(test.output);
 
+    const before = this.active;
     const previous = await readSymlink(this.path('live', 'release'));
-    const previousMain = await readFile(this.path('live', 'nginx.conf'), 'utf8').catch(
-      () => undefined,
-    );
-    await writeFileAtomic(this.path('live', 'nginx.conf'), main);
+    const previousConf = this.path('live', before.mainFile);
+    const previousMain = await readFile(previousConf, 'utf8').catch(() => undefined);
+    const liveConf = this.path('live', driver.mainFile);
+    await writeFileAtomic(liveConf, main.content);
     await replaceSymlink(this.path('live', 'release'), join('..', 'releases', String(release)));
-    const liveConf = this.path('live', 'nginx.conf');
-    const wasRunning = await this.nginx.running();
-    const switched = wasRunning
-      ? await this.nginx.reload(liveConf)
-      : await this.nginx.start(liveConf);
+    // The edge changed proxies: the one serving gives up the ports first.
+    if (before !== driver && (await before.running())) await before.stop(previousConf);
+    const switched = await driver.activate(liveConf);
     const probe = switched.ok ? await this.probe(manifest) : switched.output;
     if (probe === undefined) return undefined;
 
-    // Roll back: the previous release and main file, and make nginx load them again.
+    // Roll back: the previous release and main file, and make its proxy load them again.
     if (previous !== undefined) {
       await replaceSymlink(this.path('live', 'release'), previous);
-      if (previousMain !== undefined) await writeFileAtomic(liveConf, previousMain);
-      if (await this.nginx.running()) await this.nginx.reload(liveConf);
-      else await this.nginx.start(liveConf);
+      if (before !== driver && (await driver.running())) await driver.stop(liveConf);
+      if (previousMain !== undefined) await writeFileAtomic(previousConf, previousMain);
+      await before.recover(previousConf);
     }
     return `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
   }

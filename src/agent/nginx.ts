@@ -3,19 +3,55 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BundleManifest } from '../bundle/index.js';
+import { renderNginxMain } from '../render/nginx.js';
+import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
 
-export interface NginxRun {
-  ok: boolean;
-  output: string;
-}
+export type NginxRun = ProxyRun;
 
-export class NginxDriver {
+export class NginxDriver implements ProxyDriver {
+  readonly proxy = 'nginx';
+  readonly validation = 'nginx -t';
+  readonly mainFile = 'nginx.conf';
+
   constructor(
     /** The nginx binary. */
     readonly binary: string,
     /** The agent's root: nginx prefix. */
     readonly root: string,
+    /** Worker user when the master runs as root. */
+    readonly user?: string,
   ) {}
+
+  /** nginx.conf including `release/nginx/*.conf` through the symlink beside it. */
+  main(manifest: BundleManifest): Promise<MainFile> {
+    const content = renderNginxMain({
+      edgeName: manifest.edge,
+      ...(this.user !== undefined ? { user: this.user } : {}),
+    });
+    return Promise.resolve({ ok: true, content });
+  }
+
+  validate(conf: string): Promise<ProxyRun> {
+    return this.test(conf);
+  }
+
+  async activate(conf: string): Promise<ProxyRun> {
+    return (await this.running()) ? this.reload(conf) : this.start(conf);
+  }
+
+  recover(conf: string): Promise<ProxyRun> {
+    return this.activate(conf);
+  }
+
+  stop(conf: string): Promise<ProxyRun> {
+    return this.quit(conf);
+  }
+
+  /** nginx caches with proxy_cache (built into every Debian nginx). */
+  capabilities(): Promise<ProxyCapabilities> {
+    return Promise.resolve({ cache: true });
+  }
 
   private run(args: string[], timeoutMs = 30_000): Promise<NginxRun> {
     return new Promise((resolve) => {

@@ -10,6 +10,7 @@ import {
   generateKeyPairSync,
   sign,
   verify,
+  type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
 
@@ -116,12 +117,18 @@ export function keyFingerprint(publicKeyPem: string): string {
   return `sha256:${sha256Hex(der)}`;
 }
 
+/** Parsing a PEM key costs more than signing with it: keep the parsed keys. */
+const parsedKeys = new Map<string, KeyObject>();
+
 export function signManifest(manifest: BundleManifest, privateKeyPem: string): SignedBundle {
   const text = JSON.stringify(manifest);
   const hash = sha256Hex(text);
-  const signature = sign(null, Buffer.from(text), createPrivateKey(privateKeyPem)).toString(
-    'base64',
-  );
+  let key = parsedKeys.get(privateKeyPem);
+  if (!key) {
+    key = createPrivateKey(privateKeyPem);
+    parsedKeys.set(privateKeyPem, key);
+  }
+  const signature = sign(null, Buffer.from(text), key).toString('base64');
   return { manifest: text, hash, signature };
 }
 

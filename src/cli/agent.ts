@@ -1,4 +1,5 @@
-// `outpost agent`: the edge side. Runs until SIGTERM/SIGINT; nginx keeps serving after it stops.
+// `outpost agent`: the edge side. Runs until SIGTERM/SIGINT; the proxy (nginx or Caddy) keeps
+// serving after it stops.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +11,8 @@ export interface AgentCommandOptions {
   tokenFile: string;
   root: string;
   nginx: string;
+  /** The caddy binary, for an edge whose bundles say `proxy: caddy`. */
+  caddy: string;
   pin?: string;
   nginxUser?: string;
   wait: number;
@@ -19,9 +22,11 @@ export interface AgentCommandOptions {
 }
 
 export async function runAgent(o: AgentCommandOptions): Promise<void> {
-  if (!existsSync(o.nginx)) {
+  // The proxy is the edge's `proxy` (in each bundle); a release for a missing one fails with
+  // a clear error in `outpost status`. At least one must be here.
+  if (!existsSync(o.nginx) && !existsSync(o.caddy)) {
     throw new CliError(
-      `nginx is not installed at ${o.nginx}: install it with "apt-get install nginx-light" (or pass --nginx PATH)`,
+      `neither nginx (${o.nginx}) nor caddy (${o.caddy}) is installed: install the edge's proxy with "apt-get install nginx-light" or "apt-get install caddy" (or pass --nginx/--caddy PATH)`,
     );
   }
   const logger = pino({ level: o.logLevel, base: { component: 'agent' } });
@@ -34,6 +39,7 @@ export async function runAgent(o: AgentCommandOptions): Promise<void> {
       token,
       root: resolve(o.root),
       nginx: o.nginx,
+      caddy: o.caddy,
       logger,
       waitSeconds: o.wait,
       reportIntervalMs: o.reportInterval * 1000,

@@ -97,7 +97,7 @@ export function buildProgram(env: Environment, out: Output): Command {
 
   program
     .command('agent')
-    .description("run the edge agent: pull this edge's bundle, drive nginx, report")
+    .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report")
     .requiredOption('--token-file <path>', "file holding this edge's token (mode 0600)")
     .option(
       '--root <dir>',
@@ -105,6 +105,7 @@ export function buildProgram(env: Environment, out: Output): Command {
       '/var/lib/outpost-agent',
     )
     .option('--nginx <path>', 'nginx binary', '/usr/sbin/nginx')
+    .option('--caddy <path>', 'caddy binary, for an edge with proxy: caddy', '/usr/bin/caddy')
     .option(
       '--pin <fingerprint>',
       "expected sha256:… fingerprint of the control plane's signing key",
@@ -122,6 +123,7 @@ export function buildProgram(env: Environment, out: Output): Command {
         tokenFile: string;
         root: string;
         nginx: string;
+        caddy: string;
         pin?: string;
         nginxUser?: string;
         wait: number;
@@ -236,6 +238,8 @@ export function buildProgram(env: Environment, out: Output): Command {
           ]),
         ]),
       );
+      // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
+      for (const e of status.edges) if (e.note) out.line(`NOTE ${e.name}: ${e.note}`);
     });
 
   const site = program.command('site').description('list, show and remove sites');

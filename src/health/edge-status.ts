@@ -16,6 +16,12 @@ export interface EdgeStatus {
   /** Seconds since the last report. */
   age_seconds: number | null;
   proxy_running: boolean | null;
+  /** The edge's proxy, as its spec says. */
+  proxy: 'nginx' | 'caddy';
+  /** Whether the edge caches, as its agent reported (null before a report says). */
+  cache: boolean | null;
+  /** Something the operator should know that is not an error, in one sentence, or null. */
+  note: string | null;
   /** The edge's own last error, or the control plane's reason for not publishing. */
   error: string | null;
 }
@@ -60,7 +66,18 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
       last_seen: raw?.last_seen ?? null,
       age_seconds: age,
       proxy_running: report?.proxy_running ?? null,
+      proxy: edge.proxy,
+      cache: report?.capabilities?.cache ?? null,
+      note: proxyNote(edge.proxy, report?.capabilities?.cache),
       error: buildError !== null ? `control plane: ${buildError}` : edgeError,
     };
   });
+}
+
+/** Says plainly when an edge serves without a cache (a Caddy without the cache module). */
+export function proxyNote(proxy: 'nginx' | 'caddy', cache: boolean | undefined): string | null {
+  if (cache !== false) return null;
+  return proxy === 'caddy'
+    ? 'Caddy without the cache module (http.handlers.cache): this edge proxies every request without caching (see docs/proxies.md)'
+    : 'this edge proxies every request without caching';
 }

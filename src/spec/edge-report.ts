@@ -36,6 +36,11 @@ export const EdgeReport = z
     last_error: z.string().max(8192).nullable(),
     proxy: z.enum(['nginx', 'caddy']),
     proxy_running: z.boolean(),
+    /**
+     * What the edge's proxy can do. `cache: false`: it proxies without caching (a Caddy without
+     * the http.handlers.cache module, detected with `caddy list-modules`).
+     */
+    capabilities: z.object({ cache: z.boolean() }).strict().optional(),
     /** When the agent process started (ISO 8601). */
     started_at: z.string().max(64),
     /** Open client connections (nginx stub_status), when known. */

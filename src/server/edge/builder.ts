@@ -5,6 +5,9 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildManifest, contentKey, signManifest } from '../../bundle/index.js';
 import { compileEdgePlan } from '../../compile/index.js';
+import { checkCaddyConfig } from '../../render/caddy-check.js';
+import { renderCaddyRelease } from '../../render/caddy.js';
+import { RenderError } from '../../render/escape.js';
 import { checkNginxConfig, renderNginx } from '../../render/index.js';
 import type { Edge } from '../../spec/index.js';
 import type { Store, StoredBundle } from '../../store/types.js';
@@ -17,6 +20,8 @@ export interface BundleBuilderOptions {
   logger: FastifyBaseLogger;
   /** nginx binary to check rendered configs before publishing; undefined: no check here. */
   nginx?: string;
+  /** caddy binary to check Caddy edges' renderings (`caddy validate`); undefined: no check. */
+  caddy?: string;
 }
 
 /** Why an edge's newest rendering was not published, if it was not. */
@@ -105,8 +110,18 @@ export class BundleBuilder implements Worker {
       const previous = await this.opts.store.latestBundle(edge.name);
       const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
       // Certificates join the bundle with the certificates issue; until then none is listed.
-      const render = (release: number) => renderNginx(plan, { release, certificates: [] });
-      const key = contentKey({ ...meta, files: render(0) });
+      const render = (release: number) =>
+        edge.proxy === 'caddy'
+          ? renderCaddyRelease(plan, { release, certificates: [] })
+          : renderNginx(plan, { release, certificates: [] });
+      let key: string;
+      try {
+        key = contentKey({ ...meta, files: render(0) });
+      } catch (err) {
+        if (!(err instanceof RenderError)) throw err;
+        await this.reject(edge.name, revision, err.message);
+        continue;
+      }
       if (previous?.content_key === key) {
         this.errors.delete(edge.name);
         continue;
@@ -124,6 +139,20 @@ export class BundleBuilder implements Worker {
             edge.name,
             revision,
             `nginx rejected the rendered configuration: ${check.output.trim()}`,
+          );
+          continue;
+        }
+      }
+      if (this.opts.caddy !== undefined && edge.proxy === 'caddy') {
+        const check = await checkCaddyConfig(files, {
+          caddy: this.opts.caddy,
+          certificates: [],
+        });
+        if (!check.ok) {
+          await this.reject(
+            edge.name,
+            revision,
+            `caddy rejected the rendered configuration: ${check.output.trim()}`,
           );
           continue;
         }
@@ -148,7 +177,7 @@ export class BundleBuilder implements Worker {
 
   private async reject(edge: string, revision: number, message: string): Promise<void> {
     if (this.errors.get(edge)?.message !== message) {
-      this.opts.logger.warn({ edge, revision }, 'bundle not published: nginx -t failed');
+      this.opts.logger.warn({ edge, revision }, 'bundle not published: the rendering was refused');
       await this.opts.store.appendEvent({
         actor: 'system',
         action: 'bundle.rejected',

@@ -1,0 +1,277 @@
+// A Caddy edge beside an nginx edge, behind one control plane: the distribution's Caddy (no
+// cache module) on 127.0.0.22 and nginx on 127.0.0.21, each driven by a real `outpost agent`,
+// both proxying to an HTTPS origin whose certificate is for origin.test (from a test CA).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, httpGet } from '../support/http.js';
+import { startOrigin, type TestOrigin } from '../support/origin.js';
+import { freePort, runCli, startOutpost, tempDir, type Running } from '../support/processes.js';
+import { makeTestCa } from '../support/tls.js';
+
+const NGINX = '/usr/sbin/nginx';
+const CADDY = '/usr/bin/caddy';
+const EDGES = { n: '127.0.0.21', c: '127.0.0.22' } as const;
+type EdgeName = keyof typeof EDGES;
+/** TEST-NET-1: on no interface, so a Caddy config that binds it cannot load. */
+const UNBINDABLE = '192.0.2.1';
+
+interface EdgeStatusRow {
+  name: string;
+  state: string;
+  applied_release: number | null;
+  desired_release: number | null;
+  error: string | null;
+  proxy: string;
+  cache: boolean | null;
+  note: string | null;
+}
+
+describe('a Caddy edge and an nginx edge behind one control plane', () => {
+  const tmp = tempDir('caddy');
+  let port = 0;
+  let cp: Running;
+  let cpUrl = '';
+  let adminEnv: Record<string, string> = {};
+  let origin: TestOrigin;
+  let caPem = '';
+  const agents: Partial<Record<EdgeName, Running>> = {};
+
+  const root = (edge: EdgeName) => join(tmp.path, `edge-${edge}`);
+  const get = (edge: EdgeName, path: string, host = 'shop.test') =>
+    httpGet(`http://${EDGES[edge]}:${port}${path}`, { host });
+
+  const specYaml = (extra: { caddyAddresses?: string[] } = {}) => `
+edges:
+  - name: n
+    host: {v4: ${EDGES.n}}
+    listen: {addresses: [${EDGES.n}], http: ${port}, https: ${port + 1}}
+  - name: c
+    host: {v4: ${EDGES.c}}
+    proxy: caddy
+    listen: {addresses: [${(extra.caddyAddresses ?? [EDGES.c]).join(', ')}], http: ${port}, https: ${port + 1}}
+sites:
+  - domain: shop.test
+    origins:
+      - host: {v4: 127.0.0.1}
+        port: ${origin.port}
+        protocol: https
+        tls_server_name: origin.test
+        tls_ca: ${JSON.stringify(caPem)}
+    modifiers:
+      - name: large-files
+        match: {paths: ["/downloads/*"], extensions: [zip]}
+        action: {type: redirect, status: 302, target: "https://static.shop.test{uri}"}
+`;
+
+  const apply = async (yaml: string) => {
+    const file = join(tmp.path, 'outpost.yaml');
+    writeFileSync(file, yaml);
+    const r = await runCli(['apply', '-f', file], adminEnv);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+
+  const status = async (): Promise<EdgeStatusRow[]> => {
+    const res = await fetch(`${cpUrl}/v1/status`, {
+      headers: { authorization: `Bearer ${adminEnv.OUTPOST_TOKEN}` },
+    });
+    return ((await res.json()) as { edges: EdgeStatusRow[] }).edges;
+  };
+
+  const row = async (edge: EdgeName) => (await status()).find((r) => r.name === edge);
+
+  const startAgent = (edge: EdgeName) => {
+    agents[edge] = startOutpost([
+      'agent',
+      '--server',
+      cpUrl,
+      '--token-file',
+      join(tmp.path, `token-${edge}`),
+      '--root',
+      root(edge),
+      '--caddy',
+      CADDY,
+      '--report-interval',
+      '1',
+      '--log-level',
+      'info',
+    ]);
+  };
+
+  const stopProxies = () => {
+    const conf = join(root('n'), 'live', 'nginx.conf');
+    if (existsSync(join(root('n'), 'logs', 'nginx.pid'))) {
+      try {
+        execFileSync(NGINX, ['-p', `${root('n')}/`, '-c', conf, '-s', 'quit'], { stdio: 'pipe' });
+      } catch {
+        /* not running */
+      }
+    }
+    const caddyPid = join(root('c'), 'logs', 'caddy.pid');
+    if (existsSync(caddyPid)) {
+      try {
+        process.kill(Number(readFileSync(caddyPid, 'utf8').trim()), 'SIGTERM');
+      } catch {
+        /* not running */
+      }
+    }
+  };
+
+  beforeAll(async () => {
+    chmodSync(tmp.path, 0o755); // nginx workers run as www-data and must reach the edge roots
+    mkdirSync(join(tmp.path, 'ca'));
+    const ca = makeTestCa(join(tmp.path, 'ca'));
+    caPem = ca.caCert;
+    origin = await startOrigin({ tls: ca.issue('origin', ['origin.test']) });
+    const cpPort = await freePort();
+    port = await freePort(EDGES.c);
+    cpUrl = `http://127.0.0.1:${cpPort}`;
+    cp = startOutpost([
+      'serve',
+      '--data-dir',
+      join(tmp.path, 'cp'),
+      '--listen',
+      `127.0.0.1:${cpPort}`,
+      '--log-level',
+      'warn',
+      // The edges' own validation is what this test exercises.
+      '--nginx-check',
+      'off',
+    ]);
+    const m = await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
+    adminEnv = { OUTPOST_SERVER: cpUrl, OUTPOST_TOKEN: m[1] as string };
+    const out = await apply(specYaml());
+    for (const edge of ['n', 'c'] as const) {
+      const token = new RegExp(`New edge ${edge}: its token, shown once:\\n {2}(ope_\\S+)`).exec(
+        out,
+      )?.[1];
+      if (!token) throw new Error(`no token for edge ${edge} in:\n${out}`);
+      writeFileSync(join(tmp.path, `token-${edge}`), `${token}\n`, { mode: 0o600 });
+      startAgent(edge);
+    }
+    await eventually('both edges to apply their first release', async () => {
+      const rows = await status();
+      return rows.every(
+        (r) => r.applied_release !== null && r.applied_release === r.desired_release,
+      )
+        ? rows
+        : undefined;
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const edge of ['n', 'c'] as const) await agents[edge]?.stop();
+    stopProxies();
+    await cp?.stop();
+    await origin?.close();
+    tmp.remove();
+  });
+
+  it('both edges serve the site over HTTPS to the origin with SNI origin.test, each naming itself', async () => {
+    for (const edge of ['n', 'c'] as const) {
+      const r = await get(edge, '/assets/app.js');
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('origin says /assets/app.js');
+      expect(r.headers['x-cdn-node']).toBe(edge);
+      expect(r.headers['x-outpost-release']).toMatch(/^\d+$/);
+    }
+    const seen = origin.seen.filter((s) => s.path === '/assets/app.js');
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.sni).toBe('origin.test');
+      expect(s.host).toBe('shop.test');
+    }
+    // The distribution's Caddy has no cache module: it proxies every request.
+    const again = await get('c', '/assets/app.js');
+    expect(again.headers['x-cache-status']).toBe('BYPASS');
+    expect(origin.count('/assets/app.js')).toBe(3);
+    expect((await get('n', '/assets/app.js')).headers['x-cache-status']).toBe('HIT');
+    expect(origin.count('/assets/app.js')).toBe(3);
+  });
+
+  it('the modifier redirect answers on both, from the edge', async () => {
+    for (const edge of ['n', 'c'] as const) {
+      const r = await get(edge, '/downloads/big.zip?v=2');
+      expect(r.status).toBe(302);
+      expect(r.headers.location).toBe('https://static.shop.test/downloads/big.zip?v=2');
+      expect(r.headers['x-cdn-node']).toBe(edge);
+      expect(r.headers['x-cache-status']).toBe('EDGE');
+      expect((await get(edge, '/downloads/readme.txt')).status).toBe(200);
+    }
+    expect(origin.count('/downloads/big.zip')).toBe(0);
+  });
+
+  it('Caddy answers unknown hosts with 421 and the release, and binds only its address', async () => {
+    const r = await get('c', '/', 'unknown.test');
+    expect(r.status).toBe(421);
+    expect(r.headers['x-cdn-node']).toBe('c');
+    expect(r.headers['x-outpost-release']).toBe(String((await row('c'))?.applied_release));
+    await expect(httpGet(`http://127.0.0.1:${port}/`, { host: 'shop.test' })).rejects.toThrow();
+  });
+
+  it('status says plainly that the Caddy edge proxies without caching', async () => {
+    const c = await eventually('edge c to report its capabilities', async () => {
+      const r = await row('c');
+      return r?.cache === false ? r : undefined;
+    });
+    expect(c).toMatchObject({ proxy: 'caddy', state: 'ok' });
+    expect(c.note).toContain('without caching');
+    expect(await row('n')).toMatchObject({ proxy: 'nginx', cache: true, note: null });
+    const cli = await runCli(['status'], adminEnv);
+    expect(cli.stdout).toMatch(/NOTE c: Caddy without the cache module .* without caching/);
+    expect(cli.stdout).not.toMatch(/NOTE n:/);
+  });
+
+  it('a Caddy release that cannot load is rolled back: the previous one keeps serving', async () => {
+    const previous = (await row('c'))?.applied_release;
+    expect(previous).toBeTypeOf('number');
+    await apply(specYaml({ caddyAddresses: [EDGES.c, UNBINDABLE] }));
+    const failed = await eventually('edge c to report the failure', async () => {
+      const r = await row('c');
+      return r?.error ? r : undefined;
+    });
+    expect(failed.state).toBe('error');
+    expect(failed.applied_release).toBe(previous);
+    expect(failed.error).toContain('did not go live');
+    expect(failed.error).toContain(UNBINDABLE);
+    // Only the previous release answers (Caddy was restarted on it: no server of the refused
+    // config is left accepting connections).
+    for (let i = 0; i < 20; i++) {
+      const served = await get('c', '/assets/app.js');
+      expect(served.status).toBe(200);
+      expect(served.headers['x-outpost-release']).toBe(String(previous));
+    }
+    // Fixing the spec publishes a newer release, which applies and clears the error.
+    await apply(specYaml());
+    const fixed = await eventually('edge c to recover', async () => {
+      const r = await row('c');
+      return r?.state === 'ok' && r.applied_release !== previous ? r : undefined;
+    });
+    expect(fixed.error).toBeNull();
+    for (let i = 0; i < 20; i++)
+      expect((await get('c', '/assets/app.js')).headers['x-outpost-release']).toBe(
+        String(fixed.applied_release),
+      );
+  });
+
+  it('after a restart, the agent starts Caddy on the last good release', async () => {
+    const release = (await get('c', '/assets/app.js')).headers['x-outpost-release'];
+    await agents.c?.stop('SIGKILL');
+    process.kill(Number(readFileSync(join(root('c'), 'logs', 'caddy.pid'), 'utf8').trim()));
+    await eventually('Caddy to stop', () =>
+      get('c', '/assets/app.js').then(
+        () => undefined,
+        () => true,
+      ),
+    );
+    startAgent('c');
+    const back = await eventually('edge c to serve again', async () => {
+      const r = await get('c', '/assets/app.js');
+      return r.status === 200 ? r : undefined;
+    });
+    expect(back.headers['x-outpost-release']).toBe(release);
+  });
+});

@@ -1,7 +1,7 @@
 // Create or edit a site: origins, edges/tags, cache rules, modifiers, health check, HTTPS.
 // "Review changes" validates the whole desired state with the site in it (a dry-run apply:
 // the same schemas and messages as `outpost apply`) and shows the diff; "Save" writes it.
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import {
   api,
   ApiError,
@@ -41,6 +41,16 @@ export function SiteEditPage(props: { domain: string | null }) {
   const [busy, setBusy] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const edges = useApi(listEdges);
+  const problemsRef = useRef<HTMLDivElement>(null);
+  const previewRef = useRef<HTMLElement>(null);
+
+  // Show what the check found: the problems at the top of the form, or the diff at its end.
+  useEffect(() => {
+    if (problems.length > 0) problemsRef.current?.focus();
+  }, [problems]);
+  useEffect(() => {
+    if (preview) previewRef.current?.focus();
+  }, [preview]);
 
   useEffect(() => {
     if (props.domain === null) return;
@@ -127,7 +137,13 @@ export function SiteEditPage(props: { domain: string | null }) {
       <h1>{editing ? props.domain : 'New site'}</h1>
       <form onSubmit={(e) => void review(e)} noValidate>
         {problems.length > 0 ? (
-          <div className="problems" role="alert" data-testid="problems">
+          <div
+            className="problems"
+            role="alert"
+            data-testid="problems"
+            ref={problemsRef}
+            tabIndex={-1}
+          >
             <strong>
               {problems.length === 1 ? '1 problem' : `${problems.length} problems`}; nothing was
               saved:
@@ -395,7 +411,13 @@ export function SiteEditPage(props: { domain: string | null }) {
 
         <ErrorNotice error={error} />
         {preview ? (
-          <section className="card review" data-testid="diff-preview" aria-live="polite">
+          <section
+            className="card review"
+            data-testid="diff-preview"
+            aria-live="polite"
+            ref={previewRef}
+            tabIndex={-1}
+          >
             <h2>Changes to save</h2>
             <DiffView answer={preview} />
             <div className="actions">

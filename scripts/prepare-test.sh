@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the test suite: the Debian packages the tests start for real
-# (nginx, openssl, chromium for the UI test), the npm dependencies and the admin UI build.
+# (nginx, caddy, openssl, chromium for the UI test), the npm dependencies and the admin UI build.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium pebble)
+packages=(nginx-light openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -29,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null && systemctl is-active --quiet pdns 2>/dev/null; then
     systemctl stop pdns 2>/dev/null || true
     systemctl disable pdns 2>/dev/null || true
+  fi
+  # caddy's postinst enables (and, with systemd, starts) a distribution Caddy serving
+  # /etc/caddy/Caddyfile on port 80 with its admin API on localhost:2019; the tests start their
+  # own caddy processes (admin on a socket in each edge's root) and need none.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet caddy 2>/dev/null; then
+    systemctl stop caddy 2>/dev/null || true
+    systemctl disable caddy 2>/dev/null || true
   fi
 fi
 

@@ -20,6 +20,8 @@ interface GoldenInput {
   edge: string;
   release?: number;
   certificates?: string[];
+  /** renderNginx's acmeChallengeUrl (the control plane answering HTTP-01). */
+  acme_challenge_url?: string;
   nginx_check?: boolean;
   spec: unknown;
 }
@@ -34,6 +36,9 @@ function renderCase(input: GoldenInput): { output: string; files: RenderedFile[]
     const files = renderNginx(plan, {
       release: input.release ?? 1,
       certificates: input.certificates ?? [],
+      ...(input.acme_challenge_url !== undefined
+        ? { acmeChallengeUrl: input.acme_challenge_url }
+        : {}),
     });
     return { output: formatFiles(files), files };
   } catch (e) {

@@ -43,6 +43,7 @@ import {
   nginxLiteral,
   nginxRegex,
   nginxString,
+  RenderError,
 } from './escape.js';
 
 export interface RenderedFile {
@@ -56,6 +57,12 @@ export interface RenderNginxOptions {
   release: number;
   /** Site domains whose certificate files are in the release (`certs/<stem>.crt|.key`). */
   certificates: readonly string[];
+  /**
+   * The control plane's public URL. When set, every site's HTTP server proxies
+   * `/.well-known/acme-challenge/` to it (it answers ACME HTTP-01 challenges); otherwise the
+   * path is proxied to the site's origin.
+   */
+  acmeChallengeUrl?: string;
 }
 
 /** The cache zone and its directory (relative to the prefix), one per edge. */
@@ -336,12 +343,42 @@ function proxyPass(site: PlannedSite, n: SiteNames): string {
   return `proxy_pass ${site.upstream.protocol}://${n.upstream};`;
 }
 
-function renderAcmeLocation(c: Conf, site: PlannedSite, n: SiteNames): void {
-  // Kept out of the HTTPS redirect for HTTP-01 challenges; proxied uncached for now.
-  c.block('location ^~ /.well-known/acme-challenge/', () => {
-    c.line('proxy_cache_bypass 1;');
-    c.line('proxy_no_cache 1;');
-    c.line(proxyPass(site, n));
+const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+
+function renderAcmeLocation(
+  c: Conf,
+  site: PlannedSite,
+  n: SiteNames,
+  opts: RenderNginxOptions,
+): void {
+  // Kept out of the HTTPS redirect for HTTP-01 challenges, never cached.
+  c.block(`location ^~ ${ACME_CHALLENGE_PATH}`, () => {
+    if (opts.acmeChallengeUrl === undefined) {
+      c.line('proxy_cache_bypass 1;');
+      c.line('proxy_no_cache 1;');
+      c.line(proxyPass(site, n));
+      return;
+    }
+    // Answered by the control plane, whichever edge the CA reaches. A key authorization is
+    // public by design, so the control plane's certificate is not verified here (it may be
+    // private); the site's origin TLS settings inherited from the server are overridden.
+    const url = new URL(opts.acmeChallengeUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RenderError(`acmeChallengeUrl must be an http(s) URL, not ${url.protocol}`);
+    // proxy_pass would expand a `$` as a variable (and then need a resolver): refuse it.
+    if (url.href.includes('$')) throw new RenderError('acmeChallengeUrl must not contain "$"');
+    const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    c.line('proxy_cache off;');
+    c.line(`proxy_set_header Host ${nginxLiteral(url.host)};`);
+    c.line('proxy_set_header Connection "";');
+    c.line('proxy_set_header X-Forwarded-Host $host;');
+    c.line('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+    if (url.protocol === 'https:') {
+      c.line('proxy_ssl_server_name on;');
+      c.line(`proxy_ssl_name ${nginxLiteral(url.hostname.replace(/^\[|\]$/g, ''))};`);
+      c.line('proxy_ssl_verify off;');
+    }
+    c.line(`proxy_pass ${nginxLiteral(`${base}${ACME_CHALLENGE_PATH}`)};`);
   });
 }
 
@@ -387,7 +424,7 @@ function renderSiteServers(
     c.line(`server_name ${names};`);
     renderSiteHeaders(c, plan, site, n, opts, false);
     renderProxySettings(c, site);
-    renderAcmeLocation(c, site, n);
+    renderAcmeLocation(c, site, n, opts);
     if (hasCert && site.https.redirectHttp) {
       const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
       c.block('location /', () => c.line(`return 301 "https://$host${port}$request_uri";`));

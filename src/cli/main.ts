@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { describeProblem, type Edge, type Site, type SpecDiff } from '../spec/index.js';
 import type { EdgeStatus } from '../health/edge-status.js';
 import { ApiClient, ApiClientError } from './client.js';
+import { registerDnsCommands } from './dns.js';
 import { readCliConfig, readEnvironment, writeCliConfig, type Environment } from './environment.js';
 import { CliError } from './errors.js';
 import { stdio, table, type Output } from './output.js';
@@ -241,6 +242,8 @@ export function buildProgram(env: Environment, out: Output): Command {
       // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
       for (const e of status.edges) if (e.note) out.line(`NOTE ${e.name}: ${e.note}`);
     });
+
+  registerDnsCommands(program, { client, out });
 
   const site = program.command('site').description('list, show and remove sites');
   site

@@ -2,6 +2,8 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { dnsRoutes } from '../dns/routes.js';
+import { DnsSync } from '../dns/service.js';
 import type { Store } from '../store/types.js';
 import { adminAuth } from './admin-auth.js';
 import { DesiredState } from './admin/desired-state.js';
@@ -58,8 +60,14 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
   });
 
+  const dnsSync = new DnsSync({
+    readState: () => opts.store.readState(),
+    secretVars: opts.secretVars ?? {},
+    logger: opts.logger.child({ component: 'dns' }),
+  });
+
   // Long-running workers, in start order (stopped in reverse). Add new ones here.
-  const workers = new Workers([builder]);
+  const workers = new Workers([builder, dnsSync]);
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
@@ -73,6 +81,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(sitesRoutes(state));
     await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
     await admin.register(statusRoutes(opts.store, builder));
+    await admin.register(dnsRoutes(dnsSync));
   });
   return app;
 }

@@ -1,0 +1,193 @@
+// The DNS sync worker of the control plane: plan/apply on demand (admin API), and a debounced
+// automatic sync after every change of desired state plus a slow periodic drift check. Each
+// zone's drift (in sync / pending / error) is kept in memory for the status page. Automatic
+// syncs never prune: deleting is always an explicit `outpost dns apply --prune`.
+import type { Spec } from '../spec/index.js';
+import { createDnsProvider } from './index.js';
+import { noopLogger, type DnsLogger, type DnsProvider } from './provider.js';
+import {
+  applyDnsPlan,
+  errorMessage,
+  planDnsChanges,
+  type DnsPlanResult,
+  type ZoneApplyResult,
+} from './sync.js';
+
+export type ZoneDrift = 'in_sync' | 'pending' | 'error';
+
+export interface ZoneStatus {
+  zone: string;
+  state: ZoneDrift;
+  /** Changes a sync would make now (0 when in sync). */
+  pending_changes: number;
+  obsolete: number;
+  unmanaged: number;
+  error: string | null;
+  checked_at: string;
+}
+
+export interface DnsStatus {
+  provider: 'powerdns' | 'gcore' | null;
+  syncing: boolean;
+  last_sync: string | null;
+  zones: ZoneStatus[];
+}
+
+export interface DnsSyncOptions {
+  readState: () => Promise<{ spec: Spec }>;
+  secretVars: Readonly<Record<string, string | undefined>>;
+  logger?: DnsLogger;
+  /** Wait this long after a change before syncing (changes in a burst sync once). */
+  debounceMs?: number;
+  /** Re-check for drift this often; 0 disables. */
+  intervalMs?: number;
+  /** Tests inject a provider (or a fetch) instead of the spec's settings. */
+  provider?: (spec: Spec) => DnsProvider | undefined;
+  now?: () => Date;
+}
+
+export class DnsSync {
+  readonly name = 'dns-sync';
+  private timer: NodeJS.Timeout | undefined;
+  private interval: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = true;
+  private syncing = false;
+  private lastSync: string | null = null;
+  private providerKind: DnsStatus['provider'] = null;
+  private readonly zones = new Map<string, ZoneStatus>();
+  /** Zones Outpost has written to, so a zone left without sites can still be pruned. */
+  private readonly knownZones = new Set<string>();
+  private readonly logger: DnsLogger;
+
+  constructor(private readonly opts: DnsSyncOptions) {
+    this.logger = opts.logger ?? noopLogger;
+  }
+
+  start(): Promise<void> {
+    this.stopped = false;
+    const every = this.opts.intervalMs ?? 300_000;
+    if (every > 0) {
+      this.interval = setInterval(() => this.schedule(0), every);
+      this.interval.unref();
+    }
+    this.schedule(this.opts.debounceMs ?? 2000);
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.interval) clearInterval(this.interval);
+    await this.running.catch(() => undefined);
+  }
+
+  onDesiredStateChange(): void {
+    this.schedule(this.opts.debounceMs ?? 2000);
+    for (const z of this.zones.values()) if (z.state === 'in_sync') z.state = 'pending';
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.apply({ prune: false }).catch((err: unknown) =>
+        this.logger.error({ err: errorMessage(err) }, 'dns sync failed'),
+      );
+    }, ms);
+    this.timer.unref();
+  }
+
+  private provider(spec: Spec): DnsProvider | undefined {
+    if (this.opts.provider) return this.opts.provider(spec);
+    if (spec.dns === undefined) return undefined;
+    return createDnsProvider(spec.dns, { secretVars: this.opts.secretVars, logger: this.logger });
+  }
+
+  /** Runs `fn` after any sync in progress (one at a time). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.running.catch(() => undefined).then(fn);
+    this.running = next;
+    return next;
+  }
+
+  /** What an apply would change now, per zone (nothing is written). */
+  plan(opts: { prune: boolean }): Promise<DnsPlanResult & { provider: DnsStatus['provider'] }> {
+    return this.serial(async () => {
+      const { spec } = await this.opts.readState();
+      const provider = this.provider(spec);
+      if (provider === undefined) return { provider: null, zones: [], problems: [] };
+      const plan = await planDnsChanges(provider, spec, {
+        prune: opts.prune,
+        extraZones: [...this.knownZones],
+      });
+      this.record(plan, undefined);
+      return { provider: provider.kind, ...plan };
+    });
+  }
+
+  /** Plans and applies; returns what was planned and what each zone applied. */
+  apply(opts: { prune: boolean }): Promise<{
+    provider: DnsStatus['provider'];
+    plan: DnsPlanResult;
+    results: ZoneApplyResult[];
+  }> {
+    return this.serial(async () => {
+      const { spec } = await this.opts.readState();
+      const provider = this.provider(spec);
+      this.providerKind = provider?.kind ?? null;
+      if (provider === undefined)
+        return { provider: null, plan: { zones: [], problems: [] }, results: [] };
+      this.syncing = true;
+      try {
+        const plan = await planDnsChanges(provider, spec, {
+          prune: opts.prune,
+          extraZones: [...this.knownZones],
+        });
+        const results = await applyDnsPlan(provider, plan);
+        this.record(plan, results);
+        this.lastSync = (this.opts.now?.() ?? new Date()).toISOString();
+        for (const r of results)
+          if (r.applied.length > 0 || r.error !== null)
+            this.logger.info(
+              { zone: r.zone, applied: r.applied.length, error: r.error },
+              'dns zone synced',
+            );
+        return { provider: provider.kind, plan, results };
+      } finally {
+        this.syncing = false;
+      }
+    });
+  }
+
+  private record(plan: DnsPlanResult, results: ZoneApplyResult[] | undefined): void {
+    const at = (this.opts.now?.() ?? new Date()).toISOString();
+    for (const z of plan.zones) {
+      const result = results?.find((r) => r.zone === z.zone);
+      const error = result?.error ?? z.error;
+      const pending = result && result.error === null ? 0 : z.changes.length;
+      if (error === null) this.knownZones.add(z.zone);
+      this.zones.set(z.zone, {
+        zone: z.zone,
+        state: error !== null ? 'error' : pending > 0 ? 'pending' : 'in_sync',
+        pending_changes: pending,
+        obsolete: z.obsolete.length,
+        unmanaged: z.unmanaged.length,
+        error,
+        checked_at: at,
+      });
+    }
+    for (const zone of [...this.zones.keys()])
+      if (!plan.zones.some((z) => z.zone === zone)) this.zones.delete(zone);
+  }
+
+  status(): DnsStatus {
+    return {
+      provider: this.providerKind,
+      syncing: this.syncing,
+      last_sync: this.lastSync,
+      zones: [...this.zones.values()].sort((a, b) => (a.zone < b.zone ? -1 : 1)),
+    };
+  }
+}

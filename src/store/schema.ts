@@ -117,7 +117,27 @@ export interface AcmeChallengeTable {
   expires_at: string;
 }
 
+export interface PurgeTable {
+  id: Generated<number>;
+  site: string;
+  /** JSON of the PurgeJob without its id. */
+  job: string;
+  created_at: string;
+}
+
+export interface PurgeEdgeTable {
+  purge_id: number;
+  edge: string;
+  /** pending | done | failed */
+  state: string;
+  removed: number;
+  error: string | null;
+  updated_at: string;
+}
+
 export interface Database {
+  purges: PurgeTable;
+  purge_edges: PurgeEdgeTable;
   acme_challenges: AcmeChallengeTable;
   certificates: CertificateTable;
   certificate_renewals: CertificateRenewalTable;

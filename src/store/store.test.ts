@@ -57,6 +57,7 @@ describe('opening', () => {
         '001_initial',
         '002_bundles_and_edge_status',
         '003_certificates',
+        '004_purges',
       ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")
@@ -71,6 +72,8 @@ describe('opening', () => {
           'edge_status',
           'edges',
           'events',
+          'purge_edges',
+          'purges',
           'settings',
           'sites',
           'state',
@@ -88,7 +91,7 @@ describe('opening', () => {
     const raw2 = new Database(file, { readonly: true });
     try {
       const rows = raw2.prepare('select name, timestamp from outpost_migration').all();
-      expect(rows).toHaveLength(3);
+      expect(rows).toHaveLength(4);
       expect(raw2.prepare('select revision from state').get()).toEqual({ revision: 1 });
     } finally {
       raw2.close();
@@ -522,5 +525,44 @@ describe('certificates', () => {
     expect(await store.getAcmeChallenge('t1', new Date('2030-01-01T01:00:00Z'))).toBeUndefined();
     await store.deleteAcmeChallenge('t1', at);
     expect(await store.getAcmeChallenge('t1', at)).toBeUndefined();
+  });
+});
+
+describe('purges', () => {
+  it('keeps a job pending per edge until that edge reports it, oldest first', async () => {
+    const store = await openAt();
+    const ev = { actor: 'admin', action: 'purge.create', subject: 'shop.test', detail: {} };
+    const base = {
+      site: 'shop.test',
+      hosts: ['shop.test'],
+      tag_headers: ['cache-tag'],
+      created_at: 'now',
+    };
+    const p1 = await store.createPurge({ ...base, request: { kind: 'all' } }, ['a', 'b'], ev);
+    const p2 = await store.createPurge(
+      { ...base, request: { kind: 'urls', paths: ['/x'] } },
+      ['a'],
+      ev,
+    );
+    expect(p1.job.id).toBeLessThan(p2.job.id);
+    expect((await store.pendingPurges('a')).map((j) => j.id)).toEqual([p1.job.id, p2.job.id]);
+    expect((await store.pendingPurges('b')).map((j) => j.request.kind)).toEqual(['all']);
+    expect(
+      await store.recordPurgeResult('a', { id: p1.job.id, ok: true, removed: 3, error: null }),
+    ).toBe(true);
+    expect(
+      await store.recordPurgeResult('c', { id: p1.job.id, ok: true, removed: 0, error: null }),
+    ).toBe(false);
+    expect((await store.pendingPurges('a')).map((j) => j.id)).toEqual([p2.job.id]);
+    const got = await store.getPurge(p1.job.id);
+    expect(got?.edges.map((e) => [e.edge, e.state, e.removed])).toEqual([
+      ['a', 'done', 3],
+      ['b', 'pending', 0],
+    ]);
+    expect(got?.job).toMatchObject({ site: 'shop.test', request: { kind: 'all' } });
+    expect((await store.listEvents({ limit: 1 }))[0]?.detail).toMatchObject({
+      purge: p2.job.id,
+      edges: ['a'],
+    });
   });
 });

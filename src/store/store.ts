@@ -16,10 +16,12 @@ import {
   AcmeSettings,
   DnsSettings,
   Edge,
+  PurgeJob,
   Site,
   diffSpecs,
   parseSpec,
   type Change,
+  type PurgeResult,
   type Spec,
 } from '../spec/index.js';
 import { StoreDataError } from './errors.js';
@@ -35,6 +37,7 @@ import {
   type StoredBundle,
   type StoredCertificate,
   type StoredEdgeReport,
+  type StoredPurge,
   type StoredState,
   type WriteStateOptions,
   type WriteStateResult,
@@ -300,6 +303,85 @@ export class KyselyStore implements Store {
       report: parseDetail(r.report),
       last_seen: r.last_seen,
     }));
+  }
+
+  async createPurge(
+    job: Omit<PurgeJob, 'id'>,
+    edges: string[],
+    event: NewAuditEvent,
+  ): Promise<StoredPurge> {
+    const at = this.now().toISOString();
+    const id = await this.write(async (trx) => {
+      const row = await trx
+        .insertInto('purges')
+        .values({ site: job.site, job: JSON.stringify(job), created_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (const edge of edges) {
+        await trx
+          .insertInto('purge_edges')
+          .values({
+            purge_id: row.id,
+            edge,
+            state: 'pending',
+            removed: 0,
+            error: null,
+            updated_at: at,
+          })
+          .execute();
+      }
+      await insertEvent(trx, at, { ...event, detail: { ...event.detail, purge: row.id, edges } });
+      return row.id;
+    });
+    const stored = await this.getPurge(id);
+    if (!stored) throw new StoreDataError(`purge ${id} vanished`);
+    return stored;
+  }
+
+  async getPurge(id: number): Promise<StoredPurge | undefined> {
+    const row = await this.db
+      .selectFrom('purges')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const edges = await this.db
+      .selectFrom('purge_edges')
+      .select(['edge', 'state', 'removed', 'error', 'updated_at'])
+      .where('purge_id', '=', id)
+      .orderBy('edge')
+      .execute();
+    return {
+      job: purgeJobOf(row.id, row.job),
+      edges: edges.map((e) => ({ ...e, state: e.state as StoredPurge['edges'][number]['state'] })),
+    };
+  }
+
+  async pendingPurges(edge: string): Promise<PurgeJob[]> {
+    const rows = await this.db
+      .selectFrom('purge_edges as e')
+      .innerJoin('purges as p', 'p.id', 'e.purge_id')
+      .select(['p.id', 'p.job'])
+      .where('e.edge', '=', edge)
+      .where('e.state', '=', 'pending')
+      .orderBy('p.id')
+      .execute();
+    return rows.map((r) => purgeJobOf(r.id, r.job));
+  }
+
+  async recordPurgeResult(edge: string, result: PurgeResult): Promise<boolean> {
+    const r = await this.db
+      .updateTable('purge_edges')
+      .set({
+        state: result.ok ? 'done' : 'failed',
+        removed: result.removed,
+        error: result.error,
+        updated_at: this.now().toISOString(),
+      })
+      .where('purge_id', '=', result.id)
+      .where('edge', '=', edge)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -636,4 +718,8 @@ function parseDetail(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+function purgeJobOf(id: number, text: string): PurgeJob {
+  return PurgeJob.parse({ ...(JSON.parse(text) as object), id });
 }

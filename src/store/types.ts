@@ -1,6 +1,6 @@
 // The store's contract. Callers see only this interface; SQLite is the default implementation
 // and a PostgreSQL dialect can be added behind the same interface without touching callers.
-import type { Spec } from '../spec/index.js';
+import type { PurgeJob, PurgeResult, Spec } from '../spec/index.js';
 
 export interface StoredState {
   spec: Spec;
@@ -93,6 +93,18 @@ export interface AcmeChallenge {
   expires_at: string;
 }
 
+/** A purge as stored, with how far each edge that must run it got. */
+export interface StoredPurge {
+  job: PurgeJob;
+  edges: {
+    edge: string;
+    state: 'pending' | 'done' | 'failed';
+    removed: number;
+    error: string | null;
+    updated_at: string;
+  }[];
+}
+
 export interface Store {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
@@ -123,6 +135,17 @@ export interface Store {
   /** Records an agent's report (heartbeat), replacing the previous one. */
   saveEdgeReport(edgeName: string, report: Record<string, unknown>): Promise<StoredEdgeReport>;
   listEdgeReports(): Promise<StoredEdgeReport[]>;
+  /** Records a purge for `edges` to run; the job gets its id here. */
+  createPurge(
+    job: Omit<PurgeJob, 'id'>,
+    edges: string[],
+    event: NewAuditEvent,
+  ): Promise<StoredPurge>;
+  getPurge(id: number): Promise<StoredPurge | undefined>;
+  /** Jobs the edge has not run yet, oldest first. */
+  pendingPurges(edge: string): Promise<PurgeJob[]>;
+  /** What an edge did with a job; false when the edge had no such job. */
+  recordPurgeResult(edge: string, result: PurgeResult): Promise<boolean>;
   /** Small named values of the control plane (admin token hash, signing key, …). */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;

@@ -4,6 +4,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001_initial.js';
 import { bundlesAndEdgeStatus } from './002_bundles_and_edge_status.js';
 import { certificates } from './003_certificates.js';
+import { purges } from './004_purges.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -13,6 +14,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '001_initial': initial(flavor),
     '002_bundles_and_edge_status': bundlesAndEdgeStatus(),
     '003_certificates': certificates(),
+    '004_purges': purges(flavor),
   };
 }
 

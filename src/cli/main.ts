@@ -89,6 +89,7 @@ export function buildProgram(env: Environment, out: Output): Command {
             logLevel: o.logLevel,
             version: VERSION,
             nginxCheck: o.nginxCheck,
+            secretVars: env.vars,
             ...(publicUrl ? { publicUrl } : {}),
           },
           out,

@@ -157,14 +157,12 @@ describe('GCore provider against the documented API', () => {
     ]);
 
     // a record set somebody made by hand, in a managed type
-    api.zones
-      .get('example.com')
-      ?.set('legacy.example.com A', {
-        name: 'legacy.example.com',
-        type: 'A',
-        ttl: 300,
-        resource_records: [{ content: ['192.0.2.99'] }],
-      });
+    api.zones.get('example.com')?.set('legacy.example.com A', {
+      name: 'legacy.example.com',
+      type: 'A',
+      ttl: 300,
+      resource_records: [{ content: ['192.0.2.99'] }],
+    });
 
     const writes = api.writes().length;
     const again = await planDnsChanges(p, s1);
@@ -208,14 +206,12 @@ describe('GCore provider against the documented API', () => {
   });
 
   it('never replaces a set it does not own that sits where a site needs one: reports the conflict', async () => {
-    api.zones
-      .get('example.com')
-      ?.set('www.example.com A', {
-        name: 'www.example.com',
-        type: 'A',
-        ttl: 60,
-        resource_records: [{ content: ['192.0.2.7'] }],
-      });
+    api.zones.get('example.com')?.set('www.example.com A', {
+      name: 'www.example.com',
+      type: 'A',
+      ttl: 60,
+      resource_records: [{ content: ['192.0.2.7'] }],
+    });
     const plan = await planDnsChanges(provider(), spec(api, [site('www.example.com')]));
     expect(plan.zones[0]?.unmanaged).toEqual([
       { name: 'www.example.com', type: 'A', conflict: true },

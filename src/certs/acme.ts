@@ -9,7 +9,7 @@
 // directory (`acme.ca_file`) and what the CA's last error response said (status, problem
 // type, Retry-After) belong to that call, not to the process.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -33,7 +33,11 @@ export interface ChallengeTask {
   identifier: string;
   wildcard: boolean;
   token: string;
-  keyAuthorization: string;
+  /**
+   * What must be published: the key authorization for http-01, its digest (the TXT value,
+   * base64url of SHA-256) for dns-01, as acme-client computes them.
+   */
+  answer: string;
 }
 
 /** Publishes challenge answers where the CA looks, and removes them afterwards. */
@@ -126,11 +130,6 @@ export function parseRetryAfter(value: unknown, now: Date): number | undefined {
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
 }
 
-/** TXT value for DNS-01: base64url(SHA-256(key authorization)). */
-export function dns01Value(keyAuthorization: string): string {
-  return createHash('sha256').update(keyAuthorization).digest('base64url');
-}
-
 /** A fresh ECDSA P-256 private key, PKCS#8 PEM. */
 export function newCertificateKey(): string {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -211,7 +210,7 @@ export class AcmeIssuer implements CertificateIssuer {
           identifier: authz.identifier.value,
           wildcard: authz.wildcard === true,
           token: challenge.token,
-          keyAuthorization: await client.getChallengeKeyAuthorization(challenge),
+          answer: await client.getChallengeKeyAuthorization(challenge),
         };
         await solver.present(task);
         tasks.push({ task, authz, challenge });

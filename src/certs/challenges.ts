@@ -11,7 +11,7 @@ import { Resolver } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DnsProvider } from '../dns/index.js';
 import type { Store } from '../store/types.js';
-import { dns01Value, type ChallengeSolver, type ChallengeTask } from './acme.js';
+import type { ChallengeSolver, ChallengeTask } from './acme.js';
 
 /** How long a stored HTTP-01 answer stays servable. */
 const HTTP01_TTL_MS = 3_600_000;
@@ -30,7 +30,7 @@ export class Http01Solver implements ChallengeSolver {
     await this.store.putAcmeChallenge({
       token: task.token,
       domain: task.domain,
-      key_authorization: task.keyAuthorization,
+      key_authorization: task.answer,
       expires_at: new Date(this.now().getTime() + HTTP01_TTL_MS).toISOString(),
     });
   }
@@ -69,7 +69,7 @@ export class Dns01Solver implements ChallengeSolver {
   ) {}
 
   async present(task: ChallengeTask): Promise<void> {
-    await this.provider.setTxt(dns01Name(task.identifier), dns01Value(task.keyAuthorization));
+    await this.provider.setTxt(dns01Name(task.identifier), task.answer);
   }
 
   async waitUntilVisible(tasks: readonly ChallengeTask[]): Promise<void> {
@@ -77,7 +77,7 @@ export class Dns01Solver implements ChallengeSolver {
     const intervalMs = this.opts.intervalMs ?? 1000;
     for (const task of tasks) {
       const fqdn = dns01Name(task.identifier);
-      const value = dns01Value(task.keyAuthorization);
+      const value = task.answer;
       const servers = await this.provider.authoritativeServers(fqdn);
       if (servers.length === 0) {
         // Nothing to check against: give the provider's own propagation a moment.
@@ -101,7 +101,7 @@ export class Dns01Solver implements ChallengeSolver {
   }
 
   async cleanup(task: ChallengeTask): Promise<void> {
-    await this.provider.removeTxt(dns01Name(task.identifier), dns01Value(task.keyAuthorization));
+    await this.provider.removeTxt(dns01Name(task.identifier), task.answer);
   }
 }
 

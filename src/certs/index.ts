@@ -1,7 +1,6 @@
 export {
   AcmeError,
   AcmeIssuer,
-  dns01Value,
   newCertificateKey,
   parseRetryAfter,
   type CertificateIssuer,

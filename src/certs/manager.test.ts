@@ -7,7 +7,7 @@ import type { DnsProvider } from '../dns/index.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
-import { AcmeError, dns01Value, type CertificateIssuer, type ChallengeTask } from './acme.js';
+import { AcmeError, type CertificateIssuer, type ChallengeTask } from './acme.js';
 import { CertificateManager, type AttemptView } from './manager.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'outpost-certs-'));
@@ -40,7 +40,7 @@ class FakeIssuer implements CertificateIssuer {
       identifier: n,
       wildcard: false,
       token: `tok${this.calls}x${i}`,
-      keyAuthorization: `tok${this.calls}x${i}.thumb`,
+      answer: `tok${this.calls}x${i}.thumb`,
     }));
     for (const t of tasks) await solver.present(t);
     await solver.waitUntilVisible(tasks);
@@ -259,7 +259,7 @@ describe('CertificateManager', () => {
         identifier: n.replace(/^\*\./, ''),
         wildcard: n.startsWith('*.'),
         token: `t${i}`,
-        keyAuthorization: `ka${i}`,
+        answer: `ka${i}`,
       }));
       for (const t of tasks) await solver.present(t);
       await solver.waitUntilVisible(tasks);
@@ -270,7 +270,7 @@ describe('CertificateManager', () => {
     };
     manager = make({ dnsProvider: () => provider, dns01: { timeoutMs: 10 } });
     await manager.check();
-    expect(seen.sort()).toEqual([dns01Value('ka0'), dns01Value('ka1')].sort());
+    expect(seen.sort()).toEqual(['ka0', 'ka1']);
     expect(records.get('_acme-challenge.wild.test')?.size).toBe(0);
     expect(log).toEqual([
       'set _acme-challenge.wild.test',

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeProblem, type Edge, type Site, type SpecDiff } from '../spec/index.js';
 import type { EdgeStatus } from '../health/edge-status.js';
+import { registerCertCommands } from './cert.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './dns.js';
 import { readCliConfig, readEnvironment, writeCliConfig, type Environment } from './environment.js';
@@ -221,12 +222,14 @@ export function buildProgram(env: Environment, out: Output): Command {
     .description('each edge: state, applied vs desired release, last report, error')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const status = await client().request<{ revision: number; edges: EdgeStatus[] }>(
-        'GET',
-        'v1/status',
-      );
+      const status = await client().request<{
+        revision: number;
+        edges: EdgeStatus[];
+        alerts?: { kind: string; subject: string; message: string }[];
+      }>('GET', 'v1/status');
       if (o.json) return out.json(status);
       out.line(`Desired state: revision ${status.revision}`);
+      for (const a of status.alerts ?? []) out.line(`ALERT ${a.kind} ${a.subject}: ${a.message}`);
       if (status.edges.length === 0) return out.line('No edges.');
       out.line(
         table([
@@ -245,6 +248,8 @@ export function buildProgram(env: Environment, out: Output): Command {
     });
 
   registerDnsCommands(program, { client, out });
+
+  registerCertCommands(program, { client, out });
 
   const site = program.command('site').description('list, show and remove sites');
   site

@@ -2,6 +2,14 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  acmeChallengeRoutes,
+  certificateRoutes,
+  CertificateManager,
+  waitForEdgesServing,
+  type CertificateManagerOptions,
+} from '../certs/index.js';
+import { createDnsProvider } from '../dns/index.js';
 import { dnsRoutes } from '../dns/routes.js';
 import { DnsSync } from '../dns/service.js';
 import type { Store } from '../store/types.js';
@@ -28,6 +36,11 @@ export interface ControlPlaneOptions {
   nginx?: string;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
+  /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
+  certificates?: Pick<
+    CertificateManagerOptions,
+    'now' | 'checkIntervalMs' | 'backoff' | 'poll' | 'dns01' | 'dnsProvider' | 'issuer'
+  >;
 }
 
 export async function buildControlPlane(opts: ControlPlaneOptions): Promise<FastifyInstance> {
@@ -58,16 +71,31 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     signer,
     logger: opts.logger.child({ component: 'bundles' }),
     ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
+    acmeChallengeUrl: opts.publicUrl,
+  });
+  const secretVars = opts.secretVars ?? {};
+  const certificates = new CertificateManager({
+    store: opts.store,
+    logger: opts.logger.child({ component: 'certificates' }),
+    secretVars,
+    publish: () => builder.rebuild(),
+    edgesReady: async (domain) => {
+      await builder.rebuild();
+      await waitForEdgesServing(opts.store, domain);
+    },
+    dnsProvider: (settings) =>
+      createDnsProvider(settings, { secretVars, logger: opts.logger.child({ component: 'dns' }) }),
+    ...opts.certificates,
   });
 
   const dnsSync = new DnsSync({
     readState: () => opts.store.readState(),
-    secretVars: opts.secretVars ?? {},
+    secretVars,
     logger: opts.logger.child({ component: 'dns' }),
   });
 
   // Long-running workers, in start order (stopped in reverse). Add new ones here.
-  const workers = new Workers([builder, dnsSync]);
+  const workers = new Workers([builder, certificates, dnsSync]);
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
@@ -75,6 +103,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
   await app.register(edgeRoutes(opts.store, builder, signer));
   await app.register(installRoutes());
+  await app.register(acmeChallengeRoutes(opts.store, certificates.now));
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.store));
     await admin.register(stateRoutes(state, opts.store));
@@ -82,6 +111,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
     await admin.register(statusRoutes(opts.store, builder));
     await admin.register(dnsRoutes(dnsSync));
+    await admin.register(certificateRoutes(opts.store, certificates));
   });
   return app;
 }

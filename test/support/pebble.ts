@@ -97,7 +97,9 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
   const proc: Running = startProcess(
     'pebble',
     ['-config', config, '-dnsserver', opts.dnsServer, '-strict=false'],
-    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' },
+    // No reuse of valid authorizations (Pebble's default is 50 %): every order is validated,
+    // so a test that breaks validation fails deterministically.
+    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
   );
   const ca = readFileSync(cert, 'utf8');
   const directoryUrl = `https://127.0.0.1:${port}/dir`;

@@ -3,12 +3,12 @@
 // Long-polling edges are woken the moment their bundle changes.
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildManifest, contentKey, signManifest } from '../../bundle/index.js';
+import { buildManifest, contentKey, signManifest, type SourceFile } from '../../bundle/index.js';
 import { compileEdgePlan } from '../../compile/index.js';
 import { checkCaddyConfig } from '../../render/caddy-check.js';
 import { renderCaddyRelease } from '../../render/caddy.js';
 import { RenderError } from '../../render/escape.js';
-import { checkNginxConfig, renderNginx } from '../../render/index.js';
+import { certificatePaths, checkNginxConfig, renderNginx } from '../../render/index.js';
 import type { Edge } from '../../spec/index.js';
 import type { Store, StoredBundle } from '../../store/types.js';
 import type { Worker } from '../workers.js';
@@ -22,6 +22,8 @@ export interface BundleBuilderOptions {
   nginx?: string;
   /** caddy binary to check Caddy edges' renderings (`caddy validate`); undefined: no check. */
   caddy?: string;
+  /** The control plane's public URL: edges proxy ACME HTTP-01 requests there. */
+  acmeChallengeUrl?: string;
 }
 
 /** Why an edge's newest rendering was not published, if it was not. */
@@ -105,15 +107,33 @@ export class BundleBuilder implements Worker {
 
   private async rebuildNow(): Promise<void> {
     const { spec, revision } = await this.opts.store.readState();
+    const certs = new Map((await this.opts.store.listCertificates()).map((c) => [c.domain, c]));
     for (const edge of spec.edges) {
       const plan = compileEdgePlan(spec, edge.name);
       const previous = await this.opts.store.latestBundle(edge.name);
       const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
-      // Certificates join the bundle with the certificates issue; until then none is listed.
-      const render = (release: number) =>
+      // The certificates of the sites this edge serves, and only those: chain 0644, key 0600.
+      const certificates = plan.certificates.map((c) => c.domain).filter((d) => certs.has(d));
+      const certFiles: SourceFile[] = [];
+      for (const domain of certificates) {
+        const keyPem = await this.opts.store.certificateKey(domain);
+        const chain = certs.get(domain)?.chain_pem;
+        if (keyPem === undefined || chain === undefined) continue;
+        const paths = certificatePaths(domain);
+        certFiles.push({ path: paths.certificate, content: chain });
+        certFiles.push({ path: paths.key, content: keyPem, secret: true });
+      }
+      const rendered = (release: number) =>
         edge.proxy === 'caddy'
-          ? renderCaddyRelease(plan, { release, certificates: [] })
-          : renderNginx(plan, { release, certificates: [] });
+          ? renderCaddyRelease(plan, { release, certificates })
+          : renderNginx(plan, {
+              release,
+              certificates,
+              ...(this.opts.acmeChallengeUrl !== undefined
+                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
+                : {}),
+            });
+      const render = (release: number): SourceFile[] => [...rendered(release), ...certFiles];
       let key: string;
       try {
         key = contentKey({ ...meta, files: render(0) });
@@ -129,10 +149,12 @@ export class BundleBuilder implements Worker {
       const release = (previous?.release ?? 0) + 1;
       const files = render(release);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
-        const check = await checkNginxConfig(files, {
+        // Checked with throwaway certificates: private keys are not written to a temp dir.
+        const check = await checkNginxConfig(rendered(release), {
           nginx: this.opts.nginx,
           release,
           edgeName: edge.name,
+          certificates,
         });
         if (!check.ok) {
           await this.reject(
@@ -144,9 +166,9 @@ export class BundleBuilder implements Worker {
         }
       }
       if (this.opts.caddy !== undefined && edge.proxy === 'caddy') {
-        const check = await checkCaddyConfig(files, {
+        const check = await checkCaddyConfig(rendered(release), {
           caddy: this.opts.caddy,
-          certificates: [],
+          certificates,
         });
         if (!check.ok) {
           await this.reject(

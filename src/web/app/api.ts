@@ -184,14 +184,71 @@ export interface TokenAnswer {
   join_command: string;
 }
 
-export interface CertInfo {
-  domain?: string;
-  names?: string[];
-  issuer?: string | null;
-  not_after?: string | null;
-  days_left?: number | null;
-  next_renewal?: string | null;
-  last_error?: string | null;
+/** A site's certificate as GET /v1/certificates lists it (one row per site). */
+export interface CertificateRow {
+  domain: string;
+  names: string[];
+  certificate_names: string[] | null;
+  source: 'acme' | 'upload' | null;
+  issuer: string | null;
+  not_after: string | null;
+  days_left: number | null;
+  next_renewal: string | null;
+  failures: number;
+  last_error: string | null;
+  acme: boolean;
+  challenge: string | null;
+  problem: string | null;
+  edges: string[];
+}
+
+export interface CertificateAttempt {
+  id: string;
+  domain: string;
+  done: boolean;
+  ok: boolean | null;
+  events: { seq: number; at: string; step: string; message: string }[];
+}
+
+export interface ProviderRRset {
+  name: string;
+  type: string;
+  ttl: number;
+  body: unknown;
+  managed?: boolean;
+}
+
+export interface DnsPlan {
+  provider: string | null;
+  zones: {
+    zone: string;
+    changes: {
+      action: 'create' | 'replace' | 'delete';
+      name: string;
+      type: string;
+      before: ProviderRRset | null;
+      after: ProviderRRset | null;
+    }[];
+    obsolete: { name: string; type: string }[];
+    unmanaged: { name: string; type: string; conflict: boolean }[];
+    error: string | null;
+  }[];
+  problems: { site: string; message: string }[];
+}
+
+export interface DnsStatus {
+  provider: string | null;
+  syncing: boolean;
+  last_sync: string | null;
+  zones: {
+    zone: string;
+    state: 'in_sync' | 'pending' | 'error';
+    pending_changes: number;
+    obsolete: number;
+    unmanaged: number;
+    error: string | null;
+    checked_at: string;
+  }[];
 }
 
 export const getState = () => api<{ spec: Spec; revision: number }>('GET', '/v1/state');

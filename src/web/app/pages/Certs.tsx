@@ -1,40 +1,51 @@
-// Certificates: names, issuer, expiry, next renewal and last error; issue now; upload a
-// certificate and key (PEM).
+// Certificates: one row per site (names, source, issuer, expiry, days left, next renewal, last
+// error); issue now with live progress; upload a certificate chain and key (PEM).
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, listSites, type ApiProblem, type CertInfo } from '../api.js';
+import {
+  api,
+  ApiError,
+  type ApiProblem,
+  type CertificateAttempt,
+  type CertificateRow,
+} from '../api.js';
 import { ErrorNotice, Field, NotAvailable, Section } from '../components.js';
 import { useApi } from '../useApi.js';
 
-function certsOf(answer: unknown): CertInfo[] {
-  if (Array.isArray(answer)) return answer as CertInfo[];
-  if (answer && typeof answer === 'object') {
-    const o = answer as { certs?: CertInfo[]; certificates?: CertInfo[] };
-    return o.certs ?? o.certificates ?? [];
-  }
-  return [];
-}
+const tone = (left: number | null) =>
+  left === null ? 'muted' : left < 7 ? 'bad' : left < 21 ? 'warn' : 'good';
 
-const domainOf = (c: CertInfo) => c.domain ?? c.names?.[0] ?? '';
+const path = (domain: string) => `/v1/certificates/${encodeURIComponent(domain)}`;
 
 export function CertsPage() {
-  const certs = useApi(() => api<unknown>('GET', '/v1/certs'));
-  const sites = useApi(listSites);
-  const [message, setMessage] = useState<string | null>(null);
+  const certs = useApi(() => api<{ certificates: CertificateRow[] }>('GET', '/v1/certificates'));
+  const [attempt, setAttempt] = useState<CertificateAttempt | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState<string | null>(null);
 
+  /** Starts an issuance and follows its progress until it is done. */
   const issue = async (domain: string) => {
-    setBusy(domain);
     setError(null);
-    setMessage(null);
     try {
-      await api('POST', `/v1/certs/${encodeURIComponent(domain)}/issue`, {});
-      setMessage(`Issued a certificate for ${domain}.`);
+      let a = (await api<{ attempt: CertificateAttempt }>('POST', `${path(domain)}/issue`, {}))
+        .attempt;
+      setAttempt(a);
+      while (!a.done) {
+        const after = a.events.at(-1)?.seq ?? 0;
+        a = (
+          await api<{ attempt: CertificateAttempt }>(
+            'GET',
+            `${path(domain)}/attempts/${encodeURIComponent(a.id)}?after=${after}&wait=20`,
+          )
+        ).attempt;
+        const next = a;
+        setAttempt((prev) =>
+          prev && prev.id === next.id
+            ? { ...next, events: [...prev.events, ...next.events] }
+            : next,
+        );
+      }
       certs.reload();
     } catch (err) {
       setError(err);
-    } finally {
-      setBusy(null);
     }
   };
 
@@ -45,27 +56,46 @@ export function CertsPage() {
         <NotAvailable what="Certificate management" />
       </div>
     );
-  const list = certsOf(certs.data);
-  const covered = new Set(list.flatMap((c) => [domainOf(c), ...(c.names ?? [])]));
-  const uncovered = (sites.data?.sites ?? []).filter((s) => !covered.has(s.domain));
+  const rows = certs.data?.certificates ?? [];
+  const running = attempt !== null && !attempt.done;
   return (
     <div className="page" data-testid="certs">
       <h1>Certificates</h1>
       <ErrorNotice error={certs.error} />
       <ErrorNotice error={error} />
-      {message ? (
-        <p className="ok-notice" role="status">
-          {message}
-        </p>
+      {attempt ? (
+        <section
+          className={`card ${attempt.done ? (attempt.ok ? 'ok' : 'failed') : ''}`}
+          aria-live="polite"
+          data-testid="cert-attempt"
+        >
+          <h2>
+            {attempt.done
+              ? attempt.ok
+                ? `Issued for ${attempt.domain}`
+                : `Issuing for ${attempt.domain} failed`
+              : `Issuing for ${attempt.domain}…`}
+          </h2>
+          <ol className="progress">
+            {attempt.events.map((e) => (
+              <li key={e.seq}>
+                <small>{new Date(e.at).toLocaleTimeString()}</small> <code>{e.step}</code>{' '}
+                {e.message}
+              </li>
+            ))}
+          </ol>
+        </section>
       ) : null}
-      <Section title="Certificates">
-        {list.length === 0 && uncovered.length === 0 ? (
-          <p className="muted">No certificates.</p>
+      <Section title="Sites and their certificates">
+        {rows.length === 0 ? (
+          <p className="muted">No sites yet.</p>
         ) : (
           <table className="table" data-testid="cert-table">
             <thead>
               <tr>
+                <th scope="col">Site</th>
                 <th scope="col">Names</th>
+                <th scope="col">Source</th>
                 <th scope="col">Issuer</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Days left</th>
@@ -75,52 +105,31 @@ export function CertsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((c) => {
-                const d = domainOf(c);
-                const left = c.days_left ?? null;
-                return (
-                  <tr key={d} data-testid={`cert-row-${d}`}>
-                    <th scope="row">{(c.names ?? [d]).join(', ')}</th>
-                    <td>{c.issuer ?? '–'}</td>
-                    <td>{c.not_after ? new Date(c.not_after).toLocaleDateString() : '–'}</td>
-                    <td>
-                      <span
-                        className={`badge ${left === null ? 'muted' : left < 7 ? 'bad' : left < 21 ? 'warn' : 'good'}`}
-                      >
-                        {left ?? '–'}
-                      </span>
-                    </td>
-                    <td>{c.next_renewal ? new Date(c.next_renewal).toLocaleString() : '–'}</td>
-                    <td className="reason">{c.last_error ?? ''}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy !== null}
-                        onClick={() => void issue(d)}
-                        data-testid={`issue-${d}`}
-                      >
-                        {busy === d ? 'Issuing…' : 'Issue now'}
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-              {uncovered.map((s) => (
-                <tr key={s.domain} data-testid={`cert-row-${s.domain}`}>
-                  <th scope="row">{s.domain}</th>
-                  <td colSpan={5} className="muted">
-                    no certificate
+              {rows.map((c) => (
+                <tr key={c.domain} data-testid={`cert-row-${c.domain}`}>
+                  <th scope="row">{c.domain}</th>
+                  <td>{(c.certificate_names ?? c.names).join(', ')}</td>
+                  <td>{c.source ?? <span className="muted">none</span>}</td>
+                  <td>{c.issuer ?? '–'}</td>
+                  <td>{c.not_after ? new Date(c.not_after).toLocaleDateString() : '–'}</td>
+                  <td>
+                    <span className={`badge ${tone(c.days_left)}`}>{c.days_left ?? '–'}</span>
+                  </td>
+                  <td>{c.next_renewal ? new Date(c.next_renewal).toLocaleString() : '–'}</td>
+                  <td className="reason">
+                    {c.last_error ?? c.problem ?? ''}
+                    {c.failures > 1 ? ` (${c.failures} failures)` : ''}
                   </td>
                   <td>
                     <button
                       type="button"
                       className="secondary"
-                      disabled={busy !== null}
-                      onClick={() => void issue(s.domain)}
-                      data-testid={`issue-${s.domain}`}
+                      disabled={running || !c.acme}
+                      title={c.acme ? undefined : (c.problem ?? 'ACME is not set up for this site')}
+                      onClick={() => void issue(c.domain)}
+                      data-testid={`issue-${c.domain}`}
                     >
-                      {busy === s.domain ? 'Issuing…' : 'Issue now'}
+                      Issue now
                     </button>
                   </td>
                 </tr>
@@ -129,7 +138,7 @@ export function CertsPage() {
           </table>
         )}
       </Section>
-      <UploadForm domains={(sites.data?.sites ?? []).map((s) => s.domain)} onDone={certs.reload} />
+      <UploadForm domains={rows.map((r) => r.domain)} onDone={certs.reload} />
     </div>
   );
 }
@@ -146,12 +155,11 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
     setError(null);
     setDone(null);
     try {
-      await api('POST', `/v1/certs/${encodeURIComponent(domain.trim())}/upload`, {
-        cert_pem: cert,
-        key_pem: key,
-      });
+      await api('PUT', path(domain.trim()), { certificate: cert, key });
       setProblems([]);
-      setDone(`Uploaded a certificate for ${domain.trim()}.`);
+      setDone(
+        `Stored a certificate for ${domain.trim()}; its edges get it with their next release.`,
+      );
       setCert('');
       setKey('');
       props.onDone();
@@ -170,7 +178,7 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
       <form onSubmit={(e) => void submit(e)} data-testid="cert-upload" noValidate>
         <div className="grid">
           <Field
-            label="Domain"
+            label="Site"
             path="domain"
             value={domain}
             onChange={setDomain}
@@ -179,8 +187,8 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
           />
         </div>
         <Field
-          label="Certificate chain (PEM)"
-          path="cert_pem"
+          label="Certificate chain (PEM, leaf first)"
+          path="certificate"
           value={cert}
           onChange={setCert}
           problems={problems}
@@ -193,8 +201,8 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
           onChange={(e) => readFile(setCert)(e.target.files?.[0])}
         />
         <Field
-          label="Private key (PEM)"
-          path="key_pem"
+          label="Private key (PEM, unencrypted)"
+          path="key"
           value={key}
           onChange={setKey}
           problems={problems}
@@ -213,7 +221,11 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
           </p>
         ) : null}
         <div className="actions">
-          <button type="submit" disabled={!domain.trim() || !cert || !key}>
+          <button
+            type="submit"
+            disabled={!domain.trim() || !cert || !key}
+            data-testid="upload-cert"
+          >
             Upload
           </button>
         </div>

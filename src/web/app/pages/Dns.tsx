@@ -1,52 +1,41 @@
-// DNS: what the control plane would change at the provider (the plan, as a diff), the
-// provider's status, and an Apply button.
+// DNS: what a sync would change at the provider (the plan, per zone, as a diff of record
+// sets), each zone's drift, and Apply (optionally pruning sets no site needs any more).
 import { useState } from 'react';
-import { api } from '../api.js';
-import { ErrorNotice, NotAvailable, Section } from '../components.js';
+import { api, type DnsPlan, type DnsStatus, type ProviderRRset } from '../api.js';
+import { Badge, Checkbox, ErrorNotice, NotAvailable, Section } from '../components.js';
 import { useApi } from '../useApi.js';
 
-interface RecordChange {
-  op?: string;
-  action?: string;
-  zone?: string;
-  name?: string;
-  type?: string;
-  ttl?: number;
-  from?: unknown;
-  to?: unknown;
-  before?: unknown;
-  after?: unknown;
+interface ApplyAnswer {
+  results: { zone: string; applied: unknown[]; error: string | null }[];
 }
 
-/** Finds the list of changes in a plan, whichever key the provider uses. */
-function changesOf(plan: unknown): RecordChange[] | null {
-  if (Array.isArray(plan)) return plan as RecordChange[];
-  if (plan && typeof plan === 'object') {
-    const o = plan as Record<string, unknown>;
-    for (const k of ['changes', 'rrsets', 'plan'])
-      if (Array.isArray(o[k])) return o[k] as RecordChange[];
-    if (Array.isArray(o.zones))
-      return (o.zones as { zone?: string; changes?: RecordChange[] }[]).flatMap((z) =>
-        (z.changes ?? []).map((c) => ({ zone: z.zone, ...c })),
-      );
-  }
-  return null;
-}
+const DRIFT: Record<string, string> = { in_sync: 'ok', pending: 'pending', error: 'error' };
 
-const show = (v: unknown) =>
-  v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+function RRset(props: { set: ProviderRRset | null }) {
+  if (!props.set) return <span className="muted">–</span>;
+  const body = typeof props.set.body === 'string' ? props.set.body : JSON.stringify(props.set.body);
+  return (
+    <code>
+      TTL {props.set.ttl}: {body}
+    </code>
+  );
+}
 
 export function DnsPage() {
-  const plan = useApi(() => api<unknown>('GET', '/v1/dns/plan'));
-  const status = useApi(() => api<unknown>('GET', '/v1/dns/status'));
-  const [result, setResult] = useState<unknown>(null);
+  const [prune, setPrune] = useState(false);
+  const plan = useApi(
+    () => api<DnsPlan>('GET', `/v1/dns/plan${prune ? '?prune=true' : ''}`),
+    [prune],
+  );
+  const status = useApi(() => api<DnsStatus>('GET', '/v1/dns/status'));
+  const [result, setResult] = useState<ApplyAnswer | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const apply = async () => {
     setBusy(true);
     setError(null);
     try {
-      setResult(await api('POST', '/v1/dns/apply', {}));
+      setResult(await api<ApplyAnswer>('POST', '/v1/dns/apply', { prune }));
       plan.reload();
       status.reload();
     } catch (err) {
@@ -55,91 +44,168 @@ export function DnsPage() {
       setBusy(false);
     }
   };
-  if (plan.missing) {
+  if (plan.missing)
     return (
       <div className="page" data-testid="dns">
         <h1>DNS</h1>
         <NotAvailable what="DNS management" />
       </div>
     );
-  }
-  const changes = plan.data !== undefined ? changesOf(plan.data) : null;
+  const zones = plan.data?.zones ?? [];
+  const total = zones.reduce((n, z) => n + z.changes.length, 0);
   return (
     <div className="page" data-testid="dns">
       <h1>DNS</h1>
       <ErrorNotice error={plan.error} />
+      {plan.data && plan.data.provider === null ? (
+        <p className="notice" data-testid="dns-no-provider">
+          No DNS provider is configured: add a <code>dns</code> block to the desired state (see
+          docs/dns.md).
+        </p>
+      ) : null}
+      {status.data && status.data.provider !== null ? (
+        <Section title="Zones">
+          <p className="muted">
+            Provider: {status.data.provider ?? 'none configured'}
+            {status.data.last_sync
+              ? `; last sync ${new Date(status.data.last_sync).toLocaleString()}`
+              : ''}
+            {status.data.syncing ? '; syncing now…' : ''}
+          </p>
+          {status.data.zones.length > 0 ? (
+            <table className="table" data-testid="dns-zones">
+              <thead>
+                <tr>
+                  <th scope="col">Zone</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Pending changes</th>
+                  <th scope="col">Obsolete</th>
+                  <th scope="col">Not ours</th>
+                  <th scope="col">Checked</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {status.data.zones.map((z) => (
+                  <tr key={z.zone}>
+                    <th scope="row">{z.zone}</th>
+                    <td>
+                      <Badge value={DRIFT[z.state] ?? z.state} title={z.state} />
+                    </td>
+                    <td>{z.pending_changes}</td>
+                    <td>{z.obsolete}</td>
+                    <td>{z.unmanaged}</td>
+                    <td>{new Date(z.checked_at).toLocaleTimeString()}</td>
+                    <td className="reason">{z.error ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </Section>
+      ) : null}
       <Section
         title="Plan"
         actions={
-          <button
-            type="button"
-            onClick={() => void apply()}
-            disabled={busy || (changes !== null && changes.length === 0)}
-            data-testid="dns-apply"
-          >
-            {busy ? 'Applying…' : 'Apply'}
-          </button>
+          <>
+            <Checkbox label="Prune sets no site needs" checked={prune} onChange={setPrune} />
+            <button
+              type="button"
+              onClick={() => void apply()}
+              disabled={busy || plan.data === undefined || total === 0}
+              data-testid="dns-apply"
+            >
+              {busy ? 'Applying…' : `Apply ${total} change${total === 1 ? '' : 's'}`}
+            </button>
+          </>
         }
       >
-        {changes === null && plan.data !== undefined ? (
-          <pre className="code">{JSON.stringify(plan.data, null, 2)}</pre>
+        {(plan.data?.problems ?? []).length > 0 ? (
+          <ul className="problems">
+            {plan.data?.problems.map((p, i) => (
+              <li key={i}>
+                <code>{p.site}</code>: {p.message}
+              </li>
+            ))}
+          </ul>
         ) : null}
-        {changes !== null && changes.length === 0 ? (
+        {plan.data &&
+        plan.data.provider !== null &&
+        total === 0 &&
+        zones.every((z) => z.error === null) ? (
           <p className="muted" data-testid="dns-in-sync">
-            The provider matches the desired records.
+            The provider has every record set the sites need.
           </p>
         ) : null}
-        {changes !== null && changes.length > 0 ? (
-          <table className="table" data-testid="dns-plan">
-            <thead>
-              <tr>
-                <th scope="col">change</th>
-                <th scope="col">name</th>
-                <th scope="col">type</th>
-                <th scope="col">TTL</th>
-                <th scope="col">from</th>
-                <th scope="col">to</th>
-              </tr>
-            </thead>
-            <tbody>
-              {changes.map((c, i) => {
-                const op = c.op ?? c.action ?? 'change';
-                return (
-                  <tr key={i} className={`diff-row ${op}`}>
-                    <td>
-                      <span className={`op ${op}`}>{op}</span>
-                    </td>
-                    <td>
-                      <code>{c.name}</code>
-                      {c.zone ? <small className="muted"> ({c.zone})</small> : null}
-                    </td>
-                    <td>{c.type}</td>
-                    <td>{c.ttl ?? ''}</td>
-                    <td className="from">
-                      <code>{show(c.from ?? c.before)}</code>
-                    </td>
-                    <td className="to">
-                      <code>{show(c.to ?? c.after)}</code>
-                    </td>
+        {zones.map((z) => (
+          <div key={z.zone} className="diff-entry" data-testid={`dns-zone-${z.zone}`}>
+            <div className="diff-title">
+              zone <code>{z.zone}</code>
+              {z.obsolete.length > 0 && !prune ? (
+                <small className="muted">
+                  {' '}
+                  · {z.obsolete.length} obsolete (kept unless pruned)
+                </small>
+              ) : null}
+              {z.unmanaged.some((u) => u.conflict) ? (
+                <small className="reason">
+                  {' '}
+                  · not ours, in the way:{' '}
+                  {z.unmanaged
+                    .filter((u) => u.conflict)
+                    .map((u) => `${u.name} ${u.type}`)
+                    .join(', ')}
+                </small>
+              ) : null}
+            </div>
+            {z.error ? <p className="error-notice">{z.error}</p> : null}
+            {z.changes.length > 0 ? (
+              <table className="table compact" data-testid="dns-plan">
+                <thead>
+                  <tr>
+                    <th scope="col">change</th>
+                    <th scope="col">name</th>
+                    <th scope="col">type</th>
+                    <th scope="col">now</th>
+                    <th scope="col">after apply</th>
                   </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        ) : null}
+                </thead>
+                <tbody>
+                  {z.changes.map((c, i) => (
+                    <tr key={i}>
+                      <td>
+                        <span className={`op ${c.action}`}>{c.action}</span>
+                      </td>
+                      <td>
+                        <code>{c.name}</code>
+                      </td>
+                      <td>{c.type}</td>
+                      <td className="from">
+                        <RRset set={c.before} />
+                      </td>
+                      <td className="to">
+                        <RRset set={c.after} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </div>
+        ))}
         <ErrorNotice error={error} />
         {result ? (
-          <details open data-testid="dns-result">
-            <summary>Applied</summary>
-            <pre className="code">{JSON.stringify(result, null, 2)}</pre>
-          </details>
+          <div className="ok-notice" role="status" data-testid="dns-result">
+            {result.results.length === 0 ? 'Nothing to apply.' : null}
+            {result.results.map((z) => (
+              <div key={z.zone}>
+                <code>{z.zone}</code>: {z.applied.length} applied
+                {z.error ? <span className="reason"> · {z.error}</span> : null}
+              </div>
+            ))}
+          </div>
         ) : null}
       </Section>
-      {status.data !== undefined ? (
-        <Section title="Provider status">
-          <pre className="code">{JSON.stringify(status.data, null, 2)}</pre>
-        </Section>
-      ) : null}
     </div>
   );
 }

@@ -11,7 +11,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
 import type { AcmeSettings } from '../spec/index.js';
@@ -177,7 +178,18 @@ export class AcmeIssuer implements CertificateIssuer {
       try {
         return await this.issueInContext(req, solver, progress);
       } catch (err) {
-        throw classify(err, ctx);
+        if (err instanceof AcmeError || ctx.lastError !== undefined) throw classify(err, ctx);
+        // With its retries off, acme-client turns a network error into a TypeError of its own
+        // (its interceptor reads the missing response): ask the directory what is wrong.
+        const unreachable = await probe(this.opts.settings.directory_url, this.agent);
+        throw unreachable === undefined
+          ? classify(err, ctx)
+          : new AcmeError(
+              `cannot reach the CA at ${this.opts.settings.directory_url}: ${unreachable}`,
+              undefined,
+              undefined,
+              undefined,
+            );
       }
     });
   }
@@ -335,12 +347,21 @@ function classify(err: unknown, ctx: CallContext): AcmeError {
   if (err instanceof AcmeError) return err;
   const last = ctx.lastError;
   const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-  const code = (err as { code?: unknown }).code;
-  const unreachable = last === undefined && typeof code === 'string' && /^E[A-Z]+$/.test(code);
-  return new AcmeError(
-    unreachable ? `cannot reach the CA: ${message}` : message,
-    last?.status,
-    last?.type,
-    last?.retryAfter,
-  );
+  return new AcmeError(message, last?.status, last?.type, last?.retryAfter);
+}
+
+/** Why the directory cannot be fetched (a network error code), or undefined when it can. */
+function probe(url: string, agent: Agent | undefined): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const get = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = get(url, { timeout: 5000, ...(agent ? { agent } : {}) }, (res) => {
+      res.resume();
+      resolve(undefined);
+    });
+    req.once('timeout', () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    req.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end();
+  });
 }

@@ -31,6 +31,8 @@ export interface PebbleOptions {
   dnsServer: string;
   /** EAB: kid → base64url HMAC key; makes EAB required. */
   eabKeys?: Record<string, string>;
+  /** Skip validation (PEBBLE_VA_ALWAYS_VALID): for tests of the account and order flow only. */
+  alwaysValid?: boolean;
 }
 
 function httpsText(url: string, ca: string, init: { method?: string; body?: string } = {}) {
@@ -99,7 +101,12 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
     ['-config', config, '-dnsserver', opts.dnsServer, '-strict=false'],
     // No reuse of valid authorizations (Pebble's default is 50 %): every order is validated,
     // so a test that breaks validation fails deterministically.
-    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+    {
+      PEBBLE_VA_NOSLEEP: '1',
+      PEBBLE_WFE_NONCEREJECT: '0',
+      PEBBLE_AUTHZREUSE: '0',
+      ...(opts.alwaysValid ? { PEBBLE_VA_ALWAYS_VALID: '1' } : {}),
+    },
   );
   const ca = readFileSync(cert, 'utf8');
   const directoryUrl = `https://127.0.0.1:${port}/dir`;

@@ -223,6 +223,10 @@ describe('CertificateManager', () => {
     now = new Date(Date.now() + 40 * 3_600_000); // past two thirds of its 2 days
     await manager.check();
     expect(issuer.calls).toBe(0);
+    expect(await manager.remove('shop.test')).toBe(true);
+    expect(published).toBe(2); // the edges drop it
+    expect(await store.certificateKey('shop.test')).toBeUndefined();
+    expect(await manager.remove('shop.test')).toBe(false);
     const wrong = ca.issue('wrong', ['shop.test']);
     await expect(
       manager.upload('shop.test', { certificate: wrong.cert, key: wrong.key }),

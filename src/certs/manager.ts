@@ -264,6 +264,24 @@ export class CertificateManager {
     await this.opts.publish();
   }
 
+  /**
+   * Forgets a site's certificate and key, and publishes: its edges serve it over HTTP only
+   * until ACME (if enabled for the site) issues a new one. False when there was none.
+   */
+  async remove(domain: string, actor = 'admin'): Promise<boolean> {
+    const removed = await this.opts.store.deleteCertificate(domain, {
+      actor,
+      action: 'certificate.delete',
+      subject: domain,
+      detail: {},
+    });
+    if (!removed) return false;
+    this.opts.logger.info({ domain }, 'certificate removed');
+    await this.opts.publish();
+    this.scheduleCheck();
+    return true;
+  }
+
   private enqueue(fn: () => Promise<void>): Promise<void> {
     const run = this.chain.then(fn);
     this.chain = run.catch((err: unknown) =>

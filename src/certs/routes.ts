@@ -82,14 +82,8 @@ export const certificateRoutes =
       { schema: docs('certificates', "Remove a site's stored certificate (and its key)") },
       async (req) => {
         const domain = req.params.domain;
-        const removed = await store.deleteCertificate(domain, {
-          actor: 'admin',
-          action: 'certificate.delete',
-          subject: domain,
-          detail: {},
-        });
-        if (!removed) throw new ApiError('not_found', `no certificate for "${domain}"`, 'domain');
-        manager.onDesiredStateChange();
+        if (!(await manager.remove(domain)))
+          throw new ApiError('not_found', `no certificate for "${domain}"`, 'domain');
         return { deleted: domain };
       },
     );

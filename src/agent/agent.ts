@@ -18,12 +18,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
-import type { EdgeReport } from '../spec/index.js';
+import { CACHE_DIR, STUB_STATUS_PATH } from '../render/index.js';
+import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
 import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
+import { AccessLogCounter } from './traffic.js';
+import { purgeCache } from './cache-purge.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** The longest wait between two attempts to reach the control plane. */
@@ -57,6 +60,7 @@ const AgentState = z.object({
     .object({
       release: z.number(),
       hash: z.string(),
+      probe_url: z.string().optional(),
       /** The proxy serving it (absent in state written before Caddy edges: nginx). */
       proxy: z.enum(['nginx', 'caddy']).optional(),
     })
@@ -78,6 +82,10 @@ export class Agent {
   /** Hash of a bundle that failed verification: not fetched again until it changes. */
   private rejectedHash: string | undefined;
   private loops: Promise<void>[] = [];
+  /** Traffic counted from nginx's access log, kept until the control plane accepts a report. */
+  private readonly traffic: AccessLogCounter;
+  /** The local listener of the applied release (from its manifest). */
+  private probeUrl: string | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.cp = new ControlPlaneClient(opts.server, opts.token);
@@ -86,6 +94,7 @@ export class Agent {
       caddy: new CaddyDriver(opts.caddy ?? DEFAULT_CADDY, opts.root),
     };
     this.log = opts.logger;
+    this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
   }
 
   private path(...parts: string[]): string {
@@ -105,6 +114,9 @@ export class Agent {
       await mkdir(this.path(d), { recursive: true, mode: 0o755 });
     }
     this.state = await this.loadOrJoin();
+    this.probeUrl = this.state.applied?.probe_url;
+    // Lines already in the log were counted by an earlier run (or belong to no report).
+    await this.traffic.skipExisting();
     this.log.info({ edge: this.state.edge, fingerprint: this.state.fingerprint }, 'agent started');
     await this.serveLastGood();
     this.loops = [this.pullLoop(), this.reportLoop()];
@@ -161,6 +173,13 @@ export class Agent {
     const proxy = this.active;
     const live = await readSymlink(this.path('live', 'release'));
     if (live === undefined || (await proxy.running())) return;
+    // Back from a reboot or an outage: run the purges made meanwhile before serving from the
+    // cache again, if the control plane answers quickly (if not, serving comes first).
+    const pending = await this.cp
+      .poll(this.state.applied?.hash, 0, AbortSignal.timeout(3000))
+      .then((a) => a.purges)
+      .catch(() => []);
+    if (pending.length > 0) await this.purge(pending);
     const r = await proxy.activate(this.path('live', proxy.mainFile));
     const release = this.state.applied?.release;
     if (r.ok) this.log.info({ release }, `started ${proxy.proxy} on the last good release`);
@@ -177,9 +196,10 @@ export class Agent {
     while (!signal.aborted) {
       try {
         const known = this.rejectedHash ?? this.state.failed?.hash ?? this.state.applied?.hash;
-        const answer = await this.cp.bundle(known, this.opts.waitSeconds ?? 30, signal);
+        const answer = await this.cp.poll(known, this.opts.waitSeconds ?? 30, signal);
         backoff = 1000;
-        if (answer.kind === 'bundle') await this.apply(answer.body, answer.hash);
+        if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
+        if (answer.purges.length > 0) await this.purge(answer.purges);
       } catch (err) {
         if (signal.aborted) return;
         const message = err instanceof ControlPlaneError ? err.message : (err as Error).message;
@@ -205,6 +225,12 @@ export class Agent {
   }
 
   async report(): Promise<void> {
+    await this.traffic
+      .read()
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'cannot read the access log'),
+      );
+    const traffic = this.traffic.peek();
     const report: EdgeReport = {
       agent_version: AGENT_VERSION,
       applied_release: this.state.applied?.release ?? null,
@@ -215,8 +241,37 @@ export class Agent {
       proxy_running: await this.active.running(),
       capabilities: await this.active.capabilities(),
       started_at: this.startedAt,
+      active_connections: await this.activeConnections(),
+      traffic,
     };
     await this.cp.report(report);
+    this.traffic.acknowledge(traffic);
+  }
+
+  /** Runs purge jobs against the local cache and tells the control plane what was done. */
+  private async purge(jobs: PurgeJob[]): Promise<void> {
+    const results: PurgeResult[] = [];
+    let removed = new Map<number, number>();
+    let error: string | null = null;
+    try {
+      removed = await purgeCache(this.path(CACHE_DIR), jobs);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    for (const job of jobs) {
+      results.push({ id: job.id, ok: error === null, removed: removed.get(job.id) ?? 0, error });
+    }
+    this.log.info({ purges: results.map((r) => [r.id, r.removed]) }, 'purged');
+    await this.cp.purgeResults(results);
+  }
+
+  /** nginx's open client connections, from stub_status on the local listener. */
+  private async activeConnections(): Promise<number | null> {
+    const url = this.probeUrl;
+    if (url === undefined) return null;
+    const text = await httpText(new URL(STUB_STATUS_PATH, url).href).catch(() => undefined);
+    const n = /Active connections:\s*(\d+)/.exec(text ?? '')?.[1];
+    return n === undefined ? null : Number(n);
   }
 
   /** Verifies and applies one bundle; any failure keeps the last good release serving. */
@@ -241,9 +296,10 @@ export class Agent {
     if (error === undefined) {
       this.state = {
         ...this.state,
-        applied: { release, hash, proxy: manifest.proxy },
+        applied: { release, hash, probe_url: manifest.probe.url, proxy: manifest.proxy },
         failed: null,
       };
+      this.probeUrl = manifest.probe.url;
       this.lastError = null;
       await this.saveState();
       this.log.info({ release, ms: Date.now() - started }, 'release applied');
@@ -352,6 +408,25 @@ export class Agent {
       }
     }
   }
+}
+
+/** The body of a GET to a local URL (short timeout). */
+function httpText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: { host: 'outpost-probe.invalid' }, timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error('timed out')));
+    req.once('error', reject);
+    req.end();
+  });
 }
 
 /** The `X-Outpost-Release` an edge listener answers with (the default server answers any path). */

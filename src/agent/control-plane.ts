@@ -1,5 +1,5 @@
 // The agent's side of the edge API.
-import { EdgeReport } from '../spec/index.js';
+import { EdgeReport, PurgeJob, type PurgeResult } from '../spec/index.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -15,6 +15,11 @@ export interface Hello {
   edge: string;
   public_key: string;
   fingerprint: string;
+}
+
+export interface PollAnswer {
+  bundle: { body: unknown; hash: string } | undefined;
+  purges: PurgeJob[];
 }
 
 export type BundleAnswer = { kind: 'bundle'; body: unknown; hash: string } | { kind: 'unchanged' };
@@ -76,6 +81,41 @@ export class ControlPlaneClient {
       throw new ControlPlaneError(`bundle request failed: HTTP ${res.status}`, res.status);
     const body: unknown = await res.json();
     return { kind: 'bundle', body, hash: (res.headers.get('etag') ?? '').replace(/"/g, '') };
+  }
+
+  /**
+   * Long-polls the edge's channel: its bundle when the hash differs from `knownHash`, and the
+   * purges it has not run yet.
+   */
+  async poll(
+    knownHash: string | undefined,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<PollAnswer> {
+    const headers: Record<string, string> = {};
+    if (knownHash) headers['if-none-match'] = `"${knownHash}"`;
+    const res = await this.call(`v1/edge/poll?wait=${waitSeconds}`, {
+      headers,
+      ...(signal ? { signal } : {}),
+    });
+    if (res.status === 304 || res.status === 404) {
+      await res.body?.cancel();
+      return { bundle: undefined, purges: [] };
+    }
+    if (!res.ok) throw new ControlPlaneError(`poll failed: HTTP ${res.status}`, res.status);
+    const body = (await res.json()) as { bundle: unknown; purges: unknown[] };
+    const purges = body.purges.map((p) => PurgeJob.parse(p));
+    const hash = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    return { bundle: body.bundle === null ? undefined : { body: body.bundle, hash }, purges };
+  }
+
+  async purgeResults(results: PurgeResult[]): Promise<void> {
+    const res = await this.call('v1/edge/purges', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ results }),
+    });
+    if (!res.ok) throw new ControlPlaneError(`purge report failed: HTTP ${res.status}`, res.status);
   }
 
   async report(report: EdgeReport): Promise<void> {

@@ -8,6 +8,7 @@ import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './dns.js';
 import { readCliConfig, readEnvironment, writeCliConfig, type Environment } from './environment.js';
 import { CliError } from './errors.js';
+import { registerPurgeCommand } from './purge.js';
 import { stdio, table, type Output } from './output.js';
 
 const VERSION = (
@@ -72,8 +73,15 @@ export function buildProgram(env: Environment, out: Output): Command {
       'check each edge rendering with nginx -t before publishing it (auto: if nginx is installed here)',
       'auto',
     )
+    .option(
+      '--probe-interval <seconds>',
+      'seconds between probes of edges and origins',
+      (v) => Number(v),
+      10,
+    )
     .action(
       async (o: {
+        probeInterval: number;
         dataDir: string;
         listen: string;
         publicUrl?: string;
@@ -90,6 +98,7 @@ export function buildProgram(env: Environment, out: Output): Command {
             logLevel: o.logLevel,
             version: VERSION,
             nginxCheck: o.nginxCheck,
+            probeInterval: o.probeInterval,
             secretVars: env.vars,
             ...(publicUrl ? { publicUrl } : {}),
           },
@@ -247,9 +256,10 @@ export function buildProgram(env: Environment, out: Output): Command {
       for (const e of status.edges) if (e.note) out.line(`NOTE ${e.name}: ${e.note}`);
     });
 
+  registerCertCommands(program, { client, out });
   registerDnsCommands(program, { client, out });
 
-  registerCertCommands(program, { client, out });
+  registerPurgeCommand(program, client, out);
 
   const site = program.command('site').description('list, show and remove sites');
   site

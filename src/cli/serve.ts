@@ -15,6 +15,8 @@ export interface ServeOptions {
   version: string;
   /** `auto` (nginx -t if installed here), `off`, or the nginx binary's path. */
   nginxCheck: string;
+  /** Seconds between probes of edges and origins. */
+  probeInterval?: number;
   /** Variables for `env:NAME` secret references. */
   secretVars?: Readonly<Record<string, string | undefined>>;
 }
@@ -55,6 +57,7 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
     version: opts.version,
     ...(nginx !== undefined ? { nginx } : {}),
     ...(opts.secretVars !== undefined ? { secretVars: opts.secretVars } : {}),
+    ...(opts.probeInterval !== undefined ? { probeIntervalMs: opts.probeInterval * 1000 } : {}),
   });
   const address = await app.listen({ host, port });
   const url = opts.publicUrl ?? address;

@@ -6,6 +6,7 @@ export {
   matcherRegex,
   renderNginx,
   renderNginxMain,
+  STUB_STATUS_PATH,
   SYSTEM_TRUST_STORE,
   trustPath,
   TTL_STATUSES,

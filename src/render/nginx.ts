@@ -65,6 +65,9 @@ export interface RenderNginxOptions {
   acmeChallengeUrl?: string;
 }
 
+/** Where the default server answers nginx's connection counts, to loopback clients only. */
+export const STUB_STATUS_PATH = '/.well-known/outpost/nginx-status';
+
 /** The cache zone and its directory (relative to the prefix), one per edge. */
 export const CACHE_ZONE = 'outpost';
 export const CACHE_DIR = 'cache/outpost';
@@ -479,7 +482,15 @@ function renderEdgeConf(plan: EdgePlan, opts: RenderNginxOptions, anyHttps: bool
     for (const l of listenAddresses(plan, plan.listen.http)) c.line(`listen ${l} default_server;`);
     c.line('server_name "";');
     renderHeaders(c, plan, opts);
-    c.line('return 421;');
+    c.line('# Connection counts for the agent on this machine (it reports active connections).');
+    c.block(`location = ${STUB_STATUS_PATH}`, () => {
+      c.line('stub_status;');
+      c.line('access_log off;');
+      c.line('allow 127.0.0.0/8;');
+      c.line('allow ::1;');
+      c.line('deny all;');
+    });
+    c.block('location /', () => c.line('return 421;'));
   });
   if (anyHttps)
     c.block('server', () => {

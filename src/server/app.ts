@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   acmeChallengeRoutes,
+  certificateAlerts,
   certificateRoutes,
   CertificateManager,
   waitForEdgesServing,
@@ -22,8 +23,15 @@ import { statusRoutes } from './admin/status.js';
 import { BundleBuilder } from './edge/builder.js';
 import { edgeRoutes } from './edge/routes.js';
 import { ensureSigningKey } from './edge/signing-key.js';
+import { Prober } from '../health/prober.js';
 import { installErrorHandler } from './errors.js';
 import { installRoutes } from './install-routes.js';
+import { Metrics } from './status/metrics.js';
+import { purgeRoutes } from './purge/routes.js';
+import { PurgeService } from './purge/service.js';
+import { publicStatusRoutes } from './status/public.js';
+import { StatusService } from './status/service.js';
+import { registerWeb } from './web.js';
 import { Workers } from './workers.js';
 
 export interface ControlPlaneOptions {
@@ -34,6 +42,9 @@ export interface ControlPlaneOptions {
   version: string;
   /** nginx binary to check each rendering before publishing it; undefined: no check. */
   nginx?: string;
+  /** How often, and how patiently, the control plane probes edges and origins. */
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -47,6 +58,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: 8 * 1024 * 1024,
+    // Long-polls, SSE streams and keep-alive connections must not hold a shutdown.
+    forceCloseConnections: true,
   });
   // Bodies are validated with the spec's zod schemas in handlers; route schemas are for docs.
   app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
@@ -88,20 +101,69 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...opts.certificates,
   });
 
+  const prober = new Prober({
+    readState: () => opts.store.readState(),
+    intervalMs: opts.probeIntervalMs ?? 10_000,
+    timeoutMs: opts.probeTimeoutMs ?? 5_000,
+  });
+  const status = new StatusService(opts.store, builder, prober);
+  status.addAlertSource(async () => {
+    const [{ spec }, certs, renewals] = await Promise.all([
+      opts.store.readState(),
+      opts.store.listCertificates(),
+      opts.store.listCertificateRenewals(),
+    ]);
+    return certificateAlerts({ spec, certificates: certs, renewals, now: certificates.now() }).map(
+      (a) => ({ kind: 'cert_expiring', subject: a.domain, message: a.message, since: null }),
+    );
+  });
+  const metrics = new Metrics(() => status.snapshot());
+
   const dnsSync = new DnsSync({
     readState: () => opts.store.readState(),
     secretVars,
     logger: opts.logger.child({ component: 'dns' }),
   });
 
+  // A zone that failed to sync, or that still differs after a sync, is DNS drift.
+  status.addAlertSource(async () =>
+    dnsSync
+      .status()
+      .zones.filter(
+        (z) => z.state === 'error' || (z.state === 'pending' && !dnsSync.status().syncing),
+      )
+      .map((z) => ({
+        kind: 'dns_drift' as const,
+        subject: z.zone,
+        message:
+          z.state === 'error'
+            ? `DNS zone ${z.zone}: ${z.error ?? 'sync failed'}`
+            : `DNS zone ${z.zone}: ${z.pending_changes} change(s) not applied`,
+        since: z.checked_at,
+      })),
+  );
+
   // Long-running workers, in start order (stopped in reverse). Add new ones here.
-  const workers = new Workers([builder, certificates, dnsSync]);
+  const workers = new Workers([builder, status, certificates, dnsSync]);
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
+  const purges = new PurgeService(opts.store);
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
-  await app.register(edgeRoutes(opts.store, builder, signer));
+  await app.register(
+    edgeRoutes(
+      opts.store,
+      builder,
+      signer,
+      async (edge, report) => {
+        await status.recordReport(edge, report);
+        if (report.traffic) metrics.recordTraffic(edge, report.traffic);
+      },
+      purges,
+    ),
+  );
+  await app.register(publicStatusRoutes(status));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
   await app.register(async (admin) => {
@@ -109,9 +171,11 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
-    await admin.register(statusRoutes(opts.store, builder));
-    await admin.register(dnsRoutes(dnsSync));
+    await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));
+    await admin.register(purgeRoutes(purges));
+    await admin.register(dnsRoutes(dnsSync));
   });
+  await registerWeb(app);
   return app;
 }

@@ -22,10 +22,11 @@ export async function registerWeb(app: FastifyInstance): Promise<boolean> {
   const page = async (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   app.get('/', { schema: { hide: true } }, page);
-  // Client-side routes: any other GET that is not the API, the docs or a file.
+  // Client-side routes (e.g. /sites/www.example.com): any other GET that is not the API or the
+  // docs. Files of the build have their own routes (registered by @fastify/static above).
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
-    if (/^\/(v1|docs|metrics|healthz|install\.sh)(\/|$)/.test(path) || /\.[a-z0-9]+$/i.test(path)) {
+    if (/^\/(v1|docs|metrics|healthz|install\.sh|assets)(\/|$)/.test(path)) {
       return reply
         .status(404)
         .send({ error: { code: 'not_found', message: `no route GET ${path}` } });

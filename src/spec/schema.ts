@@ -304,7 +304,7 @@ export const DnsSettings = z.discriminatedUnion('provider', [
       /** Text the health-check body must contain for an edge to count as up (ifurlup stringmatch). */
       health_match: z
         .string()
-        .regex(/^[A-Za-z0-9 _.:\/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
+        .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
         .optional(),
       /** "ip:port" of this PowerDNS's DNS service: warm-up queries and ACME propagation checks. */
       dns_servers: z

@@ -1,58 +1,44 @@
 // A real CDN on loopback: a control plane, two edges (two nginx masters on 127.0.0.2 and
 // 127.0.0.3, each driven by a real `outpost agent`), an HTTPS origin with a certificate for
 // origin.test from a test CA, and an HTTP origin. Everything the edges serve, they pulled.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, httpGet } from '../support/http.js';
+import { eventually } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
-import { freePort, runCli, startOutpost, tempDir, type Running } from '../support/processes.js';
+import { TestCdn } from '../support/cdn.js';
 import { makeTestCa } from '../support/tls.js';
 
-const NGINX = '/usr/sbin/nginx';
 const EDGES = { a: '127.0.0.2', b: '127.0.0.3' } as const;
 type EdgeName = keyof typeof EDGES;
 
-interface EdgeStatusRow {
-  name: string;
-  state: string;
-  applied_release: number | null;
-  desired_release: number | null;
-  error: string | null;
-}
-
 describe('a CDN of two nginx edges, configured only by what they pull', () => {
-  const tmp = tempDir('cdn');
-  let cpPort = 0;
-  let edgePort = 0;
-  let cp: Running;
-  let cpUrl = '';
-  let adminEnv: Record<string, string> = {};
+  const cdn = new TestCdn({
+    edges: EDGES,
+    serveArgs: ['--nginx-check', 'off', '--probe-interval', '1'],
+  });
+  // The agents' own nginx -t is what this test exercises: the control plane publishes without
+  // checking (as on a control plane without nginx installed).
   let httpsOrigin: TestOrigin;
   let httpOrigin: TestOrigin;
   let caPem = '';
-  const agents: Partial<Record<EdgeName, Running>> = {};
-  const tokens: Partial<Record<EdgeName, string>> = {};
-
-  const root = (edge: EdgeName) => join(tmp.path, `edge-${edge}`);
-  const edgeUrl = (edge: EdgeName, path: string) => `http://${EDGES[edge]}:${edgePort}${path}`;
+  const root = (edge: EdgeName) => cdn.root(edge);
   const get = (
     edge: EdgeName,
     path: string,
     host = 'shop.test',
     headers: Record<string, string> = {},
-  ) => httpGet(edgeUrl(edge, path), { host, headers });
+  ) => cdn.get(edge, path, host, headers);
 
   const specYaml = (extra: { aliases?: string[]; rawA?: string } = {}) => `
 edges:
   - name: a
     host: {v4: ${EDGES.a}}
-    listen: {addresses: [${EDGES.a}], http: ${edgePort}, https: ${edgePort + 1}}
+    listen: {addresses: [${EDGES.a}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}
     tags: [fast]
 ${extra.rawA ? `    raw_nginx: ${JSON.stringify(extra.rawA)}\n` : ''}  - name: b
     host: {v4: ${EDGES.b}}
-    listen: {addresses: [${EDGES.b}], http: ${edgePort}, https: ${edgePort + 1}}
+    listen: {addresses: [${EDGES.b}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}
     tags: [slow]
     bandwidth_mbps: 30
 sites:
@@ -86,82 +72,13 @@ sites:
     edges: ["tag:fast"]
 `;
 
-  const apply = async (yaml: string) => {
-    const file = join(tmp.path, 'outpost.yaml');
-    writeFileSync(file, yaml);
-    const r = await runCli(['apply', '-f', file], adminEnv);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
-
-  const status = async (): Promise<EdgeStatusRow[]> => {
-    const res = await fetch(`${cpUrl}/v1/status`, {
-      headers: { authorization: `Bearer ${adminEnv.OUTPOST_TOKEN}` },
-    });
-    return ((await res.json()) as { edges: EdgeStatusRow[] }).edges;
-  };
-
-  /** Waits until every edge has applied its newest release, newer than `after` when given. */
-  const allApplied = (after: Partial<Record<EdgeName, number>> = {}) =>
-    eventually('both edges to apply their newest release', async () => {
-      const rows = await status();
-      const done = rows.every(
-        (r) =>
-          r.desired_release !== null &&
-          r.applied_release === r.desired_release &&
-          r.desired_release > (after[r.name as EdgeName] ?? 0),
-      );
-      return done ? rows : undefined;
-    });
-
-  const startCp = () => {
-    cp = startOutpost([
-      'serve',
-      '--data-dir',
-      join(tmp.path, 'cp'),
-      '--listen',
-      `127.0.0.1:${cpPort}`,
-      '--log-level',
-      'warn',
-      // The agents' own nginx -t is what this test exercises: the control plane publishes
-      // without checking (as on a control plane without nginx installed).
-      '--nginx-check',
-      'off',
-    ]);
-  };
-
-  const startAgent = (edge: EdgeName) => {
-    agents[edge] = startOutpost([
-      'agent',
-      '--server',
-      cpUrl,
-      '--token-file',
-      join(tmp.path, `token-${edge}`),
-      '--root',
-      root(edge),
-      '--report-interval',
-      '1',
-      '--log-level',
-      'info',
-    ]);
-  };
-
-  const stopNginx = (edge: EdgeName) => {
-    const conf = join(root(edge), 'live', 'nginx.conf');
-    if (existsSync(join(root(edge), 'logs', 'nginx.pid'))) {
-      try {
-        execFileSync(NGINX, ['-p', `${root(edge)}/`, '-c', conf, '-s', 'quit'], { stdio: 'pipe' });
-      } catch {
-        /* not running */
-      }
-    }
-  };
+  const apply = (yaml: string) => cdn.apply(yaml);
+  const status = () => cdn.status();
+  const allApplied = (after: Partial<Record<EdgeName, number>> = {}) => cdn.allApplied(after);
 
   beforeAll(async () => {
-    chmodSync(tmp.path, 0o755); // nginx workers run as www-data and must reach the edge roots
-    mkdirSync(join(tmp.path, 'ca'));
-    const ca = makeTestCa(join(tmp.path, 'ca'));
+    mkdirSync(join(cdn.tmp.path, 'ca'));
+    const ca = makeTestCa(join(cdn.tmp.path, 'ca'));
     caPem = ca.caCert;
     httpsOrigin = await startOrigin({
       tls: ca.issue('origin', ['origin.test']),
@@ -178,34 +95,17 @@ sites:
       },
     });
     httpOrigin = await startOrigin({});
-    cpPort = await freePort();
-    edgePort = await freePort(EDGES.a);
-    cpUrl = `http://127.0.0.1:${cpPort}`;
-    startCp();
-    const m = await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
-    adminEnv = { OUTPOST_SERVER: cpUrl, OUTPOST_TOKEN: m[1] as string };
-    const out = await apply(specYaml());
-    for (const edge of ['a', 'b'] as const) {
-      const token = new RegExp(`New edge ${edge}: its token, shown once:\\n {2}(ope_\\S+)`).exec(
-        out,
-      )?.[1];
-      if (!token) throw new Error(`no token for edge ${edge} in:\n${out}`);
-      tokens[edge] = token;
-      writeFileSync(join(tmp.path, `token-${edge}`), `${token}\n`, { mode: 0o600 });
-      startAgent(edge);
-    }
+    await cdn.start();
+    await apply(specYaml());
+    cdn.startAgent('a');
+    cdn.startAgent('b');
     await allApplied();
   }, 90_000);
 
   afterAll(async () => {
-    for (const edge of ['a', 'b'] as const) {
-      await agents[edge]?.stop();
-      stopNginx(edge);
-    }
-    await cp?.stop();
+    await cdn.close();
     await httpsOrigin?.close();
     await httpOrigin?.close();
-    tmp.remove();
   });
 
   it('each edge names itself, caches static files once and never caches the API', async () => {
@@ -275,24 +175,24 @@ sites:
 
   it('wrong, revoked or another edge’s token: 401 and no bundle', async () => {
     const bundle = (token: string) =>
-      fetch(`${cpUrl}/v1/edge/bundle`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${cdn.cpUrl}/v1/edge/bundle`, { headers: { authorization: `Bearer ${token}` } });
     expect((await bundle('ope_not-a-token')).status).toBe(401);
-    const noToken = await fetch(`${cpUrl}/v1/edge/bundle`);
+    const noToken = await fetch(`${cdn.cpUrl}/v1/edge/bundle`);
     expect(noToken.status).toBe(401);
     expect(await noToken.text()).not.toContain('manifest');
     // Edge a's token yields edge a's bundle and nothing of b's.
-    const ofA = await bundle(tokens.a as string);
+    const ofA = await bundle(cdn.tokens.a as string);
     expect(ofA.status).toBe(200);
     const body = (await ofA.json()) as { manifest: string };
     expect(JSON.parse(body.manifest)).toMatchObject({ edge: 'a' });
     expect(body.manifest).not.toContain(EDGES.b);
     // A revoked token stops working at once; rotating gives the edge a new one.
-    const c = await runCli(['edge', 'add', 'c', '--ipv4', '127.0.0.4', '--paused'], adminEnv);
+    const c = await cdn.cli(['edge', 'add', 'c', '--ipv4', '127.0.0.4', '--paused']);
     const tokenC = /\n {2}(ope_\S+)\n/.exec(c.stdout)?.[1] as string;
     expect((await bundle(tokenC)).status).toBe(200);
-    expect((await runCli(['edge', 'revoke-token', 'c'], adminEnv)).code).toBe(0);
+    expect((await cdn.cli(['edge', 'revoke-token', 'c'])).code).toBe(0);
     expect((await bundle(tokenC)).status).toBe(401);
-    expect((await runCli(['edge', 'rm', 'c'], adminEnv)).code).toBe(0);
+    expect((await cdn.cli(['edge', 'rm', 'c'])).code).toBe(0);
   });
 
   it('an apply that changes a site reaches both edges, and says how fast', async () => {
@@ -327,7 +227,7 @@ sites:
     const served = await get('a', '/assets/app.js');
     expect(served.status).toBe(200);
     expect(served.headers['x-outpost-release']).toBe(String(previous));
-    const cli = await runCli(['status'], adminEnv);
+    const cli = await cdn.cli(['status']);
     expect(cli.stdout).toMatch(/\ba\s+error\s+\d+\/\d+\s+\d+s ago\s+nginx -t rejected release \d+/);
     // Fixing the spec publishes a newer release, which applies and clears the error.
     await apply(specYaml({ aliases: ['www.shop.test'] }));
@@ -338,8 +238,45 @@ sites:
     expect(fixed.error).toBeNull();
   });
 
+  it('traffic, connections and health reach the control plane and its metrics', async () => {
+    const before = await status();
+    const baseline = (
+      before.find((r) => r.name === 'b') as unknown as { traffic: { requests: number } }
+    ).traffic.requests;
+    for (let i = 0; i < 5; i++) await get('b', '/assets/app.js');
+    const row = await eventually('edge b to report the traffic', async () => {
+      const b = (await status()).find((r) => r.name === 'b') as unknown as {
+        traffic: { requests: number; hit_ratio: number | null; series: { requests: number }[] };
+        health: string;
+        active_connections: number | null;
+      };
+      return b.traffic.requests >= baseline + 5 && b.health === 'up' ? b : undefined;
+    });
+    expect(row.traffic.hit_ratio).toBeGreaterThan(0);
+    expect(row.traffic.series.reduce((n, p) => n + p.requests, 0)).toBe(row.traffic.requests);
+    expect(row.active_connections).toBeGreaterThanOrEqual(1); // its own stub_status request
+    const metrics = await (
+      await fetch(`${cdn.cpUrl}/metrics`, {
+        headers: { authorization: `Bearer ${cdn.adminEnv.OUTPOST_TOKEN}` },
+      })
+    ).text();
+    expect(metrics).toMatch(
+      /outpost_cache_total\{edge="b",site="shop.test",cache_status="HIT"\} \d+/,
+    );
+    expect(metrics).toMatch(/outpost_edge_up\{edge="a"\} 1/);
+    expect(metrics).toMatch(/outpost_edge_config_lag_releases\{edge="a"\} 0/);
+    const pub = (await (await fetch(`${cdn.cpUrl}/v1/public/status`)).json()) as {
+      edges: unknown[];
+    };
+    expect(JSON.stringify(pub)).not.toContain('127.0.0');
+    expect(pub.edges).toEqual([
+      { name: 'a', state: 'ok', health: 'up' },
+      { name: 'b', state: 'ok', health: 'up' },
+    ]);
+  });
+
   it('control plane down: edges keep serving, and an edge reboot serves its last good release', async () => {
-    await cp.stop('SIGKILL');
+    await cdn.cp.stop('SIGKILL');
     for (const edge of ['a', 'b'] as const) {
       const r = await get(edge, '/assets/app.js');
       expect(r.status).toBe(200);
@@ -347,8 +284,8 @@ sites:
     }
     // "Reboot" edge b: its agent and nginx go away, then the agent starts with no control plane.
     const releaseB = (await get('b', '/assets/app.js')).headers['x-outpost-release'];
-    await agents.b?.stop('SIGKILL');
-    stopNginx('b');
+    await cdn.agents.b?.stop('SIGKILL');
+    cdn.stopNginx('b');
     await eventually(
       'edge b to go quiet',
       async () =>
@@ -357,7 +294,7 @@ sites:
           () => true,
         ),
     );
-    startAgent('b');
+    cdn.startAgent('b');
     const back = await eventually('edge b to serve again', async () => {
       const r = await get('b', '/assets/app.js');
       return r.status === 200 ? r : undefined;
@@ -366,8 +303,8 @@ sites:
   });
 
   it('control plane back: agents reconnect and take new releases', async () => {
-    startCp();
-    await cp.waitFor(/Admin API:/);
+    cdn.startCp();
+    await cdn.cp.waitFor(/Admin API:/);
     const before = Object.fromEntries(
       (await status()).map((r) => [r.name, r.desired_release ?? 0]),
     );
@@ -394,7 +331,7 @@ sites:
     const state = readFileSync(file, 'utf8');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(state)).toMatchObject({ edge: 'a', failed: null });
-    expect(state).not.toContain(tokens.a as string);
+    expect(state).not.toContain(cdn.tokens.a as string);
     const live = readFileSync(join(root('a'), 'live', 'release', 'nginx', 'sites.conf'), 'utf8');
     expect(live).toContain('shop.test');
     expect(

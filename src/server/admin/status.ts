@@ -1,35 +1,95 @@
-// `outpost status`: each edge's last report, applied vs desired release, and errors.
+// `outpost status`, the dashboard's data and its live stream, Prometheus metrics, and an
+// edge's compiled plan.
 import type { FastifyPluginAsync } from 'fastify';
-import { edgeStatuses } from '../../health/edge-status.js';
+import { compileEdgePlan } from '../../compile/index.js';
 import type { Store } from '../../store/types.js';
-import type { BundleBuilder } from '../edge/builder.js';
+import { ApiError } from '../errors.js';
+import type { Metrics } from '../status/metrics.js';
+import type { StatusService } from '../status/service.js';
 import { docs } from './openapi.js';
 
-/** Agents report every 10 s; three missed reports and an edge is offline. */
-export const OFFLINE_AFTER_SECONDS = 30;
-
 export const statusRoutes =
-  (store: Store, builder: BundleBuilder): FastifyPluginAsync =>
+  (store: Store, status: StatusService, metrics: Metrics): FastifyPluginAsync =>
   async (app) => {
     app.get(
       '/v1/status',
-      { schema: docs('status', 'Each edge: last report, applied vs desired release, errors') },
-      async () => {
-        const [{ spec, revision }, bundles, reports] = await Promise.all([
-          store.readState(),
-          store.latestBundles(),
-          store.listEdgeReports(),
-        ]);
+      {
+        schema: docs(
+          'status',
+          'Each edge (release, reports, probes, traffic), each site, and the alerts',
+        ),
+      },
+      async () => status.snapshot(),
+    );
+
+    app.get(
+      '/v1/events/stream',
+      {
+        schema: docs(
+          'status',
+          'Server-sent events: `status` with the same JSON as /v1/status whenever it changes',
+        ),
+      },
+      async (req, reply) => {
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        let closed = false;
+        const send = async () => {
+          if (closed) return;
+          const snapshot = await status.snapshot().catch(() => undefined);
+          if (snapshot && !closed)
+            res.write(`event: status\ndata: ${JSON.stringify(snapshot)}\n\n`);
+        };
+        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+        const onChange = () => void send();
+        status.on('changed', onChange);
+        req.raw.once('close', () => {
+          closed = true;
+          clearInterval(keepAlive);
+          status.off('changed', onChange);
+        });
+        await send();
+      },
+    );
+
+    app.get(
+      '/metrics',
+      {
+        schema: docs('status', 'Prometheus metrics (scrape with the admin token as bearer token)'),
+      },
+      async (_req, reply) => {
+        const text = await metrics.render();
+        return reply.type(metrics.registry.contentType).send(text);
+      },
+    );
+
+    app.get<{ Params: { name: string } }>(
+      '/v1/edges/:name/plan',
+      { schema: docs('edges', "The edge's compiled plan, its newest release and its last report") },
+      async (req) => {
+        const { spec } = await store.readState();
+        if (!spec.edges.some((e) => e.name === req.params.name))
+          throw new ApiError('not_found', `no edge "${req.params.name}"`, 'name');
+        const plan = compileEdgePlan(spec, req.params.name);
+        const bundle = await store.latestBundle(req.params.name);
+        const snapshot = await status.snapshot();
         return {
-          revision,
-          edges: edgeStatuses({
-            spec,
-            bundles,
-            reports,
-            buildErrors: builder.buildErrors(),
-            now: new Date(),
-            offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
-          }),
+          plan,
+          release: bundle
+            ? {
+                release: bundle.release,
+                revision: bundle.revision,
+                hash: bundle.hash,
+                created_at: bundle.created_at,
+              }
+            : null,
+          status: snapshot.edges.find((e) => e.name === req.params.name) ?? null,
         };
       },
     );

@@ -1,7 +1,9 @@
 // The edge API: an agent, with its own token, learns the signing key, pulls (long-polls) its
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { EdgeReport } from '../../spec/index.js';
+import { z } from 'zod';
+import { EdgeReport, PurgeResult } from '../../spec/index.js';
+import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../../store/types.js';
 import { ApiError } from '../errors.js';
 import { bearerToken, hashToken } from '../tokens.js';
@@ -10,6 +12,8 @@ import type { BundleBuilder } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
 
 const MAX_WAIT_SECONDS = 60;
+
+const PurgeResults = z.object({ results: z.array(PurgeResult).max(1000) }).strict();
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +27,13 @@ function edgeOf(req: FastifyRequest): string {
 }
 
 export const edgeRoutes =
-  (store: Store, builder: BundleBuilder, signer: BundleSigner): FastifyPluginAsync =>
+  (
+    store: Store,
+    builder: BundleBuilder,
+    signer: BundleSigner,
+    onReport: (edge: string, report: EdgeReport) => Promise<void>,
+    purges: PurgeService,
+  ): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', async (req) => {
       const token = bearerToken(req.headers.authorization);
@@ -61,10 +71,46 @@ export const edgeRoutes =
         .send(bundle.body);
     });
 
+    // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
+    app.get<{ Querystring: { wait?: string } }>('/v1/edge/poll', hidden, async (req, reply) => {
+      const edge = edgeOf(req);
+      const known = /^"?([0-9a-f]{64})"?$/.exec(req.headers['if-none-match'] ?? '')?.[1];
+      const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_SECONDS);
+      const closed = new Promise<undefined>((resolve) =>
+        req.raw.once('close', () => resolve(undefined)),
+      );
+      let pending = await purges.pending(edge);
+      let bundle = await builder.waitForChange(edge, known, 0);
+      if (bundle === undefined && pending.length === 0 && wait > 0) {
+        await Promise.race([
+          builder.waitForChange(edge, known, wait * 1000),
+          purges.wait(edge, wait * 1000, closed),
+          closed,
+        ]);
+        pending = await purges.pending(edge);
+        bundle = await builder.waitForChange(edge, known, 0);
+      }
+      const current = bundle ?? (await store.latestBundle(edge));
+      if (current) void reply.header('etag', `"${current.hash}"`);
+      if (bundle === undefined && pending.length === 0) {
+        if (known !== undefined || current !== undefined) return reply.status(304).send();
+        throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
+      }
+      void reply.header('cache-control', 'no-store');
+      return { bundle: bundle ? (JSON.parse(bundle.body) as unknown) : null, purges: pending };
+    });
+
+    app.post('/v1/edge/purges', hidden, async (req, reply) => {
+      const edge = edgeOf(req);
+      const body = parseBody(PurgeResults, req.body);
+      await purges.record(edge, body.results);
+      return reply.status(204).send();
+    });
+
     app.post('/v1/edge/report', hidden, async (req, reply) => {
       const edge = edgeOf(req);
       const report = parseBody(EdgeReport, req.body);
-      await store.saveEdgeReport(edge, report);
+      await onReport(edge, report);
       return reply.status(204).send();
     });
   };

@@ -1,0 +1,39 @@
+// Admin API for purges: create one for a site, then follow it edge by edge.
+import type { FastifyPluginAsync } from 'fastify';
+import { PurgeRequest } from '../../spec/index.js';
+import { docs } from '../admin/openapi.js';
+import { ApiError } from '../errors.js';
+import { parseBody } from '../validation.js';
+import type { PurgeService } from './service.js';
+
+export const purgeRoutes =
+  (purges: PurgeService): FastifyPluginAsync =>
+  async (app) => {
+    app.post<{ Params: { domain: string } }>(
+      '/v1/sites/:domain/purge',
+      {
+        schema: docs(
+          'purge',
+          'Purge a site from its edges: by URL, prefix, tag, or all',
+          PurgeRequest,
+        ),
+      },
+      async (req, reply) => {
+        const request = parseBody(PurgeRequest, req.body);
+        const purge = await purges.create(req.params.domain, request, 'admin');
+        return reply.status(202).send(purge);
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/v1/purges/:id',
+      {
+        schema: docs('purge', 'A purge and where each edge stands with it (pending, done, failed)'),
+      },
+      async (req) => {
+        const purge = await purges.get(Number(req.params.id));
+        if (!purge) throw new ApiError('not_found', `no purge ${req.params.id}`, 'id');
+        return purge;
+      },
+    );
+  };

@@ -1,0 +1,77 @@
+// Purges: recorded for every edge that serves (or would serve) the site, delivered through the
+// edges' long-poll channel at once, run by each agent against its cache, confirmed per edge.
+// An edge that is away runs its pending purges when it comes back.
+import { EventEmitter } from 'node:events';
+import { selectorMatch } from '../../compile/index.js';
+import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../../spec/index.js';
+import type { Store, StoredPurge } from '../../store/types.js';
+import { ApiError } from '../errors.js';
+
+/** Response headers that carry cache tags, in order of preference. */
+export const TAG_HEADERS = ['cache-tag', 'surrogate-key'];
+
+/** Edges whose selectors match the site, paused or not: a paused edge keeps its cache. */
+export function edgesOfSite(spec: Spec, domain: string): string[] {
+  const site = spec.sites.find((s) => s.domain === domain);
+  if (!site) return [];
+  return spec.edges.filter((e) => selectorMatch(site.edges, e) !== undefined).map((e) => e.name);
+}
+
+export class PurgeService {
+  private readonly jobs = new EventEmitter();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.jobs.setMaxListeners(0);
+  }
+
+  async create(domain: string, request: PurgeRequest, actor: string): Promise<StoredPurge> {
+    const { spec } = await this.store.readState();
+    const site = spec.sites.find((s) => s.domain === domain);
+    if (!site) throw new ApiError('not_found', `no site "${domain}"`, 'domain');
+    const edges = edgesOfSite(spec, domain);
+    const job: Omit<PurgeJob, 'id'> = {
+      site: domain,
+      hosts: [site.domain, ...site.aliases],
+      request,
+      tag_headers: TAG_HEADERS,
+      created_at: this.now().toISOString(),
+    };
+    const stored = await this.store.createPurge(job, edges, {
+      actor,
+      action: 'purge.create',
+      subject: domain,
+      detail: { request },
+    });
+    for (const edge of edges) this.jobs.emit(edge);
+    return stored;
+  }
+
+  get(id: number): Promise<StoredPurge | undefined> {
+    return this.store.getPurge(id);
+  }
+
+  pending(edge: string): Promise<PurgeJob[]> {
+    return this.store.pendingPurges(edge);
+  }
+
+  async record(edge: string, results: PurgeResult[]): Promise<void> {
+    for (const r of results) await this.store.recordPurgeResult(edge, r);
+  }
+
+  /** Resolves when a purge for `edge` is created, or after `timeoutMs`. */
+  wait(edge: string, timeoutMs: number, signal: Promise<unknown>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.jobs.off(edge, done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.jobs.on(edge, done);
+      void signal.then(done);
+    });
+  }
+}

@@ -475,6 +475,35 @@ sites:
     expect(renewed.not_after).not.toBeNull();
   }, 90_000);
 
+  it('a certificate within seven days of expiry whose renewal fails is an alert in `outpost status`', async () => {
+    const row = await certRow('shop.test');
+    await dns.addA('shop.test', '127.0.0.9');
+    offsetMs = Date.parse(row.not_after!) - 3 * 86_400_000 - Date.now();
+    await eventually('the renewal to fail', async () =>
+      (await certRow('shop.test')).failures > 0 ? true : undefined,
+    );
+    const r = await cli(['status']);
+    expect(r.stdout).toMatch(
+      /ALERT cert_expiring shop.test: certificate of shop.test expires in [23] days; renewal keeps failing: validation of shop.test failed/,
+    );
+    const list = await cli(['cert', 'list']);
+    expect(list.stdout).toMatch(
+      /^SITE\s+NAMES\s+SOURCE\s+ISSUER\s+NOT AFTER\s+DAYS\s+NEXT RENEWAL\s+LAST ERROR/,
+    );
+    expect(list.stdout).toMatch(
+      /shop\.test\s+shop\.test,www\.shop\.test\s+acme\s+Pebble Intermediate CA \w+\s+\d{4}-\d\d-\d\d\s+[23]\s+\d{4}-\d\d-\d\d\s+validation of shop\.test failed/,
+    );
+    expect(list.stdout).toMatch(/other\.test\s+other\.test\s+upload\s+Outpost Test CA/);
+    offsetMs = 0;
+    await dns.clearA('shop.test');
+    const after = await cli(['status']);
+    expect(after.stdout).not.toContain('ALERT cert_expiring shop.test');
+    // The uploaded test certificate lives two days: it is an alert of its own.
+    expect(after.stdout).toMatch(
+      /ALERT cert_expiring other.test: certificate of other.test expires in [01] days?; it was uploaded: upload a new one/,
+    );
+  }, 60_000);
+
   it('no private key appears in logs, API responses, CLI output, or the other edge', async () => {
     await rememberKeys();
     expect(keys.size).toBeGreaterThanOrEqual(3); // issued, renewed, uploaded

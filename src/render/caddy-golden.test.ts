@@ -23,6 +23,7 @@ interface GoldenInput {
   release?: number;
   certificates?: string[];
   cache?: boolean;
+  acme_challenge_url?: string;
   caddy_check?: boolean;
   spec: unknown;
 }
@@ -38,6 +39,9 @@ function renderCase(input: GoldenInput): { output: string; files: RenderedFile[]
       release: input.release ?? 1,
       certificates: input.certificates ?? [],
       cache: input.cache ?? false,
+      ...(input.acme_challenge_url !== undefined
+        ? { acmeChallengeUrl: input.acme_challenge_url }
+        : {}),
     });
     return { output: formatFiles(files), files };
   } catch (e) {

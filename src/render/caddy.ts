@@ -38,6 +38,11 @@ export interface RenderCaddyOptions {
    * `cache_ttl` modifiers become `cache` directives. Without it the edge proxies uncached.
    */
   cache: boolean;
+  /**
+   * The control plane's public URL. When set, every site's HTTP server proxies
+   * `/.well-known/acme-challenge/` to it (it answers ACME HTTP-01 challenges), as on nginx.
+   */
+  acmeChallengeUrl?: string;
 }
 
 /** The Caddyfile for a Caddy without, and with, the cache module. */
@@ -366,15 +371,17 @@ function renderSiteBlocks(
       const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
       c.block('route', () => {
         c.line('# HTTP-01 challenges are kept out of the redirect and proxied uncached.');
-        c.block('handle /.well-known/acme-challenge/*', () => {
-          c.line('header X-Cache-Status "BYPASS"');
-          c.line(`import ${n.proxy}`);
-        });
+        renderAcmeHandle(c, n, opts);
         c.block('handle', () => c.line(`redir "https://{host}${port}{uri}" 301`));
       });
     } else {
       renderHeaders(c, plan, opts, 'BYPASS');
-      c.line(`import ${n.route}`);
+      if (opts.acmeChallengeUrl === undefined) c.line(`import ${n.route}`);
+      else
+        c.block('route', () => {
+          renderAcmeHandle(c, n, opts);
+          c.block('handle', () => c.line(`import ${n.route}`));
+        });
     }
   });
 
@@ -460,6 +467,34 @@ export function renderCaddy(plan: EdgePlan, opts: RenderCaddyOptions): RenderedF
  * Both Caddyfiles and the trust files: what a Caddy edge's bundle holds. The agent uses the
  * `.cache` one when its Caddy has the cache module.
  */
+/**
+ * `/.well-known/acme-challenge/*`: to the control plane when it answers HTTP-01 challenges,
+ * otherwise to the site's origin, never cached. A key authorization is public by design, so
+ * the control plane's own certificate is not verified (it may be private).
+ */
+function renderAcmeHandle(c: Caddyfile, n: SiteNames, opts: RenderCaddyOptions): void {
+  c.block('handle /.well-known/acme-challenge/*', () => {
+    if (opts.acmeChallengeUrl === undefined) {
+      c.line('header X-Cache-Status "BYPASS"');
+      c.line(`import ${n.proxy}`);
+      return;
+    }
+    const url = new URL(opts.acmeChallengeUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RenderError(`acmeChallengeUrl must be an http(s) URL, not ${url.protocol}`);
+    c.line('header X-Cache-Status "EDGE"');
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    c.block(
+      `reverse_proxy ${url.protocol}//${hostPort(url.hostname.replace(/^\[|\]$/g, ''), Number(port))}`,
+      () => {
+        c.line('header_up Host {upstream_hostport}');
+        if (url.protocol === 'https:')
+          c.block('transport http', () => c.line('tls_insecure_skip_verify'));
+      },
+    );
+  });
+}
+
 export function renderCaddyRelease(
   plan: EdgePlan,
   opts: Omit<RenderCaddyOptions, 'cache'>,

@@ -125,7 +125,13 @@ export class BundleBuilder implements Worker {
       }
       const rendered = (release: number) =>
         edge.proxy === 'caddy'
-          ? renderCaddyRelease(plan, { release, certificates })
+          ? renderCaddyRelease(plan, {
+              release,
+              certificates,
+              ...(this.opts.acmeChallengeUrl !== undefined
+                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
+                : {}),
+            })
           : renderNginx(plan, {
               release,
               certificates,

@@ -3,8 +3,7 @@
 //   GET /v1/agent/outpost.tgz   this very package, packed for `npm install -g`, so every edge
 //                               runs the control plane's version
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,60 +41,28 @@ export function agentPackage(root: string, npm = 'npm'): Promise<AgentPackage> {
   return p;
 }
 
-interface PackageJson {
-  name: string;
-  version: string;
-  dependencies?: Record<string, string>;
-  devDependencies?: Record<string, string>;
-}
-
-/**
- * `npm pack` of the package root, then repacked with `tsx` among the runtime dependencies when
- * the package carries src/: bin/outpost.js runs src/ through tsx, and a global install skips
- * devDependencies. Needs npm and tar, never the network.
- */
+/** `npm pack` of the package root (tsx, which runs src/, is a runtime dependency). No network. */
 async function packAgent(root: string, npm: string): Promise<AgentPackage> {
-  const work = await mkdtemp(join(tmpdir(), 'outpost-agent-pack-'));
+  const out = await mkdtemp(join(tmpdir(), 'outpost-agent-pack-'));
   try {
-    const npmArgs = [
-      '--offline',
-      '--ignore-scripts',
-      '--update-notifier=false',
-      '--loglevel=error',
-    ];
-    const first = join(work, 'first');
-    const out = join(work, 'out');
-    await mkdir(first);
-    await mkdir(out);
-    await run(npm, ['pack', ...npmArgs, '--pack-destination', first], {
-      cwd: root,
-      timeout: 120_000,
-    });
-    const [tgz] = (await readdir(first)).filter((f) => f.endsWith('.tgz'));
-    if (tgz === undefined) throw new Error('npm pack produced no tarball');
-    await run('tar', ['-xzf', join(first, tgz), '-C', work], { timeout: 60_000 });
-
-    const pkgDir = join(work, 'package');
-    const manifestPath = join(pkgDir, 'package.json');
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as PackageJson;
-    if (existsSync(join(pkgDir, 'src')) && manifest.dependencies?.tsx === undefined) {
-      const tsx = manifest.devDependencies?.tsx;
-      if (tsx === undefined) throw new Error('the package runs src/ through tsx but names no tsx');
-      manifest.dependencies = { ...manifest.dependencies, tsx };
-      const dev = { ...manifest.devDependencies };
-      delete dev.tsx;
-      manifest.devDependencies = dev;
-      await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    }
-    await run(npm, ['pack', ...npmArgs, '--pack-destination', out], {
-      cwd: pkgDir,
-      timeout: 120_000,
-    });
+    await run(
+      npm,
+      [
+        'pack',
+        '--offline',
+        '--ignore-scripts',
+        '--update-notifier=false',
+        '--loglevel=error',
+        '--pack-destination',
+        out,
+      ],
+      { cwd: root, timeout: 120_000 },
+    );
     const [file] = (await readdir(out)).filter((f) => f.endsWith('.tgz'));
     if (file === undefined) throw new Error('npm pack produced no tarball');
     return { file, tarball: await readFile(join(out, file)) };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await rm(out, { recursive: true, force: true });
   }
 }
 

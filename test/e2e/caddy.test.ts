@@ -1,16 +1,14 @@
 // A Caddy edge beside an nginx edge, behind one control plane: the distribution's Caddy (no
 // cache module) on 127.0.0.22 and nginx on 127.0.0.21, each driven by a real `outpost agent`,
 // both proxying to an HTTPS origin whose certificate is for origin.test (from a test CA).
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, httpGet } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
-import { freePort, runCli, startOutpost, tempDir, type Running } from '../support/processes.js';
+import { TestCdn } from '../support/cdn.js';
 import { makeTestCa } from '../support/tls.js';
 
-const NGINX = '/usr/sbin/nginx';
 const CADDY = '/usr/bin/caddy';
 const EDGES = { n: '127.0.0.21', c: '127.0.0.22' } as const;
 type EdgeName = keyof typeof EDGES;
@@ -29,18 +27,18 @@ interface EdgeStatusRow {
 }
 
 describe('a Caddy edge and an nginx edge behind one control plane', () => {
-  const tmp = tempDir('caddy');
-  let port = 0;
-  let cp: Running;
-  let cpUrl = '';
-  let adminEnv: Record<string, string> = {};
+  const cdn = new TestCdn({
+    edges: EDGES,
+    // The edges' own validation is what this test exercises.
+    serveArgs: ['--nginx-check', 'off'],
+    agentArgs: ['--caddy', CADDY],
+  });
   let origin: TestOrigin;
   let caPem = '';
-  const agents: Partial<Record<EdgeName, Running>> = {};
+  let port = 0;
 
-  const root = (edge: EdgeName) => join(tmp.path, `edge-${edge}`);
-  const get = (edge: EdgeName, path: string, host = 'shop.test') =>
-    httpGet(`http://${EDGES[edge]}:${port}${path}`, { host });
+  const root = (edge: EdgeName) => cdn.root(edge);
+  const get = (edge: EdgeName, path: string, host = 'shop.test') => cdn.get(edge, path, host);
 
   const specYaml = (extra: { caddyAddresses?: string[] } = {}) => `
 edges:
@@ -65,93 +63,21 @@ sites:
         action: {type: redirect, status: 302, target: "https://static.shop.test{uri}"}
 `;
 
-  const apply = async (yaml: string) => {
-    const file = join(tmp.path, 'outpost.yaml');
-    writeFileSync(file, yaml);
-    const r = await runCli(['apply', '-f', file], adminEnv);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
-
-  const status = async (): Promise<EdgeStatusRow[]> => {
-    const res = await fetch(`${cpUrl}/v1/status`, {
-      headers: { authorization: `Bearer ${adminEnv.OUTPOST_TOKEN}` },
-    });
-    return ((await res.json()) as { edges: EdgeStatusRow[] }).edges;
-  };
-
+  const apply = (yaml: string) => cdn.apply(yaml);
+  const status = async () => (await cdn.status()) as unknown as EdgeStatusRow[];
   const row = async (edge: EdgeName) => (await status()).find((r) => r.name === edge);
-
-  const startAgent = (edge: EdgeName) => {
-    agents[edge] = startOutpost([
-      'agent',
-      '--server',
-      cpUrl,
-      '--token-file',
-      join(tmp.path, `token-${edge}`),
-      '--root',
-      root(edge),
-      '--caddy',
-      CADDY,
-      '--report-interval',
-      '1',
-      '--log-level',
-      'info',
-    ]);
-  };
-
-  const stopProxies = () => {
-    const conf = join(root('n'), 'live', 'nginx.conf');
-    if (existsSync(join(root('n'), 'logs', 'nginx.pid'))) {
-      try {
-        execFileSync(NGINX, ['-p', `${root('n')}/`, '-c', conf, '-s', 'quit'], { stdio: 'pipe' });
-      } catch {
-        /* not running */
-      }
-    }
-    const caddyPid = join(root('c'), 'logs', 'caddy.pid');
-    if (existsSync(caddyPid)) {
-      try {
-        process.kill(Number(readFileSync(caddyPid, 'utf8').trim()), 'SIGTERM');
-      } catch {
-        /* not running */
-      }
-    }
-  };
+  const startAgent = (edge: EdgeName) => cdn.startAgent(edge);
 
   beforeAll(async () => {
-    chmodSync(tmp.path, 0o755); // nginx workers run as www-data and must reach the edge roots
-    mkdirSync(join(tmp.path, 'ca'));
-    const ca = makeTestCa(join(tmp.path, 'ca'));
+    mkdirSync(join(cdn.tmp.path, 'ca'));
+    const ca = makeTestCa(join(cdn.tmp.path, 'ca'));
     caPem = ca.caCert;
     origin = await startOrigin({ tls: ca.issue('origin', ['origin.test']) });
-    const cpPort = await freePort();
-    port = await freePort(EDGES.c);
-    cpUrl = `http://127.0.0.1:${cpPort}`;
-    cp = startOutpost([
-      'serve',
-      '--data-dir',
-      join(tmp.path, 'cp'),
-      '--listen',
-      `127.0.0.1:${cpPort}`,
-      '--log-level',
-      'warn',
-      // The edges' own validation is what this test exercises.
-      '--nginx-check',
-      'off',
-    ]);
-    const m = await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
-    adminEnv = { OUTPOST_SERVER: cpUrl, OUTPOST_TOKEN: m[1] as string };
-    const out = await apply(specYaml());
-    for (const edge of ['n', 'c'] as const) {
-      const token = new RegExp(`New edge ${edge}: its token, shown once:\\n {2}(ope_\\S+)`).exec(
-        out,
-      )?.[1];
-      if (!token) throw new Error(`no token for edge ${edge} in:\n${out}`);
-      writeFileSync(join(tmp.path, `token-${edge}`), `${token}\n`, { mode: 0o600 });
-      startAgent(edge);
-    }
+    await cdn.start();
+    port = cdn.edgePort;
+    await apply(specYaml());
+    startAgent('n');
+    startAgent('c');
     await eventually('both edges to apply their first release', async () => {
       const rows = await status();
       return rows.every(
@@ -163,11 +89,8 @@ sites:
   }, 60_000);
 
   afterAll(async () => {
-    for (const edge of ['n', 'c'] as const) await agents[edge]?.stop();
-    stopProxies();
-    await cp?.stop();
+    await cdn.close();
     await origin?.close();
-    tmp.remove();
   });
 
   it('both edges serve the site over HTTPS to the origin with SNI origin.test, each naming itself', async () => {
@@ -220,7 +143,7 @@ sites:
     expect(c).toMatchObject({ proxy: 'caddy', state: 'ok' });
     expect(c.note).toContain('without caching');
     expect(await row('n')).toMatchObject({ proxy: 'nginx', cache: true, note: null });
-    const cli = await runCli(['status'], adminEnv);
+    const cli = await cdn.cli(['status']);
     expect(cli.stdout).toMatch(/NOTE c: Caddy without the cache module .* without caching/);
     expect(cli.stdout).not.toMatch(/NOTE n:/);
   });
@@ -259,7 +182,7 @@ sites:
 
   it('after a restart, the agent starts Caddy on the last good release', async () => {
     const release = (await get('c', '/assets/app.js')).headers['x-outpost-release'];
-    await agents.c?.stop('SIGKILL');
+    await cdn.agents.c?.stop('SIGKILL');
     process.kill(Number(readFileSync(join(root('c'), 'logs', 'caddy.pid'), 'utf8').trim()));
     await eventually('Caddy to stop', () =>
       get('c', '/assets/app.js').then(

@@ -285,7 +285,7 @@ sites:
     // "Reboot" edge b: its agent and nginx go away, then the agent starts with no control plane.
     const releaseB = (await get('b', '/assets/app.js')).headers['x-outpost-release'];
     await cdn.agents.b?.stop('SIGKILL');
-    cdn.stopNginx('b');
+    cdn.stopProxy('b');
     await eventually(
       'edge b to go quiet',
       async () =>

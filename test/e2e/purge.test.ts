@@ -109,7 +109,7 @@ sites:
   it('an edge that was down purges when it comes back, before serving from its cache', async () => {
     await warm('/assets/a.js');
     await cdn.agents.b?.stop('SIGKILL');
-    cdn.stopNginx('b');
+    cdn.stopProxy('b');
     await eventually('edge b to stop serving', () =>
       cdn.get('b', '/assets/a.js', HOST).then(
         () => undefined,

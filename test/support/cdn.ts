@@ -1,7 +1,7 @@
 // A real CDN on loopback for end-to-end tests: a control plane (`outpost serve`) and edges,
 // each a real nginx driven by a real `outpost agent` on its own 127.0.0.x address.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, httpGet } from './http.js';
 import { freePort, runCli, startOutpost, tempDir, type Running } from './processes.js';
@@ -22,6 +22,8 @@ export interface CdnOptions<E extends string> {
   edges: Record<E, string>;
   /** Extra `outpost serve` flags. */
   serveArgs?: string[];
+  /** Extra `outpost agent` flags. */
+  agentArgs?: string[];
 }
 
 export class TestCdn<E extends string> {
@@ -111,29 +113,29 @@ export class TestCdn<E extends string> {
       '1',
       '--log-level',
       'info',
+      ...(this.opts.agentArgs ?? []),
     ]);
   }
 
-  /** Stops nginx of an edge (its agent does not: nginx outlives the agent by design). */
-  stopNginx(edge: E): void {
-    if (!existsSync(join(this.root(edge), 'logs', 'nginx.pid'))) return;
-    try {
-      execFileSync(
-        NGINX,
-        [
-          '-p',
-          `${this.root(edge)}/`,
-          '-c',
-          join(this.root(edge), 'live', 'nginx.conf'),
-          '-s',
-          'quit',
-        ],
-        {
+  /** Stops an edge's proxy (its agent does not: the proxy outlives the agent by design). */
+  stopProxy(edge: E): void {
+    const logs = join(this.root(edge), 'logs');
+    if (existsSync(join(logs, 'nginx.pid'))) {
+      const conf = join(this.root(edge), 'live', 'nginx.conf');
+      try {
+        execFileSync(NGINX, ['-p', `${this.root(edge)}/`, '-c', conf, '-s', 'quit'], {
           stdio: 'pipe',
-        },
-      );
-    } catch {
-      /* not running */
+        });
+      } catch {
+        /* not running */
+      }
+    }
+    if (existsSync(join(logs, 'caddy.pid'))) {
+      try {
+        process.kill(Number(readFileSync(join(logs, 'caddy.pid'), 'utf8').trim()), 'SIGTERM');
+      } catch {
+        /* not running */
+      }
     }
   }
 
@@ -169,7 +171,7 @@ export class TestCdn<E extends string> {
   async close(): Promise<void> {
     for (const edge of this.edgeNames) {
       await this.agents[edge]?.stop();
-      this.stopNginx(edge);
+      this.stopProxy(edge);
     }
     await this.cp?.stop();
     this.tmp.remove();

@@ -81,6 +81,56 @@ describe('cache purge', () => {
     ).toBe(false);
   });
 
+  it('parses keys of rules that filter the query or slice the object', () => {
+    expect(parseCacheKey('httpsshop.test/s q:q=shoes&page=', HOSTS)).toEqual({
+      host: 'shop.test',
+      uri: '/s',
+      query: [
+        ['q', 'shoes'],
+        ['page', ''],
+      ],
+    });
+    expect(parseCacheKey('httpshop.test/img/a.png q:', HOSTS)).toEqual({
+      host: 'shop.test',
+      uri: '/img/a.png',
+      query: [],
+    });
+    expect(parseCacheKey('httpshop.test/v.mp4?x=1 r:bytes=0-1048575', HOSTS)).toEqual({
+      host: 'shop.test',
+      uri: '/v.mp4?x=1',
+      range: 'bytes=0-1048575',
+    });
+  });
+
+  it('purges by URL the object a filtered key serves for that URL, and every slice', () => {
+    const urls = (...paths: string[]) => job(5, { kind: 'urls', paths });
+    const e = (key: string) => ({ key, headers: {} });
+    // Only q and page are in the key: other parameters and their order do not matter.
+    const search = e('httpsshop.test/s q:q=shoes&page=2');
+    expect(matchesPurge(search, urls('/s?page=2&utm=x&q=shoes'))).toBe(true);
+    expect(matchesPurge(search, urls('/s?Q=shoes&page=2'))).toBe(true); // $arg_ ignores case
+    expect(matchesPurge(search, urls('/s?q=shoes'))).toBe(false);
+    expect(matchesPurge(search, urls('/s?q=boots&page=2'))).toBe(false);
+    expect(matchesPurge(search, urls('/s2?q=shoes&page=2'))).toBe(false);
+    // The query is not in the key: any query names the object.
+    const img = e('httpshop.test/img/a.png q:');
+    expect(matchesPurge(img, urls('/img/a.png'))).toBe(true);
+    expect(matchesPurge(img, urls('/img/a.png?v=3'))).toBe(true);
+    expect(matchesPurge(img, urls('/img/a.pngx'))).toBe(false);
+    // Every slice of a sliced object goes with its URL, prefix or the whole site.
+    for (const range of ['bytes=0-1048575', 'bytes=1048576-2097151']) {
+      const slice = e(`httpsshop.test/v/big.mp4 r:${range}`);
+      expect(matchesPurge(slice, urls('/v/big.mp4'))).toBe(true);
+      expect(matchesPurge(slice, urls('/v/big.mp4?x'))).toBe(false);
+      expect(matchesPurge(slice, job(6, { kind: 'prefix', prefix: '/v/' }))).toBe(true);
+      expect(matchesPurge(slice, job(7, { kind: 'all' }))).toBe(true);
+    }
+    // A prefix with a query is compared with the kept parameters.
+    expect(matchesPurge(search, job(8, { kind: 'prefix', prefix: '/s?q=sh' }))).toBe(true);
+    expect(matchesPurge(search, job(8, { kind: 'prefix', prefix: '/s?page' }))).toBe(false);
+    expect(matchesPurge(img, job(9, { kind: 'prefix', prefix: '/img/' }))).toBe(true);
+  });
+
   it('removes exactly the matching files and counts them per job', async () => {
     mkdirSync(join(dir, 'a', 'bc'), { recursive: true });
     const files = {

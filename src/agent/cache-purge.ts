@@ -1,7 +1,9 @@
 // Purges nginx's proxy cache by removing the files whose keys (and, for tags, whose stored
 // response headers) match. nginx treats a missing file as a miss and fetches the object again.
 // A cache file holds a binary header, then `\nKEY: <key>\n`, then the origin's response
-// headers, then the body; the key is `$scheme$host$request_uri` (see render/nginx.ts).
+// headers, then the body. The key is `$scheme$host$request_uri`, or for rules that change it
+// (render/nginx.ts profileCacheKey) `$scheme$host<raw path> q:<kept query>` and/or
+// ` r:<slice range>`: the URI ends at the first space, which a request URI never holds.
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PurgeJob } from '../spec/index.js';
@@ -13,22 +15,71 @@ export interface CacheEntry {
   headers: Record<string, string>;
 }
 
-/** Splits a cache key into scheme, host and URI, given the hosts it may carry. */
-export function parseCacheKey(
-  key: string,
-  hosts: readonly string[],
-): { host: string; uri: string } | undefined {
+/** A cache key split into its parts. */
+export interface ParsedCacheKey {
+  host: string;
+  /** The path and query as requested, or only the raw path when `query` is set. */
+  uri: string;
+  /**
+   * Set when the key keeps only some query parameters (`name=value` pairs, in the rule's
+   * order) or none (empty list): the object serves every query that agrees on those.
+   */
+  query?: [string, string][];
+  /** The `Range` of one slice of a sliced object. */
+  range?: string;
+}
+
+/** Splits a cache key into scheme, host, URI and the optional parts, given its possible hosts. */
+export function parseCacheKey(key: string, hosts: readonly string[]): ParsedCacheKey | undefined {
+  const [base = '', ...parts] = key.split(' ');
   for (const scheme of ['https', 'http']) {
-    if (!key.startsWith(scheme)) continue;
-    const rest = key.slice(scheme.length);
+    if (!base.startsWith(scheme)) continue;
+    const rest = base.slice(scheme.length);
     for (const host of hosts) {
-      if (rest.startsWith(`${host}/`)) return { host, uri: rest.slice(host.length) };
+      if (!rest.startsWith(`${host}/`)) continue;
+      const parsed: ParsedCacheKey = { host, uri: rest.slice(host.length) };
+      for (const part of parts) {
+        if (part.startsWith('q:')) parsed.query = parseQuery(part.slice(2));
+        else if (part.startsWith('r:')) parsed.range = part.slice(2);
+      }
+      return parsed;
     }
   }
   return undefined;
 }
 
-/** Whether a cached object falls under a purge job. Pure. */
+function parseQuery(query: string): [string, string][] {
+  return query
+    .split('&')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const at = p.indexOf('=');
+      return at < 0 ? [p, ''] : [p.slice(0, at), p.slice(at + 1)];
+    });
+}
+
+/** nginx's `$arg_NAME`: the raw value of the first parameter so named (case-insensitive). */
+function argValue(query: string, name: string): string {
+  for (const [k, v] of parseQuery(query)) if (k.toLowerCase() === name.toLowerCase()) return v;
+  return '';
+}
+
+/** Whether a purged path (with its query) names the object a key was made from. */
+function sameObject(key: ParsedCacheKey, path: string): boolean {
+  if (key.query === undefined) return key.uri === path;
+  const at = path.indexOf('?');
+  const rawPath = at < 0 ? path : path.slice(0, at);
+  const query = at < 0 ? '' : path.slice(at + 1);
+  return rawPath === key.uri && key.query.every(([name, value]) => argValue(query, name) === value);
+}
+
+/** The URI a prefix is compared with: as requested, or the path and the kept query. */
+function prefixSubject(key: ParsedCacheKey, prefix: string): string {
+  if (key.query === undefined || !prefix.includes('?')) return key.uri;
+  return `${key.uri}?${key.query.map(([k, v]) => `${k}=${v}`).join('&')}`;
+}
+
+/** Whether a cached object (every slice and variant of it) falls under a purge job. Pure. */
 export function matchesPurge(entry: Pick<CacheEntry, 'key' | 'headers'>, job: PurgeJob): boolean {
   const parsed = parseCacheKey(entry.key, job.hosts);
   if (parsed === undefined) return false;
@@ -37,9 +88,9 @@ export function matchesPurge(entry: Pick<CacheEntry, 'key' | 'headers'>, job: Pu
     case 'all':
       return true;
     case 'urls':
-      return r.paths.includes(parsed.uri);
+      return r.paths.some((p) => sameObject(parsed, p));
     case 'prefix':
-      return parsed.uri.startsWith(r.prefix);
+      return prefixSubject(parsed, r.prefix).startsWith(r.prefix);
     case 'tags': {
       for (const name of job.tag_headers) {
         const value = entry.headers[name.toLowerCase()];

@@ -68,6 +68,7 @@ describe('compileEdgePlan: sites', () => {
       rules: DEFAULT_CACHE_RULES,
       staleIfError: true,
       staleWhileUpdating: false,
+      gzip: false,
     });
     expect(site?.https).toEqual({ redirectHttp: true, hsts: false });
     expect(site?.rawNginx).toBeNull();

@@ -84,6 +84,7 @@ function planSite(site: Site, edge: Edge): PlannedSite {
       rules: site.cache.rules.map((r) => structuredClone(r)),
       staleIfError: site.cache.stale_if_error,
       staleWhileUpdating: site.cache.stale_while_updating,
+      gzip: site.cache.gzip ?? false,
     },
     modifiers: mergeModifiers(site.modifiers, edge),
     https: {

@@ -68,6 +68,8 @@ export interface PlannedCache {
   rules: CacheRule[];
   staleIfError: boolean;
   staleWhileUpdating: boolean;
+  /** Compress text responses with gzip at the edge (origins are asked for identity). */
+  gzip: boolean;
 }
 
 export type ModifierLevel = 'edge' | 'tag' | 'site';

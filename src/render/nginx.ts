@@ -31,11 +31,15 @@
 //   a header through a per-name map; bypass_cache and cache_ttl feed the cache decision.
 // - `$outpost_sN_rule`: index of the first matching cache rule, 0 if none.
 // - `$outpost_sN_cache`: `cache` (honour the origin's headers), `ttlN` (same, N seconds when
-//   the origin sends no Cache-Control/Expires), or `bypass`. `ttlN` requests are handed to a
-//   named location carrying `proxy_cache_valid`, the one setting nginx cannot take from a
-//   variable.
+//   the origin sends no Cache-Control/Expires), `rN` (the settings of rule N: forced TTL,
+//   statuses, cache key, cookies, slices, browser TTL), or `bypass`. `ttlN` and `rN` requests are
+//   handed to a named location carrying what nginx cannot take from a variable
+//   (`proxy_cache_valid`, `proxy_ignore_headers`, `slice`, ...).
+// - `$outpost_sN_resp` (only with response conditions): the first rule matching the request AND
+//   the origin's answer (status, Content-Type), evaluated when the origin answers;
+//   `$outpost_sN_nostore` keeps the answer out of the cache unless that is the request's rule.
 import type { EdgePlan, PlannedModifier, PlannedSite } from '../compile/index.js';
-import type { Matcher } from '../spec/index.js';
+import type { CacheMatcher, CacheRule, Matcher } from '../spec/index.js';
 import {
   DOLLAR_VARIABLE,
   escapeRegex,
@@ -139,10 +143,10 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** The PCRE matching "$request_method:$uri" for a matcher (lists OR-ed, fields AND-ed). */
-export function matcherRegex(m: Matcher): string {
+/** The PCRE matching "$request_method:$uri", after `^` (lists OR-ed, fields AND-ed). */
+function requestRegexBody(m: Matcher): string {
   const method = m.methods ? `(?:${m.methods.map(escapeRegex).join('|')})` : '[^:]*';
-  let re = `(?s)^${method}:`;
+  let re = `${method}:`;
   const paths = m.paths ? `(?:${m.paths.map(globToRegex).join('|')})` : undefined;
   const exts = m.extensions ? `.*\\.(?i:${m.extensions.map(escapeRegex).join('|')})$` : undefined;
   if (paths !== undefined && exts !== undefined) re += `(?=${paths}$)${exts}`;
@@ -151,11 +155,41 @@ export function matcherRegex(m: Matcher): string {
   return re;
 }
 
-function describeMatcher(m: Matcher): string {
+/** The PCRE matching "$request_method:$uri" for a matcher (lists OR-ed, fields AND-ed). */
+export function matcherRegex(m: Matcher): string {
+  return `(?s)^${requestRegexBody(m)}`;
+}
+
+/** The string `$outpost_sN_resp` maps: Content-Type, status (list), method and URI. */
+export const RESPONSE_SOURCE =
+  '"$upstream_http_content_type\\n$upstream_status\\n$request_method:$uri"';
+
+/**
+ * The PCRE matching RESPONSE_SOURCE for a cache rule's matcher: the Content-Type (parameters
+ * ignored, case-insensitive), the last status of `$upstream_status` ("502, 200" after a retry),
+ * then the request as in matcherRegex. A header value cannot hold a newline: it separates.
+ */
+export function responseMatcherRegex(m: CacheMatcher): string {
+  const types = m.content_types?.map((t) => {
+    const [type = '', sub = ''] = t.split('/');
+    return `${escapeRegex(type)}/${sub === '*' ? '[^\\t\\n ;]*' : escapeRegex(sub)}`;
+  });
+  const type = types ? `(?i:${types.join('|')})(?:[\\t ;][^\\n]*)?\\n` : '[^\\n]*\\n';
+  const status = m.statuses ? `(?:[^\\n]*[ ,:])?(?:${m.statuses.join('|')})\\n` : '[^\\n]*\\n';
+  return `(?s)^${type}${status}${requestRegexBody(m)}`;
+}
+
+function hasResponseConditions(m: CacheMatcher): boolean {
+  return m.statuses !== undefined || m.content_types !== undefined;
+}
+
+function describeMatcher(m: CacheMatcher): string {
   const parts: string[] = [];
   if (m.methods) parts.push(`methods ${m.methods.join(',')}`);
   if (m.paths) parts.push(`paths ${m.paths.join(',')}`);
   if (m.extensions) parts.push(`extensions ${m.extensions.join(',')}`);
+  if (m.statuses) parts.push(`statuses ${m.statuses.join(',')}`);
+  if (m.content_types) parts.push(`content types ${m.content_types.join(',')}`);
   // Comments end at a newline; the spec's values have none (refused by nginxLiteral anyway).
   return (parts.length === 0 ? 'every request' : parts.join('; ')).replace(/[\r\n]/g, ' ');
 }
@@ -179,6 +213,65 @@ function redirectTarget(template: string): string {
   return `"${out}"`;
 }
 
+/**
+ * Where a cached request is served, decided before the origin answers: what a location must
+ * carry because nginx cannot take it from a variable. `cache` is `location /` itself.
+ */
+export interface CacheProfile {
+  /** `cache`, `ttl<N>` (a plain TTL, also from cache_ttl modifiers) or `r<N>` (rule N's). */
+  name: string;
+  ttl: number | undefined;
+  /** Statuses `ttl` applies to (proxy_cache_valid). */
+  ttlStatuses: string;
+  force: boolean;
+  browserTtl: number | undefined;
+  query: 'all' | 'ignore' | string[];
+  ignoreCookies: boolean;
+  slice: boolean;
+}
+
+/** Size of the slices of a `slice` rule: each is fetched with Range and cached on its own. */
+export const SLICE_SIZE = '1m';
+
+function ruleProfile(r: CacheRule, index: number): CacheProfile {
+  const p: CacheProfile = {
+    name: `r${index}`,
+    ttl: r.ttl,
+    ttlStatuses:
+      r.match.statuses === undefined
+        ? TTL_STATUSES
+        : [...new Set(r.match.statuses)].sort((x, y) => x - y).join(' '),
+    force: r.force === true,
+    browserTtl: r.browser_ttl,
+    query: r.key?.query ?? 'all',
+    ignoreCookies: r.ignore_cookies === true,
+    slice: r.slice === true,
+  };
+  const plain =
+    !p.force && p.browserTtl === undefined && p.query === 'all' && !p.ignoreCookies && !p.slice;
+  if (plain && p.ttl === undefined) p.name = 'cache';
+  else if (plain && r.match.statuses === undefined) p.name = `ttl${p.ttl}`;
+  return p;
+}
+
+function ttlProfile(ttl: number): CacheProfile {
+  return {
+    name: `ttl${ttl}`,
+    ttl,
+    ttlStatuses: TTL_STATUSES,
+    force: false,
+    browserTtl: undefined,
+    query: 'all',
+    ignoreCookies: false,
+    slice: false,
+  };
+}
+
+/** A bypass rule with response conditions: it only keeps answers out of the cache. */
+function isResponseVeto(r: CacheRule): boolean {
+  return r.action === 'bypass' && hasResponseConditions(r.match);
+}
+
 interface SiteNames {
   id: string;
   upstream: string;
@@ -186,9 +279,20 @@ interface SiteNames {
   rule: string;
   cache: string;
   bypass: string;
+  resp: string;
+  nostore: string;
   /** Lower-cased header name → its variable and the name as first written. */
   headers: Map<string, { variable: string; name: string }>;
-  ttls: number[];
+  /** The profile of each cache rule (by spec position), undefined for bypass rules. */
+  ruleProfiles: (CacheProfile | undefined)[];
+  /** Profiles that need a named location: plain TTLs by TTL, then rule profiles. */
+  located: CacheProfile[];
+  /** Some rule matches on the response: `$resp` and `$nostore` are rendered. */
+  responseRules: boolean;
+}
+
+function profileSignature(p: CacheProfile): string {
+  return JSON.stringify({ ...p, name: undefined });
 }
 
 function siteNames(site: PlannedSite, index: number): SiteNames {
@@ -200,10 +304,28 @@ function siteNames(site: PlannedSite, index: number): SiteNames {
     if (!headers.has(key))
       headers.set(key, { variable: `outpost_${id}_h${headers.size}`, name: m.action.name });
   }
-  const ttls = new Set<number>();
-  for (const m of site.modifiers) if (m.action.type === 'cache_ttl') ttls.add(m.action.ttl);
-  for (const r of site.cache.rules)
-    if (r.action === 'cache' && r.ttl !== undefined) ttls.add(r.ttl);
+  const ttls = new Map<number, CacheProfile>();
+  for (const m of site.modifiers)
+    if (m.action.type === 'cache_ttl') ttls.set(m.action.ttl, ttlProfile(m.action.ttl));
+  // Rules with the same settings share the first one's profile (and location).
+  const bySignature = new Map<string, CacheProfile>();
+  const ruleProfiles = site.cache.rules.map((r, i) => {
+    if (r.action !== 'cache') return undefined;
+    const p = ruleProfile(r, i + 1);
+    if (p.name.startsWith('ttl') && p.ttl !== undefined) {
+      const shared = ttls.get(p.ttl) ?? p;
+      ttls.set(p.ttl, shared);
+      return shared;
+    }
+    const sig = profileSignature(p);
+    const shared = bySignature.get(sig) ?? p;
+    bySignature.set(sig, shared);
+    return shared;
+  });
+  const located = [
+    ...[...ttls.values()].sort((a, b) => (a.ttl ?? 0) - (b.ttl ?? 0)),
+    ...[...bySignature.values()].filter((p) => p.name !== 'cache'),
+  ];
   return {
     id,
     upstream: `outpost_${id}`,
@@ -211,9 +333,27 @@ function siteNames(site: PlannedSite, index: number): SiteNames {
     rule: `outpost_${id}_rule`,
     cache: `outpost_${id}_cache`,
     bypass: `outpost_${id}_bypass`,
+    resp: `outpost_${id}_resp`,
+    nostore: `outpost_${id}_nostore`,
     headers,
-    ttls: [...ttls].sort((a, b) => a - b),
+    ruleProfiles,
+    located,
+    responseRules: site.cache.rules.some((r) => hasResponseConditions(r.match)),
   };
+}
+
+function describeRule(r: CacheRule, p: CacheProfile | undefined): string {
+  const parts: string[] = [r.action];
+  if (r.ttl !== undefined) parts.push(`ttl ${r.ttl}s${r.force === true ? ' forced' : ''}`);
+  if (p !== undefined && p.browserTtl !== undefined) parts.push(`browser ttl ${p.browserTtl}s`);
+  if (p !== undefined && p.query !== 'all')
+    parts.push(p.query === 'ignore' ? 'key without query' : `key keeps query ${p.query.join(',')}`);
+  if (p?.ignoreCookies === true) parts.push('ignores cookies');
+  if (p?.slice === true) parts.push(`slices of ${SLICE_SIZE}`);
+  if (p !== undefined && !['cache', `ttl${p.ttl}`].includes(p.name))
+    parts.push(`profile ${p.name}`);
+  if (isResponseVeto(r)) parts.push('keeps matching answers out of the cache');
+  return `${parts.join(', ')}; ${describeMatcher(r.match)}`;
 }
 
 function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
@@ -237,12 +377,13 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
     });
   });
 
+  // The request chooses the rule; bypass rules with response conditions are left out here
+  // (they act in $resp, when the origin answers).
   c.block(`map "$request_method:$uri" $${n.rule}`, () => {
     c.line('default 0;');
     site.cache.rules.forEach((r, i) => {
-      const ttl = r.ttl === undefined ? '' : `, ttl ${r.ttl}s`;
-      c.line(`# ${i + 1}: ${r.action}${ttl}; ${describeMatcher(r.match)}`);
-      c.line(`${nginxRegex(matcherRegex(r.match))} ${i + 1};`);
+      c.line(`# ${i + 1}: ${describeRule(r, n.ruleProfiles[i])}`);
+      if (!isResponseVeto(r)) c.line(`${nginxRegex(matcherRegex(r.match))} ${i + 1};`);
     });
   });
 
@@ -255,15 +396,35 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
       if (m.action.type === 'cache_ttl') c.line(`"~^${i + 1}:" ttl${m.action.ttl};`);
     });
     site.cache.rules.forEach((r, i) => {
-      const value =
-        r.action === 'bypass' ? 'bypass' : r.ttl === undefined ? 'cache' : `ttl${r.ttl}`;
-      c.line(`"~:${i + 1}$" ${value};`);
+      if (isResponseVeto(r)) return;
+      c.line(`"~:${i + 1}$" ${n.ruleProfiles[i]?.name ?? 'bypass'};`);
     });
   });
   c.block(`map $${n.cache} $${n.bypass}`, () => {
     c.line('default 1;');
     c.line('cache 0;');
   });
+
+  if (n.responseRules) {
+    c.line('# The first rule matching the request and the answer, when the origin answers.');
+    c.block(`map ${RESPONSE_SOURCE} $${n.resp}`, () => {
+      c.line('volatile;');
+      c.line('default 0;');
+      site.cache.rules.forEach((r, i) => {
+        c.line(`${nginxRegex(responseMatcherRegex(r.match))} ${i + 1};`);
+      });
+    });
+    c.line("# Stored only when that is the request's own rule (or a cache_ttl modifier decided).");
+    c.block(`map "$${n.mod}:$${n.resp}:$${n.rule}" $${n.nostore}`, () => {
+      c.line('volatile;');
+      c.line('default 1;');
+      const ttlMods = site.modifiers.flatMap((m, i) =>
+        m.action.type === 'cache_ttl' ? [String(i + 1)] : [],
+      );
+      if (ttlMods.length > 0) c.line(`"~^(?:${ttlMods.join('|')}):" 0;`);
+      c.line(`${nginxRegex('^\\d+:(\\d+):\\1$')} 0;`);
+    });
+  }
 
   for (const [key, h] of n.headers) {
     c.block(`map $${n.mod} $${h.variable}`, () => {
@@ -306,12 +467,34 @@ function renderSiteHeaders(
     c.line(`add_header ${nginxLiteral(h.name)} $${h.variable} always;`);
 }
 
-function renderProxySettings(c: Conf, site: PlannedSite): void {
-  c.line('proxy_http_version 1.1;');
+/** Headers sent to the origin; a location that sets any must repeat them all (nginx). */
+function renderProxyHeaders(c: Conf, site: PlannedSite): void {
   c.line('proxy_set_header Host $host;');
   c.line('proxy_set_header Connection "";');
   c.line('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
   c.line('proxy_set_header X-Forwarded-Proto $scheme;');
+  // The edge compresses: an identity answer is one cache object for every client.
+  if (site.cache.gzip) c.line('proxy_set_header Accept-Encoding "";');
+}
+
+/** Types the edge compresses with `gzip: true` (text/html is always among them in nginx). */
+export const GZIP_TYPES = [
+  'text/css',
+  'text/plain',
+  'text/xml',
+  'text/javascript',
+  'application/javascript',
+  'application/json',
+  'application/manifest+json',
+  'application/xml',
+  'application/rss+xml',
+  'application/atom+xml',
+  'image/svg+xml',
+];
+
+function renderProxySettings(c: Conf, site: PlannedSite): void {
+  c.line('proxy_http_version 1.1;');
+  renderProxyHeaders(c, site);
   c.line('proxy_redirect off;');
   c.line('proxy_connect_timeout 5s;');
   const up = site.upstream;
@@ -330,9 +513,12 @@ function renderProxySettings(c: Conf, site: PlannedSite): void {
     }
   }
   c.line(`proxy_cache ${CACHE_ZONE};`);
-  c.line('proxy_cache_key $scheme$host$request_uri;');
+  c.line(`proxy_cache_key ${DEFAULT_CACHE_KEY};`);
   c.line('proxy_cache_lock on;');
   c.line('proxy_cache_revalidate on;');
+  // Ranges are served from a cached object even when the origin sends no Accept-Ranges (with
+  // proxy_cache, nginx asks the origin for the whole object, without Range).
+  c.line('proxy_force_ranges on;');
   const stale: string[] = [];
   if (site.cache.staleIfError) stale.push('error timeout http_500 http_502 http_503 http_504');
   if (site.cache.staleWhileUpdating) stale.push('updating');
@@ -340,6 +526,30 @@ function renderProxySettings(c: Conf, site: PlannedSite): void {
   if (site.cache.staleWhileUpdating) c.line('proxy_cache_background_update on;');
   c.line('proxy_cache_bypass $http_authorization;');
   c.line('proxy_no_cache $http_authorization;');
+  if (site.cache.gzip) {
+    c.line('gzip on;');
+    c.line('gzip_vary on;');
+    c.line('gzip_proxied any;');
+    c.line('gzip_min_length 256;');
+    c.line(`gzip_types ${GZIP_TYPES.join(' ')};`);
+  }
+}
+
+/** The key of objects cached with the default settings (purge parses it: cache-purge.ts). */
+export const DEFAULT_CACHE_KEY = '$scheme$host$request_uri';
+
+/**
+ * The cache key of a profile: `$scheme$host` and the URI as requested, or the raw path and
+ * ` q:` with the kept query parameters (`name=$arg_name`, joined by `&`), then ` r:` and the
+ * slice's range for sliced objects. `$request_uri` never holds a space (nginx answers 400),
+ * so the agent finds the URI before the first space.
+ */
+export function profileCacheKey(p: Pick<CacheProfile, 'query' | 'slice'>): string {
+  let uri = '$request_uri';
+  if (p.query === 'ignore') uri = '$outpost_path q:';
+  else if (Array.isArray(p.query))
+    uri = `$outpost_path q:${p.query.map((name) => `${name}=$arg_${name}`).join('&')}`;
+  return `"$scheme$host${uri}${p.slice ? ' r:$slice_range' : ''}"`;
 }
 
 function proxyPass(site: PlannedSite, n: SiteNames): string {
@@ -385,6 +595,44 @@ function renderAcmeLocation(
   });
 }
 
+/** Edge-level variables (edge.conf): is the origin's answer private/no-store? */
+export const CC_PRIVATE_VARIABLE = 'outpost_cc_private';
+const PRIVATE_REGEX = '~*(?:^|[,\\s])(?:private|no-store)(?:[\\s,=]|$)';
+
+function browserTtlVariable(ttl: number): string {
+  return `outpost_browser_ttl_${ttl}`;
+}
+
+function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: CacheProfile): void {
+  c.block(`location @${n.upstream}_${p.name}`, () => {
+    if (p.slice) c.line(`slice ${SLICE_SIZE};`);
+    if (p.query !== 'all' || p.slice) c.line(`proxy_cache_key ${profileCacheKey(p)};`);
+    if (p.slice || p.ignoreCookies) {
+      renderProxyHeaders(c, site);
+      if (p.slice) c.line('proxy_set_header Range $slice_range;');
+      // Static objects: the origin cannot tell visitors apart by their cookies, so its
+      // Set-Cookie is no reason to keep the answer out of the cache, and nobody gets it.
+      if (p.ignoreCookies) c.line('proxy_set_header Cookie "";');
+    }
+    const ignore = [
+      ...(p.force ? ['Cache-Control', 'Expires'] : []),
+      ...(p.ignoreCookies ? ['Set-Cookie'] : []),
+    ];
+    if (ignore.length > 0) c.line(`proxy_ignore_headers ${ignore.join(' ')};`);
+    if (p.ignoreCookies) c.line('proxy_hide_header Set-Cookie;');
+    if (p.ttl !== undefined) c.line(`proxy_cache_valid ${p.ttlStatuses} ${p.ttl}s;`);
+    const noCache = [
+      '$http_authorization',
+      // Forced: nginx no longer reads Cache-Control, so private/no-store are checked here.
+      ...(p.force ? [`$${CC_PRIVATE_VARIABLE}`] : []),
+      ...(n.responseRules ? [`$${n.nostore}`] : []),
+    ];
+    if (noCache.length > 1) c.line(`proxy_no_cache ${noCache.join(' ')};`);
+    if (p.browserTtl !== undefined) c.line(`expires $${browserTtlVariable(p.browserTtl)};`);
+    c.line(proxyPass(site, n));
+  });
+}
+
 function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
   c.block('location /', () => {
     site.modifiers.forEach((m, i) => {
@@ -396,20 +644,17 @@ function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
       if (a.type === 'deny')
         c.block(`if ($${n.mod} = ${i + 1})`, () => c.line(`return ${a.status};`));
     });
-    for (const ttl of n.ttls)
-      c.block(`if ($${n.cache} = ttl${ttl})`, () => {
-        c.line(`error_page 418 = @${n.upstream}_ttl${ttl};`);
+    for (const p of n.located)
+      c.block(`if ($${n.cache} = ${p.name})`, () => {
+        c.line(`error_page 418 = @${n.upstream}_${p.name};`);
         c.line('return 418;');
       });
     c.line(`proxy_cache_bypass $${n.bypass} $http_authorization;`);
-    c.line(`proxy_no_cache $${n.bypass} $http_authorization;`);
+    const nostore = n.responseRules ? ` $${n.nostore}` : '';
+    c.line(`proxy_no_cache $${n.bypass} $http_authorization${nostore};`);
     c.line(proxyPass(site, n));
   });
-  for (const ttl of n.ttls)
-    c.block(`location @${n.upstream}_ttl${ttl}`, () => {
-      c.line(`proxy_cache_valid ${TTL_STATUSES} ${ttl}s;`);
-      c.line(proxyPass(site, n));
-    });
+  for (const p of n.located) renderProfileLocation(c, site, n, p);
 }
 
 function renderSiteServers(
@@ -451,7 +696,12 @@ function renderSiteServers(
   });
 }
 
-function renderEdgeConf(plan: EdgePlan, opts: RenderNginxOptions, anyHttps: boolean): string {
+function renderEdgeConf(
+  plan: EdgePlan,
+  opts: RenderNginxOptions,
+  anyHttps: boolean,
+  names: readonly SiteNames[],
+): string {
   const c = new Conf();
   c.line(
     `# Outpost edge ${nginxLiteral(plan.edge)}, release ${opts.release}. Generated: do not edit.`,
@@ -472,6 +722,7 @@ function renderEdgeConf(plan: EdgePlan, opts: RenderNginxOptions, anyHttps: bool
     c.line('default "";');
     c.line('"~^(?<outpost_p>[^?]*)" $outpost_p;');
   });
+  renderEdgeCacheMaps(c, names);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
   );
@@ -508,11 +759,45 @@ function renderEdgeConf(plan: EdgePlan, opts: RenderNginxOptions, anyHttps: bool
   return c.toString();
 }
 
+/** Shared maps for forced TTLs and browser TTLs, rendered only when a site uses them. */
+function renderEdgeCacheMaps(c: Conf, names: readonly SiteNames[]): void {
+  const profiles = names.flatMap((n) => n.located);
+  if (profiles.some((p) => p.force)) {
+    c.line("# A forced TTL ignores Cache-Control: the origin's private/no-store still win.");
+    c.block(`map $upstream_http_cache_control $${CC_PRIVATE_VARIABLE}`, () => {
+      c.line('volatile;');
+      c.line('default 0;');
+      c.line(`${nginxLiteral(PRIVATE_REGEX)} 1;`);
+    });
+  }
+  const browserTtls = [
+    ...new Set(profiles.flatMap((p) => (p.browserTtl === undefined ? [] : [p.browserTtl]))),
+  ].sort((a, b) => a - b);
+  if (browserTtls.length === 0) return;
+  c.line('# Browser TTLs replace Cache-Control, except on private/no-store or Set-Cookie answers.');
+  c.block('map $sent_http_cache_control $outpost_private_sent', () => {
+    c.line('volatile;');
+    c.line('default 0;');
+    c.line(`${nginxLiteral(PRIVATE_REGEX)} 1;`);
+  });
+  c.block('map $sent_http_set_cookie $outpost_cookie_sent', () => {
+    c.line('volatile;');
+    c.line('default 1;');
+    c.line('"" 0;');
+  });
+  for (const ttl of browserTtls)
+    c.block(`map "$outpost_private_sent$outpost_cookie_sent" $${browserTtlVariable(ttl)}`, () => {
+      c.line('default off;');
+      c.line(`00 ${ttl};`);
+    });
+}
+
 /** Renders the release files of one edge (see the layout contract at the top). */
 export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedFile[] {
   const anyHttps = plan.sites.some((s) => opts.certificates.includes(s.domain));
+  const names = plan.sites.map((site, i) => siteNames(site, i));
   const files: RenderedFile[] = [
-    { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps) },
+    { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, names) },
   ];
 
   const c = new Conf();
@@ -521,7 +806,7 @@ export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedF
   );
   if (plan.sites.length === 0) c.line('# (no sites)');
   plan.sites.forEach((site, i) => {
-    const n = siteNames(site, i);
+    const n = names[i] ?? siteNames(site, i);
     c.line();
     c.line(`# ---- site ${nginxLiteral(site.domain)} (${n.id}) ----`);
     renderSiteHttpLevel(c, site, n);

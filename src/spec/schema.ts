@@ -103,19 +103,94 @@ export const Modifier = z
   .strict();
 export type Modifier = z.infer<typeof Modifier>;
 
-export const CacheRule = z
+/** A response status a cache rule can match: 100-599. */
+export const HttpStatus = z.number().int().min(100).max(599);
+
+/**
+ * A media type a cache rule can match, without parameters: `text/html`, or a whole type with
+ * `*` as the subtype (`image/*`). Compared case-insensitively with the origin's Content-Type.
+ */
+export const ContentTypePattern = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/,
+    'must be a lowercase media type like "text/html" or "image/*", without parameters',
+  );
+
+/** A query parameter name kept in a cache key: letters, digits and "_" (an nginx `$arg_NAME`). */
+export const QueryParamName = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"');
+
+/**
+ * What a request (paths, extensions, methods) and, for cache rules, its response (statuses,
+ * content_types) must look like. Lists are OR-ed, fields are AND-ed. The request fields choose
+ * the rule; the response fields narrow what it stores (see docs/spec.md).
+ */
+export const CacheMatcher = Matcher.extend({
+  statuses: z.array(HttpStatus).min(1).optional(),
+  content_types: z.array(ContentTypePattern).min(1).optional(),
+}).strict();
+export type CacheMatcher = z.infer<typeof CacheMatcher>;
+
+/** What goes into the cache key: the whole query (default), none of it, or listed parameters. */
+export const CacheKey = z
   .object({
-    match: Matcher,
-    action: z.enum(['cache', 'bypass']).default('cache'),
-    ttl: z
-      .number()
-      .int()
-      .min(1)
-      .max(31_536_000)
-      .optional()
-      .describe('seconds to keep an object when the origin sends no Cache-Control or Expires'),
+    query: z
+      .union([z.enum(['all', 'ignore']), z.array(QueryParamName).min(1).max(32)])
+      .default('all'),
   })
   .strict();
+export type CacheKey = z.infer<typeof CacheKey>;
+
+const TtlSeconds = z.number().int().min(1).max(31_536_000);
+
+/** Options only a `cache` rule can have (a bypass rule keeps accepting and ignoring `ttl`). */
+const CACHE_ONLY_OPTIONS = ['force', 'browser_ttl', 'key', 'ignore_cookies', 'slice'] as const;
+
+export const CacheRule = z
+  .object({
+    match: CacheMatcher,
+    action: z.enum(['cache', 'bypass']).default('cache'),
+    ttl: TtlSeconds.optional().describe(
+      'seconds to keep an object when the origin sends no Cache-Control or Expires',
+    ),
+    /** Apply `ttl` whatever the origin's Cache-Control/Expires say (private/no-store still win). */
+    force: z.boolean().optional(),
+    /** Cache-Control max-age (seconds) sent to clients, independent of the edge TTL. */
+    browser_ttl: z.number().int().min(0).max(31_536_000).optional(),
+    key: CacheKey.optional(),
+    /** Static objects: no Cookie to the origin, its Set-Cookie removed and ignored. */
+    ignore_cookies: z.boolean().optional(),
+    /** Cache in 1 MiB slices fetched with Range (large files: video, downloads). */
+    slice: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.action === 'bypass') {
+      for (const option of CACHE_ONLY_OPTIONS)
+        if (r[option] !== undefined)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [option],
+            message: `only a rule with action "cache" can set ${option}`,
+          });
+      return;
+    }
+    if (r.force === true && r.ttl === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['force'],
+        message: 'needs a ttl: force applies the ttl whatever the origin says',
+      });
+    if (r.slice === true && r.match.statuses !== undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['match', 'statuses'],
+        message:
+          'cannot be combined with slice: a sliced object is stored as the 206 answers of its slices',
+      });
+  });
 export type CacheRule = z.infer<typeof CacheRule>;
 
 /** The original system's static list: cached; everything else is proxied uncached. */
@@ -134,6 +209,11 @@ export const CachePolicy = z
     stale_if_error: z.boolean().default(true),
     /** Serve stale content while refreshing. Ignores response headers: opt-in per site. */
     stale_while_updating: z.boolean().default(false),
+    /**
+     * Compress text responses with gzip at the edge (the origin is asked for identity). Off
+     * unless set; brotli is not supported (not in Debian's nginx-light).
+     */
+    gzip: z.boolean().optional(),
   })
   .strict();
 export type CachePolicy = z.infer<typeof CachePolicy>;

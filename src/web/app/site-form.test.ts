@@ -49,6 +49,33 @@ describe('the site form', () => {
     }
   });
 
+  it('keeps the fields it does not edit (new cache options, tls) when a site is saved', () => {
+    const rich: SiteT = Site.parse({
+      domain: 'media.example.com',
+      origins: [{ host: { v4: '192.0.2.9' } }],
+      tls: { challenge: 'dns-01' },
+      cache: {
+        gzip: true,
+        rules: [
+          {
+            match: { extensions: ['mp4'], content_types: ['video/*'] },
+            action: 'cache',
+            ttl: 3600,
+            force: true,
+            browser_ttl: 60,
+            key: { query: ['v'] },
+            ignore_cookies: true,
+            slice: true,
+          },
+          { match: { paths: ['/api/*'], statuses: [200] }, action: 'cache', ttl: 5 },
+        ],
+      },
+    });
+    const form = siteToForm(rich);
+    form.dns_ttl = '30'; // an edit in the form
+    expect(Site.parse(formToSite(form))).toEqual({ ...rich, dns_ttl: 30 });
+  });
+
   it('starts a new site with the defaults the spec would fill in', () => {
     const form = newSiteForm();
     form.domain = 'new.example.com';

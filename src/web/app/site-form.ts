@@ -7,6 +7,8 @@ export interface MatcherForm {
   paths: string;
   extensions: string;
   methods: string;
+  /** Matcher fields this form does not edit (statuses, content_types, …). */
+  extra?: Record<string, unknown>;
 }
 
 export interface OriginForm {
@@ -27,6 +29,8 @@ export interface CacheRuleForm {
   match: MatcherForm;
   action: 'cache' | 'bypass';
   ttl: string;
+  /** Fields of the rule this form does not edit (force, browser_ttl, key, …), kept as they are. */
+  extra?: Record<string, unknown>;
 }
 
 export const MODIFIER_TYPES = [
@@ -51,6 +55,8 @@ export interface ModifierForm {
 }
 
 export interface SiteForm {
+  /** Fields of the site and of its cache policy this form does not edit, kept as they are. */
+  extra?: { site: Record<string, unknown>; cache: Record<string, unknown> };
   domain: string;
   aliases: string;
   origins: OriginForm[];
@@ -138,17 +144,46 @@ const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join('
 const str = (v: string | number | undefined | null) =>
   v === undefined || v === null ? '' : String(v);
 
+/** The fields of `o` other than `known`: what the form carries through untouched. */
+function others(o: object, known: readonly string[]): Record<string, unknown> | undefined {
+  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !known.includes(k)));
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+const SITE_KEYS = [
+  'domain',
+  'aliases',
+  'origins',
+  'edges',
+  'cache',
+  'modifiers',
+  'health_check',
+  'dns_ttl',
+  'https',
+  'raw_nginx',
+];
+const CACHE_KEYS = ['rules', 'stale_if_error', 'stale_while_updating'];
+const RULE_KEYS = ['match', 'action', 'ttl'];
+const MATCHER_KEYS = ['paths', 'extensions', 'methods'];
+
 function matcherForm(m: {
   paths?: string[];
   extensions?: string[];
   methods?: string[];
 }): MatcherForm {
-  return { paths: list(m.paths), extensions: list(m.extensions), methods: list(m.methods) };
+  const extra = others(m, MATCHER_KEYS);
+  return {
+    paths: list(m.paths),
+    extensions: list(m.extensions),
+    methods: list(m.methods),
+    ...(extra ? { extra } : {}),
+  };
 }
 
 export function siteToForm(site: Site): SiteForm {
   const hsts = site.https.hsts;
   return {
+    extra: { site: others(site, SITE_KEYS) ?? {}, cache: others(site.cache, CACHE_KEYS) ?? {} },
     domain: site.domain,
     aliases: list(site.aliases),
     origins: site.origins.map((o) => ({
@@ -165,11 +200,15 @@ export function siteToForm(site: Site): SiteForm {
       backup: o.backup,
     })),
     edges: list(site.edges),
-    rules: site.cache.rules.map((r) => ({
-      match: matcherForm(r.match),
-      action: r.action,
-      ttl: str(r.ttl),
-    })),
+    rules: site.cache.rules.map((r) => {
+      const extra = others(r, RULE_KEYS);
+      return {
+        match: matcherForm(r.match),
+        action: r.action,
+        ttl: str(r.ttl),
+        ...(extra ? { extra } : {}),
+      };
+    }),
     stale_if_error: site.cache.stale_if_error,
     stale_while_updating: site.cache.stale_while_updating,
     modifiers: site.modifiers.map((m) => {
@@ -228,6 +267,7 @@ function prune<T extends Record<string, unknown>>(o: T): T {
 
 function matcher(m: MatcherForm): Record<string, unknown> {
   return prune({
+    ...m.extra,
     paths: split(m.paths),
     extensions: split(m.extensions),
     methods: split(m.methods)?.map((x) => x.toUpperCase()),
@@ -237,6 +277,7 @@ function matcher(m: MatcherForm): Record<string, unknown> {
 /** The site as the API takes it (a SiteInput; unchecked: the API validates). */
 export function formToSite(f: SiteForm): Record<string, unknown> {
   return prune({
+    ...f.extra?.site,
     domain: f.domain.trim(),
     aliases: split(f.aliases) ?? [],
     origins: f.origins.map((o) =>
@@ -253,8 +294,9 @@ export function formToSite(f: SiteForm): Record<string, unknown> {
     ),
     edges: split(f.edges) ?? [],
     cache: {
+      ...f.extra?.cache,
       rules: f.rules.map((r) =>
-        prune({ match: matcher(r.match), action: r.action, ttl: num(r.ttl) }),
+        prune({ ...r.extra, match: matcher(r.match), action: r.action, ttl: num(r.ttl) }),
       ),
       stale_if_error: f.stale_if_error,
       stale_while_updating: f.stale_while_updating,

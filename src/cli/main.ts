@@ -74,6 +74,11 @@ export function buildProgram(env: Environment, out: Output): Command {
       'auto',
     )
     .option(
+      '--caddy-check <auto|off|path>',
+      'check Caddy edges’ renderings with caddy validate before publishing (auto: if caddy is installed here)',
+      'auto',
+    )
+    .option(
       '--probe-interval <seconds>',
       'seconds between probes of edges and origins',
       (v) => Number(v),
@@ -87,6 +92,7 @@ export function buildProgram(env: Environment, out: Output): Command {
         publicUrl?: string;
         logLevel: string;
         nginxCheck: string;
+        caddyCheck: string;
       }) => {
         const publicUrl = o.publicUrl ?? env.publicUrl;
         // Loaded on demand: client commands should not pay for the server's modules.
@@ -98,6 +104,7 @@ export function buildProgram(env: Environment, out: Output): Command {
             logLevel: o.logLevel,
             version: VERSION,
             nginxCheck: o.nginxCheck,
+            caddyCheck: o.caddyCheck,
             probeInterval: o.probeInterval,
             secretVars: env.vars,
             ...(publicUrl ? { publicUrl } : {}),

@@ -15,18 +15,19 @@ export interface ServeOptions {
   version: string;
   /** `auto` (nginx -t if installed here), `off`, or the nginx binary's path. */
   nginxCheck: string;
+  /** The same for Caddy edges, with `caddy validate`. */
+  caddyCheck?: string;
   /** Seconds between probes of edges and origins. */
   probeInterval?: number;
   /** Variables for `env:NAME` secret references. */
   secretVars?: Readonly<Record<string, string | undefined>>;
 }
 
-const NGINX = '/usr/sbin/nginx';
-
-function nginxCheckBinary(setting: string): string | undefined {
+/** `auto` (the binary if installed here), `off`, or a path: which proxy binary checks renderings. */
+function checkBinary(flag: string, setting: string, installed: string): string | undefined {
   if (setting === 'off') return undefined;
-  if (setting === 'auto') return existsSync(NGINX) ? NGINX : undefined;
-  if (!existsSync(setting)) throw new Error(`--nginx-check: no nginx binary at ${setting}`);
+  if (setting === 'auto') return existsSync(installed) ? installed : undefined;
+  if (!existsSync(setting)) throw new Error(`${flag}: no binary at ${setting}`);
   return setting;
 }
 
@@ -40,7 +41,8 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   const { host, port } = parseListen(opts.listen);
-  const nginx = nginxCheckBinary(opts.nginxCheck);
+  const nginx = checkBinary('--nginx-check', opts.nginxCheck, '/usr/sbin/nginx');
+  const caddy = checkBinary('--caddy-check', opts.caddyCheck ?? 'auto', '/usr/bin/caddy');
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = pino({
@@ -56,6 +58,7 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
     publicUrl: opts.publicUrl ?? bound,
     version: opts.version,
     ...(nginx !== undefined ? { nginx } : {}),
+    ...(caddy !== undefined ? { caddy } : {}),
     ...(opts.secretVars !== undefined ? { secretVars: opts.secretVars } : {}),
     ...(opts.probeInterval !== undefined ? { probeIntervalMs: opts.probeInterval * 1000 } : {}),
   });

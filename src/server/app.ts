@@ -42,6 +42,8 @@ export interface ControlPlaneOptions {
   version: string;
   /** nginx binary to check each rendering before publishing it; undefined: no check. */
   nginx?: string;
+  /** caddy binary to check Caddy edges' renderings (`caddy validate`); undefined: no check. */
+  caddy?: string;
   /** How often, and how patiently, the control plane probes edges and origins. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
@@ -84,6 +86,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     signer,
     logger: opts.logger.child({ component: 'bundles' }),
     ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
+    ...(opts.caddy !== undefined ? { caddy: opts.caddy } : {}),
     acmeChallengeUrl: opts.publicUrl,
   });
   const secretVars = opts.secretVars ?? {};

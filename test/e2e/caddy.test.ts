@@ -30,7 +30,7 @@ describe('a Caddy edge and an nginx edge behind one control plane', () => {
   const cdn = new TestCdn({
     edges: EDGES,
     // The edges' own validation is what this test exercises.
-    serveArgs: ['--nginx-check', 'off'],
+    serveArgs: ['--nginx-check', 'off', '--caddy-check', 'off'],
     agentArgs: ['--caddy', CADDY],
   });
   let origin: TestOrigin;

@@ -2,21 +2,18 @@
 // release, certificates, cache, spec, optional caddy_check: false), the separator line, then the
 // expected files (`==== path ====` headers) or `!error <message>`. UPDATE_GOLDEN=1 rewrites them.
 // Every golden output for a stock Caddy is also checked with a real `caddy validate`.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { compileEdgePlan } from '../compile/index.js';
 import { parseSpec } from '../spec/index.js';
 import { checkCaddyConfig } from './caddy-check.js';
 import { caddyString, renderCaddy } from './caddy.js';
 import { RenderError } from './escape.js';
-import type { RenderedFile } from './nginx.js';
+import { goldenCases, renderGolden } from '../../test/support/golden.js';
 
 const DIR = join(import.meta.dirname, 'golden-caddy');
-const SEPARATOR = '---- expected ----\n';
 const CADDY = '/usr/bin/caddy';
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 interface GoldenInput {
   edge: string;
@@ -28,30 +25,19 @@ interface GoldenInput {
   spec: unknown;
 }
 
-function formatFiles(files: readonly RenderedFile[]): string {
-  return files.map((f) => `==== ${f.path} ====\n${f.content}`).join('');
-}
-
-function renderCase(input: GoldenInput): { output: string; files: RenderedFile[] | null } {
-  try {
-    const plan = compileEdgePlan(parseSpec(input.spec), input.edge);
-    const files = renderCaddy(plan, {
+const render = (input: GoldenInput) =>
+  renderGolden(() =>
+    renderCaddy(compileEdgePlan(parseSpec(input.spec), input.edge), {
       release: input.release ?? 1,
       certificates: input.certificates ?? [],
       cache: input.cache ?? false,
       ...(input.acme_challenge_url !== undefined
         ? { acmeChallengeUrl: input.acme_challenge_url }
         : {}),
-    });
-    return { output: formatFiles(files), files };
-  } catch (e) {
-    return { output: `!error ${(e as Error).message}\n`, files: null };
-  }
-}
+    }),
+  );
 
-const cases = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
+const cases = goldenCases<GoldenInput>(DIR);
 
 describe('golden Caddyfiles', () => {
   it('has cases, and caddy to check them with', () => {
@@ -59,23 +45,9 @@ describe('golden Caddyfiles', () => {
     expect(existsSync(CADDY)).toBe(true); // scripts/prepare-test.sh installs it
   });
 
-  for (const file of cases) {
-    const path = join(DIR, file);
-    const text = readFileSync(path, 'utf8');
-    const at = text.indexOf(SEPARATOR);
-    const inputText = at === -1 ? text : text.slice(0, at);
-    const expected = at === -1 ? '' : text.slice(at + SEPARATOR.length);
-    const input = parse(inputText) as GoldenInput;
-    const { output, files } = renderCase(input);
-
-    it(`${file}: renders as expected`, () => {
-      if (UPDATE || at === -1) {
-        writeFileSync(path, `${inputText.replace(/\n*$/, '\n')}${SEPARATOR}${output}`);
-        return;
-      }
-      expect(output).toBe(expected);
-    });
-
+  for (const { file, input, check } of cases) {
+    const { output, files } = render(input);
+    it(`${file}: renders as expected`, () => check(output));
     // Error cases render nothing; a Caddyfile with `cache` directives needs a Caddy built with
     // the cache-handler module, which the distribution's Caddy is not (caddy_check: false).
     if (files === null || input.caddy_check === false) continue;

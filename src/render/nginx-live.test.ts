@@ -2,7 +2,7 @@
 // origins, and checks what the golden files can only show: caching semantics, modifiers,
 // headers, and origin TLS verification.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCa } from '../../test/support/tls.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { parseSpec } from '../spec/index.js';
 import { writeReleaseFiles } from './nginx-check.js';
@@ -64,57 +65,9 @@ describe('rendered config in a real nginx', () => {
     // A private CA and an origin certificate for origin.test.
     const pki = join(root, 'pki');
     await mkdir(pki);
-    const ossl = (...args: string[]) => run('openssl', args, { cwd: pki });
-    await ossl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=Outpost Test CA',
-      '-days',
-      '2',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    );
-    await ossl(
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=origin.test',
-      '-keyout',
-      'origin.key',
-      '-out',
-      'origin.csr',
-    );
-    await writeFile(join(pki, 'ext.cnf'), 'subjectAltName=DNS:origin.test\n');
-    await ossl(
-      'x509',
-      '-req',
-      '-in',
-      'origin.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-      '-out',
-      'origin.crt',
-    );
-    const ca = await readFile(join(pki, 'ca.crt'), 'utf8');
+    const testCa = makeTestCa(pki);
+    const ca = testCa.caCert;
+    const originCert = testCa.issue('origin', ['origin.test']);
 
     origin = createServer((req, res) => {
       seen.push(`${req.method} ${req.url} host=${req.headers.host}`);
@@ -122,12 +75,8 @@ describe('rendered config in a real nginx', () => {
       if (req.url?.startsWith('/assets/private')) res.setHeader('Cache-Control', 'private');
       res.end(`body ${req.url}`);
     });
-    tlsOrigin = createHttpsServer(
-      {
-        key: await readFile(join(pki, 'origin.key')),
-        cert: await readFile(join(pki, 'origin.crt')),
-      },
-      (req, res) => res.end(`tls ${req.url} host=${req.headers.host}`),
+    tlsOrigin = createHttpsServer({ key: originCert.key, cert: originCert.cert }, (req, res) =>
+      res.end(`tls ${req.url} host=${req.headers.host}`),
     );
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => tlsOrigin.listen(0, '127.0.0.1', r));

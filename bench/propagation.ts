@@ -116,6 +116,8 @@ async function main(): Promise<number> {
     logger: pino({ level: 'warn' }, pino.destination(2)),
     publicUrl: 'http://127.0.0.1',
     version: 'bench',
+    // The simulated edges and origins have addresses nothing here may send traffic to.
+    probeIntervalMs: 0,
   });
   const server = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = (path: string, body?: unknown) =>

@@ -136,14 +136,14 @@ async function main() {
           realEdge('sgp1', [1.35, 103.82], ['asia', 'slow']),
           {
             name: 'nyc1',
-            host: { v4: '192.0.2.30' },
+            host: { v4: '127.0.0.61' },
             tags: ['us'],
             meta: { latlong: [40.71, -74.0] },
           },
-          { name: 'syd1', host: { v4: '192.0.2.40' }, meta: { latlong: [-33.87, 151.21] } },
+          { name: 'syd1', host: { v4: '127.0.0.62' }, meta: { latlong: [-33.87, 151.21] } },
           {
             name: 'gru1',
-            host: { v4: '192.0.2.50' },
+            host: { v4: '127.0.0.63' },
             paused: true,
             meta: { latlong: [-23.55, -46.63] },
           },
@@ -171,7 +171,9 @@ async function main() {
           { domain: 'shop.example.test', origins, edges: ['tag:eu', 'tag:asia'] },
           {
             domain: 'blog.example.test',
-            origins: [{ host: { v4: '192.0.2.80' }, tls_server_name: 'origin.blog.example.test' }],
+            // Loopback addresses where nothing listens: the control plane's probes find them down
+            // without sending anything off this machine.
+            origins: [{ host: { v4: '127.0.0.64' }, tls_server_name: 'origin.blog.example.test' }],
             edges: ['*'],
             https: { redirect_http: true, hsts: { max_age: 31536000 } },
           },

@@ -80,7 +80,7 @@ export function buildProgram(env: Environment, out: Output): Command {
     )
     .option(
       '--probe-interval <seconds>',
-      'seconds between probes of edges and origins',
+      'seconds between probes of edges and origins (0: no probes)',
       (v) => Number(v),
       10,
     )

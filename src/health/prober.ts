@@ -155,6 +155,8 @@ export class Prober extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    // An interval of 0 turns probing off (health then stays unknown).
+    if (this.opts.intervalMs <= 0) return;
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;

@@ -87,6 +87,9 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
       'warn',
       '--nginx-check',
       'off',
+      // Everything here is on loopback: the dashboard shows what the probes find.
+      '--probe-interval',
+      '1',
     ]);
     adminToken = (await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/))[1] as string;
     await cp.waitFor(/Admin API:/);

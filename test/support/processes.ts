@@ -129,6 +129,13 @@ export function startProcess(
   };
 }
 
+/**
+ * Starts `outpost ARGS`. A control plane (`serve`) probes nothing unless the test passes
+ * `--probe-interval`: specs in tests name documentation addresses (192.0.2.x, 203.0.113.x)
+ * that must never receive traffic from here.
+ */
 export function startOutpost(args: string[], env: Record<string, string> = {}): Running {
-  return startProcess(process.execPath, [OUTPOST_BIN, ...args], env);
+  const probes =
+    args[0] === 'serve' && !args.includes('--probe-interval') ? ['--probe-interval', '0'] : [];
+  return startProcess(process.execPath, [OUTPOST_BIN, ...args, ...probes], env);
 }

@@ -6,12 +6,12 @@
 // certificate we make; `PEBBLE_VA_NOSLEEP=1` and `PEBBLE_WFE_NONCEREJECT=0` keep it fast and
 // deterministic; challtestsrv must answer no AAAA (`-defaultIPv6 ""`) or Pebble dials ::1
 // first, and its unused challenge servers must be off (their defaults bind every interface).
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { eventually } from './http.js';
 import { freePort, startProcess, tempDir, type Running } from './processes.js';
+import { selfSignedCertificate } from './tls.js';
 
 export interface PebbleServer {
   /** ACME directory URL, https://127.0.0.1:PORT/dir */
@@ -52,30 +52,10 @@ function httpsText(url: string, ca: string, init: { method?: string; body?: stri
 
 export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
   const dir = tempDir('pebble');
-  const cert = join(dir.path, 'listener.crt');
-  const key = join(dir.path, 'listener.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-days',
-      '2',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'pipe' },
+  const { certFile: cert, keyFile: key } = selfSignedCertificate(
+    dir.path,
+    ['localhost', '127.0.0.1'],
+    { file: 'listener' },
   );
   const port = await freePort();
   const mgmt = await freePort();

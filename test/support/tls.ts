@@ -1,6 +1,7 @@
 // A throwaway certificate authority and server certificates, made with the real openssl.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 
 export interface TestCa {
@@ -10,27 +11,51 @@ export interface TestCa {
   issue: (name: string, names: string[]) => { cert: string; key: string };
 }
 
+/**
+ * A self-signed P-256 certificate valid for two days, written as `<file>.crt` and `<file>.key`
+ * in `dir`. `names` become its subjectAltName (IP addresses as IP entries); the subject is
+ * `subject`, by default the first name. With no names it has no subjectAltName (a CA root).
+ */
+export function selfSignedCertificate(
+  dir: string,
+  names: readonly string[],
+  opts: { file?: string; subject?: string } = {},
+): { certFile: string; keyFile: string } {
+  const file = opts.file ?? 'self-signed';
+  const certFile = join(dir, `${file}.crt`);
+  const keyFile = join(dir, `${file}.key`);
+  const san = names.map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      `/CN=${opts.subject ?? names[0] ?? file}`,
+      ...(san === '' ? [] : ['-addext', `subjectAltName=${san}`]),
+      '-days',
+      '2',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
+  return { certFile, keyFile };
+}
+
 export function makeTestCa(dir: string): TestCa {
-  const caKey = join(dir, 'ca.key');
-  const caCrt = join(dir, 'ca.crt');
+  const { certFile: caCrt, keyFile: caKey } = selfSignedCertificate(dir, [], {
+    file: 'ca',
+    subject: 'Outpost Test CA',
+  });
   const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=Outpost Test CA',
-    '-days',
-    '2',
-    '-keyout',
-    caKey,
-    '-out',
-    caCrt,
-  ]);
   return {
     dir,
     caCert: readFileSync(caCrt, 'utf8'),

@@ -357,27 +357,14 @@ sites:
       writeFileSync(p, text, { mode: 0o600 });
       return p;
     };
-    const bad = await cli([
-      'cert',
-      'upload',
-      'other.test',
-      '--cert',
-      file('good.crt', good.cert + ca.caCert),
-      '--key',
-      file('wrong.key', wrong.key),
-    ]);
+    const chain = file('good.crt', good.cert + ca.caCert);
+    const upload = (keyFile: string) =>
+      cli(['cert', 'upload', 'other.test', '--cert', chain, '--key', keyFile]);
+    const bad = await upload(file('wrong.key', wrong.key));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('outpost: the key does not belong to the certificate (at key)\n');
     const before = (await status()).edges.find((e) => e.name === 'b')?.desired_release ?? 0;
-    const ok = await cli([
-      'cert',
-      'upload',
-      'other.test',
-      '--cert',
-      file('good.crt', good.cert + ca.caCert),
-      '--key',
-      file('good.key', good.key),
-    ]);
+    const ok = await upload(file('good.key', good.key));
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(
       /Uploaded the certificate of other.test: other.test, issued by Outpost Test CA/,

@@ -9,11 +9,10 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'docs', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 const NGINX = '/usr/sbin/nginx';
 const REAL_EDGES = { fra1: '127.0.0.9', sgp1: '127.0.0.10' } as const;
 
@@ -218,21 +217,7 @@ async function main() {
     await sleep(3000);
 
     mkdirSync(OUT, { recursive: true });
-    const profile = join(tmp, 'chromium-profile');
-    mkdirSync(profile);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    const context = await launchChromium(join(tmp, 'chromium-profile'), {
       viewport: { width: 1280, height: 860 },
       deviceScaleFactor: 1,
     });

@@ -4,10 +4,11 @@
 // edge up with its request count rising, then stop nginx and watch it turn down. Live: the
 // dashboard is never reloaded.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.js';
 import { eventually, httpGet } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import {
@@ -19,22 +20,10 @@ import {
   type Running,
 } from '../support/processes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NGINX = '/usr/sbin/nginx';
 const EDGE_ADDRESS = '127.0.0.5';
 const EDGE = 'e1';
 const SITE = 'ui.test';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('the admin UI in Chromium, against a real control plane and a real edge', () => {
   const tmp = tempDir('ui');
@@ -94,12 +83,7 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     adminToken = (await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/))[1] as string;
     await cp.waitFor(/Admin API:/);
 
-    const profile = join(tmp.path, 'chromium-profile');
-    mkdirSync(profile);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
+    context = await launchChromium(join(tmp.path, 'chromium-profile'), {
       viewport: { width: 1280, height: 900 },
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cpUrl });

@@ -237,7 +237,7 @@ async function main(): Promise<number> {
     `process RSS: ${mib(process.memoryUsage().rss)} now, ${mib(peakRss)} peak; run took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   out.line(
-    `bundle requests: ${agents.reduce((n, a) => n + a.polls, 0)} in all for ${EDGES} agents and ${rows.length + 1} releases`,
+    `polls: ${agents.reduce((n, a) => n + a.polls, 0)} in all for ${EDGES} agents and ${rows.length + 1} releases`,
   );
   if (failure !== undefined) {
     const behind = agents
@@ -274,15 +274,16 @@ async function simulateAgent(
         key = ((await hello.json()) as { public_key: string }).public_key;
       }
       agent.polls += 1;
-      const res = await fetch(`${server}/v1/edge/bundle?wait=${WAIT_SECONDS}`, {
+      const res = await fetch(`${server}/v1/edge/poll?wait=${WAIT_SECONDS}`, {
         headers: { ...auth, ...(known ? { 'if-none-match': `"${known}"` } : {}) },
       });
       if (res.status !== 200) {
         await res.body?.cancel();
         continue;
       }
-      const body: unknown = await res.json();
-      const manifest = verifyBundle(body, key, agent.edge);
+      const { bundle } = (await res.json()) as { bundle: unknown };
+      if (bundle === null) continue; // purges only; the bench publishes none
+      const manifest = verifyBundle(bundle, key, agent.edge);
       known = (res.headers.get('etag') ?? '').replace(/"/g, '');
       const report: EdgeReport = {
         agent_version: 'bench',

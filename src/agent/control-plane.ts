@@ -22,8 +22,6 @@ export interface PollAnswer {
   purges: PurgeJob[];
 }
 
-export type BundleAnswer = { kind: 'bundle'; body: unknown; hash: string } | { kind: 'unchanged' };
-
 export class ControlPlaneClient {
   constructor(
     private readonly server: string,
@@ -58,29 +56,6 @@ export class ControlPlaneClient {
     const res = await this.call('v1/edge/hello');
     if (!res.ok) throw new ControlPlaneError(`hello failed: HTTP ${res.status}`, res.status);
     return (await res.json()) as Hello;
-  }
-
-  /** Long-polls for a bundle whose hash differs from `knownHash`. */
-  async bundle(
-    knownHash: string | undefined,
-    waitSeconds: number,
-    signal?: AbortSignal,
-  ): Promise<BundleAnswer> {
-    const headers: Record<string, string> = {};
-    if (knownHash) headers['if-none-match'] = `"${knownHash}"`;
-    const res = await this.call(`v1/edge/bundle?wait=${waitSeconds}`, {
-      headers,
-      ...(signal ? { signal } : {}),
-    });
-    if (res.status === 304) return { kind: 'unchanged' };
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return { kind: 'unchanged' };
-    }
-    if (!res.ok)
-      throw new ControlPlaneError(`bundle request failed: HTTP ${res.status}`, res.status);
-    const body: unknown = await res.json();
-    return { kind: 'bundle', body, hash: (res.headers.get('etag') ?? '').replace(/"/g, '') };
   }
 
   /**

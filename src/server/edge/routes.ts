@@ -26,6 +26,19 @@ function edgeOf(req: FastifyRequest): string {
   return req.edgeName;
 }
 
+/**
+ * What a long-poll asks for: the edge, the bundle hash it already has (If-None-Match), how long
+ * it will wait (`wait`, seconds, clamped to 0..60) and a promise settled when it hangs up.
+ */
+function longPoll(req: FastifyRequest<{ Querystring: { wait?: string } }>) {
+  const known = /^"?([0-9a-f]{64})"?$/.exec(req.headers['if-none-match'] ?? '')?.[1];
+  const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_SECONDS);
+  const closed = new Promise<undefined>((resolve) =>
+    req.raw.once('close', () => resolve(undefined)),
+  );
+  return { edge: edgeOf(req), known, wait, closed };
+}
+
 export const edgeRoutes =
   (
     store: Store,
@@ -51,13 +64,9 @@ export const edgeRoutes =
       fingerprint: signer.fingerprint,
     }));
 
+    // The bundle alone (no purges); the agent uses /v1/edge/poll.
     app.get<{ Querystring: { wait?: string } }>('/v1/edge/bundle', hidden, async (req, reply) => {
-      const edge = edgeOf(req);
-      const known = /^"?([0-9a-f]{64})"?$/.exec(req.headers['if-none-match'] ?? '')?.[1];
-      const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_SECONDS);
-      const closed = new Promise<undefined>((resolve) =>
-        req.raw.once('close', () => resolve(undefined)),
-      );
+      const { edge, known, wait, closed } = longPoll(req);
       const bundle = await Promise.race([builder.waitForChange(edge, known, wait * 1000), closed]);
       if (bundle === undefined) {
         if (known !== undefined) return reply.status(304).send();
@@ -73,12 +82,7 @@ export const edgeRoutes =
 
     // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
     app.get<{ Querystring: { wait?: string } }>('/v1/edge/poll', hidden, async (req, reply) => {
-      const edge = edgeOf(req);
-      const known = /^"?([0-9a-f]{64})"?$/.exec(req.headers['if-none-match'] ?? '')?.[1];
-      const wait = Math.min(Math.max(Number(req.query.wait ?? 0) || 0, 0), MAX_WAIT_SECONDS);
-      const closed = new Promise<undefined>((resolve) =>
-        req.raw.once('close', () => resolve(undefined)),
-      );
+      const { edge, known, wait, closed } = longPoll(req);
       let pending = await purges.pending(edge);
       let bundle = await builder.waitForChange(edge, known, 0);
       if (bundle === undefined && pending.length === 0 && wait > 0) {

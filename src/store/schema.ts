@@ -2,6 +2,7 @@
 // as JSON text of their zod-parsed shape (portable: TEXT in SQLite, TEXT or JSONB later in
 // PostgreSQL); timestamps are ISO 8601 text.
 import type { Generated } from 'kysely';
+import type { AcmeChallenge, StoredBundle } from './types.js';
 
 /** One row (id = 1): the revision of the desired state. */
 export interface StateTable {
@@ -57,21 +58,8 @@ export interface EventTable {
   detail: string;
 }
 
-/** A release bundle of one edge: immutable once written. */
-export interface BundleTable {
-  edge: string;
-  /** Monotonic per edge. */
-  release: number;
-  /** The desired-state revision it was built from. */
-  revision: number;
-  /** Hash of what the bundle serves, release number aside: equal keys need no new release. */
-  content_key: string;
-  /** SHA-256 of the signed manifest. */
-  hash: string;
-  /** The signed bundle as sent to the edge (JSON). */
-  body: string;
-  created_at: string;
-}
+/** A release bundle of one edge, immutable once written: the contract's `StoredBundle` as is. */
+export type BundleTable = StoredBundle;
 
 /** The last report (heartbeat) of an edge's agent. */
 export interface EdgeStatusTable {
@@ -109,13 +97,8 @@ export interface CertificateRenewalTable {
   updated_at: string;
 }
 
-/** A pending ACME HTTP-01 answer, served to the CA through the edges. */
-export interface AcmeChallengeTable {
-  token: string;
-  domain: string;
-  key_authorization: string;
-  expires_at: string;
-}
+/** A pending ACME HTTP-01 answer, served to the CA through the edges: the contract's row as is. */
+export type AcmeChallengeTable = AcmeChallenge;
 
 export interface PurgeTable {
   id: Generated<number>;

@@ -26,7 +26,7 @@ import {
 } from '../spec/index.js';
 import { StoreDataError } from './errors.js';
 import type { SqlFlavor } from './migrations/index.js';
-import type { Database } from './schema.js';
+import type { CertificateTable, Database } from './schema.js';
 import {
   RevisionConflictError,
   type AcmeChallenge,
@@ -580,17 +580,9 @@ const CERTIFICATE_COLUMNS = [
   'created_at',
 ] as const;
 
-function certificateOf(row: {
-  domain: string;
-  source: string;
-  names: string;
-  chain_pem: string;
-  issuer: string;
-  serial: string;
-  not_before: string;
-  not_after: string;
-  created_at: string;
-}): StoredCertificate {
+function certificateOf(
+  row: Pick<CertificateTable, (typeof CERTIFICATE_COLUMNS)[number]>,
+): StoredCertificate {
   if (row.source !== 'acme' && row.source !== 'upload')
     throw new StoreDataError(`the stored certificate of "${row.domain}" has an unknown source`);
   let names: unknown;

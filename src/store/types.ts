@@ -43,10 +43,15 @@ export interface WriteStateResult {
 /** A release bundle as stored: the signed body is opaque to the store. */
 export interface StoredBundle {
   edge: string;
+  /** Monotonic per edge. */
   release: number;
+  /** The desired-state revision it was built from. */
   revision: number;
+  /** Hash of what the bundle serves, release number aside: equal keys need no new release. */
   content_key: string;
+  /** SHA-256 of the signed manifest. */
   hash: string;
+  /** The signed bundle as sent to the edge (JSON). */
   body: string;
   created_at: string;
 }

@@ -88,7 +88,11 @@ export class KyselyStore implements Store {
     event: NewAuditEvent,
     options: WriteStateOptions = {},
   ): Promise<WriteStateResult> {
-    // The store never holds a state that would not validate (unique names, references).
+    // The store never holds a state that would not validate (unique names, references), and
+    // stores entries with their defaults filled in. DesiredState has already parsed `next`, so
+    // this is a second parse on that path; it stays as a safety net: the `Spec` type cannot
+    // express those cross-entry rules, any other caller of the Store would otherwise be
+    // trusted, and one parse costs little next to the write transaction.
     const desired = parseSpec(next);
     return this.write(async (trx) => {
       const rows = await loadRows(trx);

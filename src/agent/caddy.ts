@@ -18,6 +18,7 @@ import type { BundleManifest } from '../bundle/index.js';
 import { caddyEnvironment, caddyError } from '../render/caddy-check.js';
 import { CADDY_CACHE_MODULE, CADDYFILE, CADDYFILE_CACHE } from '../render/caddy.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
+import { livePid } from './pid-file.js';
 
 interface Exec {
   code: number;
@@ -206,15 +207,8 @@ export class CaddyDriver implements ProxyDriver {
     return { ok: false, output: `caddy (pid ${pid}) did not stop within 10 s` };
   }
 
-  async pid(): Promise<number | undefined> {
-    try {
-      const pid = Number((await readFile(this.pidFile, 'utf8')).trim());
-      if (!Number.isInteger(pid) || pid <= 0) return undefined;
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      return undefined;
-    }
+  pid(): Promise<number | undefined> {
+    return livePid(this.pidFile);
   }
 
   async running(): Promise<boolean> {

@@ -1,11 +1,11 @@
 // Drives a real nginx master process for the edge: test a candidate, start, reload, check.
 // Programs are run with execFile (no shell), with the layout of render/nginx.ts.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BundleManifest } from '../bundle/index.js';
 import { renderNginxMain } from '../render/nginx.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
+import { livePid } from './pid-file.js';
 
 export type NginxRun = ProxyRun;
 
@@ -94,15 +94,8 @@ export class NginxDriver implements ProxyDriver {
     return this.run(['-c', conf, '-s', 'quit']);
   }
 
-  async pid(): Promise<number | undefined> {
-    try {
-      const pid = Number((await readFile(join(this.root, 'logs', 'nginx.pid'), 'utf8')).trim());
-      if (!Number.isInteger(pid) || pid <= 0) return undefined;
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      return undefined;
-    }
+  pid(): Promise<number | undefined> {
+    return livePid(join(this.root, 'logs', 'nginx.pid'));
   }
 
   async running(): Promise<boolean> {

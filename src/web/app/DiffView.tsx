@@ -1,6 +1,7 @@
 // A dry run's diff: each changed entry and, for updates, each field from → to; plus the
 // same text `outpost apply` prints.
 import type { ChangeAnswer } from './api.js';
+import { TableHead } from './components.js';
 
 const show = (v: unknown) => (v === undefined ? '–' : JSON.stringify(v));
 
@@ -21,13 +22,7 @@ export function DiffView(props: { answer: ChangeAnswer }) {
           </div>
           {c.fields.length > 0 ? (
             <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">field</th>
-                  <th scope="col">from</th>
-                  <th scope="col">to</th>
-                </tr>
-              </thead>
+              <TableHead columns={['field', 'from', 'to']} />
               <tbody>
                 {c.fields.map((f) => (
                   <tr key={f.path}>

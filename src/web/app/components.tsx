@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages: form fields that show the API's problems by path,
 // badges, a sparkline, a copy button, and the "not available here" notice.
-import { useId, useState, type ReactNode } from 'react';
-import type { ApiProblem, Health, TrafficPoint } from './api.js';
+import { useId, useState, type ReactNode, type Ref } from 'react';
+import { ApiError, type ApiProblem, type Health, type TrafficPoint } from './api.js';
 
 /** Problems at `path` or below it (`origins[0]` has `origins[0].host.v4`). */
 export function problemsAt(problems: ApiProblem[], path: string, exact = false): ApiProblem[] {
@@ -9,6 +9,38 @@ export function problemsAt(problems: ApiProblem[], path: string, exact = false):
     (p) =>
       p.path === path ||
       (!exact && (p.path.startsWith(`${path}.`) || p.path.startsWith(`${path}[`))),
+  );
+}
+
+/**
+ * The problems an API error names by field, or null when it names none: the list of problems,
+ * or the single path the error itself carries.
+ */
+export function problemsOf(err: unknown): ApiProblem[] | null {
+  if (!(err instanceof ApiError)) return null;
+  if (err.problems.length > 0) return err.problems;
+  if (err.path) return [{ path: err.path, message: err.message }];
+  return null;
+}
+
+/** Every problem of a form, each with its path, above the form. */
+export function ProblemList(props: {
+  problems: ApiProblem[];
+  heading?: ReactNode;
+  ref?: Ref<HTMLDivElement>;
+}) {
+  if (props.problems.length === 0) return null;
+  return (
+    <div className="problems" role="alert" data-testid="problems" ref={props.ref} tabIndex={-1}>
+      {props.heading ? <strong>{props.heading}</strong> : null}
+      <ul>
+        {props.problems.map((p, i) => (
+          <li key={i}>
+            <code>{p.path}</code>: {p.message}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -223,6 +255,51 @@ export function CopyButton(props: { text: string; label?: string; testid?: strin
   );
 }
 
+/** A table's header row, one column heading each. */
+export function TableHead(props: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((c, i) => (
+          <th key={i} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** "Really do this?" with the dangerous button and Cancel, in place of the button that asked. */
+export function Confirm(props: {
+  question: string;
+  label: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  busy?: boolean;
+  testid?: string;
+  children?: ReactNode;
+}) {
+  return (
+    <span className="confirm" role="group" aria-label={props.question}>
+      {props.question}{' '}
+      <button
+        type="button"
+        className="danger"
+        disabled={props.busy}
+        onClick={props.onConfirm}
+        data-testid={props.testid}
+      >
+        {props.label}
+      </button>{' '}
+      <button type="button" className="secondary" onClick={props.onCancel}>
+        Cancel
+      </button>
+      {props.children}
+    </span>
+  );
+}
+
 export function NotAvailable(props: { what: string }) {
   return (
     <p className="notice" data-testid="not-available">
@@ -233,7 +310,13 @@ export function NotAvailable(props: { what: string }) {
 
 export function ErrorNotice(props: { error: unknown }) {
   if (!props.error) return null;
-  const message = props.error instanceof Error ? props.error.message : JSON.stringify(props.error);
+  // Name the field the API blamed, when it did, so the message says what to fix where.
+  const message =
+    props.error instanceof ApiError && props.error.path
+      ? `${props.error.path}: ${props.error.message}`
+      : props.error instanceof Error
+        ? props.error.message
+        : JSON.stringify(props.error);
   return (
     <p className="error-notice" role="alert" data-testid="error">
       {message}

@@ -1,14 +1,8 @@
 // Certificates: one row per site (names, source, issuer, expiry, days left, next renewal, last
 // error); issue now with live progress; upload a certificate chain and key (PEM).
 import { useState, type FormEvent } from 'react';
-import {
-  api,
-  ApiError,
-  type ApiProblem,
-  type CertificateAttempt,
-  type CertificateRow,
-} from '../api.js';
-import { ErrorNotice, Field, NotAvailable, Section } from '../components.js';
+import { api, type ApiProblem, type CertificateAttempt, type CertificateRow } from '../api.js';
+import { ErrorNotice, Field, NotAvailable, problemsOf, Section, TableHead } from '../components.js';
 import { useApi } from '../useApi.js';
 
 const tone = (left: number | null) =>
@@ -91,19 +85,19 @@ export function CertsPage() {
           <p className="muted">No sites yet.</p>
         ) : (
           <table className="table" data-testid="cert-table">
-            <thead>
-              <tr>
-                <th scope="col">Site</th>
-                <th scope="col">Names</th>
-                <th scope="col">Source</th>
-                <th scope="col">Issuer</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Days left</th>
-                <th scope="col">Next renewal</th>
-                <th scope="col">Last error</th>
-                <th scope="col" />
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Site',
+                'Names',
+                'Source',
+                'Issuer',
+                'Expires',
+                'Days left',
+                'Next renewal',
+                'Last error',
+                '',
+              ]}
+            />
             <tbody>
               {rows.map((c) => (
                 <tr key={c.domain} data-testid={`cert-row-${c.domain}`}>
@@ -164,9 +158,8 @@ function UploadForm(props: { domains: string[]; onDone: () => void }) {
       setKey('');
       props.onDone();
     } catch (err) {
-      if (err instanceof ApiError && err.problems.length > 0) setProblems(err.problems);
-      else if (err instanceof ApiError && err.path)
-        setProblems([{ path: err.path, message: err.message }]);
+      const found = problemsOf(err);
+      if (found) setProblems(found);
       else setError(err);
     }
   };

@@ -2,7 +2,7 @@
 // sets), each zone's drift, and Apply (optionally pruning sets no site needs any more).
 import { useState } from 'react';
 import { api, type DnsPlan, type DnsStatus, type ProviderRRset } from '../api.js';
-import { Badge, Checkbox, ErrorNotice, NotAvailable, Section } from '../components.js';
+import { Badge, Checkbox, ErrorNotice, NotAvailable, Section, TableHead } from '../components.js';
 import { useApi } from '../useApi.js';
 
 interface ApplyAnswer {
@@ -74,17 +74,17 @@ export function DnsPage() {
           </p>
           {status.data.zones.length > 0 ? (
             <table className="table" data-testid="dns-zones">
-              <thead>
-                <tr>
-                  <th scope="col">Zone</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Pending changes</th>
-                  <th scope="col">Obsolete</th>
-                  <th scope="col">Not ours</th>
-                  <th scope="col">Checked</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Zone',
+                  'State',
+                  'Pending changes',
+                  'Obsolete',
+                  'Not ours',
+                  'Checked',
+                  'Error',
+                ]}
+              />
               <tbody>
                 {status.data.zones.map((z) => (
                   <tr key={z.zone}>
@@ -161,15 +161,7 @@ export function DnsPage() {
             {z.error ? <p className="error-notice">{z.error}</p> : null}
             {z.changes.length > 0 ? (
               <table className="table compact" data-testid="dns-plan">
-                <thead>
-                  <tr>
-                    <th scope="col">change</th>
-                    <th scope="col">name</th>
-                    <th scope="col">type</th>
-                    <th scope="col">now</th>
-                    <th scope="col">after apply</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['change', 'name', 'type', 'now', 'after apply']} />
                 <tbody>
                   {z.changes.map((c, i) => (
                     <tr key={i}>

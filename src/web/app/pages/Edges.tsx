@@ -3,7 +3,6 @@
 import { useState, type FormEvent } from 'react';
 import {
   api,
-  ApiError,
   edgeBody,
   listEdges,
   type ApiProblem,
@@ -15,11 +14,15 @@ import { useLive } from '../App.js';
 import {
   Badge,
   Checkbox,
+  Confirm,
   CopyButton,
   ErrorNotice,
   Field,
   formatRelease,
   HealthBadge,
+  ProblemList,
+  problemsOf,
+  TableHead,
 } from '../components.js';
 import { Link } from '../router.js';
 import { useApi } from '../useApi.js';
@@ -60,17 +63,9 @@ export function EdgesPage() {
       ) : null}
       {edges.data && edges.data.edges.length > 0 ? (
         <table className="table card" data-testid="edges-table">
-          <thead>
-            <tr>
-              <th scope="col">Edge</th>
-              <th scope="col">Addresses</th>
-              <th scope="col">Tags</th>
-              <th scope="col">State</th>
-              <th scope="col">Health</th>
-              <th scope="col">Release</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Edge', 'Addresses', 'Tags', 'State', 'Health', 'Release', 'Actions']}
+          />
           <tbody>
             {edges.data.edges.map((e) => {
               const s = status?.edges.find((x) => x.name === e.name);
@@ -204,22 +199,16 @@ export function EdgeActions(props: {
   if (confirm) {
     const [q, label, fn] = questions[confirm];
     return (
-      <span className="confirm" role="group" aria-label={q}>
-        {q}{' '}
-        <button
-          type="button"
-          className="danger"
-          disabled={busy}
-          onClick={() => void fn()}
-          data-testid={`confirm-${confirm}-${edge.name}`}
-        >
-          {label}
-        </button>{' '}
-        <button type="button" className="secondary" onClick={() => setConfirm(null)}>
-          Cancel
-        </button>
+      <Confirm
+        question={q}
+        label={label}
+        busy={busy}
+        onConfirm={() => void fn()}
+        onCancel={() => setConfirm(null)}
+        testid={`confirm-${confirm}-${edge.name}`}
+      >
         <ErrorNotice error={error} />
-      </span>
+      </Confirm>
     );
   }
   return (
@@ -332,9 +321,8 @@ function AddEdgeForm(props: { onCreated: (a: NewEdgeAnswer) => void; onCancel: (
       setProblems([]);
       props.onCreated(answer);
     } catch (err) {
-      if (err instanceof ApiError && err.problems.length > 0) setProblems(err.problems);
-      else if (err instanceof ApiError && err.path)
-        setProblems([{ path: err.path, message: err.message }]);
+      const found = problemsOf(err);
+      if (found) setProblems(found);
       else setError(err);
     } finally {
       setBusy(false);
@@ -354,17 +342,7 @@ function AddEdgeForm(props: { onCreated: (a: NewEdgeAnswer) => void; onCancel: (
   return (
     <form className="card" onSubmit={(e) => void submit(e)} data-testid="add-edge-form" noValidate>
       <h2>Add an edge</h2>
-      {problems.length > 0 ? (
-        <div className="problems" role="alert" data-testid="problems">
-          <ul>
-            {problems.map((p, i) => (
-              <li key={i}>
-                <code>{p.path}</code>: {p.message}
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <ProblemList problems={problems} />
       <div className="grid">
         {field('Name', 'name', 'name', { placeholder: 'fra1', required: true })}
         {field('Public IPv4', 'v4', 'host.v4', { placeholder: '192.0.2.50' })}

@@ -4,7 +4,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import {
   api,
-  ApiError,
   dryRun,
   getState,
   listEdges,
@@ -12,7 +11,16 @@ import {
   type ChangeAnswer,
   type Site,
 } from '../api.js';
-import { Checkbox, ErrorNotice, Field, FieldProblems, Select } from '../components.js';
+import {
+  Checkbox,
+  Confirm,
+  ErrorNotice,
+  Field,
+  FieldProblems,
+  ProblemList,
+  problemsOf,
+  Select,
+} from '../components.js';
 import { DiffView } from '../DiffView.js';
 import { Link, navigate } from '../router.js';
 import {
@@ -85,9 +93,9 @@ export function SiteEditPage(props: { domain: string | null }) {
       setProblems([]);
       setPreview(answer);
     } catch (err) {
-      if (err instanceof ApiError && err.problems.length > 0) {
-        setProblems(err.problems.map((p) => ({ ...p, path: sitePath(p.path, index) ?? p.path })));
-      } else setError(err);
+      const found = problemsOf(err);
+      if (found) setProblems(found.map((p) => ({ ...p, path: sitePath(p.path, index) ?? p.path })));
+      else setError(err);
     } finally {
       setBusy(false);
     }
@@ -102,8 +110,9 @@ export function SiteEditPage(props: { domain: string | null }) {
       else await api('POST', '/v1/sites', site);
       navigate('/sites');
     } catch (err) {
-      if (err instanceof ApiError && err.problems.length > 0) {
-        setProblems(err.problems);
+      const found = problemsOf(err);
+      if (found) {
+        setProblems(found);
         setPreview(null);
       } else setError(err);
     } finally {
@@ -136,27 +145,11 @@ export function SiteEditPage(props: { domain: string | null }) {
       </p>
       <h1>{editing ? props.domain : 'New site'}</h1>
       <form onSubmit={(e) => void review(e)} noValidate>
-        {problems.length > 0 ? (
-          <div
-            className="problems"
-            role="alert"
-            data-testid="problems"
-            ref={problemsRef}
-            tabIndex={-1}
-          >
-            <strong>
-              {problems.length === 1 ? '1 problem' : `${problems.length} problems`}; nothing was
-              saved:
-            </strong>
-            <ul>
-              {problems.map((p, i) => (
-                <li key={i}>
-                  <code>{p.path}</code>: {p.message}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
+        <ProblemList
+          problems={problems}
+          ref={problemsRef}
+          heading={`${problems.length === 1 ? '1 problem' : `${problems.length} problems`}; nothing was saved:`}
+        />
 
         <fieldset className="card">
           <legend>Site</legend>
@@ -444,24 +437,14 @@ export function SiteEditPage(props: { domain: string | null }) {
             </Link>
             {editing ? (
               confirmDelete ? (
-                <span className="confirm">
-                  Delete {props.domain}?{' '}
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={() => void remove()}
-                    data-testid="confirm-delete-site"
-                  >
-                    Delete
-                  </button>{' '}
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={() => setConfirmDelete(false)}
-                  >
-                    Cancel
-                  </button>
-                </span>
+                <Confirm
+                  question={`Delete ${props.domain}?`}
+                  label="Delete"
+                  busy={busy}
+                  onConfirm={() => void remove()}
+                  onCancel={() => setConfirmDelete(false)}
+                  testid="confirm-delete-site"
+                />
               ) : (
                 <button
                   type="button"
@@ -614,6 +597,12 @@ function OriginEditor(props: {
   );
 }
 
+const MATCHER_FIELDS = [
+  ['paths', 'Paths', '/static/*, /assets/*'],
+  ['extensions', 'Extensions', 'css, js, png'],
+  ['methods', 'Methods', 'GET, HEAD'],
+] as const satisfies readonly (readonly [keyof MatcherForm, string, string])[];
+
 function MatcherEditor(props: {
   path: string;
   match: MatcherForm;
@@ -623,30 +612,17 @@ function MatcherEditor(props: {
   const { match: m } = props;
   return (
     <>
-      <Field
-        label="Paths"
-        path={`${props.path}.paths`}
-        value={m.paths}
-        onChange={(v) => props.onChange({ ...m, paths: v })}
-        problems={props.problems}
-        placeholder="/static/*, /assets/*"
-      />
-      <Field
-        label="Extensions"
-        path={`${props.path}.extensions`}
-        value={m.extensions}
-        onChange={(v) => props.onChange({ ...m, extensions: v })}
-        problems={props.problems}
-        placeholder="css, js, png"
-      />
-      <Field
-        label="Methods"
-        path={`${props.path}.methods`}
-        value={m.methods}
-        onChange={(v) => props.onChange({ ...m, methods: v })}
-        problems={props.problems}
-        placeholder="GET, HEAD"
-      />
+      {MATCHER_FIELDS.map(([key, label, placeholder]) => (
+        <Field
+          key={key}
+          label={label}
+          path={`${props.path}.${key}`}
+          value={m[key]}
+          onChange={(v) => props.onChange({ ...m, [key]: v })}
+          problems={props.problems}
+          placeholder={placeholder}
+        />
+      ))}
       <FieldProblems problems={props.problems} path={props.path} exact />
     </>
   );

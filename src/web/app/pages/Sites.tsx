@@ -1,7 +1,7 @@
 // Sites: each with its origins, edges and health; links to edit; "New site".
 import { listSites, type Site } from '../api.js';
 import { useLive } from '../App.js';
-import { ErrorNotice, HealthBadge } from '../components.js';
+import { ErrorNotice, HealthBadge, TableHead } from '../components.js';
 import { Link } from '../router.js';
 import { useApi } from '../useApi.js';
 
@@ -32,17 +32,9 @@ export function SitesPage() {
       {sites.data && sites.data.sites.length === 0 ? <p className="muted">No sites yet.</p> : null}
       {sites.data && sites.data.sites.length > 0 ? (
         <table className="table card" data-testid="site-table">
-          <thead>
-            <tr>
-              <th scope="col">Domain</th>
-              <th scope="col">Health</th>
-              <th scope="col">Origins</th>
-              <th scope="col">Edges</th>
-              <th scope="col">Cache rules</th>
-              <th scope="col">Modifiers</th>
-              <th scope="col">HTTPS</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Domain', 'Health', 'Origins', 'Edges', 'Cache rules', 'Modifiers', 'HTTPS']}
+          />
           <tbody>
             {sites.data.sites.map((s) => (
               <tr key={s.domain} data-testid={`site-row-${s.domain}`}>

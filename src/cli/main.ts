@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeProblem, type Edge, type Site, type SpecDiff } from '../spec/index.js';
 import type { EdgeStatus } from '../health/edge-status.js';
+import type { AgentCommandOptions } from './agent.js';
+import type { DemoOptions } from './demo.js';
 import { registerCertCommands } from './cert.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './dns.js';
@@ -134,22 +136,13 @@ export function buildProgram(env: Environment, out: Output): Command {
     .option('--report-interval <seconds>', 'seconds between reports', (v) => Number(v), 10)
     .option(
       '--stop-proxy-on-exit',
-      'stop nginx when the agent stops (by default nginx keeps serving)',
+      'stop the proxy when the agent stops (by default it keeps serving)',
     )
     .option('--log-level <level>', 'log level', env.logLevel ?? 'info')
     .action(
-      async (o: {
-        tokenFile: string;
-        root: string;
-        nginx: string;
-        caddy: string;
-        pin?: string;
-        nginxUser?: string;
-        wait: number;
-        reportInterval: number;
-        stopProxyOnExit?: boolean;
-        logLevel: string;
-      }) => {
+      async (
+        o: Omit<AgentCommandOptions, 'server' | 'stopProxyOnExit'> & { stopProxyOnExit?: boolean },
+      ) => {
         // --server is the global option (the same flag the client commands take).
         const server = program.opts<GlobalOptions>().server ?? env.server;
         if (!server) throw new CliError('outpost agent needs --server URL (or OUTPOST_SERVER)');
@@ -167,19 +160,10 @@ export function buildProgram(env: Environment, out: Output): Command {
     .option('--edge-port <port>', "the edge's HTTP port", Number, 8081)
     .option('--nginx <path>', 'nginx binary', '/usr/sbin/nginx')
     .option('--log-level <level>', 'log level (logs go to stderr)', 'warn')
-    .action(
-      async (o: {
-        dataDir?: string;
-        port?: number;
-        edgeAddress: string;
-        edgePort: number;
-        nginx: string;
-        logLevel: string;
-      }) => {
-        const { runDemo } = await import('./demo.js');
-        await runDemo({ ...o, version: VERSION }, out);
-      },
-    );
+    .action(async (o: Omit<DemoOptions, 'version' | 'signal'>) => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo({ ...o, version: VERSION }, out);
+    });
 
   program
     .command('login')

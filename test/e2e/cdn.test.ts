@@ -303,8 +303,7 @@ sites:
   });
 
   it('control plane back: agents reconnect and take new releases', async () => {
-    cdn.startCp();
-    await cdn.cp.waitFor(/Admin API:/);
+    await cdn.startCp();
     const before = Object.fromEntries(
       (await status()).map((r) => [r.name, r.desired_release ?? 0]),
     );

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpecYaml } from '../../src/spec/index.js';
 import {
-  freePort,
+  readAdminEnv,
   ROOT,
   runCli,
-  startOutpost,
+  startControlPlane,
   tempDir,
   type Running,
 } from '../support/processes.js';
@@ -22,20 +22,10 @@ describe('control plane + CLI', () => {
   let env: Record<string, string> = {};
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = startOutpost([
-      'serve',
-      '--data-dir',
-      data.path,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--log-level',
-      'warn',
-    ]);
-    const m = await server.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
-    adminToken = m[1] as string;
-    env = { OUTPOST_SERVER: url, OUTPOST_TOKEN: adminToken };
+    const cp = await startControlPlane(data.path);
+    ({ server, url } = cp);
+    env = await readAdminEnv(cp);
+    adminToken = env.OUTPOST_TOKEN as string;
   });
 
   afterAll(async () => {
@@ -114,7 +104,8 @@ describe('control plane + CLI', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const shown = readme.split('\n').filter((l) => l.startsWith('outpost.yaml:'));
     expect(shown).toHaveLength(2);
-    for (const line of shown) expect(r.stderr).toContain(`  ${line.replace('outpost.yaml:', `${file}:`)}\n`);
+    for (const line of shown)
+      expect(r.stderr).toContain(`  ${line.replace('outpost.yaml:', `${file}:`)}\n`);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     const list = await runCli(['site', 'list'], env);
     expect(list.stdout).toContain('blog.example.com');
@@ -224,17 +215,7 @@ describe('control plane + CLI', () => {
 
   it('a restart keeps the state and does not print a new admin token', async () => {
     await server.stop();
-    const port = Number(new URL(url).port);
-    server = startOutpost([
-      'serve',
-      '--data-dir',
-      data.path,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--log-level',
-      'warn',
-    ]);
-    await server.waitFor(/Admin API:/);
+    ({ server } = await startControlPlane(data.path, { port: Number(new URL(url).port) }));
     expect(server.output()).not.toContain('First start');
     const r = await runCli(['edge', 'list'], env);
     expect(r.code).toBe(0);

@@ -6,14 +6,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanEnv,
-  freePort,
-  ROOT,
-  startOutpost,
-  tempDir,
-  type Running,
-} from '../support/processes.js';
+import { cleanEnv, ROOT, startControlPlane, tempDir, type Running } from '../support/processes.js';
 
 const run = promisify(execFile);
 const SCRIPT = join(ROOT, 'deploy', 'install.sh');
@@ -160,20 +153,7 @@ describe('the control plane serves the installer and the agent package', () => {
   let url = '';
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = startOutpost([
-      'serve',
-      '--data-dir',
-      data.path,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--log-level',
-      'warn',
-      '--nginx-check',
-      'off',
-    ]);
-    await server.waitFor(/listening on/);
+    ({ server, url } = await startControlPlane(data.path, { args: ['--nginx-check', 'off'] }));
   });
 
   afterAll(async () => {

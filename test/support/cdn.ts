@@ -4,7 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, httpGet } from './http.js';
-import { freePort, runCli, startOutpost, tempDir, type Running } from './processes.js';
+import {
+  freePort,
+  readAdminEnv,
+  runCli,
+  startControlPlane,
+  startOutpost,
+  tempDir,
+  type ControlPlane,
+  type Running,
+} from './processes.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -56,26 +65,21 @@ export class TestCdn<E extends string> {
 
   /** Starts the control plane and reads the admin token it prints. */
   async start(): Promise<void> {
-    this.cpPort = await freePort();
     const first = this.edgeNames[0];
     this.edgePort = await freePort(first ? this.address(first) : '127.0.0.1');
-    this.cpUrl = `http://127.0.0.1:${this.cpPort}`;
-    this.startCp();
-    const m = await this.cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
-    this.adminEnv = { OUTPOST_SERVER: this.cpUrl, OUTPOST_TOKEN: m[1] as string };
+    this.adminEnv = await readAdminEnv(await this.startCp());
   }
 
-  startCp(): void {
-    this.cp = startOutpost([
-      'serve',
-      '--data-dir',
-      join(this.tmp.path, 'cp'),
-      '--listen',
-      `127.0.0.1:${this.cpPort}`,
-      '--log-level',
-      'warn',
-      ...(this.opts.serveArgs ?? []),
-    ]);
+  /** Starts the control plane: again on the same port and data after a stop. */
+  async startCp(): Promise<ControlPlane> {
+    const cp = await startControlPlane(join(this.tmp.path, 'cp'), {
+      ...(this.cpPort ? { port: this.cpPort } : {}),
+      args: this.opts.serveArgs ?? [],
+    });
+    this.cp = cp.server;
+    this.cpPort = cp.port;
+    this.cpUrl = cp.url;
+    return cp;
   }
 
   /** Applies a spec with the CLI; tokens of edges it creates are saved in 0600 files. */

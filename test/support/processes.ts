@@ -139,3 +139,41 @@ export function startOutpost(args: string[], env: Record<string, string> = {}): 
     args[0] === 'serve' && !args.includes('--probe-interval') ? ['--probe-interval', '0'] : [];
   return startProcess(process.execPath, [OUTPOST_BIN, ...args, ...probes], env);
 }
+
+export interface ControlPlane {
+  server: Running;
+  port: number;
+  /** http://127.0.0.1:PORT */
+  url: string;
+}
+
+/**
+ * Starts `outpost serve` on 127.0.0.1 (on `port`, else a free one) with its data in `dataDir`,
+ * and waits until it serves.
+ */
+export async function startControlPlane(
+  dataDir: string,
+  opts: { port?: number; args?: string[] } = {},
+): Promise<ControlPlane> {
+  const port = opts.port ?? (await freePort());
+  const server = startOutpost([
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--log-level',
+    'warn',
+    ...(opts.args ?? []),
+  ]);
+  await server.waitFor(/Admin API:/);
+  return { server, port, url: `http://127.0.0.1:${port}` };
+}
+
+/** The CLI environment of the admin token a control plane prints at its data dir's first start. */
+export async function readAdminEnv(
+  cp: ControlPlane,
+): Promise<{ OUTPOST_SERVER: string; OUTPOST_TOKEN: string }> {
+  const m = await cp.server.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
+  return { OUTPOST_SERVER: cp.url, OUTPOST_TOKEN: m[1] as string };
+}

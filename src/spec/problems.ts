@@ -1,6 +1,6 @@
 // Validation problems: one per mistake, each with the path of the offending field (and, for
 // a file, its line), worded as one sentence a user can act on.
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export type PathSegment = string | number;
 
@@ -70,8 +70,16 @@ export function problemsFromZod(error: z.ZodError, input: unknown): Problem[] {
           (e) =>
             !e.issues.some((i) => i.code === 'invalid_type' && i.path.length === segments.length),
         );
+        const literals = literalOptions(issue.unionErrors, segments.length);
         if (branches.length === 1) {
           for (const i of (branches[0] as z.ZodError).issues) visit(i);
+        } else if (literals) {
+          out.push(
+            problem(
+              segments,
+              `is ${JSON.stringify(valueAt(input, segments))}; must be one of ${literals.join(', ')}`,
+            ),
+          );
         } else {
           out.push(
             problem(segments, `has the wrong shape (got ${typeName(valueAt(input, segments))})`),
@@ -107,12 +115,73 @@ export function problemsFromZod(error: z.ZodError, input: unknown): Problem[] {
           ),
         );
         return;
+      case 'invalid_literal':
+        out.push(
+          problem(
+            segments,
+            `is ${JSON.stringify(valueAt(input, segments))}; must be ${JSON.stringify(issue.expected)}`,
+          ),
+        );
+        return;
+      case 'too_small':
+      case 'too_big':
+        // A schema's own wording (`.min(1, '...')`) wins over the generic one.
+        out.push(
+          problem(
+            segments,
+            issue.message === zodDefaultMessage(issue)
+              ? sizeMessage(issue, valueAt(input, segments))
+              : issue.message,
+          ),
+        );
+        return;
       default:
         out.push(problem(segments, issue.message));
     }
   };
   for (const issue of error.issues) visit(issue);
   return out;
+}
+
+/** The literals a union accepts, when each of its branches is one literal at the same path. */
+function literalOptions(branches: z.ZodError[], depth: number): string[] | undefined {
+  const options: string[] = [];
+  for (const b of branches) {
+    const [only, ...rest] = b.issues;
+    if (!only || rest.length > 0 || only.code !== 'invalid_literal' || only.path.length !== depth)
+      return undefined;
+    options.push(JSON.stringify(only.expected));
+  }
+  return options;
+}
+
+function zodDefaultMessage(issue: z.ZodIssue): string {
+  return z.defaultErrorMap(issue, { defaultError: '', data: undefined }).message;
+}
+
+/** `is 0; must be at least 1`, `must have at most 32 entries`, in the user's terms. */
+function sizeMessage(issue: z.ZodTooSmallIssue | z.ZodTooBigIssue, value: unknown): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const exact = 'exact' in issue && issue.exact === true;
+  const limit = exact
+    ? 'exactly'
+    : issue.inclusive
+      ? small
+        ? 'at least'
+        : 'at most'
+      : small
+        ? 'more than'
+        : 'less than';
+  switch (issue.type) {
+    case 'array':
+    case 'set':
+      return `has ${Array.isArray(value) ? value.length : 'the wrong number of'} entries; must have ${limit} ${bound}`;
+    case 'string':
+      return `is ${typeof value === 'string' ? value.length : 'the wrong number of'} characters long; must be ${limit} ${bound}`;
+    default:
+      return `is ${String(value)}; must be ${limit} ${bound}`;
+  }
 }
 
 function article(expected: string): string {

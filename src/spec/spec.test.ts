@@ -242,6 +242,32 @@ sites:
       true,
     );
   });
+
+  it('out-of-range numbers, empty lists and unlisted literals say what was given and what is allowed', () => {
+    const mod = (match: string, action: string) =>
+      site(
+        'domain: example.com',
+        `    modifiers:\n      - match: ${match}\n        action: ${action}\n`,
+      );
+    expect(only(mod('{paths: []}', '{type: deny}'))).toMatchObject({
+      path: 'sites[0].modifiers[0].match.paths',
+      message: 'has 0 entries; must have at least 1',
+    });
+    expect(only(mod('{paths: ["/x"]}', '{type: deny, status: 500}'))).toMatchObject({
+      path: 'sites[0].modifiers[0].action.status',
+      message: 'is 500; must be at most 499',
+    });
+    expect(
+      only(mod('{paths: ["/x"]}', '{type: redirect, status: 303, target: "/y"}')),
+    ).toMatchObject({
+      path: 'sites[0].modifiers[0].action.status',
+      message: 'is 303; must be one of 301, 302, 307, 308',
+    });
+    // A schema's own wording stays.
+    expect(only('sites:\n  - domain: example.com\n    origins: []\n').message).toBe(
+      'a site needs at least one origin',
+    );
+  });
 });
 
 describe('spec: diff', () => {

@@ -565,4 +565,27 @@ describe('purges', () => {
       edges: ['a'],
     });
   });
+
+  it('names the purge and the field when a stored job is damaged', async () => {
+    const store = await openAt();
+    const ev = { actor: 'admin', action: 'purge.create', subject: 'shop.test', detail: {} };
+    const job = { site: 'shop.test', hosts: ['shop.test'], tag_headers: [], created_at: 'now' };
+    const p = await store.createPurge({ ...job, request: { kind: 'all' } }, ['a'], ev);
+    const raw = new Database(file);
+    const damage = (text: string) =>
+      raw.prepare('update purges set job = ? where id = ?').run(text, p.job.id);
+    damage(JSON.stringify({ ...job, site: 7, request: { kind: 'all' } }));
+    await expect(store.getPurge(p.job.id)).rejects.toThrow(
+      `the stored purge ${p.job.id} does not match its schema at site:`,
+    );
+    damage('{');
+    await expect(store.pendingPurges('a')).rejects.toThrow(
+      `the stored purge ${p.job.id} is not valid JSON`,
+    );
+    damage('[]');
+    await expect(store.getPurge(p.job.id)).rejects.toThrow(
+      `the stored purge ${p.job.id} is not a JSON object`,
+    );
+    raw.close();
+  });
 });

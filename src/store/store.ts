@@ -588,7 +588,9 @@ function certificateOf(
   row: Pick<CertificateTable, (typeof CERTIFICATE_COLUMNS)[number]>,
 ): StoredCertificate {
   if (row.source !== 'acme' && row.source !== 'upload')
-    throw new StoreDataError(`the stored certificate of "${row.domain}" has an unknown source`);
+    throw new StoreDataError(
+      `the stored certificate of "${row.domain}" has source "${row.source}", not acme or upload`,
+    );
   let names: unknown;
   try {
     names = JSON.parse(row.names);
@@ -598,7 +600,9 @@ function certificateOf(
     });
   }
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
-    throw new StoreDataError(`the stored names of certificate "${row.domain}" are not a list`);
+    throw new StoreDataError(
+      `the stored names of certificate "${row.domain}" are not a list of strings`,
+    );
   return { ...row, source: row.source, names };
 }
 
@@ -642,12 +646,18 @@ function specOf(rows: StoredRows): Spec {
 }
 
 function parseStored<T extends z.ZodTypeAny>(schema: T, text: string, what: string): z.output<T> {
-  let json: unknown;
+  return checkStored(schema, parseJson(text, what), what);
+}
+
+function parseJson(text: string, what: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new StoreDataError(`the stored ${what} is not valid JSON`, { cause });
   }
+}
+
+function checkStored<T extends z.ZodTypeAny>(schema: T, json: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -716,6 +726,11 @@ function parseDetail(text: string): Record<string, unknown> {
   }
 }
 
+/** The row holds the job without its id (the row's key); errors name the purge and the field. */
 function purgeJobOf(id: number, text: string): PurgeJob {
-  return PurgeJob.parse({ ...(JSON.parse(text) as object), id });
+  const what = `purge ${id}`;
+  const job = parseJson(text, what);
+  if (job === null || typeof job !== 'object' || Array.isArray(job))
+    throw new StoreDataError(`the stored ${what} is not a JSON object`);
+  return checkStored(PurgeJob, { ...job, id }, what);
 }

@@ -16,29 +16,27 @@ export class Metrics {
     const registers = [this.registry];
     const gauge = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new Gauge<L>({ name, help, labelNames, registers });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers });
     const revision = new Gauge({
       name: 'outpost_desired_revision',
       help: 'Revision of the desired state',
       registers,
     });
-    this.requests = new Counter({
-      name: 'outpost_requests_total',
-      help: 'Requests served by edges, by site and status class',
-      labelNames: ['edge', 'site', 'status_class'],
-      registers,
-    });
-    this.bytes = new Counter({
-      name: 'outpost_bytes_sent_total',
-      help: 'Response body bytes sent by edges, by site',
-      labelNames: ['edge', 'site'],
-      registers,
-    });
-    this.cache = new Counter({
-      name: 'outpost_cache_total',
-      help: 'Requests by cache status (HIT, MISS, STALE, BYPASS, EDGE, …), by edge and site',
-      labelNames: ['edge', 'site', 'cache_status'],
-      registers,
-    });
+    this.requests = counter(
+      'outpost_requests_total',
+      'Requests served by edges, by site and status class',
+      ['edge', 'site', 'status_class'],
+    );
+    this.bytes = counter('outpost_bytes_sent_total', 'Response body bytes sent by edges, by site', [
+      'edge',
+      'site',
+    ]);
+    this.cache = counter(
+      'outpost_cache_total',
+      'Requests by cache status (HIT, MISS, STALE, BYPASS, EDGE, …), by edge and site',
+      ['edge', 'site', 'cache_status'],
+    );
     const edgeUp = gauge('outpost_edge_up', "1 when the control plane's probes reach the edge", [
       'edge',
     ]);

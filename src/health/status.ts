@@ -44,11 +44,17 @@ export interface StatusInput extends EdgeStatusInput {
   traffic: TrafficBook;
   /** Alerts other capabilities raise (certificates, DNS). */
   extraAlerts?: Alert[];
+  /**
+   * The domains each edge serves, as `sitesPerEdge(spec)` gives them. Compiling every edge's
+   * plan is the costly part of a snapshot; a caller that snapshots often passes this, computed
+   * once per revision.
+   */
+  servedBy?: Map<string, string[]>;
 }
 
 export function buildStatus(input: StatusInput): StatusSnapshot {
   const { spec, health } = input;
-  const servedBy = sitesPerEdge(spec);
+  const servedBy = input.servedBy ?? sitesPerEdge(spec);
   const edges = edgeStatuses(input).map((e): EdgeStatusWithHealth => {
     const report = input.reports.find((r) => r.edge === e.name)?.report;
     const combined = e.paused
@@ -65,9 +71,9 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
   });
 
   const sites = spec.sites.map((site): SiteStatus => {
-    const edgeNames = [...servedBy.entries()]
-      .filter(([, ds]) => ds.includes(site.domain))
-      .map(([n]) => n);
+    const edgeNames = spec.edges
+      .filter((e) => servedBy.get(e.name)?.includes(site.domain))
+      .map((e) => e.name);
     const edgeHealth = edgeNames.map((n) => ({
       name: n,
       ...pick(health(edgeTargetId(n, site.domain))),
@@ -123,7 +129,8 @@ function pick(t: TargetHealth): { health: TargetHealth['state']; reason: string 
   return { health: t.state, reason: t.reason };
 }
 
-function sitesPerEdge(spec: Spec): Map<string, string[]> {
+/** The domains each edge serves (from its compiled plan), by edge name. */
+export function sitesPerEdge(spec: Spec): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const edge of spec.edges) {
     out.set(

@@ -2,7 +2,7 @@
 // the bundle builder, the probes and the traffic book, and tells listeners (SSE) when it
 // changes, at most once a second.
 import { EventEmitter } from 'node:events';
-import { buildStatus, type Alert, type StatusSnapshot } from '../../health/status.js';
+import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../../health/status.js';
 import type { Prober } from '../../health/prober.js';
 import { TrafficBook } from '../../health/traffic-book.js';
 import type { EdgeReport } from '../../spec/index.js';
@@ -22,6 +22,8 @@ export class StatusService extends EventEmitter implements Worker {
   private readonly alertSources: AlertSource[] = [];
   private pending: NodeJS.Timeout | undefined;
   private lastEmit = 0;
+  /** Which sites each edge serves, compiled once per desired-state revision. */
+  private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -64,6 +66,8 @@ export class StatusService extends EventEmitter implements Worker {
       this.store.latestBundles(),
       this.store.listEdgeReports(),
     ]);
+    if (this.servedBy?.revision !== revision)
+      this.servedBy = { revision, sites: sitesPerEdge(spec) };
     const extra: Alert[] = [];
     for (const source of this.alertSources) extra.push(...(await source()));
     return buildStatus({
@@ -77,6 +81,7 @@ export class StatusService extends EventEmitter implements Worker {
       health: (id) => this.prober.book.get(id),
       traffic: this.traffic,
       extraAlerts: extra,
+      servedBy: this.servedBy.sites,
     });
   }
 

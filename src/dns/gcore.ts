@@ -7,9 +7,10 @@ import { resolveSecret } from '../spec/index.js';
 import { requestJson, type HttpOptions } from './http.js';
 import { sortKeys, type RRsetPlan, type RecordMeta } from './plan.js';
 import {
+  canonicalName,
   DnsProviderError,
   noopLogger,
-  zoneFor,
+  requireZoneFor,
   type DnsProvider,
   type DnsProviderOptions,
   type ProviderRRset,
@@ -147,7 +148,7 @@ export class GcoreProvider implements DnsProvider {
       );
       const body = res.body as { zones?: { name: string }[]; total_amount?: number };
       const page = body.zones ?? [];
-      zones.push(...page.map((z) => z.name.toLowerCase().replace(/\.$/, '')));
+      zones.push(...page.map((z) => canonicalName(z.name)));
       if (page.length < 100 || zones.length >= (body.total_amount ?? 0)) break;
     }
     return zones;
@@ -182,7 +183,7 @@ export class GcoreProvider implements DnsProvider {
       for (const r of page) {
         const records = r.resource_records ?? [];
         out.push({
-          name: r.name.toLowerCase().replace(/\.$/, ''),
+          name: canonicalName(r.name),
           type: r.type,
           ttl: r.ttl ?? 0,
           body: normaliseBody(r),
@@ -241,10 +242,8 @@ export class GcoreProvider implements DnsProvider {
   private async txt(
     fqdn: string,
   ): Promise<{ zone: string; name: string; current: ListedRRset | undefined }> {
-    const zone = zoneFor(fqdn, await this.listZones());
-    if (zone === undefined)
-      throw new DnsProviderError('zone_missing', `GCore has no zone for ${fqdn}`);
-    const name = fqdn.toLowerCase().replace(/\.$/, '');
+    const zone = requireZoneFor(fqdn, await this.listZones(), 'GCore');
+    const name = canonicalName(fqdn);
     const res = await requestJson(this.http, 'GET', this.path(zone, name, 'TXT'));
     return { zone, name, current: res.status === 404 ? undefined : (res.body as ListedRRset) };
   }

@@ -12,9 +12,10 @@ import { resolveSecret } from '../spec/index.js';
 import { requestJson, type HttpOptions } from './http.js';
 import { recordEdge, sortKeys, type RRsetPlan } from './plan.js';
 import {
+  canonicalName,
   DnsProviderError,
   noopLogger,
-  zoneFor,
+  requireZoneFor,
   type DnsProvider,
   type DnsProviderOptions,
   type ProviderRRset,
@@ -126,7 +127,6 @@ export function checkLua(code: string, where: string): void {
 }
 
 const dot = (n: string): string => `${n}.`;
-const undot = (n: string): string => n.replace(/\.$/, '').toLowerCase();
 
 function normaliseRecords(records: PdnsRecord[]): PdnsRecord[] {
   return records
@@ -156,7 +156,7 @@ export class PowerDnsProvider implements DnsProvider {
 
   async listZones(): Promise<string[]> {
     const res = await requestJson(this.http, 'GET', `${this.base}/zones`);
-    return ((res.body as { name: string }[] | undefined) ?? []).map((z) => undot(z.name));
+    return ((res.body as { name: string }[] | undefined) ?? []).map((z) => canonicalName(z.name));
   }
 
   async ensureZone(zone: string): Promise<void> {
@@ -184,7 +184,7 @@ export class PowerDnsProvider implements DnsProvider {
       throw new DnsProviderError('zone_missing', `PowerDNS has no zone ${zone}`, 404);
     const rrsets = (res.body as { rrsets?: PdnsRRset[] }).rrsets ?? [];
     return rrsets.map((r) => ({
-      name: undot(r.name),
+      name: canonicalName(r.name),
       type: r.type,
       ttl: r.ttl,
       body: { records: normaliseRecords(r.records) },
@@ -276,27 +276,31 @@ export class PowerDnsProvider implements DnsProvider {
     );
   }
 
-  private async txtSet(fqdn: string): Promise<{ zone: string; rrset: PdnsRRset | undefined }> {
-    const zone = zoneFor(fqdn, await this.listZones());
-    if (zone === undefined)
-      throw new DnsProviderError('zone_missing', `PowerDNS has no zone for ${fqdn}`);
+  private async txtSet(
+    fqdn: string,
+  ): Promise<{ zone: string; name: string; rrset: PdnsRRset | undefined }> {
+    const zone = requireZoneFor(fqdn, await this.listZones(), 'PowerDNS');
     const res = await requestJson(
       this.http,
       'GET',
       `${this.base}/zones/${encodeURIComponent(dot(zone))}`,
     );
     const rrsets = (res.body as { rrsets?: PdnsRRset[] }).rrsets ?? [];
-    const name = dot(fqdn.toLowerCase().replace(/\.$/, ''));
-    return { zone, rrset: rrsets.find((r) => r.name.toLowerCase() === name && r.type === 'TXT') };
+    const name = dot(canonicalName(fqdn));
+    return {
+      zone,
+      name,
+      rrset: rrsets.find((r) => r.name.toLowerCase() === name && r.type === 'TXT'),
+    };
   }
 
   async setTxt(fqdn: string, value: string): Promise<void> {
-    const { zone, rrset } = await this.txtSet(fqdn);
+    const { zone, name, rrset } = await this.txtSet(fqdn);
     const content = JSON.stringify(value);
     const records = rrset?.records ?? [];
     if (records.some((r) => r.content === content)) return;
     await this.patch(zone, {
-      name: dot(fqdn.toLowerCase().replace(/\.$/, '')),
+      name,
       type: 'TXT',
       ttl: rrset?.ttl ?? 60,
       changetype: 'REPLACE',
@@ -305,12 +309,11 @@ export class PowerDnsProvider implements DnsProvider {
   }
 
   async removeTxt(fqdn: string, value: string): Promise<void> {
-    const { zone, rrset } = await this.txtSet(fqdn);
+    const { zone, name, rrset } = await this.txtSet(fqdn);
     if (rrset === undefined) return;
     const content = JSON.stringify(value);
     const records = rrset.records.filter((r) => r.content !== content);
     if (records.length === rrset.records.length) return;
-    const name = dot(fqdn.toLowerCase().replace(/\.$/, ''));
     await this.patch(
       zone,
       records.length === 0

@@ -80,15 +80,28 @@ export interface DnsProviderOptions {
   retryBaseMs?: number;
 }
 
+/** A DNS name as providers compare it: lowercase, without the trailing dot. */
+export function canonicalName(fqdn: string): string {
+  return fqdn.toLowerCase().replace(/\.$/, '');
+}
+
 /** The zone among `zones` that holds `fqdn` (longest suffix), or undefined. */
 export function zoneFor(fqdn: string, zones: readonly string[]): string | undefined {
-  const name = fqdn.toLowerCase().replace(/\.$/, '');
+  const name = canonicalName(fqdn);
   let best: string | undefined;
   for (const z of zones) {
     if ((name === z || name.endsWith(`.${z}`)) && (best === undefined || z.length > best.length))
       best = z;
   }
   return best;
+}
+
+/** zoneFor, or a zone_missing error naming the API and the name (ACME DNS-01 TXT records). */
+export function requireZoneFor(fqdn: string, zones: readonly string[], api: string): string {
+  const zone = zoneFor(fqdn, zones);
+  if (zone === undefined)
+    throw new DnsProviderError('zone_missing', `${api} has no zone that holds ${fqdn}`);
+  return zone;
 }
 
 export const noopLogger: DnsLogger = {

@@ -263,5 +263,8 @@ describe('GCore provider against the documented API', () => {
     await p.removeTxt('_acme-challenge.www.example.com', 'token-1');
     await p.removeTxt('_acme-challenge.www.example.com', 'token-2');
     expect(api.zones.get('example.com')?.has('_acme-challenge.www.example.com TXT')).toBe(false);
+    await expect(p.setTxt('_acme-challenge.elsewhere.test', 'token-3')).rejects.toThrow(
+      'GCore has no zone that holds _acme-challenge.elsewhere.test',
+    );
   });
 });

@@ -59,9 +59,13 @@ export class DnsSync {
   /** Zones Outpost has written to, so a zone left without sites can still be pruned. */
   private readonly knownZones = new Set<string>();
   private readonly logger: DnsLogger;
+  private readonly debounceMs: number;
+  private readonly now: () => Date;
 
   constructor(private readonly opts: DnsSyncOptions) {
     this.logger = opts.logger ?? noopLogger;
+    this.debounceMs = opts.debounceMs ?? 2000;
+    this.now = opts.now ?? (() => new Date());
   }
 
   start(): Promise<void> {
@@ -71,7 +75,7 @@ export class DnsSync {
       this.interval = setInterval(() => this.schedule(0), every);
       this.interval.unref();
     }
-    this.schedule(this.opts.debounceMs ?? 2000);
+    this.schedule(this.debounceMs);
     return Promise.resolve();
   }
 
@@ -83,7 +87,7 @@ export class DnsSync {
   }
 
   onDesiredStateChange(): void {
-    this.schedule(this.opts.debounceMs ?? 2000);
+    this.schedule(this.debounceMs);
     for (const z of this.zones.values()) if (z.state === 'in_sync') z.state = 'pending';
   }
 
@@ -147,7 +151,7 @@ export class DnsSync {
         });
         const results = await applyDnsPlan(provider, plan);
         this.record(plan, results);
-        this.lastSync = (this.opts.now?.() ?? new Date()).toISOString();
+        this.lastSync = this.now().toISOString();
         for (const r of results)
           if (r.applied.length > 0 || r.error !== null)
             this.logger.info(
@@ -162,7 +166,7 @@ export class DnsSync {
   }
 
   private record(plan: DnsPlanResult, results: ZoneApplyResult[] | undefined): void {
-    const at = (this.opts.now?.() ?? new Date()).toISOString();
+    const at = this.now().toISOString();
     for (const z of plan.zones) {
       const result = results?.find((r) => r.zone === z.zone);
       const error = result?.error ?? z.error;

@@ -2,12 +2,12 @@
 // load the certificate and trust files), laid out as on an edge with a throwaway certificate
 // per listed domain. Used by the golden tests and the control plane's opt-in check. Not pure.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CADDY_RELEASE_VARIABLE, caddyfilePath } from './caddy.js';
-import { writeReleaseFiles } from './nginx-check.js';
-import { certificatePaths, type RenderedFile } from './nginx.js';
+import { writeReleaseFiles, writeThrowawayCertificates } from './nginx-check.js';
+import type { RenderedFile } from './nginx.js';
 
 export interface CheckCaddyOptions {
   /** Path of the caddy binary, e.g. /usr/bin/caddy. */
@@ -48,22 +48,6 @@ export function caddyError(stderr: string): string {
   return lines.join('\n').trim();
 }
 
-let selfSigned: Promise<{ crt: string; key: string }> | undefined;
-
-function selfSignedCertificate(openssl: string, timeoutMs: number) {
-  selfSigned ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'outpost-caddy-selfsigned-'));
-    const crt = join(dir, 'x.crt');
-    const key = join(dir, 'x.key');
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-    args.push('-nodes', '-subj', '/CN=x', '-days', '2', '-keyout', key, '-out', crt);
-    const r = await run(openssl, args, process.env, timeoutMs);
-    if (r.code !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-    return { crt, key };
-  })();
-  return selfSigned;
-}
-
 /** The environment for caddy adapt/validate: the release directory and a private data dir. */
 export function caddyEnvironment(releaseDir: string, dataDir: string): NodeJS.ProcessEnv {
   return {
@@ -85,15 +69,7 @@ export async function checkCaddyConfig(
   try {
     const release = join(root, 'release');
     await writeReleaseFiles(release, files);
-    if (opts.certificates && opts.certificates.length > 0) {
-      const cert = await selfSignedCertificate(opts.openssl ?? 'openssl', timeoutMs);
-      for (const domain of opts.certificates) {
-        const paths = certificatePaths(domain);
-        await mkdir(dirname(join(release, paths.certificate)), { recursive: true });
-        await copyFile(cert.crt, join(release, paths.certificate));
-        await copyFile(cert.key, join(release, paths.key));
-      }
-    }
+    await writeThrowawayCertificates(release, opts.certificates ?? [], opts.openssl, timeoutMs);
     const config = join(release, caddyfilePath(opts.cache ?? false));
     const r = await run(
       opts.caddy,

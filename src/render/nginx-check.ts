@@ -92,6 +92,26 @@ function selfSignedCertificate(openssl: string, timeoutMs: number) {
 }
 
 /**
+ * Gives each of `domains` the same throwaway self-signed certificate and key in `releaseDir`,
+ * where the rendered configs look for its real ones.
+ */
+export async function writeThrowawayCertificates(
+  releaseDir: string,
+  domains: readonly string[],
+  openssl = 'openssl',
+  timeoutMs = 20_000,
+): Promise<void> {
+  if (domains.length === 0) return;
+  const cert = await selfSignedCertificate(openssl, timeoutMs);
+  for (const domain of domains) {
+    const paths = certificatePaths(domain);
+    await mkdir(dirname(join(releaseDir, paths.certificate)), { recursive: true });
+    await copyFile(cert.crt, join(releaseDir, paths.certificate));
+    await copyFile(cert.key, join(releaseDir, paths.key));
+  }
+}
+
+/**
  * Lays out `files` as release N with a candidate/ main file (and self-signed certificates
  * for `certificates`), then runs `nginx -t -p <root>/ -c <root>/candidate/nginx.conf`.
  */
@@ -105,15 +125,7 @@ export async function checkNginxConfig(
   try {
     const releaseDir = join(root, 'releases', String(release));
     await writeReleaseFiles(releaseDir, files);
-    if (opts.certificates && opts.certificates.length > 0) {
-      const cert = await selfSignedCertificate(opts.openssl ?? 'openssl', timeoutMs);
-      for (const domain of opts.certificates) {
-        const paths = certificatePaths(domain);
-        await mkdir(dirname(join(releaseDir, paths.certificate)), { recursive: true });
-        await copyFile(cert.crt, join(releaseDir, paths.certificate));
-        await copyFile(cert.key, join(releaseDir, paths.key));
-      }
-    }
+    await writeThrowawayCertificates(releaseDir, opts.certificates ?? [], opts.openssl, timeoutMs);
     for (const d of ['candidate', 'logs', 'cache', 'tmp'])
       await mkdir(join(root, d), { recursive: true });
     await writeFile(

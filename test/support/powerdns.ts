@@ -24,7 +24,7 @@ export interface PowerDnsServer {
 export interface PowerDnsOptions {
   /** A GeoIP2-layout MMDB file; enables the geoip backend (latlon(), continent(), …). */
   geoipDatabase?: string;
-  /** Seconds between LUA health checks (pdns default 5). */
+  /** Seconds between LUA health checks: 1 here unless given (pdns's own default is 5). */
   healthCheckInterval?: number;
 }
 
@@ -75,6 +75,7 @@ export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDn
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   try {
     // Ready when the API answers (the DNS listeners are bound before the webserver starts).
+    // Not `eventually`: this loop also stops at once when pdns_server exits, with its output.
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {

@@ -1,9 +1,11 @@
 // The one place that reads the process environment and the CLI config file. Everything else
 // receives a typed Environment.
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../agent/files.js';
 
 export const CliConfigFile = z
   .object({ server: z.string().url().optional(), token: z.string().min(1).optional() })
@@ -47,18 +49,27 @@ export function readCliConfig(path: string): CliConfigFile {
   } catch {
     return {};
   }
-  const parsed = CliConfigFile.safeParse(JSON.parse(text));
-  if (!parsed.success)
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not a valid Outpost CLI config: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const parsed = CliConfigFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(top level)';
     throw new Error(
-      `${path} is not a valid Outpost CLI config: ${parsed.error.issues[0]?.message ?? ''}`,
+      `${path} is not a valid Outpost CLI config: ${field}: ${issue?.message ?? 'invalid'}`,
     );
+  }
   return parsed.data;
 }
 
 /** Writes the CLI config atomically with mode 0600 (it holds the admin token). */
-export function writeCliConfig(path: string, config: CliConfigFile): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
+export async function writeCliConfig(path: string, config: CliConfigFile): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600);
 }

@@ -172,7 +172,7 @@ export function buildProgram(env: Environment, out: Output): Command {
     .requiredOption('--token <token>', 'admin token')
     .action(async (o: { server: string; token: string }) => {
       await new ApiClient(o.server, o.token).request('GET', 'v1/state');
-      writeCliConfig(env.configPath, { server: o.server, token: o.token });
+      await writeCliConfig(env.configPath, { server: o.server, token: o.token });
       out.line(`Logged in to ${o.server}; saved in ${env.configPath}.`);
     });
 

@@ -23,10 +23,6 @@ export interface SpecDiff {
   changes: Change[];
 }
 
-export function isEmptyDiff(diff: SpecDiff): boolean {
-  return diff.changes.length === 0;
-}
-
 export function diffSpecs(current: Spec, desired: Spec): SpecDiff {
   const changes: Change[] = [
     ...diffKeyed('edge', current.edges, desired.edges, (e) => e.name),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSpec } from '../spec/index.js';
 import { combine, HealthBook } from './health-book.js';
 import { probeTargets } from './prober.js';
-import { buildStatus } from './status.js';
+import { buildStatus, sitesPerEdge } from './status.js';
 import { hitRatio, TrafficBook } from './traffic-book.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
@@ -117,7 +117,7 @@ describe('probes and status', () => {
       reason: 'connection failed: ECONNREFUSED',
       at: at(0),
     });
-    const snapshot = buildStatus({
+    const input = {
       spec,
       revision: 3,
       bundles: [{ edge: 'a', release: 2, revision: 3 }],
@@ -125,9 +125,13 @@ describe('probes and status', () => {
       buildErrors: [],
       now: new Date(at(100)),
       offlineAfterSeconds: 30,
-      health: (id) => book.get(id),
+      health: (id: string) => book.get(id),
       traffic: new TrafficBook(),
-    });
+    };
+    const snapshot = buildStatus(input);
+    // The status service passes the sites each edge serves, compiled once per revision.
+    expect(buildStatus({ ...input, servedBy: sitesPerEdge(spec) })).toEqual(snapshot);
+    expect(snapshot.sites[0]?.edges.map((e) => e.name)).toEqual(['a']);
     expect(snapshot.edges.map((e) => [e.name, e.health, e.state])).toEqual([
       ['a', 'up', 'offline'],
       ['p', 'unknown', 'never-seen'],

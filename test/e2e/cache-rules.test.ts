@@ -157,14 +157,10 @@ describe('cache rules through a real edge', () => {
       },
     });
     await cdn.start();
-    const edge = (name: EdgeName) => `
-  - name: ${name}
-    host: {v4: ${cdn.address(name)}}
-    listen: {addresses: [${cdn.address(name)}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}`;
     const originLine = `origins: [{host: {v4: 127.0.0.1}, port: ${origin.port}, protocol: http}]`;
     await cdn.apply(`
-edges:${edge('a')}${edge('b')}
-sites:
+edges:
+${cdn.edgeYaml('a')}${cdn.edgeYaml('b')}sites:
   - domain: ${HOST}
     ${originLine}
     cache:
@@ -189,9 +185,7 @@ sites:
       rules:
         - {match: {paths: ['/g/*']}}
 `);
-    cdn.startAgent('a');
-    cdn.startAgent('b');
-    await cdn.allApplied();
+    await cdn.startAgents();
   }, 60_000);
 
   afterAll(async () => {

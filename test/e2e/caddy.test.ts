@@ -35,20 +35,13 @@ describe('a Caddy edge and an nginx edge behind one control plane', () => {
   });
   let origin: TestOrigin;
   let caPem = '';
-  let port = 0;
 
   const root = (edge: EdgeName) => cdn.root(edge);
   const get = (edge: EdgeName, path: string, host = 'shop.test') => cdn.get(edge, path, host);
 
   const specYaml = (extra: { caddyAddresses?: string[] } = {}) => `
 edges:
-  - name: n
-    host: {v4: ${EDGES.n}}
-    listen: {addresses: [${EDGES.n}], http: ${port}, https: ${port + 1}}
-  - name: c
-    host: {v4: ${EDGES.c}}
-    proxy: caddy
-    listen: {addresses: [${(extra.caddyAddresses ?? [EDGES.c]).join(', ')}], http: ${port}, https: ${port + 1}}
+${cdn.edgeYaml('n')}${cdn.edgeYaml('c', extra.caddyAddresses)}    proxy: caddy
 sites:
   - domain: shop.test
     origins:
@@ -74,18 +67,8 @@ sites:
     caPem = ca.caCert;
     origin = await startOrigin({ tls: ca.issue('origin', ['origin.test']) });
     await cdn.start();
-    port = cdn.edgePort;
     await apply(specYaml());
-    startAgent('n');
-    startAgent('c');
-    await eventually('both edges to apply their first release', async () => {
-      const rows = await status();
-      return rows.every(
-        (r) => r.applied_release !== null && r.applied_release === r.desired_release,
-      )
-        ? rows
-        : undefined;
-    });
+    await cdn.startAgents();
   }, 60_000);
 
   afterAll(async () => {
@@ -132,7 +115,9 @@ sites:
     expect(r.status).toBe(421);
     expect(r.headers['x-cdn-node']).toBe('c');
     expect(r.headers['x-outpost-release']).toBe(String((await row('c'))?.applied_release));
-    await expect(httpGet(`http://127.0.0.1:${port}/`, { host: 'shop.test' })).rejects.toThrow();
+    await expect(
+      httpGet(`http://127.0.0.1:${cdn.edgePort}/`, { host: 'shop.test' }),
+    ).rejects.toThrow();
   });
 
   it('status says plainly that the Caddy edge proxies without caching', async () => {

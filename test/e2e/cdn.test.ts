@@ -32,14 +32,8 @@ describe('a CDN of two nginx edges, configured only by what they pull', () => {
 
   const specYaml = (extra: { aliases?: string[]; rawA?: string } = {}) => `
 edges:
-  - name: a
-    host: {v4: ${EDGES.a}}
-    listen: {addresses: [${EDGES.a}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}
-    tags: [fast]
-${extra.rawA ? `    raw_nginx: ${JSON.stringify(extra.rawA)}\n` : ''}  - name: b
-    host: {v4: ${EDGES.b}}
-    listen: {addresses: [${EDGES.b}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}
-    tags: [slow]
+${cdn.edgeYaml('a')}    tags: [fast]
+${extra.rawA ? `    raw_nginx: ${JSON.stringify(extra.rawA)}\n` : ''}${cdn.edgeYaml('b')}    tags: [slow]
     bandwidth_mbps: 30
 sites:
   - domain: shop.test
@@ -97,9 +91,7 @@ sites:
     httpOrigin = await startOrigin({});
     await cdn.start();
     await apply(specYaml());
-    cdn.startAgent('a');
-    cdn.startAgent('b');
-    await allApplied();
+    await cdn.startAgents();
   }, 90_000);
 
   afterAll(async () => {

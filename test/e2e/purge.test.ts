@@ -37,20 +37,14 @@ describe('purge through the edges of a site', () => {
       },
     });
     await cdn.start();
-    const edge = (name: string) => `
-  - name: ${name}
-    host: {v4: ${cdn.address(name as 'a' | 'b')}}
-    listen: {addresses: [${cdn.address(name as 'a' | 'b')}], http: ${cdn.edgePort}, https: ${cdn.edgePort + 1}}`;
     await cdn.apply(`
-edges:${edge('a')}${edge('b')}
-sites:
+edges:
+${cdn.edgeYaml('a')}${cdn.edgeYaml('b')}sites:
   - domain: ${HOST}
     aliases: [www.${HOST}]
     origins: [{host: {v4: 127.0.0.1}, port: ${origin.port}, protocol: http}]
 `);
-    cdn.startAgent('a');
-    cdn.startAgent('b');
-    await cdn.allApplied();
+    await cdn.startAgents();
   }, 60_000);
 
   afterAll(async () => {

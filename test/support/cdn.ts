@@ -82,6 +82,14 @@ export class TestCdn<E extends string> {
     return cp;
   }
 
+  /** An edge's entry in a spec: name, address and the CDN's ports (more keys may follow). */
+  edgeYaml(edge: E, addresses: readonly string[] = [this.address(edge)]): string {
+    return `  - name: ${edge}
+    host: {v4: ${this.address(edge)}}
+    listen: {addresses: [${addresses.join(', ')}], http: ${this.edgePort}, https: ${this.edgePort + 1}}
+`;
+  }
+
   /** Applies a spec with the CLI; tokens of edges it creates are saved in 0600 files. */
   async apply(yaml: string): Promise<string> {
     const file = join(this.tmp.path, 'outpost.yaml');
@@ -119,6 +127,12 @@ export class TestCdn<E extends string> {
       'info',
       ...(this.opts.agentArgs ?? []),
     ]);
+  }
+
+  /** Starts every edge's agent and waits until each applied its first release. */
+  startAgents(): Promise<EdgeStatusRow[]> {
+    for (const edge of this.edgeNames) this.startAgent(edge);
+    return this.allApplied();
   }
 
   /** Stops an edge's proxy (its agent does not: the proxy outlives the agent by design). */

@@ -1,6 +1,6 @@
 // Golden files: `<dir>/<case>.txt` holds the input (YAML), the separator line, then the expected
-// output. A case without the separator, or any case with UPDATE_GOLDEN=1, is (re)written from
-// what the renderer gives now.
+// output. With UPDATE_GOLDEN=1 every case is rewritten from what the renderer gives now; a case
+// without the separator is recorded and fails once, so a missing expectation is never a pass.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -35,9 +35,11 @@ export function goldenCases<I>(dir: string): GoldenCase<I>[] {
         file,
         input: parse(inputText) as I,
         check: (output: string) => {
-          if (UPDATE || at === -1)
-            writeFileSync(path, `${inputText.replace(/\n*$/, '\n')}${SEPARATOR}${output}`);
-          else expect(output).toBe(expected);
+          if (!UPDATE && at !== -1) return expect(output).toBe(expected);
+          writeFileSync(path, `${inputText.replace(/\n*$/, '\n')}${SEPARATOR}${output}`);
+          // A new case passes only once its recorded output has been looked at and committed.
+          if (!UPDATE)
+            throw new Error(`${file}: new golden case, output recorded; review it and run again`);
         },
       };
     });

@@ -21,9 +21,12 @@ describe('planDnsRecords', () => {
     const b = planDnsRecords(spec);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(JSON.stringify(spec)).toBe(before);
-    // A second site served by the same edge gets exactly one edge note.
-    const notes = a.rrsets.flatMap((r) => r.records.map((x) => x.meta.notes ?? ''));
-    expect(notes.filter((n) => n.includes('edge:hk; edge:hk'))).toEqual([]);
+    // Every edge record names its edge exactly once, however many sites that edge serves (the
+    // original appended a note per site), and after a second plan of the same spec.
+    // (Origin records carry no notes.)
+    const notes = a.rrsets.flatMap((r) => r.records.flatMap((x) => x.meta.notes ?? []));
+    expect(notes.length).toBeGreaterThan(0);
+    expect(notes.filter((n) => (n.match(/edge:/g) ?? []).length !== 1)).toEqual([]);
   });
 
   it('publishes aliases (and wildcards) as their own sets in their own zones', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, httpGet } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
-import { TestCdn } from '../support/cdn.js';
+import { TestCdn, type EdgeStatusRow } from '../support/cdn.js';
 import { makeTestCa } from '../support/tls.js';
 
 const CADDY = '/usr/bin/caddy';
@@ -15,12 +15,8 @@ type EdgeName = keyof typeof EDGES;
 /** TEST-NET-1: on no interface, so a Caddy config that binds it cannot load. */
 const UNBINDABLE = '192.0.2.1';
 
-interface EdgeStatusRow {
-  name: string;
-  state: string;
-  applied_release: number | null;
-  desired_release: number | null;
-  error: string | null;
+/** A status row with what it says about the proxy. */
+interface ProxyStatusRow extends EdgeStatusRow {
   proxy: string;
   cache: boolean | null;
   note: string | null;
@@ -57,7 +53,7 @@ sites:
 `;
 
   const apply = (yaml: string) => cdn.apply(yaml);
-  const status = async () => (await cdn.status()) as unknown as EdgeStatusRow[];
+  const status = async () => (await cdn.status()) as ProxyStatusRow[];
   const row = async (edge: EdgeName) => (await status()).find((r) => r.name === edge);
   const startAgent = (edge: EdgeName) => cdn.startAgent(edge);
 

@@ -24,8 +24,9 @@ describe('control plane + CLI', () => {
   beforeAll(async () => {
     const cp = await startControlPlane(data.path);
     ({ server, url } = cp);
-    env = await readAdminEnv(cp);
-    adminToken = env.OUTPOST_TOKEN as string;
+    const admin = await readAdminEnv(cp);
+    env = admin;
+    adminToken = admin.OUTPOST_TOKEN;
   });
 
   afterAll(async () => {

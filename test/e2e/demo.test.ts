@@ -1,31 +1,13 @@
 // `outpost demo` as a newcomer runs it: a real process with a real nginx edge, stopped by Ctrl-C.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { httpGet } from '../support/http.js';
 import { freePort, runCli, startOutpost } from '../support/processes.js';
 
 /** A loopback address of its own, so the demo's default 127.0.0.2:8081 may be in use. */
 const EDGE_ADDRESS = '127.0.0.9';
-
-function get(
-  url: string,
-  host: string,
-): Promise<{ status: number; headers: Record<string, string> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { host }, agent: false }, (res) => {
-      res.resume();
-      res.once('end', () => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
-        resolve({ status: res.statusCode ?? 0, headers });
-      });
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
 
 /** Resolves true if something accepts connections on host:port. */
 function listening(host: string, port: number): Promise<boolean> {
@@ -98,12 +80,12 @@ describe('outpost demo', () => {
       expect(dataDir).toBeDefined();
 
       // The printed curl line works for anyone: the edge answers from its cache.
-      const r = await get(url as string, host as string);
+      const r = await httpGet(url as string, { host: host as string });
       expect(r.status).toBe(200);
       expect(r.headers['x-cdn-node']).toBe('demo');
       expect(r.headers['x-cache-status']).toBe('HIT');
       // The dynamic page is not cached.
-      const page = await get(`http://${EDGE_ADDRESS}:${port}/`, host as string);
+      const page = await httpGet(`http://${EDGE_ADDRESS}:${port}/`, { host: host as string });
       expect(page.status).toBe(200);
       expect(page.headers['x-cache-status']).not.toBe('HIT');
 

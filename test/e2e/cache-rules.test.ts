@@ -4,21 +4,16 @@
 // Authorization, private/no-store), ranges of a 20 MB object (whole and sliced), and
 // Vary/Accept-Encoding with gzip at the edge.
 import { randomBytes } from 'node:crypto';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCdn } from '../support/cdn.js';
+import { httpGetRaw, type RawAnswer } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 
 const HOST = 'rules.test';
 const GZ_HOST = 'gz.test';
 type EdgeName = 'a' | 'b';
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
 
 /** What the origin saw of interest: Range, Accept-Encoding and Cookie of each request. */
 interface OriginHit {
@@ -81,25 +76,10 @@ describe('cache rules through a real edge', () => {
     path: string,
     opts: { host?: string; headers?: Record<string, string> } = {},
   ): Promise<RawAnswer> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        `http://${cdn.address(edge)}:${cdn.edgePort}${path}`,
-        { headers: { host: opts.host ?? HOST, ...opts.headers }, agent: false, timeout: 20_000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers))
-              if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.once('timeout', () => req.destroy(new Error(`timed out: ${path}`)));
-      req.once('error', reject);
-      req.end();
+    httpGetRaw(`http://${cdn.address(edge)}:${cdn.edgePort}${path}`, {
+      host: opts.host ?? HOST,
+      ...(opts.headers ? { headers: opts.headers } : {}),
+      timeoutMs: 20_000,
     });
   /** X-Cache-Status of each request, in order, on edge a. */
   const statuses = async (path: string, times = 2, headers: Record<string, string> = {}) => {

@@ -7,7 +7,20 @@ export interface Answer {
   body: string;
 }
 
-export function httpGet(
+/** An answer with its body as bytes (compressed bodies, ranges). */
+export interface RawAnswer extends Omit<Answer, 'body'> {
+  body: Buffer;
+}
+
+export async function httpGet(
+  url: string,
+  options: Parameters<typeof httpGetRaw>[1] = {},
+): Promise<Answer> {
+  const r = await httpGetRaw(url, options);
+  return { ...r, body: r.body.toString() };
+}
+
+export function httpGetRaw(
   url: string,
   options: {
     host?: string;
@@ -15,7 +28,7 @@ export function httpGet(
     method?: string;
     timeoutMs?: number;
   } = {},
-): Promise<Answer> {
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.host) headers.host = options.host;
@@ -37,7 +50,7 @@ export function httpGet(
           resolve({
             status: res.statusCode ?? 0,
             headers: flat,
-            body: Buffer.concat(chunks).toString(),
+            body: Buffer.concat(chunks),
           });
         });
         res.on('error', reject);

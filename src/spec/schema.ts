@@ -378,7 +378,7 @@ export const DnsSettings = z.discriminatedUnion('provider', [
       api_key: SecretRef,
       server_id: z
         .string()
-        .regex(/^[A-Za-z0-9_.-]+$/)
+        .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits or _.- (PowerDNS server id)')
         .default('localhost'),
       nameservers: z.array(Hostname).default([]),
       /** Text the health-check body must contain for an edge to count as up (ifurlup stringmatch). */

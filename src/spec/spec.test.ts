@@ -202,6 +202,14 @@ sites:
     ).toBe(true);
   });
 
+  it('a PowerDNS server id with a slash names the field and what it may hold', () => {
+    const p = only(
+      'dns:\n  provider: powerdns\n  api_url: http://127.0.0.1:8081\n  api_key: env:PDNS_KEY\n  server_id: a/b\n',
+    );
+    expect(p).toMatchObject({ path: 'dns.server_id', line: 5 });
+    expect(p.message).toMatch(/^must be letters, digits or _\.-/);
+  });
+
   it('a domain served by two sites', () => {
     const ps = problems(`sites:
   - domain: example.com

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
-import { CACHE_DIR, STUB_STATUS_PATH } from '../render/index.js';
+import { CACHE_DIR, STUB_STATUS_PATH } from '../bundle/layout.js';
 import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';

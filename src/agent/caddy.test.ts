@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManifest } from '../bundle/index.js';
 import { compileEdgePlan } from '../compile/index.js';
-import { writeReleaseFiles } from '../render/nginx-check.js';
+import { writeReleaseFiles } from '../proxy-check/nginx-check.js';
 import { renderCaddyRelease } from '../render/caddy.js';
 import { parseSpec } from '../spec/index.js';
 import { CaddyDriver } from './caddy.js';

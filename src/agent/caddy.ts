@@ -15,8 +15,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BundleManifest } from '../bundle/index.js';
-import { caddyEnvironment, caddyError } from '../render/caddy-check.js';
-import { CADDY_CACHE_MODULE, CADDYFILE, CADDYFILE_CACHE } from '../render/caddy.js';
+import { caddyEnvironment, caddyError } from '../proxy-check/caddy-check.js';
+import { CADDY_CACHE_MODULE, CADDYFILE, CADDYFILE_CACHE } from '../bundle/layout.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
 import { livePid } from './pid-file.js';
 

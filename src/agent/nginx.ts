@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { BundleManifest } from '../bundle/index.js';
-import { renderNginxMain } from '../render/nginx.js';
+import { renderNginxMain } from '../proxy-check/nginx-main.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
 import { livePid } from './pid-file.js';
 

@@ -1,6 +1,6 @@
 // Which certificate each site needs, when it is due, how long to back off after a failure,
 // and which certificates are alerts. Pure: the clock is an argument.
-import { selectorMatch } from '../compile/index.js';
+import { selectorMatch } from '../spec/selectors.js';
 import type { Site, Spec } from '../spec/index.js';
 import type { CertificateRenewal, StoredCertificate } from '../store/types.js';
 import { uncoveredNames } from './pem.js';

@@ -1,5 +1,9 @@
 // compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
-import type { Edge, EdgeSelector, Modifier, Origin, Site, Spec } from '../spec/index.js';
+import type { Edge, Modifier, Origin, Site, Spec } from '../spec/index.js';
+import { selectorMatch } from '../spec/selectors.js';
+
+// Moved to spec/selectors.ts (certs, dns and health need it too); re-exported for callers.
+export { selectorMatch } from '../spec/selectors.js';
 import type {
   EdgePlan,
   ModifierLevel,
@@ -22,22 +26,6 @@ export class PlanError extends Error {
 
 /** Code-unit order, independent of the locale. */
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * How `edge` is selected by `selectors`: 'edge' when named, 'tag' when matched by one of its
- * tags or `*`, undefined when not selected.
- */
-export function selectorMatch(
-  selectors: readonly EdgeSelector[],
-  edge: Pick<Edge, 'name' | 'tags'>,
-): { level: 'edge' | 'tag'; selector: string } | undefined {
-  const named = selectors.find((s) => s === edge.name);
-  if (named !== undefined) return { level: 'edge', selector: named };
-  const tagged = selectors.find(
-    (s) => s === '*' || (s.startsWith('tag:') && edge.tags.includes(s.slice(4))),
-  );
-  return tagged === undefined ? undefined : { level: 'tag', selector: tagged };
-}
 
 /**
  * The plan for `edgeName`: the sites it serves, with origins, cache policy, the modifiers

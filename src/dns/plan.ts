@@ -2,7 +2,7 @@
 // randomness. Provider-neutral; it reproduces what the original system's GCore sync sent
 // (see docs/dns.md), and each provider turns it into its own records.
 import { getDomain } from 'tldts';
-import { selectorMatch } from '../compile/index.js';
+import { selectorMatch } from '../spec/selectors.js';
 import type { Edge, EdgeMeta, Site, Spec } from '../spec/index.js';
 
 export type RRType = 'A' | 'AAAA';

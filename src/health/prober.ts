@@ -4,8 +4,7 @@ import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { compileEdgePlan } from '../compile/index.js';
-import type { Edge, Spec } from '../spec/index.js';
+import { sitesServedBy, type Edge, type Spec } from '../spec/index.js';
 import { HealthBook, type ProbeResult } from './health-book.js';
 
 export interface ProbeTarget {
@@ -39,7 +38,6 @@ export function probeTargets(spec: Spec): ProbeTarget[] {
   const out: ProbeTarget[] = [];
   for (const edge of spec.edges) {
     if (edge.paused) continue;
-    const plan = compileEdgePlan(spec, edge.name);
     const base = `http://${edgeAddress(edge)}`;
     // The edge itself: its default server answers any unknown host with 421 and X-CDN-Node.
     // A site's origin being down must not mark the edge down, so sites are probed apart.
@@ -50,15 +48,16 @@ export function probeTargets(spec: Spec): ProbeTarget[] {
       expectHeader: 'x-cdn-node',
       okBelow: 500,
     });
-    for (const site of plan.sites) {
-      const spec_site = spec.sites.find((s) => s.domain === site.domain);
-      const path = spec_site?.health_check ? new URL(spec_site.health_check.uri).pathname : '/';
+    // The sites it serves, from the selectors alone: compiling a plan per edge per tick is
+    // not needed to know where to send a Host header.
+    for (const site of sitesServedBy(spec, edge)) {
+      const path = site.health_check ? new URL(site.health_check.uri).pathname : '/';
       out.push({
         id: edgeTargetId(edge.name, site.domain),
         url: `${base}${path}`,
         host: site.domain,
         expectHeader: 'x-cdn-node',
-        okBelow: spec_site?.health_check ? 400 : 500,
+        okBelow: site.health_check ? 400 : 500,
       });
     }
   }

@@ -1,7 +1,6 @@
 // The whole status picture: each edge (release, reports, probes, traffic), each site (probes
 // through its edges and of its origins) and the alerts. Pure: inputs in, snapshot out.
-import { compileEdgePlan } from '../compile/index.js';
-import type { Spec } from '../spec/index.js';
+import { sitesServedBy, type Spec } from '../spec/index.js';
 import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-status.js';
 import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
@@ -129,13 +128,13 @@ function pick(t: TargetHealth): { health: TargetHealth['state']; reason: string 
   return { health: t.state, reason: t.reason };
 }
 
-/** The domains each edge serves (from its compiled plan), by edge name. */
+/** The domains each edge serves (as its plan would list them), by edge name. */
 export function sitesPerEdge(spec: Spec): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const edge of spec.edges) {
     out.set(
       edge.name,
-      compileEdgePlan(spec, edge.name).sites.map((s) => s.domain),
+      sitesServedBy(spec, edge).map((s) => s.domain),
     );
   }
   return out;

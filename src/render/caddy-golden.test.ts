@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileEdgePlan } from '../compile/index.js';
 import { parseSpec } from '../spec/index.js';
-import { checkCaddyConfig } from './caddy-check.js';
+import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { caddyString, renderCaddy } from './caddy.js';
 import { RenderError } from './escape.js';
 import { goldenCases, renderGolden } from '../../test/support/golden.js';

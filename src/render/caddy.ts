@@ -27,6 +27,22 @@ import type { EdgePlan, PlannedModifier, PlannedOrigin, PlannedSite } from '../c
 import type { CacheRule, Matcher } from '../spec/index.js';
 import { globToRegex, RenderError } from './escape.js';
 import { certificatePaths, trustPath, type RenderedFile } from './nginx.js';
+import {
+  CADDY_CACHE_MODULE,
+  CADDY_RELEASE_VARIABLE,
+  CADDYFILE,
+  CADDYFILE_CACHE,
+  caddyfilePath,
+} from '../bundle/layout.js';
+
+// Moved to bundle/layout.ts (shared with proxy-check and the agent); re-exported for callers.
+export {
+  CADDY_CACHE_MODULE,
+  CADDY_RELEASE_VARIABLE,
+  CADDYFILE,
+  CADDYFILE_CACHE,
+  caddyfilePath,
+} from '../bundle/layout.js';
 
 export interface RenderCaddyOptions {
   /** Monotonic release number, sent in `X-Outpost-Release`. */
@@ -45,19 +61,8 @@ export interface RenderCaddyOptions {
   acmeChallengeUrl?: string;
 }
 
-/** The Caddyfile for a Caddy without, and with, the cache module. */
-export const CADDYFILE = 'caddy/Caddyfile';
-export const CADDYFILE_CACHE = 'caddy/Caddyfile.cache';
-/** Environment variable holding the release directory when the agent adapts the Caddyfile. */
-export const CADDY_RELEASE_VARIABLE = 'OUTPOST_RELEASE';
-/** The module that gives Caddy a cache (github.com/caddyserver/cache-handler). */
-export const CADDY_CACHE_MODULE = 'http.handlers.cache';
 /** How long a cached object may be served stale when the origin fails (`stale_if_error`). */
 const STALE_IF_ERROR = '168h';
-
-export function caddyfilePath(cache: boolean): string {
-  return cache ? CADDYFILE_CACHE : CADDYFILE;
-}
 
 function refuseControl(value: string, what: string): void {
   const bad = /[\0-\x1f\x7f]/.exec(value);

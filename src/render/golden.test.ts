@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileEdgePlan } from '../compile/index.js';
 import { parseSpec } from '../spec/index.js';
-import { checkNginxConfig } from './nginx-check.js';
+import { checkNginxConfig } from '../proxy-check/nginx-check.js';
 import { goldenCases, renderGolden } from '../../test/support/golden.js';
 import { renderNginx } from './nginx.js';
 

@@ -5,13 +5,11 @@ export {
   certificatePaths,
   matcherRegex,
   renderNginx,
-  renderNginxMain,
   STUB_STATUS_PATH,
   SYSTEM_TRUST_STORE,
   trustPath,
   TTL_STATUSES,
   type RenderedFile,
-  type RenderNginxMainOptions,
   type RenderNginxOptions,
 } from './nginx.js';
 export {
@@ -22,9 +20,3 @@ export {
   nginxString,
   RenderError,
 } from './escape.js';
-export {
-  checkNginxConfig,
-  writeReleaseFiles,
-  type CheckNginxOptions,
-  type CheckNginxResult,
-} from './nginx-check.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileEdgePlan } from '../compile/index.js';
 import { validateSpec } from '../spec/index.js';
 import { nginxLiteral, nginxString, RenderError } from './escape.js';
-import { checkNginxConfig } from './nginx-check.js';
+import { checkNginxConfig } from '../proxy-check/nginx-check.js';
 import { renderNginx, type RenderedFile } from './nginx.js';
 
 const NGINX = '/usr/sbin/nginx';

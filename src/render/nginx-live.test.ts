@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCa } from '../../test/support/tls.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { parseSpec } from '../spec/index.js';
-import { writeReleaseFiles } from './nginx-check.js';
-import { renderNginx, renderNginxMain } from './nginx.js';
+import { writeReleaseFiles } from '../proxy-check/nginx-check.js';
+import { renderNginxMain } from '../proxy-check/nginx-main.js';
+import { renderNginx } from './nginx.js';
 
 const NGINX = '/usr/sbin/nginx';
 const run = promisify(execFile);

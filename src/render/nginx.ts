@@ -49,12 +49,24 @@ import {
   nginxString,
   RenderError,
 } from './escape.js';
+import {
+  CACHE_DIR,
+  CACHE_ZONE,
+  certFileStem,
+  certificatePaths,
+  STUB_STATUS_PATH,
+  type RenderedFile,
+} from '../bundle/layout.js';
 
-export interface RenderedFile {
-  /** Relative to the release directory, e.g. `nginx/sites.conf`. */
-  path: string;
-  content: string;
-}
+// Moved to bundle/layout.ts (shared with proxy-check and the agent); re-exported for callers.
+export {
+  CACHE_DIR,
+  CACHE_ZONE,
+  certFileStem,
+  certificatePaths,
+  STUB_STATUS_PATH,
+  type RenderedFile,
+} from '../bundle/layout.js';
 
 export interface RenderNginxOptions {
   /** Monotonic release number, sent in `X-Outpost-Release`. */
@@ -69,12 +81,6 @@ export interface RenderNginxOptions {
   acmeChallengeUrl?: string;
 }
 
-/** Where the default server answers nginx's connection counts, to loopback clients only. */
-export const STUB_STATUS_PATH = '/.well-known/outpost/nginx-status';
-
-/** The cache zone and its directory (relative to the prefix), one per edge. */
-export const CACHE_ZONE = 'outpost';
-export const CACHE_DIR = 'cache/outpost';
 /** Used for HTTPS origins unless the site's origins set `tls_ca`. */
 export const SYSTEM_TRUST_STORE = '/etc/ssl/certs/ca-certificates.crt';
 /**
@@ -82,17 +88,6 @@ export const SYSTEM_TRUST_STORE = '/etc/ssl/certs/ca-certificates.crt';
  * heuristically cacheable successes and permanent redirects (RFC 9110 §15.1), not errors.
  */
 export const TTL_STATUSES = '200 203 204 206 300 301 308';
-
-/** File name stem of a site's certificate and trust files: `*.` becomes `_wildcard.`. */
-export function certFileStem(domain: string): string {
-  return domain.replace(/^\*\./, '_wildcard.');
-}
-
-/** Paths, relative to the release directory, of a site's certificate and key. */
-export function certificatePaths(domain: string): { certificate: string; key: string } {
-  const stem = certFileStem(domain);
-  return { certificate: `certs/${stem}.crt`, key: `certs/${stem}.key` };
-}
 
 export function trustPath(domain: string): string {
   return `trust/${certFileStem(domain)}.pem`;
@@ -820,62 +815,4 @@ export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedF
     files.push({ path: trustPath(site.domain), content: pem });
   }
   return files;
-}
-
-export interface RenderNginxMainOptions {
-  edgeName: string;
-  /** Defaults to `auto` (one per CPU). */
-  workerProcesses?: number;
-  /**
-   * Worker user when the master runs as root (nginx's default is `nobody`); the prefix, cache
-   * and temp directories must be reachable by it.
-   */
-  user?: string;
-}
-
-/**
- * The main nginx.conf the agent writes into live/ and candidate/. It includes the release
- * through the `release` symlink next to it.
- */
-export function renderNginxMain(opts: RenderNginxMainOptions): string {
-  const c = new Conf();
-  c.line(
-    `# Outpost edge ${nginxLiteral(opts.edgeName)}: main configuration, written by the agent.`,
-  );
-  c.line("# Paths: include/ssl files relative to this file's directory; the rest to the prefix.");
-  if (opts.user !== undefined) c.line(`user ${nginxLiteral(opts.user)};`);
-  c.line(`worker_processes ${opts.workerProcesses ?? 'auto'};`);
-  c.line('pid logs/nginx.pid;');
-  c.line('error_log logs/error.log;');
-  c.block('events', () => c.line('worker_connections 4096;'));
-  c.block('http', () => {
-    c.line('include /etc/nginx/mime.types;');
-    c.line('default_type application/octet-stream;');
-    c.line('server_tokens off;');
-    c.line('keepalive_timeout 65s;');
-    c.line('client_body_temp_path tmp/client_body;');
-    c.line('proxy_temp_path tmp/proxy;');
-    c.line('fastcgi_temp_path tmp/fastcgi;');
-    c.line('uwsgi_temp_path tmp/uwsgi;');
-    c.line('scgi_temp_path tmp/scgi;');
-    c.line('server_names_hash_bucket_size 256;');
-    c.line('server_names_hash_max_size 4096;');
-    c.line('variables_hash_bucket_size 128;');
-    c.line('variables_hash_max_size 8192;');
-    c.line('ssl_protocols TLSv1.2 TLSv1.3;');
-    c.line('ssl_session_cache shared:outpost_ssl:10m;');
-    c.line('ssl_session_timeout 1h;');
-    c.line('log_format outpost_json escape=json');
-    c.line(
-      `    '{"time":"$time_iso8601","site":"$server_name","host":"$host","remote":"$remote_addr",'`,
-    );
-    c.line(`    '"method":"$request_method","uri":"$request_uri","status":$status,'`);
-    c.line(`    '"bytes":$body_bytes_sent,"cache":"$outpost_cache_status",'`);
-    c.line(
-      `    '"request_time":$request_time,"upstream_time":"$upstream_response_time","upstream":"$upstream_addr"}';`,
-    );
-    c.line('access_log logs/access.json outpost_json;');
-    c.line('include release/nginx/*.conf;');
-  });
-  return c.toString();
 }

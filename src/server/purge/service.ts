@@ -2,7 +2,7 @@
 // edges' long-poll channel at once, run by each agent against its cache, confirmed per edge.
 // An edge that is away runs its pending purges when it comes back.
 import { EventEmitter } from 'node:events';
-import { selectorMatch } from '../../compile/index.js';
+import { selectorMatch } from '../../spec/selectors.js';
 import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../../spec/index.js';
 import type { Store, StoredPurge } from '../../store/types.js';
 import { ApiError } from '../errors.js';

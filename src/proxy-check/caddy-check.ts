@@ -5,9 +5,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CADDY_RELEASE_VARIABLE, caddyfilePath } from './caddy.js';
+import { CADDY_RELEASE_VARIABLE, caddyfilePath, type RenderedFile } from '../bundle/layout.js';
 import { writeReleaseFiles, writeThrowawayCertificates } from './nginx-check.js';
-import type { RenderedFile } from './nginx.js';
 
 export interface CheckCaddyOptions {
   /** Path of the caddy binary, e.g. /usr/bin/caddy. */

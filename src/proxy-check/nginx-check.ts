@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { certificatePaths, renderNginxMain, type RenderedFile } from './nginx.js';
+import { certificatePaths, type RenderedFile } from '../bundle/layout.js';
+import { renderNginxMain } from './nginx-main.js';
 
 export interface CheckNginxOptions {
   /** Path of the nginx binary, e.g. /usr/sbin/nginx. */

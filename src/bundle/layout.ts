@@ -1,0 +1,41 @@
+// The file layout of a release, shared by the renderers (which write it), proxy-check (which
+// starts nginx/Caddy on it) and the agent (which installs it). The full on-disk layout of an
+// nginx edge is described in render/nginx.ts and docs/nginx-layout.md; Caddy's in
+// render/caddy.ts and docs/proxies.md. The agent depends on these names, never on a renderer.
+
+/** One file of a release. */
+export interface RenderedFile {
+  /** Relative to the release directory, e.g. `nginx/sites.conf`. */
+  path: string;
+  content: string;
+}
+
+/** Where the default server answers nginx's connection counts, to loopback clients only. */
+export const STUB_STATUS_PATH = '/.well-known/outpost/nginx-status';
+
+/** The cache zone and its directory (relative to the prefix), one per edge. */
+export const CACHE_ZONE = 'outpost';
+export const CACHE_DIR = 'cache/outpost';
+
+/** File name stem of a site's certificate and trust files: `*.` becomes `_wildcard.`. */
+export function certFileStem(domain: string): string {
+  return domain.replace(/^\*\./, '_wildcard.');
+}
+
+/** Paths, relative to the release directory, of a site's certificate and key. */
+export function certificatePaths(domain: string): { certificate: string; key: string } {
+  const stem = certFileStem(domain);
+  return { certificate: `certs/${stem}.crt`, key: `certs/${stem}.key` };
+}
+
+/** The Caddyfile for a Caddy without, and with, the cache module. */
+export const CADDYFILE = 'caddy/Caddyfile';
+export const CADDYFILE_CACHE = 'caddy/Caddyfile.cache';
+/** Environment variable holding the release directory when the agent adapts the Caddyfile. */
+export const CADDY_RELEASE_VARIABLE = 'OUTPOST_RELEASE';
+/** The module that gives Caddy a cache (github.com/caddyserver/cache-handler). */
+export const CADDY_CACHE_MODULE = 'http.handlers.cache';
+
+export function caddyfilePath(cache: boolean): string {
+  return cache ? CADDYFILE_CACHE : CADDYFILE;
+}

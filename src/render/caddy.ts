@@ -30,7 +30,6 @@ import { certificatePaths, trustPath, type RenderedFile } from './nginx.js';
 import {
   CADDY_CACHE_MODULE,
   CADDY_RELEASE_VARIABLE,
-  CADDYFILE,
   CADDYFILE_CACHE,
   caddyfilePath,
 } from '../bundle/layout.js';

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { verifyBundle } from '../src/bundle/index.js';
 import { stdio, table } from '../src/cli/output.js';
-import { ensureAdminToken } from '../src/server/admin-auth.js';
+import { ensureAdminToken } from '../src/http/admin-auth.js';
 import { buildControlPlane } from '../src/server/app.js';
 import type { EdgeReport } from '../src/spec/index.js';
 import { openStore } from '../src/store/index.js';

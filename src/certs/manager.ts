@@ -19,6 +19,7 @@ import {
 } from './acme.js';
 import { Dns01Solver, Http01Solver, type Dns01Options } from './challenges.js';
 import { checkCertificate } from './pem.js';
+import { OutpostError } from '../http/errors.js';
 import {
   backoffDelay,
   certificateTargets,
@@ -75,12 +76,12 @@ export interface AttemptView {
   events: AttemptEvent[];
 }
 
-export class CertificateRequestError extends Error {
+export class CertificateRequestError extends OutpostError {
   constructor(
-    readonly code: 'not_found' | 'invalid_request' | 'conflict',
+    override readonly code: 'not_found' | 'invalid_request' | 'conflict',
     message: string,
   ) {
-    super(message);
+    super(code, message, { path: 'domain' });
     this.name = 'CertificateRequestError';
   }
 }

@@ -1,15 +1,16 @@
 // Reading and checking PEM certificates and keys with node:crypto: what a certificate covers,
 // whether a key belongs to it, whether a chain links up. Error messages never quote a key.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { OutpostError } from '../http/errors.js';
 
-export class CertificateError extends Error {
-  readonly code = 'invalid_certificate';
+/** A certificate or key that cannot be used: a bad request naming the field at fault. */
+export class CertificateError extends OutpostError {
   constructor(
     message: string,
     /** The request field at fault: `certificate` or `key`. */
     readonly field: 'certificate' | 'key',
   ) {
-    super(message);
+    super('invalid_request', message, { path: field });
     this.name = 'CertificateError';
   }
 }

@@ -2,12 +2,11 @@
 // live progress, remove; and the public HTTP-01 answers that edges proxy to the control plane.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../server/errors.js';
-import { docs } from '../server/admin/openapi.js';
-import { parseBody } from '../server/validation.js';
+import { ApiError } from '../http/errors.js';
+import { docs } from '../http/openapi.js';
+import { parseBody } from '../http/parse-body.js';
 import type { Store } from '../store/types.js';
-import { CertificateRequestError, type CertificateManager } from './manager.js';
-import { CertificateError } from './pem.js';
+import type { CertificateManager } from './manager.js';
 import { certificateRows } from './policy.js';
 
 /** A PEM chain (leaf first) and its unencrypted private key. */
@@ -18,13 +17,6 @@ export const CertificateUpload = z
   })
   .strict();
 export type CertificateUpload = z.infer<typeof CertificateUpload>;
-
-function apiError(err: unknown): unknown {
-  if (err instanceof CertificateError)
-    return new ApiError('invalid_request', err.message, err.field);
-  if (err instanceof CertificateRequestError) return new ApiError(err.code, err.message, 'domain');
-  return err;
-}
 
 export const certificateRoutes =
   (store: Store, manager: CertificateManager): FastifyPluginAsync =>
@@ -67,11 +59,7 @@ export const certificateRoutes =
       },
       async (req) => {
         const body = parseBody(CertificateUpload, req.body);
-        try {
-          await manager.upload(req.params.domain, body);
-        } catch (err) {
-          throw apiError(err);
-        }
+        await manager.upload(req.params.domain, body);
         const row = (await rows()).find((r) => r.domain === req.params.domain);
         return { certificate: row };
       },
@@ -92,12 +80,8 @@ export const certificateRoutes =
       '/v1/certificates/:domain/issue',
       { schema: docs('certificates', 'Issue (or renew) a certificate now; follow its attempt') },
       async (req, reply) => {
-        try {
-          const attempt = await manager.issueNow(req.params.domain);
-          return reply.status(202).send({ attempt });
-        } catch (err) {
-          throw apiError(err);
-        }
+        const attempt = await manager.issueNow(req.params.domain);
+        return reply.status(202).send({ attempt });
       },
     );
 
@@ -115,14 +99,10 @@ export const certificateRoutes =
       async (req) => {
         const after = Number(req.query.after ?? 0) || 0;
         const wait = Math.min(30, Math.max(0, Number(req.query.wait ?? 0) || 0));
-        try {
-          const attempt = await manager.waitForAttempt(req.params.id, after, wait * 1000);
-          if (attempt.domain !== req.params.domain)
-            throw new ApiError('not_found', `no attempt "${req.params.id}"`, 'id');
-          return { attempt };
-        } catch (err) {
-          throw apiError(err);
-        }
+        const attempt = await manager.waitForAttempt(req.params.id, after, wait * 1000);
+        if (attempt.domain !== req.params.domain)
+          throw new ApiError('not_found', `no attempt "${req.params.id}"`, 'id');
+        return { attempt };
       },
     );
   };

@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { Agent, AgentSetupError } from '../agent/agent.js';
 import type { EdgeStatus } from '../health/edge-status.js';
 import { buildControlPlane } from '../server/app.js';
-import { ensureAdminToken, resetAdminToken } from '../server/admin-auth.js';
+import { ensureAdminToken, resetAdminToken } from '../http/admin-auth.js';
 import { openStore } from '../store/index.js';
 import { ApiClient } from './client.js';
 import { CliError } from './errors.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildControlPlane } from '../server/app.js';
-import { ensureAdminToken } from '../server/admin-auth.js';
+import { ensureAdminToken } from '../http/admin-auth.js';
 import { openStore } from '../store/index.js';
 import type { Output } from './output.js';
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import { OutpostError } from '../http/errors.js';
 
 const run = promisify(execFile);
 
@@ -66,10 +67,6 @@ async function packAgent(root: string, npm: string): Promise<AgentPackage> {
   }
 }
 
-function unavailable(reply: FastifyReply, code: string, message: string) {
-  return reply.status(503).send({ error: { code, message } });
-}
-
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { path?: string; stderr?: string };
   if (e.code === 'ENOENT' && typeof e.path === 'string') return `${e.path} is not installed`;
@@ -93,8 +90,7 @@ export const installRoutes =
           body = await readFile(script);
         } catch (err) {
           req.log.error({ err, path: script }, 'cannot read the install script');
-          return unavailable(
-            reply,
+          throw new OutpostError(
             'install_script_unavailable',
             `the control plane cannot read ${script}; reinstall Outpost on the control plane`,
           );
@@ -120,8 +116,7 @@ export const installRoutes =
           pkg = await agentPackage(root, npm);
         } catch (err) {
           req.log.error({ err }, 'cannot pack the agent package');
-          return unavailable(
-            reply,
+          throw new OutpostError(
             'agent_package_unavailable',
             `the control plane cannot pack the outpost package for edges (${reason(err)}); install npm and tar on the control plane, or install outpost on the edge by hand (docs/deploy.md)`,
           );

@@ -1,5 +1,6 @@
 // The store's contract. Callers see only this interface; SQLite is the default implementation
 // and a PostgreSQL dialect can be added behind the same interface without touching callers.
+import { OutpostError } from '../http/errors.js';
 import type { PurgeJob, PurgeResult, Spec } from '../spec/index.js';
 
 export interface StoredState {
@@ -179,13 +180,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class RevisionConflictError extends Error {
-  readonly code = 'revision_conflict';
+export class RevisionConflictError extends OutpostError {
   constructor(
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`the desired state changed meanwhile (revision ${actual}, expected ${expected}); retry`);
+    super(
+      'revision_conflict',
+      `the desired state changed meanwhile (revision ${actual}, expected ${expected}); retry`,
+    );
     this.name = 'RevisionConflictError';
   }
 }

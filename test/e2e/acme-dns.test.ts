@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAdminToken } from '../../src/server/admin-auth.js';
+import { ensureAdminToken } from '../../src/http/admin-auth.js';
 import { buildControlPlane } from '../../src/server/app.js';
 import { parseSpec } from '../../src/spec/index.js';
 import { openStore, type Store } from '../../src/store/index.js';

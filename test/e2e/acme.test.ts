@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAdminToken } from '../../src/server/admin-auth.js';
+import { ensureAdminToken } from '../../src/http/admin-auth.js';
 import { buildControlPlane } from '../../src/server/app.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { eventually, httpGet } from '../support/http.js';

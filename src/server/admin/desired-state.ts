@@ -10,7 +10,7 @@ import {
   type SpecInput,
 } from '../../spec/index.js';
 import { RevisionConflictError, type NewAuditEvent, type Store } from '../../store/types.js';
-import { hashToken, newToken } from '../tokens.js';
+import { hashToken, newToken } from '../../http/tokens.js';
 
 export interface ChangeResult {
   changed: boolean;

@@ -3,11 +3,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Edge, type Edge as EdgeT } from '../../spec/index.js';
 import type { Store } from '../../store/types.js';
-import { ApiError } from '../errors.js';
-import { hashToken, newToken } from '../tokens.js';
-import { parseBody } from '../validation.js';
+import { ApiError } from '../../http/errors.js';
+import { hashToken, newToken } from '../../http/tokens.js';
+import { parseBody } from '../../http/parse-body.js';
 import type { DesiredState } from './desired-state.js';
-import { docs } from './openapi.js';
+import { docs } from '../../http/openapi.js';
 
 /**
  * The command a new edge runs to join. The token is not in it: the script asks for it and

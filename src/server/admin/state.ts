@@ -4,9 +4,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { stringifySpec } from '../../spec/index.js';
 import type { Store } from '../../store/types.js';
-import { parseBody } from '../validation.js';
+import { parseBody } from '../../http/parse-body.js';
 import type { DesiredState } from './desired-state.js';
-import { docs } from './openapi.js';
+import { docs } from '../../http/openapi.js';
 
 export const ApplyRequest = z
   .object({

@@ -3,10 +3,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { compileEdgePlan } from '../../compile/index.js';
 import type { Store } from '../../store/types.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../http/errors.js';
 import type { Metrics } from '../status/metrics.js';
 import type { StatusService } from '../status/service.js';
-import { docs } from './openapi.js';
+import { docs } from '../../http/openapi.js';
 
 export const statusRoutes =
   (store: Store, status: StatusService, metrics: Metrics): FastifyPluginAsync =>

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { EdgeReport, PurgeResult } from '../../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../../store/types.js';
-import { ApiError } from '../errors.js';
-import { bearerToken, hashToken } from '../tokens.js';
-import { parseBody } from '../validation.js';
+import { ApiError } from '../../http/errors.js';
+import { bearerToken, hashToken } from '../../http/tokens.js';
+import { parseBody } from '../../http/parse-body.js';
 import type { BundleBuilder } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
 

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { selectorMatch } from '../../spec/selectors.js';
 import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../../spec/index.js';
 import type { Store, StoredPurge } from '../../store/types.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../http/errors.js';
 
 /** Response headers that carry cache tags, in order of preference. */
 export const TAG_HEADERS = ['cache-tag', 'surrogate-key'];

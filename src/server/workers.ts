@@ -1,12 +1,8 @@
 // Long-running workers of the control plane (bundle builder, DNS sync, certificate renewals,
 // probes). Each has one lifecycle; they start in the order listed in app.ts and stop in reverse.
-export interface Worker {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Called after every written change of desired state. */
-  onDesiredStateChange?(): void;
-}
+import type { Worker } from '../spec/worker.js';
+
+export type { Worker } from '../spec/worker.js';
 
 export class Workers {
   private readonly started: Worker[] = [];

@@ -8,3 +8,4 @@ export * from './edge-report.js';
 export * from './secrets.js';
 export * from './purge.js';
 export * from './selectors.js';
+export * from './worker.js';

@@ -238,7 +238,7 @@ describe('the control plane serves the installer and the agent package', () => {
 
   it('the package answers 503 with a clear error when it cannot be packed', async () => {
     const { default: Fastify } = await import('fastify');
-    const { installRoutes } = await import('../../src/server/install-routes.js');
+    const { installRoutes } = await import('../../src/edges/install-routes.js');
     const app = Fastify();
     await app.register(installRoutes({ npm: join(data.path, 'no-such-npm') }));
     const res = await app.inject({ method: 'GET', url: '/v1/agent/outpost.tgz' });

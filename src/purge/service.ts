@@ -2,10 +2,10 @@
 // edges' long-poll channel at once, run by each agent against its cache, confirmed per edge.
 // An edge that is away runs its pending purges when it comes back.
 import { EventEmitter } from 'node:events';
-import { selectorMatch } from '../../spec/selectors.js';
-import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../../spec/index.js';
-import type { Store, StoredPurge } from '../../store/types.js';
-import { ApiError } from '../../http/errors.js';
+import { selectorMatch } from '../spec/selectors.js';
+import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../spec/index.js';
+import type { Store, StoredPurge } from '../store/types.js';
+import { ApiError } from '../http/errors.js';
 
 /** Response headers that carry cache tags, in order of preference. */
 export const TAG_HEADERS = ['cache-tag', 'surrogate-key'];

@@ -1,12 +1,12 @@
 // `outpost status`, the dashboard's data and its live stream, Prometheus metrics, and an
 // edge's compiled plan.
 import type { FastifyPluginAsync } from 'fastify';
-import { compileEdgePlan } from '../../compile/index.js';
-import type { Store } from '../../store/types.js';
-import { ApiError } from '../../http/errors.js';
-import type { Metrics } from '../status/metrics.js';
-import type { StatusService } from '../status/service.js';
-import { docs } from '../../http/openapi.js';
+import { compileEdgePlan } from '../compile/index.js';
+import type { Store } from '../store/types.js';
+import { ApiError } from '../http/errors.js';
+import type { Metrics } from './metrics.js';
+import type { StatusService } from './service.js';
+import { docs } from '../http/openapi.js';
 
 export const statusRoutes =
   (store: Store, status: StatusService, metrics: Metrics): FastifyPluginAsync =>

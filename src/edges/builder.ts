@@ -3,16 +3,16 @@
 // Long-polling edges are woken the moment their bundle changes.
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildManifest, contentKey, signManifest, type SourceFile } from '../../bundle/index.js';
-import { compileEdgePlan } from '../../compile/index.js';
-import { checkCaddyConfig } from '../../proxy-check/caddy-check.js';
-import { renderCaddyRelease } from '../../render/caddy.js';
-import { RenderError } from '../../render/escape.js';
-import { checkNginxConfig } from '../../proxy-check/nginx-check.js';
-import { certificatePaths, renderNginx } from '../../render/index.js';
-import type { Edge } from '../../spec/index.js';
-import type { Store, StoredBundle } from '../../store/types.js';
-import type { Worker } from '../workers.js';
+import { buildManifest, contentKey, signManifest, type SourceFile } from '../bundle/index.js';
+import { compileEdgePlan } from '../compile/index.js';
+import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
+import { renderCaddyRelease } from '../render/caddy.js';
+import { RenderError } from '../render/escape.js';
+import { checkNginxConfig } from '../proxy-check/nginx-check.js';
+import { certificatePaths, renderNginx } from '../render/index.js';
+import type { Edge } from '../spec/index.js';
+import type { Store, StoredBundle } from '../store/types.js';
+import type { Worker } from '../spec/worker.js';
 import type { BundleSigner } from './signing-key.js';
 
 export interface BundleBuilderOptions {

@@ -2,12 +2,12 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { EdgeReport, PurgeResult } from '../../spec/index.js';
+import { EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
-import type { Store } from '../../store/types.js';
-import { ApiError } from '../../http/errors.js';
-import { bearerToken, hashToken } from '../../http/tokens.js';
-import { parseBody } from '../../http/parse-body.js';
+import type { Store } from '../store/types.js';
+import { ApiError } from '../http/errors.js';
+import { bearerToken, hashToken } from '../http/tokens.js';
+import { parseBody } from '../http/parse-body.js';
 import type { BundleBuilder } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
 

@@ -1,6 +1,6 @@
 // The public status page's data: no addresses, no errors, no secrets; no auth.
 import type { FastifyPluginAsync } from 'fastify';
-import { publicStatus } from '../../health/status.js';
+import { publicStatus } from '../health/status.js';
 import type { StatusService } from './service.js';
 
 export const publicStatusRoutes =

@@ -8,9 +8,9 @@ import {
   type Spec,
   type SpecDiff,
   type SpecInput,
-} from '../../spec/index.js';
-import { RevisionConflictError, type NewAuditEvent, type Store } from '../../store/types.js';
-import { hashToken, newToken } from '../../http/tokens.js';
+} from '../spec/index.js';
+import { RevisionConflictError, type NewAuditEvent, type Store } from '../store/types.js';
+import { hashToken, newToken } from '../http/tokens.js';
 
 export interface ChangeResult {
   changed: boolean;

@@ -2,11 +2,11 @@
 // transaction), export it back as YAML, and the audit log.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { stringifySpec } from '../../spec/index.js';
-import type { Store } from '../../store/types.js';
-import { parseBody } from '../../http/parse-body.js';
-import type { DesiredState } from './desired-state.js';
-import { docs } from '../../http/openapi.js';
+import { stringifySpec } from '../spec/index.js';
+import type { Store } from '../store/types.js';
+import { parseBody } from '../http/parse-body.js';
+import type { DesiredState } from './service.js';
+import { docs } from '../http/openapi.js';
 
 export const ApplyRequest = z
   .object({

@@ -1,7 +1,7 @@
 // The control plane's Ed25519 key that signs every bundle. Created at first start, kept in the
 // store (file mode 0600); edges pin its public key when they join.
-import { generateSigningKey, keyFingerprint, type SigningKey } from '../../bundle/index.js';
-import type { Store } from '../../store/types.js';
+import { generateSigningKey, keyFingerprint, type SigningKey } from '../bundle/index.js';
+import type { Store } from '../store/types.js';
 
 const SETTING = 'bundle_signing_key';
 

@@ -1,10 +1,10 @@
 // Admin API for sites: list, show, create, replace, delete.
 import type { FastifyPluginAsync } from 'fastify';
-import { Site } from '../../spec/index.js';
-import { ApiError } from '../../http/errors.js';
-import { parseBody } from '../../http/parse-body.js';
-import type { DesiredState } from './desired-state.js';
-import { docs } from '../../http/openapi.js';
+import { Site } from '../spec/index.js';
+import { ApiError } from '../http/errors.js';
+import { parseBody } from '../http/parse-body.js';
+import type { DesiredState } from '../state/service.js';
+import { docs } from '../http/openapi.js';
 
 export const sitesRoutes =
   (state: DesiredState): FastifyPluginAsync =>

@@ -1,13 +1,13 @@
 // Admin API for edges: list, show, add (token shown once), replace, remove, rotate and revoke
 // the edge's token.
 import type { FastifyPluginAsync } from 'fastify';
-import { Edge, type Edge as EdgeT } from '../../spec/index.js';
-import type { Store } from '../../store/types.js';
-import { ApiError } from '../../http/errors.js';
-import { hashToken, newToken } from '../../http/tokens.js';
-import { parseBody } from '../../http/parse-body.js';
-import type { DesiredState } from './desired-state.js';
-import { docs } from '../../http/openapi.js';
+import { Edge, type Edge as EdgeT } from '../spec/index.js';
+import type { Store } from '../store/types.js';
+import { ApiError } from '../http/errors.js';
+import { hashToken, newToken } from '../http/tokens.js';
+import { parseBody } from '../http/parse-body.js';
+import type { DesiredState } from '../state/service.js';
+import { docs } from '../http/openapi.js';
 
 /**
  * The command a new edge runs to join. The token is not in it: the script asks for it and

@@ -1,8 +1,8 @@
 // Prometheus metrics (prom-client): counters that add up the traffic agents report, and gauges
 // read from the status snapshot at scrape time.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StatusSnapshot } from '../../health/status.js';
-import type { TrafficReport } from '../../spec/index.js';
+import type { StatusSnapshot } from '../health/status.js';
+import type { TrafficReport } from '../spec/index.js';
 
 export class Metrics {
   readonly registry = new Registry();

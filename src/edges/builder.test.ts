@@ -1,9 +1,9 @@
 // The bundle builder against a real store and a real nginx -t.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyBundle } from '../../bundle/index.js';
-import { parseSpec, type SpecInput } from '../../spec/index.js';
-import { openStore, type Store } from '../../store/index.js';
+import { verifyBundle } from '../bundle/index.js';
+import { parseSpec, type SpecInput } from '../spec/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { BundleBuilder } from './builder.js';
 import { ensureSigningKey, type BundleSigner } from './signing-key.js';
 

@@ -1,9 +1,9 @@
 // Admin API for purges: create one for a site, then follow it edge by edge.
 import type { FastifyPluginAsync } from 'fastify';
-import { PurgeRequest } from '../../spec/index.js';
-import { docs } from '../../http/openapi.js';
-import { ApiError } from '../../http/errors.js';
-import { parseBody } from '../../http/parse-body.js';
+import { PurgeRequest } from '../spec/index.js';
+import { docs } from '../http/openapi.js';
+import { ApiError } from '../http/errors.js';
+import { parseBody } from '../http/parse-body.js';
 import type { PurgeService } from './service.js';
 
 export const purgeRoutes =

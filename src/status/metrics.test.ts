@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HealthBook } from '../../health/health-book.js';
-import { buildStatus } from '../../health/status.js';
-import { TrafficBook } from '../../health/traffic-book.js';
-import { parseSpec } from '../../spec/index.js';
+import { HealthBook } from '../health/health-book.js';
+import { buildStatus } from '../health/status.js';
+import { TrafficBook } from '../health/traffic-book.js';
+import { parseSpec } from '../spec/index.js';
 import { Metrics } from './metrics.js';
 
 const spec = parseSpec({
@@ -73,8 +73,8 @@ describe('Prometheus metrics', () => {
     const exposed = new Set([...text.matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]));
     const used = new Set(
       [
-        readFileSync(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8'),
-        readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8'),
+        readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8'),
+        readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8'),
       ].flatMap((t) => [...t.matchAll(/\boutpost_[a-z_]+\b/g)].map((m) => m[0])),
     );
     expect(used.size).toBeGreaterThan(5);

@@ -2,13 +2,13 @@
 // the bundle builder, the probes and the traffic book, and tells listeners (SSE) when it
 // changes, at most once a second.
 import { EventEmitter } from 'node:events';
-import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../../health/status.js';
-import type { Prober } from '../../health/prober.js';
-import { TrafficBook } from '../../health/traffic-book.js';
-import type { EdgeReport } from '../../spec/index.js';
-import type { Store } from '../../store/types.js';
-import type { BundleBuilder } from '../edge/builder.js';
-import type { Worker } from '../workers.js';
+import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
+import type { Prober } from '../health/prober.js';
+import { TrafficBook } from '../health/traffic-book.js';
+import type { EdgeReport } from '../spec/index.js';
+import type { Store } from '../store/types.js';
+import type { BundleBuilder } from '../edges/builder.js';
+import type { Worker } from '../spec/worker.js';
 
 /** Agents report every 10 s; three missed reports and an edge is offline. */
 export const OFFLINE_AFTER_SECONDS = 30;

@@ -155,6 +155,26 @@ describe('the module map (docs/architecture.md)', () => {
     expect(found, `${found.length} imports against the map:\n${found.join('\n')}`).toEqual([]);
   });
 
+  it('lets only config/ and the CLI entry read process.env', () => {
+    const readers = sourceFiles(SRC)
+      .filter((f) => !/\.test\.tsx?$/.test(f))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((l, i) => ({ l, at: `${relative(ROOT, file)}:${i + 1}` }))
+          .filter(({ l }) => /\bprocess\.env\b/.test(l) && !/^\s*(\/\/|\*)/.test(l))
+          .map(({ at }) => at),
+      )
+      // vite.config.ts configures the UI's build tool; it is not part of a running Outpost.
+      .filter(
+        (at) =>
+          !at.startsWith('src/config/') &&
+          !at.startsWith('src/cli/main.ts:') &&
+          !at.startsWith('src/web/vite.config.ts:'),
+      );
+    expect(readers, 'read the setting in config/ and inject it').toEqual([]);
+  });
+
   it('catches an import the table forbids, naming file, line and rule', () => {
     const table = [
       '## Modules',

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CADDY_RELEASE_VARIABLE, caddyfilePath, type RenderedFile } from '../bundle/layout.js';
+import { inheritedPath } from '../config/config.js';
 import { writeReleaseFiles, writeThrowawayCertificates } from './nginx-check.js';
 
 export interface CheckCaddyOptions {
@@ -50,7 +51,7 @@ export function caddyError(stderr: string): string {
 /** The environment for caddy adapt/validate: the release directory and a private data dir. */
 export function caddyEnvironment(releaseDir: string, dataDir: string): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: inheritedPath(),
     HOME: dataDir,
     XDG_DATA_HOME: join(dataDir, 'data'),
     XDG_CONFIG_HOME: join(dataDir, 'config'),

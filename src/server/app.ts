@@ -13,6 +13,7 @@ import {
 import { createDnsProvider } from '../dns/index.js';
 import { dnsRoutes } from '../dns/routes.js';
 import { DnsSync } from '../dns/service.js';
+import { CONTROL_PLANE_DEFAULTS } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { adminAuth } from '../http/admin-auth.js';
 import { DesiredState } from '../state/service.js';
@@ -106,8 +107,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
 
   const prober = new Prober({
     readState: () => opts.store.readState(),
-    intervalMs: opts.probeIntervalMs ?? 10_000,
-    timeoutMs: opts.probeTimeoutMs ?? 5_000,
+    intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
+    timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
   });
   const status = new StatusService(opts.store, builder, prober);
   status.addAlertSource(async () => {

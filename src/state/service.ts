@@ -2,6 +2,7 @@
 // document, diff it against the stored one, and write it in one transaction (or not at all).
 import {
   diffSpecs,
+  type ChangeResult,
   formatDiff,
   parseSpec,
   parseSpecYaml,
@@ -12,15 +13,7 @@ import {
 import { RevisionConflictError, type NewAuditEvent, type Store } from '../store/types.js';
 import { hashToken, newToken } from '../http/tokens.js';
 
-export interface ChangeResult {
-  changed: boolean;
-  revision: number;
-  diff: SpecDiff;
-  /** The diff as readable text, as `outpost apply` prints it. */
-  text: string;
-  /** Tokens of edges this change created, shown once. */
-  edge_tokens: Record<string, string>;
-}
+export type { ChangeResult } from '../spec/change.js';
 
 export class DesiredState {
   constructor(

@@ -1,27 +1,12 @@
 // `outpost agent`: the edge side. Runs until SIGTERM/SIGINT; the proxy (nginx or Caddy) keeps
 // serving after it stops.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { Agent, AgentSetupError, readTokenFile } from '../agent/agent.js';
-import { CliError } from './errors.js';
+import { Agent, AgentSetupError, readTokenFile } from '../../agent/agent.js';
+import type { AgentConfig } from '../../config/index.js';
+import { CliError } from '../errors.js';
 
-export interface AgentCommandOptions {
-  server: string;
-  tokenFile: string;
-  root: string;
-  nginx: string;
-  /** The caddy binary, for an edge whose bundles say `proxy: caddy`. */
-  caddy: string;
-  pin?: string;
-  nginxUser?: string;
-  wait: number;
-  reportInterval: number;
-  stopProxyOnExit: boolean;
-  logLevel: string;
-}
-
-export async function runAgent(o: AgentCommandOptions): Promise<void> {
+export async function runAgent(o: AgentConfig): Promise<void> {
   // The proxy is the edge's `proxy` (in each bundle); a release for a missing one fails with
   // a clear error in `outpost status`. At least one must be here.
   if (!existsSync(o.nginx) && !existsSync(o.caddy)) {
@@ -33,18 +18,17 @@ export async function runAgent(o: AgentCommandOptions): Promise<void> {
   let agent: Agent;
   try {
     const token = await readTokenFile(o.tokenFile);
-    const nginxUser = o.nginxUser ?? (process.getuid?.() === 0 ? 'www-data' : undefined);
     agent = new Agent({
       server: o.server,
       token,
-      root: resolve(o.root),
+      root: o.root,
       nginx: o.nginx,
       caddy: o.caddy,
       logger,
       waitSeconds: o.wait,
       reportIntervalMs: o.reportInterval * 1000,
       ...(o.pin !== undefined ? { pin: o.pin } : {}),
-      ...(nginxUser !== undefined ? { nginxUser } : {}),
+      ...(o.nginxUser !== undefined ? { nginxUser: o.nginxUser } : {}),
     });
     await agent.start();
   } catch (err) {

@@ -1,11 +1,11 @@
 // `outpost purge`: drop objects from the caches of every edge of a site, and wait for each
 // edge to confirm.
 import type { Command } from 'commander';
-import type { PurgeRequest } from '../spec/index.js';
-import type { StoredPurge } from '../store/types.js';
-import type { ApiClient } from './client.js';
-import { CliError } from './errors.js';
-import type { Output } from './output.js';
+import type { PurgeRequest } from '../../spec/index.js';
+import type { StoredPurge } from '../../store/types.js';
+import type { ApiClient } from '../client.js';
+import { CliError } from '../errors.js';
+import type { Output } from '../output.js';
 
 export interface PurgeOptions {
   prefix?: string;

@@ -2,11 +2,11 @@
 // it) and `outpost geoip build` (local: converts the country database for PowerDNS).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { DnsPlanResult, ProviderRRset, ZoneApplyResult } from '../dns/index.js';
-import type { DnsStatus } from '../dns/service.js';
-import type { ApiClient } from './client.js';
-import { CliError } from './errors.js';
-import { table, type Output } from './output.js';
+import type { DnsPlanResult, ProviderRRset, ZoneApplyResult } from '../../dns/index.js';
+import type { DnsStatus } from '../../dns/service.js';
+import type { ApiClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { table, type Output } from '../output.js';
 
 export interface DnsCommandContext {
   client: () => ApiClient;
@@ -144,7 +144,7 @@ export function registerDnsCommands(program: Command, ctx: DnsCommandContext): v
       'a flat country MMDB (default: @ip-location-db/geo-whois-asn-country-mmdb)',
     )
     .action(async (o: { output: string; source?: string }) => {
-      const { buildGeoipDatabase, defaultGeoipSource } = await import('../dns/geoip/build.js');
+      const { buildGeoipDatabase, defaultGeoipSource } = await import('../../dns/geoip/build.js');
       const source = o.source !== undefined ? resolve(o.source) : defaultGeoipSource();
       let r;
       try {

@@ -1,10 +1,10 @@
 // `outpost cert`: list, show, upload (bring your own), issue with live progress, remove.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { AttemptView, CertificateRow } from '../certs/index.js';
-import type { ApiClient } from './client.js';
-import { CliError } from './errors.js';
-import { table, type Output } from './output.js';
+import type { AttemptView, CertificateRow } from '../../certs/index.js';
+import type { ApiClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { table, type Output } from '../output.js';
 
 export interface CertCommandContext {
   client: () => ApiClient;

@@ -1,0 +1,98 @@
+// `outpost edge`: add, list, rotate tokens of and remove edges.
+import { Option } from 'commander';
+import type { Edge } from '../../spec/index.js';
+import { table, type Output } from '../output.js';
+import { enc } from './site.js';
+import type { Command } from 'commander';
+import type { CommandContext } from './context.js';
+
+export function registerEdgeCommands(program: Command, ctx: CommandContext): void {
+  const edge = program.command('edge').description('add, list, rotate tokens of and remove edges');
+  edge
+    .command('add <name>')
+    .description('add an edge; prints its token once and the command the edge runs to join')
+    .option('--ipv4 <address>', 'public IPv4 address')
+    .option('--ipv6 <address>', 'public IPv6 address')
+    .option('--tag <tag...>', 'tags (repeatable)')
+    .option('--paused', 'add it paused (not in DNS, empty config)')
+    .addOption(
+      new Option('--proxy <proxy>', 'proxy on the edge')
+        .choices(['nginx', 'caddy'])
+        .default('nginx'),
+    )
+    .action(
+      async (
+        name: string,
+        o: { ipv4?: string; ipv6?: string; tag?: string[]; paused?: boolean; proxy: string },
+      ) => {
+        const body = {
+          name,
+          host: { ...(o.ipv4 ? { v4: o.ipv4 } : {}), ...(o.ipv6 ? { v6: o.ipv6 } : {}) },
+          tags: o.tag ?? [],
+          paused: o.paused === true,
+          proxy: o.proxy,
+        };
+        const r = await ctx
+          .client()
+          .request<{ token: string; join_command: string; revision: number }>(
+            'POST',
+            'v1/edges',
+            body,
+          );
+        ctx.out.line(`Added edge ${name} (revision ${r.revision}).`);
+        printToken(ctx.out, name, r.token, r.join_command);
+      },
+    );
+  edge
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { edges } = await ctx
+        .client()
+        .request<{ edges: (Edge & { has_token: boolean })[] }>('GET', 'v1/edges');
+      if (o.json) return ctx.out.json(edges);
+      if (edges.length === 0) return ctx.out.line('No edges.');
+      ctx.out.line(
+        table([
+          ['NAME', 'IPV4', 'IPV6', 'TAGS', 'STATE', 'TOKEN'],
+          ...edges.map((e) => [
+            e.name,
+            e.host.v4 ?? '-',
+            e.host.v6 ?? '-',
+            e.tags.join(',') || '-',
+            e.paused ? 'paused' : 'active',
+            e.has_token ? 'set' : 'revoked',
+          ]),
+        ]),
+      );
+    });
+  edge
+    .command('rotate-token <name>')
+    .description('issue a new token for the edge; the old one stops working at once')
+    .action(async (name: string) => {
+      const r = await ctx
+        .client()
+        .request<{ token: string; join_command: string }>('POST', `v1/edges/${enc(name)}/token`);
+      ctx.out.line(`Rotated the token of edge ${name}; the old token no longer works.`);
+      printToken(ctx.out, name, r.token, r.join_command);
+    });
+  edge
+    .command('revoke-token <name>')
+    .description('revoke the edge token: the edge can no longer pull')
+    .action(async (name: string) => {
+      await ctx.client().request('DELETE', `v1/edges/${enc(name)}/token`);
+      ctx.out.line(`Revoked the token of edge ${name}.`);
+    });
+  edge.command('rm <name>').action(async (name: string) => {
+    const r = await ctx.client().request<{ revision: number }>('DELETE', `v1/edges/${enc(name)}`);
+    ctx.out.line(`Removed edge ${name} (revision ${r.revision}).`);
+  });
+}
+
+function printToken(out: Output, name: string, token: string, joinCommand: string): void {
+  out.line('');
+  out.line(`Token for edge ${name} (shown once; stored only as a hash):`);
+  out.line(`  ${token}`);
+  out.line('On the edge, run this and paste the token when asked:');
+  out.line(`  ${joinCommand}`);
+}

@@ -1,0 +1,38 @@
+// `outpost status`: each edge's state, applied vs desired release, last report, error.
+import type { EdgeStatus } from '../../health/edge-status.js';
+import { table } from '../output.js';
+import type { Command } from 'commander';
+import type { CommandContext } from './context.js';
+
+export function registerStatusCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('status')
+    .description('each edge: state, applied vs desired release, last report, error')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const status = await ctx.client().request<{
+        revision: number;
+        edges: EdgeStatus[];
+        alerts?: { kind: string; subject: string; message: string }[];
+      }>('GET', 'v1/status');
+      if (o.json) return ctx.out.json(status);
+      ctx.out.line(`Desired state: revision ${status.revision}`);
+      for (const a of status.alerts ?? [])
+        ctx.out.line(`ALERT ${a.kind} ${a.subject}: ${a.message}`);
+      if (status.edges.length === 0) return ctx.out.line('No edges.');
+      ctx.out.line(
+        table([
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
+          ...status.edges.map((e) => [
+            e.name + (e.paused ? ' (paused)' : ''),
+            e.state,
+            `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
+            e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
+            e.error ?? '-',
+          ]),
+        ]),
+      );
+      // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
+      for (const e of status.edges) if (e.note) ctx.out.line(`NOTE ${e.name}: ${e.note}`);
+    });
+}

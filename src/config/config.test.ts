@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { readAgentConfig, readControlPlaneConfig, checkBinary, ConfigError } from './config.js';
+import { readEnvironment } from './environment.js';
+
+describe('ControlPlaneConfig', () => {
+  it('takes flags over the environment over the defaults', () => {
+    const env = readEnvironment({ OUTPOST_LISTEN: '127.0.0.1:9000', OUTPOST_LOG_LEVEL: 'warn' });
+    const c = readControlPlaneConfig({ logLevel: 'debug' }, env);
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(c.logLevel).toBe('debug');
+    expect(c).toMatchObject({ probeInterval: 10, probeTimeout: 5, nginxCheck: 'auto' });
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(readControlPlaneConfig({ listen: '[::1]:8443' }, env).listen).toEqual({
+      host: '::1',
+      port: 8443,
+    });
+  });
+
+  it('names the flag and the variable of a bad setting, and every bad setting', () => {
+    const env = readEnvironment({});
+    expect(() => readControlPlaneConfig({ listen: 'localhost' }, env)).toThrow(
+      '--listen (OUTPOST_LISTEN): must look like 127.0.0.1:8080 or [::1]:8080',
+    );
+    expect(() => readControlPlaneConfig({ listen: '127.0.0.1:70000' }, env)).toThrow(
+      'the port must be 65535 or less',
+    );
+    const both = () =>
+      readControlPlaneConfig({ probeInterval: Number('ten'), nginxCheck: 'nginx' }, env);
+    expect(both).toThrow(ConfigError);
+    expect(both).toThrow(
+      '--nginx-check: must be auto, off or an absolute path to the binary; --probe-interval: must be a number of seconds',
+    );
+    expect(() => readControlPlaneConfig({ probeInterval: -1 }, env)).toThrow('--probe-interval');
+  });
+
+  it('resolves a check binary: off, auto (installed or not), or a path that must exist', () => {
+    expect(checkBinary('off', '/bin/sh', '--nginx-check')).toBeUndefined();
+    expect(checkBinary('auto', '/bin/sh', '--nginx-check')).toBe('/bin/sh');
+    expect(checkBinary('auto', '/nonexistent/nginx', '--nginx-check')).toBeUndefined();
+    expect(() => checkBinary('/nonexistent/nginx', '/bin/sh', '--nginx-check')).toThrow(
+      '--nginx-check: no binary at /nonexistent/nginx',
+    );
+  });
+});
+
+describe('AgentConfig', () => {
+  it('needs a server, and defaults the rest (www-data as nginx user when root)', () => {
+    const env = readEnvironment({});
+    expect(() => readAgentConfig({ tokenFile: '/t' }, env, false)).toThrow(
+      '--server (OUTPOST_SERVER): is required',
+    );
+    const c = readAgentConfig({ tokenFile: '/t' }, { server: 'http://127.0.0.1:8080' }, true);
+    expect(c).toMatchObject({
+      server: 'http://127.0.0.1:8080',
+      root: '/var/lib/outpost-agent',
+      nginx: '/usr/sbin/nginx',
+      caddy: '/usr/bin/caddy',
+      wait: 30,
+      reportInterval: 10,
+      stopProxyOnExit: false,
+      nginxUser: 'www-data',
+    });
+    expect(
+      readAgentConfig({ tokenFile: '/t', server: 'http://127.0.0.1:1' }, env, false).nginxUser,
+    ).toBeUndefined();
+    expect(() =>
+      readAgentConfig({ tokenFile: '/t', server: 'http://127.0.0.1:1', wait: 0 }, env, false),
+    ).toThrow('--wait');
+  });
+});

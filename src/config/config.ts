@@ -1,0 +1,189 @@
+// The configs of the two long-running processes, as zod schemas with their defaults: parsed
+// once at start from the command line's flags over the environment, then injected. Nothing
+// else holds a default for these settings.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { Environment } from './environment.js';
+
+/** A setting that cannot be used; the message names the flag (and variable) at fault. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const Listen = z
+  .string()
+  .regex(/^(?:\[[^\]]+\]|[^:[\]]+):\d{1,5}$/, 'must look like 127.0.0.1:8080 or [::1]:8080')
+  .transform((listen, ctx) => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+    const port = Number(m?.[3]);
+    if (port > 65535) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'the port must be 65535 or less' });
+      return z.NEVER;
+    }
+    return { host: (m?.[1] ?? m?.[2]) as string, port };
+  });
+
+/** `auto` (the binary if installed here), `off`, or the binary's path. */
+const Check = z.string().refine((v) => v === 'auto' || v === 'off' || v.startsWith('/'), {
+  message: 'must be auto, off or an absolute path to the binary',
+});
+
+const Seconds = z.number({ invalid_type_error: 'must be a number of seconds' }).finite();
+
+export const ControlPlaneConfig = z
+  .object({
+    /** Where the database lives. */
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .transform((d) => resolve(d)),
+    listen: Listen.default('127.0.0.1:8080'),
+    /** The URL edges and the CLI use to reach this control plane; default: the bound address. */
+    publicUrl: z.string().url().optional(),
+    logLevel: LogLevel.default('info'),
+    /** Check each edge rendering with `nginx -t` / `caddy validate` before publishing it. */
+    nginxCheck: Check.default('auto'),
+    caddyCheck: Check.default('auto'),
+    /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
+    probeInterval: Seconds.nonnegative().default(10),
+    probeTimeout: Seconds.positive().default(5),
+  })
+  .strict();
+export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
+
+export const AgentConfig = z
+  .object({
+    server: z.string({ required_error: 'is required' }).url(),
+    tokenFile: z.string().min(1),
+    /** State directory: releases, the nginx prefix, the cache. */
+    root: z
+      .string()
+      .min(1)
+      .default('/var/lib/outpost-agent')
+      .transform((d) => resolve(d)),
+    nginx: z.string().min(1).default('/usr/sbin/nginx'),
+    caddy: z.string().min(1).default('/usr/bin/caddy'),
+    /** Expected `sha256:…` fingerprint of the control plane's signing key. */
+    pin: z.string().optional(),
+    /** nginx's worker user when the agent runs as root. */
+    nginxUser: z.string().min(1).optional(),
+    /** Long-poll duration and seconds between reports. */
+    wait: Seconds.positive().default(30),
+    reportInterval: Seconds.positive().default(10),
+    stopProxyOnExit: z.boolean().default(false),
+    logLevel: LogLevel.default('info'),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** The defaults, for help texts and for callers that build a control plane in process. */
+export const CONTROL_PLANE_DEFAULTS = ControlPlaneConfig.parse({});
+export const AGENT_DEFAULTS = {
+  root: '/var/lib/outpost-agent',
+  nginx: '/usr/sbin/nginx',
+  caddy: '/usr/bin/caddy',
+  wait: 30,
+  reportInterval: 10,
+  /** The worker user nginx runs as when the agent is root. */
+  rootNginxUser: 'www-data',
+} as const;
+
+/** Names of each setting on the command line and in the environment, for error messages. */
+const FLAGS: Record<string, string> = {
+  dataDir: '--data-dir (OUTPOST_DATA_DIR)',
+  listen: '--listen (OUTPOST_LISTEN)',
+  publicUrl: '--public-url (OUTPOST_PUBLIC_URL)',
+  logLevel: '--log-level (OUTPOST_LOG_LEVEL)',
+  nginxCheck: '--nginx-check',
+  caddyCheck: '--caddy-check',
+  probeInterval: '--probe-interval',
+  probeTimeout: '--probe-timeout',
+  server: '--server (OUTPOST_SERVER)',
+  tokenFile: '--token-file',
+  root: '--root',
+  nginx: '--nginx',
+  caddy: '--caddy',
+  pin: '--pin',
+  nginxUser: '--nginx-user',
+  wait: '--wait',
+  reportInterval: '--report-interval',
+  stopProxyOnExit: '--stop-proxy-on-exit',
+};
+
+function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>): z.output<S> {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const r = schema.safeParse(defined);
+  if (r.success) return r.data as z.output<S>;
+  throw new ConfigError(
+    r.error.issues
+      .map((i) => {
+        const key = String(i.path[0] ?? '');
+        const unknown = i.code === z.ZodIssueCode.unrecognized_keys ? i.keys.join(', ') : '';
+        return unknown ? `unknown setting(s): ${unknown}` : `${FLAGS[key] ?? key}: ${i.message}`;
+      })
+      .join('; '),
+  );
+}
+
+export type ControlPlaneFlags = Partial<Record<keyof z.input<typeof ControlPlaneConfig>, unknown>>;
+
+/** `outpost serve`'s config: flags, then OUTPOST_* variables, then the defaults. */
+export function readControlPlaneConfig(
+  flags: ControlPlaneFlags,
+  env: Pick<Environment, 'dataDir' | 'listen' | 'publicUrl' | 'logLevel'>,
+): ControlPlaneConfig {
+  return parse(ControlPlaneConfig, {
+    ...flags,
+    dataDir: flags.dataDir ?? env.dataDir,
+    listen: flags.listen ?? env.listen,
+    publicUrl: flags.publicUrl ?? env.publicUrl,
+    logLevel: flags.logLevel ?? env.logLevel,
+  });
+}
+
+export type AgentFlags = Partial<Record<keyof z.input<typeof AgentConfig>, unknown>>;
+
+/** `outpost agent`'s config: flags, then OUTPOST_SERVER / OUTPOST_LOG_LEVEL, then defaults. */
+export function readAgentConfig(
+  flags: AgentFlags,
+  env: Pick<Environment, 'server' | 'logLevel'>,
+  runningAsRoot: boolean,
+): AgentConfig {
+  const config = parse(AgentConfig, {
+    ...flags,
+    server: flags.server ?? env.server,
+    logLevel: flags.logLevel ?? env.logLevel,
+  });
+  if (config.nginxUser === undefined && runningAsRoot) {
+    return { ...config, nginxUser: AGENT_DEFAULTS.rootNginxUser };
+  }
+  return config;
+}
+
+/**
+ * Which binary checks renderings: `auto` is the one installed at `installed` (none if absent),
+ * `off` none, a path that binary (which must exist).
+ */
+export function checkBinary(
+  /** `auto`, `off` or a path. */
+  setting: string,
+  installed: string,
+  flag: string,
+): string | undefined {
+  if (setting === 'off') return undefined;
+  if (setting === 'auto') return existsSync(installed) ? installed : undefined;
+  if (!existsSync(setting)) throw new ConfigError(`${flag}: no binary at ${setting}`);
+  return setting;
+}
+
+/** The PATH a child process (caddy adapt/validate) inherits. */
+export function inheritedPath(): string {
+  return process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+}

@@ -1,0 +1,34 @@
+// The process environment, read once: the CLI entry passes `process.env` in, everything else
+// receives a typed Environment (and the configs of config/control-plane.ts and agent.ts).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Environment {
+  /** OUTPOST_SERVER: control-plane URL for client commands. */
+  server?: string;
+  /** OUTPOST_TOKEN: admin token for client commands. */
+  token?: string;
+  /** OUTPOST_DATA_DIR and OUTPOST_LISTEN: defaults for `outpost serve`. */
+  dataDir?: string;
+  listen?: string;
+  publicUrl?: string;
+  logLevel?: string;
+  configPath: string;
+  /** Variables a `env:NAME` secret reference may read. */
+  vars: Readonly<Record<string, string | undefined>>;
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const configHome = env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
+  const out: Environment = {
+    configPath: env.OUTPOST_CONFIG ?? join(configHome, 'outpost', 'cli.json'),
+    vars: { ...env },
+  };
+  if (env.OUTPOST_SERVER) out.server = env.OUTPOST_SERVER;
+  if (env.OUTPOST_TOKEN) out.token = env.OUTPOST_TOKEN;
+  if (env.OUTPOST_DATA_DIR) out.dataDir = env.OUTPOST_DATA_DIR;
+  if (env.OUTPOST_LISTEN) out.listen = env.OUTPOST_LISTEN;
+  if (env.OUTPOST_PUBLIC_URL) out.publicUrl = env.OUTPOST_PUBLIC_URL;
+  if (env.OUTPOST_LOG_LEVEL) out.logLevel = env.OUTPOST_LOG_LEVEL;
+  return out;
+}

@@ -7,7 +7,6 @@ import {
   parseSpec,
   parseSpecYaml,
   type Spec,
-  type SpecDiff,
   type SpecInput,
 } from '../spec/index.js';
 import { RevisionConflictError, type NewAuditEvent, type Store } from '../store/types.js';

@@ -1,10 +1,12 @@
-// Assembles the control plane: auth, errors, OpenAPI, and each capability's routes.
+// Wiring only: builds each capability's service and worker from the injected config and store,
+// registers each capability's routes (a Fastify plugin each), starts the workers in order.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { certificateAlertSource } from '../certs/alerts.js';
+import { dnsDriftAlertSource } from '../dns/alerts.js';
 import {
   acmeChallengeRoutes,
-  certificateAlerts,
   certificateRoutes,
   CertificateManager,
   waitForEdgesServing,
@@ -33,7 +35,7 @@ import { PurgeService } from '../purge/service.js';
 import { publicStatusRoutes } from '../status/public-routes.js';
 import { StatusService } from '../status/service.js';
 import { registerWeb } from './web.js';
-import { Workers } from './workers.js';
+import { controlPlaneWorkers, Workers } from './workers.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -111,16 +113,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
   });
   const status = new StatusService(opts.store, builder, prober);
-  status.addAlertSource(async () => {
-    const [{ spec }, certs, renewals] = await Promise.all([
-      opts.store.readState(),
-      opts.store.listCertificates(),
-      opts.store.listCertificateRenewals(),
-    ]);
-    return certificateAlerts({ spec, certificates: certs, renewals, now: certificates.now() }).map(
-      (a) => ({ kind: 'cert_expiring', subject: a.domain, message: a.message, since: null }),
-    );
-  });
+  status.addAlertSource(certificateAlertSource(opts.store, certificates.now));
   const metrics = new Metrics(() => status.snapshot());
 
   const dnsSync = new DnsSync({
@@ -129,26 +122,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     logger: opts.logger.child({ component: 'dns' }),
   });
 
-  // A zone that failed to sync, or that still differs after a sync, is DNS drift.
-  status.addAlertSource(async () =>
-    dnsSync
-      .status()
-      .zones.filter(
-        (z) => z.state === 'error' || (z.state === 'pending' && !dnsSync.status().syncing),
-      )
-      .map((z) => ({
-        kind: 'dns_drift' as const,
-        subject: z.zone,
-        message:
-          z.state === 'error'
-            ? `DNS zone ${z.zone}: ${z.error ?? 'sync failed'}`
-            : `DNS zone ${z.zone}: ${z.pending_changes} change(s) not applied`,
-        since: z.checked_at,
-      })),
-  );
+  status.addAlertSource(dnsDriftAlertSource(dnsSync));
 
-  // Long-running workers, in start order (stopped in reverse). Add new ones here.
-  const workers = new Workers([builder, status, certificates, dnsSync]);
+  const workers = new Workers(controlPlaneWorkers({ builder, status, certificates, dnsSync }));
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());

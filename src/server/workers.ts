@@ -1,6 +1,23 @@
-// Long-running workers of the control plane (bundle builder, DNS sync, certificate renewals,
-// probes). Each has one lifecycle; they start in the order listed in app.ts and stop in reverse.
+// Long-running workers of the control plane. Each has one lifecycle; they start in the order
+// listed here and stop in reverse.
+import type { CertificateManager } from '../certs/index.js';
+import type { DnsSync } from '../dns/service.js';
+import type { BundleBuilder } from '../edges/builder.js';
+import type { StatusService } from '../status/service.js';
 import type { Worker } from '../spec/worker.js';
+
+/**
+ * The workers in start order: bundles first (edges long-poll them), then status (probes and
+ * reports), certificate renewals (they publish through the builder), DNS sync. Add new ones here.
+ */
+export function controlPlaneWorkers(w: {
+  builder: BundleBuilder;
+  status: StatusService;
+  certificates: CertificateManager;
+  dnsSync: DnsSync;
+}): Worker[] {
+  return [w.builder, w.status, w.certificates, w.dnsSync];
+}
 
 export type { Worker } from '../spec/worker.js';
 

@@ -1,0 +1,29 @@
+// Certificates about to expire (or failing to renew), as alerts of the status snapshot.
+import type { Store } from '../store/types.js';
+import { certificateAlerts } from './policy.js';
+
+export interface CertificateStatusAlert {
+  kind: 'cert_expiring';
+  subject: string;
+  message: string;
+  since: null;
+}
+
+export function certificateAlertSource(
+  store: Pick<Store, 'readState' | 'listCertificates' | 'listCertificateRenewals'>,
+  now: () => Date,
+): () => Promise<CertificateStatusAlert[]> {
+  return async () => {
+    const [{ spec }, certificates, renewals] = await Promise.all([
+      store.readState(),
+      store.listCertificates(),
+      store.listCertificateRenewals(),
+    ]);
+    return certificateAlerts({ spec, certificates, renewals, now: now() }).map((a) => ({
+      kind: 'cert_expiring',
+      subject: a.domain,
+      message: a.message,
+      since: null,
+    }));
+  };
+}

@@ -6,13 +6,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
-import { KyselyStore } from './store.js';
+import { composeStore } from './store.js';
+import type { Store } from './types.js';
 
 /** How long a write waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
 /** `location` is an absolute file path or `:memory:`. */
-export async function openSqliteStore(location: string): Promise<KyselyStore> {
+export async function openSqliteStore(location: string): Promise<Store> {
   if (location !== ':memory:') prepareFile(location);
   const sqlite = new BetterSqlite3(location);
   let db: Kysely<Database> | undefined;
@@ -23,7 +24,7 @@ export async function openSqliteStore(location: string): Promise<KyselyStore> {
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await migrate(db, 'sqlite');
-    return new KyselyStore(db, { flavor: 'sqlite' });
+    return composeStore(db);
   } catch (error) {
     if (db) await db.destroy();
     else sqlite.close();

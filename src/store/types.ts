@@ -111,7 +111,8 @@ export interface StoredPurge {
   }[];
 }
 
-export interface Store {
+/** The desired state (store/state.ts). */
+export interface StateQueries {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
   /**
@@ -123,6 +124,10 @@ export interface Store {
     event: NewAuditEvent,
     options?: WriteStateOptions,
   ): Promise<WriteStateResult>;
+}
+
+/** Edges' tokens and reports (store/edges.ts). */
+export interface EdgeQueries {
   /** Replaces (or with null, revokes) an edge's token hash. False when the edge does not exist. */
   setEdgeTokenHash(
     edgeName: string,
@@ -133,14 +138,22 @@ export interface Store {
   findEdgeByTokenHash(tokenHash: string): Promise<string | undefined>;
   /** Whether the edge has a token (it may have been revoked). */
   edgeHasToken(edgeName: string): Promise<boolean>;
+  /** Records an agent's report (heartbeat), replacing the previous one. */
+  saveEdgeReport(edgeName: string, report: Record<string, unknown>): Promise<StoredEdgeReport>;
+  listEdgeReports(): Promise<StoredEdgeReport[]>;
+}
+
+/** Release bundles (store/bundles.ts). */
+export interface BundleQueries {
   /** Stores a new release bundle; keeps the newest `keep` releases of that edge. */
   saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep?: number): Promise<StoredBundle>;
   /** The newest release bundle of each edge (or of one edge). */
   latestBundles(): Promise<StoredBundle[]>;
   latestBundle(edgeName: string): Promise<StoredBundle | undefined>;
-  /** Records an agent's report (heartbeat), replacing the previous one. */
-  saveEdgeReport(edgeName: string, report: Record<string, unknown>): Promise<StoredEdgeReport>;
-  listEdgeReports(): Promise<StoredEdgeReport[]>;
+}
+
+/** Purge jobs (store/purges.ts). */
+export interface PurgeQueries {
   /** Records a purge for `edges` to run; the job gets its id here. */
   createPurge(
     job: Omit<PurgeJob, 'id'>,
@@ -152,10 +165,20 @@ export interface Store {
   pendingPurges(edge: string): Promise<PurgeJob[]>;
   /** What an edge did with a job; false when the edge had no such job. */
   recordPurgeResult(edge: string, result: PurgeResult): Promise<boolean>;
+}
+
+/** Settings and the audit log (store/settings.ts). */
+export interface SettingsQueries {
   /** Small named values of the control plane (admin token hash, signing key, …). */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   appendEvent(event: NewAuditEvent): Promise<void>;
+  /** Newest first. */
+  listEvents(options?: { limit?: number; beforeId?: number }): Promise<AuditEvent[]>;
+}
+
+/** Certificates, renewals, HTTP-01 answers (store/certs.ts). */
+export interface CertificateQueries {
   /** Every stored certificate, without keys, by domain. */
   listCertificates(): Promise<StoredCertificate[]>;
   getCertificate(domain: string): Promise<StoredCertificate | undefined>;
@@ -175,8 +198,17 @@ export interface Store {
   getAcmeChallenge(token: string, now: Date): Promise<AcmeChallenge | undefined>;
   /** Removes the token, and any challenge that expired before `now`. */
   deleteAcmeChallenge(token: string, now: Date): Promise<void>;
-  /** Newest first. */
-  listEvents(options?: { limit?: number; beforeId?: number }): Promise<AuditEvent[]>;
+}
+
+/** The store: every capability's queries over one connection (store/store.ts composes it). */
+export interface Store
+  extends
+    StateQueries,
+    EdgeQueries,
+    BundleQueries,
+    PurgeQueries,
+    SettingsQueries,
+    CertificateQueries {
   close(): Promise<void>;
 }
 

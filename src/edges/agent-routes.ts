@@ -100,8 +100,12 @@ export const edgeRoutes =
         if (known !== undefined || current !== undefined) return reply.status(304).send();
         throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
       }
-      void reply.header('cache-control', 'no-store');
-      return { bundle: bundle ? (JSON.parse(bundle.body) as unknown) : null, purges: pending };
+      // The stored bundle is sent as the bytes that were stored (a signed JSON document), not
+      // parsed and serialized again: `{"bundle": <stored body>|null, "purges": [...]}`.
+      return reply
+        .header('cache-control', 'no-store')
+        .type('application/json; charset=utf-8')
+        .send(`{"bundle":${bundle ? bundle.body : 'null'},"purges":${JSON.stringify(pending)}}`);
     });
 
     app.post('/v1/edge/purges', hidden, async (req, reply) => {

@@ -154,10 +154,13 @@ export class BundleBuilder implements Worker {
         continue;
       }
       const release = (previous?.release ?? 0) + 1;
-      const files = render(release);
+      // Rendered once more, with its release number (it is in the text: X-Outpost-Release);
+      // the checks below reuse this rendering rather than rendering again.
+      const releaseFiles = rendered(release);
+      const files: SourceFile[] = [...releaseFiles, ...certFiles];
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
         // Checked with throwaway certificates: private keys are not written to a temp dir.
-        const check = await checkNginxConfig(rendered(release), {
+        const check = await checkNginxConfig(releaseFiles, {
           nginx: this.opts.nginx,
           release,
           edgeName: edge.name,
@@ -173,7 +176,7 @@ export class BundleBuilder implements Worker {
         }
       }
       if (this.opts.caddy !== undefined && edge.proxy === 'caddy') {
-        const check = await checkCaddyConfig(rendered(release), {
+        const check = await checkCaddyConfig(releaseFiles, {
           caddy: this.opts.caddy,
           certificates,
         });

@@ -1,15 +1,9 @@
 export {
-  CACHE_DIR,
-  CACHE_ZONE,
-  certFileStem,
-  certificatePaths,
   matcherRegex,
   renderNginx,
-  STUB_STATUS_PATH,
   SYSTEM_TRUST_STORE,
   trustPath,
   TTL_STATUSES,
-  type RenderedFile,
   type RenderNginxOptions,
 } from './nginx.js';
 export {
@@ -20,3 +14,4 @@ export {
   nginxString,
   RenderError,
 } from './escape.js';
+export * from '../bundle/layout.js';

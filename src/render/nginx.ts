@@ -58,15 +58,9 @@ import {
   type RenderedFile,
 } from '../bundle/layout.js';
 
-// Moved to bundle/layout.ts (shared with proxy-check and the agent); re-exported for callers.
-export {
-  CACHE_DIR,
-  CACHE_ZONE,
-  certFileStem,
-  certificatePaths,
-  STUB_STATUS_PATH,
-  type RenderedFile,
-} from '../bundle/layout.js';
+// The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
+// re-exported here for callers that still import it from the renderer.
+export * from '../bundle/layout.js';
 
 export interface RenderNginxOptions {
   /** Monotonic release number, sent in `X-Outpost-Release`. */

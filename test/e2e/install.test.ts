@@ -239,7 +239,10 @@ describe('the control plane serves the installer and the agent package', () => {
   it('the package answers 503 with a clear error when it cannot be packed', async () => {
     const { default: Fastify } = await import('fastify');
     const { installRoutes } = await import('../../src/edges/install-routes.js');
+    const { installErrorHandler } = await import('../../src/http/errors.js');
     const app = Fastify();
+    // As in the control plane: every error reaches the client through the one handler.
+    installErrorHandler(app);
     await app.register(installRoutes({ npm: join(data.path, 'no-such-npm') }));
     const res = await app.inject({ method: 'GET', url: '/v1/agent/outpost.tgz' });
     await app.close();

@@ -93,6 +93,8 @@ export const installRoutes =
           throw new OutpostError(
             'install_script_unavailable',
             `the control plane cannot read ${script}; reinstall Outpost on the control plane`,
+            // A 503 whose message is meant for the operator who runs the installer.
+            { expose: true },
           );
         }
         return reply
@@ -119,6 +121,7 @@ export const installRoutes =
           throw new OutpostError(
             'agent_package_unavailable',
             `the control plane cannot pack the outpost package for edges (${reason(err)}); install npm and tar on the control plane, or install outpost on the edge by hand (docs/deploy.md)`,
+            { expose: true },
           );
         }
         return reply

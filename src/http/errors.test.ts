@@ -11,7 +11,11 @@ describe('the one mapping of errors to HTTP', () => {
       status: 404,
       body: { error: { code: 'not_found', message: 'no site "a.example"', path: 'domain' } },
     });
-    expect(toErrorBody(new OutpostError('unavailable', 'npm is not installed')).status).toBe(503);
+    const unavailable = new OutpostError('unavailable', 'npm is not installed', { expose: true });
+    expect(toErrorBody(unavailable)).toEqual({
+      status: 503,
+      body: { error: { code: 'unavailable', message: 'npm is not installed' } },
+    });
   });
 
   it("maps the capabilities' errors through their codes", () => {

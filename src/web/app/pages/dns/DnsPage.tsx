@@ -1,13 +1,11 @@
 // DNS: what a sync would change at the provider (the plan, per zone, as a diff of record
 // sets), each zone's drift, and Apply (optionally pruning sets no site needs any more).
 import { useState } from 'react';
-import { api, type DnsPlan, type DnsStatus, type ProviderRRset } from '../api.js';
-import { Badge, Checkbox, ErrorNotice, NotAvailable, Section, TableHead } from '../components.js';
-import { useApi } from '../useApi.js';
-
-interface ApplyAnswer {
-  results: { zone: string; applied: unknown[]; error: string | null }[];
-}
+import { api } from '../../api/client.js';
+import type { DnsApplyAnswer, DnsPlan, DnsStatus, ProviderRRset } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
+import { Badge, ErrorNotice, NotAvailable, Section, TableHead } from '../../components/display.js';
+import { Checkbox } from '../../components/form.js';
 
 const DRIFT: Record<string, string> = { in_sync: 'ok', pending: 'pending', error: 'error' };
 
@@ -28,14 +26,14 @@ export function DnsPage() {
     [prune],
   );
   const status = useApi(() => api<DnsStatus>('GET', '/v1/dns/status'));
-  const [result, setResult] = useState<ApplyAnswer | null>(null);
+  const [result, setResult] = useState<DnsApplyAnswer | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const apply = async () => {
     setBusy(true);
     setError(null);
     try {
-      setResult(await api<ApplyAnswer>('POST', '/v1/dns/apply', { prune }));
+      setResult(await api<DnsApplyAnswer>('POST', '/v1/dns/apply', { prune }));
       plan.reload();
       status.reload();
     } catch (err) {

@@ -1,11 +1,11 @@
 // A dry run's diff: each changed entry and, for updates, each field from → to; plus the
 // same text `outpost apply` prints.
-import type { ChangeAnswer } from './api.js';
-import { TableHead } from './components.js';
+import type { ChangeResult } from '../api/types.js';
+import { TableHead } from './display.js';
 
 const show = (v: unknown) => (v === undefined ? '–' : JSON.stringify(v));
 
-export function DiffView(props: { answer: ChangeAnswer }) {
+export function DiffView(props: { answer: ChangeResult }) {
   const changes = props.answer.diff.changes;
   if (changes.length === 0)
     return (

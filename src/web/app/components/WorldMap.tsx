@@ -1,16 +1,15 @@
 // Edges on a world map: an inline SVG in the equirectangular projection (x = lon, y = lat),
 // placed from each edge's `meta.latlong`. No tiles, nothing fetched.
-import type { Edge } from './api.js';
-import type { EdgeStatus } from './api.js';
+import type { Edge, EdgeStatus } from '../api/types.js';
+import { navigate } from '../router.js';
 import { LAND_PATH } from './land.js';
-import { navigate } from './router.js';
 
 const TONE: Record<string, string> = { up: 'good', degraded: 'warn', down: 'bad' };
 
 function tone(status: EdgeStatus | undefined): string {
   if (!status) return 'muted';
   if (status.paused) return 'muted';
-  if (status.health && status.health !== 'unknown') return TONE[status.health] ?? 'muted';
+  if (status.health !== 'unknown') return TONE[status.health] ?? 'muted';
   if (status.state === 'ok') return 'good';
   if (status.state === 'pending') return 'warn';
   if (status.state === 'error' || status.state === 'offline') return 'bad';

@@ -1,45 +1,31 @@
 // One edge: its settings, live status, actions, the plan compiled for it and its last errors.
 import { useState } from 'react';
-import { api, type EdgeWithToken, type TokenAnswer } from '../api.js';
-import { useLive } from '../App.js';
+import { api } from '../../api/client.js';
+import type { EdgeAnswer, EdgePlanAnswer, TokenAnswer } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
 import {
   Badge,
   ErrorNotice,
-  formatAge,
-  formatBytes,
-  formatRelease,
   HealthBadge,
   NotAvailable,
   Section,
   Sparkline,
-} from '../components.js';
-import { Link, navigate } from '../router.js';
-import { useApi } from '../useApi.js';
-import { TokenOnce, EdgeActions } from './Edges.js';
-
-interface PlanError {
-  at?: string;
-  time?: string;
-  release?: number;
-  message?: string;
-}
-
-interface PlanAnswer {
-  plan?: unknown;
-  errors?: (string | PlanError)[];
-  last_errors?: (string | PlanError)[];
-  [key: string]: unknown;
-}
+} from '../../components/display.js';
+import { formatAge, formatBytes, formatRelease } from '../../components/format.js';
+import { useLive } from '../../live/LiveContext.js';
+import { Link, navigate } from '../../router.js';
+import { EdgeActions } from '../edges/EdgeActions.js';
+import { TokenOnce } from '../edges/TokenOnce.js';
 
 export function EdgePage(props: { name: string }) {
   const { status } = useLive();
   const path = `/v1/edges/${encodeURIComponent(props.name)}`;
-  const edge = useApi(() => api<{ edge: EdgeWithToken }>('GET', path), [status?.revision]);
-  const plan = useApi(() => api<PlanAnswer>('GET', `${path}/plan`), [status?.revision]);
+  const edge = useApi(() => api<EdgeAnswer>('GET', path), [status?.revision]);
+  const plan = useApi(() => api<EdgePlanAnswer>('GET', `${path}/plan`), [status?.revision]);
   const [secret, setSecret] = useState<TokenAnswer | null>(null);
   const s = status?.edges.find((x) => x.name === props.name);
   const e = edge.data?.edge;
-  const errors = plan.data ? (plan.data.errors ?? plan.data.last_errors ?? []) : [];
+  const release = plan.data?.release ?? null;
   return (
     <div className="page" data-testid="edge-page">
       <p className="crumbs">
@@ -82,21 +68,22 @@ export function EdgePage(props: { name: string }) {
             <dd>{formatRelease(s.applied_release, s.desired_release)}</dd>
             <dt>Last seen</dt>
             <dd>{formatAge(s.age_seconds)}</dd>
-            <dt>nginx running</dt>
+            <dt>{s.proxy} running</dt>
             <dd>{s.proxy_running === null ? '–' : s.proxy_running ? 'yes' : 'no'}</dd>
+            <dt>Caches</dt>
+            <dd data-testid="edge-page-cache">
+              {s.cache === null ? '–' : s.cache ? 'yes' : 'no'}
+              {s.note ? <small className="reason"> {s.note}</small> : null}
+            </dd>
+            <dt>Connections</dt>
+            <dd>{s.active_connections ?? '–'}</dd>
             <dt>Traffic (1 h)</dt>
             <dd>
-              {s.traffic ? (
-                <>
-                  {s.traffic.requests} requests, {formatBytes(s.traffic.bytes)}
-                  {s.traffic.hit_ratio !== null
-                    ? `, ${Math.round(s.traffic.hit_ratio * 100)}% hits`
-                    : ''}{' '}
-                  <Sparkline series={s.traffic.series} label={`traffic of ${s.name}`} />
-                </>
-              ) : (
-                '–'
-              )}
+              {s.traffic.requests} requests, {formatBytes(s.traffic.bytes)}
+              {s.traffic.hit_ratio !== null
+                ? `, ${Math.round(s.traffic.hit_ratio * 100)}% hits`
+                : ''}{' '}
+              <Sparkline series={s.traffic.series} label={`traffic of ${s.name}`} />
             </dd>
             <dt>Last error</dt>
             <dd data-testid="edge-page-error">{s.error ?? 'none'}</dd>
@@ -122,38 +109,27 @@ export function EdgePage(props: { name: string }) {
             <dt>Proxy</dt>
             <dd>{e.proxy}</dd>
             <dt>Token</dt>
-            <dd>{e.has_token === false ? 'revoked' : 'set'}</dd>
+            <dd>{e.has_token ? 'set' : 'revoked'}</dd>
           </dl>
         </Section>
       ) : null}
-      <Section title="Plan and last errors">
+      <Section title="Plan and newest release">
         {plan.missing ? <NotAvailable what="The compiled plan of an edge" /> : null}
         {!plan.missing ? <ErrorNotice error={plan.error} /> : null}
         {plan.data ? (
           <>
-            {errors.length > 0 ? (
-              <ul className="errors" data-testid="edge-errors">
-                {errors.map((x, i) => (
-                  <li key={i}>
-                    {typeof x === 'string' ? (
-                      x
-                    ) : (
-                      <>
-                        {(x.at ?? x.time) ? <small>{x.at ?? x.time} </small> : null}
-                        {x.release !== undefined ? <code>release {x.release}</code> : null}{' '}
-                        {x.message}
-                      </>
-                    )}
-                  </li>
-                ))}
-              </ul>
+            {release ? (
+              <p data-testid="edge-release">
+                Release <code>{release.release}</code> from revision {release.revision}, built{' '}
+                {new Date(release.created_at).toLocaleString()} <small>({release.hash})</small>
+              </p>
             ) : (
-              <p className="muted">No recent errors.</p>
+              <p className="muted">No release built for this edge yet.</p>
             )}
             <details open>
               <summary>Compiled plan</summary>
               <pre className="code" data-testid="edge-plan">
-                {JSON.stringify(plan.data.plan ?? plan.data, null, 2)}
+                {JSON.stringify(plan.data.plan, null, 2)}
               </pre>
             </details>
           </>

@@ -1,7 +1,9 @@
 // A site as the form edits it (strings for text boxes, booleans for checkboxes) and back.
 // The form checks nothing itself: the API validates with the spec's zod schemas, and its
 // problems (paths like `origins[0].host.v4`) are shown beside the field with that path.
-import type { Site } from './api.js';
+// A new site starts from the spec's defaults (../../defaults.ts), not from copies of them.
+import type { Site } from '../../api/types.js';
+import { SPEC_DEFAULTS } from '../../defaults.js';
 
 export interface MatcherForm {
   paths: string;
@@ -80,18 +82,24 @@ export interface SiteForm {
 
 export const emptyMatcher = (): MatcherForm => ({ paths: '', extensions: '', methods: '' });
 
+const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(', ');
+const str = (v: string | number | undefined | null) =>
+  v === undefined || v === null ? '' : String(v);
+
+const { origin: ORIGIN, health_check: HEALTH_CHECK, hsts: HSTS } = SPEC_DEFAULTS;
+
 export const emptyOrigin = (): OriginForm => ({
   kind: 'address',
   v4: '',
   v6: '',
   hostname: '',
   port: '',
-  protocol: 'https',
+  protocol: ORIGIN.protocol,
   tls_server_name: '',
-  verify_tls: true,
+  verify_tls: ORIGIN.verify_tls,
   tls_ca: '',
-  weight: '1',
-  backup: false,
+  weight: str(ORIGIN.weight),
+  backup: ORIGIN.backup,
 });
 
 export const emptyRule = (): CacheRuleForm => ({ match: emptyMatcher(), action: 'cache', ttl: '' });
@@ -108,41 +116,31 @@ export const emptyModifier = (): ModifierForm => ({
   ttl: '',
 });
 
-/** The defaults of a new site, as the spec would fill them in. */
+/** A new site: the defaults the spec fills in, as the form shows them (domain and origin empty). */
 export function newSiteForm(): SiteForm {
+  const site = SPEC_DEFAULTS.site;
   return {
     domain: '',
-    aliases: '',
+    aliases: list(site.aliases),
     origins: [emptyOrigin()],
-    edges: '*',
-    rules: [
-      { match: { ...emptyMatcher(), paths: '/static/*, /assets/*' }, action: 'cache', ttl: '' },
-      {
-        match: { ...emptyMatcher(), extensions: 'css, js, png, jpg, jpeg, webp, gif, svg' },
-        action: 'cache',
-        ttl: '',
-      },
-    ],
-    stale_if_error: true,
-    stale_while_updating: false,
+    edges: list(site.edges),
+    rules: site.cache.rules.map(ruleForm),
+    stale_if_error: site.cache.stale_if_error,
+    stale_while_updating: site.cache.stale_while_updating,
     modifiers: [],
     health_check: false,
     hc_uri: '',
-    hc_frequency: '60',
-    hc_timeout: '5',
-    dns_ttl: '60',
-    redirect_http: true,
-    hsts: false,
-    hsts_max_age: '31536000',
-    hsts_include_subdomains: false,
-    hsts_preload: false,
+    hc_frequency: str(HEALTH_CHECK.frequency),
+    hc_timeout: str(HEALTH_CHECK.timeout),
+    dns_ttl: str(site.dns_ttl),
+    redirect_http: site.https.redirect_http,
+    hsts: site.https.hsts !== false,
+    hsts_max_age: str(HSTS.max_age),
+    hsts_include_subdomains: HSTS.include_subdomains,
+    hsts_preload: HSTS.preload,
     raw_nginx: '',
   };
 }
-
-const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(', ');
-const str = (v: string | number | undefined | null) =>
-  v === undefined || v === null ? '' : String(v);
 
 /** The fields of `o` other than `known`: what the form carries through untouched. */
 function others(o: object, known: readonly string[]): Record<string, unknown> | undefined {
@@ -180,6 +178,16 @@ function matcherForm(m: {
   };
 }
 
+function ruleForm(r: Site['cache']['rules'][number]): CacheRuleForm {
+  const extra = others(r, RULE_KEYS);
+  return {
+    match: matcherForm(r.match),
+    action: r.action,
+    ttl: str(r.ttl),
+    ...(extra ? { extra } : {}),
+  };
+}
+
 export function siteToForm(site: Site): SiteForm {
   const hsts = site.https.hsts;
   return {
@@ -200,15 +208,7 @@ export function siteToForm(site: Site): SiteForm {
       backup: o.backup,
     })),
     edges: list(site.edges),
-    rules: site.cache.rules.map((r) => {
-      const extra = others(r, RULE_KEYS);
-      return {
-        match: matcherForm(r.match),
-        action: r.action,
-        ttl: str(r.ttl),
-        ...(extra ? { extra } : {}),
-      };
-    }),
+    rules: site.cache.rules.map(ruleForm),
     stale_if_error: site.cache.stale_if_error,
     stale_while_updating: site.cache.stale_while_updating,
     modifiers: site.modifiers.map((m) => {
@@ -227,12 +227,12 @@ export function siteToForm(site: Site): SiteForm {
     }),
     health_check: site.health_check !== undefined,
     hc_uri: str(site.health_check?.uri),
-    hc_frequency: str(site.health_check?.frequency ?? 60),
-    hc_timeout: str(site.health_check?.timeout ?? 5),
+    hc_frequency: str(site.health_check?.frequency ?? HEALTH_CHECK.frequency),
+    hc_timeout: str(site.health_check?.timeout ?? HEALTH_CHECK.timeout),
     dns_ttl: str(site.dns_ttl),
     redirect_http: site.https.redirect_http,
     hsts: hsts !== false,
-    hsts_max_age: str(hsts === false ? 31_536_000 : hsts.max_age),
+    hsts_max_age: str(hsts === false ? HSTS.max_age : hsts.max_age),
     hsts_include_subdomains: hsts !== false && hsts.include_subdomains,
     hsts_preload: hsts !== false && hsts.preload,
     raw_nginx: str(site.raw_nginx),

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSpecYaml, Site, type Site as SiteT } from '../../spec/index.js';
-import { parseSse } from './live.js';
+import { parseSpecYaml, Site, type Site as SiteT } from '../../../../spec/index.js';
 import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
 
 const example = parseSpecYaml(
-  readFileSync(new URL('../../../examples/outpost.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../../../examples/outpost.yaml', import.meta.url), 'utf8'),
 );
 
 const full: SiteT = Site.parse({
@@ -99,15 +98,5 @@ describe('the site form', () => {
     expect(sitePath('sites[2]', 2)).toBe('(site)');
     expect(sitePath('sites[1].domain', 2)).toBeNull();
     expect(sitePath('edges[0].name', 2)).toBeNull();
-  });
-});
-
-describe('the status stream parser', () => {
-  it('splits events, joins data lines, skips comments and keeps a partial event', () => {
-    const { events, rest } = parseSse(
-      ': keep-alive\n\nevent: status\ndata: {"a":\ndata: 1}\n\nevent: status\r\ndata: {"b"',
-    );
-    expect(events).toEqual([{ event: 'status', data: '{"a":\n1}' }]);
-    expect(rest).toBe('event: status\r\ndata: {"b"');
   });
 });

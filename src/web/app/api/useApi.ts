@@ -1,7 +1,7 @@
 // Loads an API resource, reloading when `deps` change; keeps the last good value while
 // reloading, and says when the control plane has no such route.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from './api.js';
+import { ApiError } from './client.js';
 
 export interface Loaded<T> {
   data: T | undefined;

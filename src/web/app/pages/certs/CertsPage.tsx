@@ -1,17 +1,21 @@
 // Certificates: one row per site (names, source, issuer, expiry, days left, next renewal, last
 // error); issue now with live progress; upload a certificate chain and key (PEM).
 import { useState, type FormEvent } from 'react';
-import { api, type ApiProblem, type CertificateAttempt, type CertificateRow } from '../api.js';
-import { ErrorNotice, Field, NotAvailable, problemsOf, Section, TableHead } from '../components.js';
-import { useApi } from '../useApi.js';
+import { api, type ApiProblem } from '../../api/client.js';
+import type { AttemptAnswer, CertificateAttempt, CertificateList } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
+import { ErrorNotice, NotAvailable, Section, TableHead } from '../../components/display.js';
+import { Field, problemsOf } from '../../components/form.js';
 
 const tone = (left: number | null) =>
   left === null ? 'muted' : left < 7 ? 'bad' : left < 21 ? 'warn' : 'good';
 
+const day = (iso: string) => new Date(iso).toLocaleDateString();
+
 const path = (domain: string) => `/v1/certificates/${encodeURIComponent(domain)}`;
 
 export function CertsPage() {
-  const certs = useApi(() => api<{ certificates: CertificateRow[] }>('GET', '/v1/certificates'));
+  const certs = useApi(() => api<CertificateList>('GET', '/v1/certificates'));
   const [attempt, setAttempt] = useState<CertificateAttempt | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -19,13 +23,12 @@ export function CertsPage() {
   const issue = async (domain: string) => {
     setError(null);
     try {
-      let a = (await api<{ attempt: CertificateAttempt }>('POST', `${path(domain)}/issue`, {}))
-        .attempt;
+      let a = (await api<AttemptAnswer>('POST', `${path(domain)}/issue`, {})).attempt;
       setAttempt(a);
       while (!a.done) {
         const after = a.events.at(-1)?.seq ?? 0;
         a = (
-          await api<{ attempt: CertificateAttempt }>(
+          await api<AttemptAnswer>(
             'GET',
             `${path(domain)}/attempts/${encodeURIComponent(a.id)}?after=${after}&wait=20`,
           )
@@ -90,8 +93,8 @@ export function CertsPage() {
                 'Site',
                 'Names',
                 'Source',
-                'Issuer',
-                'Expires',
+                'Issuer (serial)',
+                'Valid',
                 'Days left',
                 'Next renewal',
                 'Last error',
@@ -104,8 +107,20 @@ export function CertsPage() {
                   <th scope="row">{c.domain}</th>
                   <td>{(c.certificate_names ?? c.names).join(', ')}</td>
                   <td>{c.source ?? <span className="muted">none</span>}</td>
-                  <td>{c.issuer ?? '–'}</td>
-                  <td>{c.not_after ? new Date(c.not_after).toLocaleDateString() : '–'}</td>
+                  <td>
+                    {c.issuer ?? '–'}
+                    {c.serial ? (
+                      <small className="muted serial" data-testid={`cert-serial-${c.domain}`}>
+                        {' '}
+                        {c.serial}
+                      </small>
+                    ) : null}
+                  </td>
+                  <td data-testid={`cert-valid-${c.domain}`}>
+                    {c.not_after
+                      ? `${c.not_before ? `${day(c.not_before)} – ` : 'until '}${day(c.not_after)}`
+                      : '–'}
+                  </td>
                   <td>
                     <span className={`badge ${tone(c.days_left)}`}>{c.days_left ?? '–'}</span>
                   </td>

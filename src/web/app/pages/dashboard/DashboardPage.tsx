@@ -1,20 +1,13 @@
 // The dashboard: alerts, edges on a world map and as a list (state, applied vs desired
 // release, health, traffic with a hit-ratio sparkline), and the sites' health. Live.
-import { listEdges, type Alert, type EdgeStatus } from '../api.js';
-import { useLive } from '../App.js';
-import {
-  Badge,
-  ErrorNotice,
-  formatAge,
-  formatBytes,
-  formatRelease,
-  HealthBadge,
-  Section,
-  Sparkline,
-} from '../components.js';
-import { Link } from '../router.js';
-import { useApi } from '../useApi.js';
-import { WorldMap } from '../WorldMap.js';
+import { listEdges } from '../../api/client.js';
+import type { Alert, EdgeStatus, SiteStatus } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
+import { Badge, ErrorNotice, HealthBadge, Section, Sparkline } from '../../components/display.js';
+import { formatAge, formatBytes, formatRelease } from '../../components/format.js';
+import { WorldMap } from '../../components/WorldMap.js';
+import { useLive } from '../../live/LiveContext.js';
+import { Link } from '../../router.js';
 
 const ALERT_TITLE: Record<string, string> = {
   edge_down: 'Edge down',
@@ -28,11 +21,11 @@ export function DashboardPage() {
   const edges = useApi(listEdges, [status?.revision]);
   const rows = status?.edges ?? [];
   const alerts = status?.alerts ?? [];
+  const sites = status?.sites;
   const counts = {
-    up: rows.filter((r) => r.health === 'up' || (r.health === undefined && r.state === 'ok'))
-      .length,
+    up: rows.filter((r) => r.health === 'up').length,
     total: rows.length,
-    requests: rows.reduce((s, r) => s + (r.traffic?.requests ?? 0), 0),
+    requests: rows.reduce((s, r) => s + r.traffic.requests, 0),
   };
   return (
     <div className="page" data-testid="dashboard">
@@ -46,7 +39,7 @@ export function DashboardPage() {
           <span className="stat-label">edges up</span>
         </div>
         <div className="stat">
-          <span className="stat-value">{status?.sites?.length ?? '–'}</span>
+          <span className="stat-value">{sites?.length ?? '–'}</span>
           <span className="stat-label">sites</span>
         </div>
         <div className="stat">
@@ -67,7 +60,7 @@ export function DashboardPage() {
         <WorldMap edges={edges.data?.edges ?? []} status={rows} />
         <EdgeTable rows={rows} />
       </Section>
-      <SitesHealth />
+      <SitesHealth sites={sites} />
     </div>
   );
 }
@@ -122,6 +115,12 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
             </th>
             <td>
               <Badge value={r.state} testid={`edge-state-${r.name}`} title={r.error ?? undefined} />
+              {r.note ? (
+                <small className="reason" title={r.note} data-testid={`edge-note-${r.name}`}>
+                  {' '}
+                  {r.cache === false ? `${r.proxy}, no cache` : r.note}
+                </small>
+              ) : null}
             </td>
             <td>
               <HealthBadge
@@ -135,21 +134,16 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
               {formatRelease(r.applied_release, r.desired_release)}
             </td>
             <td>{formatAge(r.age_seconds)}</td>
-            <td
-              data-testid={`edge-requests-${r.name}`}
-              data-value={r.traffic ? r.traffic.requests : ''}
-            >
-              {r.traffic ? r.traffic.requests : '–'}
+            <td data-testid={`edge-requests-${r.name}`} data-value={r.traffic.requests}>
+              {r.traffic.requests}
             </td>
-            <td>{r.traffic ? formatBytes(r.traffic.bytes) : '–'}</td>
+            <td>{formatBytes(r.traffic.bytes)}</td>
             <td data-testid={`edge-hit-ratio-${r.name}`}>
-              {r.traffic?.hit_ratio !== null && r.traffic?.hit_ratio !== undefined
-                ? `${Math.round(r.traffic.hit_ratio * 100)}%`
-                : '–'}
+              {r.traffic.hit_ratio !== null ? `${Math.round(r.traffic.hit_ratio * 100)}%` : '–'}
             </td>
             <td>
               <Sparkline
-                series={r.traffic?.series ?? []}
+                series={r.traffic.series}
                 label={`traffic of ${r.name}`}
                 testid={`edge-spark-${r.name}`}
               />
@@ -161,9 +155,8 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
   );
 }
 
-function SitesHealth() {
-  const { status } = useLive();
-  const sites = status?.sites;
+function SitesHealth(props: { sites: SiteStatus[] | undefined }) {
+  const { sites } = props;
   if (!sites) return null;
   return (
     <Section title="Sites">

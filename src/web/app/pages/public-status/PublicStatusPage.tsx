@@ -1,8 +1,9 @@
 // The public status page at /status: edges and sites with their health, no secrets, no
 // addresses. Needs no token; refreshes every 15 s.
 import { useEffect, useState } from 'react';
-import { api, ApiError, type Health, type PublicStatus } from '../api.js';
-import { HealthBadge } from '../components.js';
+import { api, ApiError } from '../../api/client.js';
+import type { Health, PublicStatus } from '../../api/types.js';
+import { HealthBadge } from '../../components/display.js';
 
 const REFRESH_MS = 15_000;
 

@@ -1,7 +1,7 @@
 // Log in with the admin token (printed once by the first `outpost serve`); it is checked
 // against the API and kept in sessionStorage for this tab only.
 import { useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api.js';
+import { api, ApiError } from '../../api/client.js';
 
 export function LoginPage(props: { onLogin: (token: string) => void }) {
   const [token, setToken] = useState('');

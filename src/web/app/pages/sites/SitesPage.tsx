@@ -1,9 +1,10 @@
 // Sites: each with its origins, edges and health; links to edit; "New site".
-import { listSites, type Site } from '../api.js';
-import { useLive } from '../App.js';
-import { ErrorNotice, HealthBadge, TableHead } from '../components.js';
-import { Link } from '../router.js';
-import { useApi } from '../useApi.js';
+import { listSites } from '../../api/client.js';
+import type { Site } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
+import { ErrorNotice, HealthBadge, TableHead } from '../../components/display.js';
+import { useLive } from '../../live/LiveContext.js';
+import { Link } from '../../router.js';
 
 function originText(site: Site): string {
   return site.origins
@@ -45,7 +46,7 @@ export function SitesPage() {
                   ) : null}
                 </th>
                 <td>
-                  <HealthBadge health={status?.sites?.find((x) => x.domain === s.domain)?.health} />
+                  <HealthBadge health={status?.sites.find((x) => x.domain === s.domain)?.health} />
                 </td>
                 <td>{originText(s)}</td>
                 <td>{s.edges.join(', ')}</td>

@@ -1,18 +1,17 @@
 // Certificates: one row per site (names, source, issuer, expiry, days left, next renewal, last
 // error); issue now with live progress; upload a certificate chain and key (PEM).
-import { useState, type FormEvent } from 'react';
-import { api, type ApiProblem } from '../../api/client.js';
+import { useState } from 'react';
+import { api } from '../../api/client.js';
 import type { AttemptAnswer, CertificateAttempt, CertificateList } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
 import { ErrorNotice, NotAvailable, Section, TableHead } from '../../components/display.js';
-import { Field, problemsOf } from '../../components/form.js';
+import { certificatePath as path } from './paths.js';
+import { UploadForm } from './UploadForm.js';
 
 const tone = (left: number | null) =>
   left === null ? 'muted' : left < 7 ? 'bad' : left < 21 ? 'warn' : 'good';
 
 const day = (iso: string) => new Date(iso).toLocaleDateString();
-
-const path = (domain: string) => `/v1/certificates/${encodeURIComponent(domain)}`;
 
 export function CertsPage() {
   const certs = useApi(() => api<CertificateList>('GET', '/v1/certificates'));
@@ -149,95 +148,5 @@ export function CertsPage() {
       </Section>
       <UploadForm domains={rows.map((r) => r.domain)} onDone={certs.reload} />
     </div>
-  );
-}
-
-function UploadForm(props: { domains: string[]; onDone: () => void }) {
-  const [domain, setDomain] = useState('');
-  const [cert, setCert] = useState('');
-  const [key, setKey] = useState('');
-  const [problems, setProblems] = useState<ApiProblem[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    setDone(null);
-    try {
-      await api('PUT', path(domain.trim()), { certificate: cert, key });
-      setProblems([]);
-      setDone(
-        `Stored a certificate for ${domain.trim()}; its edges get it with their next release.`,
-      );
-      setCert('');
-      setKey('');
-      props.onDone();
-    } catch (err) {
-      const found = problemsOf(err);
-      if (found) setProblems(found);
-      else setError(err);
-    }
-  };
-  const readFile = (set: (v: string) => void) => (file: File | undefined) => {
-    if (file) void file.text().then(set);
-  };
-  return (
-    <Section title="Upload a certificate">
-      <form onSubmit={(e) => void submit(e)} data-testid="cert-upload" noValidate>
-        <div className="grid">
-          <Field
-            label="Site"
-            path="domain"
-            value={domain}
-            onChange={setDomain}
-            problems={problems}
-            hint={props.domains.length ? `Sites: ${props.domains.join(', ')}` : undefined}
-          />
-        </div>
-        <Field
-          label="Certificate chain (PEM, leaf first)"
-          path="certificate"
-          value={cert}
-          onChange={setCert}
-          problems={problems}
-          multiline
-        />
-        <input
-          type="file"
-          aria-label="Certificate file"
-          accept=".pem,.crt"
-          onChange={(e) => readFile(setCert)(e.target.files?.[0])}
-        />
-        <Field
-          label="Private key (PEM, unencrypted)"
-          path="key"
-          value={key}
-          onChange={setKey}
-          problems={problems}
-          multiline
-        />
-        <input
-          type="file"
-          aria-label="Key file"
-          accept=".pem,.key"
-          onChange={(e) => readFile(setKey)(e.target.files?.[0])}
-        />
-        <ErrorNotice error={error} />
-        {done ? (
-          <p className="ok-notice" role="status">
-            {done}
-          </p>
-        ) : null}
-        <div className="actions">
-          <button
-            type="submit"
-            disabled={!domain.trim() || !cert || !key}
-            data-testid="upload-cert"
-          >
-            Upload
-          </button>
-        </div>
-      </form>
-    </Section>
   );
 }

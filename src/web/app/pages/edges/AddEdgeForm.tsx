@@ -5,6 +5,7 @@ import { api, type ApiProblem } from '../../api/client.js';
 import type { NewEdgeAnswer } from '../../api/types.js';
 import { ErrorNotice } from '../../components/display.js';
 import { Checkbox, Field, ProblemList, problemsOf } from '../../components/form.js';
+import { numberOrText, splitList } from '../../components/form-text.js';
 import { SPEC_DEFAULTS } from '../../defaults.js';
 
 interface EdgeForm {
@@ -22,16 +23,8 @@ interface EdgeForm {
   paused: boolean;
 }
 
-const split = (s: string) =>
-  s
-    .split(/[\s,]+/)
-    .map((x) => x.trim())
-    .filter((x) => x !== '');
-const num = (s: string): number | string | undefined => {
-  const t = s.trim();
-  if (t === '') return undefined;
-  return Number.isFinite(Number(t)) ? Number(t) : t;
-};
+const split = splitList;
+const num = numberOrText;
 
 function edgeFromForm(f: EdgeForm): Record<string, unknown> {
   const host: Record<string, string> = {};

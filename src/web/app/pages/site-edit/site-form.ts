@@ -3,6 +3,7 @@
 // problems (paths like `origins[0].host.v4`) are shown beside the field with that path.
 // A new site starts from the spec's defaults (../../defaults.ts), not from copies of them.
 import type { Site } from '../../api/types.js';
+import { numberOrText, splitList } from '../../components/form-text.js';
 import { SPEC_DEFAULTS } from '../../defaults.js';
 
 export interface MatcherForm {
@@ -239,22 +240,13 @@ export function siteToForm(site: Site): SiteForm {
   };
 }
 
-/** "a, b c" → ["a", "b", "c"]; empty → undefined. */
+/** "a, b c" → ["a", "b", "c"]; empty → undefined (the field is left out). */
 function split(s: string): string[] | undefined {
-  const xs = s
-    .split(/[\s,]+/)
-    .map((x) => x.trim())
-    .filter((x) => x !== '');
+  const xs = splitList(s);
   return xs.length > 0 ? xs : undefined;
 }
 
-/** A number when the text is one; the text itself otherwise, so the API names the mistake. */
-function num(s: string): number | string | undefined {
-  const t = s.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : t;
-}
+const num = numberOrText;
 
 function text(s: string): string | undefined {
   const t = s.trim();

@@ -9,4 +9,4 @@ export * from './secrets.js';
 export * from './purge.js';
 export * from './selectors.js';
 export * from './worker.js';
-export * from './change.js';
+export * from './api.js';

@@ -12,7 +12,7 @@ import {
 import { RevisionConflictError, type NewAuditEvent, type Store } from '../store/types.js';
 import { hashToken, newToken } from '../http/tokens.js';
 
-export type { ChangeResult } from '../spec/change.js';
+export type { ChangeResult } from '../spec/api.js';
 
 export class DesiredState {
   constructor(

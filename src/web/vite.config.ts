@@ -12,6 +12,9 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [react()],
+  // The spec's schemas (app/defaults.ts reads their defaults) import node:net for their address
+  // checks; the browser never runs those (the control plane validates).
+  resolve: { alias: { 'node:net': fileURLToPath(new URL('app/node-net.ts', import.meta.url)) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,22 +1,19 @@
 // The shell: the public status page needs no token; everything else needs the admin token
-// (kept in sessionStorage), a navigation bar, and one live status shared by the pages.
-import { createContext, useContext, useEffect, useState } from 'react';
-import { onUnauthorized, storeToken, storedToken } from './api.js';
-import { useLiveStatus, type LiveMode } from './live.js';
-import { CertsPage } from './pages/Certs.js';
-import { DashboardPage } from './pages/Dashboard.js';
-import { DnsPage } from './pages/Dns.js';
-import { EdgePage } from './pages/EdgeDetail.js';
-import { EdgesPage } from './pages/Edges.js';
-import { LoginPage } from './pages/Login.js';
-import { PublicStatusPage } from './pages/PublicStatus.js';
-import { SiteEditPage } from './pages/SiteEdit.js';
-import { SitesPage } from './pages/Sites.js';
+// (kept in sessionStorage), a navigation bar, and one live status shared by the pages (live/).
+import { useEffect, useState } from 'react';
+import { onUnauthorized, storeToken, storedToken } from './api/client.js';
+import { LiveProvider, useLive } from './live/LiveContext.js';
+import type { LiveMode } from './live/useLiveStatus.js';
+import { CertsPage } from './pages/certs/CertsPage.js';
+import { DashboardPage } from './pages/dashboard/DashboardPage.js';
+import { DnsPage } from './pages/dns/DnsPage.js';
+import { EdgePage } from './pages/edge/EdgePage.js';
+import { EdgesPage } from './pages/edges/EdgesPage.js';
+import { LoginPage } from './pages/login/LoginPage.js';
+import { PublicStatusPage } from './pages/public-status/PublicStatusPage.js';
+import { SiteEditPage } from './pages/site-edit/SiteEditPage.js';
+import { SitesPage } from './pages/sites/SitesPage.js';
 import { Link, match, navigate, usePath } from './router.js';
-
-type Live = ReturnType<typeof useLiveStatus>;
-const LiveContext = createContext<Live>({ status: null, mode: 'connecting', error: null });
-export const useLive = () => useContext(LiveContext);
 
 export function App() {
   const path = usePath();
@@ -43,13 +40,15 @@ export function App() {
       />
     );
   return (
-    <Admin
-      path={path}
-      onLogout={() => {
-        storeToken(null);
-        setToken(null);
-      }}
-    />
+    <LiveProvider>
+      <Admin
+        path={path}
+        onLogout={() => {
+          storeToken(null);
+          setToken(null);
+        }}
+      />
+    </LiveProvider>
   );
 }
 
@@ -62,57 +61,56 @@ const NAV = [
 ] as const;
 
 function Admin(props: { path: string; onLogout: () => void }) {
-  const live = useLiveStatus();
   const path = props.path;
   const current = (href: string) =>
     href === '/' ? path === '/' || path === '/login' : path.startsWith(href);
   return (
-    <LiveContext.Provider value={live}>
-      <div className="shell">
-        <nav className="nav" aria-label="Main">
-          <div className="brand">Outpost</div>
-          <ul>
-            {NAV.map(([href, label]) => (
-              <li key={href}>
-                <Link
-                  href={href}
-                  aria-current={current(href) ? 'page' : undefined}
-                  data-testid={`nav-${label.toLowerCase()}`}
-                >
-                  {label}
-                </Link>
-              </li>
-            ))}
-            <li>
-              <a href="/status" target="_blank" rel="noreferrer">
-                Public status ↗
-              </a>
+    <div className="shell">
+      <nav className="nav" aria-label="Main">
+        <div className="brand">Outpost</div>
+        <ul>
+          {NAV.map(([href, label]) => (
+            <li key={href}>
+              <Link
+                href={href}
+                aria-current={current(href) ? 'page' : undefined}
+                data-testid={`nav-${label.toLowerCase()}`}
+              >
+                {label}
+              </Link>
             </li>
-          </ul>
-          <div className="nav-foot">
-            <LiveIndicator mode={live.mode} revision={live.status?.revision} />
-            <button type="button" className="link" onClick={props.onLogout} data-testid="logout">
-              Log out
-            </button>
-          </div>
-        </nav>
-        <main className="main">{route(path)}</main>
-      </div>
-    </LiveContext.Provider>
+          ))}
+          <li>
+            <a href="/status" target="_blank" rel="noreferrer">
+              Public status ↗
+            </a>
+          </li>
+        </ul>
+        <div className="nav-foot">
+          <LiveIndicator />
+          <button type="button" className="link" onClick={props.onLogout} data-testid="logout">
+            Log out
+          </button>
+        </div>
+      </nav>
+      <main className="main">{route(path)}</main>
+    </div>
   );
 }
 
-function LiveIndicator(props: { mode: LiveMode; revision: number | undefined }) {
-  const text: Record<LiveMode, string> = {
-    connecting: 'connecting…',
-    live: 'live',
-    polling: 'polling',
-    offline: 'control plane unreachable',
-  };
+const MODE_TEXT: Record<LiveMode, string> = {
+  connecting: 'connecting…',
+  live: 'live',
+  polling: 'polling',
+  offline: 'control plane unreachable',
+};
+
+function LiveIndicator() {
+  const { mode, status } = useLive();
   return (
-    <div className={`live ${props.mode}`} data-testid="live-indicator" data-mode={props.mode}>
-      <span className="dot" aria-hidden="true" /> {text[props.mode]}
-      {props.revision !== undefined ? <small> · revision {props.revision}</small> : null}
+    <div className={`live ${mode}`} data-testid="live-indicator" data-mode={mode}>
+      <span className="dot" aria-hidden="true" /> {MODE_TEXT[mode]}
+      {status ? <small> · revision {status.revision}</small> : null}
     </div>
   );
 }

@@ -1,0 +1,477 @@
+// The admin API's answers, one zod schema each: what the web UI and the CLI read back from the
+// control plane (docs/api.md). The server builds these shapes; src/spec/api.test.ts parses the
+// real answers of an in-process control plane with them (strict: a field the server adds or
+// drops fails it), so they cannot drift. The UI and the CLI take the types (`import type`).
+import { z } from 'zod';
+import type { Change, SpecDiff as SpecDiffType } from './diff.js';
+import { PurgeJob } from './purge.js';
+import { Edge, Site, Spec } from './schema.js';
+
+const Count = z.number().int().nonnegative();
+const Revision = z.number().int().nonnegative();
+const Release = z.number().int().positive();
+/** ISO 8601 timestamp. */
+const Time = z.string().min(1);
+
+// ---- Errors: every non-2xx answer ----
+
+export const ApiProblem = z
+  .object({
+    path: z.string(),
+    segments: z.array(z.union([z.string(), z.number()])),
+    message: z.string(),
+    line: z.number().int().optional(),
+    column: z.number().int().optional(),
+  })
+  .strict();
+export type ApiProblem = z.infer<typeof ApiProblem>;
+
+export const ApiErrorAnswer = z
+  .object({
+    error: z
+      .object({
+        code: z.string(),
+        message: z.string(),
+        /** The field the error is about, when there is one. */
+        path: z.string().optional(),
+        /** Every problem of an invalid document, each with its path. */
+        problems: z.array(ApiProblem).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type ApiErrorAnswer = z.infer<typeof ApiErrorAnswer>;
+
+// ---- Desired state: GET /v1/state, /v1/sites, /v1/edges; POST /v1/apply and the edits ----
+
+export const StateAnswer = z.object({ spec: Spec, revision: Revision }).strict();
+export type StateAnswer = z.infer<typeof StateAnswer>;
+
+export const SiteList = z.object({ revision: Revision, sites: z.array(Site) }).strict();
+export type SiteList = z.infer<typeof SiteList>;
+
+export const SiteAnswer = z.object({ site: Site }).strict();
+export type SiteAnswer = z.infer<typeof SiteAnswer>;
+
+/** An edge as the API lists it: the spec's edge and whether it has a token (never the token). */
+export const EdgeWithToken = Edge.extend({ has_token: z.boolean() });
+export type EdgeWithToken = z.infer<typeof EdgeWithToken>;
+
+export const EdgeList = z.object({ revision: Revision, edges: z.array(EdgeWithToken) }).strict();
+export type EdgeList = z.infer<typeof EdgeList>;
+
+export const EdgeAnswer = z.object({ edge: EdgeWithToken }).strict();
+export type EdgeAnswer = z.infer<typeof EdgeAnswer>;
+
+const FieldChangeAnswer = z
+  .object({ path: z.string(), from: z.unknown().optional(), to: z.unknown().optional() })
+  .strict();
+const ChangeAnswer = z
+  .object({
+    kind: z.enum(['edge', 'site', 'dns', 'acme']),
+    key: z.string(),
+    op: z.enum(['create', 'update', 'delete']),
+    fields: z.array(FieldChangeAnswer),
+  })
+  .strict();
+/** What changes between two desired states (the shape of diff.ts's SpecDiff). */
+export const SpecDiffAnswer = z.object({ changes: z.array(ChangeAnswer) }).strict();
+
+/** POST /v1/apply (and a dry run): the diff, as data and as the CLI's text. */
+export const ChangeResult = z
+  .object({
+    changed: z.boolean(),
+    revision: Revision,
+    diff: SpecDiffAnswer,
+    /** The diff as readable text, as `outpost apply` prints it. */
+    text: z.string(),
+    /** Tokens of edges this change created, shown once. */
+    edge_tokens: z.record(z.string()),
+  })
+  .strict();
+export type ChangeResult = z.infer<typeof ChangeResult>;
+
+/** POST /v1/sites (201) and PUT /v1/sites/:domain. */
+export const SiteChanged = z
+  .object({ site: Site, revision: Revision, diff: SpecDiffAnswer })
+  .strict();
+export type SiteChanged = z.infer<typeof SiteChanged>;
+
+/** PUT /v1/edges/:name. */
+export const EdgeChanged = z
+  .object({ edge: Edge, revision: Revision, diff: SpecDiffAnswer })
+  .strict();
+export type EdgeChanged = z.infer<typeof EdgeChanged>;
+
+/** DELETE /v1/sites/:domain and /v1/edges/:name. */
+export const Deleted = z.object({ deleted: z.string(), revision: Revision }).strict();
+export type Deleted = z.infer<typeof Deleted>;
+
+/** POST /v1/edges (201): the new edge and its token, shown once. */
+export const NewEdgeAnswer = z
+  .object({ edge: Edge, revision: Revision, token: z.string(), join_command: z.string() })
+  .strict();
+export type NewEdgeAnswer = z.infer<typeof NewEdgeAnswer>;
+
+/** POST /v1/edges/:name/token: the new token, shown once. */
+export const TokenAnswer = z
+  .object({ name: z.string(), token: z.string(), join_command: z.string() })
+  .strict();
+export type TokenAnswer = z.infer<typeof TokenAnswer>;
+
+/** DELETE /v1/edges/:name/token. */
+export const TokenRevoked = z.object({ name: z.string(), revoked: z.literal(true) }).strict();
+export type TokenRevoked = z.infer<typeof TokenRevoked>;
+
+/** One line of the audit log. */
+export const AuditEvent = z
+  .object({
+    id: z.number().int().positive(),
+    at: Time,
+    /** `admin`, `cli`, `edge:NAME`, `system`. */
+    actor: z.string(),
+    /** Dotted: `spec.apply`, `edge.create`, `edge.token.rotate`, … */
+    action: z.string(),
+    subject: z.string(),
+    detail: z.record(z.unknown()),
+  })
+  .strict();
+export type AuditEvent = z.infer<typeof AuditEvent>;
+
+/** GET /v1/events: the audit log, newest first. */
+export const EventList = z.object({ events: z.array(AuditEvent) }).strict();
+export type EventList = z.infer<typeof EventList>;
+
+// ---- Status: GET /v1/status (and each `status` event of /v1/events/stream) ----
+
+export const Health = z.enum(['up', 'degraded', 'down', 'unknown']);
+export type Health = z.infer<typeof Health>;
+
+/** One probe target's state (hysteresis: no `degraded` for a single target). */
+export const TargetHealth = z.enum(['up', 'down', 'unknown']);
+export type TargetHealth = z.infer<typeof TargetHealth>;
+
+export const EdgeState = z.enum(['ok', 'pending', 'error', 'offline', 'never-seen']);
+export type EdgeState = z.infer<typeof EdgeState>;
+
+/** One minute of an edge's traffic. */
+export const TrafficPoint = z
+  .object({ t: Time, requests: Count, bytes: Count, hits: Count, misses: Count })
+  .strict();
+export type TrafficPoint = z.infer<typeof TrafficPoint>;
+
+export const EdgeTraffic = z
+  .object({
+    requests: Count,
+    bytes: Count,
+    /** HITs over cache lookups, or null without lookups. */
+    hit_ratio: z.number().min(0).max(1).nullable(),
+    /** The last hour, oldest first, one point per minute. */
+    series: z.array(TrafficPoint),
+  })
+  .strict();
+export type EdgeTraffic = z.infer<typeof EdgeTraffic>;
+
+export const EdgeStatus = z
+  .object({
+    name: z.string(),
+    paused: z.boolean(),
+    state: EdgeState,
+    /** Newest release built for the edge, and the desired-state revision it came from. */
+    desired_release: Release.nullable(),
+    desired_revision: Revision.nullable(),
+    applied_release: Release.nullable(),
+    last_seen: Time.nullable(),
+    /** Seconds since the last report. */
+    age_seconds: Count.nullable(),
+    proxy_running: z.boolean().nullable(),
+    /** The edge's proxy, as its spec says. */
+    proxy: z.enum(['nginx', 'caddy']),
+    /** Whether the edge caches, as its agent reported (null before a report says). */
+    cache: z.boolean().nullable(),
+    /** Something the operator should know that is not an error (e.g. no cache), or null. */
+    note: z.string().nullable(),
+    /** The edge's own last error, or the control plane's reason for not publishing. */
+    error: z.string().nullable(),
+    health: Health,
+    health_reason: z.string().nullable(),
+    traffic: EdgeTraffic,
+    active_connections: Count.nullable(),
+  })
+  .strict();
+export type EdgeStatus = z.infer<typeof EdgeStatus>;
+
+export const SiteStatus = z
+  .object({
+    domain: z.string(),
+    health: Health,
+    reason: z.string().nullable(),
+    /** Probes through each edge that serves the site. */
+    edges: z.array(
+      z.object({ name: z.string(), health: TargetHealth, reason: z.string().nullable() }).strict(),
+    ),
+    /** Probes of each origin, by its index in the site's origins. */
+    origins: z.array(
+      z.object({ index: Count, health: TargetHealth, reason: z.string().nullable() }).strict(),
+    ),
+  })
+  .strict();
+export type SiteStatus = z.infer<typeof SiteStatus>;
+
+export const AlertKind = z.enum(['edge_down', 'config_error', 'cert_expiring', 'dns_drift']);
+export type AlertKind = z.infer<typeof AlertKind>;
+
+export const Alert = z
+  .object({ kind: AlertKind, subject: z.string(), message: z.string(), since: Time.nullable() })
+  .strict();
+export type Alert = z.infer<typeof Alert>;
+
+export const StatusSnapshot = z
+  .object({
+    revision: Revision,
+    edges: z.array(EdgeStatus),
+    sites: z.array(SiteStatus),
+    alerts: z.array(Alert),
+  })
+  .strict();
+export type StatusSnapshot = z.infer<typeof StatusSnapshot>;
+
+/** GET /v1/public/status (no token): no addresses, no errors, no secrets. */
+export const PublicStatus = z
+  .object({
+    updated_at: Time,
+    edges: z.array(z.object({ name: z.string(), state: EdgeState, health: Health }).strict()),
+    sites: z.array(z.object({ domain: z.string(), health: Health }).strict()),
+  })
+  .strict();
+export type PublicStatus = z.infer<typeof PublicStatus>;
+
+/** GET /v1/edges/:name/plan: the compiled plan (as compile/ shapes it), newest release, status. */
+export const EdgePlanAnswer = z
+  .object({
+    plan: z.record(z.unknown()),
+    release: z
+      .object({ release: Release, revision: Revision, hash: z.string(), created_at: Time })
+      .strict()
+      .nullable(),
+    status: EdgeStatus.nullable(),
+  })
+  .strict();
+export type EdgePlanAnswer = z.infer<typeof EdgePlanAnswer>;
+
+// ---- Certificates: GET /v1/certificates, …/:domain, issue and its attempts ----
+
+export const ChallengeType = z.enum(['http-01', 'dns-01']);
+
+/** One site's certificate (one row per site). Never a key. */
+export const CertificateRow = z
+  .object({
+    domain: z.string(),
+    /** The names the site needs: domain first, then aliases. */
+    names: z.array(z.string()),
+    /** The names the stored certificate covers, or null without one. */
+    certificate_names: z.array(z.string()).nullable(),
+    source: z.enum(['acme', 'upload']).nullable(),
+    issuer: z.string().nullable(),
+    serial: z.string().nullable(),
+    not_before: Time.nullable(),
+    not_after: Time.nullable(),
+    days_left: z.number().int().nullable(),
+    /** When Outpost will next try to issue or renew (null: it will not by itself). */
+    next_renewal: Time.nullable(),
+    failures: Count,
+    last_attempt_at: Time.nullable(),
+    last_error: z.string().nullable(),
+    acme: z.boolean(),
+    challenge: ChallengeType.nullable(),
+    /** Why Outpost cannot get a certificate for this site by ACME, if it cannot. */
+    problem: z.string().nullable(),
+    /** Edges that receive the certificate. */
+    edges: z.array(z.string()),
+  })
+  .strict();
+export type CertificateRow = z.infer<typeof CertificateRow>;
+
+export const CertificateList = z.object({ certificates: z.array(CertificateRow) }).strict();
+export type CertificateList = z.infer<typeof CertificateList>;
+
+/** GET /v1/certificates/:domain: the row and the public chain. */
+export const CertificateDetail = z
+  .object({ certificate: CertificateRow.extend({ chain_pem: z.string().nullable() }) })
+  .strict();
+export type CertificateDetail = z.infer<typeof CertificateDetail>;
+
+/** PUT /v1/certificates/:domain (an upload). */
+export const CertificateUploaded = z.object({ certificate: CertificateRow }).strict();
+export type CertificateUploaded = z.infer<typeof CertificateUploaded>;
+
+export const AttemptStep = z.enum([
+  'started',
+  'order',
+  'challenge',
+  'validated',
+  'issued',
+  'published',
+  'failed',
+]);
+
+export const AttemptEvent = z
+  .object({
+    seq: z.number().int().positive(),
+    at: Time,
+    step: AttemptStep,
+    message: z.string(),
+    /** With `published`: the release of each edge of the site that carries the certificate. */
+    releases: z.record(Release).optional(),
+  })
+  .strict();
+export type AttemptEvent = z.infer<typeof AttemptEvent>;
+
+/** An issuance and its progress so far. */
+export const CertificateAttempt = z
+  .object({
+    id: z.string(),
+    domain: z.string(),
+    trigger: z.enum(['missing', 'names-changed', 'renewal', 'manual']),
+    done: z.boolean(),
+    ok: z.boolean().nullable(),
+    events: z.array(AttemptEvent),
+  })
+  .strict();
+export type CertificateAttempt = z.infer<typeof CertificateAttempt>;
+
+/** POST /v1/certificates/:domain/issue (202) and GET …/attempts/:id. */
+export const AttemptAnswer = z.object({ attempt: CertificateAttempt }).strict();
+export type AttemptAnswer = z.infer<typeof AttemptAnswer>;
+
+// ---- DNS: GET /v1/dns/plan, /v1/dns/status; POST /v1/dns/apply ----
+
+export const DnsProviderKind = z.enum(['powerdns', 'gcore']);
+
+/** A record set as the provider holds it (body: provider-native). */
+export const ProviderRRset = z
+  .object({
+    name: z.string(),
+    type: z.string(),
+    ttl: z.number().int().nonnegative(),
+    body: z.unknown(),
+    /** Outpost wrote this set and marked it as its own. */
+    managed: z.boolean(),
+  })
+  .strict();
+export type ProviderRRset = z.infer<typeof ProviderRRset>;
+
+const DnsAction = z.enum(['create', 'replace', 'delete']);
+const RRsetKey = z.object({ name: z.string(), type: z.string() }).strict();
+
+export const ZonePlan = z
+  .object({
+    zone: z.string(),
+    changes: z.array(
+      z
+        .object({
+          action: DnsAction,
+          name: z.string(),
+          type: z.string(),
+          before: ProviderRRset.nullable(),
+          after: ProviderRRset.nullable(),
+        })
+        .strict(),
+    ),
+    /** Managed sets no site needs any more (deleted only with prune). */
+    obsolete: z.array(RRsetKey),
+    /** Sets Outpost does not own, reported and never touched. */
+    unmanaged: z.array(RRsetKey.extend({ conflict: z.boolean() })),
+    /** Why this zone could not be planned (the others still are). */
+    error: z.string().nullable(),
+  })
+  .strict();
+export type ZonePlan = z.infer<typeof ZonePlan>;
+
+const DnsPlanProblem = z.object({ site: z.string(), message: z.string() }).strict();
+
+/** GET /v1/dns/plan: what an apply would change now (nothing is written). */
+export const DnsPlan = z
+  .object({
+    provider: DnsProviderKind.nullable(),
+    zones: z.array(ZonePlan),
+    problems: z.array(DnsPlanProblem),
+  })
+  .strict();
+export type DnsPlan = z.infer<typeof DnsPlan>;
+
+/** POST /v1/dns/apply: what was planned and what each zone applied. */
+export const DnsApplyAnswer = z
+  .object({
+    provider: DnsProviderKind.nullable(),
+    plan: z.object({ zones: z.array(ZonePlan), problems: z.array(DnsPlanProblem) }).strict(),
+    results: z.array(
+      z
+        .object({
+          zone: z.string(),
+          applied: z.array(RRsetKey.extend({ action: DnsAction })),
+          error: z.string().nullable(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type DnsApplyAnswer = z.infer<typeof DnsApplyAnswer>;
+
+export const ZoneStatus = z
+  .object({
+    zone: z.string(),
+    state: z.enum(['in_sync', 'pending', 'error']),
+    /** Changes a sync would make now (0 when in sync). */
+    pending_changes: Count,
+    obsolete: Count,
+    unmanaged: Count,
+    error: z.string().nullable(),
+    checked_at: Time,
+  })
+  .strict();
+export type ZoneStatus = z.infer<typeof ZoneStatus>;
+
+/** GET /v1/dns/status: each zone's drift. */
+export const DnsStatus = z
+  .object({
+    provider: DnsProviderKind.nullable(),
+    syncing: z.boolean(),
+    last_sync: Time.nullable(),
+    zones: z.array(ZoneStatus),
+  })
+  .strict();
+export type DnsStatus = z.infer<typeof DnsStatus>;
+
+// ---- Purge: POST /v1/sites/:domain/purge (202), GET /v1/purges/:id ----
+
+export const PurgeStatus = z
+  .object({
+    job: PurgeJob,
+    /** Where each edge of the site stands with the job. */
+    edges: z.array(
+      z
+        .object({
+          edge: z.string(),
+          state: z.enum(['pending', 'done', 'failed']),
+          removed: Count,
+          error: z.string().nullable(),
+          updated_at: Time,
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type PurgeStatus = z.infer<typeof PurgeStatus>;
+
+/** GET /healthz (no token). */
+export const Healthz = z.object({ ok: z.literal(true), version: z.string() }).strict();
+export type Healthz = z.infer<typeof Healthz>;
+
+// The diff's shapes are declared in diff.ts (where they are computed); the schema above must
+// describe exactly them. These fail to compile when the two part.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const diffMatches: Same<z.infer<typeof SpecDiffAnswer>, SpecDiffType> = true;
+const changeMatches: Same<z.infer<typeof ChangeAnswer>, Change> = true;
+void diffMatches;
+void changeMatches;

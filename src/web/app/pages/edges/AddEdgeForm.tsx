@@ -1,0 +1,149 @@
+// The "Add edge" form: the fields of an edge as text, sent as the API takes them; the API's
+// problems are shown beside the fields their paths name. Defaults (ports 80/443) are the spec's.
+import { useState, type FormEvent } from 'react';
+import { api, type ApiProblem } from '../../api/client.js';
+import type { NewEdgeAnswer } from '../../api/types.js';
+import { ErrorNotice } from '../../components/display.js';
+import { Checkbox, Field, ProblemList, problemsOf } from '../../components/form.js';
+import { numberOrText, splitList } from '../../components/form-text.js';
+import { SPEC_DEFAULTS } from '../../defaults.js';
+
+interface EdgeForm {
+  name: string;
+  v4: string;
+  v6: string;
+  listen: string;
+  http: string;
+  https: string;
+  tags: string;
+  lat: string;
+  lon: string;
+  countries: string;
+  continents: string;
+  paused: boolean;
+}
+
+const split = splitList;
+const num = numberOrText;
+
+function edgeFromForm(f: EdgeForm): Record<string, unknown> {
+  const host: Record<string, string> = {};
+  if (f.v4.trim()) host.v4 = f.v4.trim();
+  if (f.v6.trim()) host.v6 = f.v6.trim();
+  const listen: Record<string, unknown> = { addresses: split(f.listen) };
+  if (num(f.http) !== undefined) listen.http = num(f.http);
+  if (num(f.https) !== undefined) listen.https = num(f.https);
+  const meta: Record<string, unknown> = {};
+  if (f.lat.trim() || f.lon.trim()) meta.latlong = [num(f.lat), num(f.lon)];
+  if (split(f.countries).length) meta.countries = split(f.countries).map((c) => c.toUpperCase());
+  if (split(f.continents).length) meta.continents = split(f.continents).map((c) => c.toUpperCase());
+  return { name: f.name.trim(), host, listen, tags: split(f.tags), meta, paused: f.paused };
+}
+
+export function AddEdgeForm(props: {
+  onCreated: (a: NewEdgeAnswer) => void;
+  onCancel: () => void;
+}) {
+  const [f, setF] = useState<EdgeForm>({
+    name: '',
+    v4: '',
+    v6: '',
+    listen: '',
+    http: '',
+    https: '',
+    tags: '',
+    lat: '',
+    lon: '',
+    countries: '',
+    continents: '',
+    paused: false,
+  });
+  const [problems, setProblems] = useState<ApiProblem[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (patch: Partial<EdgeForm>) => setF({ ...f, ...patch });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await api<NewEdgeAnswer>('POST', '/v1/edges', edgeFromForm(f));
+      setProblems([]);
+      props.onCreated(answer);
+    } catch (err) {
+      const found = problemsOf(err);
+      if (found) setProblems(found);
+      else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (label: string, key: keyof EdgeForm, path: string, extra: object = {}) => (
+    <Field
+      label={label}
+      path={path}
+      value={String(f[key])}
+      onChange={(v) => set({ [key]: v })}
+      problems={problems}
+      testid={`edge-${key}`}
+      {...extra}
+    />
+  );
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} data-testid="add-edge-form" noValidate>
+      <h2>Add an edge</h2>
+      <ProblemList problems={problems} />
+      <div className="grid">
+        {field('Name', 'name', 'name', { placeholder: 'fra1', required: true })}
+        {field('Public IPv4', 'v4', 'host.v4', { placeholder: '192.0.2.50' })}
+        {field('Public IPv6', 'v6', 'host.v6', { placeholder: '2001:db8::50' })}
+        {field('Listen on addresses', 'listen', 'listen.addresses', {
+          hint: 'Empty: every address.',
+        })}
+        {field('HTTP port', 'http', 'listen.http', {
+          type: 'number',
+          placeholder: String(SPEC_DEFAULTS.edge_listen.http),
+        })}
+        {field('HTTPS port', 'https', 'listen.https', {
+          type: 'number',
+          placeholder: String(SPEC_DEFAULTS.edge_listen.https),
+        })}
+        {field('Tags', 'tags', 'tags', { hint: 'Sites select edges by tag:NAME.' })}
+        {field('Latitude', 'lat', 'meta.latlong[0]', { type: 'number', placeholder: '50.11' })}
+        {field('Longitude', 'lon', 'meta.latlong[1]', { type: 'number', placeholder: '8.68' })}
+        {field('Countries served', 'countries', 'meta.countries', { placeholder: 'DE, FR' })}
+        {field('Continents served', 'continents', 'meta.continents', { placeholder: 'EU' })}
+      </div>
+      <FieldProblemsFallback problems={problems} />
+      <Checkbox
+        label="Paused (serves nothing, left out of DNS)"
+        checked={f.paused}
+        onChange={(v) => set({ paused: v })}
+      />
+      <ErrorNotice error={error} />
+      <div className="actions">
+        <button type="submit" disabled={busy} data-testid="create-edge">
+          {busy ? 'Adding…' : 'Add edge'}
+        </button>
+        <button type="button" className="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Problems of the host as a whole ("needs at least one address"). */
+function FieldProblemsFallback(props: { problems: ApiProblem[] }) {
+  const host = props.problems.filter((p) => p.path === 'host' || p.path === 'meta.latlong');
+  if (host.length === 0) return null;
+  return (
+    <ul className="field-problems" role="alert">
+      {host.map((p, i) => (
+        <li key={i}>
+          <code>{p.path}</code> {p.message}
+        </li>
+      ))}
+    </ul>
+  );
+}

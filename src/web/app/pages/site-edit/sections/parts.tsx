@@ -1,0 +1,69 @@
+// What every section of the site editor shares: its props (the form, the problems to show, and
+// the reducer's dispatch), a removable row box, and the matcher fields.
+import type { Dispatch, ReactNode } from 'react';
+import type { ApiProblem } from '../../../api/client.js';
+import { Field, FieldProblems } from '../../../components/form.js';
+import type { EditorAction } from '../editor.js';
+import type { MatcherForm, SiteForm } from '../site-form.js';
+
+export interface SectionProps {
+  form: SiteForm;
+  problems: ApiProblem[];
+  dispatch: Dispatch<EditorAction>;
+}
+
+export function Row(props: {
+  title: string;
+  children: ReactNode;
+  onRemove?: (() => void) | undefined;
+}) {
+  return (
+    <div className="row-box">
+      <div className="row-head">
+        <strong>{props.title}</strong>
+        {props.onRemove ? (
+          <button
+            type="button"
+            className="link danger"
+            onClick={props.onRemove}
+            aria-label={`Remove ${props.title}`}
+          >
+            Remove
+          </button>
+        ) : null}
+      </div>
+      <div className="grid">{props.children}</div>
+    </div>
+  );
+}
+
+const MATCHER_FIELDS = [
+  ['paths', 'Paths', '/static/*, /assets/*'],
+  ['extensions', 'Extensions', 'css, js, png'],
+  ['methods', 'Methods', 'GET, HEAD'],
+] as const satisfies readonly (readonly [keyof MatcherForm, string, string])[];
+
+export function MatcherEditor(props: {
+  path: string;
+  match: MatcherForm;
+  problems: ApiProblem[];
+  onChange: (m: MatcherForm) => void;
+}) {
+  const { match: m } = props;
+  return (
+    <>
+      {MATCHER_FIELDS.map(([key, label, placeholder]) => (
+        <Field
+          key={key}
+          label={label}
+          path={`${props.path}.${key}`}
+          value={m[key]}
+          onChange={(v) => props.onChange({ ...m, [key]: v })}
+          problems={props.problems}
+          placeholder={placeholder}
+        />
+      ))}
+      <FieldProblems problems={props.problems} path={props.path} exact />
+    </>
+  );
+}

@@ -1,0 +1,340 @@
+// A site as the form edits it (strings for text boxes, booleans for checkboxes) and back.
+// The form checks nothing itself: the API validates with the spec's zod schemas, and its
+// problems (paths like `origins[0].host.v4`) are shown beside the field with that path.
+// A new site starts from the spec's defaults (../../defaults.ts), not from copies of them.
+import type { Site } from '../../api/types.js';
+import { numberOrText, splitList } from '../../components/form-text.js';
+import { SPEC_DEFAULTS } from '../../defaults.js';
+
+export interface MatcherForm {
+  paths: string;
+  extensions: string;
+  methods: string;
+  /** Matcher fields this form does not edit (statuses, content_types, …). */
+  extra?: Record<string, unknown>;
+}
+
+export interface OriginForm {
+  kind: 'address' | 'hostname';
+  v4: string;
+  v6: string;
+  hostname: string;
+  port: string;
+  protocol: 'http' | 'https';
+  tls_server_name: string;
+  verify_tls: boolean;
+  tls_ca: string;
+  weight: string;
+  backup: boolean;
+}
+
+export interface CacheRuleForm {
+  match: MatcherForm;
+  action: 'cache' | 'bypass';
+  ttl: string;
+  /** Fields of the rule this form does not edit (force, browser_ttl, key, …), kept as they are. */
+  extra?: Record<string, unknown>;
+}
+
+export const MODIFIER_TYPES = [
+  'redirect',
+  'deny',
+  'set_header',
+  'bypass_cache',
+  'cache_ttl',
+] as const;
+export type ModifierType = (typeof MODIFIER_TYPES)[number];
+
+export interface ModifierForm {
+  name: string;
+  edges: string;
+  match: MatcherForm;
+  type: ModifierType;
+  status: string;
+  target: string;
+  header_name: string;
+  header_value: string;
+  ttl: string;
+}
+
+export interface SiteForm {
+  /** Fields of the site and of its cache policy this form does not edit, kept as they are. */
+  extra?: { site: Record<string, unknown>; cache: Record<string, unknown> };
+  domain: string;
+  aliases: string;
+  origins: OriginForm[];
+  edges: string;
+  rules: CacheRuleForm[];
+  stale_if_error: boolean;
+  stale_while_updating: boolean;
+  modifiers: ModifierForm[];
+  health_check: boolean;
+  hc_uri: string;
+  hc_frequency: string;
+  hc_timeout: string;
+  dns_ttl: string;
+  redirect_http: boolean;
+  hsts: boolean;
+  hsts_max_age: string;
+  hsts_include_subdomains: boolean;
+  hsts_preload: boolean;
+  raw_nginx: string;
+}
+
+export const emptyMatcher = (): MatcherForm => ({ paths: '', extensions: '', methods: '' });
+
+const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(', ');
+const str = (v: string | number | undefined | null) =>
+  v === undefined || v === null ? '' : String(v);
+
+const { origin: ORIGIN, health_check: HEALTH_CHECK, hsts: HSTS } = SPEC_DEFAULTS;
+
+export const emptyOrigin = (): OriginForm => ({
+  kind: 'address',
+  v4: '',
+  v6: '',
+  hostname: '',
+  port: '',
+  protocol: ORIGIN.protocol,
+  tls_server_name: '',
+  verify_tls: ORIGIN.verify_tls,
+  tls_ca: '',
+  weight: str(ORIGIN.weight),
+  backup: ORIGIN.backup,
+});
+
+export const emptyRule = (): CacheRuleForm => ({ match: emptyMatcher(), action: 'cache', ttl: '' });
+
+export const emptyModifier = (): ModifierForm => ({
+  name: '',
+  edges: '',
+  match: emptyMatcher(),
+  type: 'redirect',
+  status: '',
+  target: '',
+  header_name: '',
+  header_value: '',
+  ttl: '',
+});
+
+/** A new site: the defaults the spec fills in, as the form shows them (domain and origin empty). */
+export function newSiteForm(): SiteForm {
+  const site = SPEC_DEFAULTS.site;
+  return {
+    domain: '',
+    aliases: list(site.aliases),
+    origins: [emptyOrigin()],
+    edges: list(site.edges),
+    rules: site.cache.rules.map(ruleForm),
+    stale_if_error: site.cache.stale_if_error,
+    stale_while_updating: site.cache.stale_while_updating,
+    modifiers: [],
+    health_check: false,
+    hc_uri: '',
+    hc_frequency: str(HEALTH_CHECK.frequency),
+    hc_timeout: str(HEALTH_CHECK.timeout),
+    dns_ttl: str(site.dns_ttl),
+    redirect_http: site.https.redirect_http,
+    hsts: site.https.hsts !== false,
+    hsts_max_age: str(HSTS.max_age),
+    hsts_include_subdomains: HSTS.include_subdomains,
+    hsts_preload: HSTS.preload,
+    raw_nginx: '',
+  };
+}
+
+/** The fields of `o` other than `known`: what the form carries through untouched. */
+function others(o: object, known: readonly string[]): Record<string, unknown> | undefined {
+  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !known.includes(k)));
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+const SITE_KEYS = [
+  'domain',
+  'aliases',
+  'origins',
+  'edges',
+  'cache',
+  'modifiers',
+  'health_check',
+  'dns_ttl',
+  'https',
+  'raw_nginx',
+];
+const CACHE_KEYS = ['rules', 'stale_if_error', 'stale_while_updating'];
+const RULE_KEYS = ['match', 'action', 'ttl'];
+const MATCHER_KEYS = ['paths', 'extensions', 'methods'];
+
+function matcherForm(m: {
+  paths?: string[];
+  extensions?: string[];
+  methods?: string[];
+}): MatcherForm {
+  const extra = others(m, MATCHER_KEYS);
+  return {
+    paths: list(m.paths),
+    extensions: list(m.extensions),
+    methods: list(m.methods),
+    ...(extra ? { extra } : {}),
+  };
+}
+
+function ruleForm(r: Site['cache']['rules'][number]): CacheRuleForm {
+  const extra = others(r, RULE_KEYS);
+  return {
+    match: matcherForm(r.match),
+    action: r.action,
+    ttl: str(r.ttl),
+    ...(extra ? { extra } : {}),
+  };
+}
+
+export function siteToForm(site: Site): SiteForm {
+  const hsts = site.https.hsts;
+  return {
+    extra: { site: others(site, SITE_KEYS) ?? {}, cache: others(site.cache, CACHE_KEYS) ?? {} },
+    domain: site.domain,
+    aliases: list(site.aliases),
+    origins: site.origins.map((o) => ({
+      kind: typeof o.host === 'string' ? 'hostname' : 'address',
+      v4: typeof o.host === 'string' ? '' : str(o.host.v4),
+      v6: typeof o.host === 'string' ? '' : str(o.host.v6),
+      hostname: typeof o.host === 'string' ? o.host : '',
+      port: str(o.port),
+      protocol: o.protocol,
+      tls_server_name: str(o.tls_server_name),
+      verify_tls: o.verify_tls,
+      tls_ca: str(o.tls_ca),
+      weight: str(o.weight),
+      backup: o.backup,
+    })),
+    edges: list(site.edges),
+    rules: site.cache.rules.map(ruleForm),
+    stale_if_error: site.cache.stale_if_error,
+    stale_while_updating: site.cache.stale_while_updating,
+    modifiers: site.modifiers.map((m) => {
+      const a = m.action;
+      return {
+        name: str(m.name),
+        edges: list(m.edges),
+        match: matcherForm(m.match),
+        type: a.type,
+        status: 'status' in a ? str(a.status) : '',
+        target: a.type === 'redirect' ? a.target : '',
+        header_name: a.type === 'set_header' ? a.name : '',
+        header_value: a.type === 'set_header' ? a.value : '',
+        ttl: a.type === 'cache_ttl' ? str(a.ttl) : '',
+      };
+    }),
+    health_check: site.health_check !== undefined,
+    hc_uri: str(site.health_check?.uri),
+    hc_frequency: str(site.health_check?.frequency ?? HEALTH_CHECK.frequency),
+    hc_timeout: str(site.health_check?.timeout ?? HEALTH_CHECK.timeout),
+    dns_ttl: str(site.dns_ttl),
+    redirect_http: site.https.redirect_http,
+    hsts: hsts !== false,
+    hsts_max_age: str(hsts === false ? HSTS.max_age : hsts.max_age),
+    hsts_include_subdomains: hsts !== false && hsts.include_subdomains,
+    hsts_preload: hsts !== false && hsts.preload,
+    raw_nginx: str(site.raw_nginx),
+  };
+}
+
+/** "a, b c" → ["a", "b", "c"]; empty → undefined (the field is left out). */
+function split(s: string): string[] | undefined {
+  const xs = splitList(s);
+  return xs.length > 0 ? xs : undefined;
+}
+
+const num = numberOrText;
+
+function text(s: string): string | undefined {
+  const t = s.trim();
+  return t === '' ? undefined : t;
+}
+
+function prune<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function matcher(m: MatcherForm): Record<string, unknown> {
+  return prune({
+    ...m.extra,
+    paths: split(m.paths),
+    extensions: split(m.extensions),
+    methods: split(m.methods)?.map((x) => x.toUpperCase()),
+  });
+}
+
+/** The site as the API takes it (a SiteInput; unchecked: the API validates). */
+export function formToSite(f: SiteForm): Record<string, unknown> {
+  return prune({
+    ...f.extra?.site,
+    domain: f.domain.trim(),
+    aliases: split(f.aliases) ?? [],
+    origins: f.origins.map((o) =>
+      prune({
+        host: o.kind === 'hostname' ? o.hostname.trim() : prune({ v4: text(o.v4), v6: text(o.v6) }),
+        port: num(o.port),
+        protocol: o.protocol,
+        tls_server_name: text(o.tls_server_name),
+        verify_tls: o.verify_tls,
+        tls_ca: o.tls_ca.trim() === '' ? undefined : o.tls_ca,
+        weight: num(o.weight),
+        backup: o.backup,
+      }),
+    ),
+    edges: split(f.edges) ?? [],
+    cache: {
+      ...f.extra?.cache,
+      rules: f.rules.map((r) =>
+        prune({ ...r.extra, match: matcher(r.match), action: r.action, ttl: num(r.ttl) }),
+      ),
+      stale_if_error: f.stale_if_error,
+      stale_while_updating: f.stale_while_updating,
+    },
+    modifiers: f.modifiers.map((m) => {
+      let action: Record<string, unknown>;
+      switch (m.type) {
+        case 'redirect':
+          action = prune({ type: 'redirect', status: num(m.status), target: m.target.trim() });
+          break;
+        case 'deny':
+          action = prune({ type: 'deny', status: num(m.status) });
+          break;
+        case 'set_header':
+          action = { type: 'set_header', name: m.header_name.trim(), value: m.header_value };
+          break;
+        case 'cache_ttl':
+          action = prune({ type: 'cache_ttl', ttl: num(m.ttl) });
+          break;
+        default:
+          action = { type: m.type };
+      }
+      return prune({ name: text(m.name), edges: split(m.edges), match: matcher(m.match), action });
+    }),
+    health_check: f.health_check
+      ? prune({ uri: f.hc_uri.trim(), frequency: num(f.hc_frequency), timeout: num(f.hc_timeout) })
+      : undefined,
+    dns_ttl: num(f.dns_ttl),
+    https: {
+      redirect_http: f.redirect_http,
+      hsts: f.hsts
+        ? prune({
+            max_age: num(f.hsts_max_age),
+            include_subdomains: f.hsts_include_subdomains,
+            preload: f.hsts_preload,
+          })
+        : false,
+    },
+    raw_nginx: f.raw_nginx.trim() === '' ? undefined : f.raw_nginx,
+  });
+}
+
+/** A problem of a whole-document dry run (`sites[3].origins[0]…`) as a path in the site. */
+export function sitePath(path: string, index: number): string | null {
+  const prefix = `sites[${index}]`;
+  if (path === prefix) return '(site)';
+  if (path.startsWith(`${prefix}.`)) return path.slice(prefix.length + 1);
+  return null;
+}

@@ -1,0 +1,66 @@
+// Sites: each with its origins, edges and health; links to edit; "New site".
+import { listSites } from '../../api/client.js';
+import type { Site } from '../../api/types.js';
+import { useApi } from '../../api/useApi.js';
+import { ErrorNotice, HealthBadge, TableHead } from '../../components/display.js';
+import { useLive } from '../../live/LiveContext.js';
+import { Link } from '../../router.js';
+
+function originText(site: Site): string {
+  return site.origins
+    .map((o) => {
+      const host =
+        typeof o.host === 'string'
+          ? o.host
+          : [o.host.v4, o.host.v6 ? `[${o.host.v6}]` : undefined].filter(Boolean).join(' ');
+      return `${o.protocol}://${host}${o.port ? `:${o.port}` : ''}${o.backup ? ' (backup)' : ''}`;
+    })
+    .join(', ');
+}
+
+export function SitesPage() {
+  const { status } = useLive();
+  const sites = useApi(listSites, [status?.revision]);
+  return (
+    <div className="page" data-testid="sites">
+      <div className="page-head">
+        <h1>Sites</h1>
+        <Link href="/sites/new" className="button" data-testid="new-site">
+          New site
+        </Link>
+      </div>
+      <ErrorNotice error={sites.error} />
+      {sites.data && sites.data.sites.length === 0 ? <p className="muted">No sites yet.</p> : null}
+      {sites.data && sites.data.sites.length > 0 ? (
+        <table className="table card" data-testid="site-table">
+          <TableHead
+            columns={['Domain', 'Health', 'Origins', 'Edges', 'Cache rules', 'Modifiers', 'HTTPS']}
+          />
+          <tbody>
+            {sites.data.sites.map((s) => (
+              <tr key={s.domain} data-testid={`site-row-${s.domain}`}>
+                <th scope="row">
+                  <Link href={`/sites/${encodeURIComponent(s.domain)}`}>{s.domain}</Link>
+                  {s.aliases.length > 0 ? (
+                    <small className="muted"> +{s.aliases.join(', ')}</small>
+                  ) : null}
+                </th>
+                <td>
+                  <HealthBadge health={status?.sites.find((x) => x.domain === s.domain)?.health} />
+                </td>
+                <td>{originText(s)}</td>
+                <td>{s.edges.join(', ')}</td>
+                <td>{s.cache.rules.length}</td>
+                <td>{s.modifiers.map((m) => m.name ?? m.action.type).join(', ') || '–'}</td>
+                <td>
+                  {s.https.redirect_http ? 'redirect' : 'no redirect'}
+                  {s.https.hsts !== false ? ', HSTS' : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}

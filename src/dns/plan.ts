@@ -3,6 +3,7 @@
 // (see docs/dns.md), and each provider turns it into its own records.
 import { getDomain } from 'tldts';
 import { selectorMatch } from '../compile/index.js';
+import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH } from '../spec/index.js';
 import type { Edge, EdgeMeta, Site, Spec } from '../spec/index.js';
 
 export type RRType = 'A' | 'AAAA';
@@ -25,10 +26,6 @@ export interface PlannedRecord {
   enabled: boolean;
 }
 
-/** Where every edge answers its own health, locally (never proxied to an origin). */
-export const EDGE_HEALTH_PATH = '/.well-known/outpost/health';
-/** The text the edge's health answer starts with (followed by the release it serves). */
-export const EDGE_HEALTH_MATCH = 'outpost edge ok';
 /**
  * The Host a DNS health check sends: a reserved name (RFC 2606) no site uses, so the check
  * reaches the edge's default server, which answers the health path itself.

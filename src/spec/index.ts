@@ -7,3 +7,4 @@ export * from './diff.js';
 export * from './edge-report.js';
 export * from './secrets.js';
 export * from './purge.js';
+export * from './edge-health.js';

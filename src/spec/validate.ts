@@ -93,7 +93,11 @@ export function crossCheck(input: unknown): Problem[] {
     // GCore's health checks ("What Healthcheck are and how to configure them": timeout 1-10
     // s) refuse a longer timeout; say so here instead of capping it without a word.
     const timeout = rec(r.health_check).timeout;
-    if (rec(spec.dns).provider === 'gcore' && typeof timeout === 'number' && timeout > GCORE_MAX_TIMEOUT)
+    if (
+      rec(spec.dns).provider === 'gcore' &&
+      typeof timeout === 'number' &&
+      timeout > GCORE_MAX_TIMEOUT
+    )
       problems.push(
         problem(
           ['sites', i, 'health_check', 'timeout'],

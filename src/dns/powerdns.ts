@@ -20,6 +20,7 @@ import {
   type DnsProviderOptions,
   type ProviderRRset,
 } from './provider.js';
+import type { WarmAnswer } from './warm.js';
 
 type PowerDnsSettings = Extract<DnsSettings, { provider: 'powerdns' }>;
 
@@ -318,6 +319,36 @@ export class PowerDnsProvider implements DnsProvider {
         }),
       ),
     );
+  }
+
+  /** One query per set (A or AAAA) at `dns_servers`, eight at a time: starts and keeps checks warm. */
+  async warm(rrsets: readonly RRsetPlan[]): Promise<WarmAnswer[]> {
+    const servers = await this.authoritativeServers('');
+    if (servers.length === 0) return [];
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers(servers);
+    const out: WarmAnswer[] = [];
+    const queue = [...rrsets];
+    const worker = async (): Promise<void> => {
+      for (let r = queue.shift(); r !== undefined; r = queue.shift()) {
+        let answers: string[] = [];
+        try {
+          answers = await (r.type === 'A' ? resolver.resolve4(r.name) : resolver.resolve6(r.name));
+        } catch {
+          // an unanswered warm-up query still started the checks; nothing to record
+        }
+        out.push({ name: r.name, type: r.type, answers: answers.sort() });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+    return out;
+  }
+
+  async uptimeSeconds(): Promise<number | undefined> {
+    const res = await requestJson(this.http, 'GET', `${this.base}/statistics?statistic=uptime`);
+    const items = (res.body as { name: string; value: string }[] | undefined) ?? [];
+    const v = Number(items.find((i) => i.name === 'uptime')?.value);
+    return Number.isFinite(v) ? v : undefined;
   }
 
   private async txtSet(

@@ -145,6 +145,24 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         since: z.checked_at,
       })),
   );
+  // DNS (issue 12): a record set not Outpost's at a name it publishes is served with (or
+  // instead of) its answers; and a site whose answers fell back to its origin (no edge up).
+  status.addAlertSource(async () => [
+    ...dnsSync.status().zones.flatMap((z) =>
+      z.conflicts.map((c) => ({
+        kind: 'dns_drift' as const,
+        subject: z.zone,
+        message: `DNS zone ${z.zone}: ${c} is not Outpost's but sits at a name Outpost publishes: its records are served too (remove it by hand)`,
+        since: z.checked_at,
+      })),
+    ),
+    ...dnsSync.siteFallbacks().map((f) => ({
+      kind: 'dns_origin_fallback' as const,
+      subject: f.site,
+      message: `${f.name} ${f.type} answers the origin (${f.answers.join(', ')}): no edge of site ${f.site} is up`,
+      since: f.since,
+    })),
+  ]);
 
   // Long-running workers, in start order (stopped in reverse). Add new ones here.
   const workers = new Workers([builder, status, certificates, dnsSync]);

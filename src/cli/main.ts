@@ -8,6 +8,7 @@ import type { DemoOptions } from './demo.js';
 import { registerCertCommands } from './cert.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './dns.js';
+import { registerEdgeDrainCommands } from './edge-drain.js';
 import { readCliConfig, readEnvironment, writeCliConfig, type Environment } from './environment.js';
 import { CliError } from './errors.js';
 import { registerPurgeCommand } from './purge.js';
@@ -334,7 +335,7 @@ export function buildProgram(env: Environment, out: Output): Command {
             e.host.v4 ?? '-',
             e.host.v6 ?? '-',
             e.tags.join(',') || '-',
-            e.paused ? 'paused' : 'active',
+            e.paused ? 'paused' : e.drain ? 'drained' : 'active',
             e.has_token ? 'set' : 'revoked',
           ]),
         ]),
@@ -358,6 +359,7 @@ export function buildProgram(env: Environment, out: Output): Command {
       await client().request('DELETE', `v1/edges/${enc(name)}/token`);
       out.line(`Revoked the token of edge ${name}.`);
     });
+  registerEdgeDrainCommands(edge, client, out);
   edge.command('rm <name>').action(async (name: string) => {
     const r = await client().request<{ revision: number }>('DELETE', `v1/edges/${enc(name)}`);
     out.line(`Removed edge ${name} (revision ${r.revision}).`);

@@ -181,5 +181,5 @@ export function scenarioSpec(port: number, dns: unknown, opts: { endToEnd?: bool
 /** Edge name of an address (or 'origin'), for readable failures. */
 export function who(ip: string): string {
   if (ip === ORIGIN) return 'origin';
-  return (Object.entries(EDGES).find(([, e]) => e.v4 === ip)?.[0] ?? ip) as string;
+  return Object.entries(EDGES).find(([, e]) => e.v4 === ip)?.[0] ?? ip;
 }

@@ -47,6 +47,7 @@ export class KeepWarm {
   private readonly due = new Map<string, number>();
   private readonly fallbacks = new Map<string, SiteFallback>();
   private lastUptime: number | undefined;
+  private lastError: string | undefined;
   /** Queries sent so far (for tests and metrics). */
   queries = 0;
   private readonly logger: DnsLogger;
@@ -115,8 +116,13 @@ export class KeepWarm {
             since: new Date(now).toISOString(),
           });
       }
+      this.lastError = undefined;
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'dns keep-warm round failed');
+      // once per distinct failure, not every tick
+      const message = (err as Error).message;
+      if (message !== this.lastError)
+        this.logger.warn({ err: message }, 'dns keep-warm round failed');
+      this.lastError = message;
     } finally {
       this.busy = false;
     }

@@ -1,7 +1,11 @@
 // GCore Managed DNS through its documented API (REST under /dns/v2, `Authorization: APIKey …`).
 // A planned set becomes one GCore RRset: one resource record per address (meta is per record),
-// pickers geodns → weighted_shuffle → first_n 1, and the site's health check in the RRset's
-// `meta.failover` (GCore's documented place: its picker list has no health-check type).
+// pickers healthcheck → geodns → weighted_shuffle → geodistance → first_n 1 (the reason for
+// the order is beside planDnsRecords), and the edge health check in the RRset's
+// `meta.failover`. GCore's guide "What Healthcheck are and how to configure them" turns health
+// checks on with a `healthcheck` picker plus `meta.failover` (the API schema's picker list
+// omits that type; the guide is what a real account does), and uses `backup` records only
+// together with health checks: without the picker the origins would be shuffled in like edges.
 import type { DnsSettings } from '../spec/index.js';
 import { resolveSecret } from '../spec/index.js';
 import { requestJson, type HttpOptions } from './http.js';
@@ -36,56 +40,72 @@ export interface GcoreRRsetBody {
   ttl?: number;
   resource_records: GcoreRecord[];
   pickers?: GcorePicker[];
+  /** The same list under its older name: some responses and older clients use it. */
+  filters?: GcorePicker[];
   meta?: Record<string, unknown>;
 }
 
-const CONTINENT_NAMES: Record<string, string> = {
-  AF: 'africa',
-  AN: 'antarctica',
-  AS: 'asia',
-  EU: 'europe',
-  NA: 'north-america',
-  OC: 'oceania',
-  SA: 'south-america',
-};
-
-/** Outpost's record meta in GCore's vocabulary (lowercase country codes, continent names). */
+/**
+ * Outpost's record meta in GCore's vocabulary. Continents as the geodns picker documents them
+ * ("Dynamic response": codes af an as eu na sa oc, not names); countries as lowercase ISO
+ * codes; `notes` as a list, as GCore's own SDKs and Terraform provider write it, ending with
+ * the ownership mark.
+ */
 export function gcoreMeta(meta: RecordMeta): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (meta.asn) out.asn = meta.asn;
   if (meta.backup) out.backup = true;
-  if (meta.continents)
-    out.continents = meta.continents.map((c) => CONTINENT_NAMES[c] ?? c.toLowerCase());
+  if (meta.continents) out.continents = meta.continents.map((c) => c.toLowerCase());
   if (meta.countries) out.countries = meta.countries.map((c) => c.toLowerCase());
   if (meta.latlong) out.latlong = meta.latlong;
   if (meta.weight !== undefined) out.weight = meta.weight;
-  out.notes = `${meta.notes ?? 'origin'} ${OUTPOST_NOTE}`;
+  out.notes = [meta.notes ?? 'origin', OUTPOST_NOTE];
   return out;
 }
+
+/** `notes` in either form GCore may hold (a list, or the string older Outposts wrote) as a list. */
+export function notesList(notes: unknown): string[] | undefined {
+  if (Array.isArray(notes)) return notes.filter((n): n is string => typeof n === 'string');
+  if (typeof notes !== 'string') return undefined;
+  if (notes.endsWith(` ${OUTPOST_NOTE}`))
+    return [notes.slice(0, -OUTPOST_NOTE.length - 1), OUTPOST_NOTE];
+  return [notes];
+}
+
+/** Outpost owns a record whose notes (either form) end with its mark. */
+export function ownedRecord(r: GcoreRecord): boolean {
+  return notesList(r.meta?.notes)?.at(-1) === OUTPOST_NOTE;
+}
+
+/** A literal text as a regular expression (GCore's failover `regexp` matches the body). */
+const regexpLiteral = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The request body GCore gets for a planned set (create and replace alike). */
 export function gcoreBody(rrset: RRsetPlan): GcoreRRsetBody {
   const resource_records: GcoreRecord[] = rrset.records.flatMap((r) =>
     r.content.map((ip) => ({ content: [ip], enabled: r.enabled, meta: gcoreMeta(r.meta) })),
   );
-  const pickers: GcorePicker[] = rrset.pickers.flatMap((p): GcorePicker[] => {
-    if (p.type === 'healthcheck') return [];
-    if (p.type === 'first_n') return [{ type: 'first_n', limit: p.limit }];
-    return [{ type: p.type }];
+  const pickers: GcorePicker[] = rrset.pickers.map((p): GcorePicker => {
+    if (p.type === 'first_n') return { type: 'first_n', limit: p.limit };
+    return { type: p.type };
   });
   const hc = rrset.pickers.find((p) => p.type === 'healthcheck');
   const meta: Record<string, unknown> = {};
-  if (hc && rrset.healthUrl !== null) {
+  if (hc) {
+    // "What Healthcheck are and how to configure them": HTTP check fields. The edge's own
+    // health is probed (not the origin through the edge), with the body match PowerDNS uses.
+    // The timeout was checked against GCore's limit at validation (spec GCORE_MAX_TIMEOUT).
     meta.failover = {
       protocol: 'HTTP',
       port: hc.port,
       frequency: hc.frequency,
-      timeout: Math.min(hc.timeout, 10),
+      timeout: hc.timeout,
       method: hc.method,
       url: hc.uri,
-      tls: hc.protocol === 'https',
-      host: new URL(rrset.healthUrl).hostname,
+      tls: false,
+      host: hc.host,
       http_status_code: 200,
+      regexp: regexpLiteral(hc.match),
     };
   }
   return { ttl: rrset.ttl, resource_records, pickers, meta };
@@ -95,13 +115,18 @@ export function gcoreBody(rrset: RRsetPlan): GcoreRRsetBody {
 export function normaliseBody(b: GcoreRRsetBody): unknown {
   return sortKeys({
     resource_records: b.resource_records
-      .map((r) => ({ content: r.content, enabled: r.enabled ?? true, meta: r.meta ?? {} }))
+      .map((r) => {
+        const meta: Record<string, unknown> = { ...(r.meta ?? {}) };
+        const notes = notesList(meta.notes);
+        if (notes !== undefined) meta.notes = notes;
+        return { content: r.content, enabled: r.enabled ?? true, meta };
+      })
       .sort((x, y) => {
         const a = JSON.stringify(x);
         const c = JSON.stringify(y);
         return a < c ? -1 : a > c ? 1 : 0;
       }),
-    pickers: (b.pickers ?? []).map((p) => ({
+    pickers: (b.pickers ?? b.filters ?? []).map((p) => ({
       type: p.type,
       ...(p.limit ? { limit: p.limit } : {}),
       ...(p.strict ? { strict: true } : {}),
@@ -187,11 +212,7 @@ export class GcoreProvider implements DnsProvider {
           type: r.type,
           ttl: r.ttl ?? 0,
           body: normaliseBody(r),
-          managed:
-            records.length > 0 &&
-            records.every(
-              (x) => typeof x.meta?.notes === 'string' && x.meta.notes.endsWith(OUTPOST_NOTE),
-            ),
+          managed: records.length > 0 && records.every(ownedRecord),
         });
       }
       if (page.length < 100 || out.length >= (body.total_amount ?? 0)) break;

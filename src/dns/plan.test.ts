@@ -60,6 +60,44 @@ describe('planDnsRecords', () => {
     ]);
   });
 
+  it('drains the edges the spec drains, and probes every edge on its own health endpoint first', () => {
+    const spec = parseSpec({
+      edges: [
+        { name: 'a', host: { v4: '198.51.100.1' }, listen: { http: 8080 }, drain: true },
+        { name: 'b', host: { v4: '198.51.100.2' }, listen: { http: 8080 } },
+      ],
+      sites: [{ domain: 'www.example.com', origins: [{ host: { v4: '203.0.113.1' } }] }],
+    });
+    const [set] = planDnsRecords(spec).rrsets;
+    expect(set?.records.map((r) => [r.content, r.enabled])).toEqual([
+      [['203.0.113.1'], true],
+      [['198.51.100.1'], false],
+      [['198.51.100.2'], true],
+    ]);
+    expect(set?.pickers.map((p) => p.type)).toEqual([
+      'healthcheck',
+      'geodns',
+      'weighted_shuffle',
+      'geodistance',
+      'first_n',
+    ]);
+    expect(set?.healthUrl).toBe('http://health.outpost.invalid:8080/.well-known/outpost/health');
+    expect(set?.endToEnd).toBeNull();
+  });
+
+  it('says so when the edges of a site listen on different HTTP ports (one check port)', () => {
+    const spec = parseSpec({
+      edges: [
+        { name: 'a', host: { v4: '198.51.100.1' }, listen: { http: 8080 } },
+        { name: 'b', host: { v4: '198.51.100.2' } },
+      ],
+      sites: [{ domain: 'www.example.com', origins: [{ host: { v4: '203.0.113.1' } }] }],
+    });
+    expect(planDnsRecords(spec).problems.map((p) => p.message)).toEqual([
+      'its edges listen for HTTP on different ports (80, 8080): DNS health checks use one port, 80',
+    ]);
+  });
+
   it('reports hostname origins and names without a zone instead of guessing', () => {
     const spec = parseSpec({
       edges: [{ name: 'e1', host: { v4: '198.51.100.1' } }],

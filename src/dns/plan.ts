@@ -3,6 +3,7 @@
 // (see docs/dns.md), and each provider turns it into its own records.
 import { getDomain } from 'tldts';
 import { selectorMatch } from '../spec/selectors.js';
+import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH } from '../spec/edge-health.js';
 import type { Edge, EdgeMeta, Site, Spec } from '../spec/index.js';
 
 export type RRType = 'A' | 'AAAA';
@@ -25,20 +26,40 @@ export interface PlannedRecord {
   enabled: boolean;
 }
 
+/**
+ * The Host a DNS health check sends: a reserved name (RFC 2606) no site uses, so the check
+ * reaches the edge's default server, which answers the health path itself.
+ */
+export const EDGE_HEALTH_HOST = 'health.outpost.invalid';
+
+/** The check that decides whether an edge is in the answers: the edge's own health. */
 export interface HealthCheckPicker {
   type: 'healthcheck';
-  protocol: 'http' | 'https';
+  protocol: 'http';
+  /** The edges' HTTP port. */
   port: number;
   uri: string;
+  host: string;
   method: 'GET';
+  /** Seconds between checks (the site's health_check.frequency). */
   frequency: number;
+  timeout: number;
+  /** Text the body must contain. */
+  match: string;
+}
+
+/** An optional check through each edge to the origin: preferred edges, never the origin. */
+export interface EndToEndCheck {
+  url: string;
+  match: string | null;
   timeout: number;
 }
 
 export type Picker =
-  | { type: 'geodns' }
   | HealthCheckPicker
+  | { type: 'geodns' }
   | { type: 'weighted_shuffle' }
+  | { type: 'geodistance' }
   | { type: 'first_n'; limit: number };
 
 export interface RRsetPlan {
@@ -49,8 +70,10 @@ export interface RRsetPlan {
   ttl: number;
   records: PlannedRecord[];
   pickers: Picker[];
-  /** The full health-check URL (scheme, host, port, path) when the site has one. */
-  healthUrl: string | null;
+  /** The edge health URL every check fetches (with each edge's address). */
+  healthUrl: string;
+  /** The site's end-to-end check, when it asks for one. */
+  endToEnd: EndToEndCheck | null;
   /** The site this set serves (its primary domain). */
   site: string;
 }
@@ -66,7 +89,7 @@ export interface DnsRecordPlan {
 }
 
 export interface PlanDnsOptions {
-  /** Edges whose records are kept but disabled (drained), e.g. failing health. */
+  /** Edges whose records are kept but disabled, besides those the spec drains (`drain: true`). */
   drainedEdges?: ReadonlySet<string>;
 }
 
@@ -112,21 +135,25 @@ export function recordEdge(meta: RecordMeta): string | undefined {
   return /(?:^|; )edge:([a-z0-9-]+)$/.exec(meta.notes ?? '')?.[1];
 }
 
-export function healthCheckPicker(site: Site): HealthCheckPicker | undefined {
-  const hc = site.health_check;
-  if (hc === undefined) return undefined;
-  const url = new URL(hc.uri);
-  const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  const port = url.port !== '' ? Number(url.port) : protocol === 'https' ? 443 : 80;
+/** The edge self-health check of a site whose edges listen for HTTP on `port`. */
+export function healthCheckPicker(site: Site, port: number): HealthCheckPicker {
   return {
     type: 'healthcheck',
-    protocol,
+    protocol: 'http',
     port,
-    uri: url.pathname + url.search,
+    uri: EDGE_HEALTH_PATH,
+    host: EDGE_HEALTH_HOST,
     method: 'GET',
-    frequency: hc.frequency,
-    timeout: hc.timeout,
+    frequency: site.health_check?.frequency ?? 60,
+    timeout: site.health_check?.timeout ?? 5,
+    match: EDGE_HEALTH_MATCH,
   };
+}
+
+export function endToEndCheck(site: Site): EndToEndCheck | null {
+  const hc = site.health_check;
+  if (hc?.uri === undefined) return null;
+  return { url: hc.uri, match: hc.match ?? null, timeout: hc.timeout };
 }
 
 function group(
@@ -148,17 +175,19 @@ function group(
  * The record sets for every site: per name (the domain, then each alias) an A and an AAAA
  * set in the zone found with the public suffix list. Records: the site's origin addresses as
  * `backup`, then every non-paused edge that serves the site, with its meta and a note
- * `edge:<name>`; identical meta grouped. Pickers: geodns, healthcheck (when the site has a
- * health check), weighted_shuffle, first_n 1. TTL: the site's dns_ttl. A set without any
+ * `edge:<name>`; identical meta grouped; drained edges (spec `drain` or `opts`) disabled.
+ * Pickers: healthcheck (the edge's own health), geodns, weighted_shuffle, geodistance,
+ * first_n 1. TTL: the site's dns_ttl. A set without any
  * address is not planned. Sorted by zone, name, type.
  */
 export function planDnsRecords(spec: Spec, opts: PlanDnsOptions = {}): DnsRecordPlan {
   const rrsets: RRsetPlan[] = [];
   const problems: PlanProblem[] = [];
   const seen = new Map<string, string>();
+  const specDrained = new Set(spec.edges.filter((e) => e.drain).map((e) => e.name));
   const drained = (m: RecordMeta): boolean => {
     const e = recordEdge(m);
-    return e !== undefined && (opts.drainedEdges?.has(e) ?? false);
+    return e !== undefined && (specDrained.has(e) || (opts.drainedEdges?.has(e) ?? false));
   };
 
   for (const site of spec.sites) {
@@ -177,17 +206,36 @@ export function planDnsRecords(spec: Spec, opts: PlanDnsOptions = {}): DnsRecord
       if (origin.host.v6 !== undefined)
         v6.push({ content: origin.host.v6, meta: { backup: true } });
     }
+    const ports = new Set<number>();
     for (const edge of spec.edges) {
       if (edge.paused || selectorMatch(site.edges, edge) === undefined) continue;
       const meta = edgeRecordMeta(edge);
+      ports.add(edge.listen.http);
       if (edge.host.v4 !== undefined) v4.push({ content: edge.host.v4, meta });
       if (edge.host.v6 !== undefined) v6.push({ content: edge.host.v6, meta });
     }
-    const hc = healthCheckPicker(site);
+    const port = Math.min(...ports, ...(ports.size === 0 ? [80] : []));
+    if (ports.size > 1)
+      problems.push({
+        site: site.domain,
+        message: `its edges listen for HTTP on different ports (${[...ports].sort((a, b) => a - b).join(', ')}): DNS health checks use one port, ${port}`,
+      });
+    const hc = healthCheckPicker(site, port);
+    const healthUrl = `http://${hc.host}${port === 80 ? '' : `:${port}`}${hc.uri}`;
+    // The order is GCore's ("What Healthcheck are and how to configure them", "Dynamic
+    // response": pickers run in the order given, each narrowing what the previous left), and
+    // PowerDNS's Lua follows the same steps: (1) healthcheck first, so that a dead edge is
+    // gone before geo narrowing (geodns first would leave a user in Germany whose only
+    // match is a dead Frankfurt edge with that dead edge); backups (the origins) only when no
+    // edge is healthy; (2) geodns: the edges listing the client's ASN, else country, else
+    // continent, else all that are left (not strict); (3) weighted_shuffle by weight, then
+    // (4) geodistance: nearest by coordinates (a stable sort, so the weights order edges at
+    // equal distance or without coordinates); (5) first_n 1.
     const pickers: Picker[] = [
+      hc,
       { type: 'geodns' },
-      ...(hc ? [hc] : []),
       { type: 'weighted_shuffle' },
+      { type: 'geodistance' },
       { type: 'first_n', limit: 1 },
     ];
     for (const name of [site.domain, ...site.aliases]) {
@@ -220,7 +268,8 @@ export function planDnsRecords(spec: Spec, opts: PlanDnsOptions = {}): DnsRecord
           ttl: site.dns_ttl,
           records: group(values, drained),
           pickers: pickers.map((p) => ({ ...p })),
-          healthUrl: site.health_check?.uri ?? null,
+          healthUrl,
+          endToEnd: endToEndCheck(site),
           site: site.domain,
         });
       }

@@ -20,6 +20,7 @@ import {
   type DnsProviderOptions,
   type ProviderRRset,
 } from './provider.js';
+import type { WarmAnswer } from './warm.js';
 
 type PowerDnsSettings = Extract<DnsSettings, { provider: 'powerdns' }>;
 
@@ -46,17 +47,38 @@ const luaString = (s: string): string => {
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : '0');
 
 export interface LuaOptions {
-  /** Text the health-check body must contain (ifurlup stringmatch). */
+  /** Text an end-to-end check body must contain when the site names none (dns.health_match). */
   stringMatch?: string;
 }
 
+interface LuaEdge {
+  ip: string;
+  lat?: number;
+  lon?: number;
+  countries: string[];
+  continents: string[];
+  asn: number[];
+  weight: number;
+}
+
+const luaList = (xs: readonly string[]): string => `{${xs.map(luaString).join(',')}}`;
+
 /**
- * The Lua snippet (statement mode, without the leading `;`) answering one planned set:
- * edges by distance from the client's GeoIP coordinates (ECS-aware `latlon()`), only those
- * ifurlup finds up when the site has a health check; the origins when no edge is up.
+ * The Lua snippet (statement mode, without the leading `;`) answering one planned set, in the
+ * same steps as GCore's pickers (see planDnsRecords):
+ * 1. health: ifurlup on each edge's own health endpoint (`selector='all'`); the origins are
+ *    a second set, so an origin in the result means no edge is up: answer the origins. A
+ *    site's end-to-end check only narrows the edges that are up (when every edge fails it,
+ *    all up edges stay: never the origin because of the origin);
+ * 2. geo: the edges listing the client's ASN (`asnum`), else country (`country`), else
+ *    continent (`continent`), else every edge left (GeoIP of the client subnet, ECS-aware);
+ * 3. nearest by coordinates (`latlon()` of the client, the edges' own coordinates from
+ *    Outpost, so the edges need not be in the GeoIP database);
+ * 4. among edges at equal distance (or without coordinates), a weighted pick (`pickwrandom`).
+ * Drained edges (disabled records) are left out. Never an empty answer.
  */
 export function luaForRRset(rrset: RRsetPlan, opts: LuaOptions = {}): string {
-  const edges: { ip: string; lat?: number; lon?: number }[] = [];
+  const edges: LuaEdge[] = [];
   const origins: string[] = [];
   for (const r of rrset.records) {
     if (!r.enabled) continue;
@@ -67,50 +89,73 @@ export function luaForRRset(rrset: RRsetPlan, opts: LuaOptions = {}): string {
         edges.push({
           ip,
           ...(r.meta.latlong ? { lat: r.meta.latlong[0], lon: r.meta.latlong[1] } : {}),
+          countries: r.meta.countries ?? [],
+          continents: r.meta.continents ?? [],
+          asn: r.meta.asn ?? [],
+          weight: r.meta.weight ?? 1,
         });
     }
   }
-  const E = `{${edges.map((e) => `{${luaString(e.ip)},${e.lat !== undefined ? num(e.lat) : 'nil'},${e.lon !== undefined ? num(e.lon) : 'nil'}}`).join(',')}}`;
-  const O = `{${origins.map(luaString).join(',')}}`;
-  const lines = [`local E=${E}`, `local O=${O}`];
+  const O = luaList(origins);
+  const lines = [`local O=${O}`];
   if (edges.length === 0) {
     lines.push('do return O end');
-  } else if (rrset.healthUrl !== null) {
-    const hc = rrset.pickers.find((p) => p.type === 'healthcheck');
-    const sets = [edges.map((e) => luaString(e.ip)), origins.map(luaString)].filter(
-      (s) => s.length > 0,
-    );
-    const options = [
-      "selector='all'",
-      "backupSelector='all'",
-      ...(hc ? [`timeout='${hc.timeout}'`] : []),
-      ...(opts.stringMatch ? [`stringmatch=${luaString(opts.stringMatch)}`] : []),
-    ];
+    return lines.join(' ');
+  }
+  const E = `{${edges
+    .map(
+      (e) =>
+        `{${luaString(e.ip)},${e.lat !== undefined ? num(e.lat) : 'nil'},${e.lon !== undefined ? num(e.lon) : 'nil'},${luaList(e.countries)},${luaList(e.continents)},{${e.asn.map(num).join(',')}},${num(e.weight)}}`,
+    )
+    .join(',')}}`;
+  lines.push(`local E=${E}`);
+  const edgeIps = luaList(edges.map((e) => e.ip));
+  const hc = rrset.pickers.find((p) => p.type === 'healthcheck');
+  if (hc) {
+    const sets = origins.length > 0 ? `{${edgeIps},${O}}` : `{${edgeIps}}`;
     lines.push(
-      `local R=ifurlup(${luaString(rrset.healthUrl)},{${sets.map((s) => `{${s.join(',')}}`).join(',')}},{${options.join(',')}})`,
+      `local R=ifurlup(${luaString(rrset.healthUrl)},${sets},{selector='all',backupSelector='all',timeout='${hc.timeout}',stringmatch=${luaString(hc.match)}})`,
       'local up={} for _,a in ipairs(R) do up[a]=true end',
-      // An origin in the answer: no edge is up (ifurlup fell through to the origins, or
-      // everything is down and it returned all): answer the origins.
       'for _,o in ipairs(O) do if up[o] then return O end end',
       'local U={} for _,e in ipairs(E) do if up[e[1]] then U[#U+1]=e end end',
       'if #U==0 then U=E end',
     );
+    const e2e = rrset.endToEnd;
+    if (e2e !== null) {
+      const match = e2e.match ?? opts.stringMatch;
+      lines.push(
+        `local R2=ifurlup(${luaString(e2e.url)},{${edgeIps}},{selector='all',backupSelector='all',timeout='${e2e.timeout}'${match !== undefined ? `,stringmatch=${luaString(match)}` : ''}})`,
+        'local ok={} for _,a in ipairs(R2) do ok[a]=true end',
+        'local P={} for _,e in ipairs(U) do if ok[e[1]] then P[#P+1]=e end end',
+        'if #P>0 then U=P end',
+      );
+    }
   } else {
     lines.push('local U=E');
   }
-  if (edges.length > 0)
-    lines.push(
-      "local la,lo=string.match(latlon(),'^(%S+) (%S+)$') la=tonumber(la) lo=tonumber(lo)",
-      'local best,bd=U[1][1],nil',
-      'if la and lo and not (la==0 and lo==0) then',
-      ' local r=math.rad',
-      ' for _,e in ipairs(U) do if e[2] then',
-      '  local h=math.sin(r(e[2]-la)/2)^2+math.cos(r(la))*math.cos(r(e[2]))*math.sin(r(e[3]-lo)/2)^2',
-      '  if bd==nil or h<bd then best,bd=e[1],h end',
-      ' end end',
-      'end',
-      'return best',
-    );
+  lines.push(
+    'local function pick(f) local r={} for _,e in ipairs(U) do if f(e) then r[#r+1]=e end end return r end',
+    'local G={}',
+  );
+  if (edges.some((e) => e.asn.length > 0))
+    lines.push('G=pick(function(e) return #e[6]>0 and asnum(e[6]) end)');
+  if (edges.some((e) => e.countries.length > 0))
+    lines.push('if #G==0 then G=pick(function(e) return #e[4]>0 and country(e[4]) end) end');
+  if (edges.some((e) => e.continents.length > 0))
+    lines.push('if #G==0 then G=pick(function(e) return #e[5]>0 and continent(e[5]) end) end');
+  lines.push(
+    'if #G==0 then G=U end',
+    "local la,lo=string.match(latlon(),'^(%S+) (%S+)$') la=tonumber(la) lo=tonumber(lo)",
+    'if la==0 and lo==0 then la=nil end',
+    'local r=math.rad',
+    'local function d(e) if not (la and lo and e[2]) then return 9 end',
+    ' return math.sin(r(e[2]-la)/2)^2+math.cos(r(la))*math.cos(r(e[2]))*math.sin(r(e[3]-lo)/2)^2 end',
+    'local b=9 for _,e in ipairs(G) do local x=d(e) if x<b then b=x end end',
+    'local T={} local w=0 for _,e in ipairs(G) do if d(e)<=b+1e-9 then T[#T+1]={e[7],e[1]} w=w+e[7] end end',
+    'if #T==1 then return T[1][2] end',
+    'if w==0 then for _,t in ipairs(T) do t[1]=1 end end',
+    'return pickwrandom(T)',
+  );
   return lines.join(' ');
 }
 
@@ -274,6 +319,36 @@ export class PowerDnsProvider implements DnsProvider {
         }),
       ),
     );
+  }
+
+  /** One query per set (A or AAAA) at `dns_servers`, eight at a time: starts and keeps checks warm. */
+  async warm(rrsets: readonly RRsetPlan[]): Promise<WarmAnswer[]> {
+    const servers = await this.authoritativeServers('');
+    if (servers.length === 0) return [];
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers(servers);
+    const out: WarmAnswer[] = [];
+    const queue = [...rrsets];
+    const worker = async (): Promise<void> => {
+      for (let r = queue.shift(); r !== undefined; r = queue.shift()) {
+        let answers: string[] = [];
+        try {
+          answers = await (r.type === 'A' ? resolver.resolve4(r.name) : resolver.resolve6(r.name));
+        } catch {
+          // an unanswered warm-up query still started the checks; nothing to record
+        }
+        out.push({ name: r.name, type: r.type, answers: answers.sort() });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+    return out;
+  }
+
+  async uptimeSeconds(): Promise<number | undefined> {
+    const res = await requestJson(this.http, 'GET', `${this.base}/statistics?statistic=uptime`);
+    const items = (res.body as { name: string; value: string }[] | undefined) ?? [];
+    const v = Number(items.find((i) => i.name === 'uptime')?.value);
+    return Number.isFinite(v) ? v : undefined;
   }
 
   private async txtSet(

@@ -2,6 +2,7 @@
 // ACME DNS-01 talk only to this; a new provider is one file plus the shared contract test.
 import type { DnsSettings } from '../spec/index.js';
 import type { RRsetPlan } from './plan.js';
+import type { WarmAnswer } from './warm.js';
 
 /** The logger subset providers use (pino-compatible). */
 export interface DnsLogger {
@@ -63,6 +64,13 @@ export interface DnsProvider {
   deleteRRset(zone: string, name: string, type: string): Promise<void>;
   /** After a zone's changes were written (PowerDNS: query each set once to start checks). */
   afterApply?(zone: string, written: readonly ProviderRRset[]): Promise<void>;
+  /**
+   * Queries each set once at the provider's own DNS service (PowerDNS: `dns_servers`), so
+   * that its health checks run; returns what it answered. Absent: nothing to keep warm.
+   */
+  warm?(rrsets: readonly RRsetPlan[]): Promise<WarmAnswer[]>;
+  /** Seconds since the DNS server started (PowerDNS statistics), to notice a restart. */
+  uptimeSeconds?(): Promise<number | undefined>;
   /** ACME DNS-01: add `value` to the TXT RRset at `fqdn` (no trailing dot), keeping other values. */
   setTxt(fqdn: string, value: string): Promise<void>;
   /** Remove `value` from that TXT RRset (delete the RRset when empty). */

@@ -4,6 +4,8 @@
 // syncs never prune: deleting is always an explicit `outpost dns apply --prune`.
 import type { Spec } from '../spec/index.js';
 import { createDnsProvider } from './index.js';
+import { planDnsRecords } from './plan.js';
+import { KeepWarm, type SiteFallback } from './warm.js';
 import { noopLogger, type DnsLogger, type DnsProvider } from './provider.js';
 import {
   applyDnsPlan,
@@ -22,6 +24,8 @@ export interface ZoneStatus {
   pending_changes: number;
   obsolete: number;
   unmanaged: number;
+  /** Record sets not Outpost's at names it publishes ("name TYPE"): served with, or instead of, its answers. */
+  conflicts: string[];
   error: string | null;
   checked_at: string;
 }
@@ -44,6 +48,8 @@ export interface DnsSyncOptions {
   /** Tests inject a provider (or a fetch) instead of the spec's settings. */
   provider?: (spec: Spec) => DnsProvider | undefined;
   now?: () => Date;
+  /** Keep-warm tick in ms (PowerDNS); 0 disables. Default 1000. */
+  warmTickMs?: number;
 }
 
 export class DnsSync {
@@ -61,15 +67,29 @@ export class DnsSync {
   private readonly logger: DnsLogger;
   private readonly debounceMs: number;
   private readonly now: () => Date;
+  /** Queries each published set once per its check interval (PowerDNS), see warm.ts. */
+  readonly keepWarm: KeepWarm;
 
   constructor(private readonly opts: DnsSyncOptions) {
     this.logger = opts.logger ?? noopLogger;
     this.debounceMs = opts.debounceMs ?? 2000;
     this.now = opts.now ?? (() => new Date());
+    this.keepWarm = new KeepWarm({
+      rrsets: async () => planDnsRecords((await this.opts.readState()).spec).rrsets,
+      provider: async () => this.provider((await this.opts.readState()).spec),
+      tickMs: opts.warmTickMs ?? 1000,
+      logger: this.logger,
+    });
+  }
+
+  /** Sites whose answers fell back to their origin (every edge down), from the warm-up answers. */
+  siteFallbacks(): SiteFallback[] {
+    return this.keepWarm.siteFallbacks();
   }
 
   start(): Promise<void> {
     this.stopped = false;
+    if ((this.opts.warmTickMs ?? 1000) > 0) void this.keepWarm.start();
     const every = this.opts.intervalMs ?? 300_000;
     if (every > 0) {
       this.interval = setInterval(() => this.schedule(0), every);
@@ -83,6 +103,7 @@ export class DnsSync {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.interval) clearInterval(this.interval);
+    await this.keepWarm.stop();
     await this.running.catch(() => undefined);
   }
 
@@ -178,6 +199,7 @@ export class DnsSync {
         pending_changes: pending,
         obsolete: z.obsolete.length,
         unmanaged: z.unmanaged.length,
+        conflicts: z.unmanaged.filter((u) => u.conflict).map((u) => `${u.name} ${u.type}`),
         error,
         checked_at: at,
       });

@@ -41,6 +41,12 @@ export interface PlanChangesOptions extends PlanDnsOptions {
 }
 
 const key = (r: { name: string; type: string }): string => `${r.name} ${r.type}`;
+
+/**
+ * Plain address types that a resolver mixes into (or, for CNAME, puts in place of) the answers
+ * of a set Outpost manages at the same name: PowerDNS serves a plain `A` next to a `LUA` set.
+ */
+const CLASHING_TYPES = ['A', 'AAAA', 'CNAME'];
 const byKey = (a: { name: string; type: string }, b: { name: string; type: string }): number =>
   key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
@@ -61,6 +67,7 @@ export function diffZone(
   const obsolete: ZonePlan['obsolete'] = [];
   const cur = new Map(current.map((r) => [key(r), r]));
   const want = new Set(desired.map(key));
+  const wantedNames = new Set(desired.map((d) => d.name));
   for (const d of desired) {
     const c = cur.get(key(d));
     if (c === undefined)
@@ -70,7 +77,17 @@ export function diffZone(
       changes.push({ action: 'replace', name: d.name, type: d.type, before: c, after: d });
   }
   for (const c of current) {
-    if (want.has(key(c)) || !types.includes(c.type)) continue;
+    if (want.has(key(c))) continue;
+    if (wantedNames.has(c.name) && CLASHING_TYPES.includes(c.type)) {
+      // A plain record where Outpost publishes a managed set: its addresses would be served
+      // too. Outpost's own (an earlier sync's) goes now, prune or not; anyone else's is a
+      // conflict, shown and alerted, never touched.
+      if (c.managed)
+        changes.push({ action: 'delete', name: c.name, type: c.type, before: c, after: null });
+      else unmanaged.push({ name: c.name, type: c.type, conflict: true });
+      continue;
+    }
+    if (!types.includes(c.type)) continue;
     if (!c.managed) unmanaged.push({ name: c.name, type: c.type, conflict: false });
     else if (prune)
       changes.push({ action: 'delete', name: c.name, type: c.type, before: c, after: null });

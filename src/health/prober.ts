@@ -51,18 +51,20 @@ export function probeTargets(spec: Spec): ProbeTarget[] {
     // The sites it serves, from the selectors alone: compiling a plan per edge per tick is
     // not needed to know where to send a Host header.
     for (const site of sitesServedBy(spec, edge)) {
-      const path = site.health_check ? new URL(site.health_check.uri).pathname : '/';
+      const uri = site.health_check?.uri;
+      const path = uri !== undefined ? new URL(uri).pathname : '/';
       out.push({
         id: edgeTargetId(edge.name, site.domain),
         url: `${base}${path}`,
         host: site.domain,
         expectHeader: 'x-cdn-node',
-        okBelow: site.health_check ? 400 : 500,
+        okBelow: uri !== undefined ? 400 : 500,
       });
     }
   }
   for (const site of spec.sites) {
-    const path = site.health_check ? new URL(site.health_check.uri).pathname : '/';
+    const uri = site.health_check?.uri;
+    const path = uri !== undefined ? new URL(uri).pathname : '/';
     site.origins.forEach((o, i) => {
       const host = typeof o.host === 'string' ? o.host : (o.host.v4 ?? `[${o.host.v6 ?? ''}]`);
       const port = o.port ?? (o.protocol === 'https' ? 443 : 80);
@@ -70,7 +72,7 @@ export function probeTargets(spec: Spec): ProbeTarget[] {
         id: originTargetId(site.domain, i),
         url: `${o.protocol}://${host}:${port}${path}`,
         host: site.domain,
-        okBelow: site.health_check ? 400 : 500,
+        okBelow: uri !== undefined ? 400 : 500,
       };
       if (o.protocol === 'https') {
         target.tls = {

@@ -21,7 +21,8 @@ export interface SiteStatus {
   origins: { index: number; health: TargetHealth['state']; reason: string | null }[];
 }
 
-export type AlertKind = 'edge_down' | 'config_error' | 'cert_expiring' | 'dns_drift';
+export type AlertKind =
+  'edge_down' | 'config_error' | 'cert_expiring' | 'dns_drift' | 'dns_origin_fallback';
 
 export interface Alert {
   kind: AlertKind;

@@ -24,7 +24,12 @@
 // - Catch-all blocks answer unknown hosts with 421 (plain HTTP); over HTTPS, Caddy refuses the
 //   handshake for a name it has no certificate for.
 import type { EdgePlan, PlannedModifier, PlannedOrigin, PlannedSite } from '../compile/index.js';
-import type { CacheRule, Matcher } from '../spec/index.js';
+import {
+  EDGE_HEALTH_MATCH,
+  EDGE_HEALTH_PATH,
+  type CacheRule,
+  type Matcher,
+} from '../spec/index.js';
 import { globToRegex, RenderError } from './escape.js';
 import { certificatePaths, trustPath, type RenderedFile } from './nginx.js';
 import {
@@ -449,6 +454,10 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
   c.block(`http://:${plan.listen.http}`, () => {
     renderBind(c, plan);
     renderHeaders(c, plan, opts, 'EDGE');
+    // DNS health (issue 12): the edge's own health, answered here, never proxied.
+    c.line(
+      `respond ${EDGE_HEALTH_PATH} ${caddyString(`${EDGE_HEALTH_MATCH} release ${opts.release}`)} 200`,
+    );
     c.line('respond 421');
   });
   return c.toString();

@@ -201,6 +201,16 @@ describe('rendered config in a real nginx', () => {
     ]);
   });
 
+  // DNS health (issue 12): the edge answers its own health, locally, with its release.
+  it('answers the DNS health check itself on the default server', async () => {
+    const r = await get('/.well-known/outpost/health', { host: 'health.outpost.invalid' });
+    expect([r.status, r.body, r.headers['x-outpost-release']]).toEqual([
+      200,
+      'outpost edge ok release 42',
+      '42',
+    ]);
+  });
+
   it('verifies the HTTPS origin against its CA with the configured name, and fails closed', async () => {
     const ok = await get('/hello', { host: 'tls.example.com' });
     expect([ok.status, ok.body]).toEqual([200, 'tls /hello host=tls.example.com']);

@@ -39,6 +39,7 @@
 //   the origin's answer (status, Content-Type), evaluated when the origin answers;
 //   `$outpost_sN_nostore` keeps the answer out of the cache unless that is the request's rule.
 import type { EdgePlan, PlannedModifier, PlannedSite } from '../compile/index.js';
+import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH } from '../spec/index.js';
 import type { CacheMatcher, CacheRule, Matcher } from '../spec/index.js';
 import {
   DOLLAR_VARIABLE,
@@ -729,6 +730,12 @@ function renderEdgeConf(
       c.line('allow 127.0.0.0/8;');
       c.line('allow ::1;');
       c.line('deny all;');
+    });
+    // ---- DNS health (issue 12): the edge's own health, answered here, never proxied. ----
+    c.block(`location = ${EDGE_HEALTH_PATH}`, () => {
+      c.line('access_log off;');
+      c.line('default_type text/plain;');
+      c.line(`return 200 ${nginxString(`${EDGE_HEALTH_MATCH} release ${opts.release}`)};`);
     });
     c.block('location /', () => c.line('return 421;'));
   });

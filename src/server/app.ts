@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { certificateAlertSource } from '../certs/alerts.js';
-import { dnsDriftAlertSource } from '../dns/alerts.js';
+import { dnsConflictAlertSource, dnsDriftAlertSource } from '../dns/alerts.js';
 import {
   acmeChallengeRoutes,
   certificateRoutes,
@@ -123,6 +123,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   });
 
   status.addAlertSource(dnsDriftAlertSource(dnsSync));
+  status.addAlertSource(dnsConflictAlertSource(dnsSync));
 
   const workers = new Workers(controlPlaneWorkers({ builder, status, certificates, dnsSync }));
   await workers.start();

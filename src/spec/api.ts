@@ -218,7 +218,13 @@ export const SiteStatus = z
   .strict();
 export type SiteStatus = z.infer<typeof SiteStatus>;
 
-export const AlertKind = z.enum(['edge_down', 'config_error', 'cert_expiring', 'dns_drift']);
+export const AlertKind = z.enum([
+  'edge_down',
+  'config_error',
+  'cert_expiring',
+  'dns_drift',
+  'dns_origin_fallback',
+]);
 export type AlertKind = z.infer<typeof AlertKind>;
 
 export const Alert = z
@@ -426,6 +432,8 @@ export const ZoneStatus = z
     pending_changes: Count,
     obsolete: Count,
     unmanaged: Count,
+    /** Plain A/AAAA/CNAME sets, not Outpost's, at names Outpost publishes ("NAME TYPE"). */
+    conflicts: z.array(z.string()),
     error: z.string().nullable(),
     checked_at: Time,
   })

@@ -10,3 +10,4 @@ export * from './purge.js';
 export * from './selectors.js';
 export * from './worker.js';
 export * from './api.js';
+export * from './edge-health.js';

@@ -274,11 +274,23 @@ export const SiteOrigins = z
     });
   });
 
+/**
+ * DNS health of a site's edges. Every site is checked on each edge's own health endpoint
+ * (`/.well-known/outpost/health`, answered by the edge itself, never proxied): that decides
+ * whether an edge is in the answers. `uri` adds an end-to-end check through each edge to the
+ * origin: edges that pass it are preferred, but when every edge fails it the answers stay on
+ * the edges (they serve stale where allowed), never on the origin. `frequency` is the check
+ * interval in seconds; `match`, text the end-to-end body must contain.
+ */
 export const HealthCheck = z
   .object({
-    uri: HttpUrl,
+    uri: HttpUrl.optional(),
     frequency: z.number().int().min(10).max(3600).default(60),
     timeout: z.number().int().min(1).max(60).default(5),
+    match: z
+      .string()
+      .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
+      .optional(),
   })
   .strict();
 export type HealthCheck = z.infer<typeof HealthCheck>;
@@ -352,6 +364,8 @@ export const Edge = z
     host: HostAddresses,
     listen: EdgeListen.default({}),
     paused: z.boolean().default(false),
+    /** Out of the DNS answers, but still configured and serving (unlike `paused`). */
+    drain: z.boolean().default(false),
     meta: EdgeMeta.default({}),
     tags: z.array(Name).default([]),
     proxy: z.enum(['nginx', 'caddy']).default('nginx'),

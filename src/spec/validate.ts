@@ -3,6 +3,9 @@
 import { EdgeSelector, Spec } from './schema.js';
 import { problem, problemsFromZod, SpecError, type Problem } from './problems.js';
 
+/** The longest health-check timeout GCore accepts, in seconds. */
+export const GCORE_MAX_TIMEOUT = 10;
+
 export type Validation = { ok: true; spec: Spec } | { ok: false; problems: Problem[] };
 
 /** Validates a plain object (parsed YAML or an API body) as a whole Spec. */
@@ -87,6 +90,20 @@ export function crossCheck(input: unknown): Problem[] {
       if (rec(m).edges !== undefined)
         checkSelectors(strings(rec(m).edges), ['sites', i, 'modifiers', k, 'edges']);
     });
+    // GCore's health checks ("What Healthcheck are and how to configure them": timeout 1-10
+    // s) refuse a longer timeout; say so here instead of capping it without a word.
+    const timeout = rec(r.health_check).timeout;
+    if (
+      rec(spec.dns).provider === 'gcore' &&
+      typeof timeout === 'number' &&
+      timeout > GCORE_MAX_TIMEOUT
+    )
+      problems.push(
+        problem(
+          ['sites', i, 'health_check', 'timeout'],
+          `is ${timeout}; GCore health checks allow at most ${GCORE_MAX_TIMEOUT} seconds`,
+        ),
+      );
   });
   return problems;
 }

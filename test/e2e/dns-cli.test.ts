@@ -107,3 +107,79 @@ describe('outpost dns (CLI → control plane → GCore)', () => {
     );
   }, 60_000);
 });
+
+describe('outpost dns status shows conflicts; outpost edge drain/undrain (CLI → control plane → GCore)', () => {
+  const data = tempDir('dns-cli-drain');
+  let api: GcoreStandIn;
+  let server: Running;
+  let env: Record<string, string> = {};
+
+  beforeAll(async () => {
+    api = await startGcoreApi({ apiKey: KEY, zones: ['example.com'] });
+    const port = await freePort();
+    server = startOutpost(
+      ['serve', '--data-dir', data.path, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'],
+      { GCORE_KEY: KEY },
+    );
+    const m = await server.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
+    env = { OUTPOST_SERVER: `http://127.0.0.1:${port}`, OUTPOST_TOKEN: m[1] as string };
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await api?.stop();
+    data.remove();
+  });
+
+  it('a set not Outpost own at a published name is a conflict in plan, status and the alerts', async () => {
+    api.zones.get('example.com')?.set('www.example.com A', {
+      name: 'www.example.com',
+      type: 'A',
+      ttl: 300,
+      resource_records: [{ content: ['192.0.2.99'] }],
+    });
+    const file = join(data.path, 'outpost.yaml');
+    writeFileSync(file, yaml(api, ['www.example.com']));
+    expect((await runCli(['apply', '-f', file], env)).code).toBe(0);
+    const plan = await runCli(['dns', 'plan'], env);
+    expect(plan.stdout).toContain('unmanaged www.example.com A');
+    expect(plan.stdout).toContain('a site needs this name');
+    const status = await runCli(['dns', 'status'], env);
+    expect(status.stdout).toContain('CONFLICT example.com: www.example.com A');
+    const alerts = await runCli(['status'], env);
+    expect(alerts.stdout).toMatch(
+      /ALERT dns_drift example\.com: .*www\.example\.com A is not Outpost's/,
+    );
+    // the hand-made set is never touched
+    expect(api.zones.get('example.com')?.get('www.example.com A')?.resource_records).toEqual([
+      { content: ['192.0.2.99'] },
+    ]);
+    api.zones.get('example.com')?.delete('www.example.com A');
+    expect((await runCli(['dns', 'apply'], env)).code).toBe(0);
+    const after = await runCli(['dns', 'status'], env);
+    expect(after.stdout).not.toContain('CONFLICT');
+  });
+
+  it('drain disables the edge records and keeps the edge; undrain enables them again', async () => {
+    const rec = () =>
+      api.zones
+        .get('example.com')
+        ?.get('www.example.com A')
+        ?.resource_records.find((r) => r.content[0] === '198.51.100.10');
+    expect(rec()?.enabled).toBe(true);
+    const drain = await runCli(['edge', 'drain', 'hk'], env);
+    expect(drain.stderr).toBe('');
+    expect(drain.stdout).toContain('Drained edge hk');
+    expect((await runCli(['edge', 'list'], env)).stdout).toMatch(/hk\s.*drained/);
+    expect((await runCli(['dns', 'apply'], env)).code).toBe(0);
+    expect(rec()?.enabled).toBe(false);
+    // desired state: export keeps it
+    expect((await runCli(['export'], env)).stdout).toContain('drain: true');
+    expect((await runCli(['edge', 'drain', 'hk'], env)).stdout).toContain('already drained');
+
+    expect((await runCli(['edge', 'undrain', 'hk'], env)).stdout).toContain('Undrained edge hk');
+    expect((await runCli(['dns', 'apply'], env)).code).toBe(0);
+    expect(rec()?.enabled).toBe(true);
+    expect((await runCli(['edge', 'drain', 'nope'], env)).code).toBe(1);
+  });
+});

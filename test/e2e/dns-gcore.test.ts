@@ -51,7 +51,8 @@ describe('GCore provider against the documented API', () => {
             content: ['192.0.2.1'],
             enabled: true,
             meta: {
-              continents: ['europe', 'asia'],
+              // the geodns picker's documented codes ("Dynamic response")
+              continents: ['eu', 'as'],
               countries: ['us', 'gb', 'lu'],
               ip: ['192.168.15.150/25', '2003:de:2016::/48'],
             },
@@ -73,15 +74,27 @@ describe('GCore provider against the documented API', () => {
         ],
       }).success,
     ).toBe(true);
+    // "What Healthcheck are and how to configure them": a healthcheck picker turns checks on
     expect(
       RRsetInput.safeParse({
         resource_records: [{ content: ['192.0.2.1'] }],
         pickers: [{ type: 'healthcheck' }],
       }).success,
-    ).toBe(false);
+    ).toBe(true);
     expect(
       RRsetInput.safeParse({
         resource_records: [{ content: ['192.0.2.1'], meta: { notes: ['a'] } }],
+      }).success,
+    ).toBe(true);
+    expect(
+      RRsetInput.safeParse({
+        resource_records: [{ content: ['192.0.2.1'], meta: { continents: ['europe'] } }],
+      }).success,
+    ).toBe(false);
+    expect(
+      RRsetInput.safeParse({
+        resource_records: [{ content: ['192.0.2.1'] }],
+        pickers: [{ type: 'nearest' }],
       }).success,
     ).toBe(false);
     expect(
@@ -120,21 +133,25 @@ describe('GCore provider against the documented API', () => {
 
     const www = api.zones.get('example.com')?.get('www.example.com A');
     expect(www?.pickers).toEqual([
+      { type: 'healthcheck' },
       { type: 'geodns' },
       { type: 'weighted_shuffle' },
+      { type: 'geodistance' },
       { type: 'first_n', limit: 1 },
     ]);
+    // the edge's own health, not the site through the edge to its origin
     expect(www?.meta).toEqual({
       failover: {
         protocol: 'HTTP',
-        port: 443,
+        port: 80,
         frequency: 60,
         timeout: 5,
         method: 'GET',
-        url: '/healthz',
-        tls: true,
-        host: 'www.example.com',
+        url: '/.well-known/outpost/health',
+        tls: false,
+        host: 'health.outpost.invalid',
         http_status_code: 200,
+        regexp: 'outpost edge ok',
       },
     });
     expect(www?.ttl).toBe(60);
@@ -142,17 +159,17 @@ describe('GCore provider against the documented API', () => {
       {
         content: ['203.0.113.1'],
         enabled: true,
-        meta: { backup: true, notes: 'origin [outpost]' },
+        meta: { backup: true, notes: ['origin', '[outpost]'] },
       },
       {
         content: ['198.51.100.10'],
         enabled: true,
-        meta: { continents: ['asia'], countries: ['hk'], notes: 'edge:hk [outpost]' },
+        meta: { continents: ['as'], countries: ['hk'], notes: ['edge:hk', '[outpost]'] },
       },
       {
         content: ['198.51.100.20'],
         enabled: true,
-        meta: { continents: ['europe'], notes: 'edge:fra [outpost]', weight: 5 },
+        meta: { continents: ['eu'], notes: ['edge:fra', '[outpost]'], weight: 5 },
       },
     ]);
 

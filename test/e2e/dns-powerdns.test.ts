@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDnsPlan, createDnsProvider, planDnsChanges } from '../../src/dns/index.js';
 import { buildGeoipDatabase, defaultGeoipSource } from '../../src/dns/geoip/build.js';
-import { parseSpec, type Spec } from '../../src/spec/index.js';
+import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH, parseSpec, type Spec } from '../../src/spec/index.js';
 import { eventually } from '../support/http.js';
 import { startPowerDns, type PowerDnsServer } from '../support/powerdns.js';
 import { freePort, tempDir } from '../support/processes.js';
@@ -46,7 +46,13 @@ async function dig(
 }
 
 function healthServer(address: string, port: number): Promise<Server> {
+  // the edge's own health endpoint (what DNS decides by) and a site path (end to end)
   const srv = createServer((req, res) => {
+    if (req.url === EDGE_HEALTH_PATH) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`${EDGE_HEALTH_MATCH} release 1`);
+      return;
+    }
     res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'text/plain' });
     res.end(req.url === '/health' ? `OK ${address}\n` : 'no\n');
   });
@@ -104,8 +110,18 @@ describe('PowerDNS GeoDNS (real pdns_server)', () => {
     for (const a of [TOKYO, FRANKFURT, ORIGIN]) servers.set(a, await healthServer(a, port));
     spec = parseSpec({
       edges: [
-        { name: 'tokyo', host: { v4: TOKYO }, meta: { latlong: [35.7, 139.7], countries: ['JP'] } },
-        { name: 'frankfurt', host: { v4: FRANKFURT }, meta: { latlong: [50.1, 8.7] } },
+        {
+          name: 'tokyo',
+          host: { v4: TOKYO },
+          listen: { http: port },
+          meta: { latlong: [35.7, 139.7], countries: ['JP'] },
+        },
+        {
+          name: 'frankfurt',
+          host: { v4: FRANKFURT },
+          listen: { http: port },
+          meta: { latlong: [50.1, 8.7] },
+        },
       ],
       sites: [
         {

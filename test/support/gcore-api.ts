@@ -1,18 +1,32 @@
 // A local stand-in for GCore's DNS API v2, strict where the documentation is: the
 // `Authorization: APIKey …` header, the RRset body fields and their types (unknown fields are
-// refused), the documented picker types and failover fields. It keeps zones and RRsets in
-// memory, counts write calls, and can be told to fail (for retries and partial failures).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// refused), the documented picker types (with `healthcheck`, which the guide "What
+// Healthcheck are and how to configure them" adds and the API schema omits) and failover
+// fields. It keeps zones and RRsets in memory, counts write calls, can be told to fail (for
+// retries and partial failures), and answers queries the way the guides describe (`answer`):
+// pickers applied in order, health checks really made (to loopback addresses only).
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { z } from 'zod';
+import { COUNTRY_CENTRES } from '../../src/dns/geoip/centroids.js';
+
+/** The geodns picker's continent codes ("Dynamic response"). */
+const CONTINENT_CODES = ['af', 'an', 'as', 'eu', 'na', 'sa', 'oc'] as const;
 
 const RecordMeta = z
   .object({
     asn: z.array(z.number().int()).optional(),
-    continents: z.array(z.string()).optional(),
-    countries: z.array(z.string()).optional(),
+    continents: z.array(z.enum(CONTINENT_CODES)).optional(),
+    countries: z.array(z.string().regex(/^[a-z]{2}$/)).optional(),
     latlong: z.tuple([z.number(), z.number()]).optional(),
     backup: z.boolean().optional(),
-    notes: z.string().optional(),
+    // a list, as GCore's SDKs and Terraform provider write it
+    notes: z.array(z.string()).optional(),
     weight: z.number().optional(),
     ip: z.array(z.string()).optional(),
     default: z.boolean().optional(),
@@ -55,6 +69,7 @@ export const RRsetInput = z
         z
           .object({
             type: z.enum([
+              'healthcheck',
               'geodns',
               'asn',
               'country',
@@ -88,9 +103,19 @@ interface StoredRRset extends RRsetInput {
 export interface GcoreCall {
   method: string;
   path: string;
+  /** The JSON body of a write. */
+  body?: unknown;
+}
+
+/** A client as the geodns and geodistance pickers see it (from its resolver or ECS subnet). */
+export interface GcoreClient {
+  country: string;
+  asn?: number;
 }
 
 export interface GcoreStandIn {
+  /** Who answers `name type` for `client`, health checks made now ("Dynamic response"). */
+  answer: (zone: string, name: string, type: string, client: GcoreClient) => Promise<string[]>;
   /** settings.api_url: http://127.0.0.1:PORT/dns */
   apiUrl: string;
   apiKey: string;
@@ -118,6 +143,8 @@ const RRSET_TYPES = new Set([
 export async function startGcoreApi(opts: {
   apiKey: string;
   zones: string[];
+  /** Name of the picker list in responses: older responses call it `filters`. */
+  pickersField?: 'pickers' | 'filters';
 }): Promise<GcoreStandIn> {
   const zones = new Map<string, Map<string, StoredRRset>>(opts.zones.map((z) => [z, new Map()]));
   const calls: GcoreCall[] = [];
@@ -137,7 +164,8 @@ export async function startGcoreApi(opts: {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
-    calls.push({ method, path: url.pathname });
+    const call: GcoreCall = { method, path: url.pathname };
+    calls.push(call);
     if (req.headers.authorization !== `APIKey ${opts.apiKey}`)
       return send(res, 401, {
         error: 'wrong or missing Authorization header (want "APIKey <key>")',
@@ -198,6 +226,7 @@ export async function startGcoreApi(opts: {
     let json: unknown;
     try {
       json = JSON.parse(await readBody(req));
+      call.body = json;
     } catch {
       return send(res, 400, { error: 'body is not JSON' });
     }
@@ -219,7 +248,7 @@ export async function startGcoreApi(opts: {
     type: r.type,
     ttl: r.ttl ?? 3600,
     meta: r.meta ?? {},
-    pickers: r.pickers ?? [],
+    [opts.pickersField ?? 'pickers']: r.pickers ?? [],
     resource_records: r.resource_records.map((x) => ({
       id: nextId++,
       enabled: true,
@@ -237,6 +266,11 @@ export async function startGcoreApi(opts: {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
+    answer: (zone, name, type, client) => {
+      const rrset = zones.get(zone)?.get(`${name} ${type}`);
+      if (rrset === undefined) return Promise.resolve([]);
+      return answer(rrset, client);
+    },
     apiUrl: `http://127.0.0.1:${port}/dns`,
     apiKey: opts.apiKey,
     calls,
@@ -255,4 +289,112 @@ export async function startGcoreApi(opts: {
         server.close(() => resolve());
       }),
   };
+}
+
+type Rec = RRsetInput['resource_records'][number];
+type Failover = z.infer<typeof Failover>;
+
+/** One HTTP health check as "What Healthcheck are and how to configure them" describes it. */
+function probe(ip: string, f: Failover): Promise<boolean> {
+  // Tests only ever talk to loopback: a record elsewhere counts as down, unprobed.
+  if (!/^127\./.test(ip) && ip !== '::1') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: ip,
+        port: f.port,
+        path: f.url ?? '/',
+        method: f.method ?? 'GET',
+        headers: f.host !== undefined ? { host: f.host } : {},
+        timeout: f.timeout * 1000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          resolve(
+            res.statusCode === (f.http_status_code ?? 200) &&
+              (f.regexp === undefined || new RegExp(f.regexp).test(body)),
+          ),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+const rad = (d: number) => (d * Math.PI) / 180;
+function distance(a: [number, number], b: [number, number]): number {
+  const h =
+    Math.sin(rad(b[0] - a[0]) / 2) ** 2 +
+    Math.cos(rad(a[0])) * Math.cos(rad(b[0])) * Math.sin(rad(b[1] - a[1]) / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.sqrt(h));
+}
+
+/**
+ * The answer for `client`, pickers applied in the order the RRset lists them ("Dynamic
+ * response": each picker narrows or orders what the previous one left):
+ * - disabled records are never answered;
+ * - healthcheck: records failing the RRset's `meta.failover` check are dropped; `backup`
+ *   records are answered only when no other record is healthy (the guide: backups are used
+ *   together with health checks); without this picker `backup` means nothing;
+ * - geodns: the records whose `asn`, else `countries`, else `continents` hold the client's
+ *   (not strict: all that are left when none does; strict: none);
+ * - weighted_shuffle: random order by `weight`;
+ * - geodistance: nearest `latlong` first (records without it last);
+ * - first_n: the first `limit`.
+ */
+async function answer(rrset: StoredRRset, client: GcoreClient): Promise<string[]> {
+  const centre = COUNTRY_CENTRES.get(client.country.toUpperCase());
+  const continent = centre?.continent.toLowerCase();
+  const country = client.country.toLowerCase();
+  let recs: Rec[] = rrset.resource_records.filter((r) => r.enabled !== false);
+  for (const p of rrset.pickers ?? []) {
+    if (p.type === 'healthcheck') {
+      const f = rrset.meta?.failover;
+      const healthy =
+        f === undefined
+          ? recs
+          : (
+              await Promise.all(
+                recs.map(async (r) => ((await probe(String(r.content[0]), f)) ? r : undefined)),
+              )
+            ).filter((r): r is Rec => r !== undefined);
+      const primary = healthy.filter((r) => r.meta?.backup !== true);
+      const backups = recs.filter((r) => r.meta?.backup === true);
+      recs = primary.length > 0 ? primary : backups.length > 0 ? backups : recs;
+    } else if (p.type === 'geodns') {
+      const by = (f: (r: Rec) => boolean) => recs.filter(f);
+      let m =
+        client.asn !== undefined ? by((r) => r.meta?.asn?.includes(client.asn ?? -1) ?? false) : [];
+      if (m.length === 0) m = by((r) => r.meta?.countries?.includes(country) ?? false);
+      if (m.length === 0 && continent !== undefined)
+        m = by((r) => (r.meta?.continents as string[] | undefined)?.includes(continent) ?? false);
+      recs = m.length > 0 ? m : p.strict ? [] : recs;
+    } else if (p.type === 'weighted_shuffle') {
+      const left = [...recs];
+      const out: Rec[] = [];
+      while (left.length > 0) {
+        const total = left.reduce((t, r) => t + (r.meta?.weight ?? 1), 0);
+        let x = Math.random() * total;
+        let i = left.findIndex((r) => (x -= r.meta?.weight ?? 1) < 0);
+        if (i < 0) i = left.length - 1;
+        out.push(...left.splice(i, 1));
+      }
+      recs = out;
+    } else if (p.type === 'geodistance') {
+      const at: [number, number] | undefined = centre
+        ? [centre.latitude, centre.longitude]
+        : undefined;
+      const d = (r: Rec) =>
+        at !== undefined && r.meta?.latlong !== undefined ? distance(at, r.meta.latlong) : Infinity;
+      recs = [...recs].sort((a, b) => d(a) - d(b));
+    } else if (p.type === 'first_n') {
+      recs = recs.slice(0, p.limit ?? 1);
+    }
+  }
+  return recs.map((r) => String(r.content[0]));
 }

@@ -1,7 +1,9 @@
 // A real PowerDNS Authoritative server (the distribution's pdns_server 4.7) on 127.0.0.1 for
 // tests: sqlite3 backend, LUA records and EDNS Client Subnet enabled, the HTTP API on a free
 // port, optionally the geoip backend with a GeoIP2-layout MMDB file.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,7 +20,36 @@ export interface PowerDnsServer {
   dnsPort: number;
   /** The server's output so far (for failure messages). */
   output: () => string;
+  /** Stops pdns_server and starts it again on the same database, ports and key. */
+  restart: () => Promise<void>;
   stop: () => Promise<void>;
+}
+
+const run = promisify(execFile);
+
+/** `dig +short` at this server (127.0.0.1 only), optionally as a client in `subnet` (ECS). */
+export async function dig(
+  pdns: PowerDnsServer,
+  name: string,
+  type: string,
+  subnet?: string,
+): Promise<string[]> {
+  const args = [
+    '@127.0.0.1',
+    '-p',
+    String(pdns.dnsPort),
+    '+short',
+    '+time=2',
+    '+tries=1',
+    name,
+    type,
+  ];
+  if (subnet !== undefined) args.push(`+subnet=${subnet}`);
+  const { stdout } = await run('dig', args);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 export interface PowerDnsOptions {
@@ -65,14 +96,35 @@ export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDn
     'receiver-threads=1',
   ];
   writeFileSync(join(dir.path, 'pdns.conf'), conf.join('\n') + '\n');
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  let proc = await launch(dir.path, apiUrl, apiKey).catch((err: unknown) => {
+    dir.remove();
+    throw err;
+  });
+  return {
+    apiUrl,
+    apiKey,
+    dnsPort,
+    output: () => proc.output(),
+    restart: async () => {
+      await proc.stop();
+      proc = await launch(dir.path, apiUrl, apiKey);
+    },
+    stop: async () => {
+      await proc.stop();
+      dir.remove();
+    },
+  };
+}
+
+async function launch(configDir: string, apiUrl: string, apiKey: string) {
   const proc = startProcess(PDNS_SERVER, [
-    `--config-dir=${dir.path}`,
+    `--config-dir=${configDir}`,
     '--daemon=no',
     '--guardian=no',
     '--disable-syslog',
     '--write-pid=no',
   ]);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   try {
     // Ready when the API answers (the DNS listeners are bound before the webserver starts).
     // Not `eventually`: this loop also stops at once when pdns_server exits, with its output.
@@ -94,17 +146,7 @@ export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDn
     }
   } catch (err) {
     await proc.stop();
-    dir.remove();
     throw err;
   }
-  return {
-    apiUrl,
-    apiKey,
-    dnsPort,
-    output: proc.output,
-    stop: async () => {
-      await proc.stop();
-      dir.remove();
-    },
-  };
+  return proc;
 }

@@ -129,6 +129,11 @@ export function registerDnsCommands(program: Command, ctx: DnsCommandContext): v
           ]),
         ]),
       );
+      for (const z of s.zones)
+        for (const c of z.conflicts)
+          out.line(
+            `CONFLICT ${z.zone}: ${c} is not Outpost's, at a name Outpost publishes (its records are served too): remove it by hand`,
+          );
     });
 
   program

@@ -5,6 +5,7 @@ import { table, type Output } from '../output.js';
 import { enc } from './site.js';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
+import { registerEdgeDrainCommands } from './edge-drain.js';
 
 export function registerEdgeCommands(program: Command, ctx: CommandContext): void {
   const edge = program.command('edge').description('add, list, rotate tokens of and remove edges');
@@ -60,7 +61,7 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
             e.host.v4 ?? '-',
             e.host.v6 ?? '-',
             e.tags.join(',') || '-',
-            e.paused ? 'paused' : 'active',
+            e.paused ? 'paused' : e.drain ? 'drained' : 'active',
             e.has_token ? 'set' : 'revoked',
           ]),
         ]),
@@ -83,6 +84,7 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
       await ctx.client().request('DELETE', `v1/edges/${enc(name)}/token`);
       ctx.out.line(`Revoked the token of edge ${name}.`);
     });
+  registerEdgeDrainCommands(edge, ctx.client, ctx.out);
   edge.command('rm <name>').action(async (name: string) => {
     const r = await ctx.client().request<{ revision: number }>('DELETE', `v1/edges/${enc(name)}`);
     ctx.out.line(`Removed edge ${name} (revision ${r.revision}).`);

@@ -61,7 +61,11 @@ export function EdgesPage() {
                   <td>{[e.host.v4, e.host.v6].filter(Boolean).join(', ')}</td>
                   <td>{e.tags.join(', ') || '–'}</td>
                   <td>
-                    {e.paused ? <Badge value="paused" /> : null}{' '}
+                    {e.paused ? (
+                      <Badge value="paused" />
+                    ) : e.drain ? (
+                      <Badge value="drained" />
+                    ) : null}{' '}
                     <Badge value={s?.state ?? 'never-seen'} title={s?.error ?? undefined} />
                   </td>
                   <td>

@@ -1,0 +1,60 @@
+// The njs module (nginx JavaScript, Debian's libnginx-mod-http-js) every nginx release ships as
+// `nginx/njs/outpost.js`: what nginx cannot do by configuration, kept to two small filters.
+//
+// - `headers` (js_header_filter, once per answer): sends `Age` on answers served from the cache
+//   (RFC 9111 §5.1), nginx sends none. The stored Date is the origin's (`proxy_pass_header
+//   Date`), so the age is the time since it, or the origin's own stored `Age` when that is
+//   larger (a stacked tier). An origin answer nginx took for HTTP/0.9 (non-HTTP bytes: no
+//   status line) is marked and turned into a 502 for the access log and HTTP/2 clients.
+// - `body` (js_body_filter): passes every answer through untouched, except a marked one: its
+//   bytes are never relayed. nginx writes no status line for an HTTP/0.9 answer, so for an
+//   HTTP/1.x client the filter writes the whole 502 answer in their place.
+//
+// The text is a constant: renderers stay pure (no file read) and the release carries it.
+
+/** Release path of the module, relative to the release directory. */
+export const NJS_PATH = 'nginx/njs/outpost.js';
+
+/** The nginx variable the header filter sets when the origin's answer was not HTTP. */
+export const GARBAGE_VARIABLE = 'outpost_not_http';
+
+export const NJS_SOURCE = `// Outpost's njs filters (see src/render/njs/outpost.ts). Generated: do not edit.
+var CACHED = { HIT: true, STALE: true, UPDATING: true };
+var BAD_GATEWAY = 'the origin did not answer in HTTP\\n';
+
+function headers(r) {
+    if (r.httpVersion === '0.9') {
+        r.variables.${GARBAGE_VARIABLE} = '1';
+        r.status = 502;
+        r.headersOut['Content-Type'] = 'text/plain';
+        r.headersOut['Content-Length'] = String(BAD_GATEWAY.length);
+        return;
+    }
+    if (CACHED[r.variables.upstream_cache_status] !== true) return;
+    var date = Date.parse(r.variables.upstream_http_date || '');
+    if (isNaN(date)) return;
+    var age = Math.max(0, Math.floor((Date.now() - date) / 1000));
+    var stored = parseInt(r.variables.upstream_http_age || '', 10);
+    if (stored > age) age = stored;
+    r.headersOut['Age'] = String(age);
+}
+
+function body(r, data, flags) {
+    if (r.variables.${GARBAGE_VARIABLE} !== '1') {
+        r.sendBuffer(data, flags);
+        return;
+    }
+    if (r.variables.outpost_not_http_sent === '1') return;
+    r.variables.outpost_not_http_sent = '1';
+    var text = BAD_GATEWAY;
+    if (/^HTTP\\/1/.test(r.variables.server_protocol || '')) {
+        text = 'HTTP/1.1 502 Bad Gateway\\r\\nContent-Type: text/plain\\r\\n' +
+            'Content-Length: ' + BAD_GATEWAY.length + '\\r\\nConnection: close\\r\\n' +
+            'X-Cache-Status: ' + (r.variables.outpost_cache_status || 'MISS') + '\\r\\n\\r\\n' +
+            BAD_GATEWAY;
+    }
+    r.sendBuffer(text, { last: true });
+}
+
+export default { headers, body };
+`;

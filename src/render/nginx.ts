@@ -60,7 +60,7 @@ import {
   renderModulesConf,
   renderSiteFilters,
 } from './nginx-http.js';
-import { NJS_PATH, NJS_SOURCE } from './njs/outpost.js';
+import { NJS_PATH, njsSource } from './njs/outpost.js';
 
 export interface RenderedFile {
   /** Relative to the release directory, e.g. `nginx/sites.conf`. */
@@ -826,7 +826,7 @@ export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedF
   const files: RenderedFile[] = [
     { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, names) },
     { path: MODULES_PATH, content: renderModulesConf(plan) },
-    { path: NJS_PATH, content: NJS_SOURCE },
+    { path: NJS_PATH, content: njsSource(CACHE_DIR) },
   ];
 
   const c = new Conf();

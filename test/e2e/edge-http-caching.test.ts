@@ -75,7 +75,9 @@ describe('HTTP caching by the origin headers through a real nginx edge', () => {
           date: new Date().toUTCString(),
           expires: new Date(Date.now() + 300_000).toUTCString(),
         })),
-        '/expires/zero-max-age': answer({ expires: '0', 'cache-control': 'max-age=300' }),
+        // Cache-Control first: nginx 1.22 reads these in order, and an invalid or past Expires
+        // seen first makes the answer uncacheable whatever max-age follows (docs/proxies.md).
+        '/expires/zero-max-age': answer({ 'cache-control': 'max-age=300', expires: '0' }),
         '/cdn/no-store': answer({
           'cache-control': 'max-age=300',
           'cdn-cache-control': 'no-store',
@@ -175,7 +177,8 @@ ${cdn.edgeYaml('a')}sites:
   it('stale-while-revalidate: served STALE at once and refreshed in the background; without it, EXPIRED', async () => {
     expect(await statuses('/swr/yes', 1)).toEqual(['MISS']);
     expect(await statuses('/swr/no', 1)).toEqual(['MISS']);
-    await sleep(1500);
+    // nginx counts lifetimes in whole seconds: max-age=1 has surely passed after 2.2 s.
+    await sleep(2200);
     const start = Date.now();
     const stale = await get('/swr/yes');
     expect([stale.headers['x-cache-status'], stale.body]).toEqual(['STALE', '/swr/yes version 1']);

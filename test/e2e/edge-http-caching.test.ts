@@ -2,19 +2,24 @@
 // a site with `cache.mode: origin` and no rules, and one test per RFC 9111/9213 behaviour, each
 // with its own origin path: two or more requests, the cache status and what the client saw.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCdn } from '../support/cdn.js';
-import { httpGet, type Answer } from '../support/http.js';
+import { httpGet, httpGetRaw, type Answer } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 
 const HOST = 'rfc.test';
 const RULES_HOST = 'rules.test';
+const BR_HOST = 'br.test';
+const CSS = `body { color: red; }\n${'.a { margin: 0 auto; padding: 1px 2px; }\n'.repeat(100)}`;
 
 describe('HTTP caching by the origin headers through a real nginx edge', () => {
   const cdn = new TestCdn({ edges: { a: '127.0.0.51' } });
   let origin: TestOrigin;
   /** Per path: how many GETs the origin answered (its version counter). */
   const versions = new Map<string, number>();
+  /** Accept-Encoding of each request the origin got for the brotli site. */
+  const acceptEncodings: (string | undefined)[] = [];
 
   /** An answer with the given headers and a body naming the path's version. */
   const answer =
@@ -96,6 +101,12 @@ describe('HTTP caching by the origin headers through a real nginx edge', () => {
         '/unsafe/x': answer({ 'cache-control': 'max-age=300' }),
         '/unsafe/fails': answer({ 'cache-control': 'max-age=300' }),
         '/api/list': answer({ 'cache-control': 'max-age=300' }),
+        '/br/site.css': (req, res) => {
+          acceptEncodings.push(req.headers['accept-encoding']);
+          res.setHeader('cache-control', 'max-age=300');
+          res.setHeader('content-type', 'text/css');
+          res.end(CSS);
+        },
       },
     });
     await cdn.start();
@@ -108,6 +119,9 @@ ${cdn.edgeYaml('a')}sites:
     cache: {mode: origin, rules: []}
   - domain: ${RULES_HOST}
     ${originLine}
+  - domain: ${BR_HOST}
+    ${originLine}
+    cache: {mode: origin, rules: [], brotli: true}
 `);
     await cdn.startAgents();
   }, 60_000);
@@ -213,5 +227,26 @@ ${cdn.edgeYaml('a')}sites:
     expect(await statuses('/unsafe/fails')).toEqual(['MISS', 'HIT']);
     expect((await get('/unsafe/fails', { method: 'POST' })).status).toBe(500);
     expect(await statuses('/unsafe/fails', 1)).toEqual(['HIT']);
+  });
+
+  it('brotli at the edge: br for clients that accept it, identity for the rest, one cached object', async () => {
+    const ask = (acceptEncoding?: string) =>
+      httpGetRaw(`http://${cdn.address('a')}:${cdn.edgePort}/br/site.css`, {
+        host: BR_HOST,
+        ...(acceptEncoding ? { headers: { 'accept-encoding': acceptEncoding } } : {}),
+      });
+    const answers = [await ask('gzip, deflate, br'), await ask(), await ask('br')];
+    expect(answers.map((a) => a.headers['x-cache-status'])).toEqual(['MISS', 'HIT', 'HIT']);
+    expect(answers.map((a) => a.headers['content-encoding'])).toEqual(['br', undefined, 'br']);
+    expect(answers.map((a) => a.headers.vary)).toEqual([
+      'Accept-Encoding',
+      'Accept-Encoding',
+      'Accept-Encoding',
+    ]);
+    expect(brotliDecompressSync(answers[0]?.body ?? Buffer.alloc(0)).toString()).toBe(CSS);
+    expect(answers[1]?.body.toString()).toBe(CSS);
+    expect(answers[0]?.body.length).toBeLessThan(CSS.length / 4);
+    // The origin was asked once, for identity.
+    expect(acceptEncodings).toEqual([undefined]);
   });
 });

@@ -5,6 +5,7 @@
 // origin (X-Forwarded-For, X-Real-IP, Forwarded; real_ip_from).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import {
   createServer as createNetServer,
   type AddressInfo,
@@ -237,4 +238,42 @@ sites:
     expect(untrusted?.['x-real-ip']).toBe('127.0.0.1');
     expect(untrusted?.['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
   });
+
+  for (const edge of ['n', 'c'] as const)
+    it(`HTTP/2 on the TLS site through the ${edge === 'n' ? 'nginx' : 'Caddy'} edge${edge === 'c' ? ', HTTP/3 announced' : ''}`, async () => {
+      const session = connectHttp2(`https://${cdn.address(edge)}:${cdn.edgePort + 1}`, {
+        servername: 'ws.test',
+        ca: caPem,
+      });
+      try {
+        const answer = await new Promise<{
+          alpn: string;
+          status: number;
+          altSvc: string;
+          body: string;
+        }>((resolve, reject) => {
+          session.once('error', reject);
+          const req = session.request({ ':path': '/plain', ':authority': 'ws.test' });
+          let body = '';
+          let status = 0;
+          let altSvc = '';
+          req.on('response', (h) => {
+            status = Number(h[':status']);
+            altSvc = String(h['alt-svc'] ?? '');
+          });
+          req.setEncoding('utf8');
+          req.on('data', (c: string) => (body += c));
+          req.once('end', () =>
+            resolve({ alpn: session.alpnProtocol ?? '', status, altSvc, body }),
+          );
+          req.once('error', reject);
+          req.end();
+        });
+        expect([answer.alpn, answer.status, answer.body]).toEqual(['h2', 200, 'plain']);
+        if (edge === 'c') expect(answer.altSvc).toMatch(/\bh3=":\d+"/);
+        else expect(answer.altSvc).toBe('');
+      } finally {
+        session.close();
+      }
+    });
 });

@@ -11,6 +11,8 @@
 //       nginx/edge.conf            http-level: cache path, shared maps, default servers,
 //                                  the edge's raw snippet
 //       nginx/sites.conf           upstreams, maps and servers of every site
+//       nginx/main/modules.conf    load_module lines, included at the top of the main file
+//       nginx/njs/outpost.js       njs filters (render/njs/outpost.ts), js_import-ed
 //       trust/<stem>.pem           CA bundle of a site whose origins set `tls_ca`
 //       certs/<stem>.crt|.key      NOT rendered: the bundle adds them for the domains listed
 //                                  in `certificates` (stem: certFileStem(domain))

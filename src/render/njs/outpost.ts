@@ -29,9 +29,6 @@ export const GARBAGE_VARIABLE = 'outpost_not_http';
 export function njsSource(cacheDir: string): string {
   if (!/^[a-z0-9/_-]+$/.test(cacheDir)) throw new Error(`unexpected cache directory ${cacheDir}`);
   return `// Outpost's njs filters (see src/render/njs/outpost.ts). Generated: do not edit.
-import crypto from 'crypto';
-import fs from 'fs';
-
 var CACHE_DIR = '../${cacheDir}/';
 var UNSAFE = { POST: true, PUT: true, PATCH: true, DELETE: true };
 var CACHED = { HIT: true, STALE: true, UPDATING: true };
@@ -41,10 +38,10 @@ function invalidate(r) {
     var schemes = ['http', 'https'];
     for (var i = 0; i < schemes.length; i++) {
         var key = schemes[i] + r.variables.host + r.variables.request_uri;
-        var md5 = crypto.createHash('md5').update(key).digest('hex');
+        var md5 = require('crypto').createHash('md5').update(key).digest('hex');
         var file = ngx.conf_prefix + CACHE_DIR + md5.slice(-1) + '/' + md5.slice(-3, -1) + '/' + md5;
         try {
-            fs.unlinkSync(file);
+            require('fs').unlinkSync(file);
         } catch (e) {
             // Not stored: nothing to invalidate.
         }
@@ -70,12 +67,13 @@ function headers(r) {
 }
 
 function body(r, data, flags) {
-    if (r.variables.${GARBAGE_VARIABLE} !== '1') {
+    // Only a marked answer has status 502 and HTTP version 0.9: one number compared per chunk.
+    if (r.status !== 502 || r.httpVersion !== '0.9') {
         r.sendBuffer(data, flags);
         return;
     }
-    if (r.variables.outpost_not_http_sent === '1') return;
-    r.variables.outpost_not_http_sent = '1';
+    if (r.variables.${GARBAGE_VARIABLE}_sent === '1') return;
+    r.variables.${GARBAGE_VARIABLE}_sent = '1';
     var text = BAD_GATEWAY;
     if (/^HTTP\\/1/.test(r.variables.server_protocol || '')) {
         text = 'HTTP/1.1 502 Bad Gateway\\r\\nContent-Type: text/plain\\r\\n' +

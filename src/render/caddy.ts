@@ -441,7 +441,9 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     c.line('# Certificates come with the release: Caddy must not get any by itself.');
     c.line('auto_https off');
     c.block('servers', () => {
-      c.line('# HTTP/3 (QUIC on the HTTPS port, UDP) besides HTTP/1.1 and HTTP/2, announced in Alt-Svc.');
+      c.line(
+        '# HTTP/3 (QUIC on the HTTPS port, UDP) besides HTTP/1.1 and HTTP/2, announced in Alt-Svc.',
+      );
       c.line('protocols h1 h2 h3');
       c.line('metrics');
     });

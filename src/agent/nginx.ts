@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { BundleManifest } from '../bundle/index.js';
+import { NGINX_MODULES } from '../bundle/layout.js';
 import { renderNginxMain } from '../proxy-check/nginx-main.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
 import { livePid } from './pid-file.js';
@@ -74,9 +75,10 @@ export class NginxDriver implements ProxyDriver {
     });
   }
 
-  /** `nginx -t` on a main file (candidate/nginx.conf). */
-  test(conf: string): Promise<NginxRun> {
-    return this.run(['-t', '-q', '-c', conf]);
+  /** `nginx -t` on a main file (candidate/nginx.conf), naming a missing module's package. */
+  async test(conf: string): Promise<NginxRun> {
+    const r = await this.run(['-t', '-q', '-c', conf]);
+    return r.ok ? r : { ok: false, output: withModuleHint(r.output) };
   }
 
   /** Starts the master (it daemonises) with the live main file. */
@@ -109,4 +111,15 @@ export class NginxDriver implements ProxyDriver {
       });
     });
   }
+}
+
+/**
+ * nginx's words when a release loads a dynamic module this machine lacks, followed by the
+ * Debian package that has it (the release's nginx/main/modules.conf names them too).
+ */
+export function withModuleHint(output: string): string {
+  for (const m of Object.values(NGINX_MODULES))
+    if (output.includes(`${m.file}" failed`))
+      return `${output}\nThis release needs the nginx module ${m.file}: install the Debian package ${m.package} on the edge.`;
+  return output;
 }

@@ -39,3 +39,16 @@ export const CADDY_CACHE_MODULE = 'http.handlers.cache';
 export function caddyfilePath(cache: boolean): string {
   return cache ? CADDYFILE_CACHE : CADDYFILE;
 }
+
+/** Where Debian's nginx keeps its dynamic modules (libnginx-mod-*). */
+export const NGINX_MODULE_DIR = '/usr/lib/nginx/modules';
+
+/** Dynamic modules a release can need, by what they give, with their Debian packages. */
+export const NGINX_MODULES = {
+  njs: { file: 'ngx_http_js_module.so', package: 'libnginx-mod-http-js' },
+  brotli: { file: 'ngx_http_brotli_filter_module.so', package: 'libnginx-mod-http-brotli-filter' },
+} as const;
+export type NginxModule = keyof typeof NGINX_MODULES;
+
+/** The release file the main nginx.conf includes at the top level (load_module lines). */
+export const MODULES_PATH = 'nginx/main/modules.conf';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_RULES, parseSpec, validateSpec, type SpecInput } from '../spec/index.js';
+import {
+  DEFAULT_CACHE_RULES,
+  parseSpec,
+  parseSpecYaml,
+  validateSpec,
+  type SpecInput,
+} from '../spec/index.js';
 import { compileEdgePlan, PlanError } from './index.js';
 
 const edges: SpecInput['edges'] = [
@@ -66,12 +72,34 @@ describe('compileEdgePlan: sites', () => {
     const site = plan.sites[0];
     expect(site?.cache).toEqual({
       rules: DEFAULT_CACHE_RULES,
+      mode: 'rules',
       staleIfError: true,
       staleWhileUpdating: false,
       gzip: false,
+      brotli: false,
     });
+    expect(site?.timeouts).toEqual({ connect: 5, read: 30, send: 30, upgraded: 3600 });
+    expect(plan.realIpFrom).toEqual([]);
     expect(site?.https).toEqual({ redirectHttp: true, hsts: false });
     expect(site?.rawNginx).toBeNull();
+  });
+
+  it('cache mode origin: the rules, then a catch-all rule cached by the origin headers', () => {
+    const spec =
+      parseSpecYaml(`edges: [{name: e, host: {v4: 192.0.2.1}, real_ip_from: [10.0.0.0/8]}]
+sites:
+  - domain: a.example.com
+    origins: [{host: {v4: 192.0.2.2}}]
+    timeouts: {read: 7}
+    cache: {mode: origin, rules: [{match: {paths: ['/api/*']}, action: bypass}]}
+`);
+    const plan = compileEdgePlan(spec, 'e');
+    expect(plan.realIpFrom).toEqual(['10.0.0.0/8']);
+    expect(plan.sites[0]?.cache.rules).toEqual([
+      { match: { paths: ['/api/*'] }, action: 'bypass' },
+      { match: {}, action: 'cache' },
+    ]);
+    expect(plan.sites[0]?.timeouts).toEqual({ connect: 5, read: 7, send: 30, upgraded: 3600 });
   });
 
   it('is deterministic and does not share objects with the spec', () => {

@@ -1,5 +1,6 @@
 // compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
-import type { Edge, Modifier, Origin, Site, Spec } from '../spec/index.js';
+import { DEFAULT_TIMEOUTS } from '../spec/index.js';
+import type { CacheRule, Edge, Modifier, Origin, Site, Spec } from '../spec/index.js';
 import { selectorMatch } from '../spec/selectors.js';
 
 // Moved to spec/selectors.ts (certs, dns and health need it too); re-exported for callers.
@@ -23,6 +24,9 @@ export class PlanError extends Error {
     this.name = 'PlanError';
   }
 }
+
+/** The rule `cache.mode: origin` appends: every request, cached by the origin's headers. */
+export const ORIGIN_RULE: CacheRule = { match: {}, action: 'cache' };
 
 /** Code-unit order, independent of the locale. */
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -54,6 +58,7 @@ export function compileEdgePlan(spec: Spec, edgeName: string): EdgePlan {
       https: edge.listen.https,
     },
     rawNginx: edge.raw_nginx ?? null,
+    realIpFrom: [...(edge.real_ip_from ?? [])],
     sites,
     certificates: sites.map((s) => s.certificate),
   };
@@ -69,11 +74,18 @@ function planSite(site: Site, edge: Edge): PlannedSite {
     origins,
     upstream: planUpstream(site.domain, origins),
     cache: {
-      rules: site.cache.rules.map((r) => structuredClone(r)),
+      rules: [
+        ...site.cache.rules.map((r) => structuredClone(r)),
+        // Cache what the origin marks cacheable: every request no rule took.
+        ...(site.cache.mode === 'origin' ? [structuredClone(ORIGIN_RULE)] : []),
+      ],
+      mode: site.cache.mode ?? 'rules',
       staleIfError: site.cache.stale_if_error,
       staleWhileUpdating: site.cache.stale_while_updating,
       gzip: site.cache.gzip ?? false,
+      brotli: site.cache.brotli ?? false,
     },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...site.timeouts },
     modifiers: mergeModifiers(site.modifiers, edge),
     https: {
       redirectHttp: site.https.redirect_http,

@@ -8,5 +8,6 @@ export type {
   PlannedModifier,
   PlannedOrigin,
   PlannedSite,
+  PlannedTimeouts,
   PlannedUpstream,
 } from './plan.js';

@@ -10,6 +10,8 @@ export interface EdgePlan {
   listen: EdgeListen;
   /** The edge's unchecked raw nginx snippet (http level), or null. */
   rawNginx: string | null;
+  /** Trusted proxies in front of the edge (CIDR): their X-Forwarded-For names the client. */
+  realIpFrom: string[];
   /** Sites this edge serves, sorted by domain. */
   sites: PlannedSite[];
   /** One certificate per site, in the same order as `sites`. */
@@ -31,6 +33,8 @@ export interface PlannedSite {
   /** TLS and scheme shared by the whole upstream group (the spec makes origins agree). */
   upstream: PlannedUpstream;
   cache: PlannedCache;
+  /** Seconds the edge waits on the origins (spec `timeouts`, defaults filled in). */
+  timeouts: PlannedTimeouts;
   /** Modifiers that apply on this edge, in precedence order: the first match wins. */
   modifiers: PlannedModifier[];
   https: PlannedHttps;
@@ -63,13 +67,27 @@ export interface PlannedUpstream {
   tlsCas: string[];
 }
 
+export interface PlannedTimeouts {
+  connect: number;
+  read: number;
+  send: number;
+  /** Idle time of an upgraded (WebSocket) connection. */
+  upgraded: number;
+}
+
 export interface PlannedCache {
-  /** First matching rule wins; requests no rule matches are proxied uncached. */
+  /**
+   * First matching rule wins; requests no rule matches are proxied uncached. With the spec's
+   * `mode: origin` the last rule is a catch-all `cache` rule (the origin's headers decide).
+   */
   rules: CacheRule[];
+  mode: 'rules' | 'origin';
   staleIfError: boolean;
   staleWhileUpdating: boolean;
   /** Compress text responses with gzip at the edge (origins are asked for identity). */
   gzip: boolean;
+  /** The same with brotli for clients that accept `br`. */
+  brotli: boolean;
 }
 
 export type ModifierLevel = 'edge' | 'tag' | 'site';

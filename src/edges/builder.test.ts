@@ -57,7 +57,12 @@ describe('BundleBuilder', () => {
       ['b', 1, 1],
     ]);
     const manifest = verifyBundle(JSON.parse(first[0]?.body ?? ''), signer.publicKeyPem, 'a');
-    expect(manifest.files.map((f) => f.path)).toEqual(['nginx/edge.conf', 'nginx/sites.conf']);
+    expect(manifest.files.map((f) => f.path)).toEqual([
+      'nginx/edge.conf',
+      'nginx/main/modules.conf',
+      'nginx/njs/outpost.js',
+      'nginx/sites.conf',
+    ]);
 
     // A change that no edge renders differently (the DNS TTL) makes no release.
     const ttl = spec();

@@ -26,6 +26,8 @@ export function renderNginxMain(opts: RenderNginxMainOptions): string {
     `worker_processes ${opts.workerProcesses ?? 'auto'};`,
     'pid logs/nginx.pid;',
     'error_log logs/error.log;',
+    '# The dynamic modules the release needs (load_module lines; none in older releases).',
+    'include release/nginx/main/*.conf;',
     'events {',
     '    worker_connections 4096;',
     '}',

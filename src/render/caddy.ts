@@ -103,6 +103,13 @@ function caddyHost(value: string): string {
   return value;
 }
 
+/** A CIDR range from the spec (already validated): digits, hex, `.`, `:` and `/` only. */
+function caddyCidr(value: string): string {
+  if (!/^[0-9A-Fa-f.:/]+$/.test(value))
+    throw new RenderError(`"${value}" cannot be written as a Caddy IP range`);
+  return value;
+}
+
 function hostPort(host: string, port: number): string {
   const h = caddyHost(host);
   return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
@@ -205,7 +212,12 @@ function upstreams(origins: PlannedOrigin[]): string[] {
   return ordered.flatMap((o) => o.hosts.map((h) => `${o.protocol}://${hostPort(h, o.port)}`));
 }
 
-function renderProxySnippet(c: Caddyfile, site: PlannedSite, n: SiteNames): void {
+function renderProxySnippet(
+  c: Caddyfile,
+  site: PlannedSite,
+  n: SiteNames,
+  realIpFrom: readonly string[],
+): void {
   const list = upstreams(site.origins);
   const backups = site.origins.some((o) => o.backup);
   const weighted = site.origins.some((o) => o.weight !== 1);
@@ -222,9 +234,13 @@ function renderProxySnippet(c: Caddyfile, site: PlannedSite, n: SiteNames): void
         c.line('lb_try_duration 5s');
         c.line('fail_duration 10s');
       }
+      // The client's address to the origin (Caddy sets X-Forwarded-For/-Proto/-Host itself).
+      c.line('header_up X-Real-IP {remote_host}');
+      if (realIpFrom.length > 0) c.line(`trusted_proxies ${realIpFrom.map(caddyCidr).join(' ')}`);
       const up = site.upstream;
       c.block('transport http', () => {
-        c.line('dial_timeout 5s');
+        c.line(`dial_timeout ${site.timeouts.connect}s`);
+        c.line(`response_header_timeout ${site.timeouts.read}s`);
         if (up.protocol !== 'https') return;
         c.line(`tls_server_name ${caddyString(up.tlsServerName)}`);
         if (!up.verifyTls) c.line('tls_insecure_skip_verify  # verify_tls: false');
@@ -434,7 +450,10 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     c.line('# Certificates come with the release: Caddy must not get any by itself.');
     c.line('auto_https off');
     c.block('servers', () => {
-      c.line('protocols h1 h2');
+      c.line(
+        '# HTTP/3 (QUIC on the HTTPS port, UDP) besides HTTP/1.1 and HTTP/2, announced in Alt-Svc.',
+      );
+      c.line('protocols h1 h2 h3');
       c.line('metrics');
     });
   });
@@ -443,7 +462,7 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     const n = siteNames(i);
     c.line();
     c.line(comment(`---- site "${site.domain}" (${n.id}) ----`));
-    renderProxySnippet(c, site, n);
+    renderProxySnippet(c, site, n, plan.realIpFrom);
     if (opts.cache) renderServeSnippet(c, site, n);
     renderRouteSnippet(c, site, n, opts);
     renderSiteBlocks(c, plan, site, n, opts);

@@ -11,6 +11,8 @@
 //       nginx/edge.conf            http-level: cache path, shared maps, default servers,
 //                                  the edge's raw snippet
 //       nginx/sites.conf           upstreams, maps and servers of every site
+//       nginx/main/modules.conf    load_module lines, included at the top of the main file
+//       nginx/njs/outpost.js       njs filters (render/njs/outpost.ts), js_import-ed
 //       trust/<stem>.pem           CA bundle of a site whose origins set `tls_ca`
 //       certs/<stem>.crt|.key      NOT rendered: the bundle adds them for the domains listed
 //                                  in `certificates` (stem: certFileStem(domain))
@@ -58,6 +60,18 @@ import {
   STUB_STATUS_PATH,
   type RenderedFile,
 } from '../bundle/layout.js';
+import { Conf } from './nginx-conf.js';
+import {
+  CONNECTION_VARIABLE,
+  FORCED_NO_STORE_VARIABLES,
+  FORWARDED_FOR_VARIABLE,
+  MODULES_PATH,
+  NO_STORE_VARIABLES,
+  renderEdgeHttp,
+  renderModulesConf,
+  renderSiteFilters,
+} from './nginx-http.js';
+import { NJS_PATH, njsSource } from './njs/outpost.js';
 
 // The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
 // re-exported here for callers that still import it from the renderer.
@@ -96,33 +110,6 @@ const PLACEHOLDER_VARIABLES: Record<string, string> = {
   host: 'host',
   scheme: 'scheme',
 };
-
-const RAW_MARK = '# UNCHECKED raw_nginx from the spec';
-
-class Conf {
-  private readonly out: string[] = [];
-  private depth = 0;
-  line(text = ''): this {
-    this.out.push(text === '' ? '' : `${'    '.repeat(this.depth)}${text}`);
-    return this;
-  }
-  block(head: string, body: () => void): this {
-    this.line(`${head} {`);
-    this.depth++;
-    body();
-    this.depth--;
-    return this.line('}');
-  }
-  /** Inserts text verbatim (raw snippets), between markers. */
-  raw(label: string, snippet: string): this {
-    this.line(`${RAW_MARK} (${label}): begin`);
-    for (const l of snippet.replace(/\n$/, '').split('\n')) this.out.push(l);
-    return this.line(`${RAW_MARK} (${label}): end`);
-  }
-  toString(): string {
-    return `${this.out.join('\n')}\n`;
-  }
-}
 
 function listenAddresses(plan: EdgePlan, port: number): string[] {
   if (plan.listen.addresses.length === 0) return [`${port}`, `[::]:${port}`];
@@ -460,11 +447,15 @@ function renderSiteHeaders(
 /** Headers sent to the origin; a location that sets any must repeat them all (nginx). */
 function renderProxyHeaders(c: Conf, site: PlannedSite): void {
   c.line('proxy_set_header Host $host;');
-  c.line('proxy_set_header Connection "";');
+  // Upgrades (WebSocket) pass; every other request keeps the upstream connection alive.
+  c.line('proxy_set_header Upgrade $http_upgrade;');
+  c.line(`proxy_set_header Connection $${CONNECTION_VARIABLE};`);
   c.line('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
   c.line('proxy_set_header X-Forwarded-Proto $scheme;');
+  c.line('proxy_set_header X-Real-IP $remote_addr;');
+  c.line(`proxy_set_header Forwarded "for=$${FORWARDED_FOR_VARIABLE};host=$host;proto=$scheme";`);
   // The edge compresses: an identity answer is one cache object for every client.
-  if (site.cache.gzip) c.line('proxy_set_header Accept-Encoding "";');
+  if (site.cache.gzip || site.cache.brotli) c.line('proxy_set_header Accept-Encoding "";');
 }
 
 /** Types the edge compresses with `gzip: true` (text/html is always among them in nginx). */
@@ -486,7 +477,12 @@ function renderProxySettings(c: Conf, site: PlannedSite): void {
   c.line('proxy_http_version 1.1;');
   renderProxyHeaders(c, site);
   c.line('proxy_redirect off;');
-  c.line('proxy_connect_timeout 5s;');
+  const t = site.timeouts;
+  c.line(`proxy_connect_timeout ${t.connect}s;`);
+  c.line(`proxy_read_timeout ${t.read}s;`);
+  c.line(`proxy_send_timeout ${t.send}s;`);
+  // Cached answers keep the origin's Date (nginx would send its own): Age counts from it.
+  c.line('proxy_pass_header Date;');
   const up = site.upstream;
   if (up.protocol === 'https') {
     c.line('proxy_ssl_server_name on;');
@@ -513,9 +509,18 @@ function renderProxySettings(c: Conf, site: PlannedSite): void {
   if (site.cache.staleIfError) stale.push('error timeout http_500 http_502 http_503 http_504');
   if (site.cache.staleWhileUpdating) stale.push('updating');
   c.line(`proxy_cache_use_stale ${stale.length === 0 ? 'off' : stale.join(' ')};`);
-  if (site.cache.staleWhileUpdating) c.line('proxy_cache_background_update on;');
+  // A stale-while-revalidate answer is served stale while it is refreshed in the background
+  // (without `updating` above, only within the window the origin gave).
+  c.line('proxy_cache_background_update on;');
   c.line('proxy_cache_bypass $http_authorization;');
-  c.line('proxy_no_cache $http_authorization;');
+  c.line(`proxy_no_cache $http_authorization ${noStore(NO_STORE_VARIABLES)};`);
+  if (site.cache.brotli) {
+    c.line('brotli on;');
+    c.line('brotli_comp_level 5;');
+    c.line('brotli_min_length 256;');
+    c.line(`brotli_types ${GZIP_TYPES.join(' ')};`);
+    if (!site.cache.gzip) c.line('gzip_vary on;');
+  }
   if (site.cache.gzip) {
     c.line('gzip on;');
     c.line('gzip_vary on;');
@@ -540,6 +545,11 @@ export function profileCacheKey(p: Pick<CacheProfile, 'query' | 'slice'>): strin
   else if (Array.isArray(p.query))
     uri = `$outpost_path q:${p.query.map((name) => `${name}=$arg_${name}`).join('&')}`;
   return `"$scheme$host${uri}${p.slice ? ' r:$slice_range' : ''}"`;
+}
+
+/** `$a $b …` of the no-store variables for a proxy_no_cache line. */
+function noStore(vars: readonly string[]): string {
+  return vars.map((v) => `$${v}`).join(' ');
 }
 
 function proxyPass(site: PlannedSite, n: SiteNames): string {
@@ -595,6 +605,7 @@ function browserTtlVariable(ttl: number): string {
 
 function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: CacheProfile): void {
   c.block(`location @${n.upstream}_${p.name}`, () => {
+    renderSiteFilters(c);
     if (p.slice) c.line(`slice ${SLICE_SIZE};`);
     if (p.query !== 'all' || p.slice) c.line(`proxy_cache_key ${profileCacheKey(p)};`);
     if (p.slice || p.ignoreCookies) {
@@ -617,7 +628,10 @@ function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: Cach
       ...(p.force ? [`$${CC_PRIVATE_VARIABLE}`] : []),
       ...(n.responseRules ? [`$${n.nostore}`] : []),
     ];
-    if (noCache.length > 1) c.line(`proxy_no_cache ${noCache.join(' ')};`);
+    if (noCache.length > 1 || p.force)
+      c.line(
+        `proxy_no_cache ${noCache.join(' ')} ${noStore(p.force ? FORCED_NO_STORE_VARIABLES : NO_STORE_VARIABLES)};`,
+      );
     if (p.browserTtl !== undefined) c.line(`expires $${browserTtlVariable(p.browserTtl)};`);
     c.line(proxyPass(site, n));
   });
@@ -625,6 +639,7 @@ function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: Cach
 
 function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
   c.block('location /', () => {
+    renderSiteFilters(c);
     site.modifiers.forEach((m, i) => {
       const a = m.action;
       if (a.type === 'redirect')
@@ -634,6 +649,11 @@ function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
       if (a.type === 'deny')
         c.block(`if ($${n.mod} = ${i + 1})`, () => c.line(`return ${a.status};`));
     });
+    // Upgrades (WebSocket) are proxied uncached, with the long idle timeout.
+    c.block('if ($http_upgrade)', () => {
+      c.line(`error_page 418 = @${n.upstream}_upgrade;`);
+      c.line('return 418;');
+    });
     for (const p of n.located)
       c.block(`if ($${n.cache} = ${p.name})`, () => {
         c.line(`error_page 418 = @${n.upstream}_${p.name};`);
@@ -641,7 +661,15 @@ function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
       });
     c.line(`proxy_cache_bypass $${n.bypass} $http_authorization;`);
     const nostore = n.responseRules ? ` $${n.nostore}` : '';
-    c.line(`proxy_no_cache $${n.bypass} $http_authorization${nostore};`);
+    c.line(
+      `proxy_no_cache $${n.bypass} $http_authorization${nostore} ${noStore(NO_STORE_VARIABLES)};`,
+    );
+    c.line(proxyPass(site, n));
+  });
+  c.block(`location @${n.upstream}_upgrade`, () => {
+    c.line('proxy_cache off;');
+    c.line(`proxy_read_timeout ${site.timeouts.upgraded}s;`);
+    c.line(`proxy_send_timeout ${site.timeouts.upgraded}s;`);
     c.line(proxyPass(site, n));
   });
   for (const p of n.located) renderProfileLocation(c, site, n, p);
@@ -712,6 +740,7 @@ function renderEdgeConf(
     c.line('default "";');
     c.line('"~^(?<outpost_p>[^?]*)" $outpost_p;');
   });
+  renderEdgeHttp(c, plan);
   renderEdgeCacheMaps(c, names);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
@@ -794,6 +823,8 @@ export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedF
   const names = plan.sites.map((site, i) => siteNames(site, i));
   const files: RenderedFile[] = [
     { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, names) },
+    { path: MODULES_PATH, content: renderModulesConf(plan) },
+    { path: NJS_PATH, content: njsSource(CACHE_DIR) },
   ];
 
   const c = new Conf();

@@ -63,6 +63,21 @@ export const IPv6 = z.string().refine(
   (v) => ({ message: `"${v}" is not an IPv6 address` }),
 );
 
+/** An address or network in CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`. */
+export const Cidr = z.string().superRefine((v, ctx) => {
+  const [address = '', bits, ...rest] = v.split('/');
+  const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  const ok =
+    max > 0 &&
+    rest.length === 0 &&
+    (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max));
+  if (!ok)
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${v}" is not an IP address or network like 10.0.0.0/8 or 2001:db8::/32`,
+    });
+});
+
 /** Names of edges, tags and modifiers: they end up in file names and headers. */
 export const Name = z
   .string()
@@ -82,13 +97,25 @@ export const SecretRef = z
     'must be a reference like "env:NAME" or "file:/path/to/secret", never the secret itself',
   );
 
-/** A URL path glob such as `/static/*`; `*` matches any characters including `/`. */
+/**
+ * A URL path glob such as `/static/*`; `*` matches any characters including `/`. Globs are
+ * matched against the decoded path, so a percent-encoded control character (`%0a`, `%00`,
+ * `%7f`) is refused like a raw one: no config language can carry it and no path holds it.
+ */
 export const PathGlob = z
   .string()
   .regex(
     /^\/[A-Za-z0-9._~!*'()@:+,=/%-]*$/,
     'must start with "/" and use only URL path characters and "*"',
-  );
+  )
+  .superRefine((v, ctx) => {
+    const bad = /%(?:[01][0-9A-Fa-f]|7[Ff])/.exec(v)?.[0];
+    if (bad !== undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `contains "${bad}", ${describeChar(String.fromCharCode(parseInt(bad.slice(1), 16)))} percent-encoded, which is not allowed in a path glob`,
+      });
+  });
 
 export const Extension = z
   .string()
@@ -100,6 +127,38 @@ export const HttpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE
 export const HeaderName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'must be letters, digits and "-"');
+
+/**
+ * Response headers a `set_header` modifier must not touch: message framing and hop-by-hop
+ * fields (a second Content-Length or Transfer-Encoding desyncs clients and shared caches),
+ * Host, and Outpost's own `X-Outpost-*` headers (the agent probes them).
+ */
+export const FRAMING_HEADERS = [
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+] as const;
+
+/** A header name a modifier may set: a HeaderName outside FRAMING_HEADERS and `X-Outpost-*`. */
+export const SettableHeaderName = HeaderName.superRefine((v, ctx) => {
+  const lower = v.toLowerCase();
+  if ((FRAMING_HEADERS as readonly string[]).includes(lower))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${v}" is a framing or hop-by-hop header, which a modifier must not set (it could desync clients)`,
+    });
+  else if (lower.startsWith('x-outpost-'))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${v}" is one of Outpost's own headers (X-Outpost-*), which a modifier must not set`,
+    });
+});
 
 /** A header value: printable text, without the characters a config language could interpret. */
 export const HeaderValue = z

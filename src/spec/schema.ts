@@ -2,9 +2,9 @@
 // One zod schema per shape; the API, the store, the compiler and the UI derive from these.
 import { z } from 'zod';
 import {
+  Cidr,
   DomainName,
   Extension,
-  HeaderName,
   HeaderValue,
   Hostname,
   HttpMethod,
@@ -16,6 +16,7 @@ import {
   PemCertificates,
   Port,
   SecretRef,
+  SettableHeaderName,
   UrlTemplate,
 } from './primitives.js';
 
@@ -76,7 +77,9 @@ export const ModifierAction = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('deny'), status: z.number().int().min(400).max(499).default(403) })
     .strict(),
-  z.object({ type: z.literal('set_header'), name: HeaderName, value: HeaderValue }).strict(),
+  z
+    .object({ type: z.literal('set_header'), name: SettableHeaderName, value: HeaderValue })
+    .strict(),
   z.object({ type: z.literal('bypass_cache') }).strict(),
   z
     .object({
@@ -204,6 +207,12 @@ export const DEFAULT_CACHE_RULES: CacheRule[] = [
 
 export const CachePolicy = z
   .object({
+    /**
+     * `rules` (default): requests no rule matches are proxied uncached. `origin`: they are
+     * cached by what the origin's headers allow (RFC 9111, CDN-Cache-Control first), so an
+     * origin that sets its own Cache-Control needs no path list; rules still come first.
+     */
+    mode: z.enum(['rules', 'origin']).optional(),
     rules: z.array(CacheRule).default(DEFAULT_CACHE_RULES),
     /** Serve stale content while the origin errors or times out (honours no headers). */
     stale_if_error: z.boolean().default(true),
@@ -211,9 +220,15 @@ export const CachePolicy = z
     stale_while_updating: z.boolean().default(false),
     /**
      * Compress text responses with gzip at the edge (the origin is asked for identity). Off
-     * unless set; brotli is not supported (not in Debian's nginx-light).
+     * unless set.
      */
     gzip: z.boolean().optional(),
+    /**
+     * Compress text responses with brotli at the edge for clients that accept `br` (nginx:
+     * Debian's libnginx-mod-http-brotli-filter; Caddy 2.6 has no brotli encoder). One identity
+     * object is cached; answers carry `Vary: Accept-Encoding`.
+     */
+    brotli: z.boolean().optional(),
   })
   .strict();
 export type CachePolicy = z.infer<typeof CachePolicy>;
@@ -325,6 +340,24 @@ export const SiteTls = z
   .strict();
 export type SiteTls = z.infer<typeof SiteTls>;
 
+/**
+ * How long the edge waits on a site's origins, in seconds: to connect, between two reads of
+ * its answer (also for the first byte), and between two writes of the request. An expired
+ * cached object is served stale (with `stale_if_error`) once `read` has passed. `upgraded`:
+ * how long an upgraded connection (WebSocket) may stay idle in both directions.
+ */
+export const SiteTimeouts = z
+  .object({
+    connect: z.number().int().min(1).max(75).optional(),
+    read: z.number().int().min(1).max(3600).optional(),
+    send: z.number().int().min(1).max(3600).optional(),
+    upgraded: z.number().int().min(1).max(86_400).optional(),
+  })
+  .strict();
+export type SiteTimeouts = z.infer<typeof SiteTimeouts>;
+/** The timeouts of a site that sets none (seconds); documented in docs/spec.md. */
+export const DEFAULT_TIMEOUTS = { connect: 5, read: 30, send: 30, upgraded: 3600 } as const;
+
 /** Unchecked nginx directives pasted into a server/site block: an escape hatch, at your risk. */
 export const RawSnippet = z.string().max(16_384);
 
@@ -335,6 +368,7 @@ export const Site = z
     origins: SiteOrigins,
     edges: z.array(EdgeSelector).default(['*']),
     cache: CachePolicy.default({}),
+    timeouts: SiteTimeouts.optional(),
     modifiers: z.array(Modifier).default([]),
     health_check: HealthCheck.optional(),
     dns_ttl: z.number().int().min(1).max(86_400).default(60),
@@ -370,6 +404,11 @@ export const Edge = z
     tags: z.array(Name).default([]),
     proxy: z.enum(['nginx', 'caddy']).default('nginx'),
     bandwidth_mbps: z.number().positive().max(1_000_000).optional(),
+    /**
+     * Proxies or load balancers in front of this edge whose X-Forwarded-For is trusted for the
+     * client address (nginx `set_real_ip_from`); empty: the connection's address is the client.
+     */
+    real_ip_from: z.array(Cidr).optional(),
     /** Unchecked nginx directives for every site on this edge: an escape hatch. */
     raw_nginx: RawSnippet.optional(),
   })

@@ -251,6 +251,87 @@ sites:
     );
   });
 
+  it('set_header refuses framing, hop-by-hop and Outpost headers, naming the field', () => {
+    const mod = (name: string) =>
+      site(
+        'domain: example.com',
+        `    modifiers:\n      - match: {paths: ["/x/*"]}\n        action: {type: set_header, name: ${name}, value: "1"}\n`,
+      );
+    for (const name of [
+      'Content-Length',
+      'transfer-encoding',
+      'Connection',
+      'Upgrade',
+      'TE',
+      'Trailer',
+      'Host',
+      'Keep-Alive',
+    ])
+      expect(only(mod(name))).toMatchObject({
+        path: 'sites[0].modifiers[0].action.name',
+        message: `"${name}" is a framing or hop-by-hop header, which a modifier must not set (it could desync clients)`,
+      });
+    expect(only(mod('X-Outpost-Release'))).toMatchObject({
+      path: 'sites[0].modifiers[0].action.name',
+      message:
+        '"X-Outpost-Release" is one of Outpost\'s own headers (X-Outpost-*), which a modifier must not set',
+    });
+    expect(validateSpecYaml(mod('X-Frame-Options')).ok).toBe(true);
+    expect(validateSpecYaml(mod('Content-Type')).ok).toBe(true);
+  });
+
+  it('path globs refuse percent-encoded control characters, naming the field', () => {
+    const rule = (glob: string) =>
+      site(
+        'domain: example.com',
+        `    cache:\n      rules:\n        - {match: {paths: ["${glob}"]}}\n`,
+      );
+    const cases: [string, string][] = [
+      ['/a%0ab', '"%0a", a newline percent-encoded'],
+      ['/a%00', '"%00", a control character (0x00) percent-encoded'],
+      ['/x%0d%0aSet-Cookie:%20a', '"%0d", a carriage return percent-encoded'],
+      ['/del%7F', '"%7F", a control character (0x7f) percent-encoded'],
+    ];
+    for (const [glob, what] of cases)
+      expect(only(rule(glob))).toMatchObject({
+        path: 'sites[0].cache.rules[0].match.paths[0]',
+        message: `contains ${what}, which is not allowed in a path glob`,
+      });
+    const modifier = site(
+      'domain: example.com',
+      `    modifiers:\n      - match: {paths: ["/a%0A*"]}\n        action: {type: deny}\n`,
+    );
+    expect(only(modifier).path).toBe('sites[0].modifiers[0].match.paths[0]');
+    expect(validateSpecYaml(rule('/caf%C3%A9/%20*')).ok).toBe(true);
+  });
+
+  it('timeouts, cache mode and real_ip_from are checked with their paths', () => {
+    expect(only(site('domain: example.com', '    timeouts: {read: 0}\n'))).toMatchObject({
+      path: 'sites[0].timeouts.read',
+    });
+    expect(only(site('domain: example.com', '    timeouts: {idle: 3}\n')).path).toBe(
+      'sites[0].timeouts.idle',
+    );
+    expect(only(site('domain: example.com', '    cache: {mode: headers}\n')).path).toBe(
+      'sites[0].cache.mode',
+    );
+    const edge = (list: string) =>
+      `edges:\n  - name: a\n    host: {v4: 192.0.2.1}\n    real_ip_from: ${list}\n`;
+    expect(only(edge('[10.0.0.0/33]'))).toMatchObject({
+      path: 'edges[0].real_ip_from[0]',
+      message: '"10.0.0.0/33" is not an IP address or network like 10.0.0.0/8 or 2001:db8::/32',
+    });
+    expect(validateSpecYaml(edge('[10.0.0.0/8, "2001:db8::/32", 192.0.2.7]')).ok).toBe(true);
+    expect(
+      validateSpecYaml(
+        site(
+          'domain: example.com',
+          '    timeouts: {connect: 3, read: 10, send: 10, upgraded: 600}\n',
+        ),
+      ).ok,
+    ).toBe(true);
+  });
+
   it('out-of-range numbers, empty lists and unlisted literals say what was given and what is allowed', () => {
     const mod = (match: string, action: string) =>
       site(

@@ -27,6 +27,8 @@ export function httpGetRaw(
     headers?: Record<string, string>;
     method?: string;
     timeoutMs?: number;
+    /** Local address to send from (a loopback address: 127.0.0.0/8). */
+    localAddress?: string;
   } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
@@ -39,6 +41,7 @@ export function httpGetRaw(
         headers,
         agent: false,
         timeout: options.timeoutMs ?? 10_000,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -1,0 +1,312 @@
+// `npm run bench:edge`: cache-hit requests/s of an nginx edge, side by side in one run:
+//
+//   minimal   a hand-written minimal proxy_cache config (no access log, no filters)
+//   before    Outpost's rendering at a base commit (`--before`, default: the commit this
+//             branch started from), extracted with `git archive` and imported as it was
+//   after     Outpost's rendering of this tree
+//
+// Each is a real nginx (one worker) on its own loopback address, in front of one node origin
+// answering 1 KiB with `Cache-Control: max-age=3600`; the object is warmed, then `wrk` (Debian's
+// package) runs `--rounds` rounds of `--seconds` s per config, interleaved, and the table gives
+// the median requests/s and p99 latency. Loopback only, bounded, and it never fails on a number.
+//
+//   npm run bench:edge -- --rounds 3 --seconds 5 --connections 64
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stdio as out, table } from '../src/cli/output.js';
+import { httpGet } from '../test/support/http.js';
+
+const NGINX = '/usr/sbin/nginx';
+const WRK = '/usr/bin/wrk';
+const HOST = 'bench.example.com';
+const ROOT = join(import.meta.dirname, '..');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '64' },
+    before: { type: 'string', default: 'e2dc38d' },
+  },
+});
+const ROUNDS = positive('rounds', args.rounds, 20);
+const SECONDS = positive('seconds', args.seconds, 60);
+const CONNECTIONS = positive('connections', args.connections, 1024);
+if (!/^[0-9a-f]{7,40}$/.test(args.before)) {
+  out.error('--before must be a commit id (hex)');
+  process.exit(2);
+}
+
+function positive(name: string, value: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    out.error(`--${name} must be a whole number from 1 to ${max}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+interface RenderModules {
+  parseSpec: (input: unknown) => unknown;
+  compileEdgePlan: (spec: unknown, edge: string) => unknown;
+  renderNginx: (
+    plan: unknown,
+    opts: { release: number; certificates: string[] },
+  ) => {
+    path: string;
+    content: string;
+  }[];
+  renderNginxMain: (opts: { edgeName: string; workerProcesses?: number; user?: string }) => string;
+}
+
+/** The render modules of `src` (this tree's or an extracted one's). */
+async function renderModules(src: string): Promise<RenderModules> {
+  const spec = (await import(join(src, 'spec', 'index.ts'))) as Pick<RenderModules, 'parseSpec'>;
+  const compile = (await import(join(src, 'compile', 'index.ts'))) as Pick<
+    RenderModules,
+    'compileEdgePlan'
+  >;
+  const render = (await import(join(src, 'render', 'nginx.ts'))) as Pick<
+    RenderModules,
+    'renderNginx' | 'renderNginxMain'
+  >;
+  return { ...spec, ...compile, ...render };
+}
+
+/** `src/` of `commit`, extracted under node_modules/.cache so its imports resolve. */
+function extractSource(commit: string): string {
+  const dir = join(ROOT, 'node_modules', '.cache', 'outpost-bench-edge', commit);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['-C', ROOT, 'archive', commit, 'src'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  return join(dir, 'src');
+}
+
+const workerUser = (() => {
+  try {
+    return {
+      name: 'www-data',
+      uid: Number(execFileSync('id', ['-u', 'www-data']).toString()),
+      gid: Number(execFileSync('id', ['-g', 'www-data']).toString()),
+    };
+  } catch {
+    return undefined;
+  }
+})();
+
+interface Edge {
+  name: string;
+  address: string;
+  port: number;
+  root: string;
+}
+
+function writeTree(root: string, files: { path: string; content: string }[]): void {
+  for (const f of files) {
+    mkdirSync(join(root, f.path, '..'), { recursive: true });
+    writeFileSync(join(root, f.path), f.content);
+  }
+}
+
+function prepareRoot(root: string): void {
+  for (const d of ['logs', 'tmp', 'cache', 'live']) mkdirSync(join(root, d), { recursive: true });
+  if (process.getuid?.() === 0 && workerUser)
+    execFileSync('chown', ['-R', `${workerUser.uid}:${workerUser.gid}`, root]);
+  else if (workerUser) chownSync(root, workerUser.uid, workerUser.gid);
+}
+
+function specFor(edge: Edge, originPort: number): unknown {
+  return {
+    edges: [
+      {
+        name: 'bench',
+        host: { v4: edge.address },
+        listen: { addresses: [edge.address], http: edge.port, https: edge.port + 1 },
+      },
+    ],
+    sites: [
+      {
+        domain: HOST,
+        origins: [{ host: { v4: '127.0.0.1' }, port: originPort, protocol: 'http' }],
+        cache: { rules: [{ match: { paths: ['/*'] } }] },
+      },
+    ],
+  };
+}
+
+/** An Outpost edge laid out as the agent does: releases/1, live/nginx.conf, live/release. */
+function outpostEdge(edge: Edge, m: RenderModules, originPort: number): void {
+  const plan = m.compileEdgePlan(m.parseSpec(specFor(edge, originPort)), 'bench');
+  writeTree(
+    join(edge.root, 'releases', '1'),
+    m.renderNginx(plan, { release: 1, certificates: [] }),
+  );
+  mkdirSync(join(edge.root, 'live'), { recursive: true });
+  writeFileSync(
+    join(edge.root, 'live', 'nginx.conf'),
+    m.renderNginxMain({
+      edgeName: 'bench',
+      workerProcesses: 1,
+      ...(workerUser && process.getuid?.() === 0 ? { user: workerUser.name } : {}),
+    }),
+  );
+  execFileSync('ln', ['-sfn', '../releases/1', join(edge.root, 'live', 'release')]);
+}
+
+function minimalEdge(edge: Edge, originPort: number): void {
+  const user = workerUser && process.getuid?.() === 0 ? `user ${workerUser.name};\n` : '';
+  mkdirSync(join(edge.root, 'live'), { recursive: true });
+  writeFileSync(
+    join(edge.root, 'live', 'nginx.conf'),
+    `${user}worker_processes 1;
+pid logs/nginx.pid;
+error_log logs/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    proxy_temp_path tmp/proxy;
+    client_body_temp_path tmp/client_body;
+    proxy_cache_path cache/min levels=1:2 keys_zone=min:16m inactive=7d use_temp_path=off;
+    upstream origin { server 127.0.0.1:${originPort}; keepalive 32; }
+    server {
+        listen ${edge.address}:${edge.port};
+        server_name ${HOST};
+        location / {
+            proxy_cache min;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://origin;
+        }
+    }
+}
+`,
+  );
+}
+
+function nginx(edge: Edge, extra: string[]): void {
+  execFileSync(NGINX, [
+    '-p',
+    `${edge.root}/`,
+    '-e',
+    join(edge.root, 'logs', 'error.log'),
+    '-c',
+    join(edge.root, 'live', 'nginx.conf'),
+    ...extra,
+  ]);
+}
+
+async function warm(edge: Edge): Promise<string> {
+  let status = '';
+  for (let i = 0; i < 3; i++) {
+    const r = await httpGet(`http://${edge.address}:${edge.port}/object`, { host: HOST });
+    status = `${r.status} ${r.headers['x-cache-status'] ?? ''}`.trim();
+  }
+  return status;
+}
+
+function wrk(edge: Edge): Promise<{ rps: number; p99: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      WRK,
+      [
+        '-t1',
+        `-c${CONNECTIONS}`,
+        `-d${SECONDS}s`,
+        '--latency',
+        '-H',
+        `Host: ${HOST}`,
+        `http://${edge.address}:${edge.port}/object`,
+      ],
+      { timeout: (SECONDS + 30) * 1000 },
+      (error, stdout) => {
+        if (error) {
+          reject(new Error(`wrk failed: ${error.message}`));
+          return;
+        }
+        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+        const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
+        resolve({ rps, p99 });
+      },
+    );
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function main(): Promise<void> {
+  const body = Buffer.alloc(1024, 'x');
+  const origin = createServer((_req, res) => {
+    res.setHeader('cache-control', 'max-age=3600');
+    res.setHeader('content-type', 'text/plain');
+    res.end(body);
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const originPort = (origin.address() as AddressInfo).port;
+  const tmp = mkdtempSync(join(tmpdir(), 'outpost-bench-edge-'));
+  execFileSync('chmod', ['755', tmp]);
+  const port = 20_000 + (process.pid % 20_000);
+  const edges: Edge[] = ['minimal', 'before', 'after'].map((name, i) => ({
+    name,
+    address: `127.0.0.${71 + i}`,
+    port,
+    root: join(tmp, name),
+  }));
+  const [minimal, before, after] = edges as [Edge, Edge, Edge];
+  const started: Edge[] = [];
+  try {
+    minimalEdge(minimal, originPort);
+    outpostEdge(before, await renderModules(extractSource(args.before)), originPort);
+    outpostEdge(after, await renderModules(join(ROOT, 'src')), originPort);
+    for (const e of edges) {
+      prepareRoot(e.root);
+      nginx(e, ['-t', '-q']);
+      nginx(e, []);
+      started.push(e);
+    }
+    const warmed = await Promise.all(edges.map(warm));
+    out.line(
+      `1 KiB cache hits, wrk -t1 -c${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS} s per config (interleaved), nginx 1 worker:`,
+    );
+    const results = new Map<string, { rps: number; p99: string }[]>();
+    for (let round = 0; round < ROUNDS; round++)
+      for (const e of edges) {
+        const r = await wrk(e);
+        results.set(e.name, [...(results.get(e.name) ?? []), r]);
+      }
+    const rows = [['config', 'warm answer', 'median req/s', 'rounds req/s', 'p99 (median round)']];
+    edges.forEach((e, i) => {
+      const rs = results.get(e.name) ?? [];
+      const m = median(rs.map((r) => r.rps));
+      const mid = rs.find((r) => r.rps === m);
+      rows.push([
+        e.name === 'before' ? `before (${args.before})` : e.name,
+        warmed[i] ?? '',
+        m.toFixed(0),
+        rs.map((r) => r.rps.toFixed(0)).join(' '),
+        mid?.p99 ?? '?',
+      ]);
+    });
+    out.line(table(rows));
+  } finally {
+    for (const e of started) {
+      try {
+        nginx(e, ['-s', 'quit']);
+      } catch {
+        /* already gone */
+      }
+    }
+    origin.close();
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,27 +1,21 @@
-// `outpost agent`: the edge side. Runs until SIGTERM/SIGINT; the proxy (nginx or Caddy) keeps
-// serving after it stops.
+// `outpost agent` (and the one-file `outpost-agent`): the edge side. Runs until SIGTERM/SIGINT;
+// the proxy (nginx or Caddy) keeps serving after it stops.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { Agent, AgentSetupError, readTokenFile } from '../agent/agent.js';
+import { checkServerUrl, ControlPlaneError } from '../agent/control-plane.js';
+import type { AgentCommandOptions } from './agent-options.js';
 import { CliError } from './errors.js';
 
-export interface AgentCommandOptions {
-  server: string;
-  tokenFile: string;
-  root: string;
-  nginx: string;
-  /** The caddy binary, for an edge whose bundles say `proxy: caddy`. */
-  caddy: string;
-  pin?: string;
-  nginxUser?: string;
-  wait: number;
-  reportInterval: number;
-  stopProxyOnExit: boolean;
-  logLevel: string;
-}
-
 export async function runAgent(o: AgentCommandOptions): Promise<void> {
+  // Before anything reads the token or opens a connection: no plain HTTP across a network.
+  try {
+    checkServerUrl(o.server, o.insecureHttp);
+  } catch (err) {
+    if (err instanceof ControlPlaneError) throw new CliError(err.message);
+    throw err;
+  }
   // The proxy is the edge's `proxy` (in each bundle); a release for a missing one fails with
   // a clear error in `outpost status`. At least one must be here.
   if (!existsSync(o.nginx) && !existsSync(o.caddy)) {
@@ -43,6 +37,7 @@ export async function runAgent(o: AgentCommandOptions): Promise<void> {
       logger,
       waitSeconds: o.wait,
       reportIntervalMs: o.reportInterval * 1000,
+      insecureHttp: o.insecureHttp,
       ...(o.pin !== undefined ? { pin: o.pin } : {}),
       ...(nginxUser !== undefined ? { nginxUser } : {}),
     });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeProblem, type Edge, type Site, type SpecDiff } from '../spec/index.js';
 import type { EdgeStatus } from '../health/edge-status.js';
-import type { AgentCommandOptions } from './agent.js';
+import { addAgentOptions, agentOptions, type AgentFlags } from './agent-options.js';
 import type { DemoOptions } from './demo.js';
 import { registerCertCommands } from './cert.js';
 import { ApiClient, ApiClientError } from './client.js';
@@ -116,40 +116,18 @@ export function buildProgram(env: Environment, out: Output): Command {
       },
     );
 
-  program
-    .command('agent')
-    .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report")
-    .requiredOption('--token-file <path>', "file holding this edge's token (mode 0600)")
-    .option(
-      '--root <dir>',
-      'state directory: releases, nginx prefix, cache',
-      '/var/lib/outpost-agent',
-    )
-    .option('--nginx <path>', 'nginx binary', '/usr/sbin/nginx')
-    .option('--caddy <path>', 'caddy binary, for an edge with proxy: caddy', '/usr/bin/caddy')
-    .option(
-      '--pin <fingerprint>',
-      "expected sha256:… fingerprint of the control plane's signing key",
-    )
-    .option('--nginx-user <user>', 'nginx worker user when running as root (default www-data)')
-    .option('--wait <seconds>', 'long-poll duration', (v) => Number(v), 30)
-    .option('--report-interval <seconds>', 'seconds between reports', (v) => Number(v), 10)
-    .option(
-      '--stop-proxy-on-exit',
-      'stop the proxy when the agent stops (by default it keeps serving)',
-    )
-    .option('--log-level <level>', 'log level', env.logLevel ?? 'info')
-    .action(
-      async (
-        o: Omit<AgentCommandOptions, 'server' | 'stopProxyOnExit'> & { stopProxyOnExit?: boolean },
-      ) => {
-        // --server is the global option (the same flag the client commands take).
-        const server = program.opts<GlobalOptions>().server ?? env.server;
-        if (!server) throw new CliError('outpost agent needs --server URL (or OUTPOST_SERVER)');
-        const { runAgent } = await import('./agent.js');
-        await runAgent({ ...o, server, stopProxyOnExit: o.stopProxyOnExit === true });
-      },
-    );
+  addAgentOptions(
+    program
+      .command('agent')
+      .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report"),
+    env.logLevel,
+  ).action(async (o: AgentFlags) => {
+    // --server is the global option (the same flag the client commands take).
+    const server = program.opts<GlobalOptions>().server ?? env.server;
+    if (!server) throw new CliError('outpost agent needs --server URL (or OUTPOST_SERVER)');
+    const { runAgent } = await import('./agent.js');
+    await runAgent(agentOptions(server, o));
+  });
 
   program
     .command('demo')

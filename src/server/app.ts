@@ -152,7 +152,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
-  const purges = new PurgeService(opts.store);
+  const purges = new PurgeService(opts.store, signer);
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
   await app.register(
     edgeRoutes(

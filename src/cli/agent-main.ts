@@ -37,8 +37,7 @@ export async function agentMain(argv: string[]): Promise<number> {
     .action(async (o: AgentFlags & { server?: string }) => {
       const server = o.server ?? env.server;
       if (!server) throw new CliError('outpost-agent needs --server URL (or OUTPOST_SERVER)');
-      const { server: _, ...flags } = o;
-      await runAgent(agentOptions(server, flags));
+      await runAgent(agentOptions(server, o));
     });
   try {
     await program.parseAsync(args);

@@ -69,6 +69,12 @@ export function buildProgram(env: Environment, out: Output): Command {
       '--public-url <url>',
       'URL edges and the CLI use to reach this server (env OUTPOST_PUBLIC_URL)',
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--insecure-http',
+      'allow a plain http:// --public-url that is not loopback (edges then need --insecure-http)',
+    )
     .option('--log-level <level>', 'log level', env.logLevel ?? 'info')
     .option(
       '--nginx-check <auto|off|path>',
@@ -95,6 +101,9 @@ export function buildProgram(env: Environment, out: Output): Command {
         logLevel: string;
         nginxCheck: string;
         caddyCheck: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        insecureHttp?: boolean;
       }) => {
         const publicUrl = o.publicUrl ?? env.publicUrl;
         // Loaded on demand: client commands should not pay for the server's modules.
@@ -109,6 +118,9 @@ export function buildProgram(env: Environment, out: Output): Command {
             caddyCheck: o.caddyCheck,
             probeInterval: o.probeInterval,
             secretVars: env.vars,
+            insecureHttp: o.insecureHttp === true,
+            ...(o.tlsCert !== undefined ? { tlsCert: o.tlsCert } : {}),
+            ...(o.tlsKey !== undefined ? { tlsKey: o.tlsKey } : {}),
             ...(publicUrl ? { publicUrl } : {}),
           },
           out,

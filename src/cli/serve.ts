@@ -1,7 +1,9 @@
 // `outpost serve`: the control plane on the embedded SQLite store.
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
+import { writeFileAtomic } from '../agent/files.js';
+import { isLoopbackHost } from '../agent/control-plane.js';
 import { buildControlPlane } from '../server/app.js';
 import { ensureAdminToken } from '../server/admin-auth.js';
 import { openStore } from '../store/index.js';
@@ -21,6 +23,51 @@ export interface ServeOptions {
   probeInterval?: number;
   /** Variables for `env:NAME` secret references. */
   secretVars?: Readonly<Record<string, string | undefined>>;
+  /** PEM files: serve HTTPS with this certificate (chain) and key. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Allow a plain http:// --public-url that is not loopback (edges need --insecure-http too). */
+  insecureHttp?: boolean;
+  /** Print a new admin token on standard output (default: when it is a terminal, or in a checkout). */
+  printAdminToken?: boolean;
+}
+
+/** Where a first start without a terminal leaves the admin token (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * Running the TypeScript sources (a checkout, `npm start`): the README promises the token on
+ * standard output there, terminal or not. The compiled package prints it only to a terminal.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(
+      `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** --public-url must be https unless it is this machine: edges refuse plain http across a network. */
+export function checkPublicUrl(publicUrl: string, insecureHttp = false): void {
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new Error(`--public-url "${publicUrl}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`--public-url "${publicUrl}" must be an https:// URL`);
+  if (url.protocol === 'http:' && !insecureHttp && !isLoopbackHost(url.hostname))
+    throw new Error(
+      `--public-url "${publicUrl}" is plain http:// to ${url.hostname}: edges refuse that. Serve HTTPS (--tls-cert and --tls-key) or put a reverse proxy with TLS in front and give its https:// URL (docs/deploy.md); --insecure-http allows it anyway`,
+    );
 }
 
 /** `auto` (the binary if installed here), `off`, or a path: which proxy binary checks renderings. */
@@ -41,6 +88,13 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   const { host, port } = parseListen(opts.listen);
+  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl, opts.insecureHttp);
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+    throw new Error('--tls-cert and --tls-key go together: give both, or neither');
+  const https =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? { cert: readPem('--tls-cert', opts.tlsCert), key: readPem('--tls-key', opts.tlsKey) }
+      : undefined;
   const nginx = checkBinary('--nginx-check', opts.nginxCheck, '/usr/sbin/nginx');
   const caddy = checkBinary('--caddy-check', opts.caddyCheck ?? 'auto', '/usr/bin/caddy');
   const dataDir = resolve(opts.dataDir);
@@ -51,12 +105,13 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   });
   const store = await openStore({ url: `sqlite:${resolve(dataDir, 'outpost.db')}` });
   const adminToken = await ensureAdminToken(store);
-  const bound = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const bound = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const app = await buildControlPlane({
     store,
     logger,
     publicUrl: opts.publicUrl ?? bound,
     version: opts.version,
+    ...(https !== undefined ? { https } : {}),
     ...(nginx !== undefined ? { nginx } : {}),
     ...(caddy !== undefined ? { caddy } : {}),
     ...(opts.secretVars !== undefined ? { secretVars: opts.secretVars } : {}),
@@ -66,7 +121,18 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   const url = opts.publicUrl ?? address;
   out.line(`Outpost control plane listening on ${address} (data: ${dataDir})`);
   out.line(`Admin API: ${url}/v1   OpenAPI: ${url}/docs`);
-  if (adminToken) {
+  const printToken = opts.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
+  if (adminToken && !printToken) {
+    // As a service: no terminal, and a journal that keeps everything. The token goes to a file
+    // only root and the service user can read; the log says where, never what.
+    const file = join(dataDir, ADMIN_TOKEN_FILE);
+    await writeFileAtomic(file, `${adminToken}\n`, 0o600);
+    logger.warn({ path: file }, 'first start: the admin token was written to a file (mode 0600)');
+    out.line(
+      `First start: the admin token is in ${file} (mode 0600); it is stored only as a hash.`,
+    );
+    out.line(`Read it with: sudo cat ${file}   (and delete the file once you have saved it)`);
+  } else if (adminToken) {
     out.line('');
     out.line('First start: this is the admin token. It is shown once and stored only as a hash:');
     out.line(`  ${adminToken}`);

@@ -70,7 +70,8 @@ done
 
 [ -n "$PUBLIC_URL" ] || die "--public-url URL is required: the https:// URL edges will use"
 PUBLIC_URL="${PUBLIC_URL%/}"
-[[ "$PUBLIC_URL" =~ ^https?://[A-Za-z0-9.:_~%@[\]-]+(/[A-Za-z0-9._~%/-]*)?$ ]] ||
+url_re='^https?://[]A-Za-z0-9.:@%_~+/[-]+$'
+[[ "$PUBLIC_URL" =~ $url_re ]] ||
   die "--public-url \"$PUBLIC_URL\" is not an http:// or https:// URL"
 if [[ "$PUBLIC_URL" == http://* ]] && [ "$INSECURE_HTTP" = 0 ]; then
   die "--public-url \"$PUBLIC_URL\" is plain http://: edges refuse it. Give the https:// URL (with --tls-cert/--tls-key, or of a reverse proxy in front; docs/deploy.md), or pass --insecure-http"

@@ -12,15 +12,17 @@
 #                                            systemd units and install scripts), docs/, examples/
 #   release/SHA256SUMS
 #
-# `scripts/release.sh agent` builds only the agent executable (what the e2e tests need).
+# `scripts/release.sh agent` builds only the agent executable; `scripts/release.sh if-stale`
+# builds dist/ and the agent (no tarball) unless both are newer than every source: what the
+# end-to-end tests call before they run the compiled package and the one-file agent.
 # The executable is this machine's `node` with the bundled agent injected (postject): it runs on
 # Linux machines of the same architecture with a glibc at least as new as this one's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what="${1:-all}"
-case "$what" in all | agent) ;; *)
-  echo "usage: scripts/release.sh [all|agent]" >&2
+case "$what" in all | agent | if-stale) ;; *)
+  echo "usage: scripts/release.sh [all|agent|if-stale]" >&2
   exit 2
   ;;
 esac
@@ -40,7 +42,14 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 t0=$SECONDS
 
-if [ "$what" = all ]; then
+if [ "$what" = if-stale ]; then
+  built="dist/outpost-agent-linux-$arch"
+  if [ -f "$built" ] && [ -f dist/cli/main.js ] && [ -f dist/web/dist/index.html ] &&
+    [ -z "$(find src bin package.json package-lock.json -path src/web/dist -prune -o -type f -newer "$built" -print -quit)" ]; then
+    exit 0
+  fi
+fi
+if [ "$what" = all ] || [ "$what" = if-stale ]; then
   echo "==> npm run build (dist/)"
   npm run --silent build >/dev/null
 else

@@ -105,6 +105,18 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   });
   const store = await openStore({ url: `sqlite:${resolve(dataDir, 'outpost.db')}` });
   const adminToken = await ensureAdminToken(store);
+  const printToken = opts.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
+  let tokenFile: string | undefined;
+  if (adminToken && !printToken) {
+    // As a service: no terminal, and a journal that keeps everything. The token goes to a file
+    // only the service user can read (before the API listens); the log says where, never what.
+    tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
+    await writeFileAtomic(tokenFile, `${adminToken}\n`, 0o600);
+    logger.warn(
+      { path: tokenFile },
+      'first start: the admin token was written to a file (mode 0600)',
+    );
+  }
   const bound = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const app = await buildControlPlane({
     store,
@@ -121,17 +133,11 @@ export async function serve(opts: ServeOptions, out: Output): Promise<void> {
   const url = opts.publicUrl ?? address;
   out.line(`Outpost control plane listening on ${address} (data: ${dataDir})`);
   out.line(`Admin API: ${url}/v1   OpenAPI: ${url}/docs`);
-  const printToken = opts.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
-  if (adminToken && !printToken) {
-    // As a service: no terminal, and a journal that keeps everything. The token goes to a file
-    // only root and the service user can read; the log says where, never what.
-    const file = join(dataDir, ADMIN_TOKEN_FILE);
-    await writeFileAtomic(file, `${adminToken}\n`, 0o600);
-    logger.warn({ path: file }, 'first start: the admin token was written to a file (mode 0600)');
+  if (tokenFile !== undefined) {
     out.line(
-      `First start: the admin token is in ${file} (mode 0600); it is stored only as a hash.`,
+      `First start: the admin token is in ${tokenFile} (mode 0600); it is stored only as a hash.`,
     );
-    out.line(`Read it with: sudo cat ${file}   (and delete the file once you have saved it)`);
+    out.line(`Read it with: sudo cat ${tokenFile}   (and delete the file once you have saved it)`);
   } else if (adminToken) {
     out.line('');
     out.line('First start: this is the admin token. It is shown once and stored only as a hash:');

@@ -4,11 +4,13 @@
 #
 #   curl -fsSL URL/install.sh | sudo bash -s -- --server URL --name NAME --pin sha256:…
 #
-# It installs nginx and Node.js from Debian (when missing), installs the `outpost` package the
-# control plane serves (the same version), writes the edge token to /etc/outpost/edge-token
-# (mode 0600), its settings to /etc/outpost/agent.env, and enables outpost-agent.service.
-# Re-running it is safe: it upgrades the agent to the control plane's version and, given a new
-# token, replaces the old one (that is how a token is rotated).
+# It installs nginx from Debian (when missing), downloads the one-file edge agent the control
+# plane serves (the same version; no Node.js needed), checks its SHA-256 against the one the
+# control plane publishes, installs it as /usr/local/bin/outpost-agent, writes the edge token to
+# /etc/outpost/edge-token (mode 0600), its settings to /etc/outpost/agent.env, and enables
+# outpost-agent.service. Re-running it is safe: it upgrades the agent in place to the control
+# plane's version (nginx keeps serving: only the agent restarts) and, given a new token,
+# replaces the old one (that is how a token is rotated).
 #
 # The token never appears on a command line or in the output: the script asks for it on the
 # terminal, or reads it from --token-file PATH, from the environment variable
@@ -32,7 +34,10 @@ Joins this machine to an Outpost control plane as an edge (Debian, run as root).
   --nginx PATH        the nginx binary (default /usr/sbin/nginx)
   --prefix DIR        write every file under DIR instead of / (for tests, like DESTDIR;
                       the files still refer to the final paths); never calls systemctl
-  --skip-packages     install nothing (no apt, no Node.js, no outpost package)
+  --insecure-http     allow a plain http:// --server that is not on this machine (the
+                      token would travel unencrypted; the agent refuses it otherwise)
+  --skip-packages     install nothing from Debian (nginx, curl must be there)
+  --skip-agent        do not download the agent (/usr/local/bin/outpost-agent is there)
   --skip-systemd      install the unit file but do not enable or start it
   -h, --help          this help
 
@@ -58,6 +63,8 @@ ROOT_DIR=/var/lib/outpost-agent
 NGINX=/usr/sbin/nginx
 PREFIX=''
 SKIP_PACKAGES=0
+SKIP_AGENT=0
+INSECURE_HTTP=0
 SKIP_SYSTEMD=0
 
 need_value() {
@@ -93,6 +100,16 @@ while [ "$#" -gt 0 ]; do
       shift
       continue
       ;;
+    --skip-agent)
+      SKIP_AGENT=1
+      shift
+      continue
+      ;;
+    --insecure-http)
+      INSECURE_HTTP=1
+      shift
+      continue
+      ;;
     -h | --help)
       usage
       exit 0
@@ -119,6 +136,17 @@ SERVER="${SERVER%/}"
 url_re='^https?://[]A-Za-z0-9.:@%_~+/[-]+$'
 [[ "$SERVER" =~ $url_re ]] ||
   die "--server \"$SERVER\" is not an http:// or https:// URL"
+# The agent refuses plain http:// to another machine (the token, the bundles and the purges
+# would cross the network in clear): say so now rather than after installing.
+if [[ "$SERVER" == http://* ]] && [ "$INSECURE_HTTP" = 0 ]; then
+  server_host="${SERVER#http://}"
+  server_host="${server_host%%/*}"
+  server_host="${server_host##*@}"
+  case "$server_host" in
+    localhost | localhost:* | 127.* | '[::1]' | '[::1]:'*) ;;
+    *) die "--server \"$SERVER\" is plain http:// to another machine: use the control plane's https:// URL (docs/deploy.md), or pass --insecure-http to send the edge token unencrypted" ;;
+  esac
+fi
 if [ -n "$NAME" ]; then
   [[ "$NAME" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "--name \"$NAME\" is not an edge name"
 fi
@@ -142,7 +170,7 @@ TOKEN_PATH="$ETC_DIR/edge-token"
 ENV_PATH="$ETC_DIR/agent.env"
 UNIT_NAME=outpost-agent.service
 UNIT_PATH="/etc/systemd/system/$UNIT_NAME"
-OUTPOST_BIN=/usr/local/bin/outpost
+AGENT_BIN=/usr/local/bin/outpost-agent
 
 # The path where a file really is written: under --prefix when given.
 at() { printf '%s%s' "$PREFIX" "$1"; }
@@ -152,12 +180,17 @@ if [ -z "$PREFIX" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 if [ "$SKIP_PACKAGES" = 0 ]; then
   if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
-    die "this script supports Debian and its derivatives (apt); elsewhere install nginx, Node.js 20+ and the outpost package by hand (docs/deploy.md), then re-run with --skip-packages"
+    die "this script supports Debian and its derivatives (apt); elsewhere install nginx and curl by hand (docs/deploy.md), then re-run with --skip-packages"
   fi
 fi
 
 WORK="$(mktemp -d)"
-cleanup() { rm -rf "$WORK"; }
+NEW_AGENT_TMP=''
+AGENT_CHANGED=0
+cleanup() {
+  rm -rf "$WORK"
+  [ -z "$NEW_AGENT_TMP" ] || rm -f "$NEW_AGENT_TMP"
+}
 trap cleanup EXIT
 
 step "Joining $EDGE_LABEL to $SERVER"
@@ -207,7 +240,7 @@ elif ! [[ "$TOKEN" =~ ^ope_[A-Za-z0-9_-]{43}$ ]]; then
   die "the token from $TOKEN_SOURCE is not an edge token (ope_ and 43 characters); copy the one \`outpost edge add\` or \`outpost edge rotate-token\` printed"
 fi
 
-# --- Packages: nginx, Node.js, the outpost agent. ---
+# --- Packages from Debian: nginx, curl, CA certificates. ---
 apt_updated=0
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
@@ -225,12 +258,6 @@ candidate_major() {
   v="${v%%.*}"
   [[ "$v" =~ ^[0-9]+$ ]] && printf '%s' "$v" || printf '0'
 }
-node_major() {
-  local v
-  v="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || v=0
-  [[ "$v" =~ ^[0-9]+$ ]] && printf '%s' "$v" || printf '0'
-}
-
 install_packages() {
   local missing=()
   local status
@@ -268,57 +295,67 @@ install_packages() {
     rm -f "$site"
     say "Removed the distribution's default site (/etc/nginx/sites-enabled/default)."
   fi
+}
 
-  local major
-  major="$(node_major)"
-  if [ "$major" -lt 20 ]; then
-    if [ "$(candidate_major nodejs)" -ge 20 ]; then
-      step "Installing Node.js from Debian"
-      apt_install nodejs npm
-    else
-      if [ "$major" = 0 ]; then found='not installed'; else found="version $(node --version)"; fi
-      die "$(
-        cat <<EOF
-the agent needs Node.js 20 or newer (found: $found; this distribution's nodejs is older).
-Install Node.js 22 LTS from NodeSource, then run the same join command again:
-    curl -fsSL https://deb.nodesource.com/setup_22.x -o /tmp/nodesource_setup.sh
-    sudo bash /tmp/nodesource_setup.sh
-    sudo apt-get install -y nodejs
-EOF
-      )"
-    fi
-  fi
-  command -v npm >/dev/null 2>&1 || apt_install npm
-
-  step "Installing the outpost agent from $SERVER"
+# --- The agent: one executable from the control plane, checked, swapped in atomically. ---
+machine_arch() {
+  case "$(uname -m)" in
+    x86_64 | amd64) printf 'x64' ;;
+    aarch64 | arm64) printf 'arm64' ;;
+    *) uname -m ;;
+  esac
+}
+fetch() {
+  # fetch URL FILE: 200 or die with what the control plane said.
   local http_status
-  http_status="$(curl -sSL --retry 3 --connect-timeout 10 -o "$WORK/outpost.tgz" -w '%{http_code}' \
-    "$SERVER/v1/agent/outpost.tgz")" || die "cannot download $SERVER/v1/agent/outpost.tgz"
+  http_status="$(curl -sSL --retry 3 --connect-timeout 10 -o "$2" -w '%{http_code}' "$1")" ||
+    die "cannot download $1"
   if [ "$http_status" != 200 ]; then
-    die "the control plane answered $http_status to /v1/agent/outpost.tgz: $(head -c 500 "$WORK/outpost.tgz" 2>/dev/null)"
+    die "the control plane answered $http_status to $1: $(head -c 500 "$2" 2>/dev/null)"
   fi
-  local listing
-  listing="$(tar -tzf "$WORK/outpost.tgz" 2>/dev/null)" || listing=''
-  [[ $'\n'"$listing"$'\n' == *$'\npackage/package.json\n'* ]] ||
-    die "$SERVER/v1/agent/outpost.tgz is not an npm package"
-  # --ignore-scripts: the agent needs no native module (the control plane's SQLite binding,
-  # which would need a compiler, is not built on edges).
-  npm install --global --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error \
-    "$WORK/outpost.tgz" >/dev/null
-  local bin
-  bin="$(npm prefix --global)/bin/outpost"
-  [ -x "$bin" ] || die "npm installed outpost but $bin is missing"
-  if [ "$bin" != "$(at "$OUTPOST_BIN")" ]; then
-    mkdir -p "$(dirname "$(at "$OUTPOST_BIN")")"
-    ln -sfn "$bin" "$(at "$OUTPOST_BIN")"
+}
+install_agent() {
+  command -v curl >/dev/null 2>&1 || die "curl is needed to download the agent (apt-get install curl)"
+  local sums want file arch target
+  fetch "$SERVER/v1/install/agent.sha256" "$WORK/agent.sha256"
+  read -r want file <"$WORK/agent.sha256" || true
+  [[ "$want" =~ ^[0-9a-f]{64}$ ]] || die "$SERVER/v1/install/agent.sha256 is not a checksum"
+  arch="$(machine_arch)"
+  [ "$file" = "outpost-agent-linux-$arch" ] ||
+    die "the control plane serves $file, and this machine is linux-$arch: install the agent by hand (docs/deploy.md)"
+  target="$(at "$AGENT_BIN")"
+  if [ -x "$target" ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" = "$want" ]; then
+    say "The agent at $AGENT_BIN is already the control plane's ($("$target" --version))."
+    return
   fi
-  say "Installed outpost $("$(at "$OUTPOST_BIN")" --version) at $OUTPOST_BIN."
+  step "Downloading the agent from $SERVER"
+  mkdir -p "$(dirname "$target")"
+  # Into the target's directory, so that the final rename is atomic: a running agent keeps its
+  # old file (the inode) until it restarts, and nothing ever sees half a binary.
+  local tmp
+  tmp="$(mktemp "$(dirname "$target")/.outpost-agent.XXXXXX")"
+  NEW_AGENT_TMP="$tmp"
+  fetch "$SERVER/v1/install/agent" "$tmp"
+  sums="$(sha256sum "$tmp" | cut -d' ' -f1)"
+  [ "$sums" = "$want" ] || die "the downloaded agent's SHA-256 is $sums, not the published $want: not installed"
+  chmod 755 "$tmp"
+  local got
+  got="$("$tmp" --version 2>&1)" || die "the downloaded agent does not run here: $got"
+  mv -f "$tmp" "$target"
+  NEW_AGENT_TMP=''
+  AGENT_CHANGED=1
+  say "Installed the outpost agent $got at $AGENT_BIN (sha256 $want)."
 }
 
 if [ "$SKIP_PACKAGES" = 1 ]; then
-  say "Skipping packages (--skip-packages): nginx, Node.js 20+ and outpost must already be installed."
+  say "Skipping packages (--skip-packages): nginx and curl must already be installed."
 else
   install_packages
+fi
+if [ "$SKIP_AGENT" = 1 ]; then
+  say "Not downloading the agent (--skip-agent): $AGENT_BIN must already be installed."
+else
+  install_agent
 fi
 
 # --- Files: the token (0600), the settings, the unit. ---
@@ -339,6 +376,7 @@ unset TOKEN
 
 AGENT_ARGS=''
 [ -z "$PIN" ] || AGENT_ARGS="--pin $PIN"
+[ "$INSECURE_HTTP" = 0 ] || AGENT_ARGS="${AGENT_ARGS:+$AGENT_ARGS }--insecure-http"
 tmp="$(mktemp "$(at "$ETC_DIR")/.agent.env.XXXXXX")"
 cat >"$tmp" <<EOF
 # Outpost edge agent settings, written by install.sh; read by $UNIT_NAME.
@@ -356,21 +394,22 @@ chmod 644 "$tmp"
 mv -f "$tmp" "$(at "$ENV_PATH")"
 say "Wrote the agent settings to $ENV_PATH."
 
-# The unit comes with the package: the installed one, else the one beside this script.
+# The unit: the one beside this script (a checkout or the release tarball), else the control
+# plane's (when the script came through curl).
 unit_src=''
-installed="$(readlink -f "$(at "$OUTPOST_BIN")" 2>/dev/null || true)"
-if [ -n "$installed" ] && [ -f "$(dirname "$installed")/../deploy/$UNIT_NAME" ]; then
-  unit_src="$(dirname "$installed")/../deploy/$UNIT_NAME"
-elif [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME" ]; then
+if [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME" ]; then
   unit_src="$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME"
+else
+  fetch "$SERVER/v1/install/$UNIT_NAME" "$WORK/$UNIT_NAME"
+  grep -q '^ExecStart=' "$WORK/$UNIT_NAME" || die "$SERVER/v1/install/$UNIT_NAME is not a systemd unit"
+  unit_src="$WORK/$UNIT_NAME"
 fi
-[ -n "$unit_src" ] || die "cannot find $UNIT_NAME (it comes with the outpost package); install the package first"
 mkdir -p "$(at /etc/systemd/system)"
 install -m 644 "$unit_src" "$(at "$UNIT_PATH")"
 say "Installed $UNIT_PATH."
 
 # --- Start (or restart, to pick up a new token or version) the agent. ---
-by_hand="$OUTPOST_BIN agent --server $SERVER --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
+by_hand="$AGENT_BIN --server $SERVER --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
 if [ -n "$PREFIX" ] || [ "$SKIP_SYSTEMD" = 1 ] || [ ! -d /run/systemd/system ]; then
   if [ -n "$PREFIX" ]; then
     say "Files were written under $PREFIX (--prefix): systemd was left alone."

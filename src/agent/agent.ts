@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
 import { CACHE_DIR, STUB_STATUS_PATH } from '../bundle/layout.js';
 import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
-import { ControlPlaneClient, ControlPlaneError } from './control-plane.js';
+import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
 import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
@@ -42,6 +42,8 @@ export interface AgentOptions {
   /** The caddy binary, for an edge whose bundles say `proxy: caddy` (default /usr/bin/caddy). */
   caddy?: string;
   logger: Logger;
+  /** Accept a plain http:// control plane that is not on loopback. */
+  insecureHttp?: boolean;
   /** Expected `sha256:…` fingerprint of the signing key at join time. */
   pin?: string;
   /** Worker user for nginx when the agent runs as root. */
@@ -88,7 +90,9 @@ export class Agent {
   private probeUrl: string | undefined;
 
   constructor(private readonly opts: AgentOptions) {
-    this.cp = new ControlPlaneClient(opts.server, opts.token);
+    this.cp = new ControlPlaneClient(opts.server, opts.token, {
+      insecureHttp: opts.insecureHttp === true,
+    });
     this.drivers = {
       nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser),
       caddy: new CaddyDriver(opts.caddy ?? DEFAULT_CADDY, opts.root),
@@ -114,6 +118,7 @@ export class Agent {
       await mkdir(this.path(d), { recursive: true, mode: 0o755 });
     }
     this.state = await this.loadOrJoin();
+    this.cp.trust({ publicKeyPem: this.state.public_key, edge: this.state.edge });
     this.probeUrl = this.state.applied?.probe_url;
     // Lines already in the log were counted by an earlier run (or belong to no report).
     await this.traffic.skipExisting();
@@ -177,7 +182,7 @@ export class Agent {
     // cache again, if the control plane answers quickly (if not, serving comes first).
     const pending = await this.cp
       .poll(this.state.applied?.hash, 0, AbortSignal.timeout(3000))
-      .then((a) => a.purges)
+      .then(async (a) => (await this.refuse(a.refused), a.purges))
       .catch(() => []);
     if (pending.length > 0) await this.purge(pending);
     const r = await proxy.activate(this.path('live', proxy.mainFile));
@@ -199,6 +204,7 @@ export class Agent {
         const answer = await this.cp.poll(known, this.opts.waitSeconds ?? 30, signal);
         backoff = 1000;
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
+        await this.refuse(answer.refused);
         if (answer.purges.length > 0) await this.purge(answer.purges);
       } catch (err) {
         if (signal.aborted) return;
@@ -246,6 +252,21 @@ export class Agent {
     };
     await this.cp.report(report);
     this.traffic.acknowledge(traffic);
+  }
+
+  /**
+   * Purge jobs that did not verify are never run. Each refusal is logged and, when the job
+   * names its id, reported as failed: the control plane shows it, and stops offering it.
+   */
+  private async refuse(refused: RefusedPurge[]): Promise<void> {
+    if (refused.length === 0) return;
+    const results: PurgeResult[] = [];
+    for (const r of refused) {
+      this.log.error({ purge: r.id ?? null, reason: r.reason }, 'refused a purge job');
+      if (r.id !== undefined)
+        results.push({ id: r.id, ok: false, removed: 0, error: `refused: ${r.reason}` });
+    }
+    if (results.length > 0) await this.cp.purgeResults(results);
   }
 
   /** Runs purge jobs against the local cache and tells the control plane what was done. */

@@ -1,5 +1,7 @@
 // The agent's side of the edge API.
-import { EdgeReport, PurgeJob, type PurgeResult } from '../spec/index.js';
+import { isIP } from 'node:net';
+import { PurgeVerificationError, verifyPurgeJob } from '../bundle/index.js';
+import { EdgeReport, type PurgeJob, type PurgeResult } from '../spec/index.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -11,6 +13,49 @@ export class ControlPlaneError extends Error {
   }
 }
 
+/** True for a host on this machine: localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host);
+  return false;
+}
+
+/**
+ * Refuses a control-plane URL the agent must not talk to: not http(s), or plain http:// to a
+ * host that is not loopback (the edge token, the bundles and the purges would cross the
+ * network in clear) unless `insecureHttp` says so. Checked before any connection.
+ */
+export function checkServerUrl(server: string, insecureHttp = false): URL {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new ControlPlaneError(`--server "${server}" is not a URL`, 0);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ControlPlaneError(`--server "${server}" must be an https:// URL`, 0);
+  if (url.protocol === 'http:' && !insecureHttp && !isLoopbackHost(url.hostname))
+    throw new ControlPlaneError(
+      `--server "${server}" is plain http:// to ${url.hostname}, which is not this machine: use the control plane's https:// URL (docs/deploy.md), or pass --insecure-http to send the edge token unencrypted`,
+      0,
+    );
+  return url;
+}
+
+/** The key purges must be signed with (pinned at join time) and the edge they must be for. */
+export interface PurgeTrust {
+  publicKeyPem: string;
+  edge: string;
+}
+
+/** A purge job the agent refused to run, and why. */
+export interface RefusedPurge {
+  id: number | undefined;
+  reason: string;
+}
+
 export interface Hello {
   edge: string;
   public_key: string;
@@ -20,13 +65,25 @@ export interface Hello {
 export interface PollAnswer {
   bundle: { body: unknown; hash: string } | undefined;
   purges: PurgeJob[];
+  /** Jobs whose signature or shape did not verify: never run. */
+  refused: RefusedPurge[];
 }
 
 export class ControlPlaneClient {
+  private purgeTrust: PurgeTrust | undefined;
+
   constructor(
     private readonly server: string,
     private readonly token: string,
-  ) {}
+    opts: { insecureHttp?: boolean } = {},
+  ) {
+    checkServerUrl(server, opts.insecureHttp);
+  }
+
+  /** From now on purge jobs are verified against this key and edge (until then, all refused). */
+  trust(trust: PurgeTrust): void {
+    this.purgeTrust = trust;
+  }
 
   private url(path: string): URL {
     return new URL(path, this.server.endsWith('/') ? this.server : `${this.server}/`);
@@ -75,13 +132,36 @@ export class ControlPlaneClient {
     });
     if (res.status === 304 || res.status === 404) {
       await res.body?.cancel();
-      return { bundle: undefined, purges: [] };
+      return { bundle: undefined, purges: [], refused: [] };
     }
     if (!res.ok) throw new ControlPlaneError(`poll failed: HTTP ${res.status}`, res.status);
-    const body = (await res.json()) as { bundle: unknown; purges: unknown[] };
-    const purges = body.purges.map((p) => PurgeJob.parse(p));
+    const body = (await res.json()) as { bundle: unknown; purges?: unknown };
+    const { purges, refused } = this.verifyPurges(Array.isArray(body.purges) ? body.purges : []);
     const hash = (res.headers.get('etag') ?? '').replace(/"/g, '');
-    return { bundle: body.bundle === null ? undefined : { body: body.bundle, hash }, purges };
+    return {
+      bundle: body.bundle === null ? undefined : { body: body.bundle, hash },
+      purges,
+      refused,
+    };
+  }
+
+  private verifyPurges(items: unknown[]): { purges: PurgeJob[]; refused: RefusedPurge[] } {
+    const purges: PurgeJob[] = [];
+    const refused: RefusedPurge[] = [];
+    for (const item of items) {
+      const trust = this.purgeTrust;
+      if (trust === undefined) {
+        refused.push({ id: undefined, reason: 'no signing key is pinned yet' });
+        continue;
+      }
+      try {
+        purges.push(verifyPurgeJob(item, trust.publicKeyPem, trust.edge));
+      } catch (err) {
+        if (!(err instanceof PurgeVerificationError)) throw err;
+        refused.push({ id: err.id, reason: err.message });
+      }
+    }
+    return { purges, refused };
   }
 
   async purgeResults(results: PurgeResult[]): Promise<void> {

@@ -1,2 +1,3 @@
 export * from './bundle.js';
 export * from './layout.js';
+export * from './purge-signature.js';

@@ -4,10 +4,10 @@ import { Command } from 'commander';
 import { describeProblem } from '../spec/index.js';
 import type { DemoOptions } from './commands/demo.js';
 import { registerCertCommands } from './commands/cert.js';
+import { addAgentOptions } from './agent-options.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './commands/dns.js';
 import {
-  AGENT_DEFAULTS,
   CONTROL_PLANE_DEFAULTS,
   readAgentConfig,
   readControlPlaneConfig,
@@ -72,6 +72,12 @@ export function buildProgram(env: Environment, out: Output): Command {
       '--public-url <url>',
       'URL edges and the CLI use to reach this server (env OUTPOST_PUBLIC_URL)',
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--insecure-http',
+      'allow a plain http:// --public-url that is not loopback (edges then need --insecure-http)',
+    )
     .option('--log-level <level>', `log level (env OUTPOST_LOG_LEVEL; default ${cpd.logLevel})`)
     .option(
       '--nginx-check <auto|off|path>',
@@ -98,43 +104,20 @@ export function buildProgram(env: Environment, out: Output): Command {
       await serve(config, { version: VERSION, secretVars: env.vars }, out);
     });
 
-  const ad = AGENT_DEFAULTS;
-  program
-    .command('agent')
-    .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report")
-    .requiredOption('--token-file <path>', "file holding this edge's token (mode 0600)")
-    .option('--root <dir>', `state directory: releases, nginx prefix, cache (default ${ad.root})`)
-    .option('--nginx <path>', `nginx binary (default ${ad.nginx})`)
-    .option('--caddy <path>', `caddy binary, for an edge with proxy: caddy (default ${ad.caddy})`)
-    .option(
-      '--pin <fingerprint>',
-      "expected sha256:… fingerprint of the control plane's signing key",
-    )
-    .option(
-      '--nginx-user <user>',
-      `nginx worker user when running as root (default ${ad.rootNginxUser})`,
-    )
-    .option('--wait <seconds>', `long-poll duration (default ${ad.wait})`, Number)
-    .option(
-      '--report-interval <seconds>',
-      `seconds between reports (default ${ad.reportInterval})`,
-      Number,
-    )
-    .option(
-      '--stop-proxy-on-exit',
-      'stop the proxy when the agent stops (by default it keeps serving)',
-    )
-    .option('--log-level <level>', 'log level (env OUTPOST_LOG_LEVEL; default info)')
-    .action(async (o: AgentFlags) => {
-      // --server is the global option (the same flag the client commands take).
-      const config = readAgentConfig(
-        { ...o, server: program.opts<GlobalOptions>().server },
-        env,
-        process.getuid?.() === 0,
-      );
-      const { runAgent } = await import('./commands/agent.js');
-      await runAgent(config);
-    });
+  addAgentOptions(
+    program
+      .command('agent')
+      .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report"),
+  ).action(async (o: AgentFlags) => {
+    // --server is the global option (the same flag the client commands take).
+    const config = readAgentConfig(
+      { ...o, server: program.opts<GlobalOptions>().server },
+      env,
+      process.getuid?.() === 0,
+    );
+    const { runAgent } = await import('./commands/agent.js');
+    await runAgent(config);
+  });
 
   program
     .command('demo')

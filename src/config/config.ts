@@ -54,8 +54,17 @@ export const ControlPlaneConfig = z
     /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
     probeInterval: Seconds.nonnegative().default(10),
     probeTimeout: Seconds.positive().default(5),
+    /** PEM files: serve HTTPS with this certificate (chain) and key; both or neither. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** Allow a plain http:// --public-url that is not loopback (edges need --insecure-http too). */
+    insecureHttp: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+    message: 'give both, or neither',
+    path: ['tlsCert'],
+  });
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
 
 export const AgentConfig = z
@@ -78,6 +87,8 @@ export const AgentConfig = z
     wait: Seconds.positive().default(30),
     reportInterval: Seconds.positive().default(10),
     stopProxyOnExit: z.boolean().default(false),
+    /** Accept a plain http:// control plane that is not on loopback. */
+    insecureHttp: z.boolean().default(false),
     logLevel: LogLevel.default('info'),
   })
   .strict();
@@ -115,6 +126,9 @@ const FLAGS: Record<string, string> = {
   wait: '--wait',
   reportInterval: '--report-interval',
   stopProxyOnExit: '--stop-proxy-on-exit',
+  tlsCert: '--tls-cert and --tls-key',
+  tlsKey: '--tls-key',
+  insecureHttp: '--insecure-http',
 };
 
 function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>): z.output<S> {

@@ -1,134 +1,149 @@
-// What a new edge downloads to join, without a token (neither holds a secret):
-//   GET /install.sh             deploy/install.sh, the script `outpost edge add` tells it to run
-//   GET /v1/agent/outpost.tgz   this very package, packed for `npm install -g`, so every edge
-//                               runs the control plane's version
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// What a new edge downloads from the control plane, without auth (nothing in it is secret):
+//   GET /install.sh                      deploy/install.sh, the join script
+//   GET /v1/install/agent                the one-file edge agent (built by `npm run release`)
+//   GET /v1/install/agent.sha256         its checksum, `HEX  FILE` as sha256sum prints it
+//   GET /v1/install/outpost-agent.service  the agent's systemd unit
+// The agent executable is built for the control plane's own platform (linux-x64 or
+// linux-arm64); its name says which, and install.sh refuses another machine's.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import type { FastifyPluginAsync } from 'fastify';
-import { OutpostError } from '../http/errors.js';
-
-const run = promisify(execFile);
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 export interface InstallRoutesOptions {
-  /** The package to serve: holds package.json, bin/, src/ and deploy/. Default: this one. */
+  /** The package to serve from: holds deploy/ and dist/. Default: this one. */
   packageRoot?: string;
-  /** The npm binary that packs it. Default: `npm` on the PATH. */
-  npm?: string;
+  /** The agent executable. Default: dist/outpost-agent-linux-ARCH under the package root. */
+  agentExecutable?: string;
 }
 
 /** The package root, two levels above this module in src/server/ and in dist/server/ alike. */
 const DEFAULT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface AgentPackage {
-  file: string;
-  tarball: Buffer;
+export function agentExecutableName(arch: string = process.arch): string {
+  return `outpost-agent-linux-${arch}`;
 }
 
-/** Packs once per process (per package root and npm); a failure is not cached, so it can be retried. */
-const packed = new Map<string, Promise<AgentPackage>>();
+export interface AgentExecutable {
+  path: string;
+  size: number;
+  sha256: string;
+}
 
-export function agentPackage(root: string, npm = 'npm'): Promise<AgentPackage> {
-  const key = `${npm}\0${root}`;
-  let p = packed.get(key);
-  if (p === undefined) {
-    p = packAgent(root, npm);
-    packed.set(key, p);
-    p.catch(() => packed.delete(key));
+/** Hashes once per file version (path, size, mtime): an upgrade in place is picked up. */
+const hashed = new Map<string, Promise<string>>();
+
+export async function agentExecutable(path: string): Promise<AgentExecutable> {
+  const st = await stat(path);
+  if (!st.isFile()) throw Object.assign(new Error(`${path} is not a file`), { code: 'ENOENT' });
+  const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  let sha = hashed.get(key);
+  if (sha === undefined) {
+    sha = new Promise<string>((resolve, reject) => {
+      const h = createHash('sha256');
+      createReadStream(path)
+        .on('data', (d) => h.update(d))
+        .once('error', reject)
+        .once('end', () => resolve(h.digest('hex')));
+    });
+    hashed.set(key, sha);
+    sha.catch(() => hashed.delete(key));
   }
-  return p;
+  return { path, size: st.size, sha256: await sha };
 }
 
-/** `npm pack` of the package root (tsx, which runs src/, is a runtime dependency). No network. */
-async function packAgent(root: string, npm: string): Promise<AgentPackage> {
-  const out = await mkdtemp(join(tmpdir(), 'outpost-agent-pack-'));
-  try {
-    await run(
-      npm,
-      [
-        'pack',
-        '--offline',
-        '--ignore-scripts',
-        '--update-notifier=false',
-        '--loglevel=error',
-        '--pack-destination',
-        out,
-      ],
-      { cwd: root, timeout: 120_000 },
-    );
-    const [file] = (await readdir(out)).filter((f) => f.endsWith('.tgz'));
-    if (file === undefined) throw new Error('npm pack produced no tarball');
-    return { file, tarball: await readFile(join(out, file)) };
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
-}
-
-function reason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { path?: string; stderr?: string };
-  if (e.code === 'ENOENT' && typeof e.path === 'string') return `${e.path} is not installed`;
-  const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n').pop() : undefined;
-  return stderr || (err instanceof Error ? err.message : String(err));
+function unavailable(reply: FastifyReply, code: string, message: string) {
+  return reply.status(503).send({ error: { code, message } });
 }
 
 export const installRoutes =
   (opts: InstallRoutesOptions = {}): FastifyPluginAsync =>
   async (app) => {
     const root = opts.packageRoot ?? DEFAULT_ROOT;
-    const npm = opts.npm ?? 'npm';
     const script = join(root, 'deploy', 'install.sh');
+    const unit = join(root, 'deploy', 'outpost-agent.service');
+    const agentPath = opts.agentExecutable ?? join(root, 'dist', agentExecutableName());
+    const tags = ['edges'];
+
+    const sendFile =
+      (file: string, type: string, code: string) =>
+      async (req: { log: { error: (o: object, m: string) => void } }, reply: FastifyReply) => {
+        let body: Buffer;
+        try {
+          body = await readFile(file);
+        } catch (err) {
+          req.log.error({ err, path: file }, 'cannot read an install file');
+          return unavailable(
+            reply,
+            code,
+            `the control plane cannot read ${file}; reinstall Outpost on the control plane`,
+          );
+        }
+        return reply.type(type).header('cache-control', 'no-store').send(body);
+      };
 
     app.get(
       '/install.sh',
-      { schema: { tags: ['edges'], summary: 'The script a new edge runs to join (no auth)' } },
-      async (req, reply) => {
-        let body: Buffer;
-        try {
-          body = await readFile(script);
-        } catch (err) {
-          req.log.error({ err, path: script }, 'cannot read the install script');
-          throw new OutpostError(
-            'install_script_unavailable',
-            `the control plane cannot read ${script}; reinstall Outpost on the control plane`,
-            // A 503 whose message is meant for the operator who runs the installer.
-            { expose: true },
-          );
-        }
-        return reply
-          .type('text/x-shellscript; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .send(body);
-      },
+      { schema: { tags, summary: 'The script a new edge runs to join (no auth)' } },
+      sendFile(script, 'text/x-shellscript; charset=utf-8', 'install_script_unavailable'),
+    );
+    app.get(
+      '/v1/install/outpost-agent.service',
+      { schema: { tags, summary: "The edge agent's systemd unit (no auth)" } },
+      sendFile(unit, 'text/plain; charset=utf-8', 'install_script_unavailable'),
+    );
+
+    const withAgent = async (
+      reply: FastifyReply,
+      log: { error: (o: object, m: string) => void },
+      send: (a: AgentExecutable) => FastifyReply,
+    ) => {
+      let agent: AgentExecutable;
+      try {
+        agent = await agentExecutable(agentPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          log.error({ err }, 'agent executable');
+        return unavailable(
+          reply,
+          'agent_executable_unavailable',
+          `the control plane has no edge agent executable at ${agentPath}: install Outpost from its release tarball, or build it with \`npm run release\` (docs/deploy.md)`,
+        );
+      }
+      return send(agent);
+    };
+
+    app.get(
+      '/v1/install/agent.sha256',
+      { schema: { tags, summary: "The edge agent executable's SHA-256 (no auth)" } },
+      async (req, reply) =>
+        withAgent(reply, req.log, (a) =>
+          reply
+            .type('text/plain; charset=utf-8')
+            .header('cache-control', 'no-store')
+            .send(`${a.sha256}  ${basename(a.path)}\n`),
+        ),
     );
 
     app.get(
-      '/v1/agent/outpost.tgz',
+      '/v1/install/agent',
       {
         schema: {
-          tags: ['edges'],
-          summary: "This control plane's outpost package, for `npm install -g` on edges (no auth)",
+          tags,
+          summary: 'The edge agent as one executable file, for install.sh (no auth)',
         },
       },
-      async (req, reply) => {
-        let pkg: AgentPackage;
-        try {
-          pkg = await agentPackage(root, npm);
-        } catch (err) {
-          req.log.error({ err }, 'cannot pack the agent package');
-          throw new OutpostError(
-            'agent_package_unavailable',
-            `the control plane cannot pack the outpost package for edges (${reason(err)}); install npm and tar on the control plane, or install outpost on the edge by hand (docs/deploy.md)`,
-            { expose: true },
-          );
-        }
-        return reply
-          .type('application/gzip')
-          .header('content-disposition', `attachment; filename="${pkg.file}"`)
-          .header('cache-control', 'no-store')
-          .send(pkg.tarball);
-      },
+      async (req, reply) =>
+        withAgent(reply, req.log, (a) =>
+          reply
+            .type('application/octet-stream')
+            .header('content-length', a.size)
+            .header('content-disposition', `attachment; filename="${basename(a.path)}"`)
+            .header('x-outpost-agent-sha256', a.sha256)
+            .header('cache-control', 'no-store')
+            .send(createReadStream(a.path)),
+        ),
     );
   };

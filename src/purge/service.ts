@@ -2,6 +2,7 @@
 // edges' long-poll channel at once, run by each agent against its cache, confirmed per edge.
 // An edge that is away runs its pending purges when it comes back.
 import { EventEmitter } from 'node:events';
+import { signPurgeJob, type SignedPurgeJob } from '../bundle/index.js';
 import { selectorMatch } from '../spec/selectors.js';
 import type { PurgeJob, PurgeRequest, PurgeResult, Spec } from '../spec/index.js';
 import type { Store, StoredPurge } from '../store/types.js';
@@ -22,6 +23,8 @@ export class PurgeService {
 
   constructor(
     private readonly store: Store,
+    /** The bundle signing key: purge jobs are signed with it, like bundles. */
+    private readonly signer: { privateKeyPem: string },
     private readonly now: () => Date = () => new Date(),
   ) {
     this.jobs.setMaxListeners(0);
@@ -53,8 +56,10 @@ export class PurgeService {
     return this.store.getPurge(id);
   }
 
-  pending(edge: string): Promise<PurgeJob[]> {
-    return this.store.pendingPurges(edge);
+  /** The purges `edge` has not run yet, each signed for that edge (the agent verifies them). */
+  async pending(edge: string): Promise<SignedPurgeJob[]> {
+    const jobs = await this.store.pendingPurges(edge);
+    return jobs.map((job) => signPurgeJob(job, edge, this.signer.privateKeyPem));
   }
 
   async record(edge: string, results: PurgeResult[]): Promise<void> {

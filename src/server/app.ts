@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
   /** The URL edges and the CLI use to reach this control plane. */
   publicUrl: string;
   version: string;
+  /** Serve HTTPS with this certificate and key (PEM); undefined: plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
   /** nginx binary to check each rendering before publishing it; undefined: no check. */
   nginx?: string;
   /** caddy binary to check Caddy edges' renderings (`caddy validate`); undefined: no check. */
@@ -61,6 +63,7 @@ export interface ControlPlaneOptions {
 
 export async function buildControlPlane(opts: ControlPlaneOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: opts.logger,
     bodyLimit: 8 * 1024 * 1024,
     // Long-polls, SSE streams and keep-alive connections must not hold a shutdown.
@@ -130,7 +133,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
-  const purges = new PurgeService(opts.store);
+  const purges = new PurgeService(opts.store, signer);
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
   await app.register(
     edgeRoutes(

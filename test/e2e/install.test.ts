@@ -1,12 +1,13 @@
 // deploy/install.sh run for real into a temporary prefix, and a real control plane serving it
-// and the agent package that an edge installs.
+// and the one-file agent that an edge installs.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, ROOT, startControlPlane, tempDir, type Running } from '../support/processes.js';
+import { AGENT_EXECUTABLE, buildReleaseIfStale } from '../support/release.js';
 
 const run = promisify(execFile);
 const SCRIPT = join(ROOT, 'deploy', 'install.sh');
@@ -50,6 +51,7 @@ async function install(
 
 const BASE = [
   '--skip-packages',
+  '--skip-agent',
   '--skip-systemd',
   '--server',
   'http://127.0.0.1:1',
@@ -90,7 +92,7 @@ describe('deploy/install.sh', () => {
     expect(readFileSync(unitPath, 'utf8')).toBe(readFileSync(UNIT, 'utf8'));
     // Without systemd it says how to run the agent by hand.
     expect(r1.output).toContain(
-      '/usr/local/bin/outpost agent --server http://127.0.0.1:1 --token-file /etc/outpost/edge-token',
+      '/usr/local/bin/outpost-agent --server http://127.0.0.1:1 --token-file /etc/outpost/edge-token',
     );
 
     // Rotation: the same command with a new token, from the environment.
@@ -145,16 +147,35 @@ describe('deploy/install.sh', () => {
     expect(onCommandLine.code).not.toBe(0);
     expect(onCommandLine.output).toContain('not taken on the command line');
   });
+
+  it('refuses plain http:// to another machine unless --insecure-http', async () => {
+    const prefix = join(dir.path, 'insecure');
+    const args = ['--prefix', prefix, '--skip-packages', '--skip-agent', '--skip-systemd'];
+    const env = { OUTPOST_EDGE_TOKEN: edgeToken() };
+    // 192.0.2.1 is documentation data: the script refuses before any connection.
+    const refused = await install([...args, '--server', 'http://192.0.2.1:8080'], { env });
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('is plain http:// to another machine');
+    const allowed = await install(
+      [...args, '--server', 'http://192.0.2.1:8080', '--insecure-http'],
+      { env },
+    );
+    expect(allowed.code, allowed.output).toBe(0);
+    expect(readFileSync(join(prefix, 'etc', 'outpost', 'agent.env'), 'utf8')).toContain(
+      'OUTPOST_AGENT_ARGS="--insecure-http"',
+    );
+  });
 });
 
-describe('the control plane serves the installer and the agent package', () => {
+describe('the control plane serves the installer, the agent executable and its unit', () => {
   const data = tempDir('install-cp');
   let server: Running;
   let url = '';
 
   beforeAll(async () => {
+    await buildReleaseIfStale();
     ({ server, url } = await startControlPlane(data.path, { args: ['--nginx-check', 'off'] }));
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await server?.stop();
@@ -168,87 +189,101 @@ describe('the control plane serves the installer and the agent package', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(SCRIPT))).toBe(true);
   });
 
-  it('GET /v1/agent/outpost.tgz is the package, with tsx among its runtime dependencies', async () => {
-    const res = await fetch(`${url}/v1/agent/outpost.tgz`);
+  it('GET /v1/install/agent is the executable, with the checksum of /v1/install/agent.sha256', async () => {
+    const sums = await fetch(`${url}/v1/install/agent.sha256`);
+    expect(sums.status).toBe(200);
+    const [hex, name] = (await sums.text()).trim().split(/\s+/);
+    expect(name).toBe(`outpost-agent-linux-${process.arch}`);
+    const res = await fetch(`${url}/v1/install/agent`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/gzip');
-    const tarball = Buffer.from(await res.arrayBuffer());
-    expect(tarball.subarray(0, 2).toString('hex')).toBe('1f8b');
-    const tgz = join(data.path, 'outpost.tgz');
-    writeFileSync(tgz, tarball);
-
-    const files = (await run('tar', ['tzf', tgz])).stdout.split('\n');
-    expect(files).toContain('package/package.json');
-    expect(files).toContain('package/bin/outpost.js');
-    expect(files).toContain('package/src/cli/main.ts');
-    expect(files).toContain('package/deploy/install.sh');
-    expect(files).toContain('package/deploy/outpost-agent.service');
-    expect(files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
-    const manifest = JSON.parse(
-      (await run('tar', ['xzOf', tgz, 'package/package.json'])).stdout,
-    ) as { version: string; dependencies: Record<string, string> };
-    // bin/outpost.js runs src/ through tsx: a global install must bring it.
-    expect(manifest.dependencies.tsx).toBeDefined();
-
-    // A second request is served from the per-process cache.
-    const again = await fetch(`${url}/v1/agent/outpost.tgz`);
-    expect(Buffer.from(await again.arrayBuffer()).equals(tarball)).toBe(true);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.equals(readFileSync(AGENT_EXECUTABLE))).toBe(true);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(hex);
+    expect(res.headers.get('x-outpost-agent-sha256')).toBe(hex);
+    // An ELF executable (the Node.js runtime with the agent inside), not a script.
+    expect(body.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    const unit = await fetch(`${url}/v1/install/outpost-agent.service`);
+    expect(await unit.text()).toBe(readFileSync(UNIT, 'utf8'));
   }, 60_000);
 
-  it('an edge joins with the served script, which installs the served package', async () => {
+  it('an edge joins with the served script, which installs the served executable', async () => {
     // `curl URL/install.sh | sudo bash -s -- …` without sudo and systemd: files go under a
-    // prefix and npm installs into a temporary global prefix. Dependencies come from the npm
-    // cache where they are there (the registry otherwise).
+    // prefix, and the script comes from standard input, so the unit comes from the server.
     const script = Buffer.from(await (await fetch(`${url}/install.sh`)).arrayBuffer());
     const prefix = join(data.path, 'edge');
     const token = edgeToken();
-    const r = await install(
-      [
-        '--server',
-        url,
-        '--name',
-        'sg1',
-        '--pin',
-        'sha256:abc',
-        '--prefix',
-        prefix,
-        '--skip-systemd',
-      ],
-      {
-        piped: script,
-        env: { OUTPOST_EDGE_TOKEN: token, npm_config_prefix: join(data.path, 'npm-global') },
-      },
-    );
+    const args = ['--server', url, '--name', 'sg1', '--pin', 'sha256:abc'];
+    const r = await install([...args, '--prefix', prefix, '--skip-systemd'], {
+      piped: script,
+      env: { OUTPOST_EDGE_TOKEN: token },
+    });
     expect(r.output).not.toContain(token);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('Installed outpost');
-    const version = await run(join(prefix, 'usr', 'local', 'bin', 'outpost'), ['--version'], {
-      env: cleanEnv(),
-    });
+    expect(r.output).toContain('Installed the outpost agent');
+    const bin = join(prefix, 'usr', 'local', 'bin', 'outpost-agent');
+    expect(statSync(bin).mode & 0o777).toBe(0o755);
+    const version = await run(bin, ['--version'], { env: { PATH: '/nonexistent' } });
     const ours = (
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     ).version;
     expect(version.stdout.trim()).toBe(ours);
-    // The unit comes from the installed package.
     expect(
       readFileSync(join(prefix, 'etc', 'systemd', 'system', 'outpost-agent.service'), 'utf8'),
     ).toBe(readFileSync(UNIT, 'utf8'));
     expect(readFileSync(join(prefix, 'etc', 'outpost', 'edge-token'), 'utf8')).toBe(`${token}\n`);
+
+    // Again: the same executable is not downloaded twice.
+    const again = await install([...args, '--prefix', prefix, '--skip-systemd'], {
+      piped: script,
+      env: { OUTPOST_EDGE_TOKEN: token },
+    });
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain("is already the control plane's");
   }, 120_000);
 
-  it('the package answers 503 with a clear error when it cannot be packed', async () => {
+  it('refuses an executable whose checksum does not match, and keeps the installed one', async () => {
+    // A control plane whose published checksum is not its file's (a corrupted download).
     const { default: Fastify } = await import('fastify');
     const { installRoutes } = await import('../../src/edges/install-routes.js');
-    const { installErrorHandler } = await import('../../src/http/errors.js');
+    const fake = join(data.path, 'outpost-agent-linux-x64');
+    writeFileSync(fake, '#!/bin/sh\necho 9.9.9\n', { mode: 0o755 });
     const app = Fastify();
-    // As in the control plane: every error reaches the client through the one handler.
-    installErrorHandler(app);
-    await app.register(installRoutes({ npm: join(data.path, 'no-such-npm') }));
-    const res = await app.inject({ method: 'GET', url: '/v1/agent/outpost.tgz' });
+    await app.register(installRoutes({ agentExecutable: fake }));
+    app.addHook('onSend', async (req, _reply, payload) =>
+      req.url === '/v1/install/agent.sha256'
+        ? `${'0'.repeat(64)}  outpost-agent-linux-${process.arch}\n`
+        : payload,
+    );
+    const fakeUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const prefix = join(data.path, 'edge');
+      const before = readFileSync(join(prefix, 'usr', 'local', 'bin', 'outpost-agent'));
+      const r = await install(
+        ['--server', fakeUrl, '--prefix', prefix, '--skip-systemd', '--skip-packages'],
+        { env: { OUTPOST_EDGE_TOKEN: edgeToken() } },
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.output).toContain(`not the published ${'0'.repeat(64)}: not installed`);
+      expect(
+        readFileSync(join(prefix, 'usr', 'local', 'bin', 'outpost-agent')).equals(before),
+      ).toBe(true);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
+  it('answers 503 with a clear error when it has no agent executable', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { installRoutes } = await import('../../src/edges/install-routes.js');
+    const app = Fastify();
+    await app.register(installRoutes({ agentExecutable: join(data.path, 'no-such-agent') }));
+    const res = await app.inject({ method: 'GET', url: '/v1/install/agent' });
     await app.close();
     expect(res.statusCode).toBe(503);
     const body = res.json<{ error: { code: string; message: string } }>();
-    expect(body.error.code).toBe('agent_package_unavailable');
-    expect(body.error.message).toContain('no-such-npm is not installed');
+    expect(body.error.code).toBe('agent_executable_unavailable');
+    expect(body.error.message).toContain('no-such-agent');
+    expect(body.error.message).toContain('npm run release');
   });
 });

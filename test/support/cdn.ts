@@ -33,6 +33,8 @@ export interface CdnOptions<E extends string> {
   serveArgs?: string[];
   /** Extra `outpost agent` flags. */
   agentArgs?: string[];
+  /** The `outpost` the control plane runs from (default bin/outpost.js: the sources). */
+  outpostBin?: string;
 }
 
 export class TestCdn<E extends string> {
@@ -75,6 +77,7 @@ export class TestCdn<E extends string> {
     const cp = await startControlPlane(join(this.tmp.path, 'cp'), {
       ...(this.cpPort ? { port: this.cpPort } : {}),
       args: this.opts.serveArgs ?? [],
+      ...(this.opts.outpostBin !== undefined ? { bin: this.opts.outpostBin } : {}),
     });
     this.cp = cp.server;
     this.cpPort = cp.port;

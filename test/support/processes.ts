@@ -1,6 +1,6 @@
 // Real processes for end-to-end tests: the `outpost` binary, run as a user would run it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,10 +134,14 @@ export function startProcess(
  * `--probe-interval`: specs in tests name documentation addresses (192.0.2.x, 203.0.113.x)
  * that must never receive traffic from here.
  */
-export function startOutpost(args: string[], env: Record<string, string> = {}): Running {
+export function startOutpost(
+  args: string[],
+  env: Record<string, string> = {},
+  bin: string = OUTPOST_BIN,
+): Running {
   const probes =
     args[0] === 'serve' && !args.includes('--probe-interval') ? ['--probe-interval', '0'] : [];
-  return startProcess(process.execPath, [OUTPOST_BIN, ...args, ...probes], env);
+  return startProcess(process.execPath, [bin, ...args, ...probes], env);
 }
 
 export interface ControlPlane {
@@ -153,27 +157,38 @@ export interface ControlPlane {
  */
 export async function startControlPlane(
   dataDir: string,
-  opts: { port?: number; args?: string[] } = {},
+  opts: { port?: number; args?: string[]; bin?: string; env?: Record<string, string> } = {},
 ): Promise<ControlPlane> {
   const port = opts.port ?? (await freePort());
-  const server = startOutpost([
-    'serve',
-    '--data-dir',
-    dataDir,
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--log-level',
-    'warn',
-    ...(opts.args ?? []),
-  ]);
+  const server = startOutpost(
+    [
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
+      ...(opts.args ?? []),
+    ],
+    opts.env ?? {},
+    opts.bin,
+  );
   await server.waitFor(/Admin API:/);
   return { server, port, url: `http://127.0.0.1:${port}` };
 }
 
-/** The CLI environment of the admin token a control plane prints at its data dir's first start. */
+/**
+ * The CLI environment of the admin token a control plane gives at its data dir's first start:
+ * printed (a checkout, or a terminal), or written to a 0600 file whose path it prints (the
+ * compiled package without a terminal, as under systemd).
+ */
 export async function readAdminEnv(
   cp: ControlPlane,
 ): Promise<{ OUTPOST_SERVER: string; OUTPOST_TOKEN: string }> {
-  const m = await cp.server.waitFor(/OUTPOST_TOKEN=(opa_\S+)/);
-  return { OUTPOST_SERVER: cp.url, OUTPOST_TOKEN: m[1] as string };
+  const m = await cp.server.waitFor(
+    /OUTPOST_TOKEN=(opa_\S+)|the admin token is in (\S+) \(mode 0600\)/,
+  );
+  const token = m[1] ?? readFileSync(m[2] as string, 'utf8').trim();
+  return { OUTPOST_SERVER: cp.url, OUTPOST_TOKEN: token };
 }

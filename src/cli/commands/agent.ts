@@ -1,12 +1,20 @@
-// `outpost agent`: the edge side. Runs until SIGTERM/SIGINT; the proxy (nginx or Caddy) keeps
-// serving after it stops.
+// `outpost agent` (and the one-file `outpost-agent`): the edge side. Runs until SIGTERM/SIGINT;
+// the proxy (nginx or Caddy) keeps serving after it stops.
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { Agent, AgentSetupError, readTokenFile } from '../../agent/agent.js';
+import { checkServerUrl, ControlPlaneError } from '../../agent/control-plane.js';
 import type { AgentConfig } from '../../config/index.js';
 import { CliError } from '../errors.js';
 
 export async function runAgent(o: AgentConfig): Promise<void> {
+  // Before anything reads the token or opens a connection: no plain HTTP across a network.
+  try {
+    checkServerUrl(o.server, o.insecureHttp);
+  } catch (err) {
+    if (err instanceof ControlPlaneError) throw new CliError(err.message);
+    throw err;
+  }
   // The proxy is the edge's `proxy` (in each bundle); a release for a missing one fails with
   // a clear error in `outpost status`. At least one must be here.
   if (!existsSync(o.nginx) && !existsSync(o.caddy)) {
@@ -27,6 +35,7 @@ export async function runAgent(o: AgentConfig): Promise<void> {
       logger,
       waitSeconds: o.wait,
       reportIntervalMs: o.reportInterval * 1000,
+      insecureHttp: o.insecureHttp,
       ...(o.pin !== undefined ? { pin: o.pin } : {}),
       ...(o.nginxUser !== undefined ? { nginxUser: o.nginxUser } : {}),
     });

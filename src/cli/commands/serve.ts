@@ -1,7 +1,9 @@
 // `outpost serve`: the control plane on the embedded SQLite store.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
+import { isLoopbackHost } from '../../agent/control-plane.js';
+import { writeFileAtomic } from '../../agent/files.js';
 import { checkBinary, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
@@ -12,6 +14,46 @@ export interface ServeContext {
   version: string;
   /** Variables for `env:NAME` secret references. */
   secretVars: Readonly<Record<string, string | undefined>>;
+  /** Print a new admin token on standard output (default: when it is a terminal, or in a checkout). */
+  printAdminToken?: boolean;
+}
+
+/** Where a first start without a terminal leaves the admin token (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * Running the TypeScript sources (a checkout, `npm start`): the README promises the token on
+ * standard output there, terminal or not. The compiled package prints it only to a terminal.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(
+      `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** --public-url must be https unless it is this machine: edges refuse plain http across a network. */
+export function checkPublicUrl(publicUrl: string, insecureHttp = false): void {
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new Error(`--public-url "${publicUrl}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`--public-url "${publicUrl}" must be an https:// URL`);
+  if (url.protocol === 'http:' && !insecureHttp && !isLoopbackHost(url.hostname))
+    throw new Error(
+      `--public-url "${publicUrl}" is plain http:// to ${url.hostname}: edges refuse that. Serve HTTPS (--tls-cert and --tls-key) or put a reverse proxy with TLS in front and give its https:// URL (docs/deploy.md); --insecure-http allows it anyway`,
+    );
 }
 
 export async function serve(
@@ -20,6 +62,11 @@ export async function serve(
   out: Output,
 ): Promise<void> {
   const { host, port } = config.listen;
+  if (config.publicUrl !== undefined) checkPublicUrl(config.publicUrl, config.insecureHttp);
+  const https =
+    config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? { cert: readPem('--tls-cert', config.tlsCert), key: readPem('--tls-key', config.tlsKey) }
+      : undefined;
   const nginx = checkBinary(config.nginxCheck, '/usr/sbin/nginx', '--nginx-check');
   const caddy = checkBinary(config.caddyCheck, '/usr/bin/caddy', '--caddy-check');
   const dataDir = config.dataDir;
@@ -30,12 +77,25 @@ export async function serve(
   });
   const store = await openStore({ url: `sqlite:${resolve(dataDir, 'outpost.db')}` });
   const adminToken = await ensureAdminToken(store);
-  const bound = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const printToken = ctx.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
+  let tokenFile: string | undefined;
+  if (adminToken && !printToken) {
+    // As a service: no terminal, and a journal that keeps everything. The token goes to a file
+    // only the service user can read (before the API listens); the log says where, never what.
+    tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
+    await writeFileAtomic(tokenFile, `${adminToken}\n`, 0o600);
+    logger.warn(
+      { path: tokenFile },
+      'first start: the admin token was written to a file (mode 0600)',
+    );
+  }
+  const bound = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const app = await buildControlPlane({
     store,
     logger,
     publicUrl: config.publicUrl ?? bound,
     version: ctx.version,
+    ...(https !== undefined ? { https } : {}),
     ...(nginx !== undefined ? { nginx } : {}),
     ...(caddy !== undefined ? { caddy } : {}),
     secretVars: ctx.secretVars,
@@ -46,7 +106,12 @@ export async function serve(
   const url = config.publicUrl ?? address;
   out.line(`Outpost control plane listening on ${address} (data: ${dataDir})`);
   out.line(`Admin API: ${url}/v1   OpenAPI: ${url}/docs`);
-  if (adminToken) {
+  if (tokenFile !== undefined) {
+    out.line(
+      `First start: the admin token is in ${tokenFile} (mode 0600); it is stored only as a hash.`,
+    );
+    out.line(`Read it with: sudo cat ${tokenFile}   (and delete the file once you have saved it)`);
+  } else if (adminToken) {
     out.line('');
     out.line('First start: this is the admin token. It is shown once and stored only as a hash:');
     out.line(`  ${adminToken}`);

@@ -261,7 +261,7 @@ export class Lab {
     const cached = await this.get(de, '/short/cached.css');
     if (cached.headers['x-cache-status'] !== 'MISS')
       throw new Error(`step 5: expected a first MISS, got ${cached.headers['x-cache-status'] ?? cached.error}`);
-    await sleep(1500); // max-age=1: expired, only stale-if-error may serve it now
+    await sleep(2500); // max-age=1 (whole seconds in nginx): expired, only stale-if-error may serve it now
     await this.origin?.stop();
     const stale = await this.get(de, '/short/cached.css');
     const uncached = await this.get(de, '/never-fetched.css');

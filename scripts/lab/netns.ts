@@ -78,6 +78,8 @@ export class LabNet {
   latency = false;
   latencyNote = '';
   private created: string[] = [];
+  /** Set once this object wrote the lock: only then does destroy() touch anything. */
+  private ownsLock = false;
 
   constructor(readonly opts: LabNetOptions = {}) {
     this.prefix = opts.prefix ?? 'olab';
@@ -102,7 +104,7 @@ export class LabNet {
   cleanupStale(): boolean {
     if (!existsSync(this.lockFile)) return false;
     const lock = JSON.parse(readFileSync(this.lockFile, 'utf8')) as Lock;
-    if (lock.pid !== process.pid && alive(lock.pid))
+    if (lock.pid === process.pid || alive(lock.pid))
       throw new Error(
         `a lab with prefix "${this.prefix}" is running (pid ${lock.pid}, ${this.lockFile}); stop it first`,
       );
@@ -125,6 +127,7 @@ export class LabNet {
     mkdirSync(LOCK_DIR, { recursive: true });
     const lock: Lock = { pid: process.pid, namespaces: this.allNamespaces() };
     writeFileSync(this.lockFile, JSON.stringify(lock));
+    this.ownsLock = true;
 
     const br = this.bridgeNs;
     ip(['netns', 'add', br]);
@@ -203,6 +206,7 @@ export class LabNet {
 
   /** Removes everything this lab created: processes in its namespaces, namespaces, lock. */
   destroy(): void {
+    if (!this.ownsLock) return;
     const existing = new Set(existingNamespaces());
     const ours = existsSync(this.lockFile)
       ? (JSON.parse(readFileSync(this.lockFile, 'utf8')) as Lock).namespaces
@@ -210,5 +214,6 @@ export class LabNet {
     for (const ns of [...ours].reverse()) if (existing.has(ns)) removeNamespace(ns);
     rmSync(this.lockFile, { force: true });
     this.created = [];
+    this.ownsLock = false;
   }
 }

@@ -75,7 +75,9 @@ export class Lab {
   async start(): Promise<void> {
     const t0 = Date.now();
     this.net.create();
-    this.log(`network: ${this.net.allNamespaces().length} namespaces; ${this.net.latency ? 'latency by distance (netem)' : this.net.latencyNote}`);
+    this.log(
+      `network: ${this.net.allNamespaces().length} namespaces; ${this.net.latency ? 'latency by distance (netem)' : this.net.latencyNote}`,
+    );
     const geoip = join(this.dir, 'geoip2.mmdb');
     writeLabGeoip(geoip);
     this.procs.push(await startPowerDns(this.net, this.dir, geoip, this.pdnsKey));
@@ -107,7 +109,9 @@ export class Lab {
     }
     await this.allApplied();
     await applySpec(this.net, this.dir, this.adminEnv, this.spec());
-    this.log(`every edge applied its release (${((Date.now() - t0) / 1000).toFixed(1)} s since start)`);
+    this.log(
+      `every edge applied its release (${((Date.now() - t0) / 1000).toFixed(1)} s since start)`,
+    );
   }
 
   spec(extraSite = ''): string {
@@ -154,7 +158,14 @@ export class Lab {
   }
 
   /** Step 1: DE resolves through the resolver, gets fra, HTTPS with an ACME certificate, MISS then HIT. */
-  async step1(): Promise<StepRow & { edge: string; first: CurlResult; second: CurlResult; originSaw: ReturnType<typeof originLog> }> {
+  async step1(): Promise<
+    StepRow & {
+      edge: string;
+      first: CurlResult;
+      second: CurlResult;
+      originSaw: ReturnType<typeof originLog>;
+    }
+  > {
     const de = host('de');
     const t = Date.now();
     // the certificate is issued by the control plane through the edges (HTTP-01); until then
@@ -207,18 +218,36 @@ export class Lab {
       const hit = await this.get(c, path);
       got[c.name] = who(miss.remoteIp);
       const want = nearestEdge(c);
-      ok &&= got[c.name] === want && miss.headers['x-cache-status'] === 'MISS' && hit.headers['x-cache-status'] === 'HIT';
+      ok &&=
+        got[c.name] === want &&
+        miss.headers['x-cache-status'] === 'MISS' &&
+        hit.headers['x-cache-status'] === 'HIT';
       parts.push(`${c.name}→${got[c.name]} MISS ${miss.ttfbMs} / HIT ${hit.ttfbMs} ms`);
     }
-    return { ...this.row({ step: '2', what: 'each client gets its nearest edge; TTFB MISS / HIT', figures: parts.join('; '), ok }), got };
+    return {
+      ...this.row({
+        step: '2',
+        what: 'each client gets its nearest edge; TTFB MISS / HIT',
+        figures: parts.join('; '),
+        ok,
+      }),
+      got,
+    };
   }
 
   /** Step 4: fra's link goes down; DE moves (through the resolver, TTL honoured); fra returns. */
-  async step4(): Promise<StepRow & { movedTo: string; movedMs: number; backMs: number; servedBy: string }> {
+  async step4(): Promise<
+    StepRow & { movedTo: string; movedMs: number; backMs: number; servedBy: string }
+  > {
     const de = host('de');
     const fra = host('fra');
     const name = async () => who((await resolveIn(this.net, de, SITE))[0] ?? '');
-    await until('DE on fra before the cut', async () => ((await name()) === 'fra' ? true : undefined), 30_000, 200);
+    await until(
+      'DE on fra before the cut',
+      async () => ((await name()) === 'fra' ? true : undefined),
+      30_000,
+      200,
+    );
     this.net.setLink(fra, false);
     let t = Date.now();
     const movedTo = await until(
@@ -235,10 +264,16 @@ export class Lab {
     const servedBy = who(served.remoteIp);
     this.net.setLink(fra, true);
     t = Date.now();
-    await until('DE back on fra', async () => ((await name()) === 'fra' ? true : undefined), 60_000, 100);
+    await until(
+      'DE back on fra',
+      async () => ((await name()) === 'fra' ? true : undefined),
+      60_000,
+      100,
+    );
     const backMs = Date.now() - t;
     const bound = (CHECK_INTERVAL_S + 1 + DNS_TTL_S) * 1000; // interval + check timeout + TTL
-    const ok = movedTo === nearestEdge(de, ['fra']) && servedBy === movedTo && served.status === 200;
+    const ok =
+      movedTo === nearestEdge(de, ['fra']) && servedBy === movedTo && served.status === 200;
     return {
       ...this.row({
         step: '4',
@@ -260,7 +295,9 @@ export class Lab {
     const de = host('de');
     const cached = await this.get(de, '/short/cached.css');
     if (cached.headers['x-cache-status'] !== 'MISS')
-      throw new Error(`step 5: expected a first MISS, got ${cached.headers['x-cache-status'] ?? cached.error}`);
+      throw new Error(
+        `step 5: expected a first MISS, got ${cached.headers['x-cache-status'] ?? cached.error}`,
+      );
     await sleep(2500); // max-age=1 (whole seconds in nginx): expired, only stale-if-error may serve it now
     await this.origin?.stop();
     const stale = await this.get(de, '/short/cached.css');
@@ -288,7 +325,11 @@ export class Lab {
       ...this.row({
         step: '5',
         what: 'origin down: cached objects STALE, uncached fail fast, DNS stays on the edges',
-        figures: `cached: ${stale.status} ${stale.headers['x-cache-status'] ?? '?'} in ${stale.totalMs} ms; uncached: ${uncached.status} in ${uncached.totalMs} ms; DNS: ${Object.entries(answers).map(([c, e]) => `${c}→${e}`).join(' ')}`,
+        figures: `cached: ${stale.status} ${stale.headers['x-cache-status'] ?? '?'} in ${stale.totalMs} ms; uncached: ${uncached.status} in ${uncached.totalMs} ms; DNS: ${Object.entries(
+          answers,
+        )
+          .map(([c, e]) => `${c}→${e}`)
+          .join(' ')}`,
         ok,
       }),
       stale,
@@ -315,7 +356,9 @@ export class Lab {
       this.net,
       this.dir,
       this.adminEnv,
-      this.spec(`    modifiers:\n      - {name: lab-mark, action: {type: set_header, name: X-Lab-Mark, value: ${header}}}\n`),
+      this.spec(
+        `    modifiers:\n      - {name: lab-mark, action: {type: set_header, name: X-Lab-Mark, value: ${header}}}\n`,
+      ),
     );
     const t = Date.now();
     const liveOn = new Set<string>();
@@ -364,7 +407,9 @@ export class Lab {
       await direct(e);
       const again = await direct(e);
       if (again.headers['x-cache-status'] !== 'HIT')
-        throw new Error(`step 7: ${e.name} did not cache ${path} (${again.headers['x-cache-status'] ?? again.error})`);
+        throw new Error(
+          `step 7: ${e.name} did not cache ${path} (${again.headers['x-cache-status'] ?? again.error})`,
+        );
     }
     const t = Date.now();
     const r = await cli(this.net, this.adminEnv, ['purge', SITE, this.url(path)]);

@@ -6,7 +6,9 @@ import { Lab, type StepRow } from './lab.js';
 const args = process.argv.slice(2);
 const stepsArg = args[args.indexOf('--steps') + 1];
 const wanted =
-  args.includes('--steps') && stepsArg !== undefined ? stepsArg.split(',') : ['1', '2', '4', '5', '6', '7'];
+  args.includes('--steps') && stepsArg !== undefined
+    ? stepsArg.split(',')
+    : ['1', '2', '4', '5', '6', '7'];
 const keep = args.includes('--keep');
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -25,7 +27,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () =
 
 function table(rows: StepRow[]): string {
   const lines = ['| step | ok | what | figures |', '|------|----|------|---------|'];
-  for (const r of rows) lines.push(`| ${r.step} | ${r.ok ? 'yes' : 'NO'} | ${r.what} | ${r.figures} |`);
+  for (const r of rows)
+    lines.push(`| ${r.step} | ${r.ok ? 'yes' : 'NO'} | ${r.what} | ${r.figures} |`);
   return lines.join('\n');
 }
 
@@ -44,7 +47,8 @@ async function main(): Promise<number> {
   const order = ['1', ...wanted.filter((s) => s !== '1')];
   for (const s of order) {
     const run = steps[s];
-    if (run === undefined) throw new Error(`no step ${s} (steps: ${Object.keys(steps).join(', ')})`);
+    if (run === undefined)
+      throw new Error(`no step ${s} (steps: ${Object.keys(steps).join(', ')})`);
     const row = await run();
     out(`  step ${row.step}: ${row.ok ? 'ok' : 'NOT OK'}: ${row.figures}`);
   }

@@ -160,7 +160,20 @@ export class LabNet {
 
   private hasNetem(): boolean {
     const ns = this.ns('cp');
-    const ok = tryIp(['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
+    const ok = tryIp([
+      'netns',
+      'exec',
+      ns,
+      'tc',
+      'qdisc',
+      'add',
+      'dev',
+      'lo',
+      'root',
+      'netem',
+      'delay',
+      '1ms',
+    ]);
     if (ok) tryIp(['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
     return ok;
   }
@@ -179,21 +192,121 @@ export class LabNet {
       // root: tbf for a shaped host (its child, handle 2:, holds the latency tree), else htb
       let parent = 'root';
       if (mbps !== undefined) {
-        tc(h, ['qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '1:', 'tbf', 'rate', `${mbps}mbit`, 'burst', '64kb', 'latency', '200ms']);
+        tc(h, [
+          'qdisc',
+          'add',
+          'dev',
+          'eth0',
+          'root',
+          'handle',
+          '1:',
+          'tbf',
+          'rate',
+          `${mbps}mbit`,
+          'burst',
+          '64kb',
+          'latency',
+          '200ms',
+        ]);
         parent = 'parent 1:1';
       }
       if (!this.latency) continue;
-      tc(h, ['qdisc', 'add', 'dev', 'eth0', ...parent.split(' '), 'handle', '2:', 'htb', 'default', '1', 'r2q', '100000']);
-      tc(h, ['class', 'add', 'dev', 'eth0', 'parent', '2:', 'classid', '2:1', 'htb', 'rate', '10gbit']);
+      tc(h, [
+        'qdisc',
+        'add',
+        'dev',
+        'eth0',
+        ...parent.split(' '),
+        'handle',
+        '2:',
+        'htb',
+        'default',
+        '1',
+        'r2q',
+        '100000',
+      ]);
+      tc(h, [
+        'class',
+        'add',
+        'dev',
+        'eth0',
+        'parent',
+        '2:',
+        'classid',
+        '2:1',
+        'htb',
+        'rate',
+        '10gbit',
+      ]);
       let n = 10;
       for (const peer of HOSTS) {
         if (peer === h) continue;
         const oneWay = rttMs(h, peer) / 2;
         const cls = `2:${n.toString(16)}`;
-        tc(h, ['class', 'add', 'dev', 'eth0', 'parent', '2:', 'classid', cls, 'htb', 'rate', '10gbit']);
-        tc(h, ['qdisc', 'add', 'dev', 'eth0', 'parent', cls, 'netem', 'delay', `${oneWay}ms`, 'limit', '10000']);
-        tc(h, ['filter', 'add', 'dev', 'eth0', 'parent', '2:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', `${v4(peer)}/32`, 'flowid', cls]);
-        tc(h, ['filter', 'add', 'dev', 'eth0', 'parent', '2:', 'protocol', 'ipv6', 'prio', '2', 'u32', 'match', 'ip6', 'dst', `${v6(peer)}/128`, 'flowid', cls]);
+        tc(h, [
+          'class',
+          'add',
+          'dev',
+          'eth0',
+          'parent',
+          '2:',
+          'classid',
+          cls,
+          'htb',
+          'rate',
+          '10gbit',
+        ]);
+        tc(h, [
+          'qdisc',
+          'add',
+          'dev',
+          'eth0',
+          'parent',
+          cls,
+          'netem',
+          'delay',
+          `${oneWay}ms`,
+          'limit',
+          '10000',
+        ]);
+        tc(h, [
+          'filter',
+          'add',
+          'dev',
+          'eth0',
+          'parent',
+          '2:',
+          'protocol',
+          'ip',
+          'prio',
+          '1',
+          'u32',
+          'match',
+          'ip',
+          'dst',
+          `${v4(peer)}/32`,
+          'flowid',
+          cls,
+        ]);
+        tc(h, [
+          'filter',
+          'add',
+          'dev',
+          'eth0',
+          'parent',
+          '2:',
+          'protocol',
+          'ipv6',
+          'prio',
+          '2',
+          'u32',
+          'match',
+          'ip6',
+          'dst',
+          `${v6(peer)}/128`,
+          'flowid',
+          cls,
+        ]);
         n++;
       }
     }

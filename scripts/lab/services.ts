@@ -127,7 +127,13 @@ export async function curlIn(
   ];
   const r = await runIn(net, h, 'curl', args, { timeoutMs: ((opts.timeoutS ?? 10) + 5) * 1000 });
   const at = r.stdout.lastIndexOf('\n@@');
-  const tail = at >= 0 ? r.stdout.slice(at + 3).trim().split(' ') : [];
+  const tail =
+    at >= 0
+      ? r.stdout
+          .slice(at + 3)
+          .trim()
+          .split(' ')
+      : [];
   const head = at >= 0 ? r.stdout.slice(0, at) : r.stdout;
   const split = head.indexOf('\r\n\r\n');
   const headerText = split >= 0 ? head.slice(0, split) : head;
@@ -151,7 +157,12 @@ export async function curlIn(
 }
 
 /** `dig +short` through the lab's resolver, from inside a client. */
-export async function resolveIn(net: LabNet, h: LabHost, name: string, type = 'A'): Promise<string[]> {
+export async function resolveIn(
+  net: LabNet,
+  h: LabHost,
+  name: string,
+  type = 'A',
+): Promise<string[]> {
   const r = await runIn(
     net,
     h,
@@ -167,7 +178,8 @@ export async function resolveIn(net: LabNet, h: LabHost, name: string, type = 'A
 
 /** Edge name (or "origin") of an address. */
 export function who(address: string): string {
-  for (const h of [...edges(), host('origin')]) if (v4(h) === address || v6(h) === address) return h.name;
+  for (const h of [...edges(), host('origin')])
+    if (v4(h) === address || v6(h) === address) return h.name;
   return address === '' ? '(none)' : address;
 }
 
@@ -183,7 +195,12 @@ export interface LabServices {
   procs: Running[];
 }
 
-export async function startPowerDns(net: LabNet, dir: string, geoip: string, key: string): Promise<Running> {
+export async function startPowerDns(
+  net: LabNet,
+  dir: string,
+  geoip: string,
+  key: string,
+): Promise<Running> {
   const dns = host('dns');
   const d = join(dir, 'pdns');
   mkdirSync(d, { recursive: true });
@@ -220,13 +237,22 @@ export async function startPowerDns(net: LabNet, dir: string, geoip: string, key
     '--disable-syslog',
     '--write-pid=no',
   ]);
-  await until('pdns_server to answer on its API', async () => {
-    const r = await curlIn(net, dns, `http://${v4(dns)}:${PDNS_API_PORT}/api/v1/servers/localhost`, {
-      extra: ['-H', `@${join(d, 'api-header')}`],
-      timeoutS: 2,
-    });
-    return r.status === 200 ? true : undefined;
-  }, 20_000).catch((err: unknown) => {
+  await until(
+    'pdns_server to answer on its API',
+    async () => {
+      const r = await curlIn(
+        net,
+        dns,
+        `http://${v4(dns)}:${PDNS_API_PORT}/api/v1/servers/localhost`,
+        {
+          extra: ['-H', `@${join(d, 'api-header')}`],
+          timeoutS: 2,
+        },
+      );
+      return r.status === 200 ? true : undefined;
+    },
+    20_000,
+  ).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n${proc.output()}`);
   });
   return proc;
@@ -260,19 +286,32 @@ export async function startRecursor(net: LabNet, dir: string): Promise<Running> 
   ];
   writeFileSync(join(d, 'recursor.conf'), conf.join('\n') + '\n');
   const proc = startIn(net, res, '/usr/sbin/pdns_recursor', [`--config-dir=${d}`, '--daemon=no']);
-  await until('pdns_recursor to answer', async () => {
-    const r = await runIn(net, res, 'dig', [`@${v4(res)}`, '+time=1', '+tries=1', 'ns.lab', 'SOA'], {
-      timeoutMs: 3000,
-    });
-    return /status: (NOERROR|REFUSED|SERVFAIL|NXDOMAIN)/.test(r.stdout) ? true : undefined;
-  }, 15_000).catch((err: unknown) => {
+  await until(
+    'pdns_recursor to answer',
+    async () => {
+      const r = await runIn(
+        net,
+        res,
+        'dig',
+        [`@${v4(res)}`, '+time=1', '+tries=1', 'ns.lab', 'SOA'],
+        {
+          timeoutMs: 3000,
+        },
+      );
+      return /status: (NOERROR|REFUSED|SERVFAIL|NXDOMAIN)/.test(r.stdout) ? true : undefined;
+    },
+    15_000,
+  ).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n${proc.output()}`);
   });
   return proc;
 }
 
 /** Pebble on the acme host, resolving names through the lab's resolver; HTTP-01 on port 80. */
-export async function startPebble(net: LabNet, dir: string): Promise<{ proc: Running; caFile: string; rootFile: string }> {
+export async function startPebble(
+  net: LabNet,
+  dir: string,
+): Promise<{ proc: Running; caFile: string; rootFile: string }> {
   const acme = host('acme');
   const d = join(dir, 'pebble');
   mkdirSync(d, { recursive: true });
@@ -296,13 +335,26 @@ export async function startPebble(net: LabNet, dir: string): Promise<{ proc: Run
     net,
     acme,
     'pebble',
-    ['-config', join(d, 'pebble.json'), '-dnsserver', `${v4(host('resolver'))}:53`, '-strict=false'],
+    [
+      '-config',
+      join(d, 'pebble.json'),
+      '-dnsserver',
+      `${v4(host('resolver'))}:53`,
+      '-strict=false',
+    ],
     { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
   );
-  await until('pebble to answer /dir', async () => {
-    const r = await curlIn(net, acme, `https://${v4(acme)}:14000/dir`, { cacert: certFile, timeoutS: 2 });
-    return r.status === 200 ? true : undefined;
-  }, 15_000);
+  await until(
+    'pebble to answer /dir',
+    async () => {
+      const r = await curlIn(net, acme, `https://${v4(acme)}:14000/dir`, {
+        cacert: certFile,
+        timeoutS: 2,
+      });
+      return r.status === 200 ? true : undefined;
+    },
+    15_000,
+  );
   const rootFile = join(d, 'root.pem');
   const root = await curlIn(net, acme, `https://${v4(acme)}:15000/roots/0`, { cacert: certFile });
   if (root.status !== 200) throw new Error(`pebble /roots/0: ${root.status} ${root.error}`);
@@ -311,7 +363,10 @@ export async function startPebble(net: LabNet, dir: string): Promise<{ proc: Run
 }
 
 /** The HTTPS origin (scripts/lab/origin-server.ts): one JSON line per request on stdout. */
-export async function startOrigin(net: LabNet, dir: string): Promise<{ proc: Running; caPem: string }> {
+export async function startOrigin(
+  net: LabNet,
+  dir: string,
+): Promise<{ proc: Running; caPem: string }> {
   const d = join(dir, 'origin');
   mkdirSync(d, { recursive: true });
   const ca = makeTestCa(d);
@@ -330,7 +385,9 @@ export async function startOrigin(net: LabNet, dir: string): Promise<{ proc: Run
 }
 
 /** Every request the origin logged so far. */
-export function originLog(proc: Running): { path: string; sni: string | null; tls: boolean; host: string }[] {
+export function originLog(
+  proc: Running,
+): { path: string; sni: string | null; tls: boolean; host: string }[] {
   return proc
     .output()
     .split('\n')
@@ -365,12 +422,18 @@ export async function startControlPlane(
     ],
     { PDNS_KEY: pdnsKey },
   );
-  const m = await proc.waitFor(/OUTPOST_TOKEN=(opa_\S+)/, 30_000);
-  return { proc, adminEnv: { OUTPOST_SERVER: url, OUTPOST_TOKEN: m[1] as string } };
+  await proc.waitFor(/Admin API:/, 30_000);
+  // the admin token is printed once, at the data dir's first start (not after a restart)
+  const m = await proc.waitFor(/OUTPOST_TOKEN=(opa_\S+)/, 2000).catch(() => null);
+  return { proc, adminEnv: { OUTPOST_SERVER: url, OUTPOST_TOKEN: m?.[1] ?? '' } };
 }
 
 /** `outpost ARGS` on the control plane's host (the admin's shell there). */
-export function cli(net: LabNet, adminEnv: Record<string, string>, args: string[]): Promise<RunResult> {
+export function cli(
+  net: LabNet,
+  adminEnv: Record<string, string>,
+  args: string[],
+): Promise<RunResult> {
   return runIn(net, host('cp'), process.execPath, [OUTPOST_BIN, ...args], {
     env: adminEnv,
     timeoutMs: 60_000,
@@ -446,7 +509,9 @@ export async function applySpec(
   if (r.code !== 0) throw new Error(`outpost apply failed (${r.code}):\n${r.stderr}${r.stdout}`);
   const tokens: Record<string, string> = {};
   for (const e of edges()) {
-    const t = new RegExp(`New edge ${e.name}: its token, shown once:\\n {2}(ope_\\S+)`).exec(r.stdout)?.[1];
+    const t = new RegExp(`New edge ${e.name}: its token, shown once:\\n {2}(ope_\\S+)`).exec(
+      r.stdout,
+    )?.[1];
     if (t !== undefined) tokens[e.name] = t;
   }
   return tokens;
@@ -485,7 +550,8 @@ export async function joinEdge(
     prefix,
     '--skip-packages',
   ]);
-  if (r.code !== 0) throw new Error(`install.sh on ${e.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  if (r.code !== 0)
+    throw new Error(`install.sh on ${e.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   const env = Object.fromEntries(
     readFileSync(join(prefix, 'etc', 'outpost', 'agent.env'), 'utf8')
       .split('\n')
@@ -522,7 +588,10 @@ export interface EdgeStatus {
   desired_release: number | null;
 }
 
-export async function edgeStatus(net: LabNet, adminEnv: Record<string, string>): Promise<EdgeStatus[]> {
+export async function edgeStatus(
+  net: LabNet,
+  adminEnv: Record<string, string>,
+): Promise<EdgeStatus[]> {
   const r = await cli(net, adminEnv, ['status', '--json']);
   if (r.code !== 0) throw new Error(`outpost status: ${r.stderr}`);
   const parsed = JSON.parse(r.stdout) as { edges?: EdgeStatus[] } | EdgeStatus[];

@@ -76,7 +76,13 @@ export const HOSTS: readonly LabHost[] = [
     place: { latlong: [22.3, 114.2], country: 'HK' },
   },
   // clients, one /24 per country
-  { name: 'de', kind: 'client', block: 10, id: 20, place: { latlong: [52.5, 13.4], country: 'DE' } },
+  {
+    name: 'de',
+    kind: 'client',
+    block: 10,
+    id: 20,
+    place: { latlong: [52.5, 13.4], country: 'DE' },
+  },
   {
     name: 'us',
     kind: 'client',
@@ -137,7 +143,8 @@ export function distanceKm(a: [number, number], b: [number, number]): number {
   const r = (d: number) => (d * Math.PI) / 180;
   const dLat = r(b[0] - a[0]);
   const dLon = r(b[1] - a[1]);
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(r(a[0])) * Math.cos(r(b[0])) * Math.sin(dLon / 2) ** 2;
+  const s =
+    Math.sin(dLat / 2) ** 2 + Math.cos(r(a[0])) * Math.cos(r(b[0])) * Math.sin(dLon / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.sqrt(s));
 }
 

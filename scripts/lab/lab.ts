@@ -338,6 +338,57 @@ export class Lab {
     };
   }
 
+  /**
+   * Step 3: a large file from the 30 Mbit/s hk edge. Without a modifier it comes through hk's
+   * tbf (throughput shown, next to the same file from sin); with the original system's
+   * modifier ("hk redirects large files") hk answers a redirect at once.
+   */
+  async step3(): Promise<StepRow & { hkMbps: number; sinMbps: number; redirect: CurlResult }> {
+    const jp = host('jp');
+    const via = (e: string, path: string) =>
+      curlIn(this.net, jp, this.url(path), {
+        cacert: this.acmeRoot,
+        extra: ['--resolve', `${SITE}:443:${v4(host(e))}`],
+        timeoutS: 30,
+        saveBody: false,
+      });
+    const mbps = (r: CurlResult) => Math.round((r.speedBps * 8) / 1e5) / 10;
+    const hk = await via('hk', '/big/file.bin');
+    const sin = await via('sin', '/big/file.bin');
+    const before = Object.fromEntries(
+      (await edgeStatus(this.net, this.adminEnv)).map((r) => [r.name, r.desired_release ?? 0]),
+    );
+    await applySpec(
+      this.net,
+      this.dir,
+      this.adminEnv,
+      this.spec(
+        `    modifiers:\n      - {name: hk-large-files, edges: [hk], match: {paths: ['/big/*']}, action: {type: redirect, status: 302, target: 'https://downloads.example.test{uri}'}}\n`,
+      ),
+    );
+    await this.allApplied({ hk: before.hk ?? 0 });
+    const redirect = await via('hk', '/big/file.bin');
+    const ok =
+      hk.status === 200 &&
+      mbps(hk) < 36 &&
+      redirect.status === 302 &&
+      (redirect.headers.location ?? '').startsWith('https://downloads.example.test/big/');
+    // back to the lab's spec for the next steps
+    await applySpec(this.net, this.dir, this.adminEnv, this.spec());
+    await this.allApplied();
+    return {
+      ...this.row({
+        step: '3',
+        what: 'large file from the 30 Mbit/s hk edge: capped by tbf; with the modifier, a redirect',
+        figures: `8 MiB to JP: from hk ${mbps(hk)} Mbit/s (${hk.totalMs} ms), from sin ${mbps(sin)} Mbit/s (${sin.totalMs} ms); with the modifier hk answers ${redirect.status} → ${redirect.headers.location ?? '-'} in ${redirect.totalMs} ms`,
+        ok,
+      }),
+      hkMbps: mbps(hk),
+      sinMbps: mbps(sin),
+      redirect,
+    };
+  }
+
   /** Step 6: control plane down: edges keep serving; a change after it returns is live everywhere within a second. */
   async step6(): Promise<StepRow & { servedWhileDown: number; liveMs: number }> {
     await this.stopCp();

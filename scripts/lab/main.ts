@@ -8,7 +8,7 @@ const stepsArg = args[args.indexOf('--steps') + 1];
 const wanted =
   args.includes('--steps') && stepsArg !== undefined
     ? stepsArg.split(',')
-    : ['1', '2', '4', '5', '6', '7'];
+    : ['1', '2', '3', '4', '5', '6', '7'];
 const keep = args.includes('--keep');
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -38,6 +38,7 @@ async function main(): Promise<number> {
   const steps: Record<string, () => Promise<StepRow>> = {
     '1': () => lab.step1(),
     '2': () => lab.step2(),
+    '3': () => lab.step3(),
     '4': () => lab.step4(),
     '5': () => lab.step5(),
     '6': () => lab.step6(),

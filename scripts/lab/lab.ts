@@ -315,7 +315,9 @@ export class Lab {
     const origin = await startOrigin(this.net, this.dir);
     this.origin = origin.proc;
     this.procs.push(origin.proc);
+    const back = await this.get(de, '/after-origin-back.css');
     const ok =
+      back.status === 200 &&
       stale.status === 200 &&
       stale.headers['x-cache-status'] === 'STALE' &&
       uncached.status >= 500 &&

@@ -4,7 +4,7 @@
 // edge `outpost agent` joined with deploy/install.sh --prefix.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OUTPOST_BIN, ROOT, startProcess, type Running } from '../../test/support/processes.js';
@@ -369,10 +369,15 @@ export async function startOrigin(
 ): Promise<{ proc: Running; caPem: string }> {
   const d = join(dir, 'origin');
   mkdirSync(d, { recursive: true });
-  const ca = makeTestCa(d);
-  const { cert, key } = ca.issue('origin', [SITE]);
-  writeFileSync(join(d, 'origin.crt'), cert);
-  writeFileSync(join(d, 'origin.key'), key, { mode: 0o600 });
+  // the same CA and certificate across restarts: the spec's tls_ca trusts this CA
+  if (!existsSync(join(d, 'origin.key'))) {
+    const ca = makeTestCa(d);
+    const { cert, key } = ca.issue('origin', [SITE]);
+    writeFileSync(join(d, 'origin-ca.pem'), ca.caCert);
+    writeFileSync(join(d, 'origin.crt'), cert);
+    writeFileSync(join(d, 'origin.key'), key, { mode: 0o600 });
+  }
+  const caPem = readFileSync(join(d, 'origin-ca.pem'), 'utf8');
   const proc = startIn(net, host('origin'), process.execPath, [
     '--import',
     'tsx',
@@ -381,7 +386,7 @@ export async function startOrigin(
     join(d, 'origin.key'),
   ]);
   await proc.waitFor(/origin listening/, 20_000);
-  return { proc, caPem: ca.caCert };
+  return { proc, caPem };
 }
 
 /** Every request the origin logged so far. */

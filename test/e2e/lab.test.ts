@@ -4,11 +4,41 @@
 // origin saw one request with SNI), 4 (fra's link cut: DE moves to iad and back, through the
 // resolver) and 5 (origin down: STALE, a fast error, DNS stays on the edges). The lab is
 // removed after a failure too (afterAll), and a test at the end checks nothing is left.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../scripts/lab/lab.js';
-import { existingNamespaces } from '../../scripts/lab/netns.js';
+import { LabNet, existingNamespaces } from '../../scripts/lab/netns.js';
 import { CHECK_INTERVAL_S, DNS_TTL_S, SITE } from '../../scripts/lab/services.js';
+
+describe('the lab network: its own names only', () => {
+  const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+
+  it('refuses to start when a namespace of its names exists without its lock, and leaves it alone', () => {
+    expect(ip('netns', 'add', 'olabq-fra').status).toBe(0);
+    try {
+      const net = new LabNet({ prefix: 'olabq' });
+      expect(() => net.create()).toThrow(/olabq-fra exist and are not this lab's/);
+      net.destroy(); // owns nothing: must not touch olabq-fra
+      expect(existingNamespaces()).toContain('olabq-fra');
+      expect(existingNamespaces()).not.toContain('olabq-net');
+    } finally {
+      ip('netns', 'del', 'olabq-fra');
+    }
+  });
+
+  it("removes a dead lab's namespaces at the next start, as its lock file lists them", () => {
+    const dead = spawnSync('true').pid;
+    const net = new LabNet({ prefix: 'olabr' });
+    expect(ip('netns', 'add', 'olabr-net').status).toBe(0);
+    mkdirSync(dirname(net.lockFile), { recursive: true });
+    writeFileSync(net.lockFile, JSON.stringify({ pid: dead, namespaces: ['olabr-net'] }));
+    expect(net.cleanupStale()).toBe(true);
+    expect(existingNamespaces()).not.toContain('olabr-net');
+    expect(existsSync(net.lockFile)).toBe(false);
+  });
+});
 
 describe('the lab: the CDN in separate network namespaces (shortened story)', () => {
   const lab = new Lab({ prefix: 'olabt' });

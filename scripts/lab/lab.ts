@@ -403,9 +403,6 @@ export class Lab {
     }
     await this.startCp();
     await this.allApplied();
-    const before = Object.fromEntries(
-      (await edgeStatus(this.net, this.adminEnv)).map((r) => [r.name, r.desired_release ?? 0]),
-    );
     const header = `lab-${Date.now()}`;
     await applySpec(
       this.net,
@@ -435,7 +432,6 @@ export class Lab {
       50,
     );
     const liveMs = Date.now() - t;
-    void before;
     const ok = servedWhileDown === clients().length && liveOn.size === edges().length;
     return {
       ...this.row({

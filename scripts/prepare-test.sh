@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble)
+packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble pdns-recursor iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -29,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null && systemctl is-active --quiet pdns 2>/dev/null; then
     systemctl stop pdns 2>/dev/null || true
     systemctl disable pdns 2>/dev/null || true
+  fi
+  # pdns-recursor's postinst may start a distribution recursor on 127.0.0.1:53; the lab starts
+  # its own inside its network namespaces and needs none.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet pdns-recursor 2>/dev/null; then
+    systemctl stop pdns-recursor 2>/dev/null || true
+    systemctl disable pdns-recursor 2>/dev/null || true
   fi
   # caddy's postinst enables (and, with systemd, starts) a distribution Caddy serving
   # /etc/caddy/Caddyfile on port 80 with its admin API on localhost:2019; the tests start their

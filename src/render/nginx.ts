@@ -72,6 +72,7 @@ import {
   renderSiteFilters,
 } from './nginx-http.js';
 import { NJS_PATH, njsSource } from './njs/outpost.js';
+import { renderEdgeTls } from './nginx-tls.js';
 
 // The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
 // re-exported here for callers that still import it from the renderer.
@@ -741,6 +742,7 @@ function renderEdgeConf(
     c.line('"~^(?<outpost_p>[^?]*)" $outpost_p;');
   });
   renderEdgeHttp(c, plan);
+  renderEdgeTls(c);
   renderEdgeCacheMaps(c, names);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,

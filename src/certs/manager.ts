@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DnsProvider } from '../dns/index.js';
-import type { AcmeSettings, DnsSettings } from '../spec/index.js';
+import type { AcmeSettings, DnsSettings, Spec } from '../spec/index.js';
 import type { NewAuditEvent, Store } from '../store/types.js';
 import {
   AcmeError,
@@ -269,7 +269,22 @@ export class CertificateManager {
    * Forgets a site's certificate and key, and publishes: its edges serve it over HTTP only
    * until ACME (if enabled for the site) issues a new one. False when there was none.
    */
-  async remove(domain: string, actor = 'admin'): Promise<boolean> {
+  /**
+   * Removes a site's stored certificate and key. Refused (409, path `force`) while the site
+   * sends HSTS, unless `force`: without the certificate its edges serve no HTTPS, and every
+   * browser that saw the header refuses plain HTTP to the site until its max-age runs out.
+   */
+  async remove(domain: string, opts: { actor?: string; force?: boolean } = {}): Promise<boolean> {
+    const actor = opts.actor ?? 'admin';
+    if (opts.force !== true && (await this.opts.store.getCertificate(domain)) !== undefined) {
+      const maxAge = hstsMaxAge((await this.opts.store.readState()).spec, domain);
+      if (maxAge !== undefined)
+        throw new OutpostError(
+          'conflict',
+          `site "${domain}" sends Strict-Transport-Security (max-age ${maxAge} s): without its certificate every edge stops serving HTTPS for it, and every browser that saw the header refuses plain HTTP to it for up to ${maxAge} s (${Math.round(maxAge / 86_400)} days). Upload or issue a new certificate instead, or remove it anyway with force (outpost cert rm --force).`,
+          { path: 'force' },
+        );
+    }
     const removed = await this.opts.store.deleteCertificate(domain, {
       actor,
       action: 'certificate.delete',
@@ -451,4 +466,21 @@ export class CertificateManager {
       this.changes.emit('change');
     }
   }
+}
+
+/**
+ * The HSTS max-age (seconds) a site's HTTPS answers carry: its `https.hsts`, or a set_header
+ * modifier that sets Strict-Transport-Security; undefined when it sends none (or is unknown).
+ */
+export function hstsMaxAge(spec: Spec, domain: string): number | undefined {
+  const site = spec.sites.find((s) => s.domain === domain);
+  if (site === undefined) return undefined;
+  if (site.https.hsts !== false) return site.https.hsts.max_age;
+  for (const m of site.modifiers) {
+    const a = m.action;
+    if (a.type !== 'set_header' || a.name.toLowerCase() !== 'strict-transport-security') continue;
+    const age = /max-age\s*=\s*"?(\d+)/i.exec(a.value)?.[1];
+    if (age !== undefined && Number(age) > 0) return Number(age);
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:https';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOZILLA_INTERMEDIATE } from '../../src/render/nginx-tls.js';
@@ -31,11 +32,32 @@ function sClient(args: string[]): Promise<{ ok: boolean; output: string }> {
 const SILENT = 'silent.test';
 /** A second site with an RSA certificate: the ECDHE-RSA suites need one. */
 const RSA = 'rsa.test';
+/** A site that sends HSTS: its certificate cannot be removed without --force. */
+const HSTS = 'hsts.test';
 
 /**
  * One TLS 1.2 handshake offering only `cipher` (and `curve` when given). The client's own
  * security level is lowered so that it really offers weak suites: a refusal is the edge's.
  */
+/** The headers of `GET /` over HTTPS with SNI and Host `name` (the test CA is not trusted). */
+function httpsHeaders(
+  address: string,
+  port: number,
+  name: string,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: address, port, servername: name, headers: { host: name }, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function handshake(
   address: string,
   port: number,
@@ -94,6 +116,9 @@ ${cdn.edgeYaml('a')}sites:
   - domain: ${RSA}
     ${originLine}
     https: {redirect_http: false}
+  - domain: ${HSTS}
+    ${originLine}
+    https: {hsts: {max_age: 31536000}}
 `);
     await cdn.startAgents();
     const dir = join(cdn.tmp.path, 'ca');
@@ -102,6 +127,7 @@ ${cdn.edgeYaml('a')}sites:
     for (const [domain, rsa] of [
       [SILENT, false],
       [RSA, true],
+      [HSTS, false],
     ] as const) {
       const leaf = ca.issue(domain, [domain], { rsa });
       writeFileSync(join(dir, `${domain}.pem`), leaf.cert + ca.caCert);
@@ -206,5 +232,47 @@ ${cdn.edgeYaml('a')}sites:
     ]);
     expect(tls13.ok).toBe(true);
     expect(tls13.output).toMatch(/TLSv1\.3/);
+  });
+
+  it('refuses `outpost cert rm` on a site that sends HSTS unless --force', async () => {
+    const hsts = await sClient([
+      '-connect',
+      `${cdn.address('a')}:${tlsPort()}`,
+      '-servername',
+      HSTS,
+    ]);
+    expect(hsts.ok).toBe(true);
+    const https = await httpsHeaders(cdn.address('a'), tlsPort(), HSTS);
+    expect(https['strict-transport-security']).toBe('max-age=31536000');
+
+    const refused = await cdn.cli(['cert', 'rm', HSTS]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/sends Strict-Transport-Security \(max-age 31536000 s\)/);
+    expect(refused.stderr).toMatch(/--force/);
+    const list = await cdn.cli(['cert', 'list', '--json']);
+    expect(list.stdout).toContain(HSTS);
+    const still = await sClient([
+      '-connect',
+      `${cdn.address('a')}:${tlsPort()}`,
+      '-servername',
+      HSTS,
+    ]);
+    expect(still.ok).toBe(true);
+
+    // A site without HSTS: removed at once.
+    const before = await cdn.releases();
+    const plain = await cdn.cli(['cert', 'rm', RSA]);
+    expect(plain.code).toBe(0);
+    const forced = await cdn.cli(['cert', 'rm', HSTS, '--force']);
+    expect(forced.stdout).toContain(`Removed the certificate of ${HSTS}.`);
+    expect(forced.code).toBe(0);
+    await cdn.allApplied(before);
+    const gone = await sClient([
+      '-connect',
+      `${cdn.address('a')}:${tlsPort()}`,
+      '-servername',
+      HSTS,
+    ]);
+    expect(gone.ok).toBe(false);
   });
 });

@@ -102,7 +102,7 @@ describe('defaults and TLS of an nginx edge', () => {
           res.setHeader('cache-control', 'no-store');
           res.end('x');
         },
-        '/page': (_req, res) => res.end('html'),
+        '/page': (_req, res) => void res.end('html'),
       },
     });
     await cdn.start();

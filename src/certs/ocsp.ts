@@ -6,7 +6,7 @@
 // never needs outbound access at handshake time.
 //
 // Only the few DER shapes OCSP needs are read and written here (no ASN.1 library).
-import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { createHash, verify, X509Certificate } from 'node:crypto';
 
 /** One DER TLV: tag byte, the whole element and its contents. */
 interface Tlv {
@@ -147,7 +147,7 @@ function generalizedTime(t: Tlv | undefined): Date {
   const s = t?.contents.toString('latin1') ?? '';
   const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.\d+)?Z$/.exec(s);
   if (t?.tag !== 0x18 || m === null) throw new OcspError(`bad GeneralizedTime "${s}"`);
-  const [, y, mo, d, h, mi, se] = m.map(Number) as number[];
+  const [, y, mo, d, h, mi, se] = m.map(Number);
   return new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, se ?? 0));
 }
 
@@ -190,14 +190,7 @@ export function checkOcspResponse(
       if (responder.verify(issuer.publicKey) && (responder.keyUsage ?? []).includes(OCSP_SIGNING))
         signers.push(responder);
     }
-  const signed = signers.some((s) =>
-    verify(
-      digest,
-      tbs.der,
-      createPublicKey(s.publicKey.export({ type: 'spki', format: 'pem' })),
-      sig,
-    ),
-  );
+  const signed = signers.some((s) => verify(digest, tbs.der, s.publicKey, sig));
   if (!signed) throw new OcspError('the response is not signed by the issuer or its responder');
 
   const fields = children(tbs);

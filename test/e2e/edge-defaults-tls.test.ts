@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOZILLA_INTERMEDIATE } from '../../src/render/nginx-tls.js';
 import { TestCdn } from '../support/cdn.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
+import { eventually } from '../support/http.js';
+import { startOcspCa, type OcspCa } from '../support/ocsp.js';
 import { makeTestCa } from '../support/tls.js';
 
 const run = promisify(execFile);
@@ -34,6 +36,8 @@ const SILENT = 'silent.test';
 const RSA = 'rsa.test';
 /** A site that sends HSTS: its certificate cannot be removed without --force. */
 const HSTS = 'hsts.test';
+/** A site whose certificate's CA runs an OCSP responder on loopback: the edge staples it. */
+const OCSP = 'ocsp.test';
 
 /**
  * One TLS 1.2 handshake offering only `cipher` (and `curve` when given). The client's own
@@ -80,6 +84,7 @@ function handshake(
 describe('defaults and TLS of an nginx edge', () => {
   const cdn = new TestCdn({ edges: { a: '127.0.0.71' } });
   let origin: TestOrigin;
+  let ocspCa: OcspCa | undefined;
   const tlsPort = () => cdn.edgePort + 1;
 
   beforeAll(async () => {
@@ -119,6 +124,9 @@ ${cdn.edgeYaml('a')}sites:
   - domain: ${HSTS}
     ${originLine}
     https: {hsts: {max_age: 31536000}}
+  - domain: ${OCSP}
+    ${originLine}
+    https: {redirect_http: false}
 `);
     await cdn.startAgents();
     const dir = join(cdn.tmp.path, 'ca');
@@ -150,6 +158,7 @@ ${cdn.edgeYaml('a')}sites:
   afterAll(async () => {
     await cdn.close();
     await origin?.close();
+    await ocspCa?.close();
   });
 
   const statuses = async (path: string, times = 3) => {
@@ -274,5 +283,54 @@ ${cdn.edgeYaml('a')}sites:
       HSTS,
     ]);
     expect(gone.ok).toBe(false);
+  });
+
+  it('staples the OCSP response the control plane fetched (the edge never asks the responder)', async () => {
+    const dir = join(cdn.tmp.path, 'ocsp-ca');
+    mkdirSync(dir);
+    ocspCa = await startOcspCa(dir);
+    const leaf = ocspCa.issue('ocsp', [OCSP]);
+    writeFileSync(join(dir, 'chain.pem'), leaf.cert + ocspCa.caCert);
+    writeFileSync(join(dir, 'leaf.key'), leaf.key, { mode: 0o600 });
+    const up = await cdn.cli([
+      'cert',
+      'upload',
+      OCSP,
+      '--cert',
+      join(dir, 'chain.pem'),
+      '--key',
+      join(dir, 'leaf.key'),
+    ]);
+    expect(up.stderr).toBe('');
+    const status = () =>
+      sClient(['-connect', `${cdn.address('a')}:${tlsPort()}`, '-servername', OCSP, '-status']);
+    // The certificate first, then a release with its OCSP response.
+    const stapled = await eventually(
+      'the edge to staple the OCSP response',
+      async () => {
+        const r = await status();
+        return r.output.includes('OCSP Response Status: successful') ? r : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(stapled.output).toContain('Cert Status: good');
+    expect(stapled.output).toContain(`Serial Number: ${leaf.serial}`);
+    const asked = ocspCa.requests();
+    expect(asked).toBeGreaterThanOrEqual(1);
+    // Handshakes are answered from the file: the responder is not asked again, even when down.
+    ocspCa.setDown(true);
+    const again = await status();
+    expect(again.output).toContain('Cert Status: good');
+    expect(ocspCa.requests()).toBe(asked);
+    // A site whose CA names no responder staples nothing.
+    const none = await sClient([
+      '-connect',
+      `${cdn.address('a')}:${tlsPort()}`,
+      '-servername',
+      SILENT,
+      '-status',
+    ]);
+    expect(none.output).toContain('OCSP response: no response sent');
   });
 });

@@ -108,7 +108,7 @@ sites:
             }));
         const servers = r.raw.filter((_, i) => i % 2 === 0 && r.raw[i]?.toLowerCase() === 'server');
         expect(servers.length, `${edge} tls=${tls}`).toBeLessThanOrEqual(1);
-        expect(String(r.headers.server ?? '')).not.toContain('OriginServer');
+        expect(JSON.stringify(r.headers.server ?? null)).not.toContain('OriginServer');
       }
     });
 

@@ -28,6 +28,14 @@ export function certificatePaths(domain: string): { certificate: string; key: st
   return { certificate: `certs/${stem}.crt`, key: `certs/${stem}.key` };
 }
 
+/**
+ * The OCSP response (DER) an nginx edge staples for a site's certificate
+ * (`ssl_stapling_file`), in a release whose site has one (certs/stapler.ts fetches it).
+ */
+export function ocspStaplePath(domain: string): string {
+  return `certs/${certFileStem(domain)}.ocsp`;
+}
+
 /** The Caddyfile for a Caddy without, and with, the cache module. */
 export const CADDYFILE = 'caddy/Caddyfile';
 export const CADDYFILE_CACHE = 'caddy/Caddyfile.cache';

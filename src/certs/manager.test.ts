@@ -215,6 +215,57 @@ describe('CertificateManager', () => {
     expect(issuer.calls).toBe(0);
   });
 
+  it('refuses to remove the certificate of a site that sends HSTS unless forced', async () => {
+    const hsts = {
+      ...SPEC,
+      sites: [{ ...SPEC.sites![0]!, https: { hsts: { max_age: 31_536_000 } } }],
+    } as SpecInput;
+    await store.writeState(parseSpec(hsts), {
+      actor: 'test',
+      action: 'x',
+      subject: '',
+      detail: {},
+    });
+    const byo = ca.issue('hsts', ['shop.test', 'www.shop.test']);
+    await manager.upload('shop.test', { certificate: byo.cert + ca.caCert, key: byo.key });
+    const refused = manager.remove('shop.test');
+    await expect(refused).rejects.toMatchObject({ code: 'conflict', status: 409, path: 'force' });
+    await expect(refused).rejects.toThrow(
+      /sends Strict-Transport-Security \(max-age 31536000 s\).*365 days.*--force/,
+    );
+    expect(await store.getCertificate('shop.test')).toBeDefined();
+    expect(published).toBe(1); // nothing half-applied: the edges still have it
+    // A set_header modifier sending HSTS counts too.
+    const byHeader = {
+      ...SPEC,
+      sites: [
+        {
+          ...SPEC.sites![0]!,
+          modifiers: [
+            {
+              match: {},
+              action: {
+                type: 'set_header',
+                name: 'strict-transport-security',
+                value: 'max-age=600',
+              },
+            },
+          ],
+        },
+      ],
+    } as SpecInput;
+    await store.writeState(parseSpec(byHeader), {
+      actor: 'test',
+      action: 'x',
+      subject: '',
+      detail: {},
+    });
+    await expect(manager.remove('shop.test')).rejects.toThrow(/max-age 600 s/);
+    expect(await manager.remove('shop.test', { force: true })).toBe(true);
+    expect(await store.getCertificate('shop.test')).toBeUndefined();
+    expect(published).toBe(2);
+  });
+
   it('validates an upload: stored as "upload", never renewed by ACME', async () => {
     const byo = ca.issue('byo', ['shop.test', 'www.shop.test']);
     await manager.upload('shop.test', { certificate: byo.cert + ca.caCert, key: byo.key });

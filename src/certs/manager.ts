@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DnsProvider } from '../dns/index.js';
-import type { AcmeSettings, DnsSettings } from '../spec/index.js';
+import type { AcmeSettings, DnsSettings, Spec } from '../spec/index.js';
 import type { NewAuditEvent, Store } from '../store/types.js';
 import {
   AcmeError,
@@ -19,6 +19,7 @@ import {
 } from './acme.js';
 import { Dns01Solver, Http01Solver, type Dns01Options } from './challenges.js';
 import { checkCertificate } from './pem.js';
+import { OcspStapler } from './stapler.js';
 import { OutpostError } from '../http/errors.js';
 import {
   backoffDelay,
@@ -52,6 +53,8 @@ export interface CertificateManagerOptions {
   dns01?: Dns01Options;
   /** The issuer for the spec's `acme` block (default: acme-client against that CA). */
   issuer?: (settings: AcmeSettings) => CertificateIssuer;
+  /** Fetches an OCSP answer for stapling (default: HTTP POST to the certificate's responder). */
+  fetchOcsp?: (url: string, request: Buffer) => Promise<Buffer>;
   /** acme-client's polling of pending authorizations and orders. */
   poll?: { minMs: number; maxMs: number; attempts: number };
 }
@@ -101,8 +104,16 @@ export class CertificateManager {
   private readonly pending = new Map<string, string>();
   private readonly changes = new EventEmitter();
 
+  private readonly stapler: OcspStapler;
+
   constructor(private readonly opts: CertificateManagerOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.stapler = new OcspStapler({
+      store: opts.store,
+      logger: opts.logger,
+      now: () => this.now(),
+      ...(opts.fetchOcsp !== undefined ? { fetch: opts.fetchOcsp } : {}),
+    });
     this.changes.setMaxListeners(0);
   }
 
@@ -136,21 +147,33 @@ export class CertificateManager {
   /** Checks every site now and runs what is due; resolves when those attempts finished. */
   check(): Promise<void> {
     return this.enqueue(async () => {
-      const { spec } = await this.opts.store.readState();
-      if (spec.acme === undefined) return;
-      const certificates = await this.opts.store.listCertificates();
-      const renewals = await this.opts.store.listCertificateRenewals();
-      for (const target of certificateTargets(spec)) {
-        if (this.stopped) return;
-        if (target.challenge === null || this.pending.has(target.domain)) continue;
-        const cert = certificates.find((c) => c.domain === target.domain);
-        const reason = dueReason(target, cert, this.now());
-        if (reason === null) continue;
-        const next = renewals.find((r) => r.domain === target.domain)?.next_attempt_at;
-        if (next && Date.parse(next) > this.now().getTime()) continue;
-        await this.attempt(spec.acme, spec.dns, target, reason, this.newAttempt(target, reason));
-      }
+      await this.renewDue();
+      await this.refreshStaples();
     });
+  }
+
+  /** OCSP responses for stapling (certs/stapler.ts); publishes when one changed. */
+  private async refreshStaples(): Promise<void> {
+    if (this.stopped) return;
+    if (await this.stapler.refresh()) await this.opts.publish();
+  }
+
+  /** Issues or renews what is due (ACME). */
+  private async renewDue(): Promise<void> {
+    const { spec } = await this.opts.store.readState();
+    if (spec.acme === undefined) return;
+    const certificates = await this.opts.store.listCertificates();
+    const renewals = await this.opts.store.listCertificateRenewals();
+    for (const target of certificateTargets(spec)) {
+      if (this.stopped) return;
+      if (target.challenge === null || this.pending.has(target.domain)) continue;
+      const cert = certificates.find((c) => c.domain === target.domain);
+      const reason = dueReason(target, cert, this.now());
+      if (reason === null) continue;
+      const next = renewals.find((r) => r.domain === target.domain)?.next_attempt_at;
+      if (next && Date.parse(next) > this.now().getTime()) continue;
+      await this.attempt(spec.acme, spec.dns, target, reason, this.newAttempt(target, reason));
+    }
   }
 
   /**
@@ -184,7 +207,10 @@ export class CertificateManager {
     const view = this.newAttempt(target, 'manual');
     const acme = spec.acme;
     const dns = spec.dns;
-    void this.enqueue(() => this.attempt(acme, dns, target, 'manual', view));
+    void this.enqueue(async () => {
+      await this.attempt(acme, dns, target, 'manual', view);
+      await this.refreshStaples();
+    });
     return view;
   }
 
@@ -263,13 +289,26 @@ export class CertificateManager {
       'certificate uploaded',
     );
     await this.opts.publish();
+    this.scheduleCheck(); // its OCSP response, for stapling
   }
 
   /**
    * Forgets a site's certificate and key, and publishes: its edges serve it over HTTP only
-   * until ACME (if enabled for the site) issues a new one. False when there was none.
+   * until ACME (if enabled for the site) issues a new one. False when there was none. Refused (409, path `force`) while the site
+   * sends HSTS, unless `force`: without the certificate its edges serve no HTTPS, and every
+   * browser that saw the header refuses plain HTTP to the site until its max-age runs out.
    */
-  async remove(domain: string, actor = 'admin'): Promise<boolean> {
+  async remove(domain: string, opts: { actor?: string; force?: boolean } = {}): Promise<boolean> {
+    const actor = opts.actor ?? 'admin';
+    if (opts.force !== true && (await this.opts.store.getCertificate(domain)) !== undefined) {
+      const maxAge = hstsMaxAge((await this.opts.store.readState()).spec, domain);
+      if (maxAge !== undefined)
+        throw new OutpostError(
+          'conflict',
+          `site "${domain}" sends Strict-Transport-Security (max-age ${maxAge} s): without its certificate every edge stops serving HTTPS for it, and every browser that saw the header refuses plain HTTP to it for up to ${maxAge} s (${Math.round(maxAge / 86_400)} days). Upload or issue a new certificate instead, or remove it anyway with force (outpost cert rm --force).`,
+          { path: 'force' },
+        );
+    }
     const removed = await this.opts.store.deleteCertificate(domain, {
       actor,
       action: 'certificate.delete',
@@ -451,4 +490,21 @@ export class CertificateManager {
       this.changes.emit('change');
     }
   }
+}
+
+/**
+ * The HSTS max-age (seconds) a site's HTTPS answers carry: its `https.hsts`, or a set_header
+ * modifier that sets Strict-Transport-Security; undefined when it sends none (or is unknown).
+ */
+export function hstsMaxAge(spec: Spec, domain: string): number | undefined {
+  const site = spec.sites.find((s) => s.domain === domain);
+  if (site === undefined) return undefined;
+  if (site.https.hsts !== false) return site.https.hsts.max_age;
+  for (const m of site.modifiers) {
+    const a = m.action;
+    if (a.type !== 'set_header' || a.name.toLowerCase() !== 'strict-transport-security') continue;
+    const age = /max-age\s*=\s*"?(\d+)/i.exec(a.value)?.[1];
+    if (age !== undefined && Number(age) > 0) return Number(age);
+  }
+  return undefined;
 }

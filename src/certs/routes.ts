@@ -65,12 +65,20 @@ export const certificateRoutes =
       },
     );
 
-    app.delete<{ Params: { domain: string } }>(
+    app.delete<{ Params: { domain: string }; Querystring: { force?: string } }>(
       '/v1/certificates/:domain',
-      { schema: docs('certificates', "Remove a site's stored certificate (and its key)") },
+      {
+        schema: docs(
+          'certificates',
+          "Remove a site's stored certificate (and its key); refused with 409 while the site sends HSTS unless `force=true`",
+        ),
+      },
       async (req) => {
         const domain = req.params.domain;
-        if (!(await manager.remove(domain)))
+        const force = req.query.force;
+        if (force !== undefined && force !== 'true' && force !== 'false')
+          throw new ApiError('invalid_request', 'must be "true" or "false"', 'force');
+        if (!(await manager.remove(domain, { force: force === 'true' })))
           throw new ApiError('not_found', `no certificate for "${domain}"`, 'domain');
         return { deleted: domain };
       },

@@ -9,8 +9,8 @@ import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { renderCaddyRelease } from '../render/caddy.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
-import { certificatePaths, renderNginx } from '../render/index.js';
-import type { Edge } from '../spec/index.js';
+import { certificatePaths, ocspStaplePath, renderNginx } from '../render/index.js';
+import { ocspSettingKey, parseOcspStaple, type Edge } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
 import type { BundleSigner } from './signing-key.js';
@@ -124,6 +124,21 @@ export class BundleBuilder implements Worker {
         certFiles.push({ path: paths.certificate, content: chain });
         certFiles.push({ path: paths.key, content: keyPem, secret: true });
       }
+      // OCSP responses for nginx to staple (certs/stapler.ts keeps them current): only one
+      // about the certificate in this bundle. Public, and nginx -t reads them.
+      const staples: string[] = [];
+      const stapleFiles: SourceFile[] = [];
+      if (edge.proxy === 'nginx')
+        for (const domain of certificates) {
+          const staple = parseOcspStaple(await this.opts.store.getSetting(ocspSettingKey(domain)));
+          if (staple === undefined || staple.serial !== certs.get(domain)?.serial.toUpperCase())
+            continue;
+          staples.push(domain);
+          stapleFiles.push({
+            path: ocspStaplePath(domain),
+            content: Buffer.from(staple.der, 'base64'),
+          });
+        }
       const rendered = (release: number) =>
         edge.proxy === 'caddy'
           ? renderCaddyRelease(plan, {
@@ -136,11 +151,16 @@ export class BundleBuilder implements Worker {
           : renderNginx(plan, {
               release,
               certificates,
+              staples,
               ...(this.opts.acmeChallengeUrl !== undefined
                 ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
                 : {}),
             });
-      const render = (release: number): SourceFile[] => [...rendered(release), ...certFiles];
+      const render = (release: number): SourceFile[] => [
+        ...rendered(release),
+        ...stapleFiles,
+        ...certFiles,
+      ];
       let key: string;
       try {
         key = contentKey({ ...meta, files: render(0) });
@@ -157,10 +177,10 @@ export class BundleBuilder implements Worker {
       // Rendered once more, with its release number (it is in the text: X-Outpost-Release);
       // the checks below reuse this rendering rather than rendering again.
       const releaseFiles = rendered(release);
-      const files: SourceFile[] = [...releaseFiles, ...certFiles];
+      const files: SourceFile[] = [...releaseFiles, ...stapleFiles, ...certFiles];
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
         // Checked with throwaway certificates: private keys are not written to a temp dir.
-        const check = await checkNginxConfig(releaseFiles, {
+        const check = await checkNginxConfig([...releaseFiles, ...stapleFiles], {
           nginx: this.opts.nginx,
           release,
           edgeName: edge.name,

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { certificatePaths, type RenderedFile } from '../bundle/layout.js';
+import { certificatePaths } from '../bundle/layout.js';
 import { renderNginxMain } from './nginx-main.js';
 
 export interface CheckNginxOptions {
@@ -47,7 +47,13 @@ function run(
 }
 
 /** Writes `files` under `dir`, refusing paths that would leave it. */
-export async function writeReleaseFiles(dir: string, files: readonly RenderedFile[]) {
+/** A release file to lay out: rendered text, or bytes (an OCSP response). */
+export interface ReleaseFile {
+  path: string;
+  content: string | Buffer;
+}
+
+export async function writeReleaseFiles(dir: string, files: readonly ReleaseFile[]) {
   const base = resolve(dir);
   for (const f of files) {
     const target = resolve(base, f.path);
@@ -117,7 +123,7 @@ export async function writeThrowawayCertificates(
  * for `certificates`), then runs `nginx -t -p <root>/ -c <root>/candidate/nginx.conf`.
  */
 export async function checkNginxConfig(
-  files: readonly RenderedFile[],
+  files: readonly ReleaseFile[],
   opts: CheckNginxOptions,
 ): Promise<CheckNginxResult> {
   const timeoutMs = opts.timeoutMs ?? 20_000;

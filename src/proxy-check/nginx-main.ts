@@ -55,7 +55,7 @@ const HTTP = [
   'variables_hash_max_size 8192;',
   'ssl_protocols TLSv1.2 TLSv1.3;',
   'ssl_session_cache shared:outpost_ssl:10m;',
-  'ssl_session_timeout 1h;',
+  'ssl_session_timeout 1d;', // Mozilla intermediate (render/nginx-tls.ts)
   'log_format outpost_json escape=json',
   `    '{"time":"$time_iso8601","site":"$server_name","host":"$host","remote":"$remote_addr",'`,
   `    '"method":"$request_method","uri":"$request_uri","status":$status,'`,

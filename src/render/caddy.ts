@@ -236,6 +236,8 @@ function renderProxySnippet(
       }
       // The client's address to the origin (Caddy sets X-Forwarded-For/-Proto/-Host itself).
       c.line('header_up X-Real-IP {remote_host}');
+      // One Server header: Caddy's own, not the origin's beside it.
+      c.line('header_down -Server');
       if (realIpFrom.length > 0) c.line(`trusted_proxies ${realIpFrom.map(caddyCidr).join(' ')}`);
       const up = site.upstream;
       c.block('transport http', () => {
@@ -479,6 +481,16 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     );
     c.line('respond 421');
   });
+  if (plan.sites.some((site) => opts.certificates.includes(site.domain))) {
+    // A served SNI name with another Host gets 421 (as on nginx), not Caddy's empty 200. It
+    // has no certificate: a handshake for a name the edge does not serve still fails.
+    c.line('# HTTPS for a served name with another Host: 421 with the release headers.');
+    c.block(`https://:${plan.listen.https}`, () => {
+      renderBind(c, plan);
+      renderHeaders(c, plan, opts, 'EDGE');
+      c.line('respond 421');
+    });
+  }
   return c.toString();
 }
 
@@ -514,7 +526,8 @@ function renderAcmeHandle(c: Caddyfile, n: SiteNames, opts: RenderCaddyOptions):
     const url = new URL(opts.acmeChallengeUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new RenderError(`acmeChallengeUrl must be an http(s) URL, not ${url.protocol}`);
-    c.line('header X-Cache-Status "EDGE"');
+    // Proxied, uncached: BYPASS, as on nginx (EDGE is for answers the edge gives itself).
+    c.line('header X-Cache-Status "BYPASS"');
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     c.block(
       `reverse_proxy ${url.protocol}//${hostPort(url.hostname.replace(/^\[|\]$/g, ''), Number(port))}`,

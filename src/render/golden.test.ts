@@ -1,5 +1,5 @@
 // Golden files: src/render/golden/<case>.txt holds the input (YAML: edge, release,
-// certificates, spec, optional nginx_check: false), the separator line, then the expected
+// certificates, staples, spec, optional nginx_check: false), the separator line, then the expected
 // files (`==== path ====` headers) or `!error <message>`. UPDATE_GOLDEN=1 rewrites them.
 // Every golden output is also checked with a real `nginx -t` when nginx is installed.
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ interface GoldenInput {
   edge: string;
   release?: number;
   certificates?: string[];
+  /** Domains whose OCSP response is in the release (renderNginx's staples). */
+  staples?: string[];
   /** renderNginx's acmeChallengeUrl (the control plane answering HTTP-01). */
   acme_challenge_url?: string;
   nginx_check?: boolean;
@@ -28,6 +30,7 @@ const render = (input: GoldenInput) =>
     renderNginx(compileEdgePlan(parseSpec(input.spec), input.edge), {
       release: input.release ?? 1,
       certificates: input.certificates ?? [],
+      ...(input.staples !== undefined ? { staples: input.staples } : {}),
       ...(input.acme_challenge_url !== undefined
         ? { acmeChallengeUrl: input.acme_challenge_url }
         : {}),

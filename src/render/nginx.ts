@@ -57,6 +57,7 @@ import {
   CACHE_ZONE,
   certFileStem,
   certificatePaths,
+  ocspStaplePath,
   STUB_STATUS_PATH,
   type RenderedFile,
 } from '../bundle/layout.js';
@@ -72,6 +73,7 @@ import {
   renderSiteFilters,
 } from './nginx-http.js';
 import { NJS_PATH, njsSource } from './njs/outpost.js';
+import { renderEdgeTls } from './nginx-tls.js';
 
 // The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
 // re-exported here for callers that still import it from the renderer.
@@ -82,6 +84,11 @@ export interface RenderNginxOptions {
   release: number;
   /** Site domains whose certificate files are in the release (`certs/<stem>.crt|.key`). */
   certificates: readonly string[];
+  /**
+   * Site domains (among `certificates`) whose OCSP response is in the release
+   * (`ocspStaplePath`): their HTTPS servers staple it from the file.
+   */
+  staples?: readonly string[];
   /**
    * The control plane's public URL. When set, every site's HTTP server proxies
    * `/.well-known/acme-challenge/` to it (it answers ACME HTTP-01 challenges); otherwise the
@@ -707,6 +714,11 @@ function renderSiteServers(
     const cert = certificatePaths(site.domain);
     c.line(`ssl_certificate ${nginxLiteral(`release/${cert.certificate}`)};`);
     c.line(`ssl_certificate_key ${nginxLiteral(`release/${cert.key}`)};`);
+    if (opts.staples?.includes(site.domain) === true) {
+      c.line('# OCSP stapling from the response the control plane fetched (no resolver needed).');
+      c.line('ssl_stapling on;');
+      c.line(`ssl_stapling_file ${nginxLiteral(`release/${ocspStaplePath(site.domain)}`)};`);
+    }
     renderSiteHeaders(c, plan, site, n, opts, true);
     renderProxySettings(c, site);
     renderSiteLocations(c, site, n);
@@ -741,6 +753,7 @@ function renderEdgeConf(
     c.line('"~^(?<outpost_p>[^?]*)" $outpost_p;');
   });
   renderEdgeHttp(c, plan);
+  renderEdgeTls(c);
   renderEdgeCacheMaps(c, names);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,

@@ -11,3 +11,4 @@ export * from './selectors.js';
 export * from './worker.js';
 export * from './api.js';
 export * from './edge-health.js';
+export * from './ocsp.js';

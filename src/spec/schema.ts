@@ -147,6 +147,11 @@ export const CacheKey = z
 export type CacheKey = z.infer<typeof CacheKey>;
 
 const TtlSeconds = z.number().int().min(1).max(31_536_000);
+/**
+ * A rule's `ttl`: seconds, or `none` (the same as leaving it out: only what the origin marks
+ * fresh is stored). `none` lets a copy of the default rules say "no default TTL" explicitly.
+ */
+const RuleTtl = z.union([TtlSeconds, z.literal('none').transform(() => undefined)]);
 
 /** Options only a `cache` rule can have (a bypass rule keeps accepting and ignoring `ttl`). */
 const CACHE_ONLY_OPTIONS = ['force', 'browser_ttl', 'key', 'ignore_cookies', 'slice'] as const;
@@ -155,8 +160,8 @@ export const CacheRule = z
   .object({
     match: CacheMatcher,
     action: z.enum(['cache', 'bypass']).default('cache'),
-    ttl: TtlSeconds.optional().describe(
-      'seconds to keep an object when the origin sends no Cache-Control or Expires',
+    ttl: RuleTtl.optional().describe(
+      'seconds to keep an object when the origin sends no Cache-Control or Expires, or "none"',
     ),
     /** Apply `ttl` whatever the origin's Cache-Control/Expires say (private/no-store still win). */
     force: z.boolean().optional(),
@@ -196,12 +201,23 @@ export const CacheRule = z
   });
 export type CacheRule = z.infer<typeof CacheRule>;
 
-/** The original system's static list: cached; everything else is proxied uncached. */
+/**
+ * Seconds the default static rules keep an answer that carries no freshness information (no
+ * Cache-Control max-age/s-maxage, no Expires): 2 hours, Cloudflare's default for cacheable
+ * statuses. `private`, `no-store` and `Set-Cookie` still keep an answer out of the cache.
+ */
+export const DEFAULT_STATIC_TTL = 7200;
+
+/**
+ * The original system's static list: cached (the origin's headers first, DEFAULT_STATIC_TTL
+ * when it sends none); everything else is proxied uncached.
+ */
 export const DEFAULT_CACHE_RULES: CacheRule[] = [
-  { match: { paths: ['/static/*', '/assets/*'] }, action: 'cache' },
+  { match: { paths: ['/static/*', '/assets/*'] }, action: 'cache', ttl: DEFAULT_STATIC_TTL },
   {
     match: { extensions: ['css', 'js', 'png', 'jpg', 'jpeg', 'webp', 'gif', 'svg'] },
     action: 'cache',
+    ttl: DEFAULT_STATIC_TTL,
   },
 ];
 

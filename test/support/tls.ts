@@ -7,8 +7,8 @@ import { join } from 'node:path';
 export interface TestCa {
   dir: string;
   caCert: string;
-  /** Issues a certificate for `names` signed by the CA: PEM cert and key. */
-  issue: (name: string, names: string[]) => { cert: string; key: string };
+  /** Issues a certificate for `names` signed by the CA: PEM cert and key (P-256 unless `rsa`). */
+  issue: (name: string, names: string[], opts?: { rsa?: boolean }) => { cert: string; key: string };
 }
 
 /**
@@ -59,7 +59,7 @@ export function makeTestCa(dir: string): TestCa {
   return {
     dir,
     caCert: readFileSync(caCrt, 'utf8'),
-    issue(name, names) {
+    issue(name, names, opts = {}) {
       const key = join(dir, `${name}.key`);
       const csr = join(dir, `${name}.csr`);
       const crt = join(dir, `${name}.crt`);
@@ -69,9 +69,7 @@ export function makeTestCa(dir: string): TestCa {
         'req',
         '-new',
         '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
+        ...(opts.rsa === true ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
         '-nodes',
         '-subj',
         `/CN=${names[0] ?? name}`,

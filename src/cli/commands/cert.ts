@@ -98,9 +98,16 @@ export function registerCertCommands(program: Command, ctx: CertCommandContext):
 
   cert
     .command('rm <site>')
-    .description("remove a site's stored certificate and key (the site falls back to HTTP)")
-    .action(async (site: string) => {
-      await ctx.client().request('DELETE', `v1/certificates/${enc(site)}`);
+    .description(
+      "remove a site's stored certificate and key (the site falls back to HTTP); refused while the site sends HSTS",
+    )
+    .option(
+      '--force',
+      'remove it even though the site sends HSTS (browsers that saw it are locked out)',
+    )
+    .action(async (site: string, o: { force?: boolean }) => {
+      const query = o.force === true ? '?force=true' : '';
+      await ctx.client().request('DELETE', `v1/certificates/${enc(site)}${query}`);
       out.line(`Removed the certificate of ${site}.`);
     });
 

@@ -12,6 +12,7 @@ const INTEGRATION = [
   'src/render/caddy-golden.test.ts',
   'src/render/injection.test.ts',
   'src/render/nginx-live.test.ts',
+  'src/render/renderer.contract.test.ts',
 ];
 
 export default defineConfig({

@@ -6,10 +6,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { buildManifest, contentKey, signManifest, type SourceFile } from '../bundle/index.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
-import { renderCaddyRelease } from '../render/caddy.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
-import { certificatePaths, renderNginx } from '../render/index.js';
+import { certificatePaths } from '../render/index.js';
+import { rendererFor } from '../render/renderer.js';
 import type { Edge } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
@@ -124,22 +124,15 @@ export class BundleBuilder implements Worker {
         certFiles.push({ path: paths.certificate, content: chain });
         certFiles.push({ path: paths.key, content: keyPem, secret: true });
       }
+      const renderer = rendererFor(edge.proxy);
       const rendered = (release: number) =>
-        edge.proxy === 'caddy'
-          ? renderCaddyRelease(plan, {
-              release,
-              certificates,
-              ...(this.opts.acmeChallengeUrl !== undefined
-                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
-                : {}),
-            })
-          : renderNginx(plan, {
-              release,
-              certificates,
-              ...(this.opts.acmeChallengeUrl !== undefined
-                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
-                : {}),
-            });
+        renderer.render(plan, {
+          release,
+          certificates,
+          ...(this.opts.acmeChallengeUrl !== undefined
+            ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
+            : {}),
+        });
       const render = (release: number): SourceFile[] => [...rendered(release), ...certFiles];
       let key: string;
       try {

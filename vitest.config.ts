@@ -13,6 +13,7 @@ const INTEGRATION = [
   'src/render/injection.test.ts',
   'src/render/nginx-live.test.ts',
   'src/certs/ocsp.test.ts',
+  'src/render/renderer.contract.test.ts',
 ];
 
 export default defineConfig({

@@ -6,10 +6,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { buildManifest, contentKey, signManifest, type SourceFile } from '../bundle/index.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
-import { renderCaddyRelease } from '../render/caddy.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
-import { certificatePaths, ocspStaplePath, renderNginx } from '../render/index.js';
+import { certificatePaths, ocspStaplePath } from '../render/index.js';
+import { rendererFor } from '../render/renderer.js';
 import { ocspSettingKey, parseOcspStaple, type Edge } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
@@ -139,23 +139,16 @@ export class BundleBuilder implements Worker {
             content: Buffer.from(staple.der, 'base64'),
           });
         }
+      const renderer = rendererFor(edge.proxy);
       const rendered = (release: number) =>
-        edge.proxy === 'caddy'
-          ? renderCaddyRelease(plan, {
-              release,
-              certificates,
-              ...(this.opts.acmeChallengeUrl !== undefined
-                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
-                : {}),
-            })
-          : renderNginx(plan, {
-              release,
-              certificates,
-              staples,
-              ...(this.opts.acmeChallengeUrl !== undefined
-                ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
-                : {}),
-            });
+        renderer.render(plan, {
+          release,
+          certificates,
+          staples,
+          ...(this.opts.acmeChallengeUrl !== undefined
+            ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
+            : {}),
+        });
       const render = (release: number): SourceFile[] => [
         ...rendered(release),
         ...stapleFiles,

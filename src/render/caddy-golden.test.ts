@@ -1,7 +1,6 @@
-// Golden files for renderCaddy: src/render/golden-caddy/<case>.txt holds the input (YAML: edge,
-// release, certificates, cache, spec, optional caddy_check: false), the separator line, then the
-// expected files (`==== path ====` headers) or `!error <message>`. UPDATE_GOLDEN=1 rewrites them.
-// Every golden output for a stock Caddy is also checked with a real `caddy validate`.
+// Golden Caddyfiles: the shared corpus (src/render/golden-cases/, see test/support/golden.ts)
+// rendered by renderCaddy, compared with src/render/golden-caddy/<case>.txt. UPDATE_GOLDEN=1
+// rewrites them. Every golden output for a stock Caddy is also checked with a real `caddy validate`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,52 +9,48 @@ import { parseSpec } from '../spec/index.js';
 import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { caddyString, renderCaddy } from './caddy.js';
 import { RenderError } from './escape.js';
-import { goldenCases, renderGolden } from '../../test/support/golden.js';
+import {
+  goldenCases,
+  orphanOutputs,
+  renderGolden,
+  type GoldenInput,
+} from '../../test/support/golden.js';
 
 const DIR = join(import.meta.dirname, 'golden-caddy');
 const CADDY = '/usr/bin/caddy';
-
-interface GoldenInput {
-  edge: string;
-  release?: number;
-  certificates?: string[];
-  cache?: boolean;
-  acme_challenge_url?: string;
-  caddy_check?: boolean;
-  spec: unknown;
-}
 
 const render = (input: GoldenInput) =>
   renderGolden(() =>
     renderCaddy(compileEdgePlan(parseSpec(input.spec), input.edge), {
       release: input.release ?? 1,
       certificates: input.certificates ?? [],
-      cache: input.cache ?? false,
+      cache: input.renderers.caddy?.cache ?? false,
       ...(input.acme_challenge_url !== undefined
         ? { acmeChallengeUrl: input.acme_challenge_url }
         : {}),
     }),
   );
 
-const cases = goldenCases<GoldenInput>(DIR);
+const cases = goldenCases('caddy', DIR);
 
 describe('golden Caddyfiles', () => {
-  it('has cases, and caddy to check them with', () => {
+  it('has cases, no expected output without its case, and caddy to check them with', () => {
     expect(cases.length).toBeGreaterThan(5);
     expect(existsSync(CADDY)).toBe(true); // scripts/prepare-test.sh installs it
+    expect(orphanOutputs('caddy', DIR)).toEqual([]);
   });
 
-  for (const { file, input, check } of cases) {
+  for (const { name, input, check } of cases) {
     const { output, files } = render(input);
-    it(`${file}: renders as expected`, () => check(output));
+    it(`${name}: renders as expected`, () => check(output));
     // Error cases render nothing; a Caddyfile with `cache` directives needs a Caddy built with
-    // the cache-handler module, which the distribution's Caddy is not (caddy_check: false).
-    if (files === null || input.caddy_check === false) continue;
-    it(`${file}: caddy validate accepts it`, async () => {
+    // the cache-handler module, which the distribution's Caddy is not (check: false).
+    if (files === null || input.renderers.caddy?.check === false) continue;
+    it(`${name}: caddy validate accepts it`, async () => {
       const r = await checkCaddyConfig(files, {
         caddy: CADDY,
         certificates: input.certificates ?? [],
-        cache: input.cache ?? false,
+        cache: input.renderers.caddy?.cache ?? false,
       });
       expect(r.output).toBe('');
       expect(r.ok).toBe(true);

@@ -15,3 +15,10 @@ export {
   RenderError,
 } from './escape.js';
 export * from '../bundle/layout.js';
+export {
+  RENDERERS,
+  rendererFor,
+  type ProxyKind,
+  type Renderer,
+  type RenderOptions,
+} from './renderer.js';

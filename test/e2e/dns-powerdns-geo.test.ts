@@ -16,6 +16,7 @@ import {
   EXPECTED,
   scenarioSpec,
   startScenario,
+  SUBNETS,
   who,
   type Country,
   type EdgeName,
@@ -25,18 +26,6 @@ import { eventually } from '../support/http.js';
 import { dig, startPowerDns, type PowerDnsServer } from '../support/powerdns.js';
 import { tempDir } from '../support/processes.js';
 
-/** A client subnet per country (checked against the GeoIP database first). */
-const SUBNETS: Record<Country, string> = {
-  DE: '193.99.144.0/24',
-  GB: '81.2.69.0/24',
-  JP: '202.12.27.0/24',
-  KR: '168.126.63.0/24',
-  IN: '164.100.1.0/24',
-  US: '8.8.8.0/24',
-  BR: '200.160.0.0/24',
-  AU: '139.130.4.0/24',
-  ZA: '196.25.1.0/24',
-};
 const NAME = 'www.example.com';
 
 const median = (xs: number[]): number => {

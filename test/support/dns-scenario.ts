@@ -65,6 +65,19 @@ export const EXPECTED = {
 export type Country = keyof typeof EXPECTED.allUp;
 export const COUNTRIES = Object.keys(EXPECTED.allUp) as Country[];
 
+/** A client subnet per country (ECS), checked against the GeoIP database inside PowerDNS. */
+export const SUBNETS: Record<Country, string> = {
+  DE: '193.99.144.0/24',
+  GB: '81.2.69.0/24',
+  JP: '202.12.27.0/24',
+  KR: '168.126.63.0/24',
+  IN: '164.100.1.0/24',
+  US: '8.8.8.0/24',
+  BR: '200.160.0.0/24',
+  AU: '139.130.4.0/24',
+  ZA: '196.25.1.0/24',
+};
+
 export type EdgeHealth = 'up' | 'failing';
 
 export interface Scenario {

@@ -26,6 +26,7 @@ import { statusRoutes } from '../status/routes.js';
 import { BundleBuilder } from '../edges/builder.js';
 import { edgeRoutes } from '../edges/agent-routes.js';
 import { ensureSigningKey } from '../edges/signing-key.js';
+import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
 import { installErrorHandler } from '../http/errors.js';
 import { installRoutes } from '../edges/install-routes.js';
@@ -135,6 +136,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
 
   const purges = new PurgeService(opts.store, signer);
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
+  const revocations = new EdgeTokenRevocations();
   await app.register(
     edgeRoutes(
       opts.store,
@@ -145,6 +147,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         if (report.traffic) metrics.recordTraffic(edge, report.traffic);
       },
       purges,
+      revocations,
     ),
   );
   await app.register(publicStatusRoutes(status));
@@ -154,7 +157,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     admin.addHook('onRequest', adminAuth(opts.store));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
-    await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
+    await admin.register(
+      edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint, revocations),
+    );
     await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));
     await admin.register(purgeRoutes(purges));

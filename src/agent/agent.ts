@@ -34,6 +34,9 @@ const MAX_BACKOFF_MS = 10_000;
 /** First wait before installing again a release whose install failed (disk full…); doubles. */
 const INSTALL_RETRY_MS = 5_000;
 const MAX_INSTALL_RETRY_MS = 300_000;
+/** The live probe waits at least this long, and this many times the release's validation. */
+const PROBE_FLOOR_MS = 10_000;
+const PROBE_FACTOR = 5;
 /** Debian's caddy package. */
 export const DEFAULT_CADDY = '/usr/bin/caddy';
 
@@ -77,6 +80,17 @@ const AgentState = z.object({
 type AgentState = z.infer<typeof AgentState>;
 
 export class AgentSetupError extends Error {}
+
+/**
+ * How long the live probe waits for a release: it follows the measured validation time (a
+ * machine that took 8 s for `nginx -t` will take a while to reload too), with a floor.
+ */
+export function probeDeadlineMs(validationMs: number): number {
+  return Math.max(PROBE_FLOOR_MS, Math.ceil(validationMs * PROBE_FACTOR));
+}
+
+/** The release did not go live in time: rolled back, and tried again later (not failed). */
+class ProbeTimeout extends Error {}
 
 export class Agent {
   private state!: AgentState;
@@ -399,8 +413,10 @@ export class Agent {
       this.path('candidate', 'release'),
       join('..', 'releases', String(release)),
     );
+    const validating = Date.now();
     const test = await driver.validate(candidate);
     if (!test.ok) return rejected(test.output);
+    const deadlineMs = probeDeadlineMs(Date.now() - validating);
 
     const before = this.active;
     const previous = await readSymlink(this.path('live', 'release'));
@@ -412,7 +428,7 @@ export class Agent {
     // The edge changed proxies: the one serving gives up the ports first.
     if (before !== driver && (await before.running())) await before.stop(previousConf);
     const switched = await driver.activate(liveConf);
-    const probe = switched.ok ? await this.probe(manifest) : switched.output;
+    const probe = switched.ok ? await this.probe(manifest, deadlineMs) : switched.output;
     if (probe === undefined) return undefined;
 
     // Roll back: the previous release and main file, and make its proxy load them again.
@@ -422,12 +438,15 @@ export class Agent {
       if (previousMain !== undefined) await writeFileAtomic(previousConf, previousMain);
       await before.recover(previousConf);
     }
-    return `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
+    const message = `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
+    // A timeout is the machine's load, not the release's fault: tried again after a backoff.
+    if (switched.ok) throw new ProbeTimeout(`timed out after ${deadlineMs} ms: ${message}`);
+    return message;
   }
 
   /** Waits until the edge's listener answers with the new release; returns the error, or undefined. */
-  private async probe(manifest: BundleManifest): Promise<string | undefined> {
-    const deadline = Date.now() + 10_000;
+  private async probe(manifest: BundleManifest, deadlineMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + deadlineMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
       const seen = await probeRelease(manifest.probe.url).catch((err: unknown) => {

@@ -41,6 +41,7 @@ import { PurgeService } from '../purge/service.js';
 import { publicStatusRoutes } from '../status/public-routes.js';
 import { StatusService } from '../status/service.js';
 import { registerWeb } from './web.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { controlPlaneWorkers, Workers } from './workers.js';
 
 /** Timeouts of the HTTP server (issue 15, 4); long-polls and SSE are answers, not requests. */
@@ -114,6 +115,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
   installErrorHandler(app);
   installClientLimits(app, { ...CLIENT_LIMIT_DEFAULTS, ...opts.clientLimits });
+  installSecurityHeaders(app);
 
   await app.register(swagger, {
     openapi: {

@@ -31,6 +31,12 @@ import { purgeCache } from './cache-purge.js';
 export const AGENT_VERSION = '0.1.0';
 /** The longest wait between two attempts to reach the control plane. */
 const MAX_BACKOFF_MS = 10_000;
+/** First wait before installing again a release whose install failed (disk full…); doubles. */
+const INSTALL_RETRY_MS = 5_000;
+const MAX_INSTALL_RETRY_MS = 300_000;
+/** The live probe waits at least this long, and this many times the release's validation. */
+const PROBE_FLOOR_MS = 10_000;
+const PROBE_FACTOR = 5;
 /** Debian's caddy package. */
 export const DEFAULT_CADDY = '/usr/bin/caddy';
 
@@ -52,6 +58,8 @@ export interface AgentOptions {
   reportIntervalMs?: number;
   /** How many releases to keep on disk. */
   keepReleases?: number;
+  /** First wait before retrying a release whose install failed (default 5 s; doubles to 5 min). */
+  installRetryMs?: number;
 }
 
 const AgentState = z.object({
@@ -73,6 +81,17 @@ type AgentState = z.infer<typeof AgentState>;
 
 export class AgentSetupError extends Error {}
 
+/**
+ * How long the live probe waits for a release: it follows the measured validation time (a
+ * machine that took 8 s for `nginx -t` will take a while to reload too), with a floor.
+ */
+export function probeDeadlineMs(validationMs: number): number {
+  return Math.max(PROBE_FLOOR_MS, Math.ceil(validationMs * PROBE_FACTOR));
+}
+
+/** The release did not go live in time: rolled back, and tried again later (not failed). */
+class ProbeTimeout extends Error {}
+
 export class Agent {
   private state!: AgentState;
   private readonly cp: ControlPlaneClient;
@@ -83,6 +102,11 @@ export class Agent {
   private lastError: string | null = null;
   /** Hash of a bundle that failed verification: not fetched again until it changes. */
   private rejectedHash: string | undefined;
+  /**
+   * A release whose install failed for a reason of this machine (disk full, permissions): not
+   * the release's fault, so it is retried, but not fetched again before `at` (backoff).
+   */
+  private installRetry: { hash: string; attempts: number; at: number } | undefined;
   private loops: Promise<void>[] = [];
   /** Traffic counted from nginx's access log, kept until the control plane accepts a report. */
   private readonly traffic: AccessLogCounter;
@@ -200,8 +224,15 @@ export class Agent {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
-        const known = this.rejectedHash ?? this.state.failed?.hash ?? this.state.applied?.hash;
-        const answer = await this.cp.poll(known, this.opts.waitSeconds ?? 30, signal);
+        let wait = this.opts.waitSeconds ?? 30;
+        let known = this.rejectedHash ?? this.state.failed?.hash ?? this.state.applied?.hash;
+        const retry = this.installRetry;
+        if (retry !== undefined && Date.now() < retry.at) {
+          // Until the backoff ends, the release that failed to install counts as known.
+          known = retry.hash;
+          wait = Math.max(1, Math.min(wait, Math.ceil((retry.at - Date.now()) / 1000)));
+        }
+        const answer = await this.cp.poll(known, wait, signal);
         backoff = 1000;
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
         await this.refuse(answer.refused);
@@ -313,7 +344,25 @@ export class Agent {
     if (this.state.applied?.hash === hash) return;
     if (this.state.failed?.hash === hash) return; // never retry the same failed release
     const started = Date.now();
-    const error = await this.install(manifest);
+    let error: string | undefined;
+    try {
+      error = await this.install(manifest);
+    } catch (err) {
+      // The machine's fault (ENOSPC, EACCES…), not the release's: reported like a rejected
+      // release (status shows it, an alert is raised), retried with backoff.
+      const attempts = (this.installRetry?.hash === hash ? this.installRetry.attempts : 0) + 1;
+      const first = this.opts.installRetryMs ?? INSTALL_RETRY_MS;
+      const delay = Math.min(first * 2 ** (attempts - 1), MAX_INSTALL_RETRY_MS);
+      this.installRetry = { hash, attempts, at: Date.now() + delay };
+      this.lastError = `could not install release ${release} (attempt ${attempts}, next in ${Math.ceil(delay / 1000)} s): ${(err as Error).message}`;
+      this.log.error(
+        { release, attempts, retry_ms: delay, err: (err as Error).message },
+        'install failed; still serving the last good one',
+      );
+      await this.report().catch(() => undefined);
+      return;
+    }
+    this.installRetry = undefined;
     if (error === undefined) {
       this.state = {
         ...this.state,
@@ -341,11 +390,17 @@ export class Agent {
     // Write the release beside its final name, then rename: a release dir is complete or absent.
     const staging = this.path('releases', `.staging-${release}-${process.pid}`);
     await rm(staging, { recursive: true, force: true });
-    for (const f of manifest.files) {
-      await writeFileAtomic(join(staging, f.path), fileContent(f), f.mode);
+    try {
+      for (const f of manifest.files) {
+        await writeFileAtomic(join(staging, f.path), fileContent(f), f.mode);
+      }
+      await rm(dir, { recursive: true, force: true });
+      await rename(staging, dir);
+    } catch (err) {
+      // Nothing half-written stays behind (a full disk must not stay full of our leftovers).
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
     }
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
 
     const driver = this.drivers[manifest.proxy];
     const rejected = (output: string) =>
@@ -358,8 +413,10 @@ export class Agent {
       this.path('candidate', 'release'),
       join('..', 'releases', String(release)),
     );
+    const validating = Date.now();
     const test = await driver.validate(candidate);
     if (!test.ok) return rejected(test.output);
+    const deadlineMs = probeDeadlineMs(Date.now() - validating);
 
     const before = this.active;
     const previous = await readSymlink(this.path('live', 'release'));
@@ -371,7 +428,7 @@ export class Agent {
     // The edge changed proxies: the one serving gives up the ports first.
     if (before !== driver && (await before.running())) await before.stop(previousConf);
     const switched = await driver.activate(liveConf);
-    const probe = switched.ok ? await this.probe(manifest) : switched.output;
+    const probe = switched.ok ? await this.probe(manifest, deadlineMs) : switched.output;
     if (probe === undefined) return undefined;
 
     // Roll back: the previous release and main file, and make its proxy load them again.
@@ -381,12 +438,15 @@ export class Agent {
       if (previousMain !== undefined) await writeFileAtomic(previousConf, previousMain);
       await before.recover(previousConf);
     }
-    return `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
+    const message = `release ${release} did not go live (${probe}); rolled back to ${previous ?? 'nothing'}`;
+    // A timeout is the machine's load, not the release's fault: tried again after a backoff.
+    if (switched.ok) throw new ProbeTimeout(`timed out after ${deadlineMs} ms: ${message}`);
+    return message;
   }
 
   /** Waits until the edge's listener answers with the new release; returns the error, or undefined. */
-  private async probe(manifest: BundleManifest): Promise<string | undefined> {
-    const deadline = Date.now() + 10_000;
+  private async probe(manifest: BundleManifest, deadlineMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + deadlineMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
       const seen = await probeRelease(manifest.probe.url).catch((err: unknown) => {

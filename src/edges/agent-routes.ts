@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError, toErrorBody } from '../http/errors.js';
 import { bearerToken, hashToken } from '../http/tokens.js';
 import { parseBody } from '../http/parse-body.js';
 import type { BundleBuilder } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
+import type { EdgeTokenRevocations } from './token-revocations.js';
 
 const MAX_WAIT_SECONDS = 60;
 
@@ -46,14 +47,30 @@ export const edgeRoutes =
     signer: BundleSigner,
     onReport: (edge: string, report: EdgeReport) => Promise<void>,
     purges: PurgeService,
+    revocations: EdgeTokenRevocations,
   ): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => {
+    const edgeOfToken = async (req: FastifyRequest): Promise<string | undefined> => {
       const token = bearerToken(req.headers.authorization);
-      const edge = token ? await store.findEdgeByTokenHash(hashToken(token)) : undefined;
-      if (edge === undefined)
-        throw new ApiError('unauthorized', 'missing, wrong or revoked edge token');
+      return token ? await store.findEdgeByTokenHash(hashToken(token)) : undefined;
+    };
+    const revoked = () => new ApiError('unauthorized', 'missing, wrong or revoked edge token');
+    app.addHook('onRequest', async (req) => {
+      const edge = await edgeOfToken(req);
+      if (edge === undefined) throw revoked();
       req.edgeName = edge;
+    });
+    // Every answer re-checks the token at send time: a token revoked or rotated while the
+    // request waited (a long-poll) gets 401, never the bundle with its keys.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.edgeName === undefined || reply.statusCode === 401) return payload;
+      if ((await edgeOfToken(req)) !== req.edgeName) {
+        req.edgeName = undefined;
+        void reply.status(401).type('application/json; charset=utf-8').removeHeader('etag');
+        void reply.removeHeader('x-outpost-release');
+        return JSON.stringify(toErrorBody(revoked()).body);
+      }
+      return payload;
     });
 
     const hidden = { schema: { hide: true } };
@@ -67,7 +84,13 @@ export const edgeRoutes =
     // The bundle alone (no purges); the agent uses /v1/edge/poll.
     app.get<{ Querystring: { wait?: string } }>('/v1/edge/bundle', hidden, async (req, reply) => {
       const { edge, known, wait, closed } = longPoll(req);
-      const bundle = await Promise.race([builder.waitForChange(edge, known, wait * 1000), closed]);
+      const watch = revocations.watch(edge);
+      const bundle = await Promise.race([
+        builder.waitForChange(edge, known, wait * 1000),
+        closed,
+        watch.changed,
+      ]).finally(watch.stop);
+      if (bundle === 'revoked') throw revoked();
       if (bundle === undefined) {
         if (known !== undefined) return reply.status(304).send();
         throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
@@ -86,11 +109,14 @@ export const edgeRoutes =
       let pending = await purges.pending(edge);
       let bundle = await builder.waitForChange(edge, known, 0);
       if (bundle === undefined && pending.length === 0 && wait > 0) {
-        await Promise.race([
+        const watch = revocations.watch(edge);
+        const woken = await Promise.race([
           builder.waitForChange(edge, known, wait * 1000),
-          purges.wait(edge, wait * 1000, closed),
+          purges.wait(edge, wait * 1000, Promise.race([closed, watch.changed])),
           closed,
-        ]);
+          watch.changed,
+        ]).finally(watch.stop);
+        if (woken === 'revoked') throw revoked();
         pending = await purges.pending(edge);
         bundle = await builder.waitForChange(edge, known, 0);
       }

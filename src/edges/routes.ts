@@ -8,6 +8,7 @@ import { hashToken, newToken } from '../http/tokens.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from '../state/service.js';
 import { docs } from '../http/openapi.js';
+import type { EdgeTokenRevocations } from './token-revocations.js';
 
 /**
  * The command a new edge runs to join. The token is not in it: the script asks for it and
@@ -18,7 +19,13 @@ export function joinCommand(serverUrl: string, edgeName: string, fingerprint: st
 }
 
 export const edgesRoutes =
-  (state: DesiredState, store: Store, serverUrl: string, fingerprint: string): FastifyPluginAsync =>
+  (
+    state: DesiredState,
+    store: Store,
+    serverUrl: string,
+    fingerprint: string,
+    revocations: EdgeTokenRevocations,
+  ): FastifyPluginAsync =>
   async (app) => {
     const withToken = async (edge: EdgeT) => ({
       ...edge,
@@ -102,6 +109,7 @@ export const edgesRoutes =
           },
           { event: { actor: 'admin', action: 'edge.delete', subject: name, detail: {} } },
         );
+        revocations.revoked(name);
         return { deleted: name, revision: result.revision };
       },
     );
@@ -124,6 +132,7 @@ export const edgesRoutes =
           detail: {},
         });
         if (!ok) throw new ApiError('not_found', `no edge "${name}"`, 'name');
+        revocations.revoked(name);
         return { name, token, join_command: joinCommand(serverUrl, name, fingerprint) };
       },
     );
@@ -140,6 +149,7 @@ export const edgesRoutes =
           detail: {},
         });
         if (!ok) throw new ApiError('not_found', `no edge "${name}"`, 'name');
+        revocations.revoked(name);
         return { name, revoked: true };
       },
     );

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   revision_conflict: 409,
+  too_many_requests: 429,
   unavailable: 503,
   install_script_unavailable: 503,
   agent_package_unavailable: 503,

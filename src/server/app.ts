@@ -26,8 +26,14 @@ import { statusRoutes } from '../status/routes.js';
 import { BundleBuilder } from '../edges/builder.js';
 import { edgeRoutes } from '../edges/agent-routes.js';
 import { ensureSigningKey } from '../edges/signing-key.js';
+import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
 import { installErrorHandler } from '../http/errors.js';
+import {
+  CLIENT_LIMIT_DEFAULTS,
+  installClientLimits,
+  type ClientLimits,
+} from '../http/client-limits.js';
 import { installRoutes } from '../edges/install-routes.js';
 import { Metrics } from '../status/metrics.js';
 import { purgeRoutes } from '../purge/routes.js';
@@ -35,7 +41,30 @@ import { PurgeService } from '../purge/service.js';
 import { publicStatusRoutes } from '../status/public-routes.js';
 import { StatusService } from '../status/service.js';
 import { registerWeb } from './web.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { controlPlaneWorkers, Workers } from './workers.js';
+
+/** Timeouts of the HTTP server (issue 15, 4); long-polls and SSE are answers, not requests. */
+export interface ServerTimeouts {
+  /** The request line and headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (a slow body is cut off). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often the server checks the two above (Node's connectionsCheckingInterval). */
+  checkIntervalMs: number;
+  /** Largest request body (bytes). */
+  bodyLimit: number;
+}
+
+export const SERVER_TIMEOUT_DEFAULTS: ServerTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+  bodyLimit: 8 * 1024 * 1024,
+};
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -55,6 +84,9 @@ export interface ControlPlaneOptions {
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
+  /** Server timeouts and per-client limits (defaults above and in http/client-limits.ts). */
+  timeouts?: Partial<ServerTimeouts>;
+  clientLimits?: Partial<ClientLimits>;
   certificates?: Pick<
     CertificateManagerOptions,
     'now' | 'checkIntervalMs' | 'backoff' | 'poll' | 'dns01' | 'dnsProvider' | 'issuer'
@@ -62,16 +94,28 @@ export interface ControlPlaneOptions {
 }
 
 export async function buildControlPlane(opts: ControlPlaneOptions): Promise<FastifyInstance> {
+  const t = { ...SERVER_TIMEOUT_DEFAULTS, ...opts.timeouts };
+  const node = {
+    headersTimeout: t.headersTimeoutMs,
+    connectionsCheckingInterval: t.checkIntervalMs,
+  };
   const app = Fastify({
-    ...(opts.https ? { https: opts.https } : {}),
+    ...(opts.https ? { https: { ...opts.https, ...node } } : { http: node }),
     loggerInstance: opts.logger,
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: t.bodyLimit,
+    requestTimeout: t.requestTimeoutMs,
+    keepAliveTimeout: t.keepAliveTimeoutMs,
+    // No idle-socket timeout: a long-poll waits up to 60 s in silence; the request and
+    // keep-alive timeouts bound what a client can hold.
+    connectionTimeout: 0,
     // Long-polls, SSE streams and keep-alive connections must not hold a shutdown.
     forceCloseConnections: true,
   });
   // Bodies are validated with the spec's zod schemas in handlers; route schemas are for docs.
   app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
   installErrorHandler(app);
+  installClientLimits(app, { ...CLIENT_LIMIT_DEFAULTS, ...opts.clientLimits });
+  installSecurityHeaders(app);
 
   await app.register(swagger, {
     openapi: {
@@ -135,6 +179,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
 
   const purges = new PurgeService(opts.store, signer);
   const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
+  const revocations = new EdgeTokenRevocations();
   await app.register(
     edgeRoutes(
       opts.store,
@@ -145,6 +190,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         if (report.traffic) metrics.recordTraffic(edge, report.traffic);
       },
       purges,
+      revocations,
     ),
   );
   await app.register(publicStatusRoutes(status));
@@ -154,7 +200,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     admin.addHook('onRequest', adminAuth(opts.store));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
-    await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));
+    await admin.register(
+      edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint, revocations),
+    );
     await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));
     await admin.register(purgeRoutes(purges));

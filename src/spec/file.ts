@@ -30,7 +30,23 @@ export function validateSpecYaml(text: string): Validation {
       }),
     };
   }
-  const v = validateSpec(doc.toJS({ maxAliasCount: 100 }));
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The yaml package refuses an alias bomb (billion laughs) with a ReferenceError.
+    if (!(err instanceof ReferenceError)) throw err;
+    return {
+      ok: false,
+      problems: [
+        problem(
+          [],
+          'YAML: too many alias references (more than 100 expansions of &anchors): refusing a document that expands without bound',
+        ),
+      ],
+    };
+  }
+  const v = validateSpec(data);
   if (v.ok) return v;
   return {
     ok: false,

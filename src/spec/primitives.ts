@@ -59,8 +59,14 @@ export const IPv4 = z.string().refine(
   (v) => ({ message: `"${v}" is not an IPv4 address` }),
 );
 export const IPv6 = z.string().refine(
-  (v) => isIPv6(v),
-  (v) => ({ message: `"${v}" is not an IPv6 address` }),
+  // Node accepts a zone id (fe80::1%eth0); nginx's listen and proxy_pass do not, and a zone
+  // names an interface of one machine, which a spec for many edges cannot know.
+  (v) => isIPv6(v) && !v.includes('%'),
+  (v) => ({
+    message: v.includes('%')
+      ? `"${v}" has an IPv6 zone id (%…), which nginx does not accept: write the address alone`
+      : `"${v}" is not an IPv6 address`,
+  }),
 );
 
 /** An address or network in CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`. */

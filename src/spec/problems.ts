@@ -25,7 +25,23 @@ export function formatPath(segments: readonly PathSegment[]): string {
 }
 
 export function problem(segments: PathSegment[], message: string): Problem {
-  return { path: formatPath(segments), segments, message };
+  return { path: escapeControl(formatPath(segments)), segments, message: escapeControl(message) };
+}
+
+/**
+ * Raw newline, CR, NUL and other control characters of a value never reach a terminal or a
+ * log line: they are written as escapes (`\n`, `\r`, `\0`, `\x1b`).
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\0'
+          ? '\\0'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /** One line per problem: `file:line: path: message`. */

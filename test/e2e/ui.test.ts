@@ -58,6 +58,8 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     }
   };
 
+  const cspViolations: string[] = [];
+
   beforeAll(async () => {
     chmodSync(tmp.path, 0o755); // nginx workers run as www-data and must reach the edge root
     // The control plane serves src/web/dist; build it if it is missing or stale.
@@ -89,6 +91,10 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cpUrl });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
+    // Issue 15, 5: the UI runs under a strict CSP; Chromium reports each violation here.
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -261,4 +267,16 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     expect(html).not.toContain(edgeToken);
     await visitor.close();
   }, 30_000);
+
+  it('runs under the strict CSP: security headers on the UI and the API, no violation', async () => {
+    const ui = await fetch(`${cpUrl}/`);
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(ui.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(ui.headers.get('x-frame-options')).toBe('DENY');
+    expect(ui.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(ui.headers.get('referrer-policy')).toBe('no-referrer');
+    const api = await fetch(`${cpUrl}/v1/state`);
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(cspViolations).toEqual([]);
+  });
 });

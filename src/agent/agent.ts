@@ -71,6 +71,9 @@ const AgentState = z.object({
 });
 type AgentState = z.infer<typeof AgentState>;
 
+/** In the agent's root: whether the control plane answers (read by `outpost agent status`). */
+export const CONTROL_PLANE_FILE = 'control-plane.json';
+
 export class AgentSetupError extends Error {}
 
 export class Agent {
@@ -99,6 +102,31 @@ export class Agent {
     };
     this.log = opts.logger;
     this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
+  }
+
+  /** What control-plane.json last said (written only when it changes). */
+  private cpNote: string | undefined;
+
+  /**
+   * Whether the control plane answers, for `outpost agent status` (it reads the state dir):
+   * written to control-plane.json when that changes, and said once in the log.
+   */
+  private async noteControlPlane(error: string | undefined): Promise<void> {
+    const key = error ?? 'ok';
+    if (this.cpNote === key) return;
+    this.cpNote = key;
+    if (error !== undefined) this.log.error({ server: this.opts.server }, error);
+    const note = {
+      server: this.opts.server,
+      reachable: error === undefined,
+      error: error ?? null,
+      since: new Date().toISOString(),
+    };
+    await writeFileAtomic(
+      this.path(CONTROL_PLANE_FILE),
+      JSON.stringify(note, null, 2) + '\n',
+      0o644,
+    ).catch(() => undefined);
   }
 
   private path(...parts: string[]): string {
@@ -203,12 +231,14 @@ export class Agent {
         const known = this.rejectedHash ?? this.state.failed?.hash ?? this.state.applied?.hash;
         const answer = await this.cp.poll(known, this.opts.waitSeconds ?? 30, signal);
         backoff = 1000;
+        await this.noteControlPlane(undefined);
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
         await this.refuse(answer.refused);
         if (answer.purges.length > 0) await this.purge(answer.purges);
       } catch (err) {
         if (signal.aborted) return;
         const message = err instanceof ControlPlaneError ? err.message : (err as Error).message;
+        if (err instanceof ControlPlaneError) await this.noteControlPlane(message);
         this.log.warn({ err: message, retry_ms: backoff }, 'pull failed; retrying');
         await sleep(backoff + Math.floor(Math.random() * 250), undefined, { signal }).catch(
           () => undefined,
@@ -417,6 +447,7 @@ export class Agent {
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof ControlPlaneError) await this.noteControlPlane(err.message);
         if (err instanceof ControlPlaneError && err.status === 401)
           throw new AgentSetupError(err.message);
         if (this.abort.signal.aborted) throw err;

@@ -8,6 +8,7 @@ import { addAgentOptions } from './agent-options.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './commands/dns.js';
 import {
+  AGENT_DEFAULTS,
   CONTROL_PLANE_DEFAULTS,
   readAgentConfig,
   readControlPlaneConfig,
@@ -104,11 +105,23 @@ export function buildProgram(env: Environment, out: Output): Command {
       await serve(config, { version: VERSION, secretVars: env.vars }, out);
     });
 
-  addAgentOptions(
+  const agent = addAgentOptions(
     program
       .command('agent')
       .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report"),
-  ).action(async (o: AgentFlags) => {
+  );
+  agent
+    .command('status')
+    .description("on the edge: the agent's view from its state dir (control plane, release)")
+    .option('--root <dir>', "the agent's state directory (default /var/lib/outpost-agent)")
+    .option('--json', 'print JSON')
+    .action(async (o: { root?: string; json?: boolean }) => {
+      const { agentStatus } = await import('./commands/agent-status.js');
+      // `agent` has a --root of its own, which commander fills when it is written.
+      const root = o.root ?? agent.opts<{ root?: string }>().root ?? AGENT_DEFAULTS.root;
+      await agentStatus(root, o.json === true, out);
+    });
+  agent.action(async (o: AgentFlags) => {
     // --server is the global option (the same flag the client commands take).
     const config = readAgentConfig(
       { ...o, server: program.opts<GlobalOptions>().server },

@@ -2,7 +2,7 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { EdgeReport, PurgeResult } from '../spec/index.js';
+import { EDGE_NAME_HEADER, EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
 import { ApiError } from '../http/errors.js';
@@ -46,13 +46,21 @@ export const edgeRoutes =
     signer: BundleSigner,
     onReport: (edge: string, report: EdgeReport) => Promise<void>,
     purges: PurgeService,
+    /** A request naming this edge (X-Outpost-Edge) was refused for its token. */
+    onTokenRefused: (claimedEdge: string) => Promise<void> = async () => {},
   ): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', async (req) => {
       const token = bearerToken(req.headers.authorization);
       const edge = token ? await store.findEdgeByTokenHash(hashToken(token)) : undefined;
-      if (edge === undefined)
+      if (edge === undefined) {
+        // Agents name their edge in a header, so that `outpost status` can say that this edge's
+        // token is refused (after a rotation the agent still holds the old one).
+        const claimed = req.headers[EDGE_NAME_HEADER];
+        if (typeof claimed === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(claimed))
+          await onTokenRefused(claimed);
         throw new ApiError('unauthorized', 'missing, wrong or revoked edge token');
+      }
       req.edgeName = edge;
     });
 

@@ -145,6 +145,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         if (report.traffic) metrics.recordTraffic(edge, report.traffic);
       },
       purges,
+      (claimed) => status.recordTokenRefusal(claimed),
     ),
   );
   await app.register(publicStatusRoutes(status));

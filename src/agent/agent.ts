@@ -27,6 +27,7 @@ import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
 import { purgeCache } from './cache-purge.js';
+import { unenterableParent } from './root-access.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** The longest wait between two attempts to reach the control plane. */
@@ -140,6 +141,13 @@ export class Agent {
 
   /** Prepares the layout, joins if needed, serves the last good release, then starts the loops. */
   async start(): Promise<void> {
+    if (this.opts.nginxUser !== undefined) {
+      const blocked = await unenterableParent(this.opts.root, this.opts.nginxUser);
+      if (blocked !== undefined)
+        throw new AgentSetupError(
+          `--root ${this.opts.root}: nginx's worker user ${this.opts.nginxUser} cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8).padStart(4, '0')}), so every cached request would fail with 500; fix: chmod o+x ${blocked.dir}, or use a --root it can reach (the default is /var/lib/outpost-agent)`,
+        );
+    }
     await mkdir(this.opts.root, { recursive: true });
     await chmod(this.opts.root, 0o755); // nginx workers (an unprivileged user) need to traverse it
     for (const d of ['releases', 'live', 'candidate', 'logs', 'cache', 'tmp']) {

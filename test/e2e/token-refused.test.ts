@@ -1,7 +1,7 @@
 // After a token rotation the agent still holds the old token: `outpost status` says "token
 // rejected" with the time. An agent whose --server is not a control plane says so in one
 // sentence, and `outpost agent status` on the edge shows it from the state dir.
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -68,6 +68,7 @@ describe('refused edge tokens and unreachable control planes are shown', () => {
   });
 
   it('an agent pointed at a URL that is not a control plane says so; agent status shows it', async () => {
+    chmodSync(data.path, 0o755); // nginx workers (www-data) must reach the agent's root
     const root = join(data.path, 'agent-root');
     const tokenFile = join(data.path, 'edge-token');
     writeFileSync(tokenFile, `ope_${'a'.repeat(43)}\n`, { mode: 0o600 });

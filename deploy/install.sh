@@ -37,7 +37,8 @@ Joins this machine to an Outpost control plane as an edge (Debian, run as root).
   --insecure-http     allow a plain http:// --server that is not on this machine (the
                       token would travel unencrypted; the agent refuses it otherwise)
   --skip-packages     install nothing from Debian (nginx, curl must be there)
-  --skip-agent        do not download the agent (/usr/local/bin/outpost-agent is there)
+  --skip-agent        do not download the agent: use /usr/local/bin/outpost-agent, else
+                      outpost-agent or `outpost agent` found on PATH
   --skip-systemd      install the unit file but do not enable or start it
   -h, --help          this help
 
@@ -347,8 +348,42 @@ install_agent() {
   say "Installed the outpost agent $got at $AGENT_BIN (sha256 $want)."
 }
 
+# --- Everything the files need is found before anything is written. ---
+# With --skip-agent the agent was installed by hand: at /usr/local/bin, else wherever PATH has
+# `outpost-agent`, else the `outpost` command of the npm package or release (`outpost agent`).
+# The unit's ExecStart and the printed command name what was found.
+AGENT_CMD="$AGENT_BIN"
+if [ "$SKIP_AGENT" = 1 ] && [ ! -x "$(at "$AGENT_BIN")" ]; then
+  if found="$(command -v outpost-agent 2>/dev/null)" && [ -n "$found" ]; then
+    AGENT_CMD="$found"
+  elif found="$(command -v outpost 2>/dev/null)" && [ -n "$found" ]; then
+    AGENT_CMD="$found agent"
+  else
+    die "--skip-agent: no agent at $AGENT_BIN and neither outpost-agent nor outpost on PATH; install one first (docs/deploy.md), or drop --skip-agent to download it from the control plane. Nothing was written."
+  fi
+  [[ "$AGENT_CMD" =~ ^/[A-Za-z0-9._/\ -]*$ ]] || die "the agent was found at \"$AGENT_CMD\", a path the unit cannot name; install it at $AGENT_BIN"
+  say "Using the agent installed by hand: $AGENT_CMD."
+fi
+
+# The unit: the one beside this script (a checkout or the release tarball), else the control
+# plane's (when the script came through curl, or was saved on its own as a file).
+unit_src=''
+if [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME" ]; then
+  unit_src="$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME"
+else
+  fetch "$SERVER/v1/install/$UNIT_NAME" "$WORK/$UNIT_NAME"
+  grep -q '^ExecStart=' "$WORK/$UNIT_NAME" || die "$SERVER/v1/install/$UNIT_NAME is not a systemd unit; nothing was written"
+  unit_src="$WORK/$UNIT_NAME"
+fi
+if [ "$AGENT_CMD" != "$AGENT_BIN" ]; then
+  sed "s#^ExecStart=$AGENT_BIN #ExecStart=$AGENT_CMD #" "$unit_src" >"$WORK/unit"
+  grep -q "^ExecStart=$AGENT_CMD " "$WORK/unit" || die "cannot point the unit's ExecStart at $AGENT_CMD"
+  unit_src="$WORK/unit"
+fi
+
 if [ "$SKIP_PACKAGES" = 1 ]; then
   say "Skipping packages (--skip-packages): nginx and curl must already be installed."
+  [ -x "$NGINX" ] || die "--skip-packages: nginx is not at $NGINX; install it, or pass --nginx PATH. Nothing was written."
 else
   install_packages
 fi
@@ -394,22 +429,12 @@ chmod 644 "$tmp"
 mv -f "$tmp" "$(at "$ENV_PATH")"
 say "Wrote the agent settings to $ENV_PATH."
 
-# The unit: the one beside this script (a checkout or the release tarball), else the control
-# plane's (when the script came through curl).
-unit_src=''
-if [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME" ]; then
-  unit_src="$(dirname "${BASH_SOURCE[0]}")/$UNIT_NAME"
-else
-  fetch "$SERVER/v1/install/$UNIT_NAME" "$WORK/$UNIT_NAME"
-  grep -q '^ExecStart=' "$WORK/$UNIT_NAME" || die "$SERVER/v1/install/$UNIT_NAME is not a systemd unit"
-  unit_src="$WORK/$UNIT_NAME"
-fi
 mkdir -p "$(at /etc/systemd/system)"
 install -m 644 "$unit_src" "$(at "$UNIT_PATH")"
 say "Installed $UNIT_PATH."
 
 # --- Start (or restart, to pick up a new token or version) the agent. ---
-by_hand="$AGENT_BIN --server $SERVER --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
+by_hand="$AGENT_CMD --server $SERVER --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
 if [ -n "$PREFIX" ] || [ "$SKIP_SYSTEMD" = 1 ] || [ ! -d /run/systemd/system ]; then
   if [ -n "$PREFIX" ]; then
     say "Files were written under $PREFIX (--prefix): systemd was left alone."

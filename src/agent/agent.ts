@@ -27,6 +27,7 @@ import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
 import { purgeCache } from './cache-purge.js';
+import { unenterableParent } from './root-access.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** The longest wait between two attempts to reach the control plane. */
@@ -79,6 +80,9 @@ const AgentState = z.object({
 });
 type AgentState = z.infer<typeof AgentState>;
 
+/** In the agent's root: whether the control plane answers (read by `outpost agent status`). */
+export const CONTROL_PLANE_FILE = 'control-plane.json';
+
 export class AgentSetupError extends Error {}
 
 /**
@@ -125,6 +129,31 @@ export class Agent {
     this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
   }
 
+  /** What control-plane.json last said (written only when it changes). */
+  private cpNote: string | undefined;
+
+  /**
+   * Whether the control plane answers, for `outpost agent status` (it reads the state dir):
+   * written to control-plane.json when that changes, and said once in the log.
+   */
+  private async noteControlPlane(error: string | undefined): Promise<void> {
+    const key = error ?? 'ok';
+    if (this.cpNote === key) return;
+    this.cpNote = key;
+    if (error !== undefined) this.log.error({ server: this.opts.server }, error);
+    const note = {
+      server: this.opts.server,
+      reachable: error === undefined,
+      error: error ?? null,
+      since: new Date().toISOString(),
+    };
+    await writeFileAtomic(
+      this.path(CONTROL_PLANE_FILE),
+      JSON.stringify(note, null, 2) + '\n',
+      0o644,
+    ).catch(() => undefined);
+  }
+
   private path(...parts: string[]): string {
     return join(this.opts.root, ...parts);
   }
@@ -136,6 +165,13 @@ export class Agent {
 
   /** Prepares the layout, joins if needed, serves the last good release, then starts the loops. */
   async start(): Promise<void> {
+    if (this.opts.nginxUser !== undefined) {
+      const blocked = await unenterableParent(this.opts.root, this.opts.nginxUser);
+      if (blocked !== undefined)
+        throw new AgentSetupError(
+          `--root ${this.opts.root}: nginx's worker user ${this.opts.nginxUser} cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8).padStart(4, '0')}), so every cached request would fail with 500; fix: chmod o+x ${blocked.dir}, or use a --root it can reach (the default is /var/lib/outpost-agent)`,
+        );
+    }
     await mkdir(this.opts.root, { recursive: true });
     await chmod(this.opts.root, 0o755); // nginx workers (an unprivileged user) need to traverse it
     for (const d of ['releases', 'live', 'candidate', 'logs', 'cache', 'tmp']) {
@@ -234,12 +270,14 @@ export class Agent {
         }
         const answer = await this.cp.poll(known, wait, signal);
         backoff = 1000;
+        await this.noteControlPlane(undefined);
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
         await this.refuse(answer.refused);
         if (answer.purges.length > 0) await this.purge(answer.purges);
       } catch (err) {
         if (signal.aborted) return;
         const message = err instanceof ControlPlaneError ? err.message : (err as Error).message;
+        if (err instanceof ControlPlaneError) await this.noteControlPlane(message);
         this.log.warn({ err: message, retry_ms: backoff }, 'pull failed; retrying');
         await sleep(backoff + Math.floor(Math.random() * 250), undefined, { signal }).catch(
           () => undefined,
@@ -477,6 +515,7 @@ export class Agent {
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof ControlPlaneError) await this.noteControlPlane(err.message);
         if (err instanceof ControlPlaneError && err.status === 401)
           throw new AgentSetupError(err.message);
         if (this.abort.signal.aborted) throw err;

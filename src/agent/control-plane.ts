@@ -1,7 +1,7 @@
 // The agent's side of the edge API.
 import { isIP } from 'node:net';
 import { PurgeVerificationError, verifyPurgeJob } from '../bundle/index.js';
-import { EdgeReport, type PurgeJob, type PurgeResult } from '../spec/index.js';
+import { EDGE_NAME_HEADER, EdgeReport, type PurgeJob, type PurgeResult } from '../spec/index.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -71,6 +71,8 @@ export interface PollAnswer {
 
 export class ControlPlaneClient {
   private purgeTrust: PurgeTrust | undefined;
+  /** The edge this agent is, once known (joined): sent in EDGE_NAME_HEADER. */
+  private edge: string | undefined;
 
   constructor(
     private readonly server: string,
@@ -83,6 +85,7 @@ export class ControlPlaneClient {
   /** From now on purge jobs are verified against this key and edge (until then, all refused). */
   trust(trust: PurgeTrust): void {
     this.purgeTrust = trust;
+    this.edge = trust.edge;
   }
 
   private url(path: string): URL {
@@ -94,7 +97,11 @@ export class ControlPlaneClient {
     try {
       res = await fetch(this.url(path), {
         ...init,
-        headers: { ...init.headers, authorization: `Bearer ${this.token}` },
+        headers: {
+          ...init.headers,
+          authorization: `Bearer ${this.token}`,
+          ...(this.edge !== undefined ? { [EDGE_NAME_HEADER]: this.edge } : {}),
+        },
       });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
@@ -111,6 +118,16 @@ export class ControlPlaneClient {
 
   async hello(): Promise<Hello> {
     const res = await this.call('v1/edge/hello');
+    // A wrong --server (a path under the control plane, another web server) answers 404 or a
+    // page that is not the edge API's JSON: one sentence that says what to check.
+    const json = (res.headers.get('content-type') ?? '').includes('application/json');
+    if (res.status === 404 || (res.ok && !json)) {
+      await res.body?.cancel();
+      throw new ControlPlaneError(
+        `${this.server} is not an Outpost control plane's URL: it answered HTTP ${res.status}${json ? '' : ` (${res.headers.get('content-type') ?? 'no content type'})`} to v1/edge/hello; check --server (the URL \`outpost edge add\` printed)`,
+        res.status,
+      );
+    }
     if (!res.ok) throw new ControlPlaneError(`hello failed: HTTP ${res.status}`, res.status);
     return (await res.json()) as Hello;
   }

@@ -10,32 +10,36 @@ import { AGENT_DEFAULTS } from '../config/index.js';
  */
 export function addAgentOptions(cmd: Command): Command {
   const ad = AGENT_DEFAULTS;
-  return cmd
-    .requiredOption('--token-file <path>', "file holding this edge's token (mode 0600)")
-    .option('--root <dir>', `state directory: releases, nginx prefix, cache (default ${ad.root})`)
-    .option('--nginx <path>', `nginx binary (default ${ad.nginx})`)
-    .option('--caddy <path>', `caddy binary, for an edge with proxy: caddy (default ${ad.caddy})`)
-    .option(
-      '--pin <fingerprint>',
-      "expected sha256:… fingerprint of the control plane's signing key",
-    )
-    .option(
-      '--nginx-user <user>',
-      `nginx worker user when running as root (default ${ad.rootNginxUser})`,
-    )
-    .option('--wait <seconds>', `long-poll duration (default ${ad.wait})`, Number)
-    .option(
-      '--report-interval <seconds>',
-      `seconds between reports (default ${ad.reportInterval})`,
-      Number,
-    )
-    .option(
-      '--stop-proxy-on-exit',
-      'stop the proxy when the agent stops (by default it keeps serving)',
-    )
-    .option(
-      '--insecure-http',
-      'accept a plain http:// control plane that is not on loopback (its token and bundles travel unencrypted)',
-    )
-    .option('--log-level <level>', 'log level (env OUTPOST_LOG_LEVEL; default info)');
+  return (
+    cmd
+      // Required, but checked by readAgentConfig: a commander required option would also be
+      // demanded by `outpost agent status`.
+      .option('--token-file <path>', "file holding this edge's token (mode 0600; required)")
+      .option('--root <dir>', `state directory: releases, nginx prefix, cache (default ${ad.root})`)
+      .option('--nginx <path>', `nginx binary (default ${ad.nginx})`)
+      .option('--caddy <path>', `caddy binary, for an edge with proxy: caddy (default ${ad.caddy})`)
+      .option(
+        '--pin <fingerprint>',
+        "expected sha256:… fingerprint of the control plane's signing key",
+      )
+      .option(
+        '--nginx-user <user>',
+        `nginx worker user when running as root (default ${ad.rootNginxUser})`,
+      )
+      .option('--wait <seconds>', `long-poll duration (default ${ad.wait})`, Number)
+      .option(
+        '--report-interval <seconds>',
+        `seconds between reports (default ${ad.reportInterval})`,
+        Number,
+      )
+      .option(
+        '--stop-proxy-on-exit',
+        'stop the proxy when the agent stops (by default it keeps serving)',
+      )
+      .option(
+        '--insecure-http',
+        'accept a plain http:// control plane that is not on loopback (its token and bundles travel unencrypted)',
+      )
+      .option('--log-level <level>', 'log level (env OUTPOST_LOG_LEVEL; default info)')
+  );
 }

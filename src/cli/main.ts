@@ -8,6 +8,7 @@ import { addAgentOptions } from './agent-options.js';
 import { ApiClient, ApiClientError } from './client.js';
 import { registerDnsCommands } from './commands/dns.js';
 import {
+  AGENT_DEFAULTS,
   CONTROL_PLANE_DEFAULTS,
   readAgentConfig,
   readControlPlaneConfig,
@@ -17,7 +18,7 @@ import {
   type Environment,
 } from '../config/index.js';
 import { readCliConfig } from './cli-config.js';
-import { CliError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { registerApplyCommand } from './commands/apply.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
@@ -104,11 +105,23 @@ export function buildProgram(env: Environment, out: Output): Command {
       await serve(config, { version: VERSION, secretVars: env.vars }, out);
     });
 
-  addAgentOptions(
+  const agent = addAgentOptions(
     program
       .command('agent')
       .description("run the edge agent: pull this edge's bundle, drive nginx or Caddy, report"),
-  ).action(async (o: AgentFlags) => {
+  );
+  agent
+    .command('status')
+    .description("on the edge: the agent's view from its state dir (control plane, release)")
+    .option('--root <dir>', "the agent's state directory (default /var/lib/outpost-agent)")
+    .option('--json', 'print JSON')
+    .action(async (o: { root?: string; json?: boolean }) => {
+      const { agentStatus } = await import('./commands/agent-status.js');
+      // `agent` has a --root of its own, which commander fills when it is written.
+      const root = o.root ?? agent.opts<{ root?: string }>().root ?? AGENT_DEFAULTS.root;
+      await agentStatus(root, o.json === true, out);
+    });
+  agent.action(async (o: AgentFlags) => {
     // --server is the global option (the same flag the client commands take).
     const config = readAgentConfig(
       { ...o, server: program.opts<GlobalOptions>().server },
@@ -151,14 +164,26 @@ export function buildProgram(env: Environment, out: Output): Command {
 
 export async function main(argv: string[], out: Output = stdio): Promise<number> {
   const env = readEnvironment(process.env);
-  const program = buildProgram(env, out).exitOverride();
+  const program = buildProgram(env, out);
+  // Every command, not only the program: a subcommand's usage error would exit 1 by itself.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('commander.')) {
-      const code = (err as { exitCode?: number }).exitCode ?? 2;
-      return code;
+    const code = (err as { code?: string }).code;
+    if (code?.startsWith('commander.')) {
+      // Help and --version exit 0; every other commander error is a usage error (docs/cli.md).
+      const shown = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+      return shown.includes(code) ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      out.error(`outpost: ${err.message}`);
+      return 2;
     }
     if (err instanceof ApiClientError) {
       out.error(`outpost: ${err.message}${err.path ? ` (at ${err.path})` : ''}`);
@@ -173,6 +198,13 @@ export async function main(argv: string[], out: Output = stdio): Promise<number>
     return 1;
   }
 }
+
+// `outpost … | head` closes the pipe early: stop quietly instead of an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
 
 const code = await main(process.argv);
 if (code !== 0) process.exitCode = code;

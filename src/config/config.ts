@@ -70,7 +70,7 @@ export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
 export const AgentConfig = z
   .object({
     server: z.string({ required_error: 'is required' }).url(),
-    tokenFile: z.string().min(1),
+    tokenFile: z.string({ required_error: 'is required' }).min(1),
     /** State directory: releases, the nginx prefix, the cache. */
     root: z
       .string()

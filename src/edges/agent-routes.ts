@@ -2,7 +2,7 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { EdgeReport, PurgeResult } from '../spec/index.js';
+import { EDGE_NAME_HEADER, EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
 import { ApiError, toErrorBody } from '../http/errors.js';
@@ -48,6 +48,8 @@ export const edgeRoutes =
     onReport: (edge: string, report: EdgeReport) => Promise<void>,
     purges: PurgeService,
     revocations: EdgeTokenRevocations,
+    /** A request naming this edge (X-Outpost-Edge) was refused for its token. */
+    onTokenRefused: (claimedEdge: string) => Promise<void> = async () => {},
   ): FastifyPluginAsync =>
   async (app) => {
     const edgeOfToken = async (req: FastifyRequest): Promise<string | undefined> => {
@@ -57,7 +59,14 @@ export const edgeRoutes =
     const revoked = () => new ApiError('unauthorized', 'missing, wrong or revoked edge token');
     app.addHook('onRequest', async (req) => {
       const edge = await edgeOfToken(req);
-      if (edge === undefined) throw revoked();
+      if (edge === undefined) {
+        // Agents name their edge in a header, so that `outpost status` can say that this edge's
+        // token is refused (after a rotation the agent still holds the old one).
+        const claimed = req.headers[EDGE_NAME_HEADER];
+        if (typeof claimed === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(claimed))
+          await onTokenRefused(claimed);
+        throw revoked();
+      }
       req.edgeName = edge;
     });
     // Every answer re-checks the token at send time: a token revoked or rotated while the

@@ -24,6 +24,8 @@ export interface EdgeStatus {
   note: string | null;
   /** The edge's own last error, or the control plane's reason for not publishing. */
   error: string | null;
+  /** The last request claiming to be this edge that its token did not open, if newer than its last report. */
+  token_rejected_at: string | null;
 }
 
 export interface EdgeStatusInput {
@@ -34,6 +36,11 @@ export interface EdgeStatusInput {
   now: Date;
   /** After this long without a report an edge is offline. */
   offlineAfterSeconds: number;
+  /**
+   * When a request naming the edge (the agent's X-Outpost-Edge header) was last refused for its
+   * token. A claim, not a proof: it is shown only when no report came since.
+   */
+  tokenRefusals?: ReadonlyMap<string, Date>;
 }
 
 export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
@@ -49,8 +56,14 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
     const applied = report?.applied_release ?? null;
     const desired = bundle?.release ?? null;
     const edgeError = report?.last_error ?? null;
+    const refusedAt = input.tokenRefusals?.get(edge.name);
+    const rejected =
+      refusedAt !== undefined && (!raw || refusedAt.getTime() > Date.parse(raw.last_seen))
+        ? refusedAt.toISOString()
+        : null;
     let state: EdgeState;
-    if (!raw) state = 'never-seen';
+    if (rejected !== null) state = 'error';
+    else if (!raw) state = 'never-seen';
     else if (age !== null && age > input.offlineAfterSeconds) state = 'offline';
     else if (buildError !== null || edgeError !== null || report?.proxy_running === false)
       state = 'error';
@@ -69,7 +82,13 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
       proxy: edge.proxy,
       cache: report?.capabilities?.cache ?? null,
       note: proxyNote(edge.proxy, report?.capabilities?.cache),
-      error: buildError !== null ? `control plane: ${buildError}` : edgeError,
+      error:
+        rejected !== null
+          ? `token rejected at ${rejected}: the edge's agent holds a wrong or revoked token (after rotate-token, run the join command on the edge with the new one)`
+          : buildError !== null
+            ? `control plane: ${buildError}`
+            : edgeError,
+      token_rejected_at: rejected,
     };
   });
 }

@@ -191,6 +191,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       },
       purges,
       revocations,
+      (claimed) => status.recordTokenRefusal(claimed),
     ),
   );
   await app.register(publicStatusRoutes(status));

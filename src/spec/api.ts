@@ -193,6 +193,8 @@ export const EdgeStatus = z
     note: z.string().nullable(),
     /** The edge's own last error, or the control plane's reason for not publishing. */
     error: z.string().nullable(),
+    /** When a request from the edge's agent was refused for its token (newer than its last report). */
+    token_rejected_at: Time.nullable(),
     health: Health,
     health_reason: z.string().nullable(),
     traffic: EdgeTraffic,

@@ -49,3 +49,9 @@ export const EdgeReport = z
   })
   .strict();
 export type EdgeReport = z.infer<typeof EdgeReport>;
+
+/**
+ * The header in which an agent names its edge on every request. A claim, not a credential (the
+ * token decides): it lets the control plane say that an edge's token is being refused.
+ */
+export const EDGE_NAME_HEADER = 'x-outpost-edge';

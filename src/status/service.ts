@@ -24,6 +24,8 @@ export class StatusService extends EventEmitter implements Worker {
   private lastEmit = 0;
   /** Which sites each edge serves, compiled once per desired-state revision. */
   private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
+  /** Edge name (as the refused request claimed it) → when its token was last refused. */
+  private readonly tokenRefusals = new Map<string, Date>();
 
   constructor(
     private readonly store: Store,
@@ -60,6 +62,18 @@ export class StatusService extends EventEmitter implements Worker {
     this.changed();
   }
 
+  /**
+   * A request naming `edge` was refused for its token. Only names of edges in the spec are kept
+   * (the map stays as small as the edge list).
+   */
+  async recordTokenRefusal(edge: string): Promise<void> {
+    const { spec } = await this.store.readState();
+    if (!spec.edges.some((e) => e.name === edge)) return;
+    const first = !this.tokenRefusals.has(edge);
+    this.tokenRefusals.set(edge, this.now());
+    if (first) this.changed();
+  }
+
   async snapshot(): Promise<StatusSnapshot> {
     const [{ spec, revision }, bundles, reports] = await Promise.all([
       this.store.readState(),
@@ -78,6 +92,7 @@ export class StatusService extends EventEmitter implements Worker {
       buildErrors: this.builder.buildErrors(),
       now: this.now(),
       offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
+      tokenRefusals: this.tokenRefusals,
       health: (id) => this.prober.book.get(id),
       traffic: this.traffic,
       extraAlerts: extra,

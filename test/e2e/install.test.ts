@@ -2,7 +2,14 @@
 // and the one-file agent that an edge installs.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +35,24 @@ interface Result {
  */
 async function install(
   args: string[],
-  opts: { env?: Record<string, string>; input?: string; piped?: Buffer } = {},
+  opts: {
+    env?: Record<string, string>;
+    input?: string;
+    piped?: Buffer;
+    script?: string;
+    noAgent?: boolean;
+  } = {},
 ): Promise<Result> {
+  // --skip-agent says the agent is installed: a stand-in executable where it would be.
+  const prefix = args[args.indexOf('--prefix') + 1];
+  if (args.includes('--skip-agent') && args.includes('--prefix') && prefix && !opts.noAgent) {
+    mkdirSync(join(prefix, 'usr', 'local', 'bin'), { recursive: true });
+    writeFileSync(join(prefix, 'usr', 'local', 'bin', 'outpost-agent'), '#!/bin/sh\n', {
+      mode: 0o755,
+    });
+  }
   return new Promise((resolve, reject) => {
-    const argv = opts.piped ? ['-s', '--', ...args] : [SCRIPT, ...args];
+    const argv = opts.piped ? ['-s', '--', ...args] : [opts.script ?? SCRIPT, ...args];
     const child = spawn('bash', argv, {
       cwd: ROOT,
       env: { ...cleanEnv(), ...opts.env },
@@ -146,6 +167,61 @@ describe('deploy/install.sh', () => {
     const onCommandLine = await install(['--prefix', prefix, ...BASE, '--token', edgeToken()]);
     expect(onCommandLine.code).not.toBe(0);
     expect(onCommandLine.output).toContain('not taken on the command line');
+  });
+
+  it('--skip-agent finds the agent on PATH (outpost-agent, else `outpost agent`) and names it in the unit', async () => {
+    const bin = join(dir.path, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const env = { OUTPOST_EDGE_TOKEN: edgeToken(), PATH: `${bin}:/usr/bin:/bin` };
+    const base = [...BASE.filter((a) => a !== '--skip-agent'), '--skip-agent'];
+
+    // Nothing installed: refused before anything is written.
+    const none = join(dir.path, 'agent-none');
+    const refused = await install(['--prefix', none, ...base], { env, noAgent: true });
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('neither outpost-agent nor outpost on PATH');
+    expect(refused.output).toContain('Nothing was written');
+    expect(existsSync(join(none, 'etc', 'outpost'))).toBe(false);
+
+    // The npm package's (or the release's) `outpost` on PATH: the unit runs `outpost agent`.
+    writeFileSync(join(bin, 'outpost'), '#!/bin/sh\n', { mode: 0o755 });
+    const viaOutpost = join(dir.path, 'agent-outpost');
+    const r = await install(['--prefix', viaOutpost, ...base], { env, noAgent: true });
+    expect(r.code, r.output).toBe(0);
+    const unit = readFileSync(
+      join(viaOutpost, 'etc', 'systemd', 'system', 'outpost-agent.service'),
+      'utf8',
+    );
+    expect(unit).toContain(`ExecStart=${bin}/outpost agent --server \${OUTPOST_SERVER} `);
+    expect(r.output).toContain(`${bin}/outpost agent --server http://127.0.0.1:1`);
+
+    // outpost-agent on PATH wins over outpost.
+    writeFileSync(join(bin, 'outpost-agent'), '#!/bin/sh\n', { mode: 0o755 });
+    const viaAgent = join(dir.path, 'agent-path');
+    const r2 = await install(['--prefix', viaAgent, ...base], { env, noAgent: true });
+    expect(r2.code, r2.output).toBe(0);
+    expect(
+      readFileSync(join(viaAgent, 'etc', 'systemd', 'system', 'outpost-agent.service'), 'utf8'),
+    ).toContain(`ExecStart=${bin}/outpost-agent --server`);
+  });
+
+  it('saved as a file on its own (no unit beside it), it fetches the unit first and writes nothing when it cannot', async () => {
+    const alone = join(dir.path, 'alone');
+    mkdirSync(alone, { recursive: true });
+    const script = join(alone, 'install.sh');
+    copyFileSync(SCRIPT, script);
+    const prefix = join(dir.path, 'alone-edge');
+    // http://127.0.0.1:1 answers nothing: the unit cannot be fetched.
+    const r = await install(['--prefix', prefix, ...BASE, '--token-stdin'], {
+      script,
+      input: `${edgeToken()}\n`,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain(
+      'cannot download http://127.0.0.1:1/v1/install/outpost-agent.service',
+    );
+    expect(existsSync(join(prefix, 'etc', 'outpost', 'edge-token'))).toBe(false);
+    expect(existsSync(join(prefix, 'etc', 'outpost', 'agent.env'))).toBe(false);
   });
 
   it('refuses plain http:// to another machine unless --insecure-http', async () => {

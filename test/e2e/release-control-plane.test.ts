@@ -3,7 +3,7 @@
 // its own certificate, the admin token in a 0600 file, and the one-file agent joining it over
 // HTTPS. And a --public-url in plain http:// to another machine is refused at start.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ describe('deploy/install-control-plane.sh and the control plane over HTTPS', () 
   const edgeRoot = join(dir.path, 'edge');
 
   beforeAll(async () => {
+    chmodSync(dir.path, 0o755); // nginx workers (www-data) must reach the edge root: the agent checks
     await buildReleaseIfStale();
     port = await freePort();
     url = `https://127.0.0.1:${port}`;

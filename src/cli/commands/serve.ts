@@ -6,6 +6,7 @@ import { isLoopbackHost } from '../../agent/control-plane.js';
 import { writeFileAtomic } from '../../agent/files.js';
 import { checkBinary, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
+import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
 import { openStore } from '../../store/index.js';
 import type { Output } from '../output.js';
@@ -89,6 +90,11 @@ export async function serve(
       'first start: the admin token was written to a file (mode 0600)',
     );
   }
+  // Before the app is built: it registers the UI only when a build is there.
+  const web = await buildWebIfMissing();
+  if (web.state === 'built')
+    out.line(`Built the admin UI into ${web.dir} (a checkout without a build).`);
+  else if (web.state === 'unavailable') logger.warn(`no admin UI at /: ${web.why}`);
   const bound = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const app = await buildControlPlane({
     store,

@@ -17,7 +17,8 @@ import { dnsRoutes } from '../dns/routes.js';
 import { DnsSync } from '../dns/service.js';
 import { CONTROL_PLANE_DEFAULTS } from '../config/index.js';
 import type { Store } from '../store/types.js';
-import { adminAuth } from '../http/admin-auth.js';
+import { installAdminAccess } from '../access/auth.js';
+import { accessRoutes, loginRoutes } from '../access/routes.js';
 import { DesiredState } from '../state/service.js';
 import { edgesRoutes } from '../edges/routes.js';
 import { sitesRoutes } from '../sites/routes.js';
@@ -150,8 +151,11 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   await app.register(publicStatusRoutes(status));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
+  await app.register(loginRoutes(opts.store));
   await app.register(async (admin) => {
-    admin.addHook('onRequest', adminAuth(opts.store));
+    // Every admin route declares its scope in access/scopes.ts; this checks it.
+    installAdminAccess(admin, opts.store);
+    await admin.register(accessRoutes(opts.store));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));

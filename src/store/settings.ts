@@ -49,6 +49,7 @@ export function settingsQueries(c: Connection): SettingsQueries {
         action: r.action,
         subject: r.subject,
         detail: parseDetail(r.detail),
+        address: r.address,
       }));
     },
   };
@@ -63,6 +64,7 @@ export async function insertEvent(db: Db, at: string, event: NewAuditEvent): Pro
       action: event.action,
       subject: event.subject,
       detail: JSON.stringify(event.detail ?? {}),
+      address: event.address ?? null,
     })
     .execute();
 }

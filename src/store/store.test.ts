@@ -59,6 +59,7 @@ describe('opening', () => {
         '002_bundles_and_edge_status',
         '003_certificates',
         '004_purges',
+        '005_access',
       ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")

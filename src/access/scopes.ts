@@ -65,6 +65,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteRule>> = {
   'POST /v1/users': ADMIN,
   'PUT /v1/users/:name/password': ADMIN,
   'DELETE /v1/users/:name': ADMIN,
+  'POST /v1/secrets/rotate-key': ADMIN,
 };
 
 export function routeKey(method: string, url: string): string {

@@ -75,6 +75,10 @@ export function buildProgram(env: Environment, out: Output): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option(
+      '--secret-key-file <file>',
+      'key sealing the secrets in the store (env OUTPOST_SECRET_KEY_FILE; default: outpost-secret.key beside the data dir; created 0600 when absent)',
+    )
+    .option(
       '--insecure-http',
       'allow a plain http:// --public-url that is not loopback (edges then need --insecure-http)',
     )

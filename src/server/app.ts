@@ -19,6 +19,7 @@ import { CONTROL_PLANE_DEFAULTS } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { installAdminAccess } from '../access/auth.js';
 import { accessRoutes, loginRoutes } from '../access/routes.js';
+import { secretsRoutes } from '../access/secrets.js';
 import { DesiredState } from '../state/service.js';
 import { edgesRoutes } from '../edges/routes.js';
 import { sitesRoutes } from '../sites/routes.js';
@@ -53,6 +54,8 @@ export interface ControlPlaneOptions {
   /** How often, and how patiently, the control plane probes edges and origins. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
+  /** The key file sealing the store's secrets (for `secrets rotate-key`); undefined: none. */
+  secretKeyFile?: string;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -156,6 +159,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     // Every admin route declares its scope in access/scopes.ts; this checks it.
     installAdminAccess(admin, opts.store);
     await admin.register(accessRoutes(opts.store));
+    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint));

@@ -203,6 +203,12 @@ export interface CertificateQueries {
 }
 
 /** The store: every capability's queries over one connection (store/store.ts composes it). */
+/** Secrets at rest (store/secret-box.ts): re-sealing them all with a new key. */
+export interface SecretQueries {
+  /** Re-seals every secret (signing key, ACME account, certificate keys) in one transaction. */
+  rotateSecrets(next: import('./secret-box.js').SecretBox, event: NewAuditEvent): Promise<number>;
+}
+
 /** A named API token or a UI session, as stored: its hash, never its value. */
 export interface StoredApiToken {
   name: string;
@@ -245,6 +251,7 @@ export interface AccessQueries {
 export interface Store
   extends
     AccessQueries,
+    SecretQueries,
     StateQueries,
     EdgeQueries,
     BundleQueries,

@@ -18,6 +18,7 @@ import {
 } from '../config/index.js';
 import { readCliConfig } from './cli-config.js';
 import { CliError } from './errors.js';
+import { registerAccessCommands } from './commands/access.js';
 import { registerApplyCommand } from './commands/apply.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
@@ -149,6 +150,7 @@ export function buildProgram(env: Environment, out: Output): Command {
 
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);
+  registerAccessCommands(program, ctx);
 
   return program;
 }

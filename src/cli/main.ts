@@ -19,6 +19,7 @@ import {
 } from '../config/index.js';
 import { readCliConfig } from './cli-config.js';
 import { CliError, UsageError } from './errors.js';
+import { registerAccessCommands } from './commands/access.js';
 import { registerApplyCommand } from './commands/apply.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
@@ -75,6 +76,10 @@ export function buildProgram(env: Environment, out: Output): Command {
     )
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--secret-key-file <file>',
+      'key sealing the secrets in the store (env OUTPOST_SECRET_KEY_FILE; default: outpost-secret.key beside the data dir; created 0600 when absent)',
+    )
     .option(
       '--insecure-http',
       'allow a plain http:// --public-url that is not loopback (edges then need --insecure-http)',
@@ -158,6 +163,7 @@ export function buildProgram(env: Environment, out: Output): Command {
 
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);
+  registerAccessCommands(program, ctx);
 
   return program;
 }

@@ -59,6 +59,12 @@ export const ControlPlaneConfig = z
     tlsKey: z.string().min(1).optional(),
     /** Allow a plain http:// --public-url that is not loopback (edges need --insecure-http too). */
     insecureHttp: z.boolean().default(false),
+    /** The key that seals secrets in the store; default: `outpost-secret.key` beside the data dir. */
+    secretKeyFile: z
+      .string()
+      .min(1)
+      .transform((f) => resolve(f))
+      .optional(),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -129,6 +135,7 @@ const FLAGS: Record<string, string> = {
   tlsCert: '--tls-cert and --tls-key',
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',
+  secretKeyFile: '--secret-key-file (OUTPOST_SECRET_KEY_FILE)',
 };
 
 function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>): z.output<S> {
@@ -151,10 +158,11 @@ export type ControlPlaneFlags = Partial<Record<keyof z.input<typeof ControlPlane
 /** `outpost serve`'s config: flags, then OUTPOST_* variables, then the defaults. */
 export function readControlPlaneConfig(
   flags: ControlPlaneFlags,
-  env: Pick<Environment, 'dataDir' | 'listen' | 'publicUrl' | 'logLevel'>,
+  env: Pick<Environment, 'dataDir' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'>,
 ): ControlPlaneConfig {
   return parse(ControlPlaneConfig, {
     ...flags,
+    secretKeyFile: flags.secretKeyFile ?? env.secretKeyFile,
     dataDir: flags.dataDir ?? env.dataDir,
     listen: flags.listen ?? env.listen,
     publicUrl: flags.publicUrl ?? env.publicUrl,

@@ -13,6 +13,8 @@ export interface Environment {
   listen?: string;
   publicUrl?: string;
   logLevel?: string;
+  /** OUTPOST_SECRET_KEY_FILE: the key that seals the store's secrets. */
+  secretKeyFile?: string;
   configPath: string;
   /** Variables a `env:NAME` secret reference may read. */
   vars: Readonly<Record<string, string | undefined>>;
@@ -30,5 +32,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   if (env.OUTPOST_LISTEN) out.listen = env.OUTPOST_LISTEN;
   if (env.OUTPOST_PUBLIC_URL) out.publicUrl = env.OUTPOST_PUBLIC_URL;
   if (env.OUTPOST_LOG_LEVEL) out.logLevel = env.OUTPOST_LOG_LEVEL;
+  if (env.OUTPOST_SECRET_KEY_FILE) out.secretKeyFile = env.OUTPOST_SECRET_KEY_FILE;
   return out;
 }

@@ -36,6 +36,15 @@ export async function resetAdminToken(store: AdminTokenStore): Promise<string> {
   return token;
 }
 
+/** Whether `token` is the admin token. */
+export async function isAdminToken(
+  store: Pick<AdminTokenStore, 'getSetting'>,
+  token: string,
+): Promise<boolean> {
+  const expected = await store.getSetting(SETTING);
+  return expected !== undefined && sameHash(hashToken(token), expected);
+}
+
 export function adminAuth(store: Pick<AdminTokenStore, 'getSetting'>) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearerToken(req.headers.authorization);

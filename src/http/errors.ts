@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   invalid_spec: 400,
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   revision_conflict: 409,

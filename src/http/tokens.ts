@@ -2,8 +2,13 @@
 // 256-bit random value needs no salt or slow KDF: it cannot be guessed.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type TokenKind = 'admin' | 'edge';
-const PREFIX: Record<TokenKind, string> = { admin: 'opa_', edge: 'ope_' };
+export type TokenKind = 'admin' | 'edge' | 'api' | 'session';
+const PREFIX: Record<TokenKind, string> = {
+  admin: 'opa_',
+  edge: 'ope_',
+  api: 'opt_',
+  session: 'ops_',
+};
 
 export function newToken(kind: TokenKind): string {
   return PREFIX[kind] + randomBytes(32).toString('base64url');

@@ -17,7 +17,9 @@ import { dnsRoutes } from '../dns/routes.js';
 import { DnsSync } from '../dns/service.js';
 import { CONTROL_PLANE_DEFAULTS } from '../config/index.js';
 import type { Store } from '../store/types.js';
-import { adminAuth } from '../http/admin-auth.js';
+import { installAdminAccess } from '../access/auth.js';
+import { accessRoutes, loginRoutes } from '../access/routes.js';
+import { secretsRoutes } from '../access/secrets.js';
 import { DesiredState } from '../state/service.js';
 import { edgesRoutes } from '../edges/routes.js';
 import { sitesRoutes } from '../sites/routes.js';
@@ -81,6 +83,8 @@ export interface ControlPlaneOptions {
   /** How often, and how patiently, the control plane probes edges and origins. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
+  /** The key file sealing the store's secrets (for `secrets rotate-key`); undefined: none. */
+  secretKeyFile?: string;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -197,8 +201,12 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   await app.register(publicStatusRoutes(status));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
+  await app.register(loginRoutes(opts.store));
   await app.register(async (admin) => {
-    admin.addHook('onRequest', adminAuth(opts.store));
+    // Every admin route declares its scope in access/scopes.ts; this checks it.
+    installAdminAccess(admin, opts.store);
+    await admin.register(accessRoutes(opts.store));
+    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(

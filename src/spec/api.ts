@@ -128,12 +128,14 @@ export const AuditEvent = z
   .object({
     id: z.number().int().positive(),
     at: Time,
-    /** `admin`, `cli`, `edge:NAME`, `system`. */
+    /** `admin token`, `token:NAME`, `user:NAME`, `edge:NAME`, `system`. */
     actor: z.string(),
     /** Dotted: `spec.apply`, `edge.create`, `edge.token.rotate`, … */
     action: z.string(),
     subject: z.string(),
     detail: z.record(z.unknown()),
+    /** The client address of the request that did it; null for the system's own events. */
+    address: z.string().nullable(),
   })
   .strict();
 export type AuditEvent = z.infer<typeof AuditEvent>;
@@ -485,3 +487,115 @@ const diffMatches: Same<z.infer<typeof SpecDiffAnswer>, SpecDiffType> = true;
 const changeMatches: Same<z.infer<typeof ChangeAnswer>, Change> = true;
 void diffMatches;
 void changeMatches;
+
+// ---- Access: API tokens, users, login (docs/security.md "Access and secrets") ----
+
+/**
+ * What a credential may do. `read`: every GET. `purge`: purge a site, read its purges.
+ * `sites:write`: create, change, delete sites and their certificates. `edges:write`: create,
+ * change, delete edges and their tokens. `admin`: everything (state apply, DNS apply, tokens,
+ * users, the audit log).
+ */
+export const Scope = z.enum(['read', 'purge', 'sites:write', 'edges:write', 'admin']);
+export type Scope = z.infer<typeof Scope>;
+
+const Domainish = z.string().min(1).max(253);
+const TagName = z.string().min(1).max(63);
+
+/** Scopes and, for `purge` and `sites:write`, the sites (by domain or tag) they stop at. */
+export const Grant = z
+  .object({
+    scopes: z.array(Scope).min(1, 'needs at least one scope'),
+    /** Domains `purge`/`sites:write` apply to; with `tags` empty too: every site. */
+    sites: z.array(Domainish).default([]),
+    /** Tags of sites `purge`/`sites:write` apply to. */
+    tags: z.array(TagName).default([]),
+  })
+  .strict();
+export type Grant = z.infer<typeof Grant>;
+
+const CredentialName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 of a-z, 0-9, ".", "_", "-"');
+
+/** POST /v1/tokens. */
+export const TokenCreate = Grant.extend({
+  name: CredentialName,
+  /** ISO 8601 expiry; absent: never expires. */
+  expires_at: z.string().datetime({ offset: true }).optional(),
+}).strict();
+export type TokenCreate = z.infer<typeof TokenCreate>;
+
+/** A named API token as listed (never its value, never its hash). */
+export const ApiTokenInfo = z
+  .object({
+    name: z.string(),
+    scopes: z.array(Scope),
+    sites: z.array(z.string()),
+    tags: z.array(z.string()),
+    created_at: Time,
+    expires_at: Time.nullable(),
+    last_used_at: Time.nullable(),
+  })
+  .strict();
+export type ApiTokenInfo = z.infer<typeof ApiTokenInfo>;
+
+/** GET /v1/tokens. */
+export const ApiTokenList = z.object({ tokens: z.array(ApiTokenInfo) }).strict();
+export type ApiTokenList = z.infer<typeof ApiTokenList>;
+
+/** POST /v1/tokens: the token's value, shown this once. */
+export const ApiTokenCreated = z.object({ token: ApiTokenInfo, value: z.string() }).strict();
+export type ApiTokenCreated = z.infer<typeof ApiTokenCreated>;
+
+/** POST /v1/users. */
+export const UserCreate = Grant.extend({
+  name: CredentialName,
+  password: z.string().min(12, 'must be at least 12 characters').max(1024),
+}).strict();
+export type UserCreate = z.infer<typeof UserCreate>;
+
+/** PUT /v1/users/:name/password. */
+export const UserPassword = z
+  .object({ password: z.string().min(12, 'must be at least 12 characters').max(1024) })
+  .strict();
+export type UserPassword = z.infer<typeof UserPassword>;
+
+export const UserInfo = z
+  .object({
+    name: z.string(),
+    scopes: z.array(Scope),
+    sites: z.array(z.string()),
+    tags: z.array(z.string()),
+    created_at: Time,
+  })
+  .strict();
+export type UserInfo = z.infer<typeof UserInfo>;
+
+/** GET /v1/users. */
+export const UserList = z.object({ users: z.array(UserInfo) }).strict();
+export type UserList = z.infer<typeof UserList>;
+
+/** POST /v1/login (no token): a user's name and password. */
+export const LoginRequest = z
+  .object({ user: z.string().min(1).max(63), password: z.string().min(1).max(1024) })
+  .strict();
+export type LoginRequest = z.infer<typeof LoginRequest>;
+
+/** POST /v1/login: a session token for the UI (a bearer token like any other), and when it ends. */
+export const LoginAnswer = z
+  .object({ token: z.string(), expires_at: Time, user: z.string(), scopes: z.array(Scope) })
+  .strict();
+export type LoginAnswer = z.infer<typeof LoginAnswer>;
+
+/** GET /v1/whoami: the credential of the request. */
+export const WhoAmI = z
+  .object({
+    kind: z.enum(['admin', 'token', 'user']),
+    name: z.string(),
+    scopes: z.array(Scope),
+    sites: z.array(z.string()),
+    tags: z.array(z.string()),
+  })
+  .strict();
+export type WhoAmI = z.infer<typeof WhoAmI>;

@@ -392,6 +392,8 @@ export const Site = z
     /** Certificate source and ACME challenge; absent: ACME with the automatic challenge. */
     tls: SiteTls.optional(),
     raw_nginx: RawSnippet.optional(),
+    /** Labels for access grants (`sites:write`/`purge` for tag T); they change nothing served. */
+    tags: z.array(Name).max(32).optional(),
   })
   .strict();
 export type Site = z.infer<typeof Site>;

@@ -37,7 +37,7 @@ export function certificateQueries(c: Connection): CertificateQueries {
         .select('key_pem')
         .where('domain', '=', domain)
         .executeTakeFirst();
-      return row?.key_pem;
+      return row === undefined ? undefined : c.secrets.open(row.key_pem);
     },
 
     async saveCertificate(
@@ -45,7 +45,12 @@ export function certificateQueries(c: Connection): CertificateQueries {
       event: NewAuditEvent,
     ): Promise<StoredCertificate> {
       const at = c.now().toISOString();
-      const row = { ...certificate, names: JSON.stringify(certificate.names), created_at: at };
+      const row = {
+        ...certificate,
+        names: JSON.stringify(certificate.names),
+        key_pem: c.secrets.seal(certificate.key_pem),
+        created_at: at,
+      };
       await c.transaction(async (trx) => {
         await trx
           .insertInto('certificates')

@@ -1,15 +1,21 @@
 // One database connection (a Kysely over SQLite today), its clock, and `transaction()`: the
 // only way the store's queries write more than one row.
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { SecretBox } from './secret-box.js';
 
 export interface ConnectionOptions {
   /** The clock for timestamps; tests may fix it. */
   now?: () => Date;
+  /** Seals the secrets at rest (keys); absent: a throwaway key (an in-memory store's tests). */
+  secrets?: SecretBox;
 }
 
 export class Connection {
   readonly now: () => Date;
+  /** Replaced by a key rotation. */
+  secrets: SecretBox;
   private closed = false;
 
   constructor(
@@ -17,6 +23,7 @@ export class Connection {
     options: ConnectionOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.secrets = options.secrets ?? new SecretBox(randomBytes(32));
   }
 
   /**

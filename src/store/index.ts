@@ -2,7 +2,10 @@
 import { resolve } from 'node:path';
 import { UnsupportedStoreError } from './errors.js';
 import { openSqliteStore } from './sqlite.js';
+import type { SecretBox } from './secret-box.js';
 import type { Store } from './types.js';
+
+export { loadSecretBox, newSecretKey, SecretBox, writeKeyFile } from './secret-box.js';
 
 export * from './types.js';
 export * from './errors.js';
@@ -49,7 +52,7 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { kind: 'sqlite', path: resolve(rest) };
 }
 
-export async function openStore(options: { url: string }): Promise<Store> {
+export async function openStore(options: { url: string; secrets?: SecretBox }): Promise<Store> {
   const location = parseStoreUrl(options.url);
-  return openSqliteStore(location.path);
+  return openSqliteStore(location.path, options.secrets ? { secrets: options.secrets } : {});
 }

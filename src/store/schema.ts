@@ -56,6 +56,33 @@ export interface EventTable {
   subject: string;
   /** JSON object. */
   detail: string;
+  /** The client address of the request that did it; null for the system's own events. */
+  address: string | null;
+}
+
+/** A named API token or a UI session: its SHA-256, never its value. */
+export interface ApiTokenTable {
+  name: string;
+  hash: string;
+  /** `token` (named API token) or `session` (a user's UI login). */
+  kind: string;
+  /** The user of a session. */
+  user: string | null;
+  /** JSON of the spec's `Grant` (scopes, sites, tags). */
+  grant: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+/** A user of the UI: an scrypt hash of the password (`scrypt$N$r$p$salt$hash`). */
+export interface UserTable {
+  name: string;
+  password_hash: string;
+  /** JSON of the spec's `Grant`: the user's role. */
+  grant: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** A release bundle of one edge, immutable once written: the contract's `StoredBundle` as is. */
@@ -132,4 +159,6 @@ export interface Database {
   blocks: BlockTable;
   settings: SettingTable;
   events: EventTable;
+  api_tokens: ApiTokenTable;
+  users: UserTable;
 }

@@ -2,11 +2,15 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Connection } from './connection.js';
 import type { Database } from './schema.js';
-import type { AuditEvent, NewAuditEvent, SettingsQueries } from './types.js';
+import type { SecretBox } from './secret-box.js';
+import type { AuditEvent, NewAuditEvent, SecretQueries, SettingsQueries } from './types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export function settingsQueries(c: Connection): SettingsQueries {
+/** Settings that hold key material: sealed at rest (store/secret-box.ts). */
+export const SECRET_SETTINGS: readonly string[] = ['bundle_signing_key', 'acme.account'];
+
+export function settingsQueries(c: Connection): SettingsQueries & SecretQueries {
   return {
     async getSetting(key: string): Promise<string | undefined> {
       const row = await c.db
@@ -14,16 +18,52 @@ export function settingsQueries(c: Connection): SettingsQueries {
         .select('value')
         .where('key', '=', key)
         .executeTakeFirst();
-      return row?.value;
+      if (row === undefined) return undefined;
+      return SECRET_SETTINGS.includes(key) ? c.secrets.open(row.value) : row.value;
     },
 
-    async setSetting(key: string, value: string): Promise<void> {
+    async setSetting(key: string, plain: string): Promise<void> {
+      const value = SECRET_SETTINGS.includes(key) ? c.secrets.seal(plain) : plain;
       const updated_at = c.now().toISOString();
       await c.db
         .insertInto('settings')
         .values({ key, value, updated_at })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at }))
         .execute();
+    },
+
+    async rotateSecrets(next: SecretBox, event: NewAuditEvent): Promise<number> {
+      const count = await c.transaction(async (trx) => {
+        let n = 0;
+        const at = c.now().toISOString();
+        const settings = await trx
+          .selectFrom('settings')
+          .select(['key', 'value'])
+          .where('key', 'in', [...SECRET_SETTINGS])
+          .execute();
+        for (const row of settings) {
+          const value = next.seal(c.secrets.open(row.value));
+          await trx.updateTable('settings').set({ value }).where('key', '=', row.key).execute();
+          n++;
+        }
+        const certs = await trx.selectFrom('certificates').select(['domain', 'key_pem']).execute();
+        for (const row of certs) {
+          const key_pem = next.seal(c.secrets.open(row.key_pem));
+          await trx
+            .updateTable('certificates')
+            .set({ key_pem })
+            .where('domain', '=', row.domain)
+            .execute();
+          n++;
+        }
+        await insertEvent(trx, at, {
+          ...event,
+          detail: { ...event.detail, secrets: n, key: next.currentId },
+        });
+        return n;
+      });
+      c.secrets = next;
+      return count;
     },
 
     async appendEvent(event: NewAuditEvent): Promise<void> {
@@ -49,6 +89,7 @@ export function settingsQueries(c: Connection): SettingsQueries {
         action: r.action,
         subject: r.subject,
         detail: parseDetail(r.detail),
+        address: r.address,
       }));
     },
   };
@@ -63,6 +104,7 @@ export async function insertEvent(db: Db, at: string, event: NewAuditEvent): Pro
       action: event.action,
       subject: event.subject,
       detail: JSON.stringify(event.detail ?? {}),
+      address: event.address ?? null,
     })
     .execute();
 }

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
+import type { ConnectionOptions } from './connection.js';
 import { composeStore } from './store.js';
 import type { Store } from './types.js';
 
@@ -13,7 +14,10 @@ import type { Store } from './types.js';
 const BUSY_TIMEOUT_MS = 5_000;
 
 /** `location` is an absolute file path or `:memory:`. */
-export async function openSqliteStore(location: string): Promise<Store> {
+export async function openSqliteStore(
+  location: string,
+  options: ConnectionOptions = {},
+): Promise<Store> {
   if (location !== ':memory:') prepareFile(location);
   const sqlite = new BetterSqlite3(location);
   let db: Kysely<Database> | undefined;
@@ -24,7 +28,7 @@ export async function openSqliteStore(location: string): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await migrate(db, 'sqlite');
-    return composeStore(db);
+    return composeStore(db, options);
   } catch (error) {
     if (db) await db.destroy();
     else sqlite.close();

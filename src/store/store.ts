@@ -2,6 +2,7 @@
 // SQL stays in store/ so a second dialect (PostgreSQL) is checked by one contract suite
 // (store.contract.test.ts); capabilities ask for the group they need (docs/architecture.md).
 import type { Kysely } from 'kysely';
+import { accessQueries } from './access.js';
 import { bundleQueries } from './bundles.js';
 import { certificateQueries } from './certs.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -24,6 +25,7 @@ export function composeStore(db: Kysely<Database>, options: ConnectionOptions = 
     ...purgeQueries(c),
     ...settingsQueries(c),
     ...certificateQueries(c),
+    ...accessQueries(c),
     close: () => c.close(),
   };
 }

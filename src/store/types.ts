@@ -1,7 +1,7 @@
 // The store's contract. Callers see only this interface; SQLite is the default implementation
 // and a PostgreSQL dialect can be added behind the same interface without touching callers.
 import { OutpostError } from '../http/errors.js';
-import type { PurgeJob, PurgeResult, Spec } from '../spec/index.js';
+import type { Grant, PurgeJob, PurgeResult, Spec } from '../spec/index.js';
 
 export interface StoredState {
   spec: Spec;
@@ -21,9 +21,11 @@ export interface AuditEvent {
   subject: string;
   /** Free-form JSON details. Never secrets. */
   detail: Record<string, unknown>;
+  /** The client address of the request that did it; null for the system's own events. */
+  address: string | null;
 }
 
-export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'>;
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at' | 'address'> & { address?: string | null };
 
 export interface WriteStateOptions {
   /** Fail with RevisionConflictError unless the stored revision is still this one. */
@@ -201,8 +203,55 @@ export interface CertificateQueries {
 }
 
 /** The store: every capability's queries over one connection (store/store.ts composes it). */
+/** Secrets at rest (store/secret-box.ts): re-sealing them all with a new key. */
+export interface SecretQueries {
+  /** Re-seals every secret (signing key, ACME account, certificate keys) in one transaction. */
+  rotateSecrets(next: import('./secret-box.js').SecretBox, event: NewAuditEvent): Promise<number>;
+}
+
+/** A named API token or a UI session, as stored: its hash, never its value. */
+export interface StoredApiToken {
+  name: string;
+  hash: string;
+  kind: 'token' | 'session';
+  /** The user of a session; null for an API token. */
+  user: string | null;
+  grant: Grant;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface StoredUser {
+  name: string;
+  /** `scrypt$N$r$p$salt$hash` (access/passwords.ts). */
+  password_hash: string;
+  grant: Grant;
+  created_at: string;
+}
+
+/** API tokens, sessions and users (store/access.ts). */
+export interface AccessQueries {
+  /** False when the name is taken. */
+  createApiToken(token: StoredApiToken, event: NewAuditEvent): Promise<boolean>;
+  listApiTokens(kind: StoredApiToken['kind']): Promise<StoredApiToken[]>;
+  findApiToken(hash: string): Promise<StoredApiToken | undefined>;
+  touchApiToken(name: string, at: string): Promise<void>;
+  /** False when there was none. */
+  deleteApiToken(name: string, event: NewAuditEvent): Promise<boolean>;
+  deleteExpiredSessions(now: string): Promise<void>;
+  /** create: false when the name is taken; else (new password): false when there is none. */
+  putUser(user: StoredUser, event: NewAuditEvent, create: boolean): Promise<boolean>;
+  getUser(name: string): Promise<StoredUser | undefined>;
+  listUsers(): Promise<StoredUser[]>;
+  /** Also ends the user's sessions. False when there was none. */
+  deleteUser(name: string, event: NewAuditEvent): Promise<boolean>;
+}
+
 export interface Store
   extends
+    AccessQueries,
+    SecretQueries,
     StateQueries,
     EdgeQueries,
     BundleQueries,

@@ -169,6 +169,11 @@ export async function startControlPlane(
       `127.0.0.1:${port}`,
       '--log-level',
       'warn',
+      // Tests keep the secret key in their own temporary dir (the default, beside the data dir,
+      // would be one file in the shared /tmp).
+      ...(opts.args?.includes('--secret-key-file')
+        ? []
+        : ['--secret-key-file', join(dataDir, 'secret.key')]),
       ...(opts.args ?? []),
     ],
     opts.env ?? {},

@@ -1,6 +1,6 @@
 // `outpost serve`: the control plane on the embedded SQLite store.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { isLoopbackHost } from '../../agent/control-plane.js';
 import { writeFileAtomic } from '../../agent/files.js';
@@ -8,7 +8,8 @@ import { checkBinary, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
 import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
-import { openStore } from '../../store/index.js';
+import { loadSecretBox, openStore } from '../../store/index.js';
+import { finishKeyRotation } from '../../access/secrets.js';
 import type { Output } from '../output.js';
 
 export interface ServeContext {
@@ -76,7 +77,19 @@ export async function serve(
     level: config.logLevel,
     redact: ['req.headers.authorization', '*.token', '*.token_hash'],
   });
-  const store = await openStore({ url: `sqlite:${resolve(dataDir, 'outpost.db')}` });
+  // Outside the data dir: a copy of the data dir (a backup) alone reveals no secret.
+  const secretKeyFile = config.secretKeyFile ?? join(dirname(dataDir), 'outpost-secret.key');
+  const secrets = loadSecretBox(secretKeyFile);
+  if (secrets.created)
+    logger.warn(
+      { path: secretKeyFile },
+      'created the secret key file (mode 0600): back it up apart from the data dir',
+    );
+  const store = await openStore({
+    url: `sqlite:${resolve(dataDir, 'outpost.db')}`,
+    secrets: secrets.box,
+  });
+  if (secrets.pending) await finishKeyRotation(store, secrets.box, secretKeyFile);
   const adminToken = await ensureAdminToken(store);
   const printToken = ctx.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
   let tokenFile: string | undefined;
@@ -99,6 +112,7 @@ export async function serve(
   const app = await buildControlPlane({
     store,
     logger,
+    secretKeyFile,
     publicUrl: config.publicUrl ?? bound,
     version: ctx.version,
     ...(https !== undefined ? { https } : {}),

@@ -5,6 +5,7 @@ import { initial } from './001_initial.js';
 import { bundlesAndEdgeStatus } from './002_bundles_and_edge_status.js';
 import { certificates } from './003_certificates.js';
 import { purges } from './004_purges.js';
+import { access } from './005_access.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -15,6 +16,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '002_bundles_and_edge_status': bundlesAndEdgeStatus(),
     '003_certificates': certificates(),
     '004_purges': purges(flavor),
+    '005_access': access(),
   };
 }
 

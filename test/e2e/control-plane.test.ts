@@ -118,13 +118,13 @@ describe('control plane + CLI', () => {
     expect(await res.json()).toEqual({
       error: {
         code: 'unauthorized',
-        message: 'missing or wrong admin token (Authorization: Bearer …)',
+        message: 'missing or wrong token (Authorization: Bearer …)',
       },
     });
     expect((await fetch(`${url}/v1/sites`)).status).toBe(401);
     const r = await runCli(['site', 'list'], { OUTPOST_SERVER: url, OUTPOST_TOKEN: 'opa_wrong' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('outpost: missing or wrong admin token (Authorization: Bearer …)');
+    expect(r.stderr.trim()).toBe('outpost: missing or wrong token (Authorization: Bearer …)');
   });
 
   it('an edge token is shown once and never again, and can be rotated and revoked', async () => {

@@ -544,24 +544,39 @@ export async function joinEdge(
   writeFileSync(tokenIn, `${token}\n`, { mode: 0o600 });
   const prefix = join(d, 'prefix');
   const root = join(d, 'root');
-  const r = await runIn(net, e, 'bash', [
-    join(ROOT, 'deploy', 'install.sh'),
-    '--server',
-    serverUrl,
-    '--name',
-    e.name,
-    '--token-file',
-    tokenIn,
-    '--root',
-    root,
-    '--prefix',
-    prefix,
-    '--skip-packages',
-    // The lab runs the checkout's agent (below), not the one-file executable that
-    // `npm run release` builds and install.sh would download.
-    '--skip-agent',
-    '--insecure-http',
-  ]);
+  // install.sh --skip-agent looks for the agent on PATH: the checkout's `outpost`, as a
+  // user who installed it by hand would have it.
+  const binDir = join(d, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  writeFileSync(
+    join(binDir, 'outpost'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(OUTPOST_BIN)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const r = await runIn(
+    net,
+    e,
+    'bash',
+    [
+      join(ROOT, 'deploy', 'install.sh'),
+      '--server',
+      serverUrl,
+      '--name',
+      e.name,
+      '--token-file',
+      tokenIn,
+      '--root',
+      root,
+      '--prefix',
+      prefix,
+      '--skip-packages',
+      // The lab runs the checkout's agent (below), not the one-file executable that
+      // `npm run release` builds and install.sh would download.
+      '--skip-agent',
+      '--insecure-http',
+    ],
+    { env: { PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` } },
+  );
   if (r.code !== 0)
     throw new Error(`install.sh on ${e.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   const env = Object.fromEntries(

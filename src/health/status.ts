@@ -21,15 +21,10 @@ export interface SiteStatus {
   origins: { index: number; health: TargetHealth['state']; reason: string | null }[];
 }
 
-export type AlertKind =
-  'edge_down' | 'config_error' | 'cert_expiring' | 'dns_drift' | 'dns_origin_fallback';
-
-export interface Alert {
-  kind: AlertKind;
-  subject: string;
-  message: string;
-  since: string | null;
-}
+// One definition of an alert: the API answer's schema (spec/api.ts), so a new kind cannot
+// exist here without the UI and CLI knowing it.
+export type { Alert, AlertKind } from '../spec/api.js';
+import type { Alert } from '../spec/api.js';
 
 export interface StatusSnapshot {
   revision: number;

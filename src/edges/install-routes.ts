@@ -11,6 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { OutpostError } from '../http/errors.js';
 
 export interface InstallRoutesOptions {
   /** The package to serve from: holds deploy/ and dist/. Default: this one. */
@@ -54,8 +55,13 @@ export async function agentExecutable(path: string): Promise<AgentExecutable> {
   return { path, size: st.size, sha256: await sha };
 }
 
-function unavailable(reply: FastifyReply, code: string, message: string) {
-  return reply.status(503).send({ error: { code, message } });
+/** A 503 through the one error mapping; its message is for the operator, so it is exposed. */
+function unavailable(
+  _reply: FastifyReply,
+  code: 'install_script_unavailable' | 'agent_executable_unavailable',
+  message: string,
+): never {
+  throw new OutpostError(code, message, { expose: true });
 }
 
 export const installRoutes =
@@ -68,7 +74,7 @@ export const installRoutes =
     const tags = ['edges'];
 
     const sendFile =
-      (file: string, type: string, code: string) =>
+      (file: string, type: string, code: 'install_script_unavailable') =>
       async (req: { log: { error: (o: object, m: string) => void } }, reply: FastifyReply) => {
         let body: Buffer;
         try {

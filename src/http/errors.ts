@@ -16,7 +16,7 @@ export const ERROR_STATUS = {
   too_many_requests: 429,
   unavailable: 503,
   install_script_unavailable: 503,
-  agent_package_unavailable: 503,
+  agent_executable_unavailable: 503,
   internal: 500,
 } as const satisfies Record<string, number>;
 

@@ -352,7 +352,9 @@ describe('the control plane serves the installer, the agent executable and its u
   it('answers 503 with a clear error when it has no agent executable', async () => {
     const { default: Fastify } = await import('fastify');
     const { installRoutes } = await import('../../src/edges/install-routes.js');
+    const { installErrorHandler } = await import('../../src/http/errors.js');
     const app = Fastify();
+    installErrorHandler(app);
     await app.register(installRoutes({ agentExecutable: join(data.path, 'no-such-agent') }));
     const res = await app.inject({ method: 'GET', url: '/v1/install/agent' });
     await app.close();

@@ -12,7 +12,7 @@
 //
 //   npm run bench:edge -- --rounds 3 --seconds 5 --connections 64
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,7 +75,14 @@ async function renderModules(src: string): Promise<RenderModules> {
     RenderModules,
     'renderNginx' | 'renderNginxMain'
   >;
-  return { ...spec, ...compile, ...render };
+  // The main nginx.conf moved from render/ to proxy-check/ (issue 11).
+  const main = existsSync(join(src, 'proxy-check', 'nginx-main.ts'))
+    ? ((await import(join(src, 'proxy-check', 'nginx-main.ts'))) as Pick<
+        RenderModules,
+        'renderNginxMain'
+      >)
+    : render;
+  return { ...spec, ...compile, ...render, renderNginxMain: main.renderNginxMain };
 }
 
 /** `src/` of `commit`, extracted under node_modules/.cache so its imports resolve. */

@@ -54,6 +54,8 @@ export const ControlPlaneConfig = z
     /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
     probeInterval: Seconds.nonnegative().default(10),
     probeTimeout: Seconds.positive().default(5),
+    /** Seconds `nginx -t` may take per edge; default: scaled to the rendering's size. */
+    nginxCheckTimeout: Seconds.positive().optional(),
   })
   .strict();
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
@@ -105,6 +107,7 @@ const FLAGS: Record<string, string> = {
   caddyCheck: '--caddy-check',
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
+  nginxCheckTimeout: '--nginx-check-timeout',
   server: '--server (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',

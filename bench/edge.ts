@@ -4,6 +4,7 @@
 //   before    Outpost's rendering at a base commit (`--before`, default: the commit this
 //             branch started from), extracted with `git archive` and imported as it was
 //   after     Outpost's rendering of this tree
+//   after, http_filters: false   the same site without the njs filters (docs/spec.md)
 //
 // Each is a real nginx (one worker) on its own loopback address, in front of one node origin
 // answering 1 KiB with `Cache-Control: max-age=3600`; the object is warmed, then `wrk` (Debian's
@@ -12,7 +13,7 @@
 //
 //   npm run bench:edge -- --rounds 3 --seconds 5 --connections 64
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,14 @@ async function renderModules(src: string): Promise<RenderModules> {
     RenderModules,
     'renderNginx' | 'renderNginxMain'
   >;
-  return { ...spec, ...compile, ...render };
+  // The main nginx.conf moved from render/ to proxy-check/ (issue 11).
+  const main = existsSync(join(src, 'proxy-check', 'nginx-main.ts'))
+    ? ((await import(join(src, 'proxy-check', 'nginx-main.ts'))) as Pick<
+        RenderModules,
+        'renderNginxMain'
+      >)
+    : render;
+  return { ...spec, ...compile, ...render, renderNginxMain: main.renderNginxMain };
 }
 
 /** `src/` of `commit`, extracted under node_modules/.cache so its imports resolve. */
@@ -123,7 +131,7 @@ function prepareRoot(root: string): void {
   else if (workerUser) chownSync(root, workerUser.uid, workerUser.gid);
 }
 
-function specFor(edge: Edge, originPort: number): unknown {
+function specFor(edge: Edge, originPort: number, httpFilters?: boolean): unknown {
   return {
     edges: [
       {
@@ -136,15 +144,23 @@ function specFor(edge: Edge, originPort: number): unknown {
       {
         domain: HOST,
         origins: [{ host: { v4: '127.0.0.1' }, port: originPort, protocol: 'http' }],
-        cache: { rules: [{ match: { paths: ['/*'] } }] },
+        cache: {
+          rules: [{ match: { paths: ['/*'] } }],
+          ...(httpFilters === undefined ? {} : { http_filters: httpFilters }),
+        },
       },
     ],
   };
 }
 
 /** An Outpost edge laid out as the agent does: releases/1, live/nginx.conf, live/release. */
-function outpostEdge(edge: Edge, m: RenderModules, originPort: number): void {
-  const plan = m.compileEdgePlan(m.parseSpec(specFor(edge, originPort)), 'bench');
+function outpostEdge(
+  edge: Edge,
+  m: RenderModules,
+  originPort: number,
+  httpFilters?: boolean,
+): void {
+  const plan = m.compileEdgePlan(m.parseSpec(specFor(edge, originPort, httpFilters)), 'bench');
   writeTree(
     join(edge.root, 'releases', '1'),
     m.renderNginx(plan, { release: 1, certificates: [] }),
@@ -253,18 +269,22 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'outpost-bench-edge-'));
   execFileSync('chmod', ['755', tmp]);
   const port = 20_000 + (process.pid % 20_000);
-  const edges: Edge[] = ['minimal', 'before', 'after'].map((name, i) => ({
-    name,
-    address: `127.0.0.${71 + i}`,
-    port,
-    root: join(tmp, name),
-  }));
-  const [minimal, before, after] = edges as [Edge, Edge, Edge];
+  const edges: Edge[] = ['minimal', 'before', 'after', 'after, http_filters: false'].map(
+    (name, i) => ({
+      name,
+      address: `127.0.0.${71 + i}`,
+      port,
+      root: join(tmp, `e${i}`),
+    }),
+  );
+  const [minimal, before, after, unfiltered] = edges as [Edge, Edge, Edge, Edge];
   const started: Edge[] = [];
   try {
     minimalEdge(minimal, originPort);
     outpostEdge(before, await renderModules(extractSource(args.before)), originPort);
-    outpostEdge(after, await renderModules(join(ROOT, 'src')), originPort);
+    const current = await renderModules(join(ROOT, 'src'));
+    outpostEdge(after, current, originPort);
+    outpostEdge(unfiltered, current, originPort, false);
     for (const e of edges) {
       prepareRoot(e.root);
       nginx(e, ['-t', '-q']);

@@ -103,6 +103,11 @@ export function buildProgram(env: Environment, out: Output): Command {
       `seconds a probe waits for an answer (default ${cpd.probeTimeout})`,
       Number,
     )
+    .option(
+      '--nginx-check-timeout <seconds>',
+      'seconds nginx -t may take per edge rendering (default: 20 s plus 10 s per MiB of it)',
+      Number,
+    )
     .action(async (o: ControlPlaneFlags) => {
       const config = readControlPlaneConfig(o, env);
       // Loaded on demand: client commands should not pay for the server's modules.

@@ -77,6 +77,7 @@ describe('compileEdgePlan: sites', () => {
       staleWhileUpdating: false,
       gzip: false,
       brotli: false,
+      httpFilters: true,
     });
     expect(site?.timeouts).toEqual({ connect: 5, read: 30, send: 30, upgraded: 3600 });
     expect(plan.realIpFrom).toEqual([]);

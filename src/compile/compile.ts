@@ -84,6 +84,7 @@ function planSite(site: Site, edge: Edge): PlannedSite {
       staleWhileUpdating: site.cache.stale_while_updating,
       gzip: site.cache.gzip ?? false,
       brotli: site.cache.brotli ?? false,
+      httpFilters: site.cache.http_filters ?? true,
     },
     timeouts: { ...DEFAULT_TIMEOUTS, ...site.timeouts },
     modifiers: mergeModifiers(site.modifiers, edge),

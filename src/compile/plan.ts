@@ -88,6 +88,8 @@ export interface PlannedCache {
   gzip: boolean;
   /** The same with brotli for clients that accept `br`. */
   brotli: boolean;
+  /** nginx: njs filters on every answer (Age, unsafe-method invalidation, non-HTTP origins). */
+  httpFilters: boolean;
 }
 
 export type ModifierLevel = 'edge' | 'tag' | 'site';

@@ -65,6 +65,8 @@ export const ControlPlaneConfig = z
       .min(1)
       .transform((f) => resolve(f))
       .optional(),
+    /** Seconds `nginx -t` may take per edge; default: scaled to the rendering's size. */
+    nginxCheckTimeout: Seconds.positive().optional(),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -122,6 +124,7 @@ const FLAGS: Record<string, string> = {
   caddyCheck: '--caddy-check',
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
+  nginxCheckTimeout: '--nginx-check-timeout',
   server: '--server (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../bundle/index.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { BundleBuilder } from './builder.js';
+import { BundleBuilder, checkTimeoutFor } from './builder.js';
 import { ensureSigningKey, type BundleSigner } from './signing-key.js';
 
 const spec = (raw?: string): SpecInput => ({
@@ -112,5 +112,29 @@ describe('BundleBuilder', () => {
     expect(next?.release).toBe(2);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await builder.waitForChange('a', next?.hash, 50)).toBeUndefined();
+  });
+  it('an nginx -t that outlives its timeout is reported as a timeout, not as a refusal', async () => {
+    const patient = new BundleBuilder({
+      store,
+      signer,
+      logger: pino({ level: 'silent' }),
+      nginx: '/usr/sbin/nginx',
+      nginxCheckTimeoutMs: 1,
+    });
+    await write(spec());
+    await patient.rebuild();
+    patient.close();
+    expect(await store.latestBundles()).toEqual([]);
+    const messages = patient.buildErrors().map((e) => e.message);
+    expect(messages).toHaveLength(2);
+    for (const m of messages) {
+      expect(m).toContain('nginx -t did not finish within 0.001 s');
+      expect(m).not.toContain('rejected');
+    }
+  });
+
+  it('the default check timeout grows with the size of the rendering', () => {
+    expect(checkTimeoutFor([{ content: 'x' }])).toBe(20_001);
+    expect(checkTimeoutFor([{ content: Buffer.alloc(50 * 1024 * 1024) }])).toBe(520_000);
   });
 });

@@ -28,6 +28,11 @@ export interface CheckNginxOptions {
 
 export interface CheckNginxResult {
   ok: boolean;
+  /** nginx -t was stopped after `timeoutMs`: no verdict on the configuration. */
+  timedOut: boolean;
+  timeoutMs: number;
+  /** How long nginx -t ran. */
+  ms: number;
   /** nginx's own words (stderr then stdout). */
   output: string;
 }
@@ -36,12 +41,18 @@ function run(
   file: string,
   args: string[],
   timeoutMs: number,
-): Promise<{ code: number; output: string }> {
+): Promise<{ code: number; output: string; timedOut: boolean }> {
   return new Promise((done) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       const extra = error !== null && typeof error.code !== 'number' ? error.message : '';
-      done({ code, output: [stderr, stdout, extra].filter((s) => s !== '').join('\n') });
+      // execFile kills the child at the timeout: `killed` with no exit code.
+      const timedOut = error !== null && error.killed === true && typeof error.code !== 'number';
+      done({
+        code,
+        timedOut,
+        output: [stderr, stdout, extra].filter((s) => s !== '').join('\n'),
+      });
     });
   });
 }
@@ -141,6 +152,7 @@ export async function checkNginxConfig(
     );
     await rm(join(root, 'candidate', 'release'), { force: true });
     await symlink(join('..', 'releases', String(release)), join(root, 'candidate', 'release'));
+    const started = performance.now();
     const r = await run(
       opts.nginx,
       [
@@ -155,7 +167,13 @@ export async function checkNginxConfig(
       ],
       timeoutMs,
     );
-    return { ok: r.code === 0, output: r.output };
+    return {
+      ok: r.code === 0 && !r.timedOut,
+      timedOut: r.timedOut,
+      timeoutMs,
+      ms: performance.now() - started,
+      output: r.output,
+    };
   } finally {
     if (opts.root === undefined) await rm(root, { recursive: true, force: true });
   }

@@ -97,6 +97,9 @@ export interface RenderNginxOptions {
   acmeChallengeUrl?: string;
 }
 
+/** "$request_method:$uri", which modifiers and cache rules match (set per server block). */
+export const REQUEST_VARIABLE = 'outpost_request';
+
 /** Used for HTTPS origins unless the site's origins set `tls_ca`. */
 export const SYSTEM_TRUST_STORE = '/etc/ssl/certs/ca-certificates.crt';
 /**
@@ -286,7 +289,7 @@ function siteNames(site: PlannedSite, index: number): SiteNames {
     if (m.action.type !== 'set_header') continue;
     const key = m.action.name.toLowerCase();
     if (!headers.has(key))
-      headers.set(key, { variable: `outpost_${id}_h${headers.size}`, name: m.action.name });
+      headers.set(key, { variable: `outpost_h${headers.size}`, name: m.action.name });
   }
   const ttls = new Map<number, CacheProfile>();
   for (const m of site.modifiers)
@@ -313,10 +316,10 @@ function siteNames(site: PlannedSite, index: number): SiteNames {
   return {
     id,
     upstream: `outpost_${id}`,
-    mod: `outpost_${id}_mod`,
-    rule: `outpost_${id}_rule`,
-    cache: `outpost_${id}_cache`,
-    bypass: `outpost_${id}_bypass`,
+    mod: 'outpost_mod',
+    rule: 'outpost_rule',
+    cache: 'outpost_cache',
+    bypass: 'outpost_bypass',
     resp: `outpost_${id}_resp`,
     nostore: `outpost_${id}_nostore`,
     headers,
@@ -353,42 +356,6 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
     c.line('keepalive 32;');
   });
 
-  c.block(`map "$request_method:$uri" $${n.mod}`, () => {
-    c.line('default 0;');
-    site.modifiers.forEach((m, i) => {
-      c.line(`# ${i + 1}: ${describeModifier(m)}`);
-      c.line(`${nginxRegex(matcherRegex(m.match))} ${i + 1};`);
-    });
-  });
-
-  // The request chooses the rule; bypass rules with response conditions are left out here
-  // (they act in $resp, when the origin answers).
-  c.block(`map "$request_method:$uri" $${n.rule}`, () => {
-    c.line('default 0;');
-    site.cache.rules.forEach((r, i) => {
-      c.line(`# ${i + 1}: ${describeRule(r, n.ruleProfiles[i])}`);
-      if (!isResponseVeto(r)) c.line(`${nginxRegex(matcherRegex(r.match))} ${i + 1};`);
-    });
-  });
-
-  // The cache decision: a bypass_cache/cache_ttl modifier (first match overall) decides,
-  // otherwise the first matching cache rule; requests no rule matches are not cached.
-  c.block(`map "$${n.mod}:$${n.rule}" $${n.cache}`, () => {
-    c.line('default bypass;');
-    site.modifiers.forEach((m, i) => {
-      if (m.action.type === 'bypass_cache') c.line(`"~^${i + 1}:" bypass;`);
-      if (m.action.type === 'cache_ttl') c.line(`"~^${i + 1}:" ttl${m.action.ttl};`);
-    });
-    site.cache.rules.forEach((r, i) => {
-      if (isResponseVeto(r)) return;
-      c.line(`"~:${i + 1}$" ${n.ruleProfiles[i]?.name ?? 'bypass'};`);
-    });
-  });
-  c.block(`map $${n.cache} $${n.bypass}`, () => {
-    c.line('default 1;');
-    c.line('cache 0;');
-  });
-
   if (n.responseRules) {
     c.line('# The first rule matching the request and the answer, when the origin answers.');
     c.block(`map ${RESPONSE_SOURCE} $${n.resp}`, () => {
@@ -409,15 +376,60 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
       c.line(`${nginxRegex('^\\d+:(\\d+):\\1$')} 0;`);
     });
   }
+}
 
+/**
+ * The request's modifier, cache rule and cache decision, set in the server block (the server
+ * rewrite phase, once per request) into variables every site shares. Per-site `map`s made four
+ * variables per site, and `nginx -t` grew quadratically with the variable count (10,000 sites:
+ * 72 s; docs/benchmarks.md). First match wins: the regexes are tried last to first, so the
+ * first matching one sets the value last.
+ */
+function renderSiteDecision(c: Conf, site: PlannedSite, n: SiteNames): void {
+  c.line(`set $${REQUEST_VARIABLE} "$request_method:$uri";`);
+  c.line(`set $${n.mod} 0;`);
+  const mods = site.modifiers.map((m, i) => ({ m, i }));
+  for (const { m, i } of mods) c.line(`# ${i + 1}: ${describeModifier(m)}`);
+  for (const { m, i } of [...mods].reverse())
+    c.block(`if ($${REQUEST_VARIABLE} ~ ${nginxLiteral(matcherRegex(m.match))})`, () =>
+      c.line(`set $${n.mod} ${i + 1};`),
+    );
+  // The request chooses the rule; bypass rules with response conditions are left out here
+  // (they act in $resp, when the origin answers).
+  c.line(`set $${n.rule} 0;`);
+  const rules = site.cache.rules.map((r, i) => ({ r, i }));
+  for (const { r, i } of rules) c.line(`# rule ${i + 1}: ${describeRule(r, n.ruleProfiles[i])}`);
+  for (const { r, i } of [...rules].reverse())
+    if (!isResponseVeto(r))
+      c.block(`if ($${REQUEST_VARIABLE} ~ ${nginxLiteral(matcherRegex(r.match))})`, () =>
+        c.line(`set $${n.rule} ${i + 1};`),
+      );
+  // The cache decision: a bypass_cache/cache_ttl modifier (first match overall) decides,
+  // otherwise the first matching cache rule; requests no rule matches are not cached.
+  c.line(`set $${n.cache} bypass;`);
+  for (const { r, i } of rules) {
+    const profile = n.ruleProfiles[i]?.name ?? 'bypass';
+    if (isResponseVeto(r) || profile === 'bypass') continue;
+    c.block(`if ($${n.rule} = ${i + 1})`, () => c.line(`set $${n.cache} ${profile};`));
+  }
+  for (const { m, i } of mods) {
+    const a = m.action;
+    if (a.type === 'bypass_cache')
+      c.block(`if ($${n.mod} = ${i + 1})`, () => c.line(`set $${n.cache} bypass;`));
+    if (a.type === 'cache_ttl')
+      c.block(`if ($${n.mod} = ${i + 1})`, () => c.line(`set $${n.cache} ttl${a.ttl};`));
+  }
+  c.line(`set $${n.bypass} 1;`);
+  c.block(`if ($${n.cache} = cache)`, () => c.line(`set $${n.bypass} 0;`));
   for (const [key, h] of n.headers) {
-    c.block(`map $${n.mod} $${h.variable}`, () => {
-      c.line('default "";');
-      site.modifiers.forEach((m, i) => {
-        if (m.action.type === 'set_header' && m.action.name.toLowerCase() === key)
-          c.line(`${i + 1} ${nginxString(m.action.value)};`);
-      });
-    });
+    c.line(`set $${h.variable} "";`);
+    for (const { m, i } of mods)
+      if (m.action.type === 'set_header' && m.action.name.toLowerCase() === key) {
+        const value = m.action.value;
+        c.block(`if ($${n.mod} = ${i + 1})`, () =>
+          c.line(`set $${h.variable} ${nginxString(value)};`),
+        );
+      }
   }
 }
 
@@ -612,7 +624,7 @@ function browserTtlVariable(ttl: number): string {
 
 function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: CacheProfile): void {
   c.block(`location @${n.upstream}_${p.name}`, () => {
-    renderSiteFilters(c);
+    if (site.cache.httpFilters) renderSiteFilters(c);
     if (p.slice) c.line(`slice ${SLICE_SIZE};`);
     if (p.query !== 'all' || p.slice) c.line(`proxy_cache_key ${profileCacheKey(p)};`);
     if (p.slice || p.ignoreCookies) {
@@ -646,7 +658,7 @@ function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: Cach
 
 function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
   c.block('location /', () => {
-    renderSiteFilters(c);
+    if (site.cache.httpFilters) renderSiteFilters(c);
     site.modifiers.forEach((m, i) => {
       const a = m.action;
       if (a.type === 'redirect')
@@ -695,6 +707,7 @@ function renderSiteServers(
   c.block('server', () => {
     for (const l of listenAddresses(plan, plan.listen.http)) c.line(`listen ${l};`);
     c.line(`server_name ${names};`);
+    renderSiteDecision(c, site, n);
     renderSiteHeaders(c, plan, site, n, opts, false);
     renderProxySettings(c, site);
     renderAcmeLocation(c, site, n, opts);
@@ -719,6 +732,7 @@ function renderSiteServers(
       c.line('ssl_stapling on;');
       c.line(`ssl_stapling_file ${nginxLiteral(`release/${ocspStaplePath(site.domain)}`)};`);
     }
+    renderSiteDecision(c, site, n);
     renderSiteHeaders(c, plan, site, n, opts, true);
     renderProxySettings(c, site);
     renderSiteLocations(c, site, n);

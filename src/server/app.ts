@@ -85,6 +85,8 @@ export interface ControlPlaneOptions {
   probeTimeoutMs?: number;
   /** The key file sealing the store's secrets (for `secrets rotate-key`); undefined: none. */
   secretKeyFile?: string;
+  /** How long `nginx -t` may take per edge; default: scaled to the rendering (builder.ts). */
+  nginxCheckTimeoutMs?: number;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -141,6 +143,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     logger: opts.logger.child({ component: 'bundles' }),
     ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
     ...(opts.caddy !== undefined ? { caddy: opts.caddy } : {}),
+    ...(opts.nginxCheckTimeoutMs !== undefined
+      ? { nginxCheckTimeoutMs: opts.nginxCheckTimeoutMs }
+      : {}),
     acmeChallengeUrl: opts.publicUrl,
   });
   const secretVars = opts.secretVars ?? {};

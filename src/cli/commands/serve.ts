@@ -121,6 +121,9 @@ export async function serve(
     secretVars: ctx.secretVars,
     probeIntervalMs: config.probeInterval * 1000,
     probeTimeoutMs: config.probeTimeout * 1000,
+    ...(config.nginxCheckTimeout !== undefined
+      ? { nginxCheckTimeoutMs: config.nginxCheckTimeout * 1000 }
+      : {}),
   });
   const address = await app.listen({ host, port });
   const url = config.publicUrl ?? address;

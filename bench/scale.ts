@@ -1,0 +1,198 @@
+// `npm run bench:scale`: the control plane's build at scale, one case per child process (so
+// each case's peak RSS is its own):
+//
+//   full build      BundleBuilder.rebuild() from an empty store: N sites on every one of E edges
+//   one change      one site's origin port changed, rebuild() again
+//   peak RSS        the case process's maximum resident set size
+//   bytes/release   the stored bundle of the first edge (what a poll sends)
+//   store size      the SQLite file after both builds (every release kept)
+//   nginx -t        checkNginxConfig() of the first edge's rendering (every site), once
+//
+// The builder runs without its own nginx check (it would run `nginx -t` once per edge; the
+// column gives one run, the largest edge). A case is bounded by --max-seconds: past it, the
+// child is stopped and the cells say "> N s". Loopback only, it never fails on a number.
+//
+//   npm run bench:scale -- --sites 1000,10000 --edges 10,100 --max-seconds 600
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { stdio as out, table } from '../src/cli/output.js';
+import { BundleBuilder } from '../src/edges/builder.js';
+import { ensureSigningKey } from '../src/edges/signing-key.js';
+import { checkNginxConfig } from '../src/proxy-check/nginx-check.js';
+import { compileEdgePlan } from '../src/compile/index.js';
+import { renderNginx } from '../src/render/index.js';
+import { parseSpec, type SpecInput } from '../src/spec/index.js';
+import { openStore } from '../src/store/index.js';
+import { scaleSpec } from './scale-spec.js';
+
+const NGINX = '/usr/sbin/nginx';
+
+const { values: args } = parseArgs({
+  options: {
+    sites: { type: 'string', default: '1000,10000' },
+    edges: { type: 'string', default: '10,100' },
+    'max-seconds': { type: 'string', default: '600' },
+    'no-check': { type: 'boolean', default: false },
+    case: { type: 'string' },
+  },
+});
+
+function numbers(name: string, value: string, max: number): number[] {
+  const ns = value.split(',').map(Number);
+  if (ns.some((n) => !Number.isInteger(n) || n < 1 || n > max)) {
+    out.error(`--${name} must be a comma-separated list of whole numbers from 1 to ${max}`);
+    process.exit(2);
+  }
+  return ns;
+}
+
+interface CaseResult {
+  fullMs: number;
+  changeMs: number;
+  changedEdges: number;
+  rssMiB: number;
+  releaseBytes: number;
+  storeBytes: number;
+  checkMs: number | null;
+  checkOk: boolean | null;
+}
+
+async function runCase(sites: number, edges: number, check: boolean): Promise<CaseResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-scale-'));
+  const file = join(dir, 'outpost.db');
+  const store = await openStore({ url: `sqlite:${file}` });
+  try {
+    const signer = await ensureSigningKey(store);
+    const builder = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    const write = (input: SpecInput) =>
+      store.writeState(parseSpec(input), {
+        actor: 'bench',
+        action: 'spec.apply',
+        subject: '',
+        detail: {},
+      });
+    await write(scaleSpec(sites, edges));
+    let t = performance.now();
+    await builder.rebuild();
+    const fullMs = performance.now() - t;
+    const before = new Map((await store.latestBundles()).map((b) => [b.edge, b.release]));
+    await write(scaleSpec(sites, edges, Math.floor(sites / 2)));
+    t = performance.now();
+    await builder.rebuild();
+    const changeMs = performance.now() - t;
+    const latest = await store.latestBundles();
+    const changedEdges = latest.filter((b) => before.get(b.edge) !== b.release).length;
+    const releaseBytes = Buffer.byteLength(latest[0]?.body ?? '');
+    builder.close();
+    let checkMs: number | null = null;
+    let checkOk: boolean | null = null;
+    if (check) {
+      const spec = parseSpec(scaleSpec(sites, edges));
+      const files = renderNginx(compileEdgePlan(spec, 'e0'), { release: 1, certificates: [] });
+      t = performance.now();
+      const r = await checkNginxConfig(files, { nginx: NGINX, timeoutMs: 3_600_000 });
+      checkMs = performance.now() - t;
+      checkOk = r.ok;
+      if (!r.ok) out.error(r.output.slice(0, 500));
+    }
+    await store.close();
+    return {
+      fullMs,
+      changeMs,
+      changedEdges,
+      rssMiB: process.resourceUsage().maxRSS / 1024,
+      releaseBytes,
+      storeBytes: statSync(file).size,
+      checkMs,
+      checkOk,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one case in a child process, stopped after `maxSeconds`. */
+function childCase(
+  sites: number,
+  edges: number,
+  maxSeconds: number,
+): Promise<CaseResult | 'timeout'> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [
+        ...process.execArgv,
+        import.meta.filename,
+        '--case',
+        `${sites}x${edges}`,
+        ...(args['no-check'] ? ['--no-check'] : []),
+      ],
+      { timeout: maxSeconds * 1000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && (error.killed || error.signal === 'SIGKILL')) return resolve('timeout');
+        if (error) return reject(new Error(`case ${sites}x${edges} failed: ${stderr}`));
+        const line = stdout.trim().split('\n').pop() ?? '';
+        resolve(JSON.parse(line) as CaseResult);
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+const MiB = 1024 * 1024;
+const seconds = (ms: number) =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
+
+async function main(): Promise<void> {
+  if (args.case !== undefined) {
+    const [sites, edges] = args.case.split('x').map(Number) as [number, number];
+    const r = await runCase(sites, edges, !args['no-check']);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
+  const siteCounts = numbers('sites', args.sites, 20_000);
+  const edgeCounts = numbers('edges', args.edges, 1000);
+  const [maxSeconds = 600] = numbers('max-seconds', args['max-seconds'], 7200);
+  const rows = [
+    [
+      'sites',
+      'edges',
+      'full build',
+      'one change',
+      'edges rebuilt',
+      'peak RSS',
+      'bytes/release',
+      'store size',
+      'nginx -t (1 edge)',
+    ],
+  ];
+  for (const sites of siteCounts)
+    for (const edges of edgeCounts) {
+      const r = await childCase(sites, edges, maxSeconds);
+      if (r === 'timeout') {
+        rows.push([`${sites}`, `${edges}`, `> ${maxSeconds} s (stopped)`, '', '', '', '', '', '']);
+      } else {
+        const check =
+          r.checkMs === null ? 'not run' : `${seconds(r.checkMs)}${r.checkOk ? '' : ' (failed)'}`;
+        rows.push([
+          `${sites}`,
+          `${edges}`,
+          seconds(r.fullMs),
+          seconds(r.changeMs),
+          `${r.changedEdges}`,
+          `${r.rssMiB.toFixed(0)} MiB`,
+          `${(r.releaseBytes / MiB).toFixed(2)} MiB`,
+          `${(r.storeBytes / MiB).toFixed(0)} MiB`,
+          check,
+        ]);
+      }
+      out.line(`done: ${sites} sites x ${edges} edges`);
+    }
+  out.line(table(rows));
+}
+
+await main();

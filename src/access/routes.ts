@@ -7,17 +7,20 @@ import { docs } from '../http/openapi.js';
 import { parseBody } from '../http/parse-body.js';
 import { hashToken, newToken } from '../http/tokens.js';
 import {
+  ApiTokenCreated,
+  ApiTokenList,
+  LoginAnswer,
   LoginRequest,
   TokenCreate,
+  TokenRevoked,
+  UserAnswer,
   UserCreate,
+  UserList,
   UserPassword,
-  type ApiTokenCreated,
+  UserRemoved,
+  WhoAmI,
   type ApiTokenInfo,
-  type ApiTokenList,
-  type LoginAnswer,
   type UserInfo,
-  type UserList,
-  type WhoAmI,
 } from '../spec/index.js';
 import type { AccessQueries, StoredApiToken, StoredUser } from '../store/types.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
@@ -52,7 +55,13 @@ export const accessRoutes =
   async (app) => {
     app.get(
       '/v1/whoami',
-      { schema: docs('access', 'The credential of this request') },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'The credential of this request',
+          answers: { 200: WhoAmI },
+        }),
+      },
       async (req) => {
         const p = req.principal;
         if (!p) throw new ApiError('unauthorized', 'no credential');
@@ -61,14 +70,34 @@ export const accessRoutes =
       },
     );
 
-    app.get('/v1/tokens', { schema: docs('access', 'List the named API tokens') }, async () => {
-      const answer: ApiTokenList = { tokens: (await store.listApiTokens('token')).map(tokenInfo) };
-      return answer;
-    });
+    app.get(
+      '/v1/tokens',
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'List the named API tokens',
+          answers: { 200: ApiTokenList },
+        }),
+      },
+      async () => {
+        const answer: ApiTokenList = {
+          tokens: (await store.listApiTokens('token')).map(tokenInfo),
+        };
+        return answer;
+      },
+    );
 
     app.post(
       '/v1/tokens',
-      { schema: docs('access', 'Create a named API token (its value is shown once)', TokenCreate) },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'Create a named API token (its value is shown once)',
+          body: TokenCreate,
+          answers: { 201: ApiTokenCreated },
+          errors: ['invalid_request', 'conflict'],
+        }),
+      },
       async (req, reply) => {
         const body = parseBody(TokenCreate, req.body);
         const at = now();
@@ -101,7 +130,14 @@ export const accessRoutes =
 
     app.delete<{ Params: { name: string } }>(
       '/v1/tokens/:name',
-      { schema: docs('access', 'Revoke a named API token') },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'Revoke a named API token',
+          answers: { 200: TokenRevoked },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const ok = await store.deleteApiToken(req.params.name, {
           actor: actorOf(req),
@@ -115,14 +151,28 @@ export const accessRoutes =
       },
     );
 
-    app.get('/v1/users', { schema: docs('access', 'List the UI users') }, async () => {
-      const answer: UserList = { users: (await store.listUsers()).map(userInfo) };
-      return answer;
-    });
+    app.get(
+      '/v1/users',
+      {
+        schema: docs({ tag: 'access', summary: 'List the UI users', answers: { 200: UserList } }),
+      },
+      async () => {
+        const answer: UserList = { users: (await store.listUsers()).map(userInfo) };
+        return answer;
+      },
+    );
 
     app.post(
       '/v1/users',
-      { schema: docs('access', 'Add a UI user', UserCreate) },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'Add a UI user',
+          body: UserCreate,
+          answers: { 201: UserAnswer },
+          errors: ['conflict'],
+        }),
+      },
       async (req, reply) => {
         const body = parseBody(UserCreate, req.body);
         const user: StoredUser = {
@@ -149,7 +199,15 @@ export const accessRoutes =
 
     app.put<{ Params: { name: string } }>(
       '/v1/users/:name/password',
-      { schema: docs('access', "Set a user's password (ends their sessions)", UserPassword) },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: "Set a user's password (ends their sessions)",
+          body: UserPassword,
+          answers: { 200: UserAnswer },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const body = parseBody(UserPassword, req.body);
         const existing = await store.getUser(req.params.name);
@@ -171,7 +229,14 @@ export const accessRoutes =
 
     app.delete<{ Params: { name: string } }>(
       '/v1/users/:name',
-      { schema: docs('access', 'Remove a UI user (ends their sessions)') },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'Remove a UI user (ends their sessions)',
+          answers: { 200: UserRemoved },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const ok = await store.deleteUser(req.params.name, {
           actor: actorOf(req),
@@ -197,7 +262,16 @@ export const loginRoutes =
   async (app) => {
     app.post(
       '/v1/login',
-      { schema: { ...docs('access', 'Log in to the UI', LoginRequest), security: [] } },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: 'Log in to the UI: a session token (no auth)',
+          door: 'open',
+          body: LoginRequest,
+          answers: { 200: LoginAnswer },
+          errors: ['unauthorized'],
+        }),
+      },
       async (req) => {
         const body = parseBody(LoginRequest, req.body);
         const user = await store.getUser(body.user);

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../http/actor.js';
 import { OutpostError } from '../http/errors.js';
 import { docs } from '../http/openapi.js';
+import { SecretsRotated } from '../spec/index.js';
 import { newSecretKey, SecretBox, writeKeyFile } from '../store/index.js';
 import type { SecretQueries } from '../store/types.js';
 
@@ -49,7 +50,14 @@ export const secretsRoutes =
   async (app) => {
     app.post(
       '/v1/secrets/rotate-key',
-      { schema: docs('access', "Replace the key that seals the store's secrets") },
+      {
+        schema: docs({
+          tag: 'access',
+          summary: "Replace the key that seals the store's secrets",
+          answers: { 200: SecretsRotated },
+          errors: ['unavailable'],
+        }),
+      },
       async (req) => {
         if (keyFile === undefined)
           throw new OutpostError(

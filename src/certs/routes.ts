@@ -5,6 +5,13 @@ import { z } from 'zod';
 import { ApiError } from '../http/errors.js';
 import { docs } from '../http/openapi.js';
 import { parseBody } from '../http/parse-body.js';
+import {
+  AttemptAnswer,
+  CertificateDeleted,
+  CertificateDetail,
+  CertificateList,
+  CertificateUploaded,
+} from '../spec/index.js';
 import type { Store } from '../store/types.js';
 import type { CertificateManager } from './manager.js';
 import { certificateRows } from './policy.js';
@@ -32,13 +39,26 @@ export const certificateRoutes =
 
     app.get(
       '/v1/certificates',
-      { schema: docs('certificates', 'Every site: certificate, expiry, next renewal, last error') },
+      {
+        schema: docs({
+          tag: 'certificates',
+          summary: 'Every site: certificate, expiry, next renewal, last error',
+          answers: { 200: CertificateList },
+        }),
+      },
       async () => ({ certificates: await rows() }),
     );
 
     app.get<{ Params: { domain: string } }>(
       '/v1/certificates/:domain',
-      { schema: docs('certificates', "A site's certificate and its public chain") },
+      {
+        schema: docs({
+          tag: 'certificates',
+          summary: "A site's certificate and its public chain",
+          answers: { 200: CertificateDetail },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const row = (await rows()).find((r) => r.domain === req.params.domain);
         if (row === undefined)
@@ -51,11 +71,13 @@ export const certificateRoutes =
     app.put<{ Params: { domain: string } }>(
       '/v1/certificates/:domain',
       {
-        schema: docs(
-          'certificates',
-          'Upload a certificate (PEM chain and key) for a site instead of ACME',
-          CertificateUpload,
-        ),
+        schema: docs({
+          tag: 'certificates',
+          summary: 'Upload a certificate (PEM chain and key) for a site instead of ACME',
+          body: CertificateUpload,
+          answers: { 200: CertificateUploaded },
+          errors: ['invalid_request', 'not_found'],
+        }),
       },
       async (req) => {
         const body = parseBody(CertificateUpload, req.body);
@@ -68,10 +90,19 @@ export const certificateRoutes =
     app.delete<{ Params: { domain: string }; Querystring: { force?: string } }>(
       '/v1/certificates/:domain',
       {
-        schema: docs(
-          'certificates',
-          "Remove a site's stored certificate (and its key); refused with 409 while the site sends HSTS unless `force=true`",
-        ),
+        schema: docs({
+          tag: 'certificates',
+          summary:
+            "Remove a site's stored certificate (and its key); refused with 409 while the site sends HSTS unless `force=true`",
+          query: z.object({
+            force: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('`true`: remove it even while the site sends HSTS'),
+          }),
+          answers: { 200: CertificateDeleted },
+          errors: ['invalid_request', 'not_found', 'conflict'],
+        }),
       },
       async (req) => {
         const domain = req.params.domain;
@@ -86,7 +117,14 @@ export const certificateRoutes =
 
     app.post<{ Params: { domain: string } }>(
       '/v1/certificates/:domain/issue',
-      { schema: docs('certificates', 'Issue (or renew) a certificate now; follow its attempt') },
+      {
+        schema: docs({
+          tag: 'certificates',
+          summary: 'Issue (or renew) a certificate now; follow its attempt',
+          answers: { 202: AttemptAnswer },
+          errors: ['invalid_request', 'not_found'],
+        }),
+      },
       async (req, reply) => {
         const attempt = await manager.issueNow(req.params.domain);
         return reply.status(202).send({ attempt });
@@ -99,10 +137,24 @@ export const certificateRoutes =
     }>(
       '/v1/certificates/:domain/attempts/:id',
       {
-        schema: docs(
-          'certificates',
-          'Progress of an attempt; waits up to `wait` seconds for events after `after`',
-        ),
+        schema: docs({
+          tag: 'certificates',
+          summary: 'Progress of an attempt; waits up to `wait` seconds for events after `after`',
+          query: z.object({
+            after: z
+              .string()
+              .regex(/^[0-9]+$/)
+              .optional()
+              .describe('Wait for events with a seq above this (default 0)'),
+            wait: z
+              .string()
+              .regex(/^[0-9]+$/)
+              .optional()
+              .describe('Seconds to wait for such an event (0 to 30, default 0)'),
+          }),
+          answers: { 200: AttemptAnswer },
+          errors: ['not_found'],
+        }),
       },
       async (req) => {
         const after = Number(req.query.after ?? 0) || 0;
@@ -124,7 +176,17 @@ export const acmeChallengeRoutes =
   async (app) => {
     app.get<{ Params: { token: string } }>(
       '/.well-known/acme-challenge/:token',
-      { schema: { hide: true } },
+      {
+        schema: docs({
+          tag: 'certificates',
+          summary: 'The key authorization of a pending HTTP-01 challenge (no auth; edges proxy it)',
+          door: 'open',
+          answers: {
+            200: { media: 'text/plain', description: 'The key authorization' },
+            404: { media: 'text/plain', description: 'no such challenge' },
+          },
+        }),
+      },
       async (req, reply) => {
         const token = req.params.token;
         const found = /^[A-Za-z0-9_-]{1,256}$/.test(token)

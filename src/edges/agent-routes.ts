@@ -2,7 +2,9 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { EDGE_NAME_HEADER, EdgeReport, PurgeResult } from '../spec/index.js';
+import { SignedBundle, SignedPurgeJob } from '../bundle/index.js';
+import { docs } from '../http/openapi.js';
+import { EDGE_NAME_HEADER, EdgeHello, EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
 import { ApiError, toErrorBody } from '../http/errors.js';
@@ -15,6 +17,20 @@ import type { EdgeTokenRevocations } from './token-revocations.js';
 const MAX_WAIT_SECONDS = 60;
 
 const PurgeResults = z.object({ results: z.array(PurgeResult).max(1000) }).strict();
+
+/** GET /v1/edge/poll: the bundle when it changed (else null) and the purges not run yet, signed. */
+const EdgePoll = z
+  .object({ bundle: SignedBundle.nullable(), purges: z.array(SignedPurgeJob) })
+  .strict();
+
+/** `wait`: how long a long-poll may wait for a change, in seconds (0 to 60). */
+const LongPollQuery = z.object({
+  wait: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .optional()
+    .describe('Seconds to wait for a change (0 to 60, default 0); with If-None-Match: "<hash>"'),
+});
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,78 +98,117 @@ export const edgeRoutes =
       return payload;
     });
 
-    const hidden = { schema: { hide: true } };
+    const edgeDocs = (
+      summary: string,
+      more: Omit<Parameters<typeof docs>[0], 'tag' | 'summary'>,
+    ) => ({ schema: docs({ tag: 'edge agent', summary, door: 'edge', ...more }) });
 
-    app.get('/v1/edge/hello', hidden, async (req) => ({
-      edge: edgeOf(req),
-      public_key: signer.publicKeyPem,
-      fingerprint: signer.fingerprint,
-    }));
+    app.get(
+      '/v1/edge/hello',
+      edgeDocs('Which edge this token is, and the public key that signs its bundles', {
+        answers: { 200: EdgeHello },
+      }),
+      async (req) => ({
+        edge: edgeOf(req),
+        public_key: signer.publicKeyPem,
+        fingerprint: signer.fingerprint,
+      }),
+    );
 
     // The bundle alone (no purges); the agent uses /v1/edge/poll.
-    app.get<{ Querystring: { wait?: string } }>('/v1/edge/bundle', hidden, async (req, reply) => {
-      const { edge, known, wait, closed } = longPoll(req);
-      const watch = revocations.watch(edge);
-      const bundle = await Promise.race([
-        builder.waitForChange(edge, known, wait * 1000),
-        closed,
-        watch.changed,
-      ]).finally(watch.stop);
-      if (bundle === 'revoked') throw revoked();
-      if (bundle === undefined) {
-        if (known !== undefined) return reply.status(304).send();
-        throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
-      }
-      return reply
-        .header('etag', `"${bundle.hash}"`)
-        .header('x-outpost-release', String(bundle.release))
-        .header('cache-control', 'no-store')
-        .type('application/json')
-        .send(bundle.body);
-    });
-
-    // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
-    app.get<{ Querystring: { wait?: string } }>('/v1/edge/poll', hidden, async (req, reply) => {
-      const { edge, known, wait, closed } = longPoll(req);
-      let pending = await purges.pending(edge);
-      let bundle = await builder.waitForChange(edge, known, 0);
-      if (bundle === undefined && pending.length === 0 && wait > 0) {
+    app.get<{ Querystring: { wait?: string } }>(
+      '/v1/edge/bundle',
+      edgeDocs('The signed bundle alone (long-poll); agents use /v1/edge/poll', {
+        query: LongPollQuery,
+        answers: { 200: SignedBundle, 304: null },
+        errors: ['not_found'],
+      }),
+      async (req, reply) => {
+        const { edge, known, wait, closed } = longPoll(req);
         const watch = revocations.watch(edge);
-        const woken = await Promise.race([
+        const bundle = await Promise.race([
           builder.waitForChange(edge, known, wait * 1000),
-          purges.wait(edge, wait * 1000, Promise.race([closed, watch.changed])),
           closed,
           watch.changed,
         ]).finally(watch.stop);
-        if (woken === 'revoked') throw revoked();
-        pending = await purges.pending(edge);
-        bundle = await builder.waitForChange(edge, known, 0);
-      }
-      const current = bundle ?? (await store.latestBundle(edge));
-      if (current) void reply.header('etag', `"${current.hash}"`);
-      if (bundle === undefined && pending.length === 0) {
-        if (known !== undefined || current !== undefined) return reply.status(304).send();
-        throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
-      }
-      // The stored bundle is sent as the bytes that were stored (a signed JSON document), not
-      // parsed and serialized again: `{"bundle": <stored body>|null, "purges": [...]}`.
-      return reply
-        .header('cache-control', 'no-store')
-        .type('application/json; charset=utf-8')
-        .send(`{"bundle":${bundle ? bundle.body : 'null'},"purges":${JSON.stringify(pending)}}`);
-    });
+        if (bundle === 'revoked') throw revoked();
+        if (bundle === undefined) {
+          if (known !== undefined) return reply.status(304).send();
+          throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
+        }
+        return reply
+          .header('etag', `"${bundle.hash}"`)
+          .header('x-outpost-release', String(bundle.release))
+          .header('cache-control', 'no-store')
+          .type('application/json')
+          .send(bundle.body);
+      },
+    );
 
-    app.post('/v1/edge/purges', hidden, async (req, reply) => {
-      const edge = edgeOf(req);
-      const body = parseBody(PurgeResults, req.body);
-      await purges.record(edge, body.results);
-      return reply.status(204).send();
-    });
+    // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
+    app.get<{ Querystring: { wait?: string } }>(
+      '/v1/edge/poll',
+      edgeDocs("The edge's channel (long-poll): its bundle when it changed, and pending purges", {
+        query: LongPollQuery,
+        answers: { 200: EdgePoll, 304: null },
+        errors: ['not_found'],
+      }),
+      async (req, reply) => {
+        const { edge, known, wait, closed } = longPoll(req);
+        let pending = await purges.pending(edge);
+        let bundle = await builder.waitForChange(edge, known, 0);
+        if (bundle === undefined && pending.length === 0 && wait > 0) {
+          const watch = revocations.watch(edge);
+          const woken = await Promise.race([
+            builder.waitForChange(edge, known, wait * 1000),
+            purges.wait(edge, wait * 1000, Promise.race([closed, watch.changed])),
+            closed,
+            watch.changed,
+          ]).finally(watch.stop);
+          if (woken === 'revoked') throw revoked();
+          pending = await purges.pending(edge);
+          bundle = await builder.waitForChange(edge, known, 0);
+        }
+        const current = bundle ?? (await store.latestBundle(edge));
+        if (current) void reply.header('etag', `"${current.hash}"`);
+        if (bundle === undefined && pending.length === 0) {
+          if (known !== undefined || current !== undefined) return reply.status(304).send();
+          throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
+        }
+        // The stored bundle is sent as the bytes that were stored (a signed JSON document), not
+        // parsed and serialized again: `{"bundle": <stored body>|null, "purges": [...]}`.
+        return reply
+          .header('cache-control', 'no-store')
+          .type('application/json; charset=utf-8')
+          .send(`{"bundle":${bundle ? bundle.body : 'null'},"purges":${JSON.stringify(pending)}}`);
+      },
+    );
 
-    app.post('/v1/edge/report', hidden, async (req, reply) => {
-      const edge = edgeOf(req);
-      const report = parseBody(EdgeReport, req.body);
-      await onReport(edge, report);
-      return reply.status(204).send();
-    });
+    app.post(
+      '/v1/edge/purges',
+      edgeDocs('The results of purges the edge ran', {
+        body: PurgeResults,
+        answers: { 204: null },
+      }),
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        const body = parseBody(PurgeResults, req.body);
+        await purges.record(edge, body.results);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/v1/edge/report',
+      edgeDocs("The agent's report: applied release, errors, proxy, traffic", {
+        body: EdgeReport,
+        answers: { 204: null },
+      }),
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        const report = parseBody(EdgeReport, req.body);
+        await onReport(edge, report);
+        return reply.status(204).send();
+      },
+    );
   };

@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { OutpostError } from '../http/errors.js';
+import { docs } from '../http/openapi.js';
 
 export interface InstallRoutesOptions {
   /** The package to serve from: holds deploy/ and dist/. Default: this one. */
@@ -71,7 +72,7 @@ export const installRoutes =
     const script = join(root, 'deploy', 'install.sh');
     const unit = join(root, 'deploy', 'outpost-agent.service');
     const agentPath = opts.agentExecutable ?? join(root, 'dist', agentExecutableName());
-    const tags = ['edges'];
+    const doc = { tag: 'edges', door: 'open' } as const;
 
     const sendFile =
       (file: string, type: string, code: 'install_script_unavailable') =>
@@ -92,12 +93,26 @@ export const installRoutes =
 
     app.get(
       '/install.sh',
-      { schema: { tags, summary: 'The script a new edge runs to join (no auth)' } },
+      {
+        schema: docs({
+          ...doc,
+          summary: 'The script a new edge runs to join (no auth)',
+          answers: { 200: { media: 'text/x-shellscript', description: 'deploy/install.sh' } },
+          errors: ['install_script_unavailable'],
+        }),
+      },
       sendFile(script, 'text/x-shellscript; charset=utf-8', 'install_script_unavailable'),
     );
     app.get(
       '/v1/install/outpost-agent.service',
-      { schema: { tags, summary: "The edge agent's systemd unit (no auth)" } },
+      {
+        schema: docs({
+          ...doc,
+          summary: "The edge agent's systemd unit (no auth)",
+          answers: { 200: { media: 'text/plain', description: 'deploy/outpost-agent.service' } },
+          errors: ['install_script_unavailable'],
+        }),
+      },
       sendFile(unit, 'text/plain; charset=utf-8', 'install_script_unavailable'),
     );
 
@@ -123,7 +138,16 @@ export const installRoutes =
 
     app.get(
       '/v1/install/agent.sha256',
-      { schema: { tags, summary: "The edge agent executable's SHA-256 (no auth)" } },
+      {
+        schema: docs({
+          ...doc,
+          summary: "The edge agent executable's SHA-256 (no auth)",
+          answers: {
+            200: { media: 'text/plain', description: '`HEX  FILE`, as sha256sum prints' },
+          },
+          errors: ['agent_executable_unavailable'],
+        }),
+      },
       async (req, reply) =>
         withAgent(reply, req.log, (a) =>
           reply
@@ -136,10 +160,14 @@ export const installRoutes =
     app.get(
       '/v1/install/agent',
       {
-        schema: {
-          tags,
+        schema: docs({
+          ...doc,
           summary: 'The edge agent as one executable file, for install.sh (no auth)',
-        },
+          answers: {
+            200: { media: 'application/octet-stream', description: 'The executable' },
+          },
+          errors: ['agent_executable_unavailable'],
+        }),
       },
       async (req, reply) =>
         withAgent(reply, req.log, (a) =>

@@ -1,7 +1,17 @@
 // Admin API for edges: list, show, add (token shown once), replace, remove, rotate and revoke
 // the edge's token.
 import type { FastifyPluginAsync } from 'fastify';
-import { Edge, type Edge as EdgeT } from '../spec/index.js';
+import {
+  Deleted,
+  Edge,
+  EdgeAnswer,
+  EdgeChanged,
+  EdgeList,
+  NewEdgeAnswer,
+  TokenAnswer,
+  TokenRevoked,
+  type Edge as EdgeT,
+} from '../spec/index.js';
 import type { Store } from '../store/types.js';
 import { ApiError } from '../http/errors.js';
 import { hashToken, newToken } from '../http/tokens.js';
@@ -38,14 +48,25 @@ export const edgesRoutes =
       return edge;
     };
 
-    app.get('/v1/edges', { schema: docs('edges', 'List edges') }, async () => {
-      const { spec, revision } = await state.read();
-      return { revision, edges: await Promise.all(spec.edges.map(withToken)) };
-    });
+    app.get(
+      '/v1/edges',
+      { schema: docs({ tag: 'edges', summary: 'List edges', answers: { 200: EdgeList } }) },
+      async () => {
+        const { spec, revision } = await state.read();
+        return { revision, edges: await Promise.all(spec.edges.map(withToken)) };
+      },
+    );
 
     app.get<{ Params: { name: string } }>(
       '/v1/edges/:name',
-      { schema: docs('edges', 'Show an edge') },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: 'Show an edge',
+          answers: { 200: EdgeAnswer },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => ({
         edge: await withToken(await find(req.params.name)),
       }),
@@ -53,7 +74,15 @@ export const edgesRoutes =
 
     app.post(
       '/v1/edges',
-      { schema: docs('edges', 'Add an edge; its token is in the answer, once', Edge) },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: 'Add an edge; its token is in the answer, once',
+          body: Edge,
+          answers: { 201: NewEdgeAnswer },
+          errors: ['invalid_spec', 'conflict', 'revision_conflict'],
+        }),
+      },
       async (req, reply) => {
         const edge = parseBody(Edge, req.body);
         const result = await state.change(
@@ -76,7 +105,15 @@ export const edgesRoutes =
 
     app.put<{ Params: { name: string } }>(
       '/v1/edges/:name',
-      { schema: docs('edges', 'Replace an edge', Edge) },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: 'Replace an edge (the name comes from the URL)',
+          body: Edge,
+          answers: { 200: EdgeChanged },
+          errors: ['invalid_spec', 'invalid_request', 'not_found', 'revision_conflict'],
+        }),
+      },
       async (req) => {
         const name = req.params.name;
         const edge = parseBody(Edge, { name, ...(req.body as object) });
@@ -98,7 +135,14 @@ export const edgesRoutes =
 
     app.delete<{ Params: { name: string } }>(
       '/v1/edges/:name',
-      { schema: docs('edges', 'Remove an edge') },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: 'Remove an edge',
+          answers: { 200: Deleted },
+          errors: ['invalid_spec', 'not_found', 'revision_conflict'],
+        }),
+      },
       async (req) => {
         const name = req.params.name;
         const result = await state.change(
@@ -117,10 +161,13 @@ export const edgesRoutes =
     app.post<{ Params: { name: string } }>(
       '/v1/edges/:name/token',
       {
-        schema: docs(
-          'edges',
-          'Rotate the edge token: the old one stops working; the new one is in the answer, once',
-        ),
+        schema: docs({
+          tag: 'edges',
+          summary:
+            'Rotate the edge token: the old one stops working; the new one is in the answer, once',
+          answers: { 200: TokenAnswer },
+          errors: ['not_found'],
+        }),
       },
       async (req) => {
         const name = req.params.name;
@@ -139,7 +186,14 @@ export const edgesRoutes =
 
     app.delete<{ Params: { name: string } }>(
       '/v1/edges/:name/token',
-      { schema: docs('edges', 'Revoke the edge token: the edge can no longer pull until rotated') },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: 'Revoke the edge token: the edge can no longer pull until rotated',
+          answers: { 200: TokenRevoked },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const name = req.params.name;
         const ok = await store.setEdgeTokenHash(name, null, {

@@ -1,6 +1,6 @@
 // Admin API for purges: create one for a site, then follow it edge by edge.
 import type { FastifyPluginAsync } from 'fastify';
-import { PurgeRequest } from '../spec/index.js';
+import { PurgeRequest, PurgeStatus } from '../spec/index.js';
 import { docs } from '../http/openapi.js';
 import { ApiError } from '../http/errors.js';
 import { parseBody } from '../http/parse-body.js';
@@ -12,11 +12,13 @@ export const purgeRoutes =
     app.post<{ Params: { domain: string } }>(
       '/v1/sites/:domain/purge',
       {
-        schema: docs(
-          'purge',
-          'Purge a site from its edges: by URL, prefix, tag, or all',
-          PurgeRequest,
-        ),
+        schema: docs({
+          tag: 'purge',
+          summary: 'Purge a site from its edges: by URL, prefix, tag, or all',
+          body: PurgeRequest,
+          answers: { 202: PurgeStatus },
+          errors: ['invalid_request', 'not_found'],
+        }),
       },
       async (req, reply) => {
         const request = parseBody(PurgeRequest, req.body);
@@ -28,7 +30,12 @@ export const purgeRoutes =
     app.get<{ Params: { id: string } }>(
       '/v1/purges/:id',
       {
-        schema: docs('purge', 'A purge and where each edge stands with it (pending, done, failed)'),
+        schema: docs({
+          tag: 'purge',
+          summary: 'A purge and where each edge stands with it (pending, done, failed)',
+          answers: { 200: PurgeStatus },
+          errors: ['not_found'],
+        }),
       },
       async (req) => {
         const purge = await purges.get(Number(req.params.id));

@@ -31,6 +31,8 @@ import { ensureSigningKey } from '../edges/signing-key.js';
 import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
 import { installErrorHandler } from '../http/errors.js';
+import { docs, OPENAPI_SECURITY_SCHEMES, openApiTransform, recordRoutes } from '../http/openapi.js';
+import { Healthz } from '../spec/index.js';
 import {
   CLIENT_LIMIT_DEFAULTS,
   installClientLimits,
@@ -123,18 +125,32 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   installClientLimits(app, { ...CLIENT_LIMIT_DEFAULTS, ...opts.clientLimits });
   installSecurityHeaders(app);
 
+  recordRoutes(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Outpost control plane', version: opts.version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: OPENAPI_SECURITY_SCHEMES },
     },
+    // Documentation only: each route's docs() become its OpenAPI operation (http/openapi.ts).
+    transform: openApiTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({
-    ok: true,
-    version: opts.version,
-  }));
+  app.get(
+    '/healthz',
+    {
+      schema: docs({
+        tag: 'status',
+        summary: 'Liveness and version (no auth)',
+        door: 'open',
+        answers: { 200: Healthz },
+      }),
+    },
+    async () => ({
+      ok: true,
+      version: opts.version,
+    }),
+  );
 
   const signer = await ensureSigningKey(opts.store);
   const builder = new BundleBuilder({

@@ -1,6 +1,6 @@
 // Admin API for sites: list, show, create, replace, delete.
 import type { FastifyPluginAsync } from 'fastify';
-import { Site } from '../spec/index.js';
+import { Deleted, Site, SiteAnswer, SiteChanged, SiteList } from '../spec/index.js';
 import { ApiError } from '../http/errors.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from '../state/service.js';
@@ -16,33 +16,64 @@ export const sitesRoutes =
       return site;
     };
 
-    app.get('/v1/sites', { schema: docs('sites', 'List sites') }, async () => {
-      const { spec, revision } = await state.read();
-      return { revision, sites: spec.sites };
-    });
+    app.get(
+      '/v1/sites',
+      { schema: docs({ tag: 'sites', summary: 'List sites', answers: { 200: SiteList } }) },
+      async () => {
+        const { spec, revision } = await state.read();
+        return { revision, sites: spec.sites };
+      },
+    );
 
     app.get<{ Params: { domain: string } }>(
       '/v1/sites/:domain',
-      { schema: docs('sites', 'Show a site') },
+      {
+        schema: docs({
+          tag: 'sites',
+          summary: 'Show a site',
+          answers: { 200: SiteAnswer },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => ({ site: await find(req.params.domain) }),
     );
 
-    app.post('/v1/sites', { schema: docs('sites', 'Create a site', Site) }, async (req, reply) => {
-      const site = parseBody(Site, req.body);
-      const result = await state.change(
-        (spec) => {
-          if (spec.sites.some((s) => s.domain === site.domain))
-            throw new ApiError('conflict', `site "${site.domain}" already exists`, 'domain');
-          return { ...spec, sites: [...spec.sites, site] };
-        },
-        { event: { actor: 'admin', action: 'site.create', subject: site.domain, detail: {} } },
-      );
-      return reply.status(201).send({ site, revision: result.revision, diff: result.diff });
-    });
+    app.post(
+      '/v1/sites',
+      {
+        schema: docs({
+          tag: 'sites',
+          summary: 'Create a site',
+          body: Site,
+          answers: { 201: SiteChanged },
+          errors: ['invalid_spec', 'conflict', 'revision_conflict'],
+        }),
+      },
+      async (req, reply) => {
+        const site = parseBody(Site, req.body);
+        const result = await state.change(
+          (spec) => {
+            if (spec.sites.some((s) => s.domain === site.domain))
+              throw new ApiError('conflict', `site "${site.domain}" already exists`, 'domain');
+            return { ...spec, sites: [...spec.sites, site] };
+          },
+          { event: { actor: 'admin', action: 'site.create', subject: site.domain, detail: {} } },
+        );
+        return reply.status(201).send({ site, revision: result.revision, diff: result.diff });
+      },
+    );
 
     app.put<{ Params: { domain: string } }>(
       '/v1/sites/:domain',
-      { schema: docs('sites', 'Replace a site', Site) },
+      {
+        schema: docs({
+          tag: 'sites',
+          summary: 'Replace a site (the domain comes from the URL)',
+          body: Site,
+          answers: { 200: SiteChanged },
+          errors: ['invalid_spec', 'invalid_request', 'not_found', 'revision_conflict'],
+        }),
+      },
       async (req) => {
         const domain = req.params.domain;
         const site = parseBody(Site, { domain, ...(req.body as object) });
@@ -68,7 +99,14 @@ export const sitesRoutes =
 
     app.delete<{ Params: { domain: string } }>(
       '/v1/sites/:domain',
-      { schema: docs('sites', 'Delete a site') },
+      {
+        schema: docs({
+          tag: 'sites',
+          summary: 'Delete a site',
+          answers: { 200: Deleted },
+          errors: ['invalid_spec', 'not_found', 'revision_conflict'],
+        }),
+      },
       async (req) => {
         const domain = req.params.domain;
         const result = await state.change(

@@ -311,6 +311,10 @@ export const CertificateDetail = z
   .strict();
 export type CertificateDetail = z.infer<typeof CertificateDetail>;
 
+/** DELETE /v1/certificates/:domain. */
+export const CertificateDeleted = z.object({ deleted: z.string() }).strict();
+export type CertificateDeleted = z.infer<typeof CertificateDeleted>;
+
 /** PUT /v1/certificates/:domain (an upload). */
 export const CertificateUploaded = z.object({ certificate: CertificateRow }).strict();
 export type CertificateUploaded = z.infer<typeof CertificateUploaded>;
@@ -476,6 +480,14 @@ export const PurgeStatus = z
   .strict();
 export type PurgeStatus = z.infer<typeof PurgeStatus>;
 
+// ---- The edge API (an edge's own token): what the agent reads back ----
+
+/** GET /v1/edge/hello: the edge the token belongs to and the key that signs its bundles. */
+export const EdgeHello = z
+  .object({ edge: z.string(), public_key: z.string(), fingerprint: z.string() })
+  .strict();
+export type EdgeHello = z.infer<typeof EdgeHello>;
+
 /** GET /healthz (no token). */
 export const Healthz = z.object({ ok: z.literal(true), version: z.string() }).strict();
 export type Healthz = z.infer<typeof Healthz>;
@@ -571,6 +583,18 @@ export const UserInfo = z
   })
   .strict();
 export type UserInfo = z.infer<typeof UserInfo>;
+
+/** POST /v1/users (201) and PUT /v1/users/:name/password. */
+export const UserAnswer = z.object({ user: UserInfo }).strict();
+export type UserAnswer = z.infer<typeof UserAnswer>;
+
+/** DELETE /v1/users/:name. */
+export const UserRemoved = z.object({ name: z.string(), removed: z.literal(true) }).strict();
+export type UserRemoved = z.infer<typeof UserRemoved>;
+
+/** POST /v1/secrets/rotate-key: how many secrets were re-sealed, and the new key's id. */
+export const SecretsRotated = z.object({ secrets: Count, key: z.string() }).strict();
+export type SecretsRotated = z.infer<typeof SecretsRotated>;
 
 /** GET /v1/users. */
 export const UserList = z.object({ users: z.array(UserInfo) }).strict();

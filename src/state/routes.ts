@@ -2,7 +2,7 @@
 // transaction), export it back as YAML, and the audit log.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { stringifySpec } from '../spec/index.js';
+import { ChangeResult, EventList, StateAnswer, stringifySpec } from '../spec/index.js';
 import type { Store } from '../store/types.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from './service.js';
@@ -26,13 +26,25 @@ export const stateRoutes =
   async (app) => {
     app.get(
       '/v1/state',
-      { schema: docs('state', 'The whole desired state and its revision') },
+      {
+        schema: docs({
+          tag: 'state',
+          summary: 'The whole desired state and its revision',
+          answers: { 200: StateAnswer },
+        }),
+      },
       async () => state.read(),
     );
 
     app.get(
       '/v1/state/yaml',
-      { schema: docs('state', 'Export the desired state as outpost.yaml') },
+      {
+        schema: docs({
+          tag: 'state',
+          summary: 'Export the desired state as outpost.yaml (its revision in X-Outpost-Revision)',
+          answers: { 200: { media: 'application/yaml', description: 'outpost.yaml' } },
+        }),
+      },
       async (_req, reply) => {
         const { spec, revision } = await state.read();
         return reply
@@ -45,11 +57,13 @@ export const stateRoutes =
     app.post(
       '/v1/apply',
       {
-        schema: docs(
-          'state',
-          'Apply a whole outpost.yaml: validate, diff, apply in one transaction',
-          ApplyRequest,
-        ),
+        schema: docs({
+          tag: 'state',
+          summary: 'Apply a whole outpost.yaml: validate, diff, apply in one transaction',
+          body: ApplyRequest,
+          answers: { 200: ChangeResult },
+          errors: ['revision_conflict'],
+        }),
       },
       async (req) => {
         const body = parseBody(ApplyRequest, req.body);
@@ -62,7 +76,25 @@ export const stateRoutes =
 
     app.get<{ Querystring: { limit?: string; before?: string } }>(
       '/v1/events',
-      { schema: docs('state', 'The audit log, newest first') },
+      {
+        schema: docs({
+          tag: 'state',
+          summary: 'The audit log, newest first',
+          query: z.object({
+            limit: z
+              .string()
+              .regex(/^[0-9]+$/)
+              .optional()
+              .describe('How many events (1 to 1000, default 100)'),
+            before: z
+              .string()
+              .regex(/^[0-9]+$/)
+              .optional()
+              .describe('Only events with an id below this (the next page)'),
+          }),
+          answers: { 200: EventList },
+        }),
+      },
       async (req) => {
         const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1000);
         const before = req.query.before !== undefined ? Number(req.query.before) : undefined;

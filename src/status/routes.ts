@@ -7,6 +7,7 @@ import { ApiError } from '../http/errors.js';
 import type { Metrics } from './metrics.js';
 import type { StatusService } from './service.js';
 import { docs } from '../http/openapi.js';
+import { EdgePlanAnswer, StatusSnapshot } from '../spec/index.js';
 
 export const statusRoutes =
   (store: Store, status: StatusService, metrics: Metrics): FastifyPluginAsync =>
@@ -14,10 +15,11 @@ export const statusRoutes =
     app.get(
       '/v1/status',
       {
-        schema: docs(
-          'status',
-          'Each edge (release, reports, probes, traffic), each site, and the alerts',
-        ),
+        schema: docs({
+          tag: 'status',
+          summary: 'Each edge (release, reports, probes, traffic), each site, and the alerts',
+          answers: { 200: StatusSnapshot },
+        }),
       },
       async () => status.snapshot(),
     );
@@ -25,10 +27,17 @@ export const statusRoutes =
     app.get(
       '/v1/events/stream',
       {
-        schema: docs(
-          'status',
-          'Server-sent events: `status` with the same JSON as /v1/status whenever it changes',
-        ),
+        schema: docs({
+          tag: 'status',
+          summary:
+            'Server-sent events: `status` with the same JSON as /v1/status whenever it changes',
+          answers: {
+            200: {
+              media: 'text/event-stream',
+              description: '`event: status` and `data: <StatusSnapshot JSON>`, and keep-alives',
+            },
+          },
+        }),
       },
       async (req, reply) => {
         reply.hijack();
@@ -61,7 +70,13 @@ export const statusRoutes =
     app.get(
       '/metrics',
       {
-        schema: docs('status', 'Prometheus metrics (scrape with the admin token as bearer token)'),
+        schema: docs({
+          tag: 'status',
+          summary: 'Prometheus metrics (scrape with a token that has read as bearer token)',
+          answers: {
+            200: { media: 'text/plain', description: 'Prometheus text exposition format 0.0.4' },
+          },
+        }),
       },
       async (_req, reply) => {
         const text = await metrics.render();
@@ -71,7 +86,14 @@ export const statusRoutes =
 
     app.get<{ Params: { name: string } }>(
       '/v1/edges/:name/plan',
-      { schema: docs('edges', "The edge's compiled plan, its newest release and its last report") },
+      {
+        schema: docs({
+          tag: 'edges',
+          summary: "The edge's compiled plan, its newest release and its last report",
+          answers: { 200: EdgePlanAnswer },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const { spec } = await store.readState();
         if (!spec.edges.some((e) => e.name === req.params.name))

@@ -31,6 +31,8 @@ export interface CdnOptions<E extends string> {
   edges: Record<E, string>;
   /** Extra `outpost serve` flags. */
   serveArgs?: string[];
+  /** Extra environment of `outpost serve` (e.g. the variables of the spec's env: secrets). */
+  serveEnv?: Record<string, string>;
   /** Extra `outpost agent` flags. */
   agentArgs?: string[];
   /** The `outpost` the control plane runs from (default bin/outpost.js: the sources). */
@@ -77,6 +79,7 @@ export class TestCdn<E extends string> {
     const cp = await startControlPlane(join(this.tmp.path, 'cp'), {
       ...(this.cpPort ? { port: this.cpPort } : {}),
       args: this.opts.serveArgs ?? [],
+      ...(this.opts.serveEnv !== undefined ? { env: this.opts.serveEnv } : {}),
       ...(this.opts.outpostBin !== undefined ? { bin: this.opts.outpostBin } : {}),
     });
     this.cp = cp.server;

@@ -9,6 +9,7 @@ import { buildControlPlane } from '../../server/app.js';
 import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
 import { loadSecretBox, openStore } from '../../store/index.js';
+import { lockDataDir } from '../../store/data-dir-lock.js';
 import { finishKeyRotation } from '../../access/secrets.js';
 import type { Output } from '../output.js';
 
@@ -73,6 +74,8 @@ export async function serve(
   const caddy = checkBinary(config.caddyCheck, '/usr/bin/caddy', '--caddy-check');
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything reads or writes in it: a second control plane on this directory stops here.
+  const lock = lockDataDir(dataDir);
   const logger = pino({
     level: config.logLevel,
     redact: ['req.headers.authorization', '*.token', '*.token_hash'],
@@ -143,6 +146,7 @@ export async function serve(
     logger.info({ signal }, 'shutting down');
     await app.close();
     await store.close();
+    lock.release();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

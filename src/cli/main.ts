@@ -21,6 +21,7 @@ import { readCliConfig } from './cli-config.js';
 import { CliError, UsageError } from './errors.js';
 import { registerAccessCommands } from './commands/access.js';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerBackupCommands } from './commands/backup.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
 import { registerExportCommand } from './commands/export.js';
@@ -164,6 +165,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerBackupCommands(program, ctx);
 
   return program;
 }

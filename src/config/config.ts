@@ -2,7 +2,7 @@
 // once at start from the command line's flags over the environment, then injected. Nothing
 // else holds a default for these settings.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Environment } from './environment.js';
 
@@ -72,6 +72,16 @@ export const ControlPlaneConfig = z
     path: ['tlsCert'],
   });
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
+
+/**
+ * The secret key file: --secret-key-file, else `outpost-secret.key` beside (outside) the data
+ * dir, so a copy of the data dir alone reveals no secret.
+ */
+export function secretKeyFileOf(
+  config: Pick<ControlPlaneConfig, 'dataDir' | 'secretKeyFile'>,
+): string {
+  return config.secretKeyFile ?? join(dirname(config.dataDir), 'outpost-secret.key');
+}
 
 export const AgentConfig = z
   .object({

@@ -60,7 +60,7 @@ function prepareFile(path: string): boolean {
  * An existing file must be a sound SQLite database (quick_check: pages, indexes, records) that
  * Outpost migrated before; otherwise migrations would build a brand-new CDN inside it.
  */
-function checkExisting(sqlite: BetterSqlite3.Database, path: string): void {
+export function checkExisting(sqlite: BetterSqlite3.Database, path: string): void {
   let problems: string[];
   try {
     problems = (sqlite.pragma('quick_check') as { quick_check: string }[]).map(

@@ -1,10 +1,10 @@
 // `outpost serve`: the control plane on the embedded SQLite store.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { isLoopbackHost } from '../../agent/control-plane.js';
 import { writeFileAtomic } from '../../agent/files.js';
-import { checkBinary, type ControlPlaneConfig } from '../../config/index.js';
+import { checkBinary, secretKeyFileOf, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
 import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
@@ -81,7 +81,7 @@ export async function serve(
     redact: ['req.headers.authorization', '*.token', '*.token_hash'],
   });
   // Outside the data dir: a copy of the data dir (a backup) alone reveals no secret.
-  const secretKeyFile = config.secretKeyFile ?? join(dirname(dataDir), 'outpost-secret.key');
+  const secretKeyFile = secretKeyFileOf(config);
   const secrets = loadSecretBox(secretKeyFile);
   if (secrets.created)
     logger.warn(

@@ -68,6 +68,10 @@ export function buildProgram(env: Environment, out: Output): Command {
     .description('run the control plane (embedded SQLite in the data dir)')
     .option('--data-dir <dir>', 'where the database lives (env OUTPOST_DATA_DIR; default ./data)')
     .option(
+      '--database <url>',
+      'a postgres:// store shared by several control planes (env OUTPOST_DATABASE, better for a URL with a password; default: SQLite in the data dir)',
+    )
+    .option(
       '--listen <host:port>',
       `address to listen on (env OUTPOST_LISTEN; default ${cpd.listen.host}:${cpd.listen.port})`,
     )

@@ -44,6 +44,17 @@ export const ControlPlaneConfig = z
       .min(1)
       .default('./data')
       .transform((d) => resolve(d)),
+    /**
+     * The store: absent, the SQLite file `outpost.db` in the data dir; or `postgres://…` for
+     * several control planes on one database (docs/high-availability.md).
+     */
+    database: z
+      .string()
+      .regex(
+        /^postgres(?:ql)?:\/\//,
+        'must be a postgres:// URL (the default is SQLite in the data dir)',
+      )
+      .optional(),
     listen: Listen.default('127.0.0.1:8080'),
     /** The URL edges and the CLI use to reach this control plane; default: the bound address. */
     publicUrl: z.string().url().optional(),
@@ -125,6 +136,7 @@ export const AGENT_DEFAULTS = {
 /** Names of each setting on the command line and in the environment, for error messages. */
 const FLAGS: Record<string, string> = {
   dataDir: '--data-dir (OUTPOST_DATA_DIR)',
+  database: '--database (OUTPOST_DATABASE)',
   listen: '--listen (OUTPOST_LISTEN)',
   publicUrl: '--public-url (OUTPOST_PUBLIC_URL)',
   logLevel: '--log-level (OUTPOST_LOG_LEVEL)',
@@ -168,10 +180,14 @@ export type ControlPlaneFlags = Partial<Record<keyof z.input<typeof ControlPlane
 /** `outpost serve`'s config: flags, then OUTPOST_* variables, then the defaults. */
 export function readControlPlaneConfig(
   flags: ControlPlaneFlags,
-  env: Pick<Environment, 'dataDir' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'>,
+  env: Pick<
+    Environment,
+    'dataDir' | 'database' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'
+  >,
 ): ControlPlaneConfig {
   return parse(ControlPlaneConfig, {
     ...flags,
+    database: flags.database ?? env.database,
     secretKeyFile: flags.secretKeyFile ?? env.secretKeyFile,
     dataDir: flags.dataDir ?? env.dataDir,
     listen: flags.listen ?? env.listen,

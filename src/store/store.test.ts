@@ -185,12 +185,15 @@ describe('opening', () => {
     expect(await store.readState()).toEqual({ spec: { edges: [], sites: [] }, revision: 0 });
   });
 
-  it('refuses PostgreSQL and other schemes with a typed error that hides the URL', async () => {
+  it('reads PostgreSQL URLs and refuses other schemes with a typed error that hides the URL', () => {
     const url = 'postgres://outpost:s3cret@db.example.com/outpost';
-    await expect(openStore({ url })).rejects.toThrow(UnsupportedStoreError);
-    await expect(openStore({ url })).rejects.toThrow(/^PostgreSQL is not supported yet/);
-    await expect(openStore({ url })).rejects.not.toThrow(/s3cret/);
+    expect(parseStoreUrl(url)).toEqual({ kind: 'postgres', url });
+    expect(() => parseStoreUrl('postgres://u:s3cret@db.example.com/')).toThrow(
+      /^the PostgreSQL store URL needs a host and a database name/,
+    );
+    expect(() => parseStoreUrl('postgres://u:s3cret@db.example.com/')).not.toThrow(/s3cret/);
     expect(() => parseStoreUrl('mysql://u:p@h/db')).toThrow(/"mysql:" are not supported/);
+    expect(() => parseStoreUrl('mysql://u:s3cret@h/db')).not.toThrow(/s3cret/);
     expect(() => parseStoreUrl('/var/lib/outpost.db')).toThrow(UnsupportedStoreError);
     expect(parseStoreUrl('sqlite:///var/lib/outpost/outpost.db')).toEqual({
       kind: 'sqlite',

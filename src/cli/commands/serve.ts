@@ -1,4 +1,4 @@
-// `outpost serve`: the control plane on the embedded SQLite store.
+// `outpost serve`: the control plane on the embedded SQLite store, or on PostgreSQL (--database).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -89,7 +89,7 @@ export async function serve(
       'created the secret key file (mode 0600): back it up apart from the data dir',
     );
   const store = await openStore({
-    url: `sqlite:${resolve(dataDir, 'outpost.db')}`,
+    url: config.database ?? `sqlite:${resolve(dataDir, 'outpost.db')}`,
     secrets: secrets.box,
   });
   if (secrets.pending) await finishKeyRotation(store, secrets.box, secretKeyFile);
@@ -127,7 +127,9 @@ export async function serve(
   });
   const address = await app.listen({ host, port });
   const url = config.publicUrl ?? address;
-  out.line(`Outpost control plane listening on ${address} (data: ${dataDir})`);
+  // Never the database URL: it may hold a password.
+  const where = config.database !== undefined ? `${dataDir}, store: PostgreSQL` : dataDir;
+  out.line(`Outpost control plane listening on ${address} (data: ${where})`);
   out.line(`Admin API: ${url}/v1   OpenAPI: ${url}/docs`);
   if (tokenFile !== undefined) {
     out.line(

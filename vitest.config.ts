@@ -14,6 +14,7 @@ const INTEGRATION = [
   'src/render/nginx-live.test.ts',
   'src/certs/ocsp.test.ts',
   'src/render/renderer.contract.test.ts',
+  'src/store/store.contract.test.ts',
 ];
 
 export default defineConfig({

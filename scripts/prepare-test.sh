@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the test suite: the Debian packages the tests start for real
-# (nginx with the njs and brotli modules, caddy, openssl, chromium for the UI test, wrk for bench:edge), the npm dependencies and the admin UI build.
+# (nginx with the njs and brotli modules, caddy, openssl, chromium for the UI test, wrk for bench:edge, postgresql for the PostgreSQL store), the npm dependencies and the admin UI build.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble pdns-recursor iproute2)
+packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble pdns-recursor iproute2 postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -42,6 +42,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null && systemctl is-active --quiet caddy 2>/dev/null; then
     systemctl stop caddy 2>/dev/null || true
     systemctl disable caddy 2>/dev/null || true
+  fi
+  # postgresql's postinst creates a cluster and starts it on port 5432; the tests start their
+  # own clusters (test/support/postgres.ts) on free loopback ports and need none.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet postgresql 2>/dev/null; then
+    systemctl stop postgresql 2>/dev/null || true
+    systemctl disable postgresql 2>/dev/null || true
   fi
 fi
 

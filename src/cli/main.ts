@@ -21,6 +21,7 @@ import { readCliConfig } from './cli-config.js';
 import { CliError, UsageError } from './errors.js';
 import { registerAccessCommands } from './commands/access.js';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerBackupCommands } from './commands/backup.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
 import { registerExportCommand } from './commands/export.js';
@@ -66,6 +67,10 @@ export function buildProgram(env: Environment, out: Output): Command {
     .command('serve')
     .description('run the control plane (embedded SQLite in the data dir)')
     .option('--data-dir <dir>', 'where the database lives (env OUTPOST_DATA_DIR; default ./data)')
+    .option(
+      '--database <url>',
+      'a postgres:// store shared by several control planes (env OUTPOST_DATABASE, better for a URL with a password; default: SQLite in the data dir)',
+    )
     .option(
       '--listen <host:port>',
       `address to listen on (env OUTPOST_LISTEN; default ${cpd.listen.host}:${cpd.listen.port})`,
@@ -169,6 +174,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerBackupCommands(program, ctx);
 
   return program;
 }

@@ -2,7 +2,7 @@
 // once at start from the command line's flags over the environment, then injected. Nothing
 // else holds a default for these settings.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Environment } from './environment.js';
 
@@ -44,6 +44,17 @@ export const ControlPlaneConfig = z
       .min(1)
       .default('./data')
       .transform((d) => resolve(d)),
+    /**
+     * The store: absent, the SQLite file `outpost.db` in the data dir; or `postgres://…` for
+     * several control planes on one database (docs/high-availability.md).
+     */
+    database: z
+      .string()
+      .regex(
+        /^postgres(?:ql)?:\/\//,
+        'must be a postgres:// URL (the default is SQLite in the data dir)',
+      )
+      .optional(),
     listen: Listen.default('127.0.0.1:8080'),
     /** The URL edges and the CLI use to reach this control plane; default: the bound address. */
     publicUrl: z.string().url().optional(),
@@ -74,6 +85,16 @@ export const ControlPlaneConfig = z
     path: ['tlsCert'],
   });
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
+
+/**
+ * The secret key file: --secret-key-file, else `outpost-secret.key` beside (outside) the data
+ * dir, so a copy of the data dir alone reveals no secret.
+ */
+export function secretKeyFileOf(
+  config: Pick<ControlPlaneConfig, 'dataDir' | 'secretKeyFile'>,
+): string {
+  return config.secretKeyFile ?? join(dirname(config.dataDir), 'outpost-secret.key');
+}
 
 export const AgentConfig = z
   .object({
@@ -117,6 +138,7 @@ export const AGENT_DEFAULTS = {
 /** Names of each setting on the command line and in the environment, for error messages. */
 const FLAGS: Record<string, string> = {
   dataDir: '--data-dir (OUTPOST_DATA_DIR)',
+  database: '--database (OUTPOST_DATABASE)',
   listen: '--listen (OUTPOST_LISTEN)',
   publicUrl: '--public-url (OUTPOST_PUBLIC_URL)',
   logLevel: '--log-level (OUTPOST_LOG_LEVEL)',
@@ -161,10 +183,14 @@ export type ControlPlaneFlags = Partial<Record<keyof z.input<typeof ControlPlane
 /** `outpost serve`'s config: flags, then OUTPOST_* variables, then the defaults. */
 export function readControlPlaneConfig(
   flags: ControlPlaneFlags,
-  env: Pick<Environment, 'dataDir' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'>,
+  env: Pick<
+    Environment,
+    'dataDir' | 'database' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'
+  >,
 ): ControlPlaneConfig {
   return parse(ControlPlaneConfig, {
     ...flags,
+    database: flags.database ?? env.database,
     secretKeyFile: flags.secretKeyFile ?? env.secretKeyFile,
     dataDir: flags.dataDir ?? env.dataDir,
     listen: flags.listen ?? env.listen,

@@ -11,6 +11,8 @@ export interface Environment {
   /** OUTPOST_DATA_DIR and OUTPOST_LISTEN: defaults for `outpost serve`. */
   dataDir?: string;
   listen?: string;
+  /** OUTPOST_DATABASE: a postgres:// store URL for `outpost serve` (it may hold a password). */
+  database?: string;
   publicUrl?: string;
   logLevel?: string;
   /** OUTPOST_SECRET_KEY_FILE: the key that seals the store's secrets. */
@@ -30,6 +32,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   if (env.OUTPOST_TOKEN) out.token = env.OUTPOST_TOKEN;
   if (env.OUTPOST_DATA_DIR) out.dataDir = env.OUTPOST_DATA_DIR;
   if (env.OUTPOST_LISTEN) out.listen = env.OUTPOST_LISTEN;
+  if (env.OUTPOST_DATABASE) out.database = env.OUTPOST_DATABASE;
   if (env.OUTPOST_PUBLIC_URL) out.publicUrl = env.OUTPOST_PUBLIC_URL;
   if (env.OUTPOST_LOG_LEVEL) out.logLevel = env.OUTPOST_LOG_LEVEL;
   if (env.OUTPOST_SECRET_KEY_FILE) out.secretKeyFile = env.OUTPOST_SECRET_KEY_FILE;

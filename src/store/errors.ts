@@ -26,3 +26,19 @@ export class StoreDataError extends Error {
     this.name = 'StoreDataError';
   }
 }
+
+/** The database file cannot be this control plane's store: empty, damaged or someone else's. */
+export class StoreFileError extends Error {
+  readonly code = 'store_file_damaged';
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the database file ${path} ${problem}: refusing to start over it (a new store would mean a new admin token and signing key, which pinned edges reject). Restore it from a backup (outpost restore, docs/backup.md), or move it away to start from nothing`,
+      options,
+    );
+    this.name = 'StoreFileError';
+  }
+}

@@ -1,6 +1,7 @@
 // The store: persistence of the desired state, control-plane settings and the audit log.
 import { resolve } from 'node:path';
 import { UnsupportedStoreError } from './errors.js';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { SecretBox } from './secret-box.js';
 import type { Store } from './types.js';
@@ -10,18 +11,17 @@ export { loadSecretBox, newSecretKey, SecretBox, writeKeyFile } from './secret-b
 export * from './types.js';
 export * from './errors.js';
 
-/** Where a store lives; `path` is absolute or `:memory:`. */
-export interface StoreLocation {
-  kind: 'sqlite';
-  path: string;
-}
+/** Where a store lives: a SQLite file (absolute, or `:memory:`) or a PostgreSQL database. */
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 const EXAMPLE = 'sqlite:/var/lib/outpost/outpost.db';
+const PG_EXAMPLE = 'postgres://outpost@db.example.com:5432/outpost';
 
 /**
  * Reads a store URL: `sqlite:/abs/path.db` (also `sqlite:///abs/path.db`; a relative path is
- * taken from the working directory) or `sqlite::memory:`. Errors name the scheme only, never
- * the URL, which may carry a password.
+ * taken from the working directory), `sqlite::memory:`, or `postgres://user@host:port/db`
+ * (`postgresql://` too; `pg` reads the password from PGPASSWORD or ~/.pgpass when the URL has
+ * none). Errors name the scheme only, never the URL, which may carry a password.
  */
 export function parseStoreUrl(url: string): StoreLocation {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
@@ -29,13 +29,23 @@ export function parseStoreUrl(url: string): StoreLocation {
     throw new UnsupportedStoreError(`the store URL needs a scheme, such as ${EXAMPLE}`);
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new UnsupportedStoreError(
-      `PostgreSQL is not supported yet; use a SQLite store such as ${EXAMPLE}`,
-    );
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UnsupportedStoreError(
+        `the PostgreSQL store URL is not a URL, such as ${PG_EXAMPLE}`,
+      );
+    }
+    if (parsed.hostname === '' || parsed.pathname.length <= 1)
+      throw new UnsupportedStoreError(
+        `the PostgreSQL store URL needs a host and a database name, such as ${PG_EXAMPLE}`,
+      );
+    return { kind: 'postgres', url };
   }
   if (scheme !== 'sqlite') {
     throw new UnsupportedStoreError(
-      `store URLs with the scheme "${scheme}:" are not supported; use ${EXAMPLE}`,
+      `store URLs with the scheme "${scheme}:" are not supported; use ${EXAMPLE} or ${PG_EXAMPLE}`,
     );
   }
   let rest = url.slice('sqlite:'.length);
@@ -54,5 +64,7 @@ export function parseStoreUrl(url: string): StoreLocation {
 
 export async function openStore(options: { url: string; secrets?: SecretBox }): Promise<Store> {
   const location = parseStoreUrl(options.url);
-  return openSqliteStore(location.path, options.secrets ? { secrets: options.secrets } : {});
+  const connection = options.secrets ? { secrets: options.secrets } : {};
+  if (location.kind === 'postgres') return openPostgresStore(location.url, connection);
+  return openSqliteStore(location.path, connection);
 }

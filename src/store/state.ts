@@ -66,7 +66,7 @@ export function stateQueries(c: Connection): StateQueries {
           .executeTakeFirst();
         if (head?.revision === parsed.revision) return structuredClone(parsed);
       }
-      const rows = await c.db.transaction().execute((trx) => loadRows(trx));
+      const rows = await c.readTransaction((trx) => loadRows(trx));
       parsed = { spec: specOf(rows), revision: rows.revision };
       return structuredClone(parsed);
     },

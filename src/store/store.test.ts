@@ -2,14 +2,24 @@
 // connections to one file, rows damaged behind its back. What every store must do is in
 // store.contract.test.ts.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Edge, parseSpecYaml, type Site, type Spec } from '../spec/index.js';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
 import {
   RevisionConflictError,
+  StoreFileError,
   UnsupportedStoreError,
   openStore,
   parseStoreUrl,
@@ -110,18 +120,80 @@ describe('opening', () => {
     expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700);
   });
 
+  it('refuses a zero-length database file with its path, and leaves it as it was', async () => {
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(file, '');
+    await expect(openAt()).rejects.toThrow(StoreFileError);
+    await expect(openAt()).rejects.toThrow(`the database file ${file} is empty (0 bytes)`);
+    expect(statSync(file).size).toBe(0);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('refuses a file that is not a database, a damaged one, and a foreign SQLite file', async () => {
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(file, 'this is not a database, it only sits where one should '.repeat(100));
+    await expect(openAt()).rejects.toThrow(
+      `the database file ${file} is damaged or not a database (SQLITE_NOTADB)`,
+    );
+
+    // A real store whose pages were overwritten in the middle (a disk error, a bad copy).
+    rmSync(file);
+    const store = await openAt();
+    const many = Array.from({ length: 60 }, (_, i) => edge(`e${i}`, `203.0.113.${i + 1}`));
+    await store.writeState(spec(many), apply);
+    await store.close();
+    open.splice(0);
+    const checkpoint = new Database(file);
+    checkpoint.pragma('wal_checkpoint(TRUNCATE)');
+    checkpoint.close();
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBeGreaterThan(4 * 4096);
+    bytes.fill(0x5a, 2 * 4096 + 100, 4 * 4096 - 100);
+    writeFileSync(file, bytes);
+    const damaged = openAt();
+    await expect(damaged).rejects.toThrow(StoreFileError);
+    await expect(openAt()).rejects.toThrow(new RegExp(`^the database file ${file} is damaged`));
+
+    rmSync(file);
+    const foreign = new Database(file);
+    foreign.exec('create table photos (id integer primary key, name text)');
+    foreign.close();
+    await expect(openAt()).rejects.toThrow('is a SQLite database, but not an Outpost store');
+  });
+
+  it('locks a data directory: a second holder is refused naming it and the pid, until release', () => {
+    mkdirSync(join(dir, 'data'));
+    const first = lockDataDir(join(dir, 'data'));
+    let refusal: unknown;
+    try {
+      lockDataDir(join(dir, 'data'));
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(DataDirLockedError);
+    expect((refusal as Error).message).toBe(
+      `the data directory ${join(dir, 'data')} is in use by another control plane (pid ${process.pid}); stop it first, or give this one another --data-dir`,
+    );
+    first.release();
+    const second = lockDataDir(join(dir, 'data'));
+    second.release();
+  });
+
   it('opens an in-memory store', async () => {
     const store = await openStore({ url: 'sqlite::memory:' });
     open.push(store);
     expect(await store.readState()).toEqual({ spec: { edges: [], sites: [] }, revision: 0 });
   });
 
-  it('refuses PostgreSQL and other schemes with a typed error that hides the URL', async () => {
+  it('reads PostgreSQL URLs and refuses other schemes with a typed error that hides the URL', () => {
     const url = 'postgres://outpost:s3cret@db.example.com/outpost';
-    await expect(openStore({ url })).rejects.toThrow(UnsupportedStoreError);
-    await expect(openStore({ url })).rejects.toThrow(/^PostgreSQL is not supported yet/);
-    await expect(openStore({ url })).rejects.not.toThrow(/s3cret/);
+    expect(parseStoreUrl(url)).toEqual({ kind: 'postgres', url });
+    expect(() => parseStoreUrl('postgres://u:s3cret@db.example.com/')).toThrow(
+      /^the PostgreSQL store URL needs a host and a database name/,
+    );
+    expect(() => parseStoreUrl('postgres://u:s3cret@db.example.com/')).not.toThrow(/s3cret/);
     expect(() => parseStoreUrl('mysql://u:p@h/db')).toThrow(/"mysql:" are not supported/);
+    expect(() => parseStoreUrl('mysql://u:s3cret@h/db')).not.toThrow(/s3cret/);
     expect(() => parseStoreUrl('/var/lib/outpost.db')).toThrow(UnsupportedStoreError);
     expect(parseStoreUrl('sqlite:///var/lib/outpost/outpost.db')).toEqual({
       kind: 'sqlite',

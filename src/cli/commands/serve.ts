@@ -1,14 +1,15 @@
-// `outpost serve`: the control plane on the embedded SQLite store.
+// `outpost serve`: the control plane on the embedded SQLite store, or on PostgreSQL (--database).
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { isLoopbackHost } from '../../agent/control-plane.js';
 import { writeFileAtomic } from '../../agent/files.js';
-import { checkBinary, type ControlPlaneConfig } from '../../config/index.js';
+import { checkBinary, secretKeyFileOf, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
 import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
 import { loadSecretBox, openStore } from '../../store/index.js';
+import { lockDataDir } from '../../store/data-dir-lock.js';
 import { finishKeyRotation } from '../../access/secrets.js';
 import type { Output } from '../output.js';
 
@@ -73,12 +74,14 @@ export async function serve(
   const caddy = checkBinary(config.caddyCheck, '/usr/bin/caddy', '--caddy-check');
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything reads or writes in it: a second control plane on this directory stops here.
+  const lock = lockDataDir(dataDir);
   const logger = pino({
     level: config.logLevel,
     redact: ['req.headers.authorization', '*.token', '*.token_hash'],
   });
   // Outside the data dir: a copy of the data dir (a backup) alone reveals no secret.
-  const secretKeyFile = config.secretKeyFile ?? join(dirname(dataDir), 'outpost-secret.key');
+  const secretKeyFile = secretKeyFileOf(config);
   const secrets = loadSecretBox(secretKeyFile);
   if (secrets.created)
     logger.warn(
@@ -86,7 +89,7 @@ export async function serve(
       'created the secret key file (mode 0600): back it up apart from the data dir',
     );
   const store = await openStore({
-    url: `sqlite:${resolve(dataDir, 'outpost.db')}`,
+    url: config.database ?? `sqlite:${resolve(dataDir, 'outpost.db')}`,
     secrets: secrets.box,
   });
   if (secrets.pending) await finishKeyRotation(store, secrets.box, secretKeyFile);
@@ -127,7 +130,9 @@ export async function serve(
   });
   const address = await app.listen({ host, port });
   const url = config.publicUrl ?? address;
-  out.line(`Outpost control plane listening on ${address} (data: ${dataDir})`);
+  // Never the database URL: it may hold a password.
+  const where = config.database !== undefined ? `${dataDir}, store: PostgreSQL` : dataDir;
+  out.line(`Outpost control plane listening on ${address} (data: ${where})`);
   out.line(`Admin API: ${url}/v1   OpenAPI: ${url}/docs`);
   if (tokenFile !== undefined) {
     out.line(
@@ -146,6 +151,7 @@ export async function serve(
     logger.info({ signal }, 'shutting down');
     await app.close();
     await store.close();
+    lock.release();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

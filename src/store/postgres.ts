@@ -1,0 +1,46 @@
+// Opens the PostgreSQL store: a pool (npm `pg`) under Kysely's PostgresDialect, the same
+// migrations as SQLite in their PostgreSQL flavor (migrations/dialect.ts), the same query
+// groups. Several control planes may open one database at once: Kysely's migrator takes a
+// row lock on its lock table, so only one of them migrates.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { ConnectionOptions } from './connection.js';
+import { StoreMigrationError } from './errors.js';
+import { migrate } from './migrate.js';
+import type { Database } from './schema.js';
+import { composeStore } from './store.js';
+import type { Store } from './types.js';
+
+/** Connections each control plane keeps (long-polls do not hold one: they wait in memory). */
+const POOL_SIZE = 10;
+
+// int8 (count(*), sums) as numbers, as SQLite gives them; the store keeps no value above 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** A new pool for `url` (`postgres://user@host:port/db`); the URL is never logged. */
+export function postgresPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+  // An idle client whose server went away emits 'error' on the pool; without a listener that
+  // would end the process. The next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function openPostgresStore(
+  url: string,
+  options: Omit<ConnectionOptions, 'flavor'> = {},
+): Promise<Store> {
+  const pool = postgresPool(url);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db, 'postgres');
+  } catch (error) {
+    await db.destroy();
+    if (error instanceof StoreMigrationError) throw error;
+    // A connection refused, a wrong password, no such database: said without the URL.
+    throw new StoreMigrationError(`cannot open the PostgreSQL store: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return composeStore(db, { ...options, flavor: 'postgres' });
+}

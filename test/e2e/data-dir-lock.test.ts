@@ -55,7 +55,8 @@ describe('the data directory of a control plane', () => {
     running.push(again.server);
     expect(again.server.output()).not.toContain('OUTPOST_TOKEN');
     expect((await fetch(`${again.url}/healthz`)).status).toBe(200);
-  });
+    // Three control-plane starts: a loaded machine needs more than the default 30 s.
+  }, 120_000);
 
   it('refuses a zero-length outpost.db with its path and starts no new CDN', async () => {
     const dir = join(tmp.path, 'empty');

@@ -28,7 +28,10 @@ const SITE = 'shop.openapi.test';
 const NOT_API = (method: string, url: string) =>
   url === '/docs' ||
   url.startsWith('/docs/') ||
-  (method === 'GET' && (url === '/' || url === '/*'));
+  // The built UI's files (fastify-static registers one route per file when the UI is built,
+  // as in CI after `npm run release`): pages, not API operations.
+  (method === 'GET' && (url === '/' || url === '/*' || url === '/index.html')) ||
+  (method === 'GET' && url.startsWith('/assets/'));
 
 interface Operation {
   parameters?: { in: string; name: string }[];

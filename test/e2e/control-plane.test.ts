@@ -103,10 +103,10 @@ describe('control plane + CLI', () => {
     expect(r.stderr).toMatch(/bad\.yaml:\d+: sites\[0\]\.dns_tll: unknown key "dns_tll"/);
     // The README shows these very lines for this very mistake.
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const shown = readme.split('\n').filter((l) => l.startsWith('outpost.yaml:'));
+    const shown = readme.split('\n').filter((l) => l.startsWith('  outpost.yaml:'));
     expect(shown).toHaveLength(2);
     for (const line of shown)
-      expect(r.stderr).toContain(`  ${line.replace('outpost.yaml:', `${file}:`)}\n`);
+      expect(r.stderr).toContain(`${line.replace('outpost.yaml:', `${file}:`)}\n`);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     const list = await runCli(['site', 'list'], env);
     expect(list.stdout).toContain('blog.example.com');

@@ -103,6 +103,26 @@ export function buildProgram(env: Environment, out: Output): Command {
       `seconds a probe waits for an answer (default ${cpd.probeTimeout})`,
       Number,
     )
+    .option(
+      '--alert-fire-after <seconds>',
+      `an alert is sent once it lasted this long (default ${cpd.alertFireAfter})`,
+      Number,
+    )
+    .option(
+      '--alert-resolve-after <seconds>',
+      `a sent alert is resolved once it was gone this long (default ${cpd.alertResolveAfter})`,
+      Number,
+    )
+    .option(
+      '--alert-interval <seconds>',
+      `at most one message per channel per this, changes grouped (default ${cpd.alertInterval})`,
+      Number,
+    )
+    .option(
+      '--alert-check-interval <seconds>',
+      `seconds between looks at the alerts (default ${cpd.alertCheckInterval})`,
+      Number,
+    )
     .action(async (o: ControlPlaneFlags) => {
       const config = readControlPlaneConfig(o, env);
       // Loaded on demand: client commands should not pay for the server's modules.

@@ -54,6 +54,15 @@ export const ControlPlaneConfig = z
     /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
     probeInterval: Seconds.nonnegative().default(10),
     probeTimeout: Seconds.positive().default(5),
+    /**
+     * Alert notifications (docs/alerts.md): an alert fires after it was raised this long, resolves
+     * after it was gone this long; a channel hears at most once per interval (grouped); the
+     * alerts are read every check interval.
+     */
+    alertFireAfter: Seconds.nonnegative().default(30),
+    alertResolveAfter: Seconds.nonnegative().default(120),
+    alertInterval: Seconds.nonnegative().default(60),
+    alertCheckInterval: Seconds.positive().default(5),
     /** PEM files: serve HTTPS with this certificate (chain) and key; both or neither. */
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
@@ -122,6 +131,10 @@ const FLAGS: Record<string, string> = {
   caddyCheck: '--caddy-check',
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
+  alertFireAfter: '--alert-fire-after',
+  alertResolveAfter: '--alert-resolve-after',
+  alertInterval: '--alert-interval',
+  alertCheckInterval: '--alert-check-interval',
   server: '--server (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',

@@ -99,6 +99,7 @@ function channelOf(row: NotificationChannelTable, secret: string | null): Stored
     name: row.name,
     settings: parseJson(ChannelSettings, row.settings, what),
     secret,
+    has_secret: row.secret !== null,
     kinds: parseJson(AlertKind.array(), row.kinds, what),
     min_severity: parseJson(Severity, JSON.stringify(row.min_severity), what),
     created_at: row.created_at,

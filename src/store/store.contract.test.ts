@@ -357,7 +357,12 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore }) => {
       expect(await store.createChannel(hook, ev('alerts.channel.add', 'ops'))).toBe(true);
       expect(await store.createChannel(hook, ev('alerts.channel.add', 'ops'))).toBe(false);
       const [listed] = await store.listChannels();
-      expect(listed).toMatchObject({ name: 'ops', settings: hook.settings, secret: null });
+      expect(listed).toMatchObject({
+        name: 'ops',
+        settings: hook.settings,
+        secret: null,
+        has_secret: true,
+      });
       expect(listed?.kinds).toEqual(['edge_down']);
       expect(listed?.min_severity).toBe('critical');
       expect((await store.getChannel('ops'))?.secret).toBe(hook.secret);

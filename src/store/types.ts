@@ -262,6 +262,8 @@ export interface StoredChannel {
   name: string;
   settings: ChannelSettings;
   secret: string | null;
+  /** Whether a secret is stored (`secret` is null in lists even then). */
+  has_secret: boolean;
   kinds: AlertKind[];
   min_severity: Severity;
   created_at: string;
@@ -273,7 +275,7 @@ export interface StoredChannel {
 export interface NotificationQueries {
   /** False when the name is taken. */
   createChannel(
-    channel: Omit<StoredChannel, 'created_at' | 'last_sent_at' | 'last_error'>,
+    channel: Omit<StoredChannel, 'created_at' | 'last_sent_at' | 'last_error' | 'has_secret'>,
     event: NewAuditEvent,
   ): Promise<boolean>;
   /** Every channel, by name, without secrets (`secret` is null). */

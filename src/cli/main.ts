@@ -20,6 +20,7 @@ import {
 import { readCliConfig } from './cli-config.js';
 import { CliError, UsageError } from './errors.js';
 import { registerAccessCommands } from './commands/access.js';
+import { registerAlertsCommands } from './commands/alerts.js';
 import { registerApplyCommand } from './commands/apply.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
@@ -184,6 +185,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerAlertsCommands(program, ctx);
 
   return program;
 }

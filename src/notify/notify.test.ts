@@ -443,6 +443,28 @@ describe('NotifyService', () => {
     expect((err as Error).message).not.toContain('wrong-password');
   });
 
+  it('a channel added while an alert fires is not sent its "resolved"', async () => {
+    const { store, raised, notifier } = await setup();
+    const hook = await receiver();
+    raised.push(edgeDown('fra1'));
+    expect((await notifier.tick()).map((e) => e.status)).toEqual(['firing']);
+    await new Promise((r) => setTimeout(r, 5));
+    await store.createChannel(
+      {
+        name: 'late',
+        settings: { type: 'webhook', url: hook.url },
+        secret: SECRET,
+        kinds: [],
+        min_severity: 'info',
+      },
+      ev,
+    );
+    raised.length = 0;
+    expect((await notifier.tick()).map((e) => e.status)).toEqual(['resolved']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.requests).toEqual([]);
+  });
+
   it('keeps what it tracks across a restart: no second "firing", the "resolved" still comes', async () => {
     const { store, raised, notifier } = await setup();
     const hook = await receiver();

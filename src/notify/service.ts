@@ -64,7 +64,12 @@ interface ChannelQueue {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * Whether a channel hears of a change: its kinds and minimum severity take it, and for a
+ * "resolved", the channel existed when the alert fired (it heard the "firing").
+ */
 export function channelTakes(channel: StoredChannel, e: AlertEvent): boolean {
+  if (e.status === 'resolved' && channel.created_at > e.fired_at) return false;
   return (
     (channel.kinds.length === 0 || channel.kinds.includes(e.kind)) &&
     atLeast(e.severity, channel.min_severity)

@@ -97,6 +97,7 @@ function eventOf(
     status,
     message: a.message,
     started_at: a.first_seen,
+    fired_at: a.fired_at ?? a.first_seen,
     resolved_at: resolvedAt,
   };
 }

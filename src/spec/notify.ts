@@ -166,6 +166,8 @@ export const AlertEvent = z
     message: z.string(),
     /** When the trouble started (the first time the control plane saw the alert). */
     started_at: z.string(),
+    /** When it fired (the "firing" message); a "resolved" goes only to channels told of it. */
+    fired_at: z.string(),
     resolved_at: z.string().nullable(),
   })
   .strict();

@@ -4,7 +4,7 @@
 // message per `minIntervalMs`: what piles up meanwhile goes out grouped in one message. A
 // failed delivery is retried with backoff (same delivery id), then given up and noted on the
 // channel. Logs name the channel and the error, never a secret.
-import { ApiError } from '../http/errors.js';
+import { ApiError, OutpostError } from '../http/errors.js';
 import {
   atLeast,
   type Alert,
@@ -253,9 +253,11 @@ export class NotifyService implements Worker {
     } catch (err) {
       const error = messageOf(err);
       await this.opts.store.recordDelivery(name, this.now().toISOString(), error);
-      throw new ApiError(
+      // A 5xx code, but the reason is the operator's to see (it never holds the secret).
+      throw new OutpostError(
         'notification_failed',
         `the test message did not reach channel ${name}: ${error}`,
+        { expose: true },
       );
     }
     await this.opts.store.recordDelivery(name, this.now().toISOString(), null);

@@ -50,7 +50,20 @@ edges:
 ${cdn.edgeYaml('ed1')}sites: []
 `);
     await cdn.startAgents();
-  }, 120_000);
+    // Until its agent had started nginx, the new edge failed its probes (an edge_down that
+    // fired before any channel existed): start from a quiet notifier.
+    await eventually(
+      'a healthy edge and no tracked alert',
+      async () => {
+        const up = (await cdn.status()).every((e) => e.health === 'up');
+        const r = await cdn.cli(['alerts', 'list', '--json']);
+        const quiet = (JSON.parse(r.stdout) as { alerts: unknown[] }).alerts.length === 0;
+        return up && quiet ? true : undefined;
+      },
+      90_000,
+      500,
+    );
+  }, 180_000);
 
   afterAll(async () => {
     await cdn.close();

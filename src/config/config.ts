@@ -105,6 +105,18 @@ export const AgentConfig = z
     /** Accept a plain http:// control plane that is not on loopback. */
     insecureHttp: z.boolean().default(false),
     logLevel: LogLevel.default('info'),
+    /** The access log is rotated at this size (MiB), this many rotated files kept (docs/logs.md). */
+    accessLogMaxSize: z
+      .number({ invalid_type_error: 'must be a number of MiB' })
+      .finite()
+      .positive()
+      .default(64),
+    accessLogKeep: z
+      .number({ invalid_type_error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1)
+      .max(100)
+      .default(5),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -145,6 +157,8 @@ const FLAGS: Record<string, string> = {
   wait: '--wait',
   reportInterval: '--report-interval',
   stopProxyOnExit: '--stop-proxy-on-exit',
+  accessLogMaxSize: '--access-log-max-size',
+  accessLogKeep: '--access-log-keep',
   tlsCert: '--tls-cert and --tls-key',
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',

@@ -10,6 +10,7 @@ import { verifySignature } from '../../src/notify/message.js';
 import { ChannelList, Notification } from '../../src/spec/notify.js';
 import { TestCdn } from '../support/cdn.js';
 import { eventually } from '../support/http.js';
+import { freePort } from '../support/processes.js';
 import { HttpReceiver, SmtpReceiver, type ReceivedRequest } from '../support/receivers.js';
 
 const SECRET = 'e2e-webhook-secret-0123456789abcdef';
@@ -160,7 +161,9 @@ ${cdn.edgeYaml('ed1')}sites: []
     ]);
     expect(smtp.messages[0]?.to).toEqual(['oncall@cdn.test']);
 
-    // A channel that cannot be reached: the test fails with the reason, exit code not 0.
+    // A channel that cannot be reached (a free port: nothing listens), the test fails with the
+    // reason, exit code not 0.
+    const closed = await freePort();
     await cdn.cli([
       'alerts',
       'channel',
@@ -169,7 +172,7 @@ ${cdn.edgeYaml('ed1')}sites: []
       '--type',
       'webhook',
       '--url',
-      'http://127.0.0.1:9/x',
+      `http://127.0.0.1:${closed}/x`,
       '--secret-file',
       secretFile,
     ]);

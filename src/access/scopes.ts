@@ -66,6 +66,12 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteRule>> = {
   'PUT /v1/users/:name/password': ADMIN,
   'DELETE /v1/users/:name': ADMIN,
   'POST /v1/secrets/rotate-key': ADMIN,
+
+  'GET /v1/alerts': READ,
+  'GET /v1/alerts/channels': READ,
+  'POST /v1/alerts/channels': ADMIN,
+  'DELETE /v1/alerts/channels/:name': ADMIN,
+  'POST /v1/alerts/channels/:name/test': ADMIN,
 };
 
 export function routeKey(method: string, url: string): string {

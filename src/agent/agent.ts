@@ -57,6 +57,8 @@ export interface AgentOptions {
   nginxUser?: string;
   waitSeconds?: number;
   reportIntervalMs?: number;
+  /** Rotation of the JSON access log (default 64 MiB, 5 rotated files kept). */
+  accessLog?: { maxBytes: number; keep: number };
   /** How many releases to keep on disk. */
   keepReleases?: number;
   /** First wait before retrying a release whose install failed (default 5 s; doubles to 5 min). */
@@ -305,6 +307,9 @@ export class Agent {
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the access log'),
       );
+    await this.rotateAccessLog().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'cannot rotate the access log'),
+    );
     const traffic = this.traffic.peek();
     const report: EdgeReport = {
       agent_version: AGENT_VERSION,
@@ -321,6 +326,25 @@ export class Agent {
     };
     await this.cp.report(report);
     this.traffic.acknowledge(traffic);
+  }
+
+  /**
+   * Keeps the JSON access log bounded on disk: at its size limit it is renamed and nginx told
+   * to reopen it (SIGUSR1 to the master: no reload, no configuration read). Caddy edges write
+   * no access.json.
+   */
+  private async rotateAccessLog(): Promise<void> {
+    const limits = this.opts.accessLog ?? { maxBytes: 64 * 1024 * 1024, keep: 5 };
+    if (this.active.proxy !== 'nginx') return;
+    const nginx = this.drivers.nginx as NginxDriver;
+    const rotated = await this.traffic.rotate({
+      ...limits,
+      reopen: async () => {
+        const pid = await nginx.pid();
+        if (pid !== undefined) process.kill(pid, 'SIGUSR1');
+      },
+    });
+    if (rotated) this.log.info({ keep: limits.keep }, 'access log rotated');
   }
 
   /**

@@ -1,8 +1,16 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AccessLogCounter, countLine } from './traffic.js';
+import { AccessLogCounter, countLine, READ_CHUNK_BYTES } from './traffic.js';
 
 const line = (site: string, status: number, bytes: number, cache: string) =>
   JSON.stringify({
@@ -105,5 +113,50 @@ describe('access-log traffic counts', () => {
     await counter.skipExisting();
     await counter.read();
     expect(counter.peek().sites).toEqual({});
+  });
+
+  it('reads a large backlog in bounded chunks, lines across chunk edges included', async () => {
+    const one = line('a.test', 200, 3, 'HIT');
+    const count = Math.ceil((3.5 * READ_CHUNK_BYTES) / one.length);
+    writeFileSync(file, one.repeat(count));
+    const counter = new AccessLogCounter(file);
+    await counter.read();
+    expect(counter.peek().sites['a.test']).toMatchObject({ requests: count, bytes: 3 * count });
+  });
+
+  it('rotates at the size limit, keeps the newest N, and counts what the proxy wrote late', async () => {
+    const counter = new AccessLogCounter(file);
+    let reopened = 0;
+    const rotation = {
+      maxBytes: 1000,
+      keep: 2,
+      reopen: () => {
+        reopened++;
+        // The proxy reopens its log: a new access.json.
+        writeFileSync(file, '');
+        return Promise.resolve();
+      },
+    };
+    let written = 0;
+    for (let round = 0; round < 4; round++) {
+      const lines = line('a.test', 200, 1, 'HIT').repeat(10); // > 1000 bytes
+      appendFileSync(file, lines);
+      written += 10;
+      await counter.read();
+      // Below the limit nothing moves.
+      expect(await counter.rotate({ ...rotation, maxBytes: 1_000_000 })).toBe(false);
+      expect(await counter.rotate(rotation)).toBe(true);
+      // Written to the renamed file before the proxy reopened: counted at the next read.
+      appendFileSync(`${file}.1`, line('a.test', 200, 1, 'MISS'));
+      written += 1;
+    }
+    await counter.read();
+    expect(reopened).toBe(4);
+    expect(counter.peek().sites['a.test']?.requests).toBe(written);
+    expect(existsSync(`${file}.1`)).toBe(true);
+    expect(existsSync(`${file}.2`)).toBe(true);
+    expect(existsSync(`${file}.3`)).toBe(false);
+    expect(statSync(file).size).toBe(0);
+    expect(readFileSync(`${file}.2`, 'utf8').split('\n').filter(Boolean)).toHaveLength(11);
   });
 });

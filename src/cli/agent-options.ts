@@ -40,6 +40,12 @@ export function addAgentOptions(cmd: Command): Command {
         '--insecure-http',
         'accept a plain http:// control plane that is not on loopback (its token and bundles travel unencrypted)',
       )
+      .option(
+        '--access-log-max-size <MiB>',
+        'rotate the JSON access log at this size (default 64)',
+        Number,
+      )
+      .option('--access-log-keep <count>', 'rotated access logs kept (default 5)', Number)
       .option('--log-level <level>', 'log level (env OUTPOST_LOG_LEVEL; default info)')
   );
 }

@@ -20,6 +20,7 @@ import {
 import { readCliConfig } from './cli-config.js';
 import { CliError, UsageError } from './errors.js';
 import { registerAccessCommands } from './commands/access.js';
+import { registerAlertsCommands } from './commands/alerts.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerBackupCommands } from './commands/backup.js';
 import type { CommandContext } from './commands/context.js';
@@ -113,6 +114,26 @@ export function buildProgram(env: Environment, out: Output): Command {
       'seconds nginx -t may take per edge rendering (default: 20 s plus 10 s per MiB of it)',
       Number,
     )
+    .option(
+      '--alert-fire-after <seconds>',
+      `an alert is sent once it lasted this long (default ${cpd.alertFireAfter})`,
+      Number,
+    )
+    .option(
+      '--alert-resolve-after <seconds>',
+      `a sent alert is resolved once it was gone this long (default ${cpd.alertResolveAfter})`,
+      Number,
+    )
+    .option(
+      '--alert-interval <seconds>',
+      `at most one message per channel per this, changes grouped (default ${cpd.alertInterval})`,
+      Number,
+    )
+    .option(
+      '--alert-check-interval <seconds>',
+      `seconds between looks at the alerts (default ${cpd.alertCheckInterval})`,
+      Number,
+    )
     .action(async (o: ControlPlaneFlags) => {
       const config = readControlPlaneConfig(o, env);
       // Loaded on demand: client commands should not pay for the server's modules.
@@ -175,6 +196,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerEdgeCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerBackupCommands(program, ctx);
+  registerAlertsCommands(program, ctx);
 
   return program;
 }

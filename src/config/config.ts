@@ -65,6 +65,15 @@ export const ControlPlaneConfig = z
     /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
     probeInterval: Seconds.nonnegative().default(10),
     probeTimeout: Seconds.positive().default(5),
+    /**
+     * Alert notifications (docs/alerts.md): an alert fires after it was raised this long, resolves
+     * after it was gone this long; a channel hears at most once per interval (grouped); the
+     * alerts are read every check interval.
+     */
+    alertFireAfter: Seconds.nonnegative().default(30),
+    alertResolveAfter: Seconds.nonnegative().default(120),
+    alertInterval: Seconds.nonnegative().default(60),
+    alertCheckInterval: Seconds.positive().default(5),
     /** PEM files: serve HTTPS with this certificate (chain) and key; both or neither. */
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
@@ -119,6 +128,18 @@ export const AgentConfig = z
     /** Accept a plain http:// control plane that is not on loopback. */
     insecureHttp: z.boolean().default(false),
     logLevel: LogLevel.default('info'),
+    /** The access log is rotated at this size (MiB), this many rotated files kept (docs/logs.md). */
+    accessLogMaxSize: z
+      .number({ invalid_type_error: 'must be a number of MiB' })
+      .finite()
+      .positive()
+      .default(64),
+    accessLogKeep: z
+      .number({ invalid_type_error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1)
+      .max(100)
+      .default(5),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -147,6 +168,10 @@ const FLAGS: Record<string, string> = {
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
   nginxCheckTimeout: '--nginx-check-timeout',
+  alertFireAfter: '--alert-fire-after',
+  alertResolveAfter: '--alert-resolve-after',
+  alertInterval: '--alert-interval',
+  alertCheckInterval: '--alert-check-interval',
   server: '--server (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',
@@ -157,6 +182,8 @@ const FLAGS: Record<string, string> = {
   wait: '--wait',
   reportInterval: '--report-interval',
   stopProxyOnExit: '--stop-proxy-on-exit',
+  accessLogMaxSize: '--access-log-max-size',
+  accessLogKeep: '--access-log-keep',
   tlsCert: '--tls-cert and --tls-key',
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',

@@ -108,7 +108,7 @@ describe('probes and status', () => {
     expect(targets[2]?.tls).toEqual({ servername: 'origin.test', verify: true });
   });
 
-  it('a site whose origins are down is down, and its edge stays up; alerts name what is wrong', () => {
+  it('a site whose origins are down is down (a site_down alert), and its edge stays up; alerts name what is wrong', () => {
     const book = new HealthBook({ downAfter: 1, upAfter: 1 });
     book.record('edge:a', { ok: true, reason: 'status 421', at: at(0) });
     book.record('edge:a:site:s.test', { ok: false, reason: 'status 502', at: at(0) });
@@ -143,7 +143,13 @@ describe('probes and status', () => {
         reason: 'origins: connection failed: ECONNREFUSED',
       }),
     ]);
-    expect(snapshot.alerts.map((a) => [a.kind, a.subject])).toEqual([['edge_down', 'a']]);
+    expect(snapshot.alerts.map((a) => [a.kind, a.subject])).toEqual([
+      ['edge_down', 'a'],
+      ['site_down', 's.test'],
+    ]);
     expect(snapshot.alerts[0]?.message).toBe('edge a has not reported for 100 s');
+    expect(snapshot.alerts[1]?.message).toBe(
+      'site s.test is down: origins: connection failed: ECONNREFUSED',
+    );
   });
 });

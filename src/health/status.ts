@@ -116,6 +116,15 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       });
     }
   }
+  for (const s of sites) {
+    if (s.health !== 'down') continue;
+    alerts.push({
+      kind: 'site_down',
+      subject: s.domain,
+      message: `site ${s.domain} is down: ${s.reason ?? 'probes fail'}`,
+      since: null,
+    });
+  }
   alerts.push(...(input.extraAlerts ?? []));
   return { revision: input.revision, edges, sites, alerts };
 }

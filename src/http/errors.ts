@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   revision_conflict: 409,
   too_many_requests: 429,
+  /** A notification channel did not take a message (`outpost alerts test`). */
+  notification_failed: 502,
   unavailable: 503,
   install_script_unavailable: 503,
   agent_executable_unavailable: 503,

@@ -40,6 +40,8 @@ import {
 } from '../http/client-limits.js';
 import { installRoutes } from '../edges/install-routes.js';
 import { Metrics } from '../status/metrics.js';
+import { notifyRoutes } from '../notify/routes.js';
+import { NotifyService, type NotifyTimings } from '../notify/service.js';
 import { purgeRoutes } from '../purge/routes.js';
 import { PurgeService } from '../purge/service.js';
 import { publicStatusRoutes } from '../status/public-routes.js';
@@ -95,6 +97,8 @@ export interface ControlPlaneOptions {
   /** Server timeouts and per-client limits (defaults above and in http/client-limits.ts). */
   timeouts?: Partial<ServerTimeouts>;
   clientLimits?: Partial<ClientLimits>;
+  /** Alert notifications: when an alert fires and resolves, how often a channel may hear. */
+  notify?: Partial<NotifyTimings>;
   certificates?: Pick<
     CertificateManagerOptions,
     'now' | 'checkIntervalMs' | 'backoff' | 'poll' | 'dns01' | 'dnsProvider' | 'issuer'
@@ -197,7 +201,16 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   status.addAlertSource(dnsDriftAlertSource(dnsSync));
   status.addAlertSource(dnsConflictAlertSource(dnsSync));
 
-  const workers = new Workers(controlPlaneWorkers({ builder, status, certificates, dnsSync }));
+  const notifier = new NotifyService({
+    store: opts.store,
+    alerts: async () => (await status.snapshot()).alerts,
+    logger: opts.logger.child({ component: 'notify' }),
+    ...(opts.notify !== undefined ? { timings: opts.notify } : {}),
+  });
+
+  const workers = new Workers(
+    controlPlaneWorkers({ builder, status, certificates, dnsSync, notifier }),
+  );
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
@@ -237,6 +250,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(certificateRoutes(opts.store, certificates));
     await admin.register(purgeRoutes(purges));
     await admin.register(dnsRoutes(dnsSync));
+    await admin.register(notifyRoutes(opts.store, notifier));
   });
   await registerWeb(app);
   return app;

@@ -2,21 +2,24 @@
 // listed here and stop in reverse.
 import type { CertificateManager } from '../certs/index.js';
 import type { DnsSync } from '../dns/service.js';
+import type { NotifyService } from '../notify/service.js';
 import type { BundleBuilder } from '../edges/builder.js';
 import type { StatusService } from '../status/service.js';
 import type { Worker } from '../spec/worker.js';
 
 /**
  * The workers in start order: bundles first (edges long-poll them), then status (probes and
- * reports), certificate renewals (they publish through the builder), DNS sync. Add new ones here.
+ * reports), certificate renewals (they publish through the builder), DNS sync, the notifier (it
+ * reads the status's alerts; stopped first). Add new ones here.
  */
 export function controlPlaneWorkers(w: {
   builder: BundleBuilder;
   status: StatusService;
   certificates: CertificateManager;
   dnsSync: DnsSync;
+  notifier: NotifyService;
 }): Worker[] {
-  return [w.builder, w.status, w.certificates, w.dnsSync];
+  return [w.builder, w.status, w.certificates, w.dnsSync, w.notifier];
 }
 
 export type { Worker } from '../spec/worker.js';

@@ -222,8 +222,10 @@ export const SiteStatus = z
   .strict();
 export type SiteStatus = z.infer<typeof SiteStatus>;
 
+/** Every kind of alert; with its subject it makes the alert's stable id (spec/notify.ts). */
 export const AlertKind = z.enum([
   'edge_down',
+  'site_down',
   'config_error',
   'cert_expiring',
   'dns_drift',

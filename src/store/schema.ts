@@ -145,7 +145,29 @@ export interface PurgeEdgeTable {
   updated_at: string;
 }
 
+/** A notification channel: settings JSON without the secret, which is sealed apart. */
+export interface NotificationChannelTable {
+  name: string;
+  type: string;
+  settings: string;
+  secret: string | null;
+  /** JSON array of alert kinds (empty: all). */
+  kinds: string;
+  min_severity: string;
+  created_at: string;
+  last_sent_at: string | null;
+  last_error: string | null;
+}
+
+/** An alert the notifier tracks (spec/notify.ts TrackedAlert, as JSON). */
+export interface TrackedAlertTable {
+  id: string;
+  alert: string;
+}
+
 export interface Database {
+  notification_channels: NotificationChannelTable;
+  tracked_alerts: TrackedAlertTable;
   purges: PurgeTable;
   purge_edges: PurgeEdgeTable;
   acme_challenges: AcmeChallengeTable;

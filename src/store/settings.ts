@@ -56,6 +56,21 @@ export function settingsQueries(c: Connection): SettingsQueries & SecretQueries 
             .execute();
           n++;
         }
+        const channels = await trx
+          .selectFrom('notification_channels')
+          .select(['name', 'secret'])
+          .where('secret', 'is not', null)
+          .execute();
+        for (const row of channels) {
+          if (row.secret === null) continue;
+          const secret = next.seal(c.secrets.open(row.secret));
+          await trx
+            .updateTable('notification_channels')
+            .set({ secret })
+            .where('name', '=', row.name)
+            .execute();
+          n++;
+        }
         await insertEvent(trx, at, {
           ...event,
           detail: { ...event.detail, secrets: n, key: next.currentId },

@@ -370,6 +370,90 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
     });
   });
 
+  describe('notification channels and tracked alerts', () => {
+    const ev = (action: string, subject: string): NewAuditEvent => ({
+      actor: 'admin',
+      action,
+      subject,
+      detail: {},
+    });
+    const hook = {
+      name: 'ops',
+      settings: { type: 'webhook' as const, url: 'http://127.0.0.1:9/hook' },
+      secret: 'a-signing-secret-of-some-length',
+      kinds: ['edge_down' as const],
+      min_severity: 'critical' as const,
+    };
+
+    it('creates once per name, lists without secrets, opens the secret for delivery, deletes', async () => {
+      const store = await openAt();
+      expect(await store.createChannel(hook, ev('alerts.channel.add', 'ops'))).toBe(true);
+      expect(await store.createChannel(hook, ev('alerts.channel.add', 'ops'))).toBe(false);
+      const [listed] = await store.listChannels();
+      expect(listed).toMatchObject({
+        name: 'ops',
+        settings: hook.settings,
+        secret: null,
+        has_secret: true,
+      });
+      expect(listed?.kinds).toEqual(['edge_down']);
+      expect(listed?.min_severity).toBe('critical');
+      expect((await store.getChannel('ops'))?.secret).toBe(hook.secret);
+      expect(await store.getChannel('nope')).toBeUndefined();
+
+      await store.recordDelivery('ops', '2026-01-01T00:00:00.000Z', null);
+      await store.recordDelivery('ops', '2026-01-01T00:01:00.000Z', 'HTTP 500');
+      expect(await store.getChannel('ops')).toMatchObject({
+        last_sent_at: '2026-01-01T00:00:00.000Z',
+        last_error: 'HTTP 500',
+      });
+
+      expect(await store.deleteChannel('ops', ev('alerts.channel.rm', 'ops'))).toBe(true);
+      expect(await store.deleteChannel('ops', ev('alerts.channel.rm', 'ops'))).toBe(false);
+      expect(await store.listChannels()).toEqual([]);
+      expect((await store.listEvents()).map((e) => e.action)).toEqual([
+        'alerts.channel.rm',
+        'alerts.channel.add',
+      ]);
+    });
+
+    it('re-seals channel secrets with a rotated key', async () => {
+      const store = await openAt();
+      await store.createChannel(hook, ev('alerts.channel.add', 'ops'));
+      const { SecretBox } = await import('./secret-box.js');
+      const { randomBytes } = await import('node:crypto');
+      expect(
+        await store.rotateSecrets(new SecretBox(randomBytes(32)), ev('secrets.rotate-key', '')),
+      ).toBeGreaterThanOrEqual(1);
+      expect((await store.getChannel('ops'))?.secret).toBe(hook.secret);
+    });
+
+    it('replaces the tracked alerts as a whole', async () => {
+      const store = await openAt();
+      const a = {
+        id: 'edge_down:fra1',
+        kind: 'edge_down' as const,
+        severity: 'critical' as const,
+        subject: 'fra1',
+        message: 'edge fra1 has not reported for 31 s',
+        first_seen: '2026-01-01T00:00:00.000Z',
+        fired_at: null,
+        cleared_at: null,
+      };
+      await store.saveTrackedAlerts([a, { ...a, id: 'edge_down:hk1', subject: 'hk1' }]);
+      expect((await store.listTrackedAlerts()).map((t) => t.id)).toEqual([
+        'edge_down:fra1',
+        'edge_down:hk1',
+      ]);
+      await store.saveTrackedAlerts([{ ...a, fired_at: '2026-01-01T00:00:30.000Z' }]);
+      expect(await store.listTrackedAlerts()).toEqual([
+        { ...a, fired_at: '2026-01-01T00:00:30.000Z' },
+      ]);
+      await store.saveTrackedAlerts([]);
+      expect(await store.listTrackedAlerts()).toEqual([]);
+    });
+  });
+
   describe('reads at one revision', () => {
     it('parse once, hand out copies, and see a new order written at the same revision', async () => {
       const store = await openAt();

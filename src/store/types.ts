@@ -1,7 +1,16 @@
 // The store's contract. Callers see only this interface; SQLite is the default implementation
 // and a PostgreSQL dialect can be added behind the same interface without touching callers.
 import { OutpostError } from '../http/errors.js';
-import type { Grant, PurgeJob, PurgeResult, Spec } from '../spec/index.js';
+import type {
+  AlertKind,
+  ChannelSettings,
+  Grant,
+  PurgeJob,
+  PurgeResult,
+  Severity,
+  Spec,
+  TrackedAlert,
+} from '../spec/index.js';
 
 export interface StoredState {
   spec: Spec;
@@ -205,7 +214,7 @@ export interface CertificateQueries {
 /** The store: every capability's queries over one connection (store/store.ts composes it). */
 /** Secrets at rest (store/secret-box.ts): re-sealing them all with a new key. */
 export interface SecretQueries {
-  /** Re-seals every secret (signing key, ACME account, certificate keys) in one transaction. */
+  /** Re-seals every secret (signing key, ACME account, certificate keys, channel secrets) in one transaction. */
   rotateSecrets(next: import('./secret-box.js').SecretBox, event: NewAuditEvent): Promise<number>;
 }
 
@@ -248,8 +257,43 @@ export interface AccessQueries {
   deleteUser(name: string, event: NewAuditEvent): Promise<boolean>;
 }
 
+/** A notification channel as stored; `secret` is open (the store seals it at rest). */
+export interface StoredChannel {
+  name: string;
+  settings: ChannelSettings;
+  secret: string | null;
+  /** Whether a secret is stored (`secret` is null in lists even then). */
+  has_secret: boolean;
+  kinds: AlertKind[];
+  min_severity: Severity;
+  created_at: string;
+  last_sent_at: string | null;
+  last_error: string | null;
+}
+
+/** Notification channels and the alerts the notifier tracks (store/notifications.ts). */
+export interface NotificationQueries {
+  /** False when the name is taken. */
+  createChannel(
+    channel: Omit<StoredChannel, 'created_at' | 'last_sent_at' | 'last_error' | 'has_secret'>,
+    event: NewAuditEvent,
+  ): Promise<boolean>;
+  /** Every channel, by name, without secrets (`secret` is null). */
+  listChannels(): Promise<StoredChannel[]>;
+  /** One channel with its secret opened: only for a delivery. */
+  getChannel(name: string): Promise<StoredChannel | undefined>;
+  /** False when there was none. */
+  deleteChannel(name: string, event: NewAuditEvent): Promise<boolean>;
+  /** A delivery reached the channel (`error` null) or gave up (its error, never a secret). */
+  recordDelivery(name: string, at: string, error: string | null): Promise<void>;
+  listTrackedAlerts(): Promise<TrackedAlert[]>;
+  /** Replaces the tracked alerts with `alerts`, in one transaction. */
+  saveTrackedAlerts(alerts: readonly TrackedAlert[]): Promise<void>;
+}
+
 export interface Store
   extends
+    NotificationQueries,
     AccessQueries,
     SecretQueries,
     StateQueries,

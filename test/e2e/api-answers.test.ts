@@ -44,6 +44,14 @@ import {
   TokenRevoked,
 } from '../../src/spec/api.js';
 import type { SpecInput } from '../../src/spec/schema.js';
+import {
+  AlertList,
+  ChannelAnswer,
+  ChannelDeleted,
+  ChannelList,
+  ChannelTested,
+} from '../../src/spec/notify.js';
+import { HttpReceiver } from '../support/receivers.js';
 
 const GCORE_KEY = 'key$for$the$stand-in';
 const SITE = 'shop.api.test';
@@ -309,6 +317,74 @@ describe('API answer schemas parse the real answers', () => {
       ['sgp1', 'pending'],
     ]);
     await answer(PurgeStatus, 'GET', `/v1/purges/${created.job.id}`);
+  });
+
+  it('alerts: channels added, listed, tested, removed; the tracked alerts', async () => {
+    const hook = await new HttpReceiver().start();
+    try {
+      const added = await answer(
+        ChannelAnswer,
+        'POST',
+        '/v1/alerts/channels',
+        {
+          name: 'ops',
+          settings: { type: 'webhook', url: hook.url },
+          secret: 'api-answers-webhook-secret',
+          kinds: ['edge_down'],
+        },
+        201,
+      );
+      expect(added.channel).toMatchObject({
+        name: 'ops',
+        has_secret: true,
+        min_severity: 'warning',
+      });
+      await answer(
+        ChannelAnswer,
+        'POST',
+        '/v1/alerts/channels',
+        {
+          name: 'mail',
+          settings: {
+            type: 'email',
+            host: '127.0.0.1',
+            port: 9,
+            tls: 'none',
+            from: 'a@api.test',
+            to: ['b@api.test'],
+          },
+        },
+        201,
+      );
+      expect((await answer(ChannelTested, 'POST', '/v1/alerts/channels/ops/test')).channel).toBe(
+        'ops',
+      );
+      const failed = await call('POST', '/v1/alerts/channels/mail/test');
+      expect(failed.status).toBe(502);
+      expect(parsed(ApiErrorAnswer, failed.body).error.code).toBe('notification_failed');
+      const list = await answer(ChannelList, 'GET', '/v1/alerts/channels');
+      expect(
+        list.channels.map((c) => [c.name, c.last_sent_at !== null, c.last_error !== null]),
+      ).toEqual([
+        ['mail', false, true],
+        ['ops', true, false],
+      ]);
+      await answer(AlertList, 'GET', '/v1/alerts');
+      expect((await answer(ChannelDeleted, 'DELETE', '/v1/alerts/channels/mail')).deleted).toBe(
+        'mail',
+      );
+      const taken = await call('POST', '/v1/alerts/channels', {
+        name: 'ops',
+        settings: { type: 'slack' },
+        secret: 'https://127.0.0.1:9/x',
+      });
+      expect(parsed(ApiErrorAnswer, taken.body).error).toMatchObject({
+        code: 'conflict',
+        path: 'name',
+      });
+    } finally {
+      await hook.close();
+    }
   });
 
   it('errors: a bad document, an unknown site, a wrong token, a missing route', async () => {

@@ -36,6 +36,7 @@ export async function runAgent(o: AgentConfig): Promise<void> {
       waitSeconds: o.wait,
       reportIntervalMs: o.reportInterval * 1000,
       insecureHttp: o.insecureHttp,
+      accessLog: { maxBytes: Math.round(o.accessLogMaxSize * 1024 * 1024), keep: o.accessLogKeep },
       ...(o.pin !== undefined ? { pin: o.pin } : {}),
       ...(o.nginxUser !== undefined ? { nginxUser: o.nginxUser } : {}),
     });

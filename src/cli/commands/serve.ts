@@ -127,6 +127,12 @@ export async function serve(
     ...(config.nginxCheckTimeout !== undefined
       ? { nginxCheckTimeoutMs: config.nginxCheckTimeout * 1000 }
       : {}),
+    notify: {
+      fireAfterMs: config.alertFireAfter * 1000,
+      resolveAfterMs: config.alertResolveAfter * 1000,
+      minIntervalMs: config.alertInterval * 1000,
+      checkIntervalMs: config.alertCheckInterval * 1000,
+    },
   });
   const address = await app.listen({ host, port });
   const url = config.publicUrl ?? address;

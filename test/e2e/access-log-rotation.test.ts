@@ -1,0 +1,81 @@
+// The JSON access log on a real nginx edge stays bounded on disk: at its size limit the agent
+// renames it (access.json → .1 → .2, the oldest beyond --access-log-keep deleted) and sends
+// SIGUSR1 to the nginx master, which reopens the file without a reload (same master, same
+// release). Every request is still counted once in the traffic the control plane shows.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCdn } from '../support/cdn.js';
+import { eventually } from '../support/http.js';
+import { startOrigin, type TestOrigin } from '../support/origin.js';
+
+const HOST = 'logs.test';
+
+describe('access log rotation on a real nginx edge', { timeout: 180_000 }, () => {
+  const cdn = new TestCdn({
+    edges: { lg1: '127.0.0.82' },
+    serveArgs: ['--nginx-check', 'off'],
+    // 4 KiB: a rotation every dozen requests or so.
+    agentArgs: ['--access-log-max-size', '0.004', '--access-log-keep', '2'],
+  });
+  let origin: TestOrigin;
+  const logs = () => join(cdn.root('lg1'), 'logs');
+
+  beforeAll(async () => {
+    origin = await startOrigin({});
+    await cdn.start();
+    await cdn.apply(`
+edges:
+${cdn.edgeYaml('lg1')}sites:
+  - domain: ${HOST}
+    origins: [{host: {v4: 127.0.0.1}, port: ${origin.port}, protocol: http}]
+    tls: {acme: false}
+`);
+    await cdn.startAgents();
+  }, 120_000);
+
+  afterAll(async () => {
+    await cdn.close();
+    await origin?.close();
+  });
+
+  it('rotates by size and count, nginx reopens without a reload, every request is counted', async () => {
+    const pid = readFileSync(join(logs(), 'nginx.pid'), 'utf8').trim();
+    const [before] = await cdn.status();
+    const sent = 120;
+    for (let i = 0; i < sent; i++) {
+      const r = await cdn.get('lg1', `/rotate/${i}`, HOST);
+      expect(r.status).toBeLessThan(500);
+      // Spread over several reports (one a second): several rotations.
+      if (i % 10 === 9) await new Promise((res) => setTimeout(res, 1_200));
+    }
+    const traffic = await eventually(
+      'every request counted',
+      async () => {
+        const row = (await cdn.status())[0] as unknown as { traffic: { requests: number } };
+        return row.traffic.requests >= sent ? row.traffic : undefined;
+      },
+      30_000,
+      500,
+    );
+    // The control plane's probes through the edge add requests of their own; exactness (each
+    // line once across a rotation) is src/agent/traffic.test.ts's.
+    expect(traffic.requests).toBeGreaterThanOrEqual(sent);
+    expect(existsSync(join(logs(), 'access.json.1'))).toBe(true);
+    expect(existsSync(join(logs(), 'access.json.2'))).toBe(true);
+    expect(existsSync(join(logs(), 'access.json.3'))).toBe(false);
+    // Bounded: the live file is below the limit plus one report's worth; the rotated ones too.
+    for (const f of ['access.json', 'access.json.1', 'access.json.2'])
+      expect(statSync(join(logs(), f)).size).toBeLessThan(16 * 1024);
+    // nginx writes to the new file (it reopened it) and was not reloaded or restarted.
+    await cdn.get('lg1', '/after-rotation', HOST);
+    await eventually('the new line in access.json', async () =>
+      readFileSync(join(logs(), 'access.json'), 'utf8').includes('/after-rotation')
+        ? true
+        : undefined,
+    );
+    expect(readFileSync(join(logs(), 'nginx.pid'), 'utf8').trim()).toBe(pid);
+    const [after] = await cdn.status();
+    expect(after?.applied_release).toBe(before?.applied_release);
+  });
+});

@@ -7,12 +7,13 @@ import { ApiError } from '../http/errors.js';
 import { docs } from '../http/openapi.js';
 import { parseBody } from '../http/parse-body.js';
 import {
+  AlertList,
+  ChannelAnswer,
   ChannelCreate,
-  type AlertList,
-  type ChannelAnswer,
-  type ChannelDeleted,
+  ChannelDeleted,
+  ChannelList,
+  ChannelTested,
   type ChannelInfo,
-  type ChannelList,
 } from '../spec/index.js';
 import type { NotificationQueries, StoredChannel } from '../store/types.js';
 import type { NotifyService } from './service.js';
@@ -35,7 +36,13 @@ export const notifyRoutes =
   async (app) => {
     app.get(
       '/v1/alerts',
-      { schema: docs('alerts', 'The alerts the notifier tracks (firing, pending, resolving)') },
+      {
+        schema: docs({
+          tag: 'alerts',
+          summary: 'The alerts the notifier tracks (firing, pending, resolving)',
+          answers: { 200: AlertList },
+        }),
+      },
       async () => {
         const answer: AlertList = { alerts: notifier.trackedAlerts() };
         return answer;
@@ -44,7 +51,13 @@ export const notifyRoutes =
 
     app.get(
       '/v1/alerts/channels',
-      { schema: docs('alerts', 'List the notification channels (never their secrets)') },
+      {
+        schema: docs({
+          tag: 'alerts',
+          summary: 'List the notification channels (never their secrets)',
+          answers: { 200: ChannelList },
+        }),
+      },
       async () => {
         const answer: ChannelList = { channels: (await store.listChannels()).map(channelInfo) };
         return answer;
@@ -53,7 +66,15 @@ export const notifyRoutes =
 
     app.post(
       '/v1/alerts/channels',
-      { schema: docs('alerts', 'Add a notification channel', ChannelCreate) },
+      {
+        schema: docs({
+          tag: 'alerts',
+          summary: 'Add a notification channel',
+          body: ChannelCreate,
+          answers: { 201: ChannelAnswer },
+          errors: ['invalid_request', 'conflict'],
+        }),
+      },
       async (req, reply) => {
         const body = parseBody(ChannelCreate, req.body);
         const created = await store.createChannel(
@@ -87,7 +108,14 @@ export const notifyRoutes =
 
     app.delete<{ Params: { name: string } }>(
       '/v1/alerts/channels/:name',
-      { schema: docs('alerts', 'Remove a notification channel') },
+      {
+        schema: docs({
+          tag: 'alerts',
+          summary: 'Remove a notification channel',
+          answers: { 200: ChannelDeleted },
+          errors: ['not_found'],
+        }),
+      },
       async (req) => {
         const ok = await store.deleteChannel(req.params.name, {
           actor: actorOf(req),
@@ -105,7 +133,14 @@ export const notifyRoutes =
 
     app.post<{ Params: { name: string } }>(
       '/v1/alerts/channels/:name/test',
-      { schema: docs('alerts', 'Send a test message through a channel now') },
+      {
+        schema: docs({
+          tag: 'alerts',
+          summary: 'Send a test message through a channel now',
+          answers: { 200: ChannelTested },
+          errors: ['not_found', 'notification_failed'],
+        }),
+      },
       async (req) => notifier.test(req.params.name),
     );
   };

@@ -25,7 +25,9 @@ import { createHash, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { stdio as out, table } from '../src/cli/output.js';
+import { ChangeResult, PurgeStatus, TokenAnswer } from '../src/spec/api.js';
 import { TestCdn } from '../test/support/cdn.js';
 import { startOrigin, type Route } from '../test/support/origin.js';
 import type { Running } from '../test/support/processes.js';
@@ -95,6 +97,7 @@ const addresses = Array.from({ length: EDGES }, (_, i) => [`e${i + 1}`, `127.0.0
 const cdn = new TestCdn<string>({
   edges: Object.fromEntries(addresses) as Record<string, string>,
   serveArgs: ['--log-level', 'info'],
+  startTimeoutMs: 90_000,
 });
 const origin = await startOrigin({ routes });
 
@@ -147,7 +150,13 @@ ${cdn.edgeNames.map((e) => cdn.edgeYaml(e)).join('')}sites:
 `;
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** An admin API call, its answer checked by its schema in spec/api.ts. */
+async function api<S extends z.ZodTypeAny>(
+  schema: S,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<z.infer<S>> {
   const res = await fetch(`${cdn.cpUrl}${path}`, {
     method,
     headers: {
@@ -159,7 +168,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+  return schema.parse(JSON.parse(text)) as z.infer<S>;
 }
 
 async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>) {
@@ -185,14 +194,17 @@ function startAgent(edge: string): void {
 }
 
 async function startControlPlane(): Promise<void> {
-  // A loaded machine can take long to start the sources through tsx: one retry.
-  try {
-    await cdn.startCp();
-  } catch {
-    await cdn.cp?.stop('SIGKILL');
-    await cdn.startCp();
+  // A loaded machine can take long to start the sources through tsx: three tries.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cdn.startCp();
+      processes.push({ name: 'control plane', run: cdn.cp });
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      log(`the control plane did not start (${(err as Error).message.split('\n')[0]}); again`);
+    }
   }
-  processes.push({ name: 'control plane', run: cdn.cp });
 }
 
 // --- the client: requests every path on every edge, one at a time, for the whole run --------
@@ -237,7 +249,7 @@ async function client(): Promise<void> {
           if (!faults.origin) violation(`uncached path failed with the origin up: ${what}`);
         }
       }
-    await sleep(100);
+    await sleep(400);
   }
 }
 
@@ -265,9 +277,12 @@ const actions: Record<string, () => Promise<void>> = {
     const down = between(500, 5000);
     log(`kill -9 control plane, back in ${down} ms`);
     await sleep(down);
-    await startControlPlane();
-    counts.controlPlaneRestarts++;
-    faults.cp = false;
+    try {
+      await startControlPlane();
+      counts.controlPlaneRestarts++;
+    } finally {
+      faults.cp = false;
+    }
   },
   async 'stop origin'() {
     faults.origin = true;
@@ -282,25 +297,25 @@ const actions: Record<string, () => Promise<void>> = {
   },
   async apply() {
     const next = change + 1;
-    const r = await api<{ revision: number }>('POST', '/v1/apply', { yaml: spec(next) });
+    const r = await api(ChangeResult, 'POST', '/v1/apply', { yaml: spec(next) });
     change = next;
     counts.changes++;
     log(`apply change ${next} (revision ${r.revision})`);
   },
   async purge() {
     const path = pick(PURGED);
-    const r = await api<{ id: number }>('POST', `/v1/sites/${HOST}/purge`, {
+    const r = await api(PurgeStatus, 'POST', `/v1/sites/${HOST}/purge`, {
       kind: 'urls',
       paths: [path],
     });
-    purgeIds.push(r.id);
+    purgeIds.push(r.job.id);
     counts.purges++;
-    log(`purge ${r.id}: ${path}`);
+    log(`purge ${r.job.id}: ${path}`);
   },
   async 'rotate edge token'() {
     const edge = pick(cdn.edgeNames.filter((e) => !faults.agents.has(e)));
     faults.agents.add(edge);
-    const r = await api<{ token: string }>('POST', `/v1/edges/${edge}/token`);
+    const r = await api(TokenAnswer, 'POST', `/v1/edges/${edge}/token`);
     edgeTokens.push(r.token);
     writeFileSync(join(cdn.tmp.path, `token-${edge}`), `${r.token}\n`, { mode: 0o600 });
     await cdn.agents[edge]?.stop('SIGKILL');
@@ -354,7 +369,7 @@ async function checkChangesLive(): Promise<void> {
 async function checkPurges(): Promise<void> {
   for (const id of purgeIds) {
     const done = await until(`purge ${id} confirmed by every edge`, SETTLE_MS, async () => {
-      const p = await api<{ edges: { edge: string; state: string }[] }>('GET', `/v1/purges/${id}`);
+      const p = await api(PurgeStatus, 'GET', `/v1/purges/${id}`);
       return p.edges.length === EDGES && p.edges.every((e) => e.state === 'done') ? p : undefined;
     }).catch((err: Error) => err);
     if (done instanceof Error) violation(done.message);

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../http/actor.js';
 import { ApiError } from '../http/errors.js';
+import { LoginLimiter } from '../http/client-limits.js';
 import { docs } from '../http/openapi.js';
 import { parseBody } from '../http/parse-body.js';
 import { hashToken, newToken } from '../http/tokens.js';
@@ -257,6 +258,7 @@ export const loginRoutes =
     store: AccessQueries & {
       appendEvent: (e: import('../store/types.js').NewAuditEvent) => Promise<void>;
     },
+    limiter: LoginLimiter = new LoginLimiter(),
     now: () => Date = () => new Date(),
   ): FastifyPluginAsync =>
   async (app) => {
@@ -272,12 +274,18 @@ export const loginRoutes =
           errors: ['unauthorized'],
         }),
       },
-      async (req) => {
+      async (req, reply) => {
         const body = parseBody(LoginRequest, req.body);
+        const limited = limiter.check(req.ip, body.user);
+        if (limited) {
+          void reply.header('retry-after', String(limited.retryAfter));
+          throw limited;
+        }
         const user = await store.getUser(body.user);
         // The same scrypt work for an unknown name: the answer's time does not tell names apart.
         const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
         if (!user || !ok) {
+          limiter.failed(req.ip, body.user);
           await store.appendEvent({
             actor: `user:${body.user}`,
             action: 'login.failed',
@@ -287,6 +295,7 @@ export const loginRoutes =
           });
           throw new ApiError('unauthorized', 'wrong user name or password');
         }
+        limiter.succeeded(body.user);
         const at = now();
         await store.deleteExpiredSessions(at.toISOString());
         const value = newToken('session');

@@ -1,5 +1,6 @@
 // Admin API for edges: list, show, add (token shown once), replace, remove, rotate and revoke
 // the edge's token.
+import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   Deleted,
@@ -91,7 +92,15 @@ export const edgesRoutes =
               throw new ApiError('conflict', `edge "${edge.name}" already exists`, 'name');
             return { ...spec, edges: [...spec.edges, edge] };
           },
-          { event: { actor: 'admin', action: 'edge.create', subject: edge.name, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'edge.create',
+              subject: edge.name,
+              detail: {},
+            },
+          },
         );
         const token = result.edge_tokens[edge.name];
         return reply.status(201).send({
@@ -127,7 +136,15 @@ export const edgesRoutes =
             edges[i] = edge;
             return { ...spec, edges };
           },
-          { event: { actor: 'admin', action: 'edge.update', subject: name, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'edge.update',
+              subject: name,
+              detail: {},
+            },
+          },
         );
         return { edge, revision: result.revision, diff: result.diff };
       },
@@ -151,7 +168,15 @@ export const edgesRoutes =
               throw new ApiError('not_found', `no edge "${name}"`, 'name');
             return { ...spec, edges: spec.edges.filter((e) => e.name !== name) };
           },
-          { event: { actor: 'admin', action: 'edge.delete', subject: name, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'edge.delete',
+              subject: name,
+              detail: {},
+            },
+          },
         );
         revocations.revoked(name);
         return { deleted: name, revision: result.revision };
@@ -173,7 +198,8 @@ export const edgesRoutes =
         const name = req.params.name;
         const token = newToken('edge');
         const ok = await store.setEdgeTokenHash(name, hashToken(token), {
-          actor: 'admin',
+          actor: actorOf(req),
+          address: req.ip,
           action: 'edge.token.rotate',
           subject: name,
           detail: {},
@@ -197,7 +223,8 @@ export const edgesRoutes =
       async (req) => {
         const name = req.params.name;
         const ok = await store.setEdgeTokenHash(name, null, {
-          actor: 'admin',
+          actor: actorOf(req),
+          address: req.ip,
           action: 'edge.token.revoke',
           subject: name,
           detail: {},

@@ -1,4 +1,5 @@
 // Admin API for purges: create one for a site, then follow it edge by edge.
+import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { PurgeRequest, PurgeStatus } from '../spec/index.js';
 import { docs } from '../http/openapi.js';
@@ -22,7 +23,7 @@ export const purgeRoutes =
       },
       async (req, reply) => {
         const request = parseBody(PurgeRequest, req.body);
-        const purge = await purges.create(req.params.domain, request, 'admin');
+        const purge = await purges.create(req.params.domain, request, actorOf(req), req.ip);
         return reply.status(202).send(purge);
       },
     );

@@ -30,7 +30,12 @@ export class PurgeService {
     this.jobs.setMaxListeners(0);
   }
 
-  async create(domain: string, request: PurgeRequest, actor: string): Promise<StoredPurge> {
+  async create(
+    domain: string,
+    request: PurgeRequest,
+    actor: string,
+    address?: string,
+  ): Promise<StoredPurge> {
     const { spec } = await this.store.readState();
     const site = spec.sites.find((s) => s.domain === domain);
     if (!site) throw new ApiError('not_found', `no site "${domain}"`, 'domain');
@@ -47,6 +52,7 @@ export class PurgeService {
       action: 'purge.create',
       subject: domain,
       detail: { request },
+      ...(address !== undefined ? { address } : {}),
     });
     for (const edge of edges) this.jobs.emit(edge);
     return stored;

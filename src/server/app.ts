@@ -36,6 +36,7 @@ import { Healthz } from '../spec/index.js';
 import {
   CLIENT_LIMIT_DEFAULTS,
   installClientLimits,
+  LoginLimiter,
   type ClientLimits,
 } from '../http/client-limits.js';
 import { installRoutes } from '../edges/install-routes.js';
@@ -126,7 +127,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   // Bodies are validated with the spec's zod schemas in handlers; route schemas are for docs.
   app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
   installErrorHandler(app);
-  installClientLimits(app, { ...CLIENT_LIMIT_DEFAULTS, ...opts.clientLimits });
+  const clientLimits = { ...CLIENT_LIMIT_DEFAULTS, ...opts.clientLimits };
+  installClientLimits(app, clientLimits);
   installSecurityHeaders(app);
 
   recordRoutes(app);
@@ -235,7 +237,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   await app.register(publicStatusRoutes(status));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
-  await app.register(loginRoutes(opts.store));
+  await app.register(loginRoutes(opts.store, new LoginLimiter(clientLimits)));
   await app.register(async (admin) => {
     // Every admin route declares its scope in access/scopes.ts; this checks it.
     installAdminAccess(admin, opts.store);

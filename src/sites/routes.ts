@@ -1,4 +1,5 @@
 // Admin API for sites: list, show, create, replace, delete.
+import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Deleted, Site, SiteAnswer, SiteChanged, SiteList } from '../spec/index.js';
 import { ApiError } from '../http/errors.js';
@@ -57,7 +58,15 @@ export const sitesRoutes =
               throw new ApiError('conflict', `site "${site.domain}" already exists`, 'domain');
             return { ...spec, sites: [...spec.sites, site] };
           },
-          { event: { actor: 'admin', action: 'site.create', subject: site.domain, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'site.create',
+              subject: site.domain,
+              detail: {},
+            },
+          },
         );
         return reply.status(201).send({ site, revision: result.revision, diff: result.diff });
       },
@@ -91,7 +100,15 @@ export const sitesRoutes =
             sites[i] = site;
             return { ...spec, sites };
           },
-          { event: { actor: 'admin', action: 'site.update', subject: domain, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'site.update',
+              subject: domain,
+              detail: {},
+            },
+          },
         );
         return { site, revision: result.revision, diff: result.diff };
       },
@@ -115,7 +132,15 @@ export const sitesRoutes =
               throw new ApiError('not_found', `no site "${domain}"`, 'domain');
             return { ...spec, sites: spec.sites.filter((s) => s.domain !== domain) };
           },
-          { event: { actor: 'admin', action: 'site.delete', subject: domain, detail: {} } },
+          {
+            event: {
+              actor: actorOf(req),
+              address: req.ip,
+              action: 'site.delete',
+              subject: domain,
+              detail: {},
+            },
+          },
         );
         return { deleted: domain, revision: result.revision };
       },

@@ -1,5 +1,6 @@
 // Admin API for the whole desired state: apply a document (validate, diff, apply in one
 // transaction), export it back as YAML, and the audit log.
+import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { ChangeResult, EventList, StateAnswer, stringifySpec } from '../spec/index.js';
@@ -69,7 +70,8 @@ export const stateRoutes =
         const body = parseBody(ApplyRequest, req.body);
         return state.apply(body.yaml !== undefined ? { yaml: body.yaml } : { spec: body.spec }, {
           dryRun: body.dry_run,
-          actor: 'admin',
+          actor: actorOf(req),
+          address: req.ip,
         });
       },
     );

@@ -28,12 +28,18 @@ export class DesiredState {
   /** Applies a whole document (parsed object or YAML text). */
   async apply(
     input: { spec?: unknown; yaml?: string },
-    options: { dryRun: boolean; actor: string },
+    options: { dryRun: boolean; actor: string; address?: string },
   ): Promise<ChangeResult> {
     const next = input.yaml !== undefined ? parseSpecYaml(input.yaml) : parseSpec(input.spec);
     return this.change(() => next, {
       dryRun: options.dryRun,
-      event: { actor: options.actor, action: 'spec.apply', subject: '', detail: {} },
+      event: {
+        actor: options.actor,
+        action: 'spec.apply',
+        subject: '',
+        detail: {},
+        ...(options.address !== undefined ? { address: options.address } : {}),
+      },
     });
   }
 

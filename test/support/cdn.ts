@@ -37,6 +37,8 @@ export interface CdnOptions<E extends string> {
   agentArgs?: string[];
   /** The `outpost` the control plane runs from (default bin/outpost.js: the sources). */
   outpostBin?: string;
+  /** How long a control plane may take to start serving (default 20 s). */
+  startTimeoutMs?: number;
 }
 
 export class TestCdn<E extends string> {
@@ -81,6 +83,9 @@ export class TestCdn<E extends string> {
       args: this.opts.serveArgs ?? [],
       ...(this.opts.serveEnv !== undefined ? { env: this.opts.serveEnv } : {}),
       ...(this.opts.outpostBin !== undefined ? { bin: this.opts.outpostBin } : {}),
+      ...(this.opts.startTimeoutMs !== undefined
+        ? { startTimeoutMs: this.opts.startTimeoutMs }
+        : {}),
     });
     this.cp = cp.server;
     this.cpPort = cp.port;

@@ -21,6 +21,15 @@ export interface TestOrigin {
   port: number;
   seen: SeenRequest[];
   count: (path: string) => number;
+  /**
+   * Stops answering at once, as a killed process would: every open connection is cut and
+   * the port refuses new ones until `start`.
+   */
+  stop: () => Promise<void>;
+  /** Listens again on the same address and port (after `stop`). */
+  start: () => Promise<void>;
+  /** Whether it listens now. */
+  readonly up: boolean;
   close: () => Promise<void>;
 }
 
@@ -61,16 +70,32 @@ export async function startOrigin(options: {
   const server: Server = options.tls
     ? createHttps({ cert: options.tls.cert, key: options.tls.key }, handler)
     : createHttp(handler);
-  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  await listen(0);
   const port = (server.address() as AddressInfo).port;
   return {
     port,
     seen,
     count: (path) => seen.filter((s) => s.path === path).length,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
+    start: () => (server.listening ? Promise.resolve() : listen(port)),
+    get up() {
+      return server.listening;
+    },
+    close: stop,
   };
 }

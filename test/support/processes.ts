@@ -157,7 +157,14 @@ export interface ControlPlane {
  */
 export async function startControlPlane(
   dataDir: string,
-  opts: { port?: number; args?: string[]; bin?: string; env?: Record<string, string> } = {},
+  opts: {
+    port?: number;
+    args?: string[];
+    bin?: string;
+    env?: Record<string, string>;
+    /** How long to wait for it to serve (default 20 s; a loaded machine's tsx start is slow). */
+    startTimeoutMs?: number;
+  } = {},
 ): Promise<ControlPlane> {
   const port = opts.port ?? (await freePort());
   const server = startOutpost(
@@ -179,7 +186,11 @@ export async function startControlPlane(
     opts.env ?? {},
     opts.bin,
   );
-  await server.waitFor(/Admin API:/);
+  // One that does not come up is stopped, or it would hold the port from the next try.
+  await server.waitFor(/Admin API:/, opts.startTimeoutMs).catch(async (err: unknown) => {
+    await server.stop('SIGKILL');
+    throw err;
+  });
   return { server, port, url: `http://127.0.0.1:${port}` };
 }
 

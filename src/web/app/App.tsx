@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { onUnauthorized, storeToken, storedToken } from './api/client.js';
 import { LiveProvider, useLive } from './live/LiveContext.js';
 import type { LiveMode } from './live/useLiveStatus.js';
+import { AuditPage } from './pages/audit/AuditPage.js';
 import { CertsPage } from './pages/certs/CertsPage.js';
 import { DashboardPage } from './pages/dashboard/DashboardPage.js';
 import { DnsPage } from './pages/dns/DnsPage.js';
@@ -13,6 +14,8 @@ import { LoginPage } from './pages/login/LoginPage.js';
 import { PublicStatusPage } from './pages/public-status/PublicStatusPage.js';
 import { SiteEditPage } from './pages/site-edit/SiteEditPage.js';
 import { SitesPage } from './pages/sites/SitesPage.js';
+import { TokensPage } from './pages/tokens/TokensPage.js';
+import { UsersPage } from './pages/users/UsersPage.js';
 import { Link, match, navigate, usePath } from './router.js';
 
 export function App() {
@@ -58,6 +61,9 @@ const NAV = [
   ['/edges', 'Edges'],
   ['/dns', 'DNS'],
   ['/certs', 'Certificates'],
+  ['/tokens', 'Tokens'],
+  ['/users', 'Users'],
+  ['/audit', 'Audit'],
 ] as const;
 
 function Admin(props: { path: string; onLogout: () => void }) {
@@ -126,6 +132,9 @@ function route(path: string) {
   if (edge) return <EdgePage name={edge.name ?? ''} key={edge.name} />;
   if (path.startsWith('/dns')) return <DnsPage />;
   if (path.startsWith('/certs')) return <CertsPage />;
+  if (path === '/tokens' || path === '/tokens/') return <TokensPage />;
+  if (path === '/users' || path === '/users/') return <UsersPage />;
+  if (path === '/audit' || path === '/audit/') return <AuditPage />;
   return (
     <section className="card">
       <h1>Not found</h1>

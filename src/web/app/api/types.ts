@@ -4,6 +4,11 @@
 export type {
   Alert,
   ApiErrorAnswer,
+  ApiTokenCreated,
+  ApiTokenInfo,
+  ApiTokenList,
+  AuditEvent,
+  EventList,
   AttemptAnswer,
   CertificateAttempt,
   CertificateList,
@@ -23,6 +28,7 @@ export type {
   NewEdgeAnswer,
   ProviderRRset,
   PublicStatus,
+  Scope,
   SiteAnswer,
   SiteList,
   SiteStatus,
@@ -30,5 +36,7 @@ export type {
   StatusSnapshot,
   TokenAnswer,
   TrafficPoint,
+  UserInfo,
+  UserList,
 } from '../../../spec/api.js';
 export type { Edge, Problem, Site, Spec, SpecDiff } from '../../../spec/index.js';

@@ -159,7 +159,9 @@ export function ErrorNotice(props: { error: unknown }) {
   if (!props.error) return null;
   // Name the field the API blamed, when it did, so the message says what to fix where.
   const message =
-    props.error instanceof ApiError && props.error.path
+    props.error instanceof ApiError &&
+    props.error.path &&
+    !props.error.message.startsWith(`${props.error.path}: `)
       ? `${props.error.path}: ${props.error.message}`
       : props.error instanceof Error
         ? props.error.message

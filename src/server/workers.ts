@@ -8,15 +8,23 @@ import type { Worker } from '../spec/worker.js';
 
 /**
  * The workers in start order: bundles first (edges long-poll them), then status (probes and
- * reports), certificate renewals (they publish through the builder), DNS sync. Add new ones here.
+ * reports), then the cluster (server/cluster.ts), which runs the singletons on the leader
+ * only: certificate renewals (they publish through the builder), DNS sync. Add new ones here.
  */
 export function controlPlaneWorkers(w: {
   builder: BundleBuilder;
   status: StatusService;
+  cluster: Worker;
+}): Worker[] {
+  return [w.builder, w.status, w.cluster];
+}
+
+/** The singletons, in start order: they run on one control plane at a time (the leader). */
+export function singletonWorkers(w: {
   certificates: CertificateManager;
   dnsSync: DnsSync;
 }): Worker[] {
-  return [w.builder, w.status, w.certificates, w.dnsSync];
+  return [w.certificates, w.dnsSync];
 }
 
 export type { Worker } from '../spec/worker.js';

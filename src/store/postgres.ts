@@ -8,6 +8,7 @@ import type { ConnectionOptions } from './connection.js';
 import { StoreMigrationError } from './errors.js';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
+import { postgresCoordination } from './coordination.js';
 import { composeStore } from './store.js';
 import type { Store } from './types.js';
 
@@ -42,5 +43,14 @@ export async function openPostgresStore(
       cause: error,
     });
   }
-  return composeStore(db, { ...options, flavor: 'postgres' });
+  const store = composeStore(db, { ...options, flavor: 'postgres' });
+  const coordination = postgresCoordination(url, pool);
+  return {
+    ...store,
+    coordination,
+    close: async () => {
+      await coordination.close();
+      await store.close();
+    },
+  };
 }

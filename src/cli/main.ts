@@ -22,6 +22,7 @@ import { CliError, UsageError } from './errors.js';
 import { registerAccessCommands } from './commands/access.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerStoreCommands } from './commands/store.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
 import { registerExportCommand } from './commands/export.js';
@@ -170,6 +171,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerEdgeCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerBackupCommands(program, ctx);
+  registerStoreCommands(program, ctx);
 
   return program;
 }

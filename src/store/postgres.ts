@@ -31,6 +31,23 @@ export async function openPostgresStore(
   url: string,
   options: Omit<ConnectionOptions, 'flavor'> = {},
 ): Promise<Store> {
+  const { db, pool } = await openPostgresDatabase(url);
+  const store = composeStore(db, { ...options, flavor: 'postgres' });
+  const coordination = postgresCoordination(url, pool);
+  return {
+    ...store,
+    coordination,
+    close: async () => {
+      await coordination.close();
+      await store.close();
+    },
+  };
+}
+
+/** The migrated database under Kysely (the store's queries, or a raw copy) and its pool. */
+export async function openPostgresDatabase(
+  url: string,
+): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {
   const pool = postgresPool(url);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
@@ -43,14 +60,5 @@ export async function openPostgresStore(
       cause: error,
     });
   }
-  const store = composeStore(db, { ...options, flavor: 'postgres' });
-  const coordination = postgresCoordination(url, pool);
-  return {
-    ...store,
-    coordination,
-    close: async () => {
-      await coordination.close();
-      await store.close();
-    },
-  };
+  return { db, pool };
 }

@@ -15,6 +15,7 @@ const INTEGRATION = [
   'src/certs/ocsp.test.ts',
   'src/render/renderer.contract.test.ts',
   'src/store/store.contract.test.ts',
+  'src/store/copy.test.ts',
 ];
 
 export default defineConfig({

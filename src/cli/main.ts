@@ -23,6 +23,7 @@ import { registerAccessCommands } from './commands/access.js';
 import { registerAlertsCommands } from './commands/alerts.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerStoreCommands } from './commands/store.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
 import { registerExportCommand } from './commands/export.js';
@@ -197,6 +198,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerAccessCommands(program, ctx);
   registerBackupCommands(program, ctx);
   registerAlertsCommands(program, ctx);
+  registerStoreCommands(program, ctx);
 
   return program;
 }

@@ -17,6 +17,8 @@ import type { BundleSigner } from './signing-key.js';
 
 export interface BundleBuilderOptions {
   store: Store;
+  /** Called after a bundle is stored (several control planes: announce it to the others). */
+  onPublished?: () => void;
   signer: BundleSigner;
   logger: FastifyBaseLogger;
   /** nginx binary to check rendered configs before publishing; undefined: no check here. */
@@ -43,13 +45,36 @@ export class BundleBuilder implements Worker {
   private readonly changed = new EventEmitter();
   private readonly errors = new Map<string, BuildError>();
   private closed = false;
+  /**
+   * Whether this control plane builds bundles. Several control planes on one database: only
+   * the leader does (server/cluster.ts), so each change is built once; the others serve the
+   * stored bundles and learn of new ones through `refreshFromStore`.
+   */
+  private building = true;
+  /** The hash last handed to waiters, per edge (refreshFromStore wakes only on a change). */
+  private readonly seen = new Map<string, string>();
 
   constructor(private readonly opts: BundleBuilderOptions) {
     this.changed.setMaxListeners(0);
   }
 
+  /** Builds (leader, or alone) or only serves stored bundles (another control plane leads). */
+  setBuilding(building: boolean): void {
+    this.building = building;
+  }
+
+  /** Wakes the long-polls of edges whose newest stored bundle is not the one they were given. */
+  async refreshFromStore(): Promise<void> {
+    for (const bundle of await this.opts.store.latestBundles()) {
+      if (this.seen.get(bundle.edge) === bundle.hash) continue;
+      this.seen.set(bundle.edge, bundle.hash);
+      this.changed.emit(bundle.edge, bundle);
+    }
+  }
+
   /** Rebuilds every edge's bundle from the stored state; calls are serialised. */
   rebuild(): Promise<void> {
+    if (!this.building) return this.chain;
     const run = this.chain.then(() => this.rebuildNow());
     this.chain = run.catch((err: unknown) =>
       this.opts.logger.error({ err }, 'bundle build failed'),
@@ -111,6 +136,7 @@ export class BundleBuilder implements Worker {
   private async rebuildNow(): Promise<void> {
     const { spec, revision } = await this.opts.store.readState();
     const certs = new Map((await this.opts.store.listCertificates()).map((c) => [c.domain, c]));
+    let published = false;
     for (const edge of spec.edges) {
       const plan = compileEdgePlan(spec, edge.name);
       const previous = await this.opts.store.latestBundle(edge.name);
@@ -225,8 +251,11 @@ export class BundleBuilder implements Worker {
         body: JSON.stringify(signed),
       });
       this.opts.logger.info({ edge: edge.name, release, revision }, 'bundle published');
+      this.seen.set(edge.name, stored.hash);
       this.changed.emit(edge.name, stored);
+      published = true;
     }
+    if (published) this.opts.onPublished?.();
   }
 
   private async reject(edge: string, revision: number, message: string): Promise<void> {

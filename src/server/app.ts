@@ -49,7 +49,8 @@ import { publicStatusRoutes } from '../status/public-routes.js';
 import { StatusService } from '../status/service.js';
 import { registerWeb } from './web.js';
 import { installSecurityHeaders } from './security-headers.js';
-import { controlPlaneWorkers, Workers } from './workers.js';
+import { Cluster } from './cluster.js';
+import { controlPlaneWorkers, singletonWorkers, Workers } from './workers.js';
 
 /** Timeouts of the HTTP server (issue 15, 4); long-polls and SSE are answers, not requests. */
 export interface ServerTimeouts {
@@ -169,6 +170,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       ? { nginxCheckTimeoutMs: opts.nginxCheckTimeoutMs }
       : {}),
     acmeChallengeUrl: opts.publicUrl,
+    onPublished: () => cluster.announce('bundles'),
   });
   const secretVars = opts.secretVars ?? {};
   const certificates = new CertificateManager({
@@ -210,15 +212,25 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...(opts.notify !== undefined ? { timings: opts.notify } : {}),
   });
 
-  const workers = new Workers(
-    controlPlaneWorkers({ builder, status, certificates, dnsSync, notifier }),
-  );
+  // Several control planes on one database: the leader builds; the others serve stored bundles.
+  if (opts.store.coordination !== undefined) builder.setBuilding(false);
+  const cluster = new Cluster({
+    store: opts.store,
+    builder,
+    singletons: singletonWorkers({ certificates, dnsSync, notifier }),
+    onRemoteStateChange: () => workers.desiredStateChanged(),
+    logger: opts.logger.child({ component: 'cluster' }),
+  });
+  const workers = new Workers(controlPlaneWorkers({ builder, status, cluster }));
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
   const purges = new PurgeService(opts.store, signer);
-  const state = new DesiredState(opts.store, () => workers.desiredStateChanged());
+  const state = new DesiredState(opts.store, () => {
+    workers.desiredStateChanged();
+    cluster.announce('state');
+  });
   const revocations = new EdgeTokenRevocations();
   await app.register(
     edgeRoutes(

@@ -9,17 +9,26 @@ import type { Worker } from '../spec/worker.js';
 
 /**
  * The workers in start order: bundles first (edges long-poll them), then status (probes and
- * reports), certificate renewals (they publish through the builder), DNS sync, the notifier (it
- * reads the status's alerts; stopped first). Add new ones here.
+ * reports), then the cluster (server/cluster.ts), which runs the singletons on the leader
+ * only: certificate renewals (they publish through the builder), DNS sync, the notifier (it
+ * reads the status's alerts, so one control plane sends each message; stopped first). Add new
+ * ones here.
  */
 export function controlPlaneWorkers(w: {
   builder: BundleBuilder;
   status: StatusService;
+  cluster: Worker;
+}): Worker[] {
+  return [w.builder, w.status, w.cluster];
+}
+
+/** The singletons, in start order: they run on one control plane at a time (the leader). */
+export function singletonWorkers(w: {
   certificates: CertificateManager;
   dnsSync: DnsSync;
   notifier: NotifyService;
 }): Worker[] {
-  return [w.builder, w.status, w.certificates, w.dnsSync, w.notifier];
+  return [w.certificates, w.dnsSync, w.notifier];
 }
 
 export type { Worker } from '../spec/worker.js';

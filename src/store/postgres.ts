@@ -8,6 +8,7 @@ import type { ConnectionOptions } from './connection.js';
 import { StoreMigrationError } from './errors.js';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
+import { postgresCoordination } from './coordination.js';
 import { composeStore } from './store.js';
 import type { Store } from './types.js';
 
@@ -30,6 +31,23 @@ export async function openPostgresStore(
   url: string,
   options: Omit<ConnectionOptions, 'flavor'> = {},
 ): Promise<Store> {
+  const { db, pool } = await openPostgresDatabase(url);
+  const store = composeStore(db, { ...options, flavor: 'postgres' });
+  const coordination = postgresCoordination(url, pool);
+  return {
+    ...store,
+    coordination,
+    close: async () => {
+      await coordination.close();
+      await store.close();
+    },
+  };
+}
+
+/** The migrated database under Kysely (the store's queries, or a raw copy) and its pool. */
+export async function openPostgresDatabase(
+  url: string,
+): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {
   const pool = postgresPool(url);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
@@ -42,5 +60,5 @@ export async function openPostgresStore(
       cause: error,
     });
   }
-  return composeStore(db, { ...options, flavor: 'postgres' });
+  return { db, pool };
 }

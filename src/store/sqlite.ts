@@ -20,6 +20,11 @@ export async function openSqliteStore(
   location: string,
   options: ConnectionOptions = {},
 ): Promise<Store> {
+  return composeStore(await openSqliteDatabase(location), options);
+}
+
+/** The checked, migrated database under Kysely (the store's queries, or a raw copy). */
+export async function openSqliteDatabase(location: string): Promise<Kysely<Database>> {
   const existed = location !== ':memory:' && prepareFile(location);
   const sqlite = new BetterSqlite3(location);
   let db: Kysely<Database> | undefined;
@@ -31,7 +36,7 @@ export async function openSqliteStore(
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await migrate(db, 'sqlite');
-    return composeStore(db, options);
+    return db;
   } catch (error) {
     if (db) await db.destroy();
     else sqlite.close();

@@ -302,6 +302,27 @@ export interface Store
     PurgeQueries,
     SettingsQueries,
     CertificateQueries {
+  /** Several control planes on one database (PostgreSQL); absent: this process is alone. */
+  coordination?: Coordination;
+  close(): Promise<void>;
+}
+
+/** What changed, announced to every control plane on the database. */
+export type ChangeTopic = 'state' | 'bundles' | 'purges';
+
+/**
+ * How control planes sharing one database tell each other about changes and choose the one
+ * that runs the singletons (PostgreSQL: LISTEN/NOTIFY and a session advisory lock).
+ */
+export interface Coordination {
+  /** This process's id in announcements (its own are not delivered back to it). */
+  readonly instance: string;
+  /** Tells every other control plane that `topic` changed. */
+  announce(topic: ChangeTopic): Promise<void>;
+  /** Calls `fn` for each topic another control plane announces; returns the unsubscribe. */
+  onAnnounce(fn: (topic: ChangeTopic) => void): () => void;
+  /** Becomes or stays the leader if it can: true while this process holds the leader lock. */
+  tryLead(): Promise<boolean>;
   close(): Promise<void>;
 }
 

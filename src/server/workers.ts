@@ -8,7 +8,8 @@ import type { Worker } from '../spec/worker.js';
 
 /**
  * The workers in start order: bundles first (edges long-poll them), then status (probes and
- * reports), certificate renewals (they publish through the builder), DNS sync. Add new ones here.
+ * reports) and its history (time series, incidents), certificate renewals (they publish
+ * through the builder), DNS sync. Add new ones here.
  */
 export function controlPlaneWorkers(w: {
   builder: BundleBuilder;
@@ -16,7 +17,7 @@ export function controlPlaneWorkers(w: {
   certificates: CertificateManager;
   dnsSync: DnsSync;
 }): Worker[] {
-  return [w.builder, w.status, w.certificates, w.dnsSync];
+  return [w.builder, w.status, w.status.history, w.certificates, w.dnsSync];
 }
 
 export type { Worker } from '../spec/worker.js';

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
 import type { Prober } from '../health/prober.js';
 import { TrafficBook } from '../health/traffic-book.js';
+import { HistoryWorker } from '../health/history.js';
 import type { EdgeReport } from '../spec/index.js';
 import type { Store } from '../store/types.js';
 import type { BundleBuilder } from '../edges/builder.js';
@@ -26,6 +27,8 @@ export class StatusService extends EventEmitter implements Worker {
   private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
   private readonly tokenRefusals = new Map<string, Date>();
+  /** The time series (a worker of its own, listed in server/workers.ts). */
+  readonly history: HistoryWorker;
 
   constructor(
     private readonly store: Store,
@@ -36,6 +39,12 @@ export class StatusService extends EventEmitter implements Worker {
     super();
     this.setMaxListeners(0);
     prober.on('changed', () => this.changed());
+    this.history = new HistoryWorker({
+      store,
+      snapshot: () => this.snapshot(),
+      health: (id) => this.prober.book.get(id),
+      now,
+    });
   }
 
   addAlertSource(source: AlertSource): void {
@@ -57,8 +66,14 @@ export class StatusService extends EventEmitter implements Worker {
 
   /** An agent reported: keep its traffic and tell listeners. */
   async recordReport(edge: string, report: EdgeReport): Promise<void> {
-    await this.store.saveEdgeReport(edge, report);
+    // The stored report keeps the newest resource sample only; the history keeps them all.
+    const newest = report.resources?.[report.resources.length - 1];
+    await this.store.saveEdgeReport(edge, {
+      ...report,
+      ...(report.resources ? { resources: newest ? [newest] : [] } : {}),
+    });
     if (report.traffic) this.traffic.record(edge, report.traffic, this.now());
+    this.history.recorder.recordReport(edge, report, this.now());
     this.changed();
   }
 

@@ -7,6 +7,7 @@ import { bundleQueries } from './bundles.js';
 import { certificateQueries } from './certs.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { edgeQueries } from './edges.js';
+import { historyQueries } from './history.js';
 import { purgeQueries } from './purges.js';
 import type { Database } from './schema.js';
 import { settingsQueries } from './settings.js';
@@ -26,6 +27,7 @@ export function composeStore(db: Kysely<Database>, options: ConnectionOptions = 
     ...settingsQueries(c),
     ...certificateQueries(c),
     ...accessQueries(c),
+    ...historyQueries(c),
     close: () => c.close(),
   };
 }

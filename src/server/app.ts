@@ -198,7 +198,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       (claimed) => status.recordTokenRefusal(claimed),
     ),
   );
-  await app.register(publicStatusRoutes(status));
+  await app.register(publicStatusRoutes(status, opts.store));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
   await app.register(loginRoutes(opts.store));

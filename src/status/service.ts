@@ -6,13 +6,17 @@ import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../h
 import type { Prober } from '../health/prober.js';
 import { TrafficBook } from '../health/traffic-book.js';
 import { HistoryWorker } from '../health/history.js';
-import type { EdgeReport } from '../spec/index.js';
+import { StatusSettings, type EdgeReport, type StatusSettingsInput } from '../spec/index.js';
+import { BandwidthWatch } from '../health/bandwidth.js';
 import type { Store } from '../store/types.js';
 import type { BundleBuilder } from '../edges/builder.js';
 import type { Worker } from '../spec/worker.js';
 
 /** Agents report every 10 s; three missed reports and an edge is offline. */
 export const OFFLINE_AFTER_SECONDS = 30;
+
+/** The settings row of the status page and the bandwidth alert. */
+export const STATUS_SETTINGS_KEY = 'status.settings';
 
 /** Other capabilities (certificates, DNS) add their alerts through this. */
 export type AlertSource = () => Promise<Alert[]>;
@@ -29,6 +33,8 @@ export class StatusService extends EventEmitter implements Worker {
   private readonly tokenRefusals = new Map<string, Date>();
   /** The time series (a worker of its own, listed in server/workers.ts). */
   readonly history: HistoryWorker;
+  /** Recent network use per edge, for the edge_bandwidth alert. */
+  private readonly bandwidth = new BandwidthWatch();
 
   constructor(
     private readonly store: Store,
@@ -74,6 +80,7 @@ export class StatusService extends EventEmitter implements Worker {
     });
     if (report.traffic) this.traffic.record(edge, report.traffic, this.now());
     this.history.recorder.recordReport(edge, report, this.now());
+    if (report.resources) this.bandwidth.record(edge, report.resources, this.now());
     this.changed();
   }
 
@@ -97,7 +104,8 @@ export class StatusService extends EventEmitter implements Worker {
     ]);
     if (this.servedBy?.revision !== revision)
       this.servedBy = { revision, sites: sitesPerEdge(spec) };
-    const extra: Alert[] = [];
+    const settings = await this.settings();
+    const extra: Alert[] = this.bandwidth.alerts(spec, settings.bandwidth_alert, this.now());
     for (const source of this.alertSources) extra.push(...(await source()));
     return buildStatus({
       spec,
@@ -113,6 +121,21 @@ export class StatusService extends EventEmitter implements Worker {
       extraAlerts: extra,
       servedBy: this.servedBy.sites,
     });
+  }
+
+  /** The status page and bandwidth alert settings (defaults until someone sets them). */
+  async settings(): Promise<StatusSettings> {
+    const text = await this.store.getSetting(STATUS_SETTINGS_KEY);
+    if (text === undefined) return StatusSettings.parse({});
+    const parsed = StatusSettings.safeParse(JSON.parse(text) as unknown);
+    return parsed.success ? parsed.data : StatusSettings.parse({});
+  }
+
+  async saveSettings(input: StatusSettingsInput): Promise<StatusSettings> {
+    const settings = StatusSettings.parse(input);
+    await this.store.setSetting(STATUS_SETTINGS_KEY, JSON.stringify(settings));
+    this.changed();
+    return settings;
   }
 
   /** Coalesces bursts: listeners hear of a change at most once a second. */

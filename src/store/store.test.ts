@@ -60,6 +60,7 @@ describe('opening', () => {
         '003_certificates',
         '004_purges',
         '005_access',
+        '006_history',
       ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")
@@ -71,8 +72,11 @@ describe('opening', () => {
           'bundles',
           'certificate_renewals',
           'certificates',
+          'edge_history',
           'edge_status',
           'edges',
+          'incidents',
+          'site_history',
           'events',
           'purge_edges',
           'purges',

@@ -298,7 +298,11 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     );
     const bars = visitor.getByTestId(`bars-edge-${EDGE}`).locator('rect');
     expect(await bars.count()).toBe(90);
-    // Today's bar has samples, some of them down: not green, not grey.
+    // Today's bar fills when the history writes its minute points (on the minute; the page
+    // reloads every 15 s): samples, some of them down, so neither green nor grey.
+    await expect
+      .poll(async () => bars.nth(89).getAttribute('data-tone'), { timeout: 90_000 })
+      .not.toBe('none');
     expect(await bars.nth(89).getAttribute('data-tone')).toMatch(/^(degraded|down)$/);
     expect(await bars.nth(0).getAttribute('data-tone')).toBe('none');
     await visitor.getByTestId(`bars-site-${SITE}`).waitFor();

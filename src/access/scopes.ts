@@ -28,6 +28,11 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteRule>> = {
   'GET /v1/events/stream': READ,
   'GET /metrics': READ,
   'GET /v1/edges/:name/plan': READ,
+  'GET /v1/history/edges': READ,
+  'GET /v1/history/edges/:name': READ,
+  'GET /v1/history/sites/:domain': READ,
+  'GET /v1/status/settings': READ,
+  'PUT /v1/status/settings': ADMIN,
 
   'GET /v1/sites': READ,
   'GET /v1/sites/:domain': READ,

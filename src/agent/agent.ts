@@ -26,6 +26,7 @@ import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
+import { ResourceSampler } from './resources.js';
 import { purgeCache } from './cache-purge.js';
 import { unenterableParent } from './root-access.js';
 
@@ -118,6 +119,10 @@ export class Agent {
   private readonly traffic: AccessLogCounter;
   /** The local listener of the applied release (from its manifest). */
   private probeUrl: string | undefined;
+  /** CPU, memory, disks, network…, kept until the control plane accepts a report. */
+  private readonly resources: ResourceSampler;
+  /** The proxy's version, asked again every 10 minutes (an upgrade changes it). */
+  private proxyVersion: { proxy: ProxyKind; at: number; version: string | undefined } | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.cp = new ControlPlaneClient(opts.server, opts.token, {
@@ -129,6 +134,22 @@ export class Agent {
     };
     this.log = opts.logger;
     this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
+    this.resources = new ResourceSampler({
+      proc: '/proc',
+      cacheDir: join(opts.root, CACHE_DIR),
+      stateDir: opts.root,
+      proxyVersion: () => this.activeProxyVersion(),
+      now: () => new Date(),
+    });
+  }
+
+  private async activeProxyVersion(): Promise<string | undefined> {
+    const driver = this.active;
+    const v = this.proxyVersion;
+    if (v && v.proxy === driver.proxy && Date.now() - v.at < 600_000) return v.version;
+    const version = await driver.version();
+    this.proxyVersion = { proxy: driver.proxy, at: Date.now(), version };
+    return version;
   }
 
   /** What control-plane.json last said (written only when it changes). */
@@ -311,6 +332,12 @@ export class Agent {
       this.log.warn({ err: (err as Error).message }, 'cannot rotate the access log'),
     );
     const traffic = this.traffic.peek();
+    await this.resources
+      .sample()
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'cannot read the machine resources'),
+      );
+    const resources = this.resources.peek();
     const report: EdgeReport = {
       agent_version: AGENT_VERSION,
       applied_release: this.state.applied?.release ?? null,
@@ -323,9 +350,11 @@ export class Agent {
       started_at: this.startedAt,
       active_connections: await this.activeConnections(),
       traffic,
+      resources,
     };
     await this.cp.report(report);
     this.traffic.acknowledge(traffic);
+    this.resources.acknowledge(resources);
   }
 
   /**

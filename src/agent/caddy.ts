@@ -78,6 +78,13 @@ export class CaddyDriver implements ProxyDriver {
     return this.modules;
   }
 
+  /** `caddy version`: its first word (v2.6.2), or undefined when it does not run. */
+  async version(): Promise<string | undefined> {
+    if (!existsSync(this.binary)) return undefined;
+    const r = await this.exec(['version'], caddyEnvironment(this.root, this.home), 10_000);
+    return r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : undefined;
+  }
+
   async capabilities(): Promise<ProxyCapabilities> {
     if (!existsSync(this.binary)) return { cache: false };
     return { cache: (await this.listModules()).includes(CADDY_CACHE_MODULE) };

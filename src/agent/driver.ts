@@ -43,4 +43,6 @@ export interface ProxyDriver {
   /** Graceful stop. */
   stop(mainPath: string): Promise<ProxyRun>;
   capabilities(): Promise<ProxyCapabilities>;
+  /** The proxy's version as its binary says it (`nginx -v`, `caddy version`), if it does. */
+  version(): Promise<string | undefined>;
 }

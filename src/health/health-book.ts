@@ -8,6 +8,8 @@ export interface ProbeResult {
   /** Why it failed (timeout, TLS error, status code …) or what it saw. */
   reason: string;
   at: string;
+  /** Milliseconds until the answer's headers (or the failure), when measured. */
+  ms?: number;
 }
 
 export interface Transition {

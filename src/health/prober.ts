@@ -94,7 +94,14 @@ export function probe(
   now: () => Date = () => new Date(),
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const done = (ok: boolean, reason: string) => resolve({ ok, reason, at: now().toISOString() });
+    const started = performance.now();
+    const done = (ok: boolean, reason: string) =>
+      resolve({
+        ok,
+        reason,
+        at: now().toISOString(),
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
     const url = new URL(target.url);
     const options = {
       method: 'GET',

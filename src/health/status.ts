@@ -5,12 +5,16 @@ import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-stat
 import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
 import type { TrafficBook, TrafficSummary } from './traffic-book.js';
+import { usedMbps } from './bandwidth.js';
+import { EdgeReport, type NodeResources } from '../spec/index.js';
 
 export interface EdgeStatusWithHealth extends EdgeStatus {
   health: Health;
   health_reason: string | null;
   traffic: TrafficSummary;
   active_connections: number | null;
+  resources: NodeResources | null;
+  bandwidth: { capacity_mbps: number | null; used_mbps: number | null; percent: number | null };
 }
 
 export interface SiteStatus {
@@ -56,12 +60,24 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       ? { health: 'unknown' as Health, reason: null }
       : combine([health(edgeTargetId(e.name))]);
     const conns = report?.active_connections;
+    const parsed = report ? EdgeReport.safeParse(report) : undefined;
+    const samples = parsed?.success ? (parsed.data.resources ?? []) : [];
+    const resources = samples[samples.length - 1] ?? null;
+    const capacity = spec.edges.find((x) => x.name === e.name)?.bandwidth_mbps ?? null;
+    const used = resources ? usedMbps(resources) : null;
     return {
       ...e,
       health: combined.health,
       health_reason: combined.reason,
       traffic: input.traffic.summary(e.name, input.now),
       active_connections: typeof conns === 'number' ? conns : null,
+      resources,
+      bandwidth: {
+        capacity_mbps: capacity,
+        used_mbps: used === null ? null : Math.round(used * 1000) / 1000,
+        percent:
+          used === null || capacity === null ? null : Math.round((used / capacity) * 1000) / 10,
+      },
     };
   });
 

@@ -217,7 +217,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   const cluster = new Cluster({
     store: opts.store,
     builder,
-    singletons: singletonWorkers({ certificates, dnsSync, notifier }),
+    singletons: singletonWorkers({ history: status.history, certificates, dnsSync, notifier }),
     onRemoteStateChange: () => workers.desiredStateChanged(),
     logger: opts.logger.child({ component: 'cluster' }),
   });
@@ -246,7 +246,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       (claimed) => status.recordTokenRefusal(claimed),
     ),
   );
-  await app.register(publicStatusRoutes(status));
+  await app.register(publicStatusRoutes(status, opts.store));
   await app.register(installRoutes());
   await app.register(acmeChallengeRoutes(opts.store, certificates.now));
   await app.register(loginRoutes(opts.store, new LoginLimiter(clientLimits)));

@@ -10,9 +10,10 @@ import type { Worker } from '../spec/worker.js';
 /**
  * The workers in start order: bundles first (edges long-poll them), then status (probes and
  * reports), then the cluster (server/cluster.ts), which runs the singletons on the leader
- * only: certificate renewals (they publish through the builder), DNS sync, the notifier (it
- * reads the status's alerts, so one control plane sends each message; stopped first). Add new
- * ones here.
+ * only: the history (time series, incidents: one writer, or counts would add twice),
+ * certificate renewals (they publish through the builder), DNS sync, the notifier (it reads
+ * the status's alerts, so one control plane sends each message; stopped first). Add new ones
+ * here.
  */
 export function controlPlaneWorkers(w: {
   builder: BundleBuilder;
@@ -24,11 +25,12 @@ export function controlPlaneWorkers(w: {
 
 /** The singletons, in start order: they run on one control plane at a time (the leader). */
 export function singletonWorkers(w: {
+  history: Worker;
   certificates: CertificateManager;
   dnsSync: DnsSync;
   notifier: NotifyService;
 }): Worker[] {
-  return [w.certificates, w.dnsSync, w.notifier];
+  return [w.history, w.certificates, w.dnsSync, w.notifier];
 }
 
 export type { Worker } from '../spec/worker.js';

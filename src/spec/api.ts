@@ -4,6 +4,7 @@
 // drops fails it), so they cannot drift. The UI and the CLI take the types (`import type`).
 import { z } from 'zod';
 import type { Change, SpecDiff as SpecDiffType } from './diff.js';
+import { NodeResources } from './edge-report.js';
 import { PurgeJob } from './purge.js';
 import { Edge, Site, Spec } from './schema.js';
 
@@ -201,6 +202,17 @@ export const EdgeStatus = z
     health_reason: z.string().nullable(),
     traffic: EdgeTraffic,
     active_connections: Count.nullable(),
+    /** The machine's resources from the newest report's newest sample, or null. */
+    resources: NodeResources.nullable(),
+    /** Network use against the edge's `bandwidth_mbps` (the greater of in and out). */
+    bandwidth: z
+      .object({
+        capacity_mbps: z.number().positive().nullable(),
+        used_mbps: z.number().nonnegative().nullable(),
+        /** used over capacity, in percent, or null without both. */
+        percent: z.number().nonnegative().nullable(),
+      })
+      .strict(),
   })
   .strict();
 export type EdgeStatus = z.infer<typeof EdgeStatus>;
@@ -230,6 +242,8 @@ export const AlertKind = z.enum([
   'cert_expiring',
   'dns_drift',
   'dns_origin_fallback',
+  /** An edge used more than the threshold of its bandwidth_mbps for the whole window. */
+  'edge_bandwidth',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 
@@ -257,6 +271,166 @@ export const PublicStatus = z
   })
   .strict();
 export type PublicStatus = z.infer<typeof PublicStatus>;
+
+// ---- History (docs/status.md): GET /v1/history/…, the status settings, the public page ----
+
+export const HistoryRange = z.enum(['1h', '24h', '7d', '90d']);
+export type HistoryRange = z.infer<typeof HistoryRange>;
+
+/** One point of an edge's series (a bucket of `step_seconds`); null: no data in the bucket. */
+export const EdgeHistoryPoint = z
+  .object({
+    t: Time,
+    /** Share of health samples in which the edge was up. */
+    up_ratio: z.number().min(0).max(1).nullable(),
+    latency_ms: z.number().nonnegative().nullable(),
+    requests: Count,
+    bytes: Count,
+    hit_ratio: z.number().min(0).max(1).nullable(),
+    cpu: z.number().nonnegative().nullable(),
+    load1: z.number().nonnegative().nullable(),
+    mem_used: z.number().nonnegative().nullable(),
+    mem_total: z.number().nonnegative().nullable(),
+    disk_used: z.number().nonnegative().nullable(),
+    disk_total: z.number().nonnegative().nullable(),
+    rx_bps: z.number().nonnegative().nullable(),
+    tx_bps: z.number().nonnegative().nullable(),
+    conns: z.number().nonnegative().nullable(),
+  })
+  .strict();
+export type EdgeHistoryPoint = z.infer<typeof EdgeHistoryPoint>;
+
+export const SiteHistoryPoint = z
+  .object({
+    t: Time,
+    up_ratio: z.number().min(0).max(1).nullable(),
+    /** Mean latency of the site's origin probes. */
+    latency_ms: z.number().nonnegative().nullable(),
+    requests: Count,
+    bytes: Count,
+    hit_ratio: z.number().min(0).max(1).nullable(),
+    status: z.record(z.string(), Count),
+    cache: z.record(z.string(), Count),
+  })
+  .strict();
+export type SiteHistoryPoint = z.infer<typeof SiteHistoryPoint>;
+
+export const EdgeSeries = z
+  .object({
+    name: z.string(),
+    bandwidth_mbps: z.number().positive().nullable(),
+    points: z.array(EdgeHistoryPoint),
+  })
+  .strict();
+export type EdgeSeries = z.infer<typeof EdgeSeries>;
+
+/** GET /v1/history/edges and /v1/history/edges/:name (one edge in `edges`). */
+export const EdgesHistory = z
+  .object({ range: HistoryRange, step_seconds: Count, edges: z.array(EdgeSeries) })
+  .strict();
+export type EdgesHistory = z.infer<typeof EdgesHistory>;
+
+/** GET /v1/history/sites/:domain */
+export const SiteHistory = z
+  .object({
+    range: HistoryRange,
+    step_seconds: Count,
+    site: z.string(),
+    points: z.array(SiteHistoryPoint),
+  })
+  .strict();
+export type SiteHistory = z.infer<typeof SiteHistory>;
+
+/** What the status page shows and when bandwidth is an alert (GET/PUT /v1/status/settings). */
+export const StatusSettings = z
+  .object({
+    /** The public page's title. */
+    title: z.string().trim().min(1).max(100).default('Status'),
+    /** Sites on the public page: domains, or `*` for all. */
+    sites: z.array(z.string().min(1).max(253)).max(1000).default(['*']),
+    /** Edges on the public page: names, or `*` for all (paused edges never show). */
+    edges: z.array(z.string().min(1).max(63)).max(1000).default(['*']),
+    /** Whether each site has its own page (/status/site/DOMAIN) and badge. */
+    site_pages: z.boolean().default(true),
+    bandwidth_alert: z
+      .object({
+        /** Use above this share of `bandwidth_mbps`… */
+        percent: z.number().min(1).max(100).default(90),
+        /** …for this many minutes in a row is an `edge_bandwidth` alert. */
+        minutes: z.number().int().min(1).max(60).default(5),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+export type StatusSettings = z.infer<typeof StatusSettings>;
+export type StatusSettingsInput = z.input<typeof StatusSettings>;
+
+/** Something that went down, as the public page lists it. */
+export const PublicIncident = z
+  .object({
+    kind: z.enum(['edge', 'site']),
+    subject: z.string(),
+    started_at: Time,
+    ended_at: Time.nullable(),
+    duration_seconds: Count,
+    message: z.string(),
+  })
+  .strict();
+export type PublicIncident = z.infer<typeof PublicIncident>;
+
+/** One subject's row on the public page: current state, 90 daily bars, response times. */
+export const PublicSubjectHistory = z
+  .object({
+    name: z.string(),
+    health: Health,
+    /** Uptime over the 90 days, or null without a sample. */
+    uptime: z.number().min(0).max(1).nullable(),
+    /** 90 days, oldest first: the share of samples up that day (null: no sample). */
+    days: z.array(
+      z.object({ date: z.string(), up_ratio: z.number().min(0).max(1).nullable() }).strict(),
+    ),
+    /** The last 24 h in 15-minute buckets: mean probe latency. */
+    latency: z.array(z.object({ t: Time, ms: z.number().nonnegative().nullable() }).strict()),
+  })
+  .strict();
+export type PublicSubjectHistory = z.infer<typeof PublicSubjectHistory>;
+
+/** GET /v1/public/status/history (no token): still no addresses, no errors, no secrets. */
+export const PublicStatusHistory = z
+  .object({
+    title: z.string(),
+    updated_at: Time,
+    site_pages: z.boolean(),
+    edges: z.array(PublicSubjectHistory),
+    sites: z.array(PublicSubjectHistory),
+    /** The last 90 days, newest first. */
+    incidents: z.array(PublicIncident),
+  })
+  .strict();
+export type PublicStatusHistory = z.infer<typeof PublicStatusHistory>;
+
+/** GET /v1/public/status/sites/:domain */
+export const PublicSiteStatus = z
+  .object({
+    title: z.string(),
+    updated_at: Time,
+    site: PublicSubjectHistory,
+    incidents: z.array(PublicIncident),
+  })
+  .strict();
+export type PublicSiteStatus = z.infer<typeof PublicSiteStatus>;
+
+/** GET /v1/public/badge/:domain.json: the shields.io endpoint format. */
+export const StatusBadge = z
+  .object({
+    schemaVersion: z.literal(1),
+    label: z.string(),
+    message: z.string(),
+    color: z.string(),
+  })
+  .strict();
+export type StatusBadge = z.infer<typeof StatusBadge>;
 
 /** GET /v1/edges/:name/plan: the compiled plan (as compile/ shapes it), newest release, status. */
 export const EdgePlanAnswer = z

@@ -24,6 +24,60 @@ export const TrafficReport = z
   .strict();
 export type TrafficReport = z.infer<typeof TrafficReport>;
 
+/** One disk figure: the filesystem holding one of the agent's directories (statfs). */
+export const DiskUse = z
+  .object({
+    /** `cache` (the proxy cache) or `state` (the agent's root: releases, logs). */
+    dir: z.enum(['cache', 'state']),
+    total_bytes: z.number().nonnegative(),
+    free_bytes: z.number().nonnegative(),
+    /** What the machine's users may still write (statfs bavail; `df`'s Avail). */
+    available_bytes: z.number().nonnegative(),
+  })
+  .strict();
+export type DiskUse = z.infer<typeof DiskUse>;
+
+/**
+ * The machine's resources at one instant (src/agent/resources.ts reads them from /proc and
+ * statfs). Rates (CPU, network) are over the time since the agent's previous sample, null for
+ * the first one.
+ */
+export const NodeResources = z
+  .object({
+    at: z.string().max(64),
+    /** Busy share of all CPUs, 0-100. */
+    cpu_percent: z.number().min(0).max(100).nullable(),
+    /** /proc/loadavg: 1, 5 and 15 minutes. */
+    load: z.array(z.number().nonnegative()).length(3),
+    cpus: z.number().int().positive(),
+    memory: z
+      .object({
+        total_bytes: z.number().nonnegative(),
+        /** MemAvailable: what can be used without swapping. */
+        available_bytes: z.number().nonnegative(),
+      })
+      .strict(),
+    disks: z.array(DiskUse).max(2),
+    /** Bytes per second in and out of every interface but loopback, from /proc/net/dev. */
+    network: z
+      .object({
+        rx_bytes_per_second: z.number().nonnegative(),
+        tx_bytes_per_second: z.number().nonnegative(),
+      })
+      .strict()
+      .nullable(),
+    /** Established TCP connections (/proc/net/tcp and tcp6). */
+    tcp_established: z.number().int().nonnegative().nullable(),
+    uptime_seconds: z.number().nonnegative(),
+    /** `nginx -v` / `caddy version`, or null when the binary does not say. */
+    proxy_version: z.string().max(128).nullable(),
+  })
+  .strict();
+export type NodeResources = z.infer<typeof NodeResources>;
+
+/** At most this many resource samples travel in one report (the agent thins older ones). */
+export const MAX_RESOURCE_SAMPLES = 240;
+
 export const EdgeReport = z
   .object({
     agent_version: z.string().max(64),
@@ -46,6 +100,11 @@ export const EdgeReport = z
     /** Open client connections (nginx stub_status), when known. */
     active_connections: z.number().int().nonnegative().nullable().optional(),
     traffic: TrafficReport.optional(),
+    /**
+     * Resource samples not yet accepted by the control plane, oldest first; the last one is now.
+     * Samples taken while the control plane was away travel with the next accepted report.
+     */
+    resources: z.array(NodeResources).max(MAX_RESOURCE_SAMPLES).optional(),
   })
   .strict();
 export type EdgeReport = z.infer<typeof EdgeReport>;

@@ -13,3 +13,4 @@ export * from './api.js';
 export * from './edge-health.js';
 export * from './ocsp.js';
 export * from './notify.js';
+export * from './history.js';

@@ -19,6 +19,7 @@ export const ALERT_SEVERITY: Readonly<Record<AlertKind, Severity>> = {
   config_error: 'warning',
   cert_expiring: 'warning',
   dns_drift: 'warning',
+  edge_bandwidth: 'warning',
 };
 
 export function atLeast(severity: Severity, min: Severity): boolean {

@@ -8,6 +8,19 @@ import type { Metrics } from './metrics.js';
 import type { StatusService } from './service.js';
 import { docs } from '../http/openapi.js';
 import { EdgePlanAnswer, StatusSnapshot } from '../spec/index.js';
+import { z } from 'zod';
+import { parseBody } from '../http/parse-body.js';
+import { EdgesHistory, HistoryRange, SiteHistory, StatusSettings } from '../spec/index.js';
+import { edgeSeries, RANGES, siteSeries } from './history.js';
+
+/** `?range=` of the history routes: 1h (default), 24h, 7d or 90d. */
+function rangeOf(query: unknown): HistoryRange {
+  const raw = (query as { range?: unknown } | undefined)?.range ?? '1h';
+  const r = HistoryRange.safeParse(raw);
+  if (!r.success)
+    throw new ApiError('invalid_request', 'range: must be one of 1h, 24h, 7d, 90d', 'range');
+  return r.data;
+}
 
 export const statusRoutes =
   (store: Store, status: StatusService, metrics: Metrics): FastifyPluginAsync =>
@@ -82,6 +95,93 @@ export const statusRoutes =
         const text = await metrics.render();
         return reply.type(metrics.registry.contentType).send(text);
       },
+    );
+
+    app.get(
+      '/v1/history/edges',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: "Every edge's series over ?range=1h|24h|7d|90d",
+          query: z.object({ range: HistoryRange.optional() }),
+          answers: { 200: EdgesHistory },
+          errors: ['invalid_request'],
+        }),
+      },
+      async (req) => {
+        const range = rangeOf(req.query);
+        const { spec } = await store.readState();
+        const edges = await edgeSeries(store, spec, range, new Date());
+        return { range, step_seconds: RANGES[range].step, edges };
+      },
+    );
+
+    app.get<{ Params: { name: string } }>(
+      '/v1/history/edges/:name',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: "One edge's series over ?range=1h|24h|7d|90d",
+          query: z.object({ range: HistoryRange.optional() }),
+          answers: { 200: EdgesHistory },
+          errors: ['invalid_request', 'not_found'],
+        }),
+      },
+      async (req) => {
+        const range = rangeOf(req.query);
+        const { spec } = await store.readState();
+        if (!spec.edges.some((e) => e.name === req.params.name))
+          throw new ApiError('not_found', `no edge "${req.params.name}"`, 'name');
+        const edges = await edgeSeries(store, spec, range, new Date(), req.params.name);
+        return { range, step_seconds: RANGES[range].step, edges };
+      },
+    );
+
+    app.get<{ Params: { domain: string } }>(
+      '/v1/history/sites/:domain',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: "One site's traffic, hit ratio and health over ?range=1h|24h|7d|90d",
+          query: z.object({ range: HistoryRange.optional() }),
+          answers: { 200: SiteHistory },
+          errors: ['invalid_request', 'not_found'],
+        }),
+      },
+      async (req) => {
+        const range = rangeOf(req.query);
+        const { spec } = await store.readState();
+        if (!spec.sites.some((s) => s.domain === req.params.domain))
+          throw new ApiError('not_found', `no site "${req.params.domain}"`, 'domain');
+        const points = await siteSeries(store, req.params.domain, range, new Date());
+        return { range, step_seconds: RANGES[range].step, site: req.params.domain, points };
+      },
+    );
+
+    app.get(
+      '/v1/status/settings',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: 'The public status page and bandwidth alert settings',
+          answers: { 200: StatusSettings },
+        }),
+      },
+      async () => status.settings(),
+    );
+
+    app.put(
+      '/v1/status/settings',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: 'Sets the public status page and bandwidth alert settings',
+          body: StatusSettings,
+          answers: { 200: StatusSettings },
+          errors: ['invalid_request'],
+        }),
+      },
+      async (req) => status.saveSettings(parseBody(StatusSettings, req.body)),
     );
 
     app.get<{ Params: { name: string } }>(

@@ -5,13 +5,18 @@ import { EventEmitter } from 'node:events';
 import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
 import type { Prober } from '../health/prober.js';
 import { TrafficBook } from '../health/traffic-book.js';
-import type { EdgeReport } from '../spec/index.js';
+import { HistoryWorker } from '../health/history.js';
+import { StatusSettings, type EdgeReport, type StatusSettingsInput } from '../spec/index.js';
+import { BandwidthWatch } from '../health/bandwidth.js';
 import type { Store } from '../store/types.js';
 import type { BundleBuilder } from '../edges/builder.js';
 import type { Worker } from '../spec/worker.js';
 
 /** Agents report every 10 s; three missed reports and an edge is offline. */
 export const OFFLINE_AFTER_SECONDS = 30;
+
+/** The settings row of the status page and the bandwidth alert. */
+export const STATUS_SETTINGS_KEY = 'status.settings';
 
 /** Other capabilities (certificates, DNS) add their alerts through this. */
 export type AlertSource = () => Promise<Alert[]>;
@@ -26,6 +31,10 @@ export class StatusService extends EventEmitter implements Worker {
   private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
   private readonly tokenRefusals = new Map<string, Date>();
+  /** The time series (a worker of its own, listed in server/workers.ts). */
+  readonly history: HistoryWorker;
+  /** Recent network use per edge, for the edge_bandwidth alert. */
+  private readonly bandwidth = new BandwidthWatch();
 
   constructor(
     private readonly store: Store,
@@ -36,6 +45,12 @@ export class StatusService extends EventEmitter implements Worker {
     super();
     this.setMaxListeners(0);
     prober.on('changed', () => this.changed());
+    this.history = new HistoryWorker({
+      store,
+      snapshot: () => this.snapshot(),
+      health: (id) => this.prober.book.get(id),
+      now,
+    });
   }
 
   addAlertSource(source: AlertSource): void {
@@ -57,8 +72,15 @@ export class StatusService extends EventEmitter implements Worker {
 
   /** An agent reported: keep its traffic and tell listeners. */
   async recordReport(edge: string, report: EdgeReport): Promise<void> {
-    await this.store.saveEdgeReport(edge, report);
+    // The stored report keeps the newest resource sample only; the history keeps them all.
+    const newest = report.resources?.[report.resources.length - 1];
+    await this.store.saveEdgeReport(edge, {
+      ...report,
+      ...(report.resources ? { resources: newest ? [newest] : [] } : {}),
+    });
     if (report.traffic) this.traffic.record(edge, report.traffic, this.now());
+    this.history.recorder.recordReport(edge, report, this.now());
+    if (report.resources) this.bandwidth.record(edge, report.resources, this.now());
     this.changed();
   }
 
@@ -82,7 +104,8 @@ export class StatusService extends EventEmitter implements Worker {
     ]);
     if (this.servedBy?.revision !== revision)
       this.servedBy = { revision, sites: sitesPerEdge(spec) };
-    const extra: Alert[] = [];
+    const settings = await this.settings();
+    const extra: Alert[] = this.bandwidth.alerts(spec, settings.bandwidth_alert, this.now());
     for (const source of this.alertSources) extra.push(...(await source()));
     return buildStatus({
       spec,
@@ -98,6 +121,21 @@ export class StatusService extends EventEmitter implements Worker {
       extraAlerts: extra,
       servedBy: this.servedBy.sites,
     });
+  }
+
+  /** The status page and bandwidth alert settings (defaults until someone sets them). */
+  async settings(): Promise<StatusSettings> {
+    const text = await this.store.getSetting(STATUS_SETTINGS_KEY);
+    if (text === undefined) return StatusSettings.parse({});
+    const parsed = StatusSettings.safeParse(JSON.parse(text) as unknown);
+    return parsed.success ? parsed.data : StatusSettings.parse({});
+  }
+
+  async saveSettings(input: StatusSettingsInput): Promise<StatusSettings> {
+    const settings = StatusSettings.parse(input);
+    await this.store.setSetting(STATUS_SETTINGS_KEY, JSON.stringify(settings));
+    this.changed();
+    return settings;
   }
 
   /** Coalesces bursts: listeners hear of a change at most once a second. */

@@ -165,9 +165,65 @@ export interface TrackedAlertTable {
   alert: string;
 }
 
+interface HistoryCounts {
+  res: number;
+  t: number;
+  up: number;
+  down: number;
+  latency_ms: number | null;
+  latency_n: number;
+  requests: number;
+  bytes: number;
+}
+
+export interface EdgeHistoryTable extends HistoryCounts {
+  edge: string;
+  hits: number;
+  lookups: number;
+  res_n: number;
+  cpu: number | null;
+  load1: number | null;
+  mem_used: number | null;
+  mem_total: number | null;
+  disk_used: number | null;
+  disk_total: number | null;
+  rx_bps: number | null;
+  tx_bps: number | null;
+  conns: number | null;
+}
+
+export interface SiteHistoryTable extends HistoryCounts {
+  site: string;
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  c_hit: number;
+  c_miss: number;
+  c_expired: number;
+  c_stale: number;
+  c_updating: number;
+  c_revalidated: number;
+  c_bypass: number;
+  c_edge: number;
+}
+
+export interface IncidentTable {
+  id: Generated<number>;
+  /** edge | site */
+  kind: string;
+  subject: string;
+  started_at: string;
+  ended_at: string | null;
+  message: string;
+}
+
 export interface Database {
   notification_channels: NotificationChannelTable;
   tracked_alerts: TrackedAlertTable;
+  edge_history: EdgeHistoryTable;
+  site_history: SiteHistoryTable;
+  incidents: IncidentTable;
   purges: PurgeTable;
   purge_edges: PurgeEdgeTable;
   acme_challenges: AcmeChallengeTable;

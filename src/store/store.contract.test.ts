@@ -4,8 +4,19 @@
 // (files, modes, the WAL, damaged rows) is in store.test.ts.
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  Edge,
+  emptyEdgePoint,
+  emptySitePoint,
+  HOUR_POINT,
+  MINUTE_POINT,
+  Site,
+  SpecError,
+  type EdgePoint,
+  type SitePoint,
+  type Spec,
+} from '../spec/index.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
-import { Edge, Site, SpecError, type Spec } from '../spec/index.js';
 import { RevisionConflictError, openStore, type NewAuditEvent, type Store } from './index.js';
 
 /** A way to get a new, empty, migrated store. */
@@ -470,6 +481,135 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
       const after = await store.readState();
       expect(after.revision).toBe(first.revision);
       expect(after.spec.edges.map((e) => e.name)).toEqual(['fra1', 'hk1']);
+    });
+  });
+
+  describe('history', () => {
+    const T0 = 1_764_590_400; // 2025-12-01T12:00:00Z, a whole hour
+    const edgePoint = (edge: string, t: number, extra: Partial<EdgePoint> = {}): EdgePoint => ({
+      ...emptyEdgePoint(edge, t),
+      ...extra,
+    });
+
+    it('adds points into their bucket: counts add, gauges average by their sample counts', async () => {
+      const store = await openAt();
+      await store.addHistory(
+        MINUTE_POINT,
+        [
+          edgePoint('hk1', T0, {
+            up: 3,
+            requests: 10,
+            res_n: 1,
+            cpu: 20,
+            latency_ms: 10,
+            latency_n: 1,
+          }),
+        ],
+        [],
+      );
+      await store.addHistory(
+        MINUTE_POINT,
+        [
+          edgePoint('hk1', T0, {
+            up: 2,
+            down: 1,
+            requests: 5,
+            res_n: 3,
+            cpu: 40,
+            latency_ms: 40,
+            latency_n: 2,
+          }),
+        ],
+        [],
+      );
+      const [p] = await store.readEdgeHistory({ resolution: MINUTE_POINT, from: T0, to: T0 + 60 });
+      expect(p).toMatchObject({ edge: 'hk1', t: T0, up: 5, down: 1, requests: 15, res_n: 4 });
+      expect(p?.cpu).toBeCloseTo(35); // (20 x 1 + 40 x 3) / 4
+      expect(p?.latency_ms).toBeCloseTo(30); // (10 + 40 x 2) / 3
+      expect(p?.mem_used).toBeNull();
+      // Another width is another series.
+      expect(await store.readEdgeHistory({ resolution: HOUR_POINT, from: 0, to: T0 * 2 })).toEqual(
+        [],
+      );
+    });
+
+    it('keeps site points with status classes and cache statuses; reads a range, one site or all', async () => {
+      const store = await openAt();
+      const site = (name: string, t: number): SitePoint => {
+        const p = emptySitePoint(name, t);
+        p.requests = 4;
+        p.status['2xx'] = 3;
+        p.status['5xx'] = 1;
+        p.cache.HIT = 2;
+        p.cache.MISS = 2;
+        return p;
+      };
+      await store.putHistory(
+        MINUTE_POINT,
+        [],
+        [site('a.test', T0), site('a.test', T0 + 60), site('b.test', T0)],
+      );
+      await store.addHistory(MINUTE_POINT, [], [site('a.test', T0)]);
+      const a = await store.readSiteHistory({
+        resolution: MINUTE_POINT,
+        from: T0,
+        to: T0 + 120,
+        site: 'a.test',
+      });
+      expect(a.map((p) => [p.t, p.requests, p.status['5xx'], p.cache.HIT])).toEqual([
+        [T0, 8, 2, 4],
+        [T0 + 60, 4, 1, 2],
+      ]);
+      const all = await store.readSiteHistory({ resolution: MINUTE_POINT, from: T0, to: T0 + 60 });
+      expect(all.map((p) => p.site)).toEqual(['a.test', 'b.test']);
+      expect(await store.latestHistoryBucket(MINUTE_POINT)).toBe(T0 + 60);
+      expect(await store.latestHistoryBucket(HOUR_POINT)).toBeUndefined();
+    });
+
+    it('prunes buckets older than a time, per width', async () => {
+      const store = await openAt();
+      await store.putHistory(MINUTE_POINT, [edgePoint('hk1', T0), edgePoint('hk1', T0 + 60)], []);
+      await store.putHistory(HOUR_POINT, [edgePoint('hk1', T0)], []);
+      expect(await store.pruneHistory(MINUTE_POINT, T0 + 60)).toBe(1);
+      expect(
+        (await store.readEdgeHistory({ resolution: MINUTE_POINT, from: 0, to: T0 * 2 })).map(
+          (p) => p.t,
+        ),
+      ).toEqual([T0 + 60]);
+      expect(
+        await store.readEdgeHistory({ resolution: HOUR_POINT, from: 0, to: T0 * 2 }),
+      ).toHaveLength(1);
+    });
+
+    it('opens one incident per subject until it is closed, and lists what touched a period', async () => {
+      const store = await openAt();
+      const first = await store.openIncident(
+        'edge',
+        'hk1',
+        '2026-12-01T10:00:00.000Z',
+        'edge hk1 is down',
+      );
+      const again = await store.openIncident(
+        'edge',
+        'hk1',
+        '2026-12-01T10:05:00.000Z',
+        'still down',
+      );
+      expect(again.id).toBe(first.id);
+      expect(again.message).toBe('edge hk1 is down');
+      expect(await store.closeIncident('edge', 'hk1', '2026-12-01T10:07:00.000Z')).toBe(true);
+      expect(await store.closeIncident('edge', 'hk1', '2026-12-01T10:08:00.000Z')).toBe(false);
+      await store.openIncident('site', 'a.test', '2026-12-01T11:00:00.000Z', 'origins down');
+      const list = await store.listIncidents({ since: '2026-12-01T00:00:00.000Z' });
+      expect(list.map((i) => [i.kind, i.subject, i.ended_at])).toEqual([
+        ['site', 'a.test', null],
+        ['edge', 'hk1', '2026-12-01T10:07:00.000Z'],
+      ]);
+      expect(
+        await store.listIncidents({ since: '2026-12-01T10:30:00.000Z', kind: 'edge' }),
+      ).toEqual([]);
+      expect(await store.pruneIncidents('2026-12-01T10:30:00.000Z')).toBe(1);
+      expect(await store.listIncidents({ since: '2000-01-01T00:00:00.000Z' })).toHaveLength(1);
     });
   });
 });

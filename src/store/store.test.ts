@@ -70,6 +70,7 @@ describe('opening', () => {
         '003_certificates',
         '004_purges',
         '005_access',
+        '006_history',
         '007_notifications',
       ]);
       const tables = raw
@@ -82,8 +83,11 @@ describe('opening', () => {
           'bundles',
           'certificate_renewals',
           'certificates',
+          'edge_history',
           'edge_status',
           'edges',
+          'incidents',
+          'site_history',
           'events',
           'purge_edges',
           'purges',
@@ -104,7 +108,7 @@ describe('opening', () => {
     const raw2 = new Database(file, { readonly: true });
     try {
       const rows = raw2.prepare('select name, timestamp from outpost_migration').all();
-      expect(rows).toHaveLength(6);
+      expect(rows).toHaveLength(7);
       expect(raw2.prepare('select revision from state').get()).toEqual({ revision: 1 });
     } finally {
       raw2.close();

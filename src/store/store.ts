@@ -8,6 +8,7 @@ import { certificateQueries } from './certs.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { edgeQueries } from './edges.js';
 import { notificationQueries } from './notifications.js';
+import { historyQueries } from './history.js';
 import { purgeQueries } from './purges.js';
 import type { Database } from './schema.js';
 import { settingsQueries } from './settings.js';
@@ -28,6 +29,7 @@ export function composeStore(db: Kysely<Database>, options: ConnectionOptions = 
     ...certificateQueries(c),
     ...accessQueries(c),
     ...notificationQueries(c),
+    ...historyQueries(c),
     close: () => c.close(),
   };
 }

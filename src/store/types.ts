@@ -10,6 +10,9 @@ import type {
   Severity,
   Spec,
   TrackedAlert,
+  EdgePoint,
+  Resolution,
+  SitePoint,
 } from '../spec/index.js';
 
 export interface StoredState {
@@ -291,9 +294,68 @@ export interface NotificationQueries {
   saveTrackedAlerts(alerts: readonly TrackedAlert[]): Promise<void>;
 }
 
+export type IncidentKind = 'edge' | 'site';
+
+/** Something that went down: when, until when (null: still down), and what the alert said. */
+export interface StoredIncident {
+  id: number;
+  kind: IncidentKind;
+  subject: string;
+  started_at: string;
+  ended_at: string | null;
+  message: string;
+}
+
+/** Buckets of one width with `from <= t < to` (Unix seconds). */
+export interface HistoryRange {
+  resolution: Resolution;
+  from: number;
+  to: number;
+}
+
+export interface HistoryQueries {
+  /** Adds each point into its bucket (counts add, gauges average), in one transaction. */
+  addHistory(
+    resolution: Resolution,
+    edges: readonly EdgePoint[],
+    sites: readonly SitePoint[],
+  ): Promise<void>;
+  /** Writes points as they are, replacing their buckets (the hour roll-up). */
+  putHistory(
+    resolution: Resolution,
+    edges: readonly EdgePoint[],
+    sites: readonly SitePoint[],
+  ): Promise<void>;
+  /** Ordered by edge, then time. */
+  readEdgeHistory(q: HistoryRange & { edge?: string }): Promise<EdgePoint[]>;
+  readSiteHistory(q: HistoryRange & { site?: string }): Promise<SitePoint[]>;
+  /** The newest bucket of this width, edges and sites together. */
+  latestHistoryBucket(resolution: Resolution): Promise<number | undefined>;
+  /** Deletes buckets older than `before`; returns how many rows went. */
+  pruneHistory(resolution: Resolution, before: number): Promise<number>;
+  /** Opens an incident, or returns the one still open for the subject. */
+  openIncident(
+    kind: IncidentKind,
+    subject: string,
+    at: string,
+    message: string,
+  ): Promise<StoredIncident>;
+  /** Ends the open incident of the subject; false when none was open. */
+  closeIncident(kind: IncidentKind, subject: string, at: string): Promise<boolean>;
+  /** Incidents open or ended since `since`, newest first. */
+  listIncidents(q: {
+    since: string;
+    kind?: IncidentKind;
+    subject?: string;
+  }): Promise<StoredIncident[]>;
+  /** Deletes incidents that ended before `before`. */
+  pruneIncidents(before: string): Promise<number>;
+}
+
 export interface Store
   extends
     NotificationQueries,
+    HistoryQueries,
     AccessQueries,
     SecretQueries,
     StateQueries,

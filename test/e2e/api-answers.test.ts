@@ -30,15 +30,21 @@ import {
   EdgeList,
   EdgePlanAnswer,
   EdgeStatus,
+  EdgesHistory,
   EventList,
   Healthz,
   NewEdgeAnswer,
+  PublicSiteStatus,
   PublicStatus,
+  PublicStatusHistory,
   PurgeStatus,
   SiteAnswer,
   SiteChanged,
+  SiteHistory,
   SiteList,
   StateAnswer,
+  StatusBadge,
+  StatusSettings,
   StatusSnapshot,
   TokenAnswer,
   TokenRevoked,
@@ -51,6 +57,12 @@ import {
   ChannelList,
   ChannelTested,
 } from '../../src/spec/notify.js';
+import {
+  emptyEdgePoint,
+  emptySitePoint,
+  HOUR_POINT,
+  MINUTE_POINT,
+} from '../../src/spec/history.js';
 import { HttpReceiver } from '../support/receivers.js';
 
 const GCORE_KEY = 'key$for$the$stand-in';
@@ -96,6 +108,7 @@ describe('API answer schemas parse the real answers', () => {
       {
         name: 'fra1',
         host: { v4: '127.0.0.2' },
+        bandwidth_mbps: 100,
         tags: ['eu'],
         meta: { latlong: [50.11, 8.68], countries: ['DE'] },
       },
@@ -244,6 +257,157 @@ describe('API answer schemas parse the real answers', () => {
 
     const healthz = await app.inject({ method: 'GET', url: '/healthz' });
     parsed(Healthz, healthz.json());
+  });
+
+  it('history, resources, bandwidth, status settings, the public page with bars, incidents and badges', async () => {
+    const at = new Date();
+    const sample = {
+      at: at.toISOString(),
+      cpu_percent: 12.5,
+      load: [0.5, 0.25, 0.1],
+      cpus: 2,
+      memory: { total_bytes: 8e9, available_bytes: 6e9 },
+      disks: [
+        { dir: 'cache', total_bytes: 1e11, free_bytes: 6e10, available_bytes: 5e10 },
+        { dir: 'state', total_bytes: 1e11, free_bytes: 6e10, available_bytes: 5e10 },
+      ],
+      network: { rx_bytes_per_second: 1000, tx_bytes_per_second: 2_500_000 },
+      tcp_established: 9,
+      uptime_seconds: 1234,
+      proxy_version: '1.22.1',
+    };
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/edge/report',
+      headers: { authorization: `Bearer ${edgeToken}` },
+      payload: {
+        agent_version: 'test',
+        applied_release: null,
+        applied_hash: null,
+        failed_release: null,
+        last_error: null,
+        proxy: 'nginx',
+        proxy_running: true,
+        started_at: at.toISOString(),
+        resources: [sample],
+      },
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+    const fra1 = (await answer(StatusSnapshot, 'GET', '/v1/status')).edges.find(
+      (e) => e.name === 'fra1',
+    );
+    expect(fra1?.resources).toEqual(sample);
+    // 2.5 MB/s out is 20 Mbit/s of fra1's 100.
+    expect(fra1?.bandwidth).toEqual({ capacity_mbps: 100, used_mbps: 20, percent: 20 });
+
+    // Points and an incident as the history worker writes them.
+    const t = Math.floor(at.getTime() / 60_000) * 60;
+    const p = emptyEdgePoint('fra1', t);
+    Object.assign(p, {
+      up: 5,
+      down: 1,
+      latency_ms: 12,
+      latency_n: 3,
+      requests: 7,
+      res_n: 1,
+      cpu: 12.5,
+    });
+    const sp = emptySitePoint(SITE, t);
+    Object.assign(sp, { up: 6, requests: 7, bytes: 700 });
+    sp.cache.HIT = 3;
+    sp.cache.MISS = 1;
+    await store.addHistory(MINUTE_POINT, [p], [sp]);
+    await store.putHistory(HOUR_POINT, [{ ...p, t: t - (t % 3600) - 86_400 }], []);
+    await store.openIncident(
+      'edge',
+      'fra1',
+      new Date(at.getTime() - 600_000).toISOString(),
+      'edge fra1 is down: connection failed: 203.0.113.10:80 refused',
+    );
+    await store.closeIncident('edge', 'fra1', new Date(at.getTime() - 300_000).toISOString());
+
+    const all = await answer(EdgesHistory, 'GET', '/v1/history/edges?range=1h');
+    expect(all.step_seconds).toBe(60);
+    const series = all.edges.find((e) => e.name === 'fra1');
+    expect(series?.bandwidth_mbps).toBe(100);
+    expect(series?.points).toHaveLength(60);
+    expect(series?.points[59]).toMatchObject({
+      up_ratio: 0.8333,
+      requests: 7,
+      cpu: 12.5,
+      latency_ms: 12,
+    });
+    for (const range of ['24h', '7d', '90d'])
+      await answer(EdgesHistory, 'GET', `/v1/history/edges/fra1?range=${range}`);
+    const site = await answer(SiteHistory, 'GET', `/v1/history/sites/${SITE}?range=24h`);
+    expect(site.points).toHaveLength(96);
+    expect(site.points[95]).toMatchObject({ requests: 7, hit_ratio: 0.75 });
+    const bad = await answer(ApiErrorAnswer, 'GET', '/v1/history/edges?range=2y', undefined, 400);
+    expect(bad.error.message).toBe('range: must be one of 1h, 24h, 7d, 90d');
+    await answer(ApiErrorAnswer, 'GET', '/v1/history/sites/nope.test', undefined, 404);
+
+    // Settings: a bad one names its field and changes nothing.
+    const wrong = await answer(
+      ApiErrorAnswer,
+      'PUT',
+      '/v1/status/settings',
+      { title: '', bandwidth_alert: { percent: 400 } },
+      400,
+    );
+    expect(JSON.stringify(wrong)).toContain('bandwidth_alert.percent');
+    expect((await answer(StatusSettings, 'GET', '/v1/status/settings')).title).toBe('Status');
+    await answer(StatusSettings, 'PUT', '/v1/status/settings', {
+      title: 'Example CDN',
+      edges: ['fra1'],
+      sites: [SITE],
+    });
+
+    const pub = await app.inject({ method: 'GET', url: '/v1/public/status/history' });
+    expect(pub.statusCode).toBe(200);
+    const page = parsed(PublicStatusHistory, pub.json());
+    expect(page.title).toBe('Example CDN');
+    expect(page.edges.map((e) => e.name)).toEqual(['fra1']);
+    expect(page.sites.map((s) => s.name)).toEqual([SITE]);
+    const bars = page.edges[0]!.days;
+    expect(bars).toHaveLength(90);
+    expect(bars[89]?.up_ratio).toBeCloseTo(5 / 6, 3);
+    expect(bars[88]?.up_ratio).toBeCloseTo(5 / 6, 3);
+    expect(bars[0]?.up_ratio).toBeNull();
+    // (The site's origin is down too: the history worker may open a site incident meanwhile.)
+    expect(page.incidents.filter((i) => i.kind === 'edge')).toEqual([
+      expect.objectContaining({
+        kind: 'edge',
+        subject: 'fra1',
+        duration_seconds: 300,
+        message: 'edge fra1 is down: connection failed: (address) refused',
+      }),
+    ]);
+    // No address, token or secret of the state on the public pages.
+    const text = pub.body + (await app.inject({ method: 'GET', url: '/v1/public/status' })).body;
+    for (const secret of [
+      '127.0.0.',
+      '203.0.113.10',
+      'origin.api.test',
+      edgeToken,
+      admin,
+      GCORE_KEY,
+      'sgp1',
+    ])
+      expect(text).not.toContain(secret);
+
+    const one = await app.inject({ method: 'GET', url: `/v1/public/status/sites/${SITE}` });
+    expect(parsed(PublicSiteStatus, one.json()).site.name).toBe(SITE);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/public/status/sites/acme.api.test' }))
+        .statusCode,
+    ).toBe(404);
+    const json = await app.inject({ method: 'GET', url: `/v1/public/badge/${SITE}.json` });
+    expect(parsed(StatusBadge, json.json())).toMatchObject({ schemaVersion: 1, label: SITE });
+    const svg = await app.inject({ method: 'GET', url: `/v1/public/badge/${SITE}.svg` });
+    expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(svg.body).toMatch(/^<svg [^>]*>.*<\/svg>$/);
+    expect(svg.body).not.toContain('<script');
+    await answer(StatusSettings, 'PUT', '/v1/status/settings', {});
   });
 
   it('certificates: an upload (serial, not_before), a failed ACME attempt, the list', async () => {

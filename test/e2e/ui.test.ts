@@ -268,6 +268,65 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     await visitor.close();
   }, 30_000);
 
+  it('nginx back: the public page shows 90 uptime bars and the incident of the edge, resolved, with the alert words', async () => {
+    execFileSync(NGINX, ['-p', `${edgeRoot}/`, '-c', join(edgeRoot, 'live', 'nginx.conf')], {
+      stdio: 'pipe',
+    });
+    await eventually(
+      'nginx to answer again',
+      async () => ((await getFromEdge('/hello.txt')).status === 200 ? true : undefined),
+      15_000,
+      200,
+    );
+    await byTestId('nav-dashboard').click();
+    await expect.poll(() => textOf(`edge-health-${EDGE}`), { timeout: 90_000 }).toBe('up');
+
+    const visitor = await context.newPage();
+    // The history worker closes the incident on its next 10 s tick; the page reloads every 15 s.
+    await visitor.goto(`${cpUrl}/status`);
+    await expect
+      .poll(
+        async () => (await visitor.getByTestId(`incident-${EDGE}`).first().textContent()) ?? '',
+        { timeout: 60_000 },
+      )
+      .toContain('resolved');
+    const incident = (await visitor.getByTestId(`incident-${EDGE}`).first().textContent()) ?? '';
+    expect(incident).toContain(`edge ${EDGE}`);
+    expect(incident).toMatch(/for \d+(\.\d)? (s|min)/);
+    expect(await visitor.getByTestId(`incident-message-${EDGE}`).first().textContent()).toMatch(
+      new RegExp(`^edge ${EDGE} `),
+    );
+    const bars = visitor.getByTestId(`bars-edge-${EDGE}`).locator('rect');
+    expect(await bars.count()).toBe(90);
+    // Today's bar fills when the history writes its minute points (on the minute; the page
+    // reloads every 15 s): samples, some of them down, so neither green nor grey.
+    await expect
+      .poll(async () => bars.nth(89).getAttribute('data-tone'), { timeout: 90_000 })
+      .not.toBe('none');
+    expect(await bars.nth(89).getAttribute('data-tone')).toMatch(/^(degraded|down)$/);
+    expect(await bars.nth(0).getAttribute('data-tone')).toBe('none');
+    await visitor.getByTestId(`bars-site-${SITE}`).waitFor();
+    const html = await visitor.content();
+    expect(html).not.toContain(EDGE_ADDRESS);
+    expect(html).not.toContain(edgeToken);
+    await visitor.close();
+  }, 180_000);
+
+  it('the dashboard charts show the 1 h series with the traffic of the run', async () => {
+    await byTestId('nav-dashboard').click();
+    await byTestId('fleet-charts').waitFor();
+    expect(await byTestId('range-1h').getAttribute('aria-pressed')).toBe('true');
+    const chart = byTestId('chart-requests');
+    expect(await chart.getAttribute('data-buckets')).toBe('60');
+    // Minute points are written on the minute: the requests of the earlier tests show up then.
+    await expect
+      .poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 90_000 })
+      .toBeGreaterThan(0);
+    expect(await chart.locator('path.chart-line').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+/);
+    await byTestId('range-24h').click();
+    await expect.poll(() => byTestId('chart-requests').getAttribute('data-buckets')).toBe('96');
+  }, 120_000);
+
   it('runs under the strict CSP: security headers on the UI and the API, no violation', async () => {
     const ui = await fetch(`${cpUrl}/`);
     expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");

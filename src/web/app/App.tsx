@@ -32,6 +32,8 @@ export function App() {
   );
 
   if (path === '/status' || path === '/status/') return <PublicStatusPage />;
+  const sitePage = match('/status/site/:domain', path);
+  if (sitePage?.domain) return <PublicStatusPage site={sitePage.domain} />;
   if (!token)
     return (
       <LoginPage

@@ -3,6 +3,17 @@
 // nothing here reaches the bundle.
 export type {
   Alert,
+  EdgeHistoryPoint,
+  EdgesHistory,
+  EdgeSeries,
+  HistoryRange,
+  PublicIncident,
+  PublicSiteStatus,
+  PublicStatusHistory,
+  PublicSubjectHistory,
+  SiteHistory,
+  SiteHistoryPoint,
+  StatusSettings,
   ApiErrorAnswer,
   ApiTokenCreated,
   ApiTokenInfo,

@@ -8,12 +8,15 @@ import { formatAge, formatBytes, formatRelease } from '../../components/format.j
 import { WorldMap } from '../../components/WorldMap.js';
 import { useLive } from '../../live/LiveContext.js';
 import { Link } from '../../router.js';
+import { FleetCharts } from '../history/HistoryCharts.js';
 
 const ALERT_TITLE: Record<string, string> = {
   edge_down: 'Edge down',
   config_error: 'Configuration error',
   cert_expiring: 'Certificate expiring',
   dns_drift: 'DNS drift',
+  dns_origin_fallback: 'DNS origin fallback',
+  edge_bandwidth: 'Bandwidth near capacity',
 };
 
 export function DashboardPage() {
@@ -56,6 +59,9 @@ export function DashboardPage() {
         </div>
       </div>
       <Alerts alerts={alerts} />
+      <Section title="History">
+        <FleetCharts />
+      </Section>
       <Section title="Edges">
         <WorldMap edges={edges.data?.edges ?? []} status={rows} />
         <EdgeTable rows={rows} />
@@ -104,6 +110,7 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
           <th scope="col">Bytes</th>
           <th scope="col">Hit ratio</th>
           <th scope="col">Traffic</th>
+          <th scope="col">Bandwidth</th>
         </tr>
       </thead>
       <tbody>
@@ -148,11 +155,19 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
                 testid={`edge-spark-${r.name}`}
               />
             </td>
+            <td data-testid={`edge-bandwidth-${r.name}`}>{bandwidthText(r.bandwidth)}</td>
           </tr>
         ))}
       </tbody>
     </table>
   );
+}
+
+/** "12.3 of 30 Mbit/s (41%)", or what is known of it. */
+export function bandwidthText(b: EdgeStatus['bandwidth']): string {
+  const used = b.used_mbps === null ? '–' : b.used_mbps.toFixed(1);
+  if (b.capacity_mbps === null) return b.used_mbps === null ? '–' : `${used} Mbit/s`;
+  return `${used} of ${b.capacity_mbps} Mbit/s${b.percent === null ? '' : ` (${b.percent.toFixed(0)}%)`}`;
 }
 
 function SitesHealth(props: { sites: SiteStatus[] | undefined }) {

@@ -16,6 +16,8 @@ import { useLive } from '../../live/LiveContext.js';
 import { Link, navigate } from '../../router.js';
 import { EdgeActions } from '../edges/EdgeActions.js';
 import { TokenOnce } from '../edges/TokenOnce.js';
+import { bandwidthText } from '../dashboard/DashboardPage.js';
+import { EdgeCharts } from '../history/HistoryCharts.js';
 
 export function EdgePage(props: { name: string }) {
   const { status } = useLive();
@@ -85,12 +87,37 @@ export function EdgePage(props: { name: string }) {
                 : ''}{' '}
               <Sparkline series={s.traffic.series} label={`traffic of ${s.name}`} />
             </dd>
+            <dt>Bandwidth</dt>
+            <dd data-testid="edge-page-bandwidth">{bandwidthText(s.bandwidth)}</dd>
+            {s.resources ? (
+              <>
+                <dt>Machine</dt>
+                <dd data-testid="edge-page-resources">
+                  CPU {s.resources.cpu_percent ?? '–'}% of {s.resources.cpus}, load{' '}
+                  {s.resources.load.join(' ')}, memory{' '}
+                  {formatBytes(s.resources.memory.total_bytes - s.resources.memory.available_bytes)}{' '}
+                  of {formatBytes(s.resources.memory.total_bytes)}
+                  {s.resources.disks.map((d) => (
+                    <span key={d.dir}>
+                      , {d.dir} disk {formatBytes(d.total_bytes - d.free_bytes)} of{' '}
+                      {formatBytes(d.total_bytes)}
+                    </span>
+                  ))}
+                  , {s.resources.tcp_established ?? '–'} TCP connections, up{' '}
+                  {Math.round(s.resources.uptime_seconds / 3600)} h
+                  {s.resources.proxy_version ? `, ${s.proxy} ${s.resources.proxy_version}` : ''}
+                </dd>
+              </>
+            ) : null}
             <dt>Last error</dt>
             <dd data-testid="edge-page-error">{s.error ?? 'none'}</dd>
           </dl>
         ) : (
           <p className="muted">No status yet.</p>
         )}
+      </Section>
+      <Section title="History">
+        <EdgeCharts name={props.name} />
       </Section>
       {e ? (
         <Section title="Settings">

@@ -19,6 +19,7 @@ import { OriginsSection } from './sections/OriginsSection.js';
 import { RawNginxSection } from './sections/RawNginxSection.js';
 import { ReviewSection } from './sections/ReviewSection.js';
 import { SiteSection } from './sections/SiteSection.js';
+import { SiteCharts } from '../history/HistoryCharts.js';
 import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
 
 const sitePathOf = (domain: string) => `/v1/sites/${encodeURIComponent(domain)}`;
@@ -115,6 +116,12 @@ export function SiteEditPage(props: { domain: string | null }) {
         <Link href="/sites">Sites</Link> /
       </p>
       <h1>{domain ?? 'New site'}</h1>
+      {domain !== null ? (
+        <details className="site-history" open>
+          <summary>Traffic and cache hit ratio over time</summary>
+          <SiteCharts domain={domain} />
+        </details>
+      ) : null}
       <form onSubmit={(e) => void review(e)} noValidate>
         <ProblemList
           problems={problems}

@@ -1,0 +1,106 @@
+// Whole-document rules of the protection features (issue 16, part A), run on a parsed Spec:
+// `@list` references name a list of `ip_lists`, rule selectors name edges or tags that exist,
+// and a site served by a Caddy edge asks nothing Caddy 2.6 cannot do (docs/proxies.md).
+import type { Matcher, Spec } from './schema.js';
+import { problem, type PathSegment, type Problem } from './problems.js';
+import { caddyRegexProblem } from './protect.js';
+import { selectorMatch } from './selectors.js';
+
+/** Every matcher of a site with its path: modifiers, cache rules, access rules, rate limits. */
+export function siteMatchers(site: Spec['sites'][number]): { at: PathSegment[]; m: Matcher }[] {
+  const out: { at: PathSegment[]; m: Matcher }[] = [];
+  site.modifiers.forEach((x, k) => out.push({ at: ['modifiers', k, 'match'], m: x.match }));
+  site.cache.rules.forEach((x, k) => out.push({ at: ['cache', 'rules', k, 'match'], m: x.match }));
+  site.access?.rules.forEach((x, k) =>
+    out.push({ at: ['access', 'rules', k, 'match'], m: x.match }),
+  );
+  site.rate_limits?.forEach((x, k) => {
+    if (x.match !== undefined) out.push({ at: ['rate_limits', k, 'match'], m: x.match });
+  });
+  return out;
+}
+
+/** What a Caddy 2.6 edge cannot do with a matcher, as problems under `at`. */
+function caddyMatcherProblems(m: Matcher, at: PathSegment[], edge: string): Problem[] {
+  const out: Problem[] = [];
+  const why = `, which site is served by the Caddy edge "${edge}"`;
+  if (m.query !== undefined)
+    out.push(
+      problem(
+        [...at, 'query'],
+        `cannot be rendered for Caddy 2.6 (no query prefix/regex matcher)${why}; see docs/proxies.md`,
+      ),
+    );
+  const seen = new Set<string>();
+  if (m.user_agents !== undefined) seen.add('user-agent');
+  m.headers?.forEach((h, k) => {
+    const name = h.name.toLowerCase();
+    if (seen.has(name))
+      out.push(
+        problem(
+          [...at, 'headers', k, 'name'],
+          `is a second condition on ${h.name} (or user_agents beside it): Caddy matches one pattern per header${why}`,
+        ),
+      );
+    seen.add(name);
+    const p = h.regex === undefined ? undefined : caddyRegexProblem(h.regex);
+    if (p !== undefined) out.push(problem([...at, 'headers', k, 'regex'], `${p}${why}`));
+  });
+  m.user_agents?.forEach((u, k) => {
+    const p =
+      typeof u === 'string' || u.regex === undefined ? undefined : caddyRegexProblem(u.regex);
+    if (p !== undefined) out.push(problem([...at, 'user_agents', k, 'regex'], `${p}${why}`));
+  });
+  return out;
+}
+
+export function protectProblems(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  const lists = new Set(Object.keys(spec.ip_lists ?? {}));
+  const edgeNames = new Set(spec.edges.map((e) => e.name));
+  const tags = new Set(spec.edges.flatMap((e) => e.tags));
+  const checkSelectors = (selectors: readonly string[] | undefined, at: PathSegment[]) =>
+    selectors?.forEach((sel, k) => {
+      if (sel === '*') return;
+      if (sel.startsWith('tag:')) {
+        if (!tags.has(sel.slice(4)))
+          problems.push(problem([...at, k], `no edge has the tag "${sel.slice(4)}"`));
+      } else if (!edgeNames.has(sel)) problems.push(problem([...at, k], `unknown edge "${sel}"`));
+    });
+
+  spec.sites.forEach((site, i) => {
+    const base: PathSegment[] = ['sites', i];
+    for (const { at, m } of siteMatchers(site))
+      m.client_ips?.forEach((ip, k) => {
+        if (ip.startsWith('@') && !lists.has(ip.slice(1)))
+          problems.push(
+            problem(
+              [...base, ...at, 'client_ips', k],
+              `names the IP list "${ip.slice(1)}", which ip_lists does not define`,
+            ),
+          );
+      });
+    site.access?.rules.forEach((r, k) =>
+      checkSelectors(r.edges, [...base, 'access', 'rules', k, 'edges']),
+    );
+    site.rate_limits?.forEach((r, k) =>
+      checkSelectors(r.edges, [...base, 'rate_limits', k, 'edges']),
+    );
+
+    // Caddy edges (docs/proxies.md): what Caddy 2.6 cannot do is refused here, not dropped.
+    const caddy = spec.edges.find(
+      (e) => e.proxy === 'caddy' && !e.paused && selectorMatch(site.edges, e) !== undefined,
+    );
+    if (caddy === undefined) return;
+    if (site.rate_limits !== undefined && site.rate_limits.length > 0)
+      problems.push(
+        problem(
+          [...base, 'rate_limits'],
+          `cannot be rendered for Caddy 2.6 (it has no rate limiter), and this site is served by the Caddy edge "${caddy.name}"; see docs/proxies.md`,
+        ),
+      );
+    for (const { at, m } of siteMatchers(site))
+      problems.push(...caddyMatcherProblems(m, [...base, ...at], caddy.name));
+  });
+  return problems;
+}

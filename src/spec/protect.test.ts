@@ -217,4 +217,13 @@ describe('protect: values', () => {
     ]);
     expect(ps[0]?.message).toContain('Caddy edge "c1"');
   });
+
+  it('refuses conditions beside answer conditions in one cache rule', () => {
+    const ps = problemsOf(
+      spec({
+        cache: { rules: [{ match: { statuses: [200], client_ips: ['10.0.0.0/8'] }, ttl: 60 }] },
+      }),
+    );
+    expect(ps.map((p) => p.path)).toEqual(['sites[0].cache.rules[0].match.client_ips']);
+  });
 });

@@ -80,6 +80,21 @@ export function protectProblems(spec: Spec): Problem[] {
             ),
           );
       });
+    // The answer-side match ($resp map, render/nginx.ts) sees the request line only.
+    site.cache.rules.forEach((r, k) => {
+      const m = r.match;
+      const answer = m.statuses !== undefined || m.content_types !== undefined;
+      const cond = (['client_ips', 'headers', 'query', 'user_agents'] as const).find(
+        (f) => m[f] !== undefined,
+      );
+      if (answer && cond !== undefined)
+        problems.push(
+          problem(
+            [...base, 'cache', 'rules', k, 'match', cond],
+            'cannot be combined with statuses or content_types in one cache rule: the answer is matched on the method and path only (split it into two rules)',
+          ),
+        );
+    });
     site.access?.rules.forEach((r, k) =>
       checkSelectors(r.edges, [...base, 'access', 'rules', k, 'edges']),
     );

@@ -12,7 +12,7 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
     .action(async (o: { json?: boolean }) => {
       const status = await ctx.client().request<{
         revision: number;
-        edges: EdgeStatus[];
+        edges: (EdgeStatus & { traffic?: { denied?: number; rate_limited?: number } })[];
         alerts?: { kind: string; subject: string; message: string }[];
       }>('GET', 'v1/status');
       if (o.json) return ctx.out.json(status);
@@ -22,12 +22,14 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
       if (status.edges.length === 0) return ctx.out.line('No edges.');
       ctx.out.line(
         table([
-          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'DENIED', 'LIMITED', 'ERROR'],
           ...status.edges.map((e) => [
             e.name + (e.paused ? ' (paused)' : ''),
             e.state,
             `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
             e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
+            String(e.traffic?.denied ?? '-'),
+            String(e.traffic?.rate_limited ?? '-'),
             e.error ?? '-',
           ]),
         ]),

@@ -68,7 +68,7 @@ const FieldChangeAnswer = z
   .strict();
 const ChangeAnswer = z
   .object({
-    kind: z.enum(['edge', 'site', 'dns', 'acme']),
+    kind: z.enum(['edge', 'site', 'dns', 'acme', 'ip_lists']),
     key: z.string(),
     op: z.enum(['create', 'update', 'delete']),
     fields: z.array(FieldChangeAnswer),

@@ -1,7 +1,7 @@
 // Issue 16 part A: the protection fields refuse hostile and wrong values with the field path.
 import { describe, expect, it } from 'vitest';
 import { validateSpec } from './validate.js';
-import { regexProblem } from './protect.js';
+import { caddyRegexProblem, regexProblem } from './protect.js';
 
 const edge = { name: 'e1', host: { v4: '127.0.0.2' } };
 const caddyEdge = { name: 'c1', host: { v4: '127.0.0.3' }, proxy: 'caddy' };
@@ -182,40 +182,30 @@ describe('protect: values', () => {
     ]);
   });
 
-  it('refuses what Caddy 2.6 cannot do on a site a Caddy edge serves', () => {
+  it('refuses what Caddy edges do not render, naming the edge', () => {
     const ps = problemsOf({
       edges: [caddyEdge],
       sites: [
         {
           domain: 'a.test',
           origins: [origin],
-          access: {
-            rules: [
-              {
-                match: {
-                  query: [{ name: 'a', present: true }],
-                  headers: [
-                    { name: 'X-A', regex: '^(?!x)' },
-                    { name: 'x-a', exact: 'b' },
-                  ],
-                  user_agents: [{ regex: '(a)\\1' }],
-                },
-                action: 'deny',
-              },
-            ],
-          },
+          access: { rules: [{ match: { client_ips: ['10.0.0.0/8'] }, action: 'deny' }] },
+          modifiers: [
+            { match: { headers: [{ name: 'X-A', exact: 'b' }] }, action: { type: 'deny' } },
+          ],
           rate_limits: [{ name: 'a', rate: '1r/s' }],
         },
       ],
     });
     expect(ps.map((p) => p.path)).toEqual([
       'sites[0].rate_limits',
-      'sites[0].access.rules[0].match.query',
-      'sites[0].access.rules[0].match.headers[0].regex',
-      'sites[0].access.rules[0].match.headers[1].name',
-      'sites[0].access.rules[0].match.user_agents[0].regex',
+      'sites[0].access',
+      'sites[0].modifiers[0].match.headers',
     ]);
     expect(ps[0]?.message).toContain('Caddy edge "c1"');
+    expect(caddyRegexProblem('(?<=a)b')).toContain('lookaround');
+    expect(caddyRegexProblem('(a)\\1')).toContain('backreference');
+    expect(caddyRegexProblem('^a+b$')).toBeUndefined();
   });
 
   it('refuses conditions beside answer conditions in one cache rule', () => {

@@ -22,18 +22,25 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
       if (status.edges.length === 0) return ctx.out.line('No edges.');
       ctx.out.line(
         table([
-          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'DENIED', 'LIMITED', 'ERROR'],
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
           ...status.edges.map((e) => [
             e.name + (e.paused ? ' (paused)' : ''),
             e.state,
             `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
             e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
-            String(e.traffic?.denied ?? '-'),
-            String(e.traffic?.rate_limited ?? '-'),
             e.error ?? '-',
           ]),
         ]),
       );
+      // Requests the edge refused itself (issue 16), since the control plane started.
+      for (const e of status.edges) {
+        const denied = e.traffic?.denied ?? 0;
+        const limited = e.traffic?.rate_limited ?? 0;
+        if (denied > 0 || limited > 0)
+          ctx.out.line(
+            `REFUSED ${e.name}: ${denied} denied by access rules, ${limited} rate-limited`,
+          );
+      }
       // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
       for (const e of status.edges) if (e.note) ctx.out.line(`NOTE ${e.name}: ${e.note}`);
     });

@@ -11,6 +11,7 @@ const INTEGRATION = [
   'src/render/golden.test.ts',
   'src/render/caddy-golden.test.ts',
   'src/render/injection.test.ts',
+  'src/render/protect-injection.test.ts',
   'src/render/nginx-live.test.ts',
   'src/certs/ocsp.test.ts',
   'src/render/renderer.contract.test.ts',

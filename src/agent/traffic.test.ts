@@ -159,4 +159,31 @@ describe('access-log traffic counts', () => {
     expect(statSync(file).size).toBe(0);
     expect(readFileSync(`${file}.2`, 'utf8').split('\n').filter(Boolean)).toHaveLength(11);
   });
+
+  it('counts requests an access rule or a rate limit refused (issue 16)', async () => {
+    const refused = (block: string, limit: string, status: number) =>
+      JSON.stringify({ site: 'a.test', status, bytes: 0, cache: 'EDGE', block, limit }) + '\n';
+    writeFileSync(
+      file,
+      refused('denied', '-', 403) +
+        refused('denied', '-', 403) +
+        refused('', 'REJECTED', 429) +
+        refused('', 'PASSED', 200) +
+        refused('', 'DELAYED', 200),
+    );
+    const counter = new AccessLogCounter(file);
+    await counter.read();
+    const report = counter.peek();
+    expect(report.sites['a.test']).toMatchObject({ requests: 5, denied: 2, rate_limited: 1 });
+    appendFileSync(file, refused('denied', '-', 403));
+    await counter.read();
+    counter.acknowledge(report);
+    expect(counter.peek().sites['a.test']).toEqual({
+      requests: 1,
+      bytes: 0,
+      status: { '4xx': 1 },
+      cache: { EDGE: 1 },
+      denied: 1,
+    });
+  });
 });

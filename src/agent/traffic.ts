@@ -22,7 +22,14 @@ export function emptySiteTraffic(): SiteTraffic {
 
 /** Adds one access-log line to the counts; returns false for a line that is not ours. */
 export function countLine(into: Record<string, SiteTraffic>, line: string): boolean {
-  let entry: { site?: unknown; status?: unknown; bytes?: unknown; cache?: unknown };
+  let entry: {
+    site?: unknown;
+    status?: unknown;
+    bytes?: unknown;
+    cache?: unknown;
+    block?: unknown;
+    limit?: unknown;
+  };
   try {
     entry = JSON.parse(line) as typeof entry;
   } catch {
@@ -40,7 +47,21 @@ export function countLine(into: Record<string, SiteTraffic>, line: string): bool
       ? entry.cache
       : 'OTHER';
   t.cache[cache] = (t.cache[cache] ?? 0) + 1;
+  // Refused at the edge (issue 16): an access rule, a rate limit.
+  if (entry.block === 'denied') t.denied = (t.denied ?? 0) + 1;
+  if (entry.limit === 'REJECTED') t.rate_limited = (t.rate_limited ?? 0) + 1;
   return true;
+}
+
+/** Adds the optional refusal counts of `add` into `into` (absent stays absent). */
+function addRefusals(into: SiteTraffic, add: SiteTraffic, sign = 1): void {
+  for (const k of ['denied', 'rate_limited'] as const) {
+    const v = add[k];
+    if (v === undefined) continue;
+    const left = (into[k] ?? 0) + sign * v;
+    if (left === 0) delete into[k];
+    else into[k] = left;
+  }
 }
 
 export function mergeTraffic(
@@ -53,6 +74,7 @@ export function mergeTraffic(
     x.bytes += t.bytes;
     for (const [k, v] of Object.entries(t.status)) x.status[k] = (x.status[k] ?? 0) + v;
     for (const [k, v] of Object.entries(t.cache)) x.cache[k] = (x.cache[k] ?? 0) + v;
+    addRefusals(x, t);
   }
 }
 
@@ -199,6 +221,7 @@ export class AccessLogCounter {
       p.bytes -= t.bytes;
       subtract(p.status, t.status);
       subtract(p.cache, t.cache);
+      addRefusals(p, t, -1);
       if (p.requests === 0) delete this.pending[site];
     }
     this.since = report.until;

@@ -1,6 +1,6 @@
 // compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
 import { DEFAULT_TIMEOUTS } from '../spec/index.js';
-import type { CacheRule, Edge, Modifier, Origin, Site, Spec } from '../spec/index.js';
+import type { CacheRule, Edge, Matcher, Modifier, Origin, Site, Spec } from '../spec/index.js';
 import { selectorMatch } from '../spec/selectors.js';
 
 // Moved to spec/selectors.ts (certs, dns and health need it too); re-exported for callers.
@@ -8,6 +8,7 @@ export { selectorMatch } from '../spec/selectors.js';
 import type {
   EdgePlan,
   ModifierLevel,
+  PlannedAccess,
   PlannedModifier,
   PlannedOrigin,
   PlannedSite,
@@ -17,7 +18,7 @@ import type {
 /** A plan cannot be made: an unknown edge, or a spec that skipped validation. */
 export class PlanError extends Error {
   constructor(
-    readonly code: 'unknown_edge' | 'inconsistent_origins',
+    readonly code: 'unknown_edge' | 'inconsistent_origins' | 'unknown_ip_list',
     message: string,
   ) {
     super(message);
@@ -61,6 +62,68 @@ export function compileEdgePlan(spec: Spec, edgeName: string): EdgePlan {
     realIpFrom: [...(edge.real_ip_from ?? [])],
     sites,
     certificates: sites.map((s) => s.certificate),
+    ipLists: usedIpLists(spec, sites),
+  };
+}
+
+/** Every matcher of a planned site (modifiers, cache rules, access rules, rate limits). */
+export function plannedMatchers(site: PlannedSite): Matcher[] {
+  return [
+    ...site.modifiers.map((m) => m.match),
+    ...site.cache.rules.map((r) => r.match),
+    ...(site.access?.rules.map((r) => r.match) ?? []),
+    ...site.rateLimits.flatMap((l) => (l.match === undefined ? [] : [l.match])),
+  ];
+}
+
+/** The named IP lists the sites reference, by name. */
+function usedIpLists(spec: Spec, sites: readonly PlannedSite[]): EdgePlan['ipLists'] {
+  const names = new Set<string>();
+  for (const site of sites)
+    for (const m of plannedMatchers(site))
+      for (const ip of m.client_ips ?? []) if (ip.startsWith('@')) names.add(ip.slice(1));
+  return [...names].sort(byString).map((name) => {
+    const networks = spec.ip_lists?.[name];
+    if (networks === undefined)
+      throw new PlanError(
+        'unknown_ip_list',
+        `a matcher names the IP list "${name}", which ip_lists does not define`,
+      );
+    return { name, networks: [...networks] };
+  });
+}
+
+/** The access rules that apply on `edge`, in the modifiers' precedence. */
+function planAccess(site: Site, edge: Edge): PlannedAccess | null {
+  const a = site.access;
+  if (a === undefined) return null;
+  const rules = a.rules.flatMap((r, index) => {
+    let level: ModifierLevel = 'site';
+    let selector: string | null = null;
+    if (r.edges !== undefined) {
+      const hit = selectorMatch(r.edges, edge);
+      if (hit === undefined) return [];
+      level = hit.level;
+      selector = hit.selector;
+    }
+    return [
+      {
+        name: r.name ?? null,
+        level,
+        selector,
+        index,
+        match: structuredClone(r.match),
+        action: r.action,
+        status: r.status ?? (r.action === 'redirect' ? 302 : a.status),
+        target: r.target ?? null,
+      },
+    ];
+  });
+  return {
+    default: a.default,
+    status: a.status,
+    body: a.body ?? null,
+    rules: rules.sort((x, y) => LEVEL_ORDER[x.level] - LEVEL_ORDER[y.level]),
   };
 }
 
@@ -101,6 +164,10 @@ function planSite(site: Site, edge: Edge): PlannedSite {
     },
     rawNginx: site.raw_nginx ?? null,
     certificate: { domain: site.domain, names },
+    access: planAccess(site, edge),
+    rateLimits: (site.rate_limits ?? [])
+      .filter((l) => l.edges === undefined || selectorMatch(l.edges, edge) !== undefined)
+      .map((l) => structuredClone(l)),
   };
 }
 

@@ -1,7 +1,15 @@
-export { compileEdgePlan, mergeModifiers, PlanError, selectorMatch } from './compile.js';
+export {
+  compileEdgePlan,
+  mergeModifiers,
+  PlanError,
+  plannedMatchers,
+  selectorMatch,
+} from './compile.js';
 export type {
   EdgePlan,
   ModifierLevel,
+  PlannedAccess,
+  PlannedAccessRule,
   PlannedCache,
   PlannedCertificate,
   PlannedHttps,

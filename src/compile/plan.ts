@@ -1,6 +1,13 @@
 // The EdgePlan: everything one edge serves, resolved from the spec and nothing else. Renderers
 // (nginx, Caddy) take a plan and return files; they never look at the spec themselves.
-import type { CacheRule, EdgeListen, Matcher, ModifierAction } from '../spec/index.js';
+import type {
+  AccessRule,
+  CacheRule,
+  EdgeListen,
+  Matcher,
+  ModifierAction,
+  RateLimit,
+} from '../spec/index.js';
 
 export interface EdgePlan {
   /** The edge's name (goes into `X-CDN-Node`). */
@@ -16,6 +23,11 @@ export interface EdgePlan {
   sites: PlannedSite[];
   /** One certificate per site, in the same order as `sites`. */
   certificates: PlannedCertificate[];
+  /**
+   * The spec's named IP lists that this edge's sites reference (`@NAME` in a matcher), by
+   * name in code-unit order (issue 16 part A). nginx renders them into their own file.
+   */
+  ipLists: { name: string; networks: string[] }[];
 }
 
 export interface PlannedCertificate {
@@ -41,6 +53,31 @@ export interface PlannedSite {
   /** The site's unchecked raw nginx snippet (server level), or null. */
   rawNginx: string | null;
   certificate: PlannedCertificate;
+  /** Access rules that apply on this edge (issue 16 part A), or null: everyone is served. */
+  access: PlannedAccess | null;
+  /** Rate limits that apply on this edge (their `edges` select it), in spec order. */
+  rateLimits: RateLimit[];
+}
+
+export interface PlannedAccess {
+  default: 'allow' | 'deny';
+  status: number;
+  body: string | null;
+  /** In modifier precedence (edge name, tag, site; spec order within a level): first match wins. */
+  rules: PlannedAccessRule[];
+}
+
+export interface PlannedAccessRule {
+  name: string | null;
+  level: ModifierLevel;
+  selector: string | null;
+  /** Position in the site's `access.rules`. */
+  index: number;
+  match: Matcher;
+  action: AccessRule['action'];
+  /** deny: the rule's status or the site's; redirect: 301/302/307/308 (302 unless set). */
+  status: number;
+  target: string | null;
 }
 
 export interface PlannedOrigin {

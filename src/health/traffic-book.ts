@@ -16,6 +16,9 @@ export interface TrafficSummary {
   bytes: number;
   /** HITs over cache lookups (HIT + MISS + EXPIRED + STALE + UPDATING + REVALIDATED), or null. */
   hit_ratio: number | null;
+  /** Requests refused by an access rule, and by a rate limit, since the control plane started. */
+  denied: number;
+  rate_limited: number;
   /** The last `minutes` minutes, oldest first, one point per minute (zeros included). */
   series: TrafficPoint[];
 }
@@ -25,6 +28,8 @@ export interface TrafficTotals {
   bytes: number;
   status: Record<string, number>;
   cache: Record<string, number>;
+  denied: number;
+  rate_limited: number;
 }
 
 const LOOKUPS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'];
@@ -39,7 +44,7 @@ interface Bucket {
 }
 
 function emptyTotals(): TrafficTotals {
-  return { requests: 0, bytes: 0, status: {}, cache: {} };
+  return { requests: 0, bytes: 0, status: {}, cache: {}, denied: 0, rate_limited: 0 };
 }
 
 function addInto(t: TrafficTotals, s: SiteTraffic): void {
@@ -47,6 +52,8 @@ function addInto(t: TrafficTotals, s: SiteTraffic): void {
   t.bytes += s.bytes;
   for (const [k, v] of Object.entries(s.status)) t.status[k] = (t.status[k] ?? 0) + v;
   for (const [k, v] of Object.entries(s.cache)) t.cache[k] = (t.cache[k] ?? 0) + v;
+  t.denied += s.denied ?? 0;
+  t.rate_limited += s.rate_limited ?? 0;
 }
 
 export function hitRatio(cache: Record<string, number>): number | null {
@@ -122,6 +129,13 @@ export class TrafficBook {
       });
     }
     const t = this.totals.get(edge) ?? emptyTotals();
-    return { requests: t.requests, bytes: t.bytes, hit_ratio: hitRatio(t.cache), series };
+    return {
+      requests: t.requests,
+      bytes: t.bytes,
+      hit_ratio: hitRatio(t.cache),
+      denied: t.denied,
+      rate_limited: t.rate_limited,
+      series,
+    };
   }
 }

@@ -56,11 +56,17 @@ const HTTP = [
   'ssl_protocols TLSv1.2 TLSv1.3;',
   'ssl_session_cache shared:outpost_ssl:10m;',
   'ssl_session_timeout 1d;', // Mozilla intermediate (render/nginx-tls.ts)
+  // "denied" when an access rule refused the request (releases `set` it: issue 16), else "";
+  // defined here so that a release without access rules still loads with this log format.
+  'map "" $outpost_block {',
+  '    default "";',
+  '}',
   'log_format outpost_json escape=json',
   `    '{"time":"$time_iso8601","site":"$server_name","host":"$host","remote":"$remote_addr",'`,
   `    '"method":"$request_method","uri":"$request_uri","status":$status,'`,
   `    '"bytes":$body_bytes_sent,"cache":"$outpost_cache_status",'`,
-  `    '"request_time":$request_time,"upstream_time":"$upstream_response_time","upstream":"$upstream_addr"}';`,
+  `    '"request_time":$request_time,"upstream_time":"$upstream_response_time","upstream":"$upstream_addr",'`,
+  `    '"block":"$outpost_block","limit":"$limit_req_status"}';`,
   // Buffered: an unbuffered line per request cost ~12% of cache-hit throughput (docs/benchmarks.md).
   'access_log logs/access.json outpost_json buffer=64k flush=1s;',
   'include release/nginx/*.conf;',

@@ -74,6 +74,24 @@ import {
 } from './nginx-http.js';
 import { NJS_PATH, njsSource } from './njs/outpost.js';
 import { renderEdgeTls } from './nginx-tls.js';
+import {
+  describeConditions,
+  REQUEST_VARIABLE,
+  renderInlineGeos,
+  renderMatch,
+  SiteMatchNames,
+} from './nginx-match.js';
+import {
+  IP_LISTS_PATH,
+  renderAccessActions,
+  renderAccessDecision,
+  renderAccessLocations,
+  renderEdgeRateLimitMap,
+  renderIpLists,
+  renderRateLimitHeader,
+  renderRateLimitZones,
+} from './nginx-access.js';
+import { plannedMatchers } from '../compile/index.js';
 
 // The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
 // re-exported here for callers that still import it from the renderer.
@@ -98,7 +116,7 @@ export interface RenderNginxOptions {
 }
 
 /** "$request_method:$uri", which modifiers and cache rules match (set per server block). */
-export const REQUEST_VARIABLE = 'outpost_request';
+export { REQUEST_VARIABLE } from './nginx-match.js';
 
 /** Used for HTTPS origins unless the site's origins set `tls_ca`. */
 export const SYSTEM_TRUST_STORE = '/etc/ssl/certs/ca-certificates.crt';
@@ -177,6 +195,7 @@ function describeMatcher(m: CacheMatcher): string {
   if (m.extensions) parts.push(`extensions ${m.extensions.join(',')}`);
   if (m.statuses) parts.push(`statuses ${m.statuses.join(',')}`);
   if (m.content_types) parts.push(`content types ${m.content_types.join(',')}`);
+  parts.push(...describeConditions(m));
   // Comments end at a newline; the spec's values have none (refused by nginxLiteral anyway).
   return (parts.length === 0 ? 'every request' : parts.join('; ')).replace(/[\r\n]/g, ' ');
 }
@@ -276,6 +295,8 @@ interface SiteNames {
   located: CacheProfile[];
   /** Some rule matches on the response: `$resp` and `$nostore` are rendered. */
   responseRules: boolean;
+  /** The geo variables of the site's inline client networks (issue 16, nginx-match.ts). */
+  match: SiteMatchNames;
 }
 
 function profileSignature(p: CacheProfile): string {
@@ -326,7 +347,18 @@ function siteNames(site: PlannedSite, index: number): SiteNames {
     ruleProfiles,
     located,
     responseRules: site.cache.rules.some((r) => hasResponseConditions(r.match)),
+    match: registerInlineNets(site, id),
   };
+}
+
+/** Names every inline client network list of the site's matchers, in a stable order. */
+function registerInlineNets(site: PlannedSite, id: string): SiteMatchNames {
+  const names = new SiteMatchNames(id);
+  for (const m of plannedMatchers(site)) {
+    const inline = m.client_ips?.filter((ip) => !ip.startsWith('@')) ?? [];
+    if (inline.length > 0) names.inline(inline);
+  }
+  return names;
 }
 
 function describeRule(r: CacheRule, p: CacheProfile | undefined): string {
@@ -355,6 +387,8 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
     }
     c.line('keepalive 32;');
   });
+  renderInlineGeos(c, n.match);
+  renderRateLimitZones(c, site);
 
   if (n.responseRules) {
     c.line('# The first rule matching the request and the answer, when the origin answers.');
@@ -387,11 +421,12 @@ function renderSiteHttpLevel(c: Conf, site: PlannedSite, n: SiteNames): void {
  */
 function renderSiteDecision(c: Conf, site: PlannedSite, n: SiteNames): void {
   c.line(`set $${REQUEST_VARIABLE} "$request_method:$uri";`);
+  renderAccessDecision(c, site, n.match, matcherRegex);
   c.line(`set $${n.mod} 0;`);
   const mods = site.modifiers.map((m, i) => ({ m, i }));
   for (const { m, i } of mods) c.line(`# ${i + 1}: ${describeModifier(m)}`);
   for (const { m, i } of [...mods].reverse())
-    c.block(`if ($${REQUEST_VARIABLE} ~ ${nginxLiteral(matcherRegex(m.match))})`, () =>
+    renderMatch(c, m.match, matcherRegex(m.match), n.match, () =>
       c.line(`set $${n.mod} ${i + 1};`),
     );
   // The request chooses the rule; bypass rules with response conditions are left out here
@@ -401,7 +436,7 @@ function renderSiteDecision(c: Conf, site: PlannedSite, n: SiteNames): void {
   for (const { r, i } of rules) c.line(`# rule ${i + 1}: ${describeRule(r, n.ruleProfiles[i])}`);
   for (const { r, i } of [...rules].reverse())
     if (!isResponseVeto(r))
-      c.block(`if ($${REQUEST_VARIABLE} ~ ${nginxLiteral(matcherRegex(r.match))})`, () =>
+      renderMatch(c, r.match, matcherRegex(r.match), n.match, () =>
         c.line(`set $${n.rule} ${i + 1};`),
       );
   // The cache decision: a bypass_cache/cache_ttl modifier (first match overall) decides,
@@ -461,6 +496,7 @@ function renderSiteHeaders(
   }
   for (const h of n.headers.values())
     c.line(`add_header ${nginxLiteral(h.name)} $${h.variable} always;`);
+  renderRateLimitHeader(c, site);
 }
 
 /** Headers sent to the origin; a location that sets any must repeat them all (nginx). */
@@ -659,6 +695,7 @@ function renderProfileLocation(c: Conf, site: PlannedSite, n: SiteNames, p: Cach
 function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
   c.block('location /', () => {
     if (site.cache.httpFilters) renderSiteFilters(c);
+    renderAccessActions(c, site, n.upstream, redirectTarget);
     site.modifiers.forEach((m, i) => {
       const a = m.action;
       if (a.type === 'redirect')
@@ -692,6 +729,7 @@ function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
     c.line(proxyPass(site, n));
   });
   for (const p of n.located) renderProfileLocation(c, site, n, p);
+  renderAccessLocations(c, site, n.upstream);
 }
 
 function renderSiteServers(
@@ -713,7 +751,11 @@ function renderSiteServers(
     renderAcmeLocation(c, site, n, opts);
     if (hasCert && site.https.redirectHttp) {
       const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
-      c.block('location /', () => c.line(`return 301 "https://$host${port}$request_uri";`));
+      c.block('location /', () => {
+        renderAccessActions(c, site, n.upstream, redirectTarget);
+        c.line(`return 301 "https://$host${port}$request_uri";`);
+      });
+      renderAccessLocations(c, site, n.upstream);
     } else {
       renderSiteLocations(c, site, n);
     }
@@ -769,6 +811,7 @@ function renderEdgeConf(
   renderEdgeHttp(c, plan);
   renderEdgeTls(c);
   renderEdgeCacheMaps(c, names);
+  renderEdgeRateLimitMap(c, plan);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
   );
@@ -867,6 +910,8 @@ export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedF
     renderSiteServers(c, plan, site, n, opts);
   });
   files.push({ path: 'nginx/sites.conf', content: c.toString() });
+  const lists = renderIpLists(plan);
+  if (lists !== null) files.push({ path: IP_LISTS_PATH, content: lists });
 
   for (const site of plan.sites) {
     if (site.upstream.tlsCas.length === 0) continue;

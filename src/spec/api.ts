@@ -69,7 +69,7 @@ const FieldChangeAnswer = z
   .strict();
 const ChangeAnswer = z
   .object({
-    kind: z.enum(['edge', 'site', 'dns', 'acme']),
+    kind: z.enum(['edge', 'site', 'dns', 'acme', 'ip_lists']),
     key: z.string(),
     op: z.enum(['create', 'update', 'delete']),
     fields: z.array(FieldChangeAnswer),
@@ -169,6 +169,9 @@ export const EdgeTraffic = z
     bytes: Count,
     /** HITs over cache lookups, or null without lookups. */
     hit_ratio: z.number().min(0).max(1).nullable(),
+    /** Requests refused by an access rule / a rate limit (issue 16), since the start. */
+    denied: Count,
+    rate_limited: Count,
     /** The last hour, oldest first, one point per minute. */
     series: z.array(TrafficPoint),
   })

@@ -3,7 +3,7 @@ import { formatPath, type PathSegment } from './problems.js';
 import type { Spec } from './schema.js';
 
 export type ChangeOp = 'create' | 'update' | 'delete';
-export type EntryKind = 'edge' | 'site' | 'dns' | 'acme';
+export type EntryKind = 'edge' | 'site' | 'dns' | 'acme' | 'ip_lists';
 
 export interface FieldChange {
   path: string;
@@ -29,6 +29,7 @@ export function diffSpecs(current: Spec, desired: Spec): SpecDiff {
     ...diffKeyed('site', current.sites, desired.sites, (s) => s.domain),
     ...diffBlock('dns', current.dns, desired.dns),
     ...diffBlock('acme', current.acme, desired.acme),
+    ...diffBlock('ip_lists', current.ip_lists, desired.ip_lists),
   ];
   return { changes };
 }
@@ -87,7 +88,7 @@ export function formatDiff(diff: SpecDiff): string {
   const lines: string[] = [];
   for (const c of diff.changes) {
     lines.push(
-      `${SIGN[c.op]} ${c.kind} ${c.kind === 'dns' || c.kind === 'acme' ? '' : c.key}`.trimEnd(),
+      `${SIGN[c.op]} ${c.kind} ${c.kind === 'dns' || c.kind === 'acme' || c.kind === 'ip_lists' ? '' : c.key}`.trimEnd(),
     );
     for (const f of c.fields) {
       lines.push(`    ${f.path}: ${show(f.from)} → ${show(f.to)}`);

@@ -10,6 +10,12 @@ export const SiteTraffic = z
     status: z.record(z.string().max(8), z.number().int().nonnegative()),
     /** By cache status: HIT, MISS, EXPIRED, STALE, UPDATING, REVALIDATED, BYPASS, EDGE. */
     cache: z.record(z.string().max(16), z.number().int().nonnegative()),
+    // ---- issue 16 part A (protect): requests the edge refused itself ----
+    /** Refused by an access rule (`$outpost_block` "denied" in the access log). */
+    denied: z.number().int().nonnegative().optional(),
+    /** Refused by a rate limit (`$limit_req_status` REJECTED). */
+    rate_limited: z.number().int().nonnegative().optional(),
+    // ---- end issue 16 part A ----
   })
   .strict();
 export type SiteTraffic = z.infer<typeof SiteTraffic>;

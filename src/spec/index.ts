@@ -14,3 +14,4 @@ export * from './edge-health.js';
 export * from './ocsp.js';
 export * from './notify.js';
 export * from './history.js';
+export * from './protect.js';

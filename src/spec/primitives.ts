@@ -235,3 +235,8 @@ export const PemCertificates = z
     /^\s*(?:-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
     'must be one or more PEM certificates ("-----BEGIN CERTIFICATE-----" …)',
   );
+
+/** A query parameter name (cache keys, matchers): letters, digits and "_" (an nginx `$arg_NAME`). */
+export const QueryParamName = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"');

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import {
   Cidr,
+  describeChar,
   DomainName,
   Extension,
   HeaderValue,
@@ -15,10 +16,20 @@ import {
   PathGlob,
   PemCertificates,
   Port,
+  QueryParamName,
   SecretRef,
   SettableHeaderName,
   UrlTemplate,
 } from './primitives.js';
+import {
+  ClientIp,
+  HeaderCondition,
+  IpLists,
+  QueryCondition,
+  RateLimitKey,
+  RequestRate,
+  UserAgentCondition,
+} from './protect.js';
 
 export const HostAddresses = z
   .object({ v4: IPv4.optional(), v6: IPv6.optional() })
@@ -60,6 +71,16 @@ export const Matcher = z
     paths: z.array(PathGlob).min(1).optional(),
     extensions: z.array(Extension).min(1).optional(),
     methods: z.array(HttpMethod).min(1).optional(),
+    // ---- issue 16 part A (protect): client, header, query and user-agent conditions ----
+    /** Client addresses or networks (v4/v6), or `@NAME` of a shared `ip_lists` entry. */
+    client_ips: z.array(ClientIp).min(1).max(10_000).optional(),
+    /** Request headers; every listed condition must hold (AND), unlike the other lists. */
+    headers: z.array(HeaderCondition).min(1).max(32).optional(),
+    /** Query parameters; every listed condition must hold (AND). */
+    query: z.array(QueryCondition).min(1).max(32).optional(),
+    /** User agents: any of them (OR). A string is a case-insensitive substring. */
+    user_agents: z.array(UserAgentCondition).min(1).max(256).optional(),
+    // ---- end issue 16 part A ----
   })
   .strict();
 export type Matcher = z.infer<typeof Matcher>;
@@ -119,11 +140,6 @@ export const ContentTypePattern = z
     /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/,
     'must be a lowercase media type like "text/html" or "image/*", without parameters',
   );
-
-/** A query parameter name kept in a cache key: letters, digits and "_" (an nginx `$arg_NAME`). */
-export const QueryParamName = z
-  .string()
-  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"');
 
 /**
  * What a request (paths, extensions, methods) and, for cache rules, its response (statuses,
@@ -381,6 +397,118 @@ export type SiteTimeouts = z.infer<typeof SiteTimeouts>;
 /** The timeouts of a site that sets none (seconds); documented in docs/spec.md. */
 export const DEFAULT_TIMEOUTS = { connect: 5, read: 30, send: 30, upgraded: 3600 } as const;
 
+// ---- issue 16 part A (protect): access rules and rate limits ----
+
+/**
+ * One access rule: the first rule (in modifier precedence: edge name, tag, site) whose matcher
+ * matches decides. `allow` lets the request through, `deny` answers `status` (else the site's
+ * `access.status`) with the site's `access.body`, `redirect` sends it to `target`.
+ */
+export const AccessRule = z
+  .object({
+    name: Name.optional(),
+    edges: z.array(EdgeSelector).min(1).optional(),
+    match: Matcher,
+    action: z.enum(['allow', 'deny', 'redirect']),
+    status: z.number().int().min(300).max(499).optional(),
+    target: UrlTemplate.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const fail = (path: string, message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    if (r.action === 'redirect') {
+      if (r.target === undefined) fail('target', 'a redirect rule needs a target');
+      if (r.status !== undefined && ![301, 302, 307, 308].includes(r.status))
+        fail('status', `is ${r.status}; a redirect answers 301, 302, 307 or 308`);
+      return;
+    }
+    if (r.target !== undefined)
+      fail('target', `only a redirect rule has a target, not ${r.action}`);
+    if (r.action === 'allow' && r.status !== undefined)
+      fail('status', 'an allow rule has no status: the request is served');
+    if (r.action === 'deny' && r.status !== undefined && (r.status < 400 || r.status > 499))
+      fail('status', `is ${r.status}; a deny rule answers a 4xx status`);
+  });
+export type AccessRule = z.infer<typeof AccessRule>;
+
+/** A deny answer's body: printable text (and newlines), sent as text/plain. */
+const AccessBody = z
+  .string()
+  .max(4096)
+  .superRefine((v, ctx) => {
+    const bad = /[\0-\x08\x0b-\x1f\x7f]/.exec(v)?.[0];
+    if (bad !== undefined)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+  });
+
+export const SiteAccess = z
+  .object({
+    /** What happens to a request no rule matches. */
+    default: z.enum(['allow', 'deny']).default('allow'),
+    /** The status of a deny (a rule may set its own). */
+    status: z.number().int().min(400).max(499).default(403),
+    /** The body of a deny answer (text/plain); absent: nginx's own error page. */
+    body: AccessBody.optional(),
+    rules: z.array(AccessRule).max(256).default([]),
+  })
+  .strict();
+export type SiteAccess = z.infer<typeof SiteAccess>;
+
+/**
+ * A request rate limit (nginx limit_req): `rate` per `key` (the client address, or a header's
+ * value: requests without it are not counted), `burst` requests above the rate answered at once
+ * (`delay: nodelay`, the default) or queued after the first `delay` of them, the rest get
+ * `status` with Retry-After. Counted on each edge on its own.
+ */
+export const RateLimit = z
+  .object({
+    name: Name,
+    edges: z.array(EdgeSelector).min(1).optional(),
+    match: Matcher.optional(),
+    key: RateLimitKey.default('ip'),
+    rate: RequestRate,
+    burst: z.number().int().min(0).max(100_000).default(0),
+    delay: z.union([z.number().int().min(0).max(100_000), z.literal('nodelay')]).default('nodelay'),
+    status: z.number().int().min(400).max(599).default(429),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (typeof r.delay === 'number' && r.delay > r.burst)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['delay'],
+        message: `is ${r.delay}, more than burst (${r.burst}): only requests within the burst can be delayed`,
+      });
+  });
+export type RateLimit = z.infer<typeof RateLimit>;
+
+export const SiteRateLimits = z
+  .array(RateLimit)
+  .max(16)
+  .superRefine((limits, ctx) => {
+    const seen = new Map<string, number>();
+    limits.forEach((l, i) => {
+      const first = seen.get(l.name);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [i, 'name'],
+          message: `duplicate rate limit name "${l.name}" (also rate_limits[${first}])`,
+        });
+      else seen.set(l.name, i);
+      const status = limits[0]?.status;
+      if (i > 0 && l.status !== status)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [i, 'status'],
+          message: `is ${l.status}, but rate_limits[0] answers ${status}: nginx answers one status for all the limits of a site`,
+        });
+    });
+  });
+
+// ---- end issue 16 part A ----
+
 /** Unchecked nginx directives pasted into a server/site block: an escape hatch, at your risk. */
 export const RawSnippet = z.string().max(16_384);
 
@@ -401,6 +529,12 @@ export const Site = z
     raw_nginx: RawSnippet.optional(),
     /** Labels for access grants (`sites:write`/`purge` for tag T); they change nothing served. */
     tags: z.array(Name).max(32).optional(),
+    // ---- issue 16 part A (protect) ----
+    /** Who may reach the site (allow/deny/redirect by matchers); absent: everyone. */
+    access: SiteAccess.optional(),
+    /** Request rate limits, each counted on each edge on its own (docs/protect.md). */
+    rate_limits: SiteRateLimits.optional(),
+    // ---- end issue 16 part A ----
   })
   .strict();
 export type Site = z.infer<typeof Site>;
@@ -498,6 +632,10 @@ export const Spec = z
     sites: z.array(Site).default([]),
     dns: DnsSettings.optional(),
     acme: AcmeSettings.optional(),
+    // ---- issue 16 part A (protect) ----
+    /** Named IP lists that matchers reference as `@NAME` (nginx: one shared geo block each). */
+    ip_lists: IpLists.optional(),
+    // ---- end issue 16 part A ----
   })
   .strict();
 export type Spec = z.infer<typeof Spec>;

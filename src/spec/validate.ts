@@ -2,6 +2,7 @@
 // (unique names, references to edges that exist).
 import { EdgeSelector, Spec } from './schema.js';
 import { problem, problemsFromZod, SpecError, type Problem } from './problems.js';
+import { protectProblems } from './validate-protect.js';
 
 /** The longest health-check timeout GCore accepts, in seconds. */
 export const GCORE_MAX_TIMEOUT = 10;
@@ -15,7 +16,9 @@ export function validateSpec(input: unknown): Validation {
   const cross = crossCheck(input);
   if (!parsed.success)
     return { ok: false, problems: [...problemsFromZod(parsed.error, input), ...cross] };
-  return cross.length > 0 ? { ok: false, problems: cross } : { ok: true, spec: parsed.data };
+  // Protection rules (issue 16 part A) need the parsed shapes: list references, Caddy limits.
+  const all = [...cross, ...protectProblems(parsed.data)];
+  return all.length > 0 ? { ok: false, problems: all } : { ok: true, spec: parsed.data };
 }
 
 /** Like validateSpec, but throws a SpecError carrying every problem. */

@@ -53,6 +53,8 @@ describe('Prometheus metrics', () => {
       bytes: 300,
       status: { '2xx': 2, '5xx': 1 },
       cache: { HIT: 2, MISS: 1 },
+      denied: 1,
+      rate_limited: 2,
     };
     m.recordTraffic('a', { since: '', until: '', sites: { 's.test': site } });
     m.recordTraffic('a', { since: '', until: '', sites: { 's.test': site } });
@@ -61,6 +63,8 @@ describe('Prometheus metrics', () => {
     expect(text).toContain('outpost_requests_total{edge="a",site="s.test",status_class="5xx"} 2');
     expect(text).toContain('outpost_bytes_sent_total{edge="a",site="s.test"} 600');
     expect(text).toContain('outpost_cache_total{edge="a",site="s.test",cache_status="HIT"} 4');
+    expect(text).toContain('outpost_requests_denied_total{edge="a",site="s.test"} 2');
+    expect(text).toContain('outpost_requests_rate_limited_total{edge="a",site="s.test"} 4');
     expect(text).toContain('outpost_edge_up{edge="a"} 1');
     expect(text).toContain('outpost_edge_config_lag_releases{edge="a"} 1');
     expect(text).toContain('outpost_origin_up{site="s.test",origin="0"} 0');

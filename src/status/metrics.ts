@@ -9,6 +9,8 @@ export class Metrics {
   private readonly requests: Counter<'edge' | 'site' | 'status_class'>;
   private readonly bytes: Counter<'edge' | 'site'>;
   private readonly cache: Counter<'edge' | 'site' | 'cache_status'>;
+  private readonly denied: Counter<'edge' | 'site'>;
+  private readonly rateLimited: Counter<'edge' | 'site'>;
 
   private readonly refresh: (s: StatusSnapshot) => void;
 
@@ -36,6 +38,16 @@ export class Metrics {
       'outpost_cache_total',
       'Requests by cache status (HIT, MISS, STALE, BYPASS, EDGE, …), by edge and site',
       ['edge', 'site', 'cache_status'],
+    );
+    this.denied = counter(
+      'outpost_requests_denied_total',
+      'Requests an access rule refused at the edge, by edge and site',
+      ['edge', 'site'],
+    );
+    this.rateLimited = counter(
+      'outpost_requests_rate_limited_total',
+      'Requests a rate limit refused at the edge, by edge and site',
+      ['edge', 'site'],
     );
     const edgeUp = gauge('outpost_edge_up', "1 when the control plane's probes reach the edge", [
       'edge',
@@ -94,6 +106,8 @@ export class Metrics {
         this.requests.inc({ edge, site, status_class: cls }, n);
       for (const [c, n] of Object.entries(t.cache))
         this.cache.inc({ edge, site, cache_status: c }, n);
+      if (t.denied !== undefined) this.denied.inc({ edge, site }, t.denied);
+      if (t.rate_limited !== undefined) this.rateLimited.inc({ edge, site }, t.rate_limited);
     }
   }
 }

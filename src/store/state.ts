@@ -12,6 +12,7 @@ import type { Kysely, Transaction } from 'kysely';
 import {
   AcmeSettings,
   DnsSettings,
+  IpLists,
   Edge,
   Site,
   diffSpecs,
@@ -41,6 +42,7 @@ interface StoredRows {
   sites: { domain: string; position: number; spec: Site }[];
   dns: DnsSettings | undefined;
   acme: AcmeSettings | undefined;
+  ip_lists: IpLists | undefined;
 }
 
 /** What an event's detail says about a write of the desired state. Paths only, no values. */
@@ -184,9 +186,11 @@ export function stateQueries(c: Connection): StateQueries {
           }
         }
 
-        const blockOp = (kind: 'dns' | 'acme') => diff.changes.find((c) => c.kind === kind)?.op;
+        const blockOp = (kind: 'dns' | 'acme' | 'ip_lists') =>
+          diff.changes.find((c) => c.kind === kind)?.op;
         await writeBlock(trx, 'dns', blockOp('dns'), desired.dns, at);
         await writeBlock(trx, 'acme', blockOp('acme'), desired.acme, at);
+        await writeBlock(trx, 'ip_lists', blockOp('ip_lists'), desired.ip_lists, at);
 
         const revision = diff.changes.length > 0 ? rows.revision + 1 : rows.revision;
         if (revision !== rows.revision) {
@@ -236,12 +240,14 @@ async function loadRows(db: Db): Promise<StoredRows> {
   const block = (key: string) => blocks.find((b) => b.key === key)?.value;
   const dns = block('dns');
   const acme = block('acme');
+  const ipLists = block('ip_lists');
   return {
     revision: state.revision,
     edges: edges.map((r) => ({ ...r, spec: parseStored(Edge, r.spec, `edge "${r.name}"`) })),
     sites: sites.map((r) => ({ ...r, spec: parseStored(Site, r.spec, `site "${r.domain}"`) })),
     dns: dns === undefined ? undefined : parseStored(DnsSettings, dns, 'dns settings'),
     acme: acme === undefined ? undefined : parseStored(AcmeSettings, acme, 'acme settings'),
+    ip_lists: ipLists === undefined ? undefined : parseStored(IpLists, ipLists, 'ip lists'),
   };
 }
 
@@ -249,6 +255,7 @@ function specOf(rows: StoredRows): Spec {
   const spec: Spec = { edges: rows.edges.map((r) => r.spec), sites: rows.sites.map((r) => r.spec) };
   if (rows.dns !== undefined) spec.dns = rows.dns;
   if (rows.acme !== undefined) spec.acme = rows.acme;
+  if (rows.ip_lists !== undefined) spec.ip_lists = rows.ip_lists;
   return spec;
 }
 
@@ -263,7 +270,7 @@ function orderChanged(before: string[], after: string[]): boolean {
 
 async function writeBlock(
   trx: Db,
-  key: 'dns' | 'acme',
+  key: 'dns' | 'acme' | 'ip_lists',
   op: Change['op'] | undefined,
   value: unknown,
   at: string,

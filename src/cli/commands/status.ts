@@ -12,7 +12,7 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
     .action(async (o: { json?: boolean }) => {
       const status = await ctx.client().request<{
         revision: number;
-        edges: EdgeStatus[];
+        edges: (EdgeStatus & { traffic?: { denied?: number; rate_limited?: number } })[];
         alerts?: { kind: string; subject: string; message: string }[];
       }>('GET', 'v1/status');
       if (o.json) return ctx.out.json(status);
@@ -32,6 +32,15 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
           ]),
         ]),
       );
+      // Requests the edge refused itself (issue 16), since the control plane started.
+      for (const e of status.edges) {
+        const denied = e.traffic?.denied ?? 0;
+        const limited = e.traffic?.rate_limited ?? 0;
+        if (denied > 0 || limited > 0)
+          ctx.out.line(
+            `REFUSED ${e.name}: ${denied} denied by access rules, ${limited} rate-limited`,
+          );
+      }
       // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
       for (const e of status.edges) if (e.note) ctx.out.line(`NOTE ${e.name}: ${e.note}`);
     });

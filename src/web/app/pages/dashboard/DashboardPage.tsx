@@ -109,6 +109,9 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
           <th scope="col">Requests (1 h)</th>
           <th scope="col">Bytes</th>
           <th scope="col">Hit ratio</th>
+          <th scope="col" title="Requests refused by an access rule / a rate limit">
+            Denied / limited
+          </th>
           <th scope="col">Traffic</th>
           <th scope="col">Bandwidth</th>
         </tr>
@@ -147,6 +150,9 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
             <td>{formatBytes(r.traffic.bytes)}</td>
             <td data-testid={`edge-hit-ratio-${r.name}`}>
               {r.traffic.hit_ratio !== null ? `${Math.round(r.traffic.hit_ratio * 100)}%` : '–'}
+            </td>
+            <td data-testid={`edge-refused-${r.name}`}>
+              {r.traffic.denied} / {r.traffic.rate_limited}
             </td>
             <td>
               <Sparkline

@@ -6,6 +6,7 @@ import { selectorMatch } from '../spec/selectors.js';
 // Moved to spec/selectors.ts (certs, dns and health need it too); re-exported for callers.
 export { selectorMatch } from '../spec/selectors.js';
 import type {
+  PlannedWaf,
   EdgePlan,
   ModifierLevel,
   PlannedModifier,
@@ -88,6 +89,7 @@ function planSite(site: Site, edge: Edge): PlannedSite {
     },
     timeouts: { ...DEFAULT_TIMEOUTS, ...site.timeouts },
     modifiers: mergeModifiers(site.modifiers, edge),
+    waf: planWaf(site),
     https: {
       redirectHttp: site.https.redirect_http,
       hsts:
@@ -179,4 +181,25 @@ export function mergeModifiers(modifiers: readonly Modifier[], edge: Edge): Plan
   });
   // Array.prototype.sort is stable: declaration order is kept within a level.
   return planned.sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);
+}
+
+/** The site's WAF with defaults filled in, or null when it is off (issue 16 part B). */
+export function planWaf(site: Site): PlannedWaf | null {
+  const w = site.waf;
+  if (w === undefined || !w.enabled) return null;
+  const removed = new Set<number>();
+  const pathExclusions: PlannedWaf['pathExclusions'] = [];
+  for (const e of w.exclusions) {
+    if (e.paths === undefined) for (const id of e.ids) removed.add(id);
+    else pathExclusions.push({ ids: [...new Set(e.ids)], paths: [...e.paths] });
+  }
+  return {
+    mode: w.mode,
+    paranoia: w.paranoia,
+    inboundThreshold: w.anomaly_threshold.inbound,
+    outboundThreshold: w.anomaly_threshold.outbound,
+    removedIds: [...removed].sort((a, b) => a - b),
+    pathExclusions,
+    requestBodyLimit: w.request_body_limit,
+  };
 }

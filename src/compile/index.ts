@@ -1,4 +1,4 @@
-export { compileEdgePlan, mergeModifiers, PlanError, selectorMatch } from './compile.js';
+export { compileEdgePlan, mergeModifiers, planWaf, PlanError, selectorMatch } from './compile.js';
 export type {
   EdgePlan,
   ModifierLevel,
@@ -10,4 +10,5 @@ export type {
   PlannedSite,
   PlannedTimeouts,
   PlannedUpstream,
+  PlannedWaf,
 } from './plan.js';

@@ -41,6 +41,21 @@ export interface PlannedSite {
   /** The site's unchecked raw nginx snippet (server level), or null. */
   rawNginx: string | null;
   certificate: PlannedCertificate;
+  /** The WAF (CRS on ModSecurity) of the site, or null when it is off (issue 16 part B). */
+  waf: PlannedWaf | null;
+}
+
+/** A site's WAF settings, defaults filled in (spec `waf`, docs/waf.md). */
+export interface PlannedWaf {
+  mode: 'detect' | 'block';
+  paranoia: number;
+  inboundThreshold: number;
+  outboundThreshold: number;
+  /** Rule ids removed for the whole site. */
+  removedIds: number[];
+  /** Rule ids removed for requests whose path matches one of the globs. */
+  pathExclusions: { ids: number[]; paths: string[] }[];
+  requestBodyLimit: number;
 }
 
 export interface PlannedOrigin {

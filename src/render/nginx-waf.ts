@@ -14,12 +14,15 @@
 //   id, the transaction's unique_id (here `$request_id`) and the server (the site's domain):
 //   each WAF'd server logs at info to WAF_LOG_PATH, which the agent reads and counts.
 import type { PlannedWaf } from '../compile/index.js';
+import { HttpMethod } from '../spec/index.js';
 import { CRS_RULES_DIR, WAF_LOG_PATH } from '../bundle/layout.js';
 import type { Conf } from './nginx-conf.js';
 import { globToRegex, nginxLiteral, RenderError } from './escape.js';
 
 /** The CRS setup version CRS 3.3 checks for (rule 901001 refuses to run without one). */
 export const CRS_SETUP_VERSION = 334;
+/** Methods CRS lets through (rule 911100): every method a matcher can name. */
+export const WAF_ALLOWED_METHODS = HttpMethod.options;
 /** First id of the local rules Outpost writes (ModSecurity keeps 1-99,999 for local use). */
 export const LOCAL_RULE_ID = 10_000;
 
@@ -48,6 +51,9 @@ export function wafDirectives(waf: PlannedWaf): string[] {
     'SecDefaultAction "phase:2,log,auditlog,pass"',
     `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waf.paranoia}"`,
     `SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=${waf.inboundThreshold},setvar:tx.outbound_anomaly_score_threshold=${waf.outboundThreshold}"`,
+    // The methods a site's origin may be sent (the spec's HttpMethod list): CRS 3.3 allows
+    // only GET HEAD POST OPTIONS by default (911100), which would block every REST API's PUT.
+    `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=${WAF_ALLOWED_METHODS.join(' ')}'"`,
     `SecAction "id:900990,phase:1,nolog,pass,t:none,setvar:tx.crs_setup_version=${CRS_SETUP_VERSION}"`,
   ];
   waf.pathExclusions.forEach((e, i) => {

@@ -12,3 +12,4 @@ export * from './worker.js';
 export * from './api.js';
 export * from './edge-health.js';
 export * from './ocsp.js';
+export * from './edge-capabilities.js';

@@ -2,6 +2,7 @@
 // (unique names, references to edges that exist).
 import { EdgeSelector, Spec } from './schema.js';
 import { problem, problemsFromZod, SpecError, type Problem } from './problems.js';
+import { edgeCapabilityProblems } from './edge-capabilities.js';
 
 /** The longest health-check timeout GCore accepts, in seconds. */
 export const GCORE_MAX_TIMEOUT = 10;
@@ -15,7 +16,12 @@ export function validateSpec(input: unknown): Validation {
   const cross = crossCheck(input);
   if (!parsed.success)
     return { ok: false, problems: [...problemsFromZod(parsed.error, input), ...cross] };
-  return cross.length > 0 ? { ok: false, problems: cross } : { ok: true, spec: parsed.data };
+  if (cross.length > 0) return { ok: false, problems: cross };
+  // Issue 16 part B: what the serving edges' proxies can do (WAF, geography matchers).
+  const capabilities = edgeCapabilityProblems(parsed.data);
+  return capabilities.length > 0
+    ? { ok: false, problems: capabilities }
+    : { ok: true, spec: parsed.data };
 }
 
 /** Like validateSpec, but throws a SpecError carrying every problem. */

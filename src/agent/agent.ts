@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
-import { CACHE_DIR, STUB_STATUS_PATH } from '../bundle/layout.js';
+import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
 import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
@@ -26,6 +26,7 @@ import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
+import { WafLogCounter } from './waf-log.js';
 import { purgeCache } from './cache-purge.js';
 import { unenterableParent } from './root-access.js';
 
@@ -114,6 +115,7 @@ export class Agent {
   private loops: Promise<void>[] = [];
   /** Traffic counted from nginx's access log, kept until the control plane accepts a report. */
   private readonly traffic: AccessLogCounter;
+  private readonly waf: WafLogCounter;
   /** The local listener of the applied release (from its manifest). */
   private probeUrl: string | undefined;
 
@@ -127,6 +129,7 @@ export class Agent {
     };
     this.log = opts.logger;
     this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
+    this.waf = new WafLogCounter(join(opts.root, WAF_LOG_PATH));
   }
 
   /** What control-plane.json last said (written only when it changes). */
@@ -182,6 +185,7 @@ export class Agent {
     this.probeUrl = this.state.applied?.probe_url;
     // Lines already in the log were counted by an earlier run (or belong to no report).
     await this.traffic.skipExisting();
+    await this.waf.skipExisting();
     this.log.info({ edge: this.state.edge, fingerprint: this.state.fingerprint }, 'agent started');
     await this.serveLastGood();
     this.loops = [this.pullLoop(), this.reportLoop()];
@@ -305,7 +309,13 @@ export class Agent {
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the access log'),
       );
+    await this.waf
+      .read()
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'cannot read the WAF log'),
+      );
     const traffic = this.traffic.peek();
+    this.waf.addTo(traffic);
     const report: EdgeReport = {
       agent_version: AGENT_VERSION,
       applied_release: this.state.applied?.release ?? null,
@@ -321,6 +331,7 @@ export class Agent {
     };
     await this.cp.report(report);
     this.traffic.acknowledge(traffic);
+    this.waf.acknowledge(traffic);
   }
 
   /**

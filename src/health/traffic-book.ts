@@ -18,6 +18,8 @@ export interface TrafficSummary {
   hit_ratio: number | null;
   /** The last `minutes` minutes, oldest first, one point per minute (zeros included). */
   series: TrafficPoint[];
+  /** Requests the WAF blocked (403) since start. */
+  waf_blocked: number;
 }
 
 export interface TrafficTotals {
@@ -25,6 +27,8 @@ export interface TrafficTotals {
   bytes: number;
   status: Record<string, number>;
   cache: Record<string, number>;
+  /** WAF verdicts and rule matches (issue 16 part B). */
+  waf: { blocked: number; detected: number; rules: Record<string, number> };
 }
 
 const LOOKUPS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'];
@@ -39,7 +43,13 @@ interface Bucket {
 }
 
 function emptyTotals(): TrafficTotals {
-  return { requests: 0, bytes: 0, status: {}, cache: {} };
+  return {
+    requests: 0,
+    bytes: 0,
+    status: {},
+    cache: {},
+    waf: { blocked: 0, detected: 0, rules: {} },
+  };
 }
 
 function addInto(t: TrafficTotals, s: SiteTraffic): void {
@@ -47,6 +57,11 @@ function addInto(t: TrafficTotals, s: SiteTraffic): void {
   t.bytes += s.bytes;
   for (const [k, v] of Object.entries(s.status)) t.status[k] = (t.status[k] ?? 0) + v;
   for (const [k, v] of Object.entries(s.cache)) t.cache[k] = (t.cache[k] ?? 0) + v;
+  if (s.waf !== undefined) {
+    t.waf.blocked += s.waf.blocked;
+    t.waf.detected += s.waf.detected;
+    for (const [k, v] of Object.entries(s.waf.rules)) t.waf.rules[k] = (t.waf.rules[k] ?? 0) + v;
+  }
 }
 
 export function hitRatio(cache: Record<string, number>): number | null {
@@ -122,6 +137,12 @@ export class TrafficBook {
       });
     }
     const t = this.totals.get(edge) ?? emptyTotals();
-    return { requests: t.requests, bytes: t.bytes, hit_ratio: hitRatio(t.cache), series };
+    return {
+      requests: t.requests,
+      bytes: t.bytes,
+      hit_ratio: hitRatio(t.cache),
+      series,
+      waf_blocked: t.waf.blocked,
+    };
   }
 }

@@ -172,6 +172,39 @@ sites:
     });
   }
 
+  it('blocks and rule matches are counted per site and edge: /metrics and outpost status', async () => {
+    const metric = (text: string, name: string, labels: string) =>
+      Number(new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? '0');
+    const text = await eventually('the WAF counts in /metrics', async () => {
+      const t = await (
+        await fetch(`${cdn.cpUrl}/metrics`, {
+          headers: { authorization: `Bearer ${cdn.adminEnv.OUTPOST_TOKEN}` },
+        })
+      ).text();
+      return metric(t, 'outpost_waf_blocked_total', 'edge="w",site="block.test"') >= ATTACKS.length
+        ? t
+        : undefined;
+    });
+    expect(metric(text, 'outpost_waf_detected_total', 'edge="w",site="detect.test"')).toBe(
+      ATTACKS.length,
+    );
+    expect(
+      metric(text, 'outpost_waf_rule_matches_total', 'edge="w",site="block.test",rule="942100"'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(text).not.toMatch(/outpost_waf_blocked_total\{edge="w",site="detect.test"\}/);
+    const status = await cdn.cli(['status']);
+    expect(status.stdout).toMatch(/WAF BLOCKED/);
+    const answer = (await (
+      await fetch(`${cdn.cpUrl}/v1/status`, {
+        headers: { authorization: `Bearer ${cdn.adminEnv.OUTPOST_TOKEN}` },
+      })
+    ).json()) as { edges: { name: string; traffic: { waf_blocked: number } }[] };
+    const blocked = answer.edges.find((e) => e.name === 'w')?.traffic.waf_blocked ?? 0;
+    expect(blocked).toBeGreaterThanOrEqual(ATTACKS.length);
+    const row = status.stdout.split('\n').find((l) => l.startsWith('w '));
+    expect(row?.split(/\s{2,}/)).toContain(String(blocked));
+  });
+
   it('the same attack on a site without the WAF reaches the origin', async () => {
     const r = await send('open.test', "/open-sqli?id=1'%20OR%20'1'='1");
     expect(r.status).toBe(200);

@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missingModules, withModuleHint } from './nginx.js';
+import { missingModules, NginxDriver, withModuleHint } from './nginx.js';
 
 describe('nginx driver', () => {
   it("names the Debian package of a module the release loads and the edge lacks (nginx's own words kept)", () => {
@@ -38,5 +41,30 @@ describe('nginx driver', () => {
       'This release needs nginx modules this edge lacks: the OWASP CRS (/usr/share/modsecurity-crs/rules). Install with: apt-get install libnginx-mod-http-modsecurity modsecurity-crs',
     );
     expect(missingModules('', () => false)).toBeUndefined();
+  });
+
+  it('refuses a candidate release whose modules the edge lacks before running nginx -t', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'outpost-modules-'));
+    try {
+      const release = join(root, 'releases', '7');
+      mkdirSync(join(release, 'nginx', 'main'), { recursive: true });
+      writeFileSync(
+        join(release, 'nginx', 'main', 'modules.conf'),
+        'load_module "/nonexistent/modules/ngx_http_modsecurity_module.so";  # libnginx-mod-http-modsecurity modsecurity-crs\n',
+      );
+      mkdirSync(join(root, 'candidate'));
+      symlinkSync(release, join(root, 'candidate', 'release'));
+      writeFileSync(join(root, 'candidate', 'nginx.conf'), 'events {}\n');
+      // A binary that does not exist: the refusal must come before nginx is run.
+      const driver = new NginxDriver('/nonexistent/nginx', root);
+      const r = await driver.validate(join(root, 'candidate', 'nginx.conf'));
+      expect(r).toEqual({
+        ok: false,
+        output:
+          'This release needs nginx modules this edge lacks: /nonexistent/modules/ngx_http_modsecurity_module.so. Install with: apt-get install libnginx-mod-http-modsecurity modsecurity-crs',
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

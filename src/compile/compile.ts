@@ -1,5 +1,5 @@
 // compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
-import { DEFAULT_TIMEOUTS } from '../spec/index.js';
+import { DEFAULT_TIMEOUTS, wafOverrideFor } from '../spec/index.js';
 import type { CacheRule, Edge, Modifier, Origin, Site, Spec } from '../spec/index.js';
 import { selectorMatch } from '../spec/selectors.js';
 
@@ -89,7 +89,7 @@ function planSite(site: Site, edge: Edge): PlannedSite {
     },
     timeouts: { ...DEFAULT_TIMEOUTS, ...site.timeouts },
     modifiers: mergeModifiers(site.modifiers, edge),
-    waf: planWaf(site),
+    waf: planWaf(site, edge),
     https: {
       redirectHttp: site.https.redirect_http,
       hsts:
@@ -184,9 +184,11 @@ export function mergeModifiers(modifiers: readonly Modifier[], edge: Edge): Plan
 }
 
 /** The site's WAF with defaults filled in, or null when it is off (issue 16 part B). */
-export function planWaf(site: Site): PlannedWaf | null {
+export function planWaf(site: Site, edge: Pick<Edge, 'name' | 'tags'>): PlannedWaf | null {
   const w = site.waf;
-  if (w === undefined || !w.enabled) return null;
+  if (w === undefined) return null;
+  const o = wafOverrideFor(w, edge);
+  if (!(o?.enabled ?? w.enabled)) return null;
   const removed = new Set<number>();
   const pathExclusions: PlannedWaf['pathExclusions'] = [];
   for (const e of w.exclusions) {
@@ -194,8 +196,8 @@ export function planWaf(site: Site): PlannedWaf | null {
     else pathExclusions.push({ ids: [...new Set(e.ids)], paths: [...e.paths] });
   }
   return {
-    mode: w.mode,
-    paranoia: w.paranoia,
+    mode: o?.mode ?? w.mode,
+    paranoia: o?.paranoia ?? w.paranoia,
     inboundThreshold: w.anomaly_threshold.inbound,
     outboundThreshold: w.anomaly_threshold.outbound,
     removedIds: [...removed].sort((a, b) => a - b),

@@ -33,6 +33,12 @@ describe('spec: waf', () => {
       pathExclusions: [],
       requestBodyLimit: 13_107_200,
     });
+    // Enabled by an override on the edge only.
+    const byOverride = compileEdgePlan(
+      parseSpecYaml(doc('    waf: {overrides: [{edges: [a], enabled: true, mode: block}]}\n')),
+      'a',
+    );
+    expect(byOverride.sites[0]?.waf?.mode).toBe('block');
   });
 
   it('splits exclusions into site-wide ids (sorted, once) and ids per path', () => {
@@ -90,10 +96,64 @@ describe('spec: waf', () => {
     expect(ps).toHaveLength(1);
     expect(ps[0]?.path).toBe('sites[0].waf.enabled');
     expect(ps[0]?.message).toContain('Caddy edge "c1"');
+    expect(ps[0]?.message).toContain('waf.overrides');
     const onlyNginx = doc('    edges: [n1]\n    waf: {enabled: true}\n', edges);
     expect(validateSpecYaml(onlyNginx).ok).toBe(true);
     // Off: Caddy edges may serve it.
     expect(validateSpecYaml(doc('    waf: {enabled: false}\n', edges)).ok).toBe(true);
+  });
+
+  it('overrides per edge and tag: the edge-named one first, then the first by tag or *', () => {
+    const edges = `  - name: fra-1
+    host: {v4: 192.0.2.1}
+    tags: [eu]
+  - name: ams-1
+    host: {v4: 192.0.2.3}
+    tags: [eu]
+  - name: nyc-1
+    host: {v4: 192.0.2.4}
+  - name: sin-1
+    host: {v4: 192.0.2.5}
+    tags: [asia]
+    proxy: caddy
+`;
+    const spec = parseSpecYaml(
+      doc(
+        `    waf:
+      enabled: true
+      mode: detect
+      overrides:
+        - {edges: ['tag:eu'], mode: block}
+        - {edges: ['tag:asia'], enabled: false}
+        - {edges: ['*'], paranoia: 2}
+        - {edges: [fra-1], paranoia: 3}
+`,
+        edges,
+      ),
+    );
+    const waf = (edge: string) => compileEdgePlan(spec, edge).sites[0]?.waf;
+    expect(waf('fra-1')).toMatchObject({ mode: 'detect', paranoia: 3 });
+    expect(waf('ams-1')).toMatchObject({ mode: 'block', paranoia: 1 });
+    expect(waf('nyc-1')).toMatchObject({ mode: 'detect', paranoia: 2 });
+    // Off on the Caddy edge by its override (before '*': the first by tag or * wins), so the
+    // spec is valid; with '*' first, the WAF would be on there and the spec refused.
+    expect(waf('sin-1')).toBeNull();
+    const noOff = problems(
+      doc(
+        '    waf:\n      enabled: true\n      overrides: [{edges: [nope], mode: block}]\n',
+        edges,
+      ),
+    );
+    expect(noOff.map((p) => p.path)).toEqual(['sites[0].waf.overrides[0].edges[0]']);
+    const on = problems(
+      doc(
+        '    waf:\n      enabled: false\n      overrides: [{edges: [sin-1], enabled: true}]\n',
+        edges,
+      ),
+    );
+    expect(on.map((p) => [p.path, p.message.slice(0, 60)])).toEqual([
+      ['sites[0].waf.enabled', 'is on, but the site is served by Caddy edge "sin-1", which c'],
+    ]);
   });
 
   it('refuses geography matchers with their path until the edges have country data', () => {

@@ -416,6 +416,21 @@ export type WafExclusion = z.infer<typeof WafExclusion>;
 export const DEFAULT_WAF_BODY_LIMIT = 13_107_200;
 
 /**
+ * The WAF settings of a site on some edges (names, `tag:NAME`, `*`), as modifiers: an
+ * override naming the edge wins over one selecting it by tag or `*`; the first one wins
+ * within a level. Fields left out keep the site's.
+ */
+export const WafOverride = z
+  .object({
+    edges: z.array(EdgeSelector).min(1),
+    enabled: z.boolean().optional(),
+    mode: z.enum(['detect', 'block']).optional(),
+    paranoia: z.number().int().min(1).max(4).optional(),
+  })
+  .strict();
+export type WafOverride = z.infer<typeof WafOverride>;
+
+/**
  * The OWASP Core Rule Set on ModSecurity for a site (nginx edges; docs/waf.md). Off unless
  * `enabled`. `detect` logs what it would block; `block` answers 403 once a request's anomaly
  * score reaches `anomaly_threshold.inbound`. `paranoia` 1 (few false positives) to 4.
@@ -440,6 +455,8 @@ export const SiteWaf = z
       .min(1024)
       .max(1_073_741_824)
       .default(DEFAULT_WAF_BODY_LIMIT),
+    /** Per edge or tag: another mode, paranoia, or on/off (e.g. block on one edge first). */
+    overrides: z.array(WafOverride).max(64).default([]),
   })
   .strict();
 export type SiteWaf = z.infer<typeof SiteWaf>;

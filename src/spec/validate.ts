@@ -92,6 +92,9 @@ export function crossCheck(input: unknown): Problem[] {
     claim(site.domain, ['sites', i, 'domain']);
     site.aliases.forEach((a, k) => claim(a, ['sites', i, 'aliases', k]));
     checkSelectors(site.edges, ['sites', i, 'edges']);
+    list(rec(r.waf).overrides).forEach((o, k) => {
+      checkSelectors(strings(rec(o).edges), ['sites', i, 'waf', 'overrides', k, 'edges']);
+    });
     list(r.modifiers).forEach((m, k) => {
       if (rec(m).edges !== undefined)
         checkSelectors(strings(rec(m).edges), ['sites', i, 'modifiers', k, 'edges']);

@@ -5,6 +5,8 @@
 //             branch started from), extracted with `git archive` and imported as it was
 //   after     Outpost's rendering of this tree
 //   after, http_filters: false   the same site without the njs filters (docs/spec.md)
+//   after, waf: block             the same site with the WAF (OWASP CRS on ModSecurity,
+//             paranoia 1, block mode; docs/waf.md): the "vs after" column is the WAF's cost
 //
 // Each is a real nginx (one worker) on its own loopback address, in front of one node origin
 // answering 1 KiB with `Cache-Control: max-age=3600`; the object is warmed, then `wrk` (Debian's
@@ -131,7 +133,12 @@ function prepareRoot(root: string): void {
   else if (workerUser) chownSync(root, workerUser.uid, workerUser.gid);
 }
 
-function specFor(edge: Edge, originPort: number, httpFilters?: boolean): unknown {
+interface SiteOptions {
+  httpFilters?: boolean;
+  waf?: boolean;
+}
+
+function specFor(edge: Edge, originPort: number, o: SiteOptions = {}): unknown {
   return {
     edges: [
       {
@@ -146,21 +153,17 @@ function specFor(edge: Edge, originPort: number, httpFilters?: boolean): unknown
         origins: [{ host: { v4: '127.0.0.1' }, port: originPort, protocol: 'http' }],
         cache: {
           rules: [{ match: { paths: ['/*'] } }],
-          ...(httpFilters === undefined ? {} : { http_filters: httpFilters }),
+          ...(o.httpFilters === undefined ? {} : { http_filters: o.httpFilters }),
         },
+        ...(o.waf === true ? { waf: { enabled: true, mode: 'block', paranoia: 1 } } : {}),
       },
     ],
   };
 }
 
 /** An Outpost edge laid out as the agent does: releases/1, live/nginx.conf, live/release. */
-function outpostEdge(
-  edge: Edge,
-  m: RenderModules,
-  originPort: number,
-  httpFilters?: boolean,
-): void {
-  const plan = m.compileEdgePlan(m.parseSpec(specFor(edge, originPort, httpFilters)), 'bench');
+function outpostEdge(edge: Edge, m: RenderModules, originPort: number, o: SiteOptions = {}): void {
+  const plan = m.compileEdgePlan(m.parseSpec(specFor(edge, originPort, o)), 'bench');
   writeTree(
     join(edge.root, 'releases', '1'),
     m.renderNginx(plan, { release: 1, certificates: [] }),
@@ -269,22 +272,27 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'outpost-bench-edge-'));
   execFileSync('chmod', ['755', tmp]);
   const port = 20_000 + (process.pid % 20_000);
-  const edges: Edge[] = ['minimal', 'before', 'after', 'after, http_filters: false'].map(
-    (name, i) => ({
-      name,
-      address: `127.0.0.${71 + i}`,
-      port,
-      root: join(tmp, `e${i}`),
-    }),
-  );
-  const [minimal, before, after, unfiltered] = edges as [Edge, Edge, Edge, Edge];
+  const edges: Edge[] = [
+    'minimal',
+    'before',
+    'after',
+    'after, http_filters: false',
+    'after, waf: block',
+  ].map((name, i) => ({
+    name,
+    address: `127.0.0.${71 + i}`,
+    port,
+    root: join(tmp, `e${i}`),
+  }));
+  const [minimal, before, after, unfiltered, waf] = edges as [Edge, Edge, Edge, Edge, Edge];
   const started: Edge[] = [];
   try {
     minimalEdge(minimal, originPort);
     outpostEdge(before, await renderModules(extractSource(args.before)), originPort);
     const current = await renderModules(join(ROOT, 'src'));
     outpostEdge(after, current, originPort);
-    outpostEdge(unfiltered, current, originPort, false);
+    outpostEdge(unfiltered, current, originPort, { httpFilters: false });
+    outpostEdge(waf, current, originPort, { waf: true });
     for (const e of edges) {
       prepareRoot(e.root);
       nginx(e, ['-t', '-q']);
@@ -301,15 +309,20 @@ async function main(): Promise<void> {
         const r = await wrk(e);
         results.set(e.name, [...(results.get(e.name) ?? []), r]);
       }
-    const rows = [['config', 'warm answer', 'median req/s', 'rounds req/s', 'p99 (median round)']];
+    const rows = [
+      ['config', 'warm answer', 'median req/s', 'vs after', 'rounds req/s', 'p99 (median round)'],
+    ];
+    const afterRps = median((results.get(after.name) ?? []).map((r) => r.rps));
     edges.forEach((e, i) => {
       const rs = results.get(e.name) ?? [];
       const m = median(rs.map((r) => r.rps));
+      const ratio = afterRps > 0 ? `${(m / afterRps).toFixed(2)}x` : '?';
       const mid = rs.find((r) => r.rps === m);
       rows.push([
         e.name === 'before' ? `before (${args.before})` : e.name,
         warmed[i] ?? '',
         m.toFixed(0),
+        ratio,
         rs.map((r) => r.rps.toFixed(0)).join(' '),
         mid?.p99 ?? '?',
       ]);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the test suite: the Debian packages the tests start for real
-# (nginx with the njs and brotli modules, caddy, openssl, chromium for the UI test, wrk for bench:edge, postgresql for the PostgreSQL store), the npm dependencies and the admin UI build.
+# (nginx with the njs, brotli, ModSecurity (with the OWASP CRS) and geoip2 modules, caddy, openssl, chromium for the UI test, wrk for bench:edge, postgresql for the PostgreSQL store), the npm dependencies and the admin UI build.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble pdns-recursor iproute2 postgresql)
+packages=(nginx-light libnginx-mod-http-js libnginx-mod-http-brotli-filter libnginx-mod-http-modsecurity modsecurity-crs libnginx-mod-http-geoip2 wrk openssl curl ca-certificates pdns-server pdns-backend-sqlite3 pdns-backend-geoip dnsutils chromium caddy pebble pdns-recursor iproute2 postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
-import { CACHE_DIR, STUB_STATUS_PATH } from '../bundle/layout.js';
+import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
 import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
@@ -27,6 +27,7 @@ import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
 import { ResourceSampler } from './resources.js';
+import { WafLogCounter } from './waf-log.js';
 import { purgeCache } from './cache-purge.js';
 import { unenterableParent } from './root-access.js';
 
@@ -117,6 +118,7 @@ export class Agent {
   private loops: Promise<void>[] = [];
   /** Traffic counted from nginx's access log, kept until the control plane accepts a report. */
   private readonly traffic: AccessLogCounter;
+  private readonly waf: WafLogCounter;
   /** The local listener of the applied release (from its manifest). */
   private probeUrl: string | undefined;
   /** CPU, memory, disks, network…, kept until the control plane accepts a report. */
@@ -134,6 +136,7 @@ export class Agent {
     };
     this.log = opts.logger;
     this.traffic = new AccessLogCounter(join(opts.root, 'logs', 'access.json'));
+    this.waf = new WafLogCounter(join(opts.root, WAF_LOG_PATH));
     this.resources = new ResourceSampler({
       proc: '/proc',
       cacheDir: join(opts.root, CACHE_DIR),
@@ -205,6 +208,7 @@ export class Agent {
     this.probeUrl = this.state.applied?.probe_url;
     // Lines already in the log were counted by an earlier run (or belong to no report).
     await this.traffic.skipExisting();
+    await this.waf.skipExisting();
     this.log.info({ edge: this.state.edge, fingerprint: this.state.fingerprint }, 'agent started');
     await this.serveLastGood();
     this.loops = [this.pullLoop(), this.reportLoop()];
@@ -331,7 +335,13 @@ export class Agent {
     await this.rotateAccessLog().catch((err: unknown) =>
       this.log.warn({ err: (err as Error).message }, 'cannot rotate the access log'),
     );
+    await this.waf
+      .read()
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'cannot read the WAF log'),
+      );
     const traffic = this.traffic.peek();
+    this.waf.addTo(traffic);
     await this.resources
       .sample()
       .catch((err: unknown) =>
@@ -355,6 +365,7 @@ export class Agent {
     await this.cp.report(report);
     this.traffic.acknowledge(traffic);
     this.resources.acknowledge(resources);
+    this.waf.acknowledge(traffic);
   }
 
   /**

@@ -1,9 +1,11 @@
 // Drives a real nginx master process for the edge: test a candidate, start, reload, check.
 // Programs are run with execFile (no shell), with the layout of render/nginx.ts.
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BundleManifest } from '../bundle/index.js';
-import { NGINX_MODULES } from '../bundle/layout.js';
+import { CRS_RULES_DIR, MODULES_PATH, NGINX_MODULES } from '../bundle/layout.js';
 import { renderNginxMain } from '../proxy-check/nginx-main.js';
 import type { MainFile, ProxyCapabilities, ProxyDriver, ProxyRun } from './driver.js';
 import { livePid } from './pid-file.js';
@@ -75,8 +77,20 @@ export class NginxDriver implements ProxyDriver {
     });
   }
 
-  /** `nginx -t` on a main file (candidate/nginx.conf), naming a missing module's package. */
+  /**
+   * `nginx -t` on a main file (candidate/nginx.conf), naming a missing module's package. The
+   * modules the release loads (and the CRS for the WAF) are checked first: every missing one
+   * is named with the apt command, and nginx is not asked.
+   */
   async test(conf: string): Promise<NginxRun> {
+    let modulesConf = '';
+    try {
+      modulesConf = await readFile(join(dirname(conf), 'release', MODULES_PATH), 'utf8');
+    } catch {
+      /* an older release without modules.conf: nginx -t decides */
+    }
+    const missing = missingModules(modulesConf, existsSync);
+    if (missing !== undefined) return { ok: false, output: missing };
     const r = await this.run(['-t', '-q', '-c', conf]);
     return r.ok ? r : { ok: false, output: withModuleHint(r.output) };
   }
@@ -120,6 +134,29 @@ export class NginxDriver implements ProxyDriver {
 export function withModuleHint(output: string): string {
   for (const m of Object.values(NGINX_MODULES))
     if (output.includes(`${m.file}" failed`))
-      return `${output}\nThis release needs the nginx module ${m.file}: install the Debian package ${m.package} on the edge.`;
+      return `${output}\nThis release needs the nginx module ${m.file}: install it on the edge with: apt-get install ${m.package}`;
   return output;
+}
+
+/**
+ * The modules a release's modules.conf loads that this machine lacks (and the OWASP CRS when
+ * it loads ModSecurity), as one message with the apt command; undefined when all are there.
+ */
+export function missingModules(
+  modulesConf: string,
+  exists: (path: string) => boolean,
+): string | undefined {
+  const files = [...modulesConf.matchAll(/^load_module "([^"]+)";/gm)].map((m) => m[1] ?? '');
+  const missing: string[] = [];
+  const packages = new Set<string>();
+  for (const file of files) {
+    const known = Object.values(NGINX_MODULES).find((m) => file.endsWith(`/${m.file}`));
+    const needsCrs = known?.file === NGINX_MODULES.modsecurity.file && !exists(CRS_RULES_DIR);
+    if (exists(file) && !needsCrs) continue;
+    missing.push(exists(file) ? `the OWASP CRS (${CRS_RULES_DIR})` : file);
+    for (const p of (known?.package ?? '').split(' ')) if (p !== '') packages.add(p);
+  }
+  if (missing.length === 0) return undefined;
+  const apt = packages.size > 0 ? ` Install with: apt-get install ${[...packages].join(' ')}` : '';
+  return `This release needs nginx modules this edge lacks: ${missing.join(', ')}.${apt}`;
 }

@@ -55,8 +55,28 @@ export const NGINX_MODULE_DIR = '/usr/lib/nginx/modules';
 export const NGINX_MODULES = {
   njs: { file: 'ngx_http_js_module.so', package: 'libnginx-mod-http-js' },
   brotli: { file: 'ngx_http_brotli_filter_module.so', package: 'libnginx-mod-http-brotli-filter' },
+  /** ModSecurity v3 (libmodsecurity3) for the WAF; the rules are Debian's modsecurity-crs. */
+  modsecurity: {
+    file: 'ngx_http_modsecurity_module.so',
+    package: 'libnginx-mod-http-modsecurity modsecurity-crs',
+  },
+  /** MaxMind DB lookups (libmaxminddb) for country, continent and ASN matchers. */
+  geoip2: { file: 'ngx_http_geoip2_module.so', package: 'libnginx-mod-http-geoip2' },
 } as const;
 export type NginxModule = keyof typeof NGINX_MODULES;
+
+/**
+ * Where Debian's modsecurity-crs (3.3.x) keeps the OWASP Core Rule Set: the rules a WAF'd site
+ * includes after its own setup (Outpost renders the crs-setup part itself, never
+ * /etc/modsecurity/crs/crs-setup.conf, which is the machine's to edit).
+ */
+export const CRS_RULES_DIR = '/usr/share/modsecurity-crs/rules';
+
+/**
+ * The edge's WAF log (relative to the prefix): every WAF'd server block logs ModSecurity's
+ * messages (rule ids, unique_id, server) there at level info; the agent counts them.
+ */
+export const WAF_LOG_PATH = 'logs/waf.log';
 
 /** The release file the main nginx.conf includes at the top level (load_module lines). */
 export const MODULES_PATH = 'nginx/main/modules.conf';

@@ -1,11 +1,12 @@
 // compileEdgePlan: desired state → what one edge serves. Pure: no clock, I/O or randomness.
-import { DEFAULT_TIMEOUTS } from '../spec/index.js';
+import { DEFAULT_TIMEOUTS, wafOverrideFor } from '../spec/index.js';
 import type { CacheRule, Edge, Matcher, Modifier, Origin, Site, Spec } from '../spec/index.js';
 import { selectorMatch } from '../spec/selectors.js';
 
 // Moved to spec/selectors.ts (certs, dns and health need it too); re-exported for callers.
 export { selectorMatch } from '../spec/selectors.js';
 import type {
+  PlannedWaf,
   EdgePlan,
   ModifierLevel,
   PlannedAccess,
@@ -151,6 +152,7 @@ function planSite(site: Site, edge: Edge): PlannedSite {
     },
     timeouts: { ...DEFAULT_TIMEOUTS, ...site.timeouts },
     modifiers: mergeModifiers(site.modifiers, edge),
+    waf: planWaf(site, edge),
     https: {
       redirectHttp: site.https.redirect_http,
       hsts:
@@ -246,4 +248,27 @@ export function mergeModifiers(modifiers: readonly Modifier[], edge: Edge): Plan
   });
   // Array.prototype.sort is stable: declaration order is kept within a level.
   return planned.sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);
+}
+
+/** The site's WAF with defaults filled in, or null when it is off (issue 16 part B). */
+export function planWaf(site: Site, edge: Pick<Edge, 'name' | 'tags'>): PlannedWaf | null {
+  const w = site.waf;
+  if (w === undefined) return null;
+  const o = wafOverrideFor(w, edge);
+  if (!(o?.enabled ?? w.enabled)) return null;
+  const removed = new Set<number>();
+  const pathExclusions: PlannedWaf['pathExclusions'] = [];
+  for (const e of w.exclusions) {
+    if (e.paths === undefined) for (const id of e.ids) removed.add(id);
+    else pathExclusions.push({ ids: [...new Set(e.ids)], paths: [...e.paths] });
+  }
+  return {
+    mode: o?.mode ?? w.mode,
+    paranoia: o?.paranoia ?? w.paranoia,
+    inboundThreshold: w.anomaly_threshold.inbound,
+    outboundThreshold: w.anomaly_threshold.outbound,
+    removedIds: [...removed].sort((a, b) => a - b),
+    pathExclusions,
+    requestBodyLimit: w.request_body_limit,
+  };
 }

@@ -3,6 +3,7 @@ export {
   mergeModifiers,
   PlanError,
   plannedMatchers,
+  planWaf,
   selectorMatch,
 } from './compile.js';
 export type {
@@ -18,4 +19,5 @@ export type {
   PlannedSite,
   PlannedTimeouts,
   PlannedUpstream,
+  PlannedWaf,
 } from './plan.js';

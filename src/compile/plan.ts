@@ -57,6 +57,8 @@ export interface PlannedSite {
   access: PlannedAccess | null;
   /** Rate limits that apply on this edge (their `edges` select it), in spec order. */
   rateLimits: RateLimit[];
+  /** The WAF (CRS on ModSecurity) of the site, or null when it is off (issue 16 part B). */
+  waf: PlannedWaf | null;
 }
 
 export interface PlannedAccess {
@@ -78,6 +80,19 @@ export interface PlannedAccessRule {
   /** deny: the rule's status or the site's; redirect: 301/302/307/308 (302 unless set). */
   status: number;
   target: string | null;
+}
+
+/** A site's WAF settings, defaults filled in (spec `waf`, docs/waf.md). */
+export interface PlannedWaf {
+  mode: 'detect' | 'block';
+  paranoia: number;
+  inboundThreshold: number;
+  outboundThreshold: number;
+  /** Rule ids removed for the whole site. */
+  removedIds: number[];
+  /** Rule ids removed for requests whose path matches one of the globs. */
+  pathExclusions: { ids: number[]; paths: string[] }[];
+  requestBodyLimit: number;
 }
 
 export interface PlannedOrigin {

@@ -21,6 +21,8 @@ export interface TrafficSummary {
   rate_limited: number;
   /** The last `minutes` minutes, oldest first, one point per minute (zeros included). */
   series: TrafficPoint[];
+  /** Requests the WAF blocked (403) since start. */
+  waf_blocked: number;
 }
 
 export interface TrafficTotals {
@@ -30,6 +32,8 @@ export interface TrafficTotals {
   cache: Record<string, number>;
   denied: number;
   rate_limited: number;
+  /** WAF verdicts and rule matches (issue 16 part B). */
+  waf: { blocked: number; detected: number; rules: Record<string, number> };
 }
 
 const LOOKUPS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'];
@@ -44,7 +48,15 @@ interface Bucket {
 }
 
 function emptyTotals(): TrafficTotals {
-  return { requests: 0, bytes: 0, status: {}, cache: {}, denied: 0, rate_limited: 0 };
+  return {
+    requests: 0,
+    bytes: 0,
+    status: {},
+    cache: {},
+    denied: 0,
+    rate_limited: 0,
+    waf: { blocked: 0, detected: 0, rules: {} },
+  };
 }
 
 function addInto(t: TrafficTotals, s: SiteTraffic): void {
@@ -54,6 +66,11 @@ function addInto(t: TrafficTotals, s: SiteTraffic): void {
   for (const [k, v] of Object.entries(s.cache)) t.cache[k] = (t.cache[k] ?? 0) + v;
   t.denied += s.denied ?? 0;
   t.rate_limited += s.rate_limited ?? 0;
+  if (s.waf !== undefined) {
+    t.waf.blocked += s.waf.blocked;
+    t.waf.detected += s.waf.detected;
+    for (const [k, v] of Object.entries(s.waf.rules)) t.waf.rules[k] = (t.waf.rules[k] ?? 0) + v;
+  }
 }
 
 export function hitRatio(cache: Record<string, number>): number | null {
@@ -136,6 +153,7 @@ export class TrafficBook {
       denied: t.denied,
       rate_limited: t.rate_limited,
       series,
+      waf_blocked: t.waf.blocked,
     };
   }
 }

@@ -437,6 +437,13 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     throw new RenderError(
       `edge "${plan.edge}" has raw_nginx, which is nginx configuration: a Caddy edge cannot apply it (remove it, or use proxy: nginx)`,
     );
+  // Validation refuses these for Caddy edges (spec/edge-capabilities.ts); a plan that skipped
+  // it must not be served without the protection it asks for.
+  const waf = plan.sites.find((s) => s.waf !== null);
+  if (waf !== undefined)
+    throw new RenderError(
+      `site "${waf.domain}" has the WAF on, which a Caddy edge cannot run (OWASP CRS on ModSecurity is nginx only)`,
+    );
   const c = new Caddyfile();
   c.line(comment(`Outpost edge "${plan.edge}", release ${opts.release}. Generated: do not edit.`));
   c.line(

@@ -46,9 +46,15 @@ export const HTTP_DATE_FORMS = [
   `(?:${DAYS}) (?:${MONTHS}) [ \\d]\\d ${TIME} \\d{4}`,
 ];
 
-/** The modules a release loads: njs always (Age, non-HTTP origins), brotli when a site uses it. */
+/**
+ * The modules a release loads: njs always (Age, non-HTTP origins), brotli when a site uses it,
+ * ModSecurity when a site has the WAF on.
+ */
 export function releaseModules(plan: EdgePlan): NginxModule[] {
-  return plan.sites.some((s) => s.cache.brotli) ? ['njs', 'brotli'] : ['njs'];
+  const modules: NginxModule[] = ['njs'];
+  if (plan.sites.some((s) => s.cache.brotli)) modules.push('brotli');
+  if (plan.sites.some((s) => s.waf !== null)) modules.push('modsecurity');
+  return modules;
 }
 
 /** `nginx/main/modules.conf`: load_module lines, included at the top of the main nginx.conf. */

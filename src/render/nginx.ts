@@ -92,6 +92,7 @@ import {
   renderRateLimitZones,
 } from './nginx-access.js';
 import { plannedMatchers } from '../compile/index.js';
+import { renderSiteWaf } from './nginx-waf.js';
 
 // The release layout moved to bundle/layout.ts (shared with proxy-check and the agent); it is
 // re-exported here for callers that still import it from the renderer.
@@ -618,9 +619,13 @@ function renderAcmeLocation(
   site: PlannedSite,
   n: SiteNames,
   opts: RenderNginxOptions,
+  /** The server block has the site's WAF on. */
+  waf: boolean,
 ): void {
   // Kept out of the HTTPS redirect for HTTP-01 challenges, never cached.
   c.block(`location ^~ ${ACME_CHALLENGE_PATH}`, () => {
+    // A CA's challenge request is not inspected by the site's WAF.
+    if (waf && site.waf !== null) c.line('modsecurity off;');
     if (opts.acmeChallengeUrl === undefined) {
       c.line('proxy_cache_bypass 1;');
       c.line('proxy_no_cache 1;');
@@ -748,8 +753,11 @@ function renderSiteServers(
     renderSiteDecision(c, site, n);
     renderSiteHeaders(c, plan, site, n, opts, false);
     renderProxySettings(c, site);
-    renderAcmeLocation(c, site, n, opts);
-    if (hasCert && site.https.redirectHttp) {
+    const redirectOnly = hasCert && site.https.redirectHttp;
+    // The WAF where the site is served (not on a server that only redirects to HTTPS).
+    if (site.waf !== null && !redirectOnly) renderSiteWaf(c, site.waf);
+    renderAcmeLocation(c, site, n, opts, !redirectOnly);
+    if (redirectOnly) {
       const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
       c.block('location /', () => {
         renderAccessActions(c, site, n.upstream, redirectTarget);
@@ -777,6 +785,7 @@ function renderSiteServers(
     renderSiteDecision(c, site, n);
     renderSiteHeaders(c, plan, site, n, opts, true);
     renderProxySettings(c, site);
+    if (site.waf !== null) renderSiteWaf(c, site.waf);
     renderSiteLocations(c, site, n);
     if (site.rawNginx !== null) c.raw(`site ${site.domain}`, site.rawNginx);
   });

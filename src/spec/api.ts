@@ -174,6 +174,8 @@ export const EdgeTraffic = z
     rate_limited: Count,
     /** The last hour, oldest first, one point per minute. */
     series: z.array(TrafficPoint),
+    /** Requests the WAF answered 403 since the control plane started (issue 16 part B). */
+    waf_blocked: Count,
   })
   .strict();
 export type EdgeTraffic = z.infer<typeof EdgeTraffic>;

@@ -16,9 +16,24 @@ export const SiteTraffic = z
     /** Refused by a rate limit (`$limit_req_status` REJECTED). */
     rate_limited: z.number().int().nonnegative().optional(),
     // ---- end issue 16 part A ----
+    // ---- issue 16 part B (w3-waf) ----
+    /** The WAF's verdicts (from the edge's WAF log), when the site has it on. */
+    waf: z
+      .object({
+        /** Requests answered 403 by the WAF (block mode). */
+        blocked: z.number().int().nonnegative(),
+        /** Requests over the anomaly threshold let through (detect mode). */
+        detected: z.number().int().nonnegative(),
+        /** Matches per CRS rule id (the scoring rules 949110/959100/980130 left out). */
+        rules: z.record(z.string().regex(/^\d{1,8}$/), z.number().int().nonnegative()),
+      })
+      .strict()
+      .optional(),
+    // ---- end issue 16 part B ----
   })
   .strict();
 export type SiteTraffic = z.infer<typeof SiteTraffic>;
+export type SiteWafCounts = NonNullable<SiteTraffic['waf']>;
 
 /** Traffic counted from the access log since the last accepted report. */
 export const TrafficReport = z

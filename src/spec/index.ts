@@ -15,3 +15,4 @@ export * from './ocsp.js';
 export * from './notify.js';
 export * from './history.js';
 export * from './protect.js';
+export * from './edge-capabilities.js';

@@ -39,14 +39,18 @@ export const HostAddresses = z
   });
 export type HostAddresses = z.infer<typeof HostAddresses>;
 
-const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+/** An ISO 3166 alpha-2 country code, upper case. */
+export const CountryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "HK"');
+/** An autonomous system number (32-bit, 0 and 4294967295 reserved). */
+export const Asn = z.number().int().min(1).max(4_294_967_294);
 
 /** Geo hints for GeoDNS: where an edge is and whom it should serve. */
 export const EdgeMeta = z
   .object({
-    countries: z
-      .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "HK"'))
-      .optional(),
+    countries: z.array(CountryCode).optional(),
     continents: z.array(z.enum(CONTINENTS)).optional(),
     latlong: z.tuple([z.number().min(-90).max(90), z.number().min(-180).max(180)]).optional(),
     asn: z.array(z.number().int().positive()).optional(),
@@ -81,6 +85,14 @@ export const Matcher = z
     /** User agents: any of them (OR). A string is a case-insensitive substring. */
     user_agents: z.array(UserAgentCondition).min(1).max(256).optional(),
     // ---- end issue 16 part A ----
+    // ---- issue 16 part B (w3-waf): client geography, from the edge's country data ----
+    /** The client's country (ISO 3166 alpha-2), from the edge's MMDB (nginx geoip2). */
+    countries: z.array(CountryCode).min(1).optional(),
+    /** The client's continent (the MMDB's continent code). */
+    continents: z.array(z.enum(CONTINENTS)).min(1).optional(),
+    /** The client's autonomous system number; needs an ASN database on the edge (docs/waf.md). */
+    asns: z.array(Asn).min(1).optional(),
+    // ---- end issue 16 part B ----
   })
   .strict();
 export type Matcher = z.infer<typeof Matcher>;
@@ -512,6 +524,72 @@ export const SiteRateLimits = z
 /** Unchecked nginx directives pasted into a server/site block: an escape hatch, at your risk. */
 export const RawSnippet = z.string().max(16_384);
 
+// ---- issue 16 part B (w3-waf): the WAF (OWASP CRS on ModSecurity, nginx edges) ----
+/** A ModSecurity/CRS rule id (CRS uses 900000-999999; ids below 100000 are for local rules). */
+export const WafRuleId = z.number().int().min(1).max(99_999_999);
+
+/**
+ * CRS rules switched off for a site: everywhere, or for requests whose path matches one of
+ * `paths` (globs, as in matchers).
+ */
+export const WafExclusion = z
+  .object({
+    ids: z.array(WafRuleId).min(1).max(256),
+    paths: z.array(PathGlob).min(1).max(64).optional(),
+  })
+  .strict();
+export type WafExclusion = z.infer<typeof WafExclusion>;
+
+/** The request body size ModSecurity inspects when a site sets none: 13 MiB (ModSecurity's). */
+export const DEFAULT_WAF_BODY_LIMIT = 13_107_200;
+
+/**
+ * The WAF settings of a site on some edges (names, `tag:NAME`, `*`), as modifiers: an
+ * override naming the edge wins over one selecting it by tag or `*`; the first one wins
+ * within a level. Fields left out keep the site's.
+ */
+export const WafOverride = z
+  .object({
+    edges: z.array(EdgeSelector).min(1),
+    enabled: z.boolean().optional(),
+    mode: z.enum(['detect', 'block']).optional(),
+    paranoia: z.number().int().min(1).max(4).optional(),
+  })
+  .strict();
+export type WafOverride = z.infer<typeof WafOverride>;
+
+/**
+ * The OWASP Core Rule Set on ModSecurity for a site (nginx edges; docs/waf.md). Off unless
+ * `enabled`. `detect` logs what it would block; `block` answers 403 once a request's anomaly
+ * score reaches `anomaly_threshold.inbound`. `paranoia` 1 (few false positives) to 4.
+ */
+export const SiteWaf = z
+  .object({
+    enabled: z.boolean().default(false),
+    mode: z.enum(['detect', 'block']).default('detect'),
+    paranoia: z.number().int().min(1).max(4).default(1),
+    anomaly_threshold: z
+      .object({
+        inbound: z.number().int().min(1).max(10_000).default(5),
+        outbound: z.number().int().min(1).max(10_000).default(4),
+      })
+      .strict()
+      .default({}),
+    exclusions: z.array(WafExclusion).max(256).default([]),
+    /** Bytes of a request body inspected; the rest of a longer body passes uninspected. */
+    request_body_limit: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1_073_741_824)
+      .default(DEFAULT_WAF_BODY_LIMIT),
+    /** Per edge or tag: another mode, paranoia, or on/off (e.g. block on one edge first). */
+    overrides: z.array(WafOverride).max(64).default([]),
+  })
+  .strict();
+export type SiteWaf = z.infer<typeof SiteWaf>;
+// ---- end issue 16 part B ----
+
 export const Site = z
   .object({
     domain: DomainName,
@@ -527,6 +605,8 @@ export const Site = z
     /** Certificate source and ACME challenge; absent: ACME with the automatic challenge. */
     tls: SiteTls.optional(),
     raw_nginx: RawSnippet.optional(),
+    /** The WAF (issue 16 part B): off unless `waf.enabled`. */
+    waf: SiteWaf.optional(),
     /** Labels for access grants (`sites:write`/`purge` for tag T); they change nothing served. */
     tags: z.array(Name).max(32).optional(),
     // ---- issue 16 part A (protect) ----

@@ -3,6 +3,7 @@
 import { EdgeSelector, Spec } from './schema.js';
 import { problem, problemsFromZod, SpecError, type Problem } from './problems.js';
 import { protectProblems } from './validate-protect.js';
+import { edgeCapabilityProblems } from './edge-capabilities.js';
 
 /** The longest health-check timeout GCore accepts, in seconds. */
 export const GCORE_MAX_TIMEOUT = 10;
@@ -16,8 +17,9 @@ export function validateSpec(input: unknown): Validation {
   const cross = crossCheck(input);
   if (!parsed.success)
     return { ok: false, problems: [...problemsFromZod(parsed.error, input), ...cross] };
-  // Protection rules (issue 16 part A) need the parsed shapes: list references, Caddy limits.
-  const all = [...cross, ...protectProblems(parsed.data)];
+  // Protection rules (issue 16 part A) need the parsed shapes: list references, Caddy limits;
+  // issue 16 part B: what the serving edges' proxies can do (WAF, geography matchers).
+  const all = [...cross, ...protectProblems(parsed.data), ...edgeCapabilityProblems(parsed.data)];
   return all.length > 0 ? { ok: false, problems: all } : { ok: true, spec: parsed.data };
 }
 
@@ -89,6 +91,9 @@ export function crossCheck(input: unknown): Problem[] {
     claim(site.domain, ['sites', i, 'domain']);
     site.aliases.forEach((a, k) => claim(a, ['sites', i, 'aliases', k]));
     checkSelectors(site.edges, ['sites', i, 'edges']);
+    list(rec(r.waf).overrides).forEach((o, k) => {
+      checkSelectors(strings(rec(o).edges), ['sites', i, 'waf', 'overrides', k, 'edges']);
+    });
     list(r.modifiers).forEach((m, k) => {
       if (rec(m).edges !== undefined)
         checkSelectors(strings(rec(m).edges), ['sites', i, 'modifiers', k, 'edges']);

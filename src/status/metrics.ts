@@ -11,6 +11,9 @@ export class Metrics {
   private readonly cache: Counter<'edge' | 'site' | 'cache_status'>;
   private readonly denied: Counter<'edge' | 'site'>;
   private readonly rateLimited: Counter<'edge' | 'site'>;
+  private readonly wafBlocked: Counter<'edge' | 'site'>;
+  private readonly wafDetected: Counter<'edge' | 'site'>;
+  private readonly wafRules: Counter<'edge' | 'site' | 'rule'>;
 
   private readonly refresh: (s: StatusSnapshot) => void;
 
@@ -48,6 +51,21 @@ export class Metrics {
       'outpost_requests_rate_limited_total',
       'Requests a rate limit refused at the edge, by edge and site',
       ['edge', 'site'],
+    );
+    this.wafBlocked = counter(
+      'outpost_waf_blocked_total',
+      'Requests the WAF answered 403 (block mode), by edge and site',
+      ['edge', 'site'],
+    );
+    this.wafDetected = counter(
+      'outpost_waf_detected_total',
+      'Requests over the WAF anomaly threshold let through (detect mode), by edge and site',
+      ['edge', 'site'],
+    );
+    this.wafRules = counter(
+      'outpost_waf_rule_matches_total',
+      'Matches of each OWASP CRS rule id, by edge and site',
+      ['edge', 'site', 'rule'],
     );
     const edgeUp = gauge('outpost_edge_up', "1 when the control plane's probes reach the edge", [
       'edge',
@@ -108,6 +126,11 @@ export class Metrics {
         this.cache.inc({ edge, site, cache_status: c }, n);
       if (t.denied !== undefined) this.denied.inc({ edge, site }, t.denied);
       if (t.rate_limited !== undefined) this.rateLimited.inc({ edge, site }, t.rate_limited);
+      if (t.waf === undefined) continue;
+      if (t.waf.blocked > 0) this.wafBlocked.inc({ edge, site }, t.waf.blocked);
+      if (t.waf.detected > 0) this.wafDetected.inc({ edge, site }, t.waf.detected);
+      for (const [rule, n] of Object.entries(t.waf.rules))
+        this.wafRules.inc({ edge, site, rule }, n);
     }
   }
 }

@@ -1,5 +1,6 @@
-// `outpost status`: each edge's state, applied vs desired release, last report, error.
-import type { EdgeStatus } from '../../health/edge-status.js';
+// `outpost status`: each edge's state, applied vs desired release, last report, requests the
+// WAF blocked, error.
+import type { EdgeStatus } from '../../spec/index.js';
 import { table } from '../output.js';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
@@ -22,12 +23,14 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
       if (status.edges.length === 0) return ctx.out.line('No edges.');
       ctx.out.line(
         table([
-          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'WAF BLOCKED', 'ERROR'],
           ...status.edges.map((e) => [
             e.name + (e.paused ? ' (paused)' : ''),
             e.state,
             `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
             e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
+            // Issue 16 part B: requests answered 403 by the WAF since the control plane started.
+            String(e.traffic?.waf_blocked ?? 0),
             e.error ?? '-',
           ]),
         ]),

@@ -1,0 +1,97 @@
+// WAF counts from the edge's WAF log (bundle/layout.ts WAF_LOG_PATH): ModSecurity writes every
+// rule match there through nginx's error log, one line each, naming the rule id and the server
+// (the site's domain; render/nginx-waf.ts). The agent tails it like the access log and sends,
+// per site, how many requests the WAF blocked (block mode: "Access denied"), how many went over
+// the threshold and were let through (detect mode: the scoring rule's "Warning"), and how often
+// each rule matched. Nothing is sampled; counts wait for the control plane like the traffic.
+import { open, stat } from 'node:fs/promises';
+import type { SiteWafCounts, TrafficReport } from '../spec/index.js';
+
+/** CRS's scoring rules: the inbound and outbound verdicts, and the correlation summary. */
+const SCORING_RULES = new Set(['949110', '959100', '980130']);
+
+function empty(): SiteWafCounts {
+  return { blocked: 0, detected: 0, rules: {} };
+}
+
+/** Adds one WAF log line to the counts; false for a line that is not a ModSecurity message. */
+export function countWafLine(into: Record<string, SiteWafCounts>, line: string): boolean {
+  const at = line.indexOf('ModSecurity: ');
+  if (at < 0) return false;
+  const id = /\[id "(\d{1,8})"\]/.exec(line)?.[1];
+  const site = /, server: ([^,\s]*),/.exec(line)?.[1] || '(unknown host)';
+  const c = (into[site] ??= empty());
+  if (line.startsWith('ModSecurity: Access denied', at)) c.blocked += 1;
+  else if (id === '949110' || id === '959100') c.detected += 1;
+  if (id !== undefined && !SCORING_RULES.has(id)) c.rules[id] = (c.rules[id] ?? 0) + 1;
+  return true;
+}
+
+/** Tails the WAF log (as AccessLogCounter tails the access log) and keeps unsent counts. */
+export class WafLogCounter {
+  private offset = 0;
+  private partial = '';
+  private pending: Record<string, SiteWafCounts> = {};
+
+  constructor(private readonly path: string) {}
+
+  async skipExisting(): Promise<void> {
+    this.offset = await stat(this.path).then(
+      (s) => s.size,
+      () => 0,
+    );
+  }
+
+  async read(): Promise<void> {
+    let size: number;
+    try {
+      size = (await stat(this.path)).size;
+    } catch {
+      return; // no WAF'd site yet
+    }
+    if (size < this.offset) {
+      this.offset = 0;
+      this.partial = '';
+    }
+    if (size === this.offset) return;
+    const file = await open(this.path, 'r');
+    try {
+      // At most 16 MiB a read: a flood of matches is counted over several reports.
+      const length = Math.min(size - this.offset, 16 * 1024 * 1024);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, this.offset);
+      this.offset += bytesRead;
+      const lines = (this.partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') countWafLine(this.pending, line);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Puts the unsent counts into a traffic report's sites (a site without requests included). */
+  addTo(report: TrafficReport): void {
+    for (const [site, w] of Object.entries(this.pending)) {
+      if (w.blocked === 0 && w.detected === 0 && Object.keys(w.rules).length === 0) continue;
+      const t = (report.sites[site] ??= { requests: 0, bytes: 0, status: {}, cache: {} });
+      t.waf = structuredClone(w);
+    }
+  }
+
+  /** The control plane accepted `report`: forget the counts it carried. */
+  acknowledge(report: TrafficReport): void {
+    for (const [site, t] of Object.entries(report.sites)) {
+      const p = this.pending[site];
+      if (p === undefined || t.waf === undefined) continue;
+      p.blocked -= t.waf.blocked;
+      p.detected -= t.waf.detected;
+      for (const [id, n] of Object.entries(t.waf.rules)) {
+        const left = (p.rules[id] ?? 0) - n;
+        if (left <= 0) delete p.rules[id];
+        else p.rules[id] = left;
+      }
+      if (p.blocked === 0 && p.detected === 0 && Object.keys(p.rules).length === 0)
+        delete this.pending[site];
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// What a site asks of the edges that serve it and not every edge can give (issue 16 part B):
+// the WAF (ModSecurity + CRS: nginx edges only) and the client-geography matchers (countries,
+// continents, ASNs). Checked on the parsed spec, with the field path of what is refused.
+import type { Edge, Matcher, SiteWaf, Spec, WafOverride } from './schema.js';
+import { problem, type PathSegment, type Problem } from './problems.js';
+import { selectorMatch } from './selectors.js';
+
+/** The Matcher fields that need the edge's country data (nginx geoip2). */
+export const GEO_MATCHER_FIELDS = ['countries', 'continents', 'asns'] as const;
+
+/**
+ * The override of a site's WAF that applies on `edge`: the one naming it, else the first one
+ * selecting it by tag or `*` (the precedence of modifiers); undefined when none does.
+ */
+export function wafOverrideFor(
+  waf: SiteWaf,
+  edge: Pick<Edge, 'name' | 'tags'>,
+): WafOverride | undefined {
+  const hits = waf.overrides.flatMap((o) => {
+    const hit = selectorMatch(o.edges, edge);
+    return hit === undefined ? [] : [{ o, level: hit.level }];
+  });
+  return (hits.find((h) => h.level === 'edge') ?? hits[0])?.o;
+}
+
+/** Whether the site's WAF is on for `edge`, its override applied. */
+export function wafEnabledOn(waf: SiteWaf | undefined, edge: Pick<Edge, 'name' | 'tags'>): boolean {
+  if (waf === undefined) return false;
+  return wafOverrideFor(waf, edge)?.enabled ?? waf.enabled;
+}
+
+/** Where a site uses a geography matcher: the path of each field that does. */
+function geoMatcherPaths(site: Spec['sites'][number]): PathSegment[][] {
+  const out: PathSegment[][] = [];
+  const visit = (m: Matcher, at: PathSegment[]) => {
+    for (const f of GEO_MATCHER_FIELDS) if (m[f] !== undefined) out.push([...at, f]);
+  };
+  site.modifiers.forEach((m, k) => visit(m.match, ['modifiers', k, 'match']));
+  site.cache.rules.forEach((r, k) => visit(r.match, ['cache', 'rules', k, 'match']));
+  return out;
+}
+
+/**
+ * Problems of sites whose edges cannot serve them as asked: the WAF or a geography matcher on a
+ * site a Caddy edge serves (Caddy 2.6 has neither; docs/proxies.md), and geography matchers,
+ * whose rendering is not in this release of Outpost yet (an ignored country condition would
+ * apply a deny or a redirect to every client).
+ */
+export function edgeCapabilityProblems(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  spec.sites.forEach((site, i) => {
+    const caddy = spec.edges.filter(
+      (e) => e.proxy === 'caddy' && !e.paused && selectorMatch(site.edges, e) !== undefined,
+    );
+    const names = caddy.map((e) => `"${e.name}"`).join(', ');
+    // The WAF as each Caddy edge would get it (an override may turn it on or off there).
+    const wafOn = caddy.filter((e) => wafEnabledOn(site.waf, e));
+    if (wafOn.length > 0) {
+      const names = wafOn.map((e) => `"${e.name}"`).join(', ');
+      problems.push(
+        problem(
+          ['sites', i, 'waf', 'enabled'],
+          `is on, but the site is served by Caddy edge${wafOn.length > 1 ? 's' : ''} ${names}, which cannot run the WAF (OWASP CRS on ModSecurity is nginx only; docs/proxies.md): serve the site from nginx edges, or turn the WAF off there (waf.overrides)`,
+        ),
+      );
+    }
+    for (const at of geoMatcherPaths(site)) {
+      const field = at[at.length - 1];
+      problems.push(
+        problem(
+          ['sites', i, ...at],
+          caddy.length > 0
+            ? `needs the client's ${String(field) === 'asns' ? 'ASN' : 'country'} from the edge's country data, which Caddy edge${caddy.length > 1 ? 's' : ''} ${names} cannot look up (docs/proxies.md)`
+            : `is not rendered on the edges yet: the country data is not delivered to them (docs/waf.md), and an ignored condition would apply the rule to every client`,
+        ),
+      );
+    }
+  });
+  return problems;
+}

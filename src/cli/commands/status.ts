@@ -13,7 +13,9 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
     .action(async (o: { json?: boolean }) => {
       const status = await ctx.client().request<{
         revision: number;
-        edges: (EdgeStatus & { traffic?: { denied?: number; rate_limited?: number } })[];
+        edges: (EdgeStatus & {
+          traffic?: { denied?: number; rate_limited?: number; waf_blocked?: number };
+        })[];
         alerts?: { kind: string; subject: string; message: string }[];
       }>('GET', 'v1/status');
       if (o.json) return ctx.out.json(status);
@@ -23,25 +25,25 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
       if (status.edges.length === 0) return ctx.out.line('No edges.');
       ctx.out.line(
         table([
-          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'WAF BLOCKED', 'ERROR'],
+          ['EDGE', 'STATE', 'RELEASE', 'LAST SEEN', 'ERROR'],
           ...status.edges.map((e) => [
             e.name + (e.paused ? ' (paused)' : ''),
             e.state,
             `${e.applied_release ?? '-'}/${e.desired_release ?? '-'}`,
             e.age_seconds === null ? 'never' : `${e.age_seconds}s ago`,
-            // Issue 16 part B: requests answered 403 by the WAF since the control plane started.
-            String(e.traffic?.waf_blocked ?? 0),
             e.error ?? '-',
           ]),
         ]),
       );
-      // Requests the edge refused itself (issue 16), since the control plane started.
+      // Requests the edge refused itself (issue 16), since the control plane started: a line
+      // of its own, so the table keeps its columns (scripts read ERROR as the last one).
       for (const e of status.edges) {
         const denied = e.traffic?.denied ?? 0;
         const limited = e.traffic?.rate_limited ?? 0;
-        if (denied > 0 || limited > 0)
+        const waf = e.traffic?.waf_blocked ?? 0;
+        if (denied > 0 || limited > 0 || waf > 0)
           ctx.out.line(
-            `REFUSED ${e.name}: ${denied} denied by access rules, ${limited} rate-limited`,
+            `REFUSED ${e.name}: ${denied} denied by access rules, ${limited} rate-limited, ${waf} blocked by the WAF`,
           );
       }
       // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.

@@ -376,6 +376,50 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
     // This control plane runs without a secret key file: 503, as documented.
     await ok('POST', '/v1/secrets/rotate-key', 503);
 
+    // History, the public status page and its settings (issue 18).
+    for (const range of ['1h', '24h', '7d', '90d'])
+      await ok('GET', `/v1/history/edges?range=${range}`, 200);
+    await ok('GET', '/v1/history/edges?range=1y', 400);
+    await ok('GET', '/v1/history/edges/fra1', 200);
+    await ok('GET', '/v1/history/edges/nope', 404);
+    await ok('GET', `/v1/history/sites/${SITE}?range=24h`, 200);
+    await ok('GET', '/v1/history/sites/nope.test', 404);
+    const settings = await ok('GET', '/v1/status/settings', 200);
+    await ok('PUT', '/v1/status/settings', 200, {
+      body: { ...settings.json(), title: 'Our CDN', site_pages: true },
+    });
+    await ok('PUT', '/v1/status/settings', 400, { body: { title: '' } });
+    await ok('GET', '/v1/public/status/history', 200, { token: null });
+    await ok('GET', `/v1/public/status/sites/${SITE}`, 200, { token: null });
+    await ok('GET', '/v1/public/status/sites/nope.test', 404, { token: null });
+    await ok('GET', `/v1/public/badge/${SITE}.svg`, 200, { token: null });
+    await ok('GET', '/v1/public/badge/nope', 404, { token: null });
+
+    // Notification channels (issue 18): a webhook nothing listens on fails its test with 502.
+    await ok('GET', '/v1/alerts', 200);
+    await ok('POST', '/v1/alerts/channels', 201, {
+      body: {
+        name: 'ops',
+        settings: { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+        secret: 'a shared secret for the signature',
+      },
+    });
+    await ok('POST', '/v1/alerts/channels', 409, {
+      body: {
+        name: 'ops',
+        settings: { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+        secret: 'a shared secret for the signature',
+      },
+    });
+    await ok('POST', '/v1/alerts/channels', 400, {
+      body: { name: 'bad', settings: { type: 'webhook', url: 'ftp://x' } },
+    });
+    await ok('GET', '/v1/alerts/channels', 200);
+    await ok('POST', '/v1/alerts/channels/ops/test', 502);
+    await ok('POST', '/v1/alerts/channels/nope/test', 404);
+    await ok('DELETE', '/v1/alerts/channels/ops', 200);
+    await ok('DELETE', '/v1/alerts/channels/ops', 404);
+
     // What a new edge downloads (the agent executable exists only after `npm run release`).
     await ok('GET', '/install.sh', 200, { token: null });
     await ok('GET', '/v1/install/outpost-agent.service', 200, { token: null });

@@ -19,7 +19,9 @@ export function validateSpec(input: unknown): Validation {
     return { ok: false, problems: [...problemsFromZod(parsed.error, input), ...cross] };
   // Protection rules (issue 16 part A) need the parsed shapes: list references, Caddy limits;
   // issue 16 part B: what the serving edges' proxies can do (WAF, geography matchers).
-  const all = [...cross, ...protectProblems(parsed.data), ...edgeCapabilityProblems(parsed.data)];
+  const named = [...cross, ...protectProblems(parsed.data)];
+  // What the serving edges can do is only asked of a document whose names all resolve.
+  const all = named.length > 0 ? named : edgeCapabilityProblems(parsed.data);
   return all.length > 0 ? { ok: false, problems: all } : { ok: true, spec: parsed.data };
 }
 

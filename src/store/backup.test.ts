@@ -47,7 +47,7 @@ describe('backup and restore', () => {
       protection: { passphrase: PASSPHRASE },
     });
     expect(summary).toMatchObject({ revision: 1, edges: 1, sites: 1, certificates: 0 });
-    expect(summary.migrations.at(-1)).toBe('005_access');
+    expect(summary.migrations.at(-1)).toBe('007_notifications');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     // Nothing in the clear: not the signing key, not the secret key, not a domain.
     const text = readFileSync(file, 'utf8');

@@ -386,7 +386,7 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
     await ok('GET', '/v1/history/sites/nope.test', 404);
     const settings = await ok('GET', '/v1/status/settings', 200);
     await ok('PUT', '/v1/status/settings', 200, {
-      body: { ...settings.json(), title: 'Our CDN', site_pages: true },
+      body: { ...settings.json<Record<string, unknown>>(), title: 'Our CDN', site_pages: true },
     });
     await ok('PUT', '/v1/status/settings', 400, { body: { title: '' } });
     await ok('GET', '/v1/public/status/history', 200, { token: null });

@@ -3,18 +3,7 @@
 // last report that the control plane accepted: nothing is sampled, nothing is lost while the
 // control plane is away (counts keep adding up, bounded by the number of sites).
 import { open, rename, rm, stat } from 'node:fs/promises';
-import type { SiteTraffic, TrafficReport } from '../spec/index.js';
-
-const CACHE_STATES = [
-  'HIT',
-  'MISS',
-  'EXPIRED',
-  'STALE',
-  'UPDATING',
-  'REVALIDATED',
-  'BYPASS',
-  'EDGE',
-] as const;
+import { SITE_CACHE_STATUSES, type SiteTraffic, type TrafficReport } from '../spec/index.js';
 
 export function emptySiteTraffic(): SiteTraffic {
   return { requests: 0, bytes: 0, status: {}, cache: {} };
@@ -43,7 +32,8 @@ export function countLine(into: Record<string, SiteTraffic>, line: string): bool
   const cls = `${Math.floor(entry.status / 100)}xx`;
   t.status[cls] = (t.status[cls] ?? 0) + 1;
   const cache =
-    typeof entry.cache === 'string' && (CACHE_STATES as readonly string[]).includes(entry.cache)
+    typeof entry.cache === 'string' &&
+    (SITE_CACHE_STATUSES as readonly string[]).includes(entry.cache)
       ? entry.cache
       : 'OTHER';
   t.cache[cache] = (t.cache[cache] ?? 0) + 1;

@@ -17,6 +17,7 @@ import {
   mergeEdgePoint,
   mergeSitePoint,
   MINUTE_POINT,
+  CACHE_LOOKUPS,
   SITE_CACHE_STATUSES,
   SITE_STATUS_CLASSES,
   type EdgePoint,
@@ -30,7 +31,6 @@ import type { TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
 import type { StatusSnapshot } from './status.js';
 
-const LOOKUPS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'];
 /** How often health is sampled (one up or down count per sample). */
 export const HEALTH_SAMPLE_MS = 10_000;
 
@@ -82,7 +82,7 @@ export class HistoryRecorder {
       e.requests += s.requests;
       e.bytes += s.bytes;
       e.hits += s.cache.HIT ?? 0;
-      e.lookups += LOOKUPS.reduce((n, k) => n + (s.cache[k] ?? 0), 0);
+      e.lookups += CACHE_LOOKUPS.reduce((n, k) => n + (s.cache[k] ?? 0), 0);
       const p = this.site(domain, t);
       p.requests += s.requests;
       p.bytes += s.bytes;

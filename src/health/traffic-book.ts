@@ -1,6 +1,6 @@
 // Traffic as the agents report it, kept per edge and per site in one-minute buckets for the
 // last hour, plus totals since the control plane started (for Prometheus counters).
-import type { SiteTraffic, TrafficReport } from '../spec/index.js';
+import { CACHE_LOOKUPS, type SiteTraffic, type TrafficReport } from '../spec/index.js';
 
 export interface TrafficPoint {
   /** Start of the minute, ISO 8601. */
@@ -36,7 +36,6 @@ export interface TrafficTotals {
   waf: { blocked: number; detected: number; rules: Record<string, number> };
 }
 
-const LOOKUPS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'];
 const MINUTE = 60_000;
 
 interface Bucket {
@@ -74,7 +73,7 @@ function addInto(t: TrafficTotals, s: SiteTraffic): void {
 }
 
 export function hitRatio(cache: Record<string, number>): number | null {
-  const lookups = LOOKUPS.reduce((n, k) => n + (cache[k] ?? 0), 0);
+  const lookups = CACHE_LOOKUPS.reduce((n, k) => n + (cache[k] ?? 0), 0);
   return lookups === 0 ? null : (cache.HIT ?? 0) / lookups;
 }
 
@@ -110,7 +109,7 @@ export class TrafficBook {
     b.requests += s.requests;
     b.bytes += s.bytes;
     b.hits += s.cache.HIT ?? 0;
-    b.misses += LOOKUPS.slice(1).reduce((n, k) => n + (s.cache[k] ?? 0), 0);
+    b.misses += CACHE_LOOKUPS.slice(1).reduce((n, k) => n + (s.cache[k] ?? 0), 0);
     this.buckets.set(key, list);
   }
 

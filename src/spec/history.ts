@@ -47,16 +47,17 @@ export interface EdgePoint extends HealthCounts {
 }
 
 export const SITE_STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
-export const SITE_CACHE_STATUSES = [
+/** Cache statuses that were a cache lookup (the hit ratio's base), HIT first. */
+export const CACHE_LOOKUPS = [
   'HIT',
   'MISS',
   'EXPIRED',
   'STALE',
   'UPDATING',
   'REVALIDATED',
-  'BYPASS',
-  'EDGE',
 ] as const;
+/** Every X-Cache-Status an edge logs: the lookups, then BYPASS and EDGE (answered by the edge). */
+export const SITE_CACHE_STATUSES = [...CACHE_LOOKUPS, 'BYPASS', 'EDGE'] as const;
 
 export interface SitePoint extends HealthCounts {
   site: string;

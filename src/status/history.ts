@@ -4,6 +4,7 @@
 import { foldEdgePoints, foldSitePoints } from '../health/history.js';
 import type { StatusSnapshot } from '../health/status.js';
 import {
+  CACHE_LOOKUPS,
   emptyEdgePoint,
   emptySitePoint,
   HOUR_POINT,
@@ -29,8 +30,6 @@ export const RANGES: Record<HistoryRange, { seconds: number; source: Resolution;
   '7d': { seconds: 7 * 86_400, source: HOUR_POINT, step: 3600 },
   '90d': { seconds: 90 * 86_400, source: HOUR_POINT, step: 86_400 },
 };
-
-const LOOKUP_KEYS = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED'] as const;
 
 function ratio(a: number, b: number): number | null {
   return b === 0 ? null : a / b;
@@ -72,7 +71,7 @@ export function edgeHistoryPoint(p: EdgePoint): EdgeHistoryPoint {
 }
 
 export function siteHistoryPoint(p: SitePoint): SiteHistoryPoint {
-  const lookups = LOOKUP_KEYS.reduce((n, k) => n + p.cache[k], 0);
+  const lookups = CACHE_LOOKUPS.reduce((n, k) => n + p.cache[k], 0);
   return {
     t: new Date(p.t * 1000).toISOString(),
     up_ratio: round(ratio(p.up, p.up + p.down), 4),

@@ -1,4 +1,11 @@
-export { compileEdgePlan, mergeModifiers, PlanError, selectorMatch } from './compile.js';
+export {
+  compileEdgePlan,
+  mergeModifiers,
+  PlanError,
+  planSite,
+  selectorMatch,
+  siteVariesByEdge,
+} from './compile.js';
 export type {
   EdgePlan,
   ModifierLevel,

@@ -2,6 +2,7 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { BundleManifest, expandManifest, SignedBundle } from '../bundle/index.js';
 import { EDGE_NAME_HEADER, EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
@@ -15,6 +16,13 @@ import type { EdgeTokenRevocations } from './token-revocations.js';
 const MAX_WAIT_SECONDS = 60;
 
 const PurgeResults = z.object({ results: z.array(PurgeResult).max(1000) }).strict();
+
+/** Contents an agent may ask for in one request (a new edge asks in several). */
+export const MAX_FILES_PER_REQUEST = 2000;
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
+const FilesRequest = z
+  .object({ hashes: z.array(Sha256).min(1).max(MAX_FILES_PER_REQUEST) })
+  .strict();
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +46,18 @@ function longPoll(req: FastifyRequest<{ Querystring: { wait?: string } }>) {
     req.raw.once('close', () => resolve(undefined)),
   );
   return { edge: edgeOf(req), known, wait, closed };
+}
+
+/** A stored signed manifest with every content it names inline (`blobs`). */
+async function fullBundle(store: Store, body: string): Promise<string> {
+  const signed = SignedBundle.parse(JSON.parse(body));
+  const manifest = BundleManifest.parse(JSON.parse(signed.manifest));
+  const lists = await store.releaseFiles(manifest.lists.map((l) => l.sha256));
+  const entries = expandManifest(manifest, lists);
+  const contents = await store.releaseFiles(entries.map((e) => e.sha256));
+  const blobs: Record<string, string> = {};
+  for (const [h, c] of [...lists, ...contents]) blobs[h] = c.toString('base64');
+  return JSON.stringify({ ...signed, blobs });
 }
 
 export const edgeRoutes =
@@ -90,27 +110,71 @@ export const edgeRoutes =
       fingerprint: signer.fingerprint,
     }));
 
-    // The bundle alone (no purges); the agent uses /v1/edge/poll.
-    app.get<{ Querystring: { wait?: string } }>('/v1/edge/bundle', hidden, async (req, reply) => {
-      const { edge, known, wait, closed } = longPoll(req);
-      const watch = revocations.watch(edge);
-      const bundle = await Promise.race([
-        builder.waitForChange(edge, known, wait * 1000),
-        closed,
-        watch.changed,
-      ]).finally(watch.stop);
-      if (bundle === 'revoked') throw revoked();
-      if (bundle === undefined) {
-        if (known !== undefined) return reply.status(304).send();
-        throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
-      }
-      return reply
-        .header('etag', `"${bundle.hash}"`)
-        .header('x-outpost-release', String(bundle.release))
-        .header('cache-control', 'no-store')
-        .type('application/json')
-        .send(bundle.body);
+    // Release file contents by SHA-256 (the agent fetches those it lacks): only contents the
+    // edge's latest release names, so an edge never reads another edge's files (keys).
+    const servedFiles = async (edge: string, hashes: string[]): Promise<Map<string, Buffer>> => {
+      if (!(await builder.serves(edge, hashes)))
+        throw new ApiError(
+          'not_found',
+          `a requested file is not part of edge "${edge}"'s latest release`,
+        );
+      const found = await store.releaseFiles(hashes);
+      const missing = hashes.find((h) => !found.has(h));
+      if (missing !== undefined)
+        throw new ApiError('not_found', `the content ${missing} is no longer stored`);
+      return found;
+    };
+
+    app.post('/v1/edge/files', hidden, async (req, reply) => {
+      const edge = edgeOf(req);
+      const { hashes } = parseBody(FilesRequest, req.body);
+      const found = await servedFiles(edge, [...new Set(hashes)]);
+      const files: Record<string, string> = {};
+      for (const [h, content] of found) files[h] = content.toString('base64');
+      return reply.header('cache-control', 'no-store').send({ files });
     });
+
+    app.get<{ Params: { sha256: string } }>(
+      '/v1/edge/files/:sha256',
+      hidden,
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        const { sha256: hash } = parseBody(z.object({ sha256: Sha256 }).strict(), req.params);
+        const found = await servedFiles(edge, [hash]);
+        return reply
+          .header('cache-control', 'no-store')
+          .type('application/octet-stream')
+          .send(found.get(hash));
+      },
+    );
+
+    // The bundle alone (no purges); the agent uses /v1/edge/poll. With `full=1` the signed
+    // manifest carries every content it names (`blobs`): a whole release in one answer.
+    app.get<{ Querystring: { wait?: string; full?: string } }>(
+      '/v1/edge/bundle',
+      hidden,
+      async (req, reply) => {
+        const { edge, known, wait, closed } = longPoll(req);
+        const watch = revocations.watch(edge);
+        const bundle = await Promise.race([
+          builder.waitForChange(edge, known, wait * 1000),
+          closed,
+          watch.changed,
+        ]).finally(watch.stop);
+        if (bundle === 'revoked') throw revoked();
+        if (bundle === undefined) {
+          if (known !== undefined) return reply.status(304).send();
+          throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
+        }
+        const body = req.query.full === '1' ? await fullBundle(store, bundle.body) : bundle.body;
+        return reply
+          .header('etag', `"${bundle.hash}"`)
+          .header('x-outpost-release', String(bundle.release))
+          .header('cache-control', 'no-store')
+          .type('application/json')
+          .send(body);
+      },
+    );
 
     // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
     app.get<{ Querystring: { wait?: string } }>('/v1/edge/poll', hidden, async (req, reply) => {

@@ -48,15 +48,19 @@ export const HTTP_DATE_FORMS = [
 
 /** The modules a release loads: njs always (Age, non-HTTP origins), brotli when a site uses it. */
 export function releaseModules(plan: EdgePlan): NginxModule[] {
-  return plan.sites.some((s) => s.cache.brotli) ? ['njs', 'brotli'] : ['njs'];
+  return modulesFor(plan.sites.some((s) => s.cache.brotli));
+}
+
+export function modulesFor(brotli: boolean): NginxModule[] {
+  return brotli ? ['njs', 'brotli'] : ['njs'];
 }
 
 /** `nginx/main/modules.conf`: load_module lines, included at the top of the main nginx.conf. */
-export function renderModulesConf(plan: EdgePlan): string {
+export function renderModulesConf(brotli: boolean): string {
   const lines = [
     '# Dynamic modules this release needs (Debian packages named beside each). Generated.',
   ];
-  for (const m of releaseModules(plan)) {
+  for (const m of modulesFor(brotli)) {
     const mod = NGINX_MODULES[m];
     lines.push(`load_module ${nginxLiteral(`${NGINX_MODULE_DIR}/${mod.file}`)};  # ${mod.package}`);
   }

@@ -6,6 +6,7 @@ import { bundlesAndEdgeStatus } from './002_bundles_and_edge_status.js';
 import { certificates } from './003_certificates.js';
 import { purges } from './004_purges.js';
 import { access } from './005_access.js';
+import { releaseFiles } from './008_release_files.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -17,6 +18,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '003_certificates': certificates(),
     '004_purges': purges(flavor),
     '005_access': access(),
+    '008_release_files': releaseFiles(flavor),
   };
 }
 

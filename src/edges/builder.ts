@@ -26,7 +26,14 @@ import {
   type HashedFile,
   type SourceFile,
 } from '../bundle/index.js';
-import { compileEdgePlan, planSite, siteVariesByEdge, type PlannedSite } from '../compile/index.js';
+import {
+  compileEdgePlan,
+  planSite,
+  selectorMatch,
+  siteVariesByEdge,
+  type EdgePlan,
+  type PlannedSite,
+} from '../compile/index.js';
 import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
@@ -85,6 +92,21 @@ interface Fragment {
   needs: NginxSiteNeeds;
   stored: boolean;
   build: number;
+}
+
+/** The sites part of every edge that selects the same sites (one build). */
+interface SiteGroup {
+  sites: PlannedSite[];
+  planCertificates: EdgePlan['certificates'];
+  certificates: string[];
+  certEntries: { id: number; files: HashedFile[]; known: { stored: boolean } }[];
+  stapled: string[];
+  stapleFiles: HashedFile[];
+  fragments: Fragment[];
+  needs: NginxSiteNeeds[];
+  list: { blob: HashedFile & { entries: BundleFile[] }; stored: boolean } | undefined;
+  /** A site that cannot be rendered (RenderError): every edge of the group is refused. */
+  error: string | undefined;
 }
 
 /** The files an edge's latest release names: its own, and its lists' (by list hash). */
@@ -310,20 +332,37 @@ export class BundleBuilder implements Worker {
         ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
         : {};
 
-    for (const edge of spec.edges) {
-      stats.edges++;
-      await pause();
-      const plan = compileEdgePlan(spec, edge.name, planner);
-      const previous = await store.latestBundle(edge.name);
-      const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
+    // Edges that select the same sites (the same answer to every distinct selector list of the
+    // spec, the same plan of each site a modifier plans per edge, the same proxy, pause and
+    // HTTPS port) serve the same site files: their sites part is worked out once per build.
+    const selectorLists = new Map<string, Site['edges']>();
+    for (const site of spec.sites) selectorLists.set(JSON.stringify(site.edges), site.edges);
+    const varying = spec.sites.filter((site) => siteVariesByEdge(site));
+    const signatureOf = (edge: Edge): string =>
+      [
+        edge.proxy,
+        edge.paused ? 1 : 0,
+        edge.listen.https,
+        [...selectorLists.values()].map((l) => (selectorMatch(l, edge) ? 1 : 0)).join(''),
+        ...varying.map((site) =>
+          selectorMatch(site.edges, edge) ? this.planIds.get(planner(site, edge)) : '-',
+        ),
+      ].join('|');
+    const groups = new Map<string, SiteGroup>();
+    const noSites = { ...spec, sites: [] };
+    const groupFor = async (edge: Edge): Promise<SiteGroup> => {
+      const signature = signatureOf(edge);
+      const known = groups.get(signature);
+      if (known !== undefined) return known;
+      const full = compileEdgePlan(spec, edge.name, planner);
       // The certificates of the sites this edge serves, and only those: chain 0644, key 0600.
       const certificates: string[] = [];
-      const certEntries: { id: number; files: HashedFile[]; known: { stored: boolean } }[] = [];
-      for (const c of plan.certificates) {
-        const known = await certOf(c.domain);
-        if (known === undefined) continue;
+      const certEntries: SiteGroup['certEntries'] = [];
+      for (const c of full.certificates) {
+        const cert = await certOf(c.domain);
+        if (cert === undefined) continue;
         certificates.push(c.domain);
-        certEntries.push({ id: known.id, files: known.files, known });
+        certEntries.push({ id: cert.id, files: cert.files, known: cert });
       }
       // OCSP responses for nginx to staple (certs/stapler.ts keeps them current): only one
       // about the certificate in this bundle. Public, and nginx -t reads them.
@@ -336,83 +375,121 @@ export class BundleBuilder implements Worker {
           stapled.push(domain);
           stapleFiles.push(file);
         }
+      const group: SiteGroup = {
+        sites: full.sites,
+        planCertificates: full.certificates,
+        certificates,
+        certEntries,
+        stapled,
+        stapleFiles,
+        fragments: [],
+        needs: [],
+        list: undefined,
+        error: undefined,
+      };
+      groups.set(signature, group);
+      if (edge.proxy !== 'nginx') return group;
+      try {
+        const base = { release: 0, certificates, staples: stapled, ...acme };
+        for (const site of full.sites) {
+          await pause();
+          const siteOpts = nginxSiteOptions(full, base, site);
+          const planId = this.planIds.get(site);
+          if (planId === undefined) throw new Error(`site ${site.domain} was not planned here`);
+          const key = `${planId}|${siteOpts.httpsPort}|${siteOpts.certificate ? 1 : 0}|${siteOpts.staple ? 1 : 0}`;
+          let fragment = this.fragments.get(key);
+          if (fragment === undefined) {
+            const r = renderNginxSite(site, siteOpts);
+            stats.sitesRendered++;
+            fragment = {
+              id: this.nextId++,
+              files: r.files.map((f) => hashFile(f)),
+              needs: r.needs,
+              stored: false,
+              build,
+            };
+            this.fragments.set(key, fragment);
+          }
+          fragment.build = build;
+          group.fragments.push(fragment);
+        }
+      } catch (err) {
+        if (!(err instanceof RenderError)) throw err;
+        group.error = err.message;
+        return group;
+      }
+      // What edge.conf needs of the sites, as one entry (it only asks "any" and "which").
+      const needs = group.fragments.map((f) => f.needs);
+      group.needs = [
+        {
+          brotli: needs.some((n) => n.brotli),
+          force: needs.some((n) => n.force),
+          browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
+        },
+      ];
+      const listKey = [
+        group.fragments.map((f) => f.id).join(','),
+        certEntries.map((c) => c.id).join(','),
+        stapleFiles.map((f) => f.entry.sha256).join(','),
+      ].join(';');
+      let list = this.lists.get(listKey);
+      if (list === undefined) {
+        list = {
+          blob: fileListBlob([
+            ...group.fragments.flatMap((f) => f.files.map((h) => h.entry)),
+            ...certEntries.flatMap((c) => c.files.map((h) => h.entry)),
+            ...stapleFiles.map((h) => h.entry),
+          ]),
+          stored: false,
+          build,
+        };
+        this.lists.set(listKey, list);
+        this.listEntries.set(
+          list.blob.entry.sha256,
+          new Set(list.blob.entries.map((e) => e.sha256)),
+        );
+      }
+      list.build = build;
+      group.list = list;
+      return group;
+    };
+
+    for (const edge of spec.edges) {
+      stats.edges++;
+      await pause();
+      const group = await groupFor(edge);
+      const plan = {
+        ...compileEdgePlan(noSites, edge.name, planner),
+        sites: group.sites,
+        certificates: group.planCertificates,
+      };
+      const previous = await store.latestBundle(edge.name);
+      const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
+      const { certificates, certEntries, stapled, stapleFiles, list } = group;
+      const siteFragments = group.fragments;
+      if (group.error !== undefined) {
+        await this.reject(edge.name, revision, group.error);
+        continue;
+      }
       const options = (release: number) => ({
         release,
         certificates,
         staples: stapled,
         ...acme,
       });
-
       // What the release consists of: its own files (rendered per release number) and, on
       // nginx, one file list of the sites' files, certificates and staples.
       let ownFiles: (release: number) => HashedFile[];
-      let list: { blob: HashedFile & { entries: BundleFile[] }; stored: boolean } | undefined;
-      let siteFragments: Fragment[] = [];
-      try {
-        if (edge.proxy === 'nginx') {
-          const base = options(0);
-          for (const site of plan.sites) {
-            await pause();
-            const siteOpts = nginxSiteOptions(plan, base, site);
-            const planId = this.planIds.get(site);
-            if (planId === undefined) throw new Error(`site ${site.domain} was not planned here`);
-            const key = `${planId}|${siteOpts.httpsPort}|${siteOpts.certificate ? 1 : 0}|${siteOpts.staple ? 1 : 0}`;
-            let fragment = this.fragments.get(key);
-            if (fragment === undefined) {
-              const r = renderNginxSite(site, siteOpts);
-              stats.sitesRendered++;
-              fragment = {
-                id: this.nextId++,
-                files: r.files.map((f) => hashFile(f)),
-                needs: r.needs,
-                stored: false,
-                build,
-              };
-              this.fragments.set(key, fragment);
-            }
-            fragment.build = build;
-            siteFragments.push(fragment);
-          }
-          const needs = siteFragments.map((f) => f.needs);
-          ownFiles = (release) =>
-            renderNginxEdge(plan, options(release), needs).map((f) => hashFile(f));
-          const listKey = [
-            siteFragments.map((f) => f.id).join(','),
-            certEntries.map((c) => c.id).join(','),
-            stapleFiles.map((f) => f.entry.sha256).join(','),
-          ].join(';');
-          let known = this.lists.get(listKey);
-          if (known === undefined) {
-            known = {
-              blob: fileListBlob([
-                ...siteFragments.flatMap((f) => f.files.map((h) => h.entry)),
-                ...certEntries.flatMap((c) => c.files.map((h) => h.entry)),
-                ...stapleFiles.map((h) => h.entry),
-              ]),
-              stored: false,
-              build,
-            };
-            this.lists.set(listKey, known);
-            this.listEntries.set(
-              known.blob.entry.sha256,
-              new Set(known.blob.entries.map((e) => e.sha256)),
-            );
-          }
-          known.build = build;
-          list = known;
-        } else {
-          const renderer = rendererFor(edge.proxy);
-          siteFragments = [];
-          const certFiles = certEntries.flatMap((c) => c.files);
-          ownFiles = (release) => [
-            ...renderer.render(plan, options(release)).map((f) => hashFile(f)),
-            ...certFiles,
-          ];
-        }
-      } catch (err) {
-        if (!(err instanceof RenderError)) throw err;
-        await this.reject(edge.name, revision, err.message);
-        continue;
+      if (edge.proxy === 'nginx') {
+        ownFiles = (release) =>
+          renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f));
+      } else {
+        const renderer = rendererFor(edge.proxy);
+        const certFiles = certEntries.flatMap((c) => c.files);
+        ownFiles = (release) => [
+          ...renderer.render(plan, options(release)).map((f) => hashFile(f)),
+          ...certFiles,
+        ];
       }
       const lists = list !== undefined ? [list.blob.entry] : [];
       let key: string;

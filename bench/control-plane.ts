@@ -180,8 +180,11 @@ async function runCase(inline: boolean): Promise<CaseResult> {
         });
       }
     };
-    const firstHashes = await latestHashes();
-    await until(async () => firstHashes.size === EDGES && (await allSee(firstHashes)));
+    let firstHashes = await latestHashes();
+    await until(async () => {
+      firstHashes = await latestHashes();
+      return firstHashes.size === EDGES && (await allSee(firstHashes));
+    });
 
     // Admin reads: GET /v1/sites, GET /v1/status, back to back.
     const adminPool = new HttpAgent({ keepAlive: true, maxSockets: 1 });
@@ -256,7 +259,7 @@ function childCase(name: string): Promise<CaseResult | string> {
       ],
       { timeout: (TIMEOUT + 30) * 1000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        if (error) return resolve(`failed: ${(stderr || error.message).slice(0, 300)}`);
+        if (error) return resolve(`failed: ${(stderr || error.message).slice(-300)}`);
         resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as CaseResult);
       },
     );

@@ -59,6 +59,8 @@ function numbers(name: string, value: string, max: number): number[] {
 interface CaseResult {
   fullMs: number;
   changeMs: number;
+  fullCpuMs: number;
+  changeCpuMs: number;
   changedEdges: number;
   sitesRendered: number;
   rssMiB: number;
@@ -85,14 +87,22 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
         detail: {},
       });
     await write(scaleSpec(sites, edges));
+    const cpu = (since: NodeJS.CpuUsage) => {
+      const c = process.cpuUsage(since);
+      return (c.user + c.system) / 1000;
+    };
+    let c0 = process.cpuUsage();
     let t = performance.now();
     await builder.rebuild();
     const fullMs = performance.now() - t;
+    const fullCpuMs = cpu(c0);
     const before = new Map((await store.latestBundles()).map((b) => [b.edge, b.release]));
     await write(scaleSpec(sites, edges, Math.floor(sites / 2)));
+    c0 = process.cpuUsage();
     t = performance.now();
     await builder.rebuild();
     const changeMs = performance.now() - t;
+    const changeCpuMs = cpu(c0);
     const sitesRendered = builder.lastBuild()?.sitesRendered ?? 0;
     const latest = await store.latestBundles();
     const changedEdges = latest.filter((b) => before.get(b.edge) !== b.release).length;
@@ -133,6 +143,8 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
     return {
       fullMs,
       changeMs,
+      fullCpuMs,
+      changeCpuMs,
       changedEdges,
       sitesRendered,
       rssMiB: process.resourceUsage().maxRSS / 1024,
@@ -194,8 +206,8 @@ async function main(): Promise<void> {
     [
       'sites',
       'edges',
-      'full build',
-      'one change',
+      'full build (CPU)',
+      'one change (CPU)',
       'edges rebuilt',
       'sites rendered',
       'peak RSS',
@@ -222,8 +234,8 @@ async function main(): Promise<void> {
         rows.push([
           `${sites}`,
           `${edges}`,
-          seconds(r.fullMs),
-          seconds(r.changeMs),
+          `${seconds(r.fullMs)} (${seconds(r.fullCpuMs)})`,
+          `${seconds(r.changeMs)} (${seconds(r.changeCpuMs)})`,
           `${r.changedEdges}`,
           `${r.sitesRendered}`,
           `${r.rssMiB.toFixed(0)} MiB`,

@@ -16,6 +16,7 @@
 //
 //   npm run bench:control-plane -- --sites 5000 --edges 10 --agents 1000
 import { execFile } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,8 @@ function get(
 async function runCase(inline: boolean): Promise<CaseResult> {
   const dir = await mkdtemp(join(tmpdir(), 'outpost-bench-cp-'));
   const stop = new AbortController();
+  // Every agent's request listens on the one signal.
+  setMaxListeners(0, stop.signal);
   const store = await openStore({ url: `sqlite:${join(dir, 'outpost.db')}` });
   const adminToken = (await ensureAdminToken(store)) as string;
   const app = await buildControlPlane({

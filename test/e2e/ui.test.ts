@@ -273,7 +273,7 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
           const first = visitor.getByTestId(`incident-${EDGE}`).first();
           return (await first.count()) > 0 ? ((await first.textContent()) ?? '') : '';
         },
-        { timeout: 90_000, intervals: [2_000] },
+        { timeout: 90_000, interval: 2_000 },
       )
       .toContain('ongoing');
     const html = await visitor.content();
@@ -306,7 +306,7 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
           const first = visitor.getByTestId(`incident-${EDGE}`).first();
           return (await first.count()) > 0 ? ((await first.textContent()) ?? '') : '';
         },
-        { timeout: 90_000, intervals: [2_000] },
+        { timeout: 90_000, interval: 2_000 },
       )
       .toContain('resolved');
     const incident = (await visitor.getByTestId(`incident-${EDGE}`).first().textContent()) ?? '';

@@ -146,6 +146,8 @@ describe('BundleBuilder', () => {
   });
 
   const many = (sites: string[], change?: string): SpecInput => ({
+    // An edge-level file computed from the sites (nginx/lists.conf) and a per-site limit.
+    ip_lists: { office: [change === undefined ? '192.0.2.0/24' : '198.51.100.0/24'] },
     edges: [
       { name: 'a', host: { v4: '192.0.2.1' } },
       { name: 'b', host: { v4: '192.0.2.2' }, listen: { https: 8443 } },
@@ -157,6 +159,12 @@ describe('BundleBuilder', () => {
         { host: { v4: '192.0.2.10' }, port: 8000 + i + (d === change ? 100 : 0), protocol: 'http' },
       ],
       edges: d.startsWith('only-c') ? ['c'] : ['a', 'b', 'c'],
+      ...(d === 'one.test'
+        ? {
+            access: { rules: [{ match: { client_ips: ['@office'] }, action: 'deny' as const }] },
+            rate_limits: [{ name: 'all', rate: '10r/s', burst: 20 }],
+          }
+        : {}),
       modifiers: [
         {
           match: { paths: ['/x/*'] },

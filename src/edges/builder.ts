@@ -99,6 +99,7 @@ interface Fragment {
 /** The sites part of every edge that selects the same sites (one build). */
 interface SiteGroup {
   sites: PlannedSite[];
+  ipLists: EdgePlan['ipLists'];
   planCertificates: EdgePlan['certificates'];
   certificates: string[];
   certEntries: { id: number; files: HashedFile[]; known: { stored: boolean } }[];
@@ -402,6 +403,7 @@ export class BundleBuilder implements Worker {
         }
       const group: SiteGroup = {
         sites: full.sites,
+        ipLists: full.ipLists,
         planCertificates: full.certificates,
         certificates,
         certEntries,
@@ -487,6 +489,7 @@ export class BundleBuilder implements Worker {
       const plan = {
         ...compileEdgePlan(noSites, edge.name, planner),
         sites: group.sites,
+        ipLists: group.ipLists,
         certificates: group.planCertificates,
       };
       const previous = await store.latestBundle(edge.name);

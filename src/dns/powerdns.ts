@@ -72,8 +72,8 @@ const luaList = (xs: readonly string[]): string => `{${xs.map(luaString).join(',
  *    all up edges stay: never the origin because of the origin);
  * 2. geo: the edges listing the client's ASN (`asnum`, from the ASN database of `outpost
  *    geoip build --asn`), else country (`country`), else continent (`continent`), else every
- *    edge left (GeoIP of the client subnet, ECS-aware). The ASNs are Lua strings: pdns 4.7's
- *    `asnum({4837})` with numbers never matches (measured), `asnum({'4837'})` does;
+ *    edge left (GeoIP of the client subnet, ECS-aware). `asnum({4134,4837})` with numbers, as
+ *    PowerDNS documents it (strings match too: measured with pdns 4.7.3);
  * 3. nearest by coordinates (`latlon()` of the client, the edges' own coordinates from
  *    Outpost, so the edges need not be in the GeoIP database);
  * 4. among edges at equal distance (or without coordinates), a weighted pick (`pickwrandom`).
@@ -107,7 +107,7 @@ export function luaForRRset(rrset: RRsetPlan, opts: LuaOptions = {}): string {
   const E = `{${edges
     .map(
       (e) =>
-        `{${luaString(e.ip)},${e.lat !== undefined ? num(e.lat) : 'nil'},${e.lon !== undefined ? num(e.lon) : 'nil'},${luaList(e.countries)},${luaList(e.continents)},${luaList(e.asn.map(String))},${num(e.weight)}}`,
+        `{${luaString(e.ip)},${e.lat !== undefined ? num(e.lat) : 'nil'},${e.lon !== undefined ? num(e.lon) : 'nil'},${luaList(e.countries)},${luaList(e.continents)},{${e.asn.map(num).join(',')}},${num(e.weight)}}`,
     )
     .join(',')}}`;
   lines.push(`local E=${E}`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   expandNetworks,
@@ -128,5 +129,29 @@ describe('networks in the spec: bad input names the field', () => {
       'sites[0].networks[0].edges[0]',
       'sites[0].networks[1].lines[0]',
     ]);
+  });
+});
+
+describe('docs/dns.md, Steering by network', () => {
+  const doc = readFileSync(new URL('../../docs/dns.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Steering by network'), doc.indexOf('## Draining'));
+
+  it('its example is a valid spec, and its table names every preset with its provider lines', () => {
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const v = validateSpecYaml(yaml ?? '');
+    if (!v.ok) throw new Error(JSON.stringify(v.problems));
+    expect(v.spec.edges.map((e) => e.networks?.lines)).toEqual([
+      ['china-telecom'],
+      ['china-unicom'],
+      ['china-mobile', 'china-mobile-cmi'],
+    ]);
+    for (const [name, line] of Object.entries(NETWORK_LINES)) {
+      const row = section.split('\n').find((l) => l.includes(`| \`${name}\``));
+      expect(row, name).toBeDefined();
+      expect(row).toContain(line.dnspod);
+      expect(row).toContain(`\`${line.alidns}\``);
+    }
+    expect(section).toContain(NETWORK_LINES_DATE);
   });
 });

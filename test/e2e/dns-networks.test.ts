@@ -6,11 +6,11 @@
 // answer their own health endpoint; one going down sends its network's clients to the next by
 // the stated precedence: network, then country, continent, nearest by coordinates; with every
 // edge down the origin; never an empty answer.
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDnsPlan, createDnsProvider, planDnsChanges } from '../../src/dns/index.js';
-import { buildAsnDatabase } from '../../src/dns/geoip/asn.js';
 import { buildGeoipDatabase, defaultGeoipSource } from '../../src/dns/geoip/build.js';
 import {
   EDGE_HEALTH_MATCH,
@@ -23,7 +23,7 @@ import { asnSubset } from '../support/asn-data.js';
 import { startGcoreApi, type GcoreStandIn } from '../support/gcore-api.js';
 import { eventually } from '../support/http.js';
 import { dig, startPowerDns, type PowerDnsServer } from '../support/powerdns.js';
-import { freePort, tempDir } from '../support/processes.js';
+import { freePort, runCli, tempDir } from '../support/processes.js';
 
 const NAME = 'www.example.com';
 const ORIGIN = '127.0.13.9';
@@ -192,9 +192,21 @@ describe('steering by network on PowerDNS (real pdns_server, ASN database from @
   beforeAll(async () => {
     const geo = join(dir.path, 'geoip2.mmdb');
     buildGeoipDatabase(defaultGeoipSource(), geo);
+    // built by the command an operator runs, from the package's real rows of these ASNs
     const asn = join(dir.path, 'asn.mmdb');
-    const built = buildAsnDatabase(asnSubset(dir.path, [4134, 4837, 9808, 4538]), asn);
-    expect(built.asns).toBe(4);
+    const sources = asnSubset(dir.path, [4134, 4837, 9808, 4538]);
+    const cli = await runCli(['geoip', 'build', '--asn', '--source', ...sources, '-o', asn]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(
+      new RegExp(
+        `^Wrote ${asn}: \\d+ ranges as \\d+ networks, 4 autonomous systems, \\d+ bytes\\.$`,
+        'm',
+      ),
+    );
+    expect(cli.stdout).toContain(
+      `geoip-database-files=mmdb:/var/lib/outpost/geoip2.mmdb mmdb:${asn}`,
+    );
     pdns = await startPowerDns({ geoipDatabase: geo, asnDatabase: asn, healthCheckInterval: 1 });
     fleet = await startFleet();
   }, 120_000);
@@ -215,6 +227,16 @@ describe('steering by network on PowerDNS (real pdns_server, ASN database from @
     }
     return out;
   };
+
+  it('outpost geoip build --asn refuses a broken source, naming the file and line, and writes nothing', async () => {
+    const bad = join(dir.path, 'bad.csv');
+    writeFileSync(bad, '1.0.0.0,1.0.0.255,13335,x\nnot a range\n');
+    const out = join(dir.path, 'bad.mmdb');
+    const cli = await runCli(['geoip', 'build', '--asn', '--source', bad, '-o', out]);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain(`cannot build the ASN database from ${bad}: ${bad}:2: not`);
+    expect(existsSync(out)).toBe(false);
+  });
 
   it('the client subnets are in the networks and country the test says (asnum(), country() inside PowerDNS)', async () => {
     const h = { 'X-API-Key': pdns.apiKey, 'content-type': 'application/json' };

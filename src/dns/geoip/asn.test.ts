@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { asnSubset } from '../../../test/support/asn-data.js';
 import { tempDir } from '../../../test/support/processes.js';
-import { addressBits, buildAsnDatabase, parseAsnLine, rangeToCidrs } from './asn.js';
+import { addressBits, buildAsnDatabase, parseAsnLine, rangeToCidrs, rangeToCidrs4 } from './asn.js';
 import { MmdbReader } from './mmdb.js';
 
 const dir = tempDir('asn-build');
@@ -36,6 +36,22 @@ describe('ASN ranges to CIDR blocks', () => {
       40, 41, 43, 44, 45, 47,
     ]);
     expect(() => cidrs('1.0.0.2', '1.0.0.1', 32)).toThrow(/before it starts/);
+    // the IPv4 fast path gives the same blocks as the general one
+    for (const [a, b] of [
+      ['1.0.0.0', '1.0.0.255'],
+      ['202.96.96.0', '202.96.137.255'],
+      ['10.0.0.1', '10.0.0.6'],
+      ['0.0.0.0', '255.255.255.255'],
+      ['255.255.255.255', '255.255.255.255'],
+      ['128.0.0.0', '255.255.255.254'],
+    ] as const)
+      expect(
+        rangeToCidrs4(Number(addressBits(a)), Number(addressBits(b))).map((c) => [
+          BigInt(c.address),
+          c.prefix,
+        ]),
+      ).toEqual(rangeToCidrs(addressBits(a), addressBits(b), 32).map((c) => [c.address, c.prefix]));
+    expect(() => rangeToCidrs4(2, 1)).toThrow(/before it starts/);
   });
 
   it('reads addresses of both families and CSV lines with quoted organisations', () => {

@@ -79,6 +79,32 @@ export function rangeToCidrs(
   return out;
 }
 
+/** rangeToCidrs for IPv4 in plain numbers (most of the data set; BigInt is slow). */
+export function rangeToCidrs4(start: number, end: number): { address: number; prefix: number }[] {
+  if (end < start) throw new Error('range ends before it starts');
+  const out: { address: number; prefix: number }[] = [];
+  let at = start;
+  while (at <= end) {
+    let size = 0;
+    while (size < 32) {
+      const block = 2 ** (size + 1);
+      if (at % block !== 0 || at + block - 1 > end) break;
+      size++;
+    }
+    out.push({ address: at, prefix: 32 - size });
+    at += 2 ** size;
+  }
+  return out;
+}
+
+const ipv4Number = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+
+function v4Buffer(n: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt32BE(n, 12);
+  return b;
+}
+
 function toBuffer(bits128: bigint): Buffer {
   const b = Buffer.alloc(16);
   let n = bits128;
@@ -145,10 +171,16 @@ export function buildAsnDatabase(
         };
         records.set(row.asn, record);
       }
-      const bits = v4 ? 32 : 128;
-      for (const c of rangeToCidrs(addressBits(row.start), addressBits(row.end), bits)) {
-        writer.insert(toBuffer(c.address), (v4 ? 96 : 0) + c.prefix, record);
-        networks++;
+      if (v4) {
+        for (const c of rangeToCidrs4(ipv4Number(row.start), ipv4Number(row.end))) {
+          writer.insert(v4Buffer(c.address), 96 + c.prefix, record);
+          networks++;
+        }
+      } else {
+        for (const c of rangeToCidrs(addressBits(row.start), addressBits(row.end), 128)) {
+          writer.insert(toBuffer(c.address), c.prefix, record);
+          networks++;
+        }
       }
       ranges++;
     });

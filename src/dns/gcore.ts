@@ -53,6 +53,9 @@ export interface GcoreRRsetBody {
  */
 export function gcoreMeta(meta: RecordMeta): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // The edge's networks (issue 22): GCore's "Create RRset", "geodns filter": "`asn` - list of
+  // autonomous system numbers, e.g. `[1234, 5678]`", considered after `ip` and before
+  // countries and continents, the requestor's ASN taken from its ECS subnet or resolver.
   if (meta.asn) out.asn = meta.asn;
   if (meta.backup) out.backup = true;
   if (meta.continents) out.continents = meta.continents.map((c) => c.toLowerCase());

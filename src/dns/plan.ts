@@ -4,7 +4,8 @@
 import { getDomain } from 'tldts';
 import { selectorMatch } from '../spec/selectors.js';
 import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH } from '../spec/edge-health.js';
-import type { Edge, EdgeMeta, Site, Spec } from '../spec/index.js';
+import { expandNetworks } from '../spec/network-lines.js';
+import type { Edge, EdgeMeta, Site, SiteNetworks, Spec } from '../spec/index.js';
 
 export type RRType = 'A' | 'AAAA';
 
@@ -117,10 +118,39 @@ export function sortKeys<T>(value: T): T {
   return value;
 }
 
-export function edgeRecordMeta(edge: Edge): RecordMeta {
+/**
+ * The site's `networks` entry for `edge`: the first naming it, else the first selecting it by
+ * tag or `*` (the precedence of modifiers and WAF overrides); undefined when none does.
+ */
+export function siteNetworksFor(site: Site, edge: Edge): SiteNetworks | undefined {
+  const entries = site.networks ?? [];
+  return (
+    entries.find((n) => selectorMatch(n.edges, edge)?.level === 'edge') ??
+    entries.find((n) => selectorMatch(n.edges, edge) !== undefined)
+  );
+}
+
+/**
+ * The ASNs GeoDNS answers with `edge` first (issue 22): the site's `networks` entry for the
+ * edge when it has one, else the edge's `networks` and `meta.asn`; line presets expanded,
+ * sorted, deduplicated. Precedence of the answer (docs/dns.md, the same on every provider):
+ * network match first, then country, continent, nearest by coordinates.
+ */
+export function edgeAsns(edge: Edge, site?: Site): number[] {
+  const override = site !== undefined ? siteNetworksFor(site, edge) : undefined;
+  if (override !== undefined) return expandNetworks(override);
+  return expandNetworks({
+    asns: [...(edge.meta.asn ?? []), ...(edge.networks?.asns ?? [])],
+    lines: edge.networks?.lines,
+  });
+}
+
+/** The record meta of `edge` (in `site`'s records, whose `networks` may override the edge's). */
+export function edgeRecordMeta(edge: Edge, site?: Site): RecordMeta {
   const m: EdgeMeta = edge.meta;
   const meta: RecordMeta = {};
-  if (m.asn !== undefined) meta.asn = [...m.asn];
+  const asn = edgeAsns(edge, site);
+  if (asn.length > 0) meta.asn = asn;
   if (m.continents !== undefined) meta.continents = [...m.continents];
   if (m.countries !== undefined) meta.countries = [...m.countries];
   if (m.latlong !== undefined) meta.latlong = [m.latlong[0], m.latlong[1]];
@@ -209,7 +239,7 @@ export function planDnsRecords(spec: Spec, opts: PlanDnsOptions = {}): DnsRecord
     const ports = new Set<number>();
     for (const edge of spec.edges) {
       if (edge.paused || selectorMatch(site.edges, edge) === undefined) continue;
-      const meta = edgeRecordMeta(edge);
+      const meta = edgeRecordMeta(edge, site);
       ports.add(edge.listen.http);
       if (edge.host.v4 !== undefined) v4.push({ content: edge.host.v4, meta });
       if (edge.host.v6 !== undefined) v6.push({ content: edge.host.v6, meta });
@@ -227,8 +257,11 @@ export function planDnsRecords(spec: Spec, opts: PlanDnsOptions = {}): DnsRecord
     // PowerDNS's Lua follows the same steps: (1) healthcheck first, so that a dead edge is
     // gone before geo narrowing (geodns first would leave a user in Germany whose only
     // match is a dead Frankfurt edge with that dead edge); backups (the origins) only when no
-    // edge is healthy; (2) geodns: the edges listing the client's ASN, else country, else
-    // continent, else all that are left (not strict); (3) weighted_shuffle by weight, then
+    // edge is healthy; (2) geodns: the edges listing the client's ASN (the edge's `networks`:
+    // ASNs and line presets, expanded by edgeAsns; GCore's "Create RRset", "geodns filter":
+    // a record's `ip`, then `asn`, then countries, continents are considered in that order),
+    // else country, else continent, else all that are left (not strict); (3) weighted_shuffle
+    // by weight, then
     // (4) geodistance: nearest by coordinates (a stable sort, so the weights order edges at
     // equal distance or without coordinates); (5) first_n 1.
     const pickers: Picker[] = [

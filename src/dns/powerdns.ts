@@ -70,8 +70,10 @@ const luaList = (xs: readonly string[]): string => `{${xs.map(luaString).join(',
  *    a second set, so an origin in the result means no edge is up: answer the origins. A
  *    site's end-to-end check only narrows the edges that are up (when every edge fails it,
  *    all up edges stay: never the origin because of the origin);
- * 2. geo: the edges listing the client's ASN (`asnum`), else country (`country`), else
- *    continent (`continent`), else every edge left (GeoIP of the client subnet, ECS-aware);
+ * 2. geo: the edges listing the client's ASN (`asnum`, from the ASN database of `outpost
+ *    geoip build --asn`), else country (`country`), else continent (`continent`), else every
+ *    edge left (GeoIP of the client subnet, ECS-aware). `asnum({4134,4837})` with numbers, as
+ *    PowerDNS documents it (strings match too: measured with pdns 4.7.3);
  * 3. nearest by coordinates (`latlon()` of the client, the edges' own coordinates from
  *    Outpost, so the edges need not be in the GeoIP database);
  * 4. among edges at equal distance (or without coordinates), a weighted pick (`pickwrandom`).

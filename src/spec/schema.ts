@@ -30,6 +30,7 @@ import {
   RequestRate,
   UserAgentCondition,
 } from './protect.js';
+import { isNetworkLineName, NETWORK_LINE_NAMES } from './network-lines.js';
 
 export const HostAddresses = z
   .object({ v4: IPv4.optional(), v6: IPv6.optional() })
@@ -68,6 +69,33 @@ export const EdgeSelector = z
     'must be an edge name, "tag:NAME" or "*"',
   );
 export type EdgeSelector = z.infer<typeof EdgeSelector>;
+
+// ---- issue 22 (steering by network) ----
+/** A line preset of src/spec/network-lines.ts, e.g. `china-telecom`. */
+export const NetworkLineName = z.string().superRefine((name, ctx) => {
+  if (!isNetworkLineName(name))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `unknown line "${name}"; known lines: ${NETWORK_LINE_NAMES.join(', ')}`,
+    });
+});
+
+/**
+ * The networks an edge serves best: GeoDNS answers a client whose ASN is listed (directly or
+ * through a line preset) with this edge before looking at countries (docs/dns.md).
+ */
+export const EdgeNetworks = z
+  .object({
+    asns: z.array(Asn).min(1).max(2000).optional(),
+    lines: z.array(NetworkLineName).min(1).max(32).optional(),
+  })
+  .strict();
+export type EdgeNetworks = z.infer<typeof EdgeNetworks>;
+
+/** For one site, the networks of the edges it selects, instead of the edges' own `networks`. */
+export const SiteNetworks = EdgeNetworks.extend({ edges: z.array(EdgeSelector).min(1) }).strict();
+export type SiteNetworks = z.infer<typeof SiteNetworks>;
+// ---- end issue 22 ----
 
 /** What a request must look like for a rule to apply. Lists are OR-ed, fields are AND-ed. */
 export const Matcher = z
@@ -615,6 +643,12 @@ export const Site = z
     /** Request rate limits, each counted on each edge on its own (docs/protect.md). */
     rate_limits: SiteRateLimits.optional(),
     // ---- end issue 16 part A ----
+    /**
+     * Issue 22: per edge selector, the networks those edges serve for this site, replacing the
+     * edges' own `networks` (and `meta.asn`); an entry naming the edge wins over one selecting
+     * it by tag or `*`, the first one within a level.
+     */
+    networks: z.array(SiteNetworks).min(1).max(64).optional(),
   })
   .strict();
 export type Site = z.infer<typeof Site>;
@@ -640,6 +674,8 @@ export const Edge = z
     /** Out of the DNS answers, but still configured and serving (unlike `paused`). */
     drain: z.boolean().default(false),
     meta: EdgeMeta.default({}),
+    /** Issue 22: the networks (ASNs, line presets) this edge serves best, for GeoDNS. */
+    networks: EdgeNetworks.optional(),
     tags: z.array(Name).default([]),
     proxy: z.enum(['nginx', 'caddy']).default('nginx'),
     bandwidth_mbps: z.number().positive().max(1_000_000).optional(),

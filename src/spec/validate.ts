@@ -96,6 +96,9 @@ export function crossCheck(input: unknown): Problem[] {
     list(rec(r.waf).overrides).forEach((o, k) => {
       checkSelectors(strings(rec(o).edges), ['sites', i, 'waf', 'overrides', k, 'edges']);
     });
+    list(r.networks).forEach((o, k) => {
+      checkSelectors(strings(rec(o).edges), ['sites', i, 'networks', k, 'edges']);
+    });
     list(r.modifiers).forEach((m, k) => {
       if (rec(m).edges !== undefined)
         checkSelectors(strings(rec(m).edges), ['sites', i, 'modifiers', k, 'edges']);

@@ -342,7 +342,10 @@ function distance(a: [number, number], b: [number, number]): number {
  *   records are answered only when no other record is healthy (the guide: backups are used
  *   together with health checks); without this picker `backup` means nothing;
  * - geodns: the records whose `asn`, else `countries`, else `continents` hold the client's
- *   (not strict: all that are left when none does; strict: none);
+ *   (not strict: all that are left when none does; strict: none). The order is the API
+ *   reference's ("Create RRset", "geodns filter": a record's `ip`, `asn`, countries,
+ *   continents are considered in the order specified; the requestor's ASN and country come
+ *   from its ECS subnet, here given as `client`); steering by network relies on it;
  * - weighted_shuffle: random order by `weight`;
  * - geodistance: nearest `latlong` first (records without it last);
  * - first_n: the first `limit`.

@@ -55,6 +55,8 @@ export async function dig(
 export interface PowerDnsOptions {
   /** A GeoIP2-layout MMDB file; enables the geoip backend (latlon(), continent(), …). */
   geoipDatabase?: string;
+  /** A GeoLite2-ASN-layout MMDB (`outpost geoip build --asn`) beside it, for asnum(). */
+  asnDatabase?: string;
   /** Seconds between LUA health checks: 1 here unless given (pdns's own default is 5). */
   healthCheckInterval?: number;
 }
@@ -72,7 +74,11 @@ export async function startPowerDns(opts: PowerDnsOptions = {}): Promise<PowerDn
     `launch=gsqlite3${opts.geoipDatabase !== undefined ? ',geoip' : ''}`,
     `gsqlite3-database=${db}`,
     ...(opts.geoipDatabase !== undefined
-      ? [`geoip-database-files=mmdb:${opts.geoipDatabase}`, 'geoip-zones-file=']
+      ? [
+          // several files: each lookup asks them in turn until one answers (pdns 4.7.3, measured)
+          `geoip-database-files=mmdb:${opts.geoipDatabase}${opts.asnDatabase !== undefined ? ` mmdb:${opts.asnDatabase}` : ''}`,
+          'geoip-zones-file=',
+        ]
       : []),
     'enable-lua-records=yes',
     'edns-subnet-processing=yes',

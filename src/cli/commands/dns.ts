@@ -141,31 +141,56 @@ export function registerDnsCommands(program: Command, ctx: DnsCommandContext): v
     .description('GeoIP data for PowerDNS')
     .command('build')
     .description(
-      'convert the CC BY 4.0 ip-location-db country database (npm) into the GeoIP2 layout PowerDNS reads',
+      'convert the CC BY 4.0 ip-location-db country database (npm) into the GeoIP2 layout PowerDNS reads; with --asn, its ASN ranges (npm @ip-location-db/asn) into the GeoLite2-ASN layout asnum() reads',
     )
     .requiredOption('-o, --output <file>', 'where to write the .mmdb (atomically)')
+    .option('--asn', 'build the ASN database (for networks: ASNs and line presets) instead')
     .option(
-      '--source <file>',
-      'a flat country MMDB (default: @ip-location-db/geo-whois-asn-country-mmdb)',
+      '--source <file...>',
+      'a flat country MMDB (default: @ip-location-db/geo-whois-asn-country-mmdb); with --asn, CSV files of start,end,asn,organisation (default: @ip-location-db/asn asn-ipv4.csv and asn-ipv6.csv)',
     )
-    .action(async (o: { output: string; source?: string }) => {
+    .action(async (o: { output: string; source?: string[]; asn?: boolean }) => {
+      const output = resolve(o.output);
+      if (o.asn === true) {
+        const { buildAsnDatabase, defaultAsnSources } = await import('../../dns/geoip/asn.js');
+        const sources =
+          o.source !== undefined ? o.source.map((s) => resolve(s)) : defaultAsnSources();
+        let r;
+        try {
+          r = buildAsnDatabase(sources, output);
+        } catch (err) {
+          throw new CliError(
+            `cannot build the ASN database from ${sources.join(', ')}: ${(err as Error).message}`,
+          );
+        }
+        out.line(
+          `Wrote ${output}: ${r.ranges} ranges as ${r.networks} networks, ${r.asns} autonomous systems, ${r.bytes} bytes.`,
+        );
+        out.line(
+          'Point PowerDNS at it after the country database: geoip-database-files=mmdb:/var/lib/outpost/geoip2.mmdb mmdb:' +
+            output,
+        );
+        return;
+      }
       const { buildGeoipDatabase, defaultGeoipSource } = await import('../../dns/geoip/build.js');
-      const source = o.source !== undefined ? resolve(o.source) : defaultGeoipSource();
+      if ((o.source?.length ?? 0) > 1)
+        throw new CliError('--source takes one country MMDB (several files only with --asn)');
+      const source = o.source?.[0] !== undefined ? resolve(o.source[0]) : defaultGeoipSource();
       let r;
       try {
-        r = buildGeoipDatabase(source, resolve(o.output));
+        r = buildGeoipDatabase(source, output);
       } catch (err) {
         throw new CliError(
           `cannot build the GeoIP database from ${source}: ${(err as Error).message}`,
         );
       }
       out.line(
-        `Wrote ${resolve(o.output)}: ${r.networks} networks, ${r.countries} countries, ${r.bytes} bytes.`,
+        `Wrote ${output}: ${r.networks} networks, ${r.countries} countries, ${r.bytes} bytes.`,
       );
       if (r.unknownCountries.length > 0)
         out.line(
           `No centre known for: ${r.unknownCountries.join(' ')} (written without coordinates).`,
         );
-      out.line('Point PowerDNS at it: geoip-database-files=mmdb:' + resolve(o.output));
+      out.line('Point PowerDNS at it: geoip-database-files=mmdb:' + output);
     });
 }

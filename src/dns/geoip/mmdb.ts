@@ -149,6 +149,23 @@ export class MmdbReader {
     return b.readUInt32BE(node * 8 + bit * 4);
   }
 
+  /**
+   * The data for a 16-byte address (IPv4 as ::a.b.c.d in an IPv6 database, as libmaxminddb
+   * looks it up), undefined when the database has none.
+   */
+  lookup(address: Buffer): MmdbValue | undefined {
+    const n = this.metadata.node_count;
+    const bits = this.metadata.ip_version === 6 ? 128 : 32;
+    let node = 0;
+    for (let i = bits === 128 ? 0 : 96; i < 128; i++) {
+      const bit = (((address[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) as 0 | 1;
+      node = this.record(node, bit);
+      if (node === n) return undefined;
+      if (node > n) return this.decoder.decode(node - n - 16).value;
+    }
+    return undefined;
+  }
+
   /** Every network with data, depth first, skipping the IPv4 aliases of IPv6 databases. */
   *networks(): Generator<MmdbNetwork> {
     const n = this.metadata.node_count;

@@ -133,6 +133,8 @@ export function Select<T extends string>(props: {
   label: string;
   value: T;
   options: readonly T[];
+  /** What each option reads as, when not its value (the value is what the API takes). */
+  labels?: Partial<Record<T, string>>;
   onChange: (v: T) => void;
   testid?: string;
   path?: string;
@@ -150,7 +152,7 @@ export function Select<T extends string>(props: {
       >
         {props.options.map((o) => (
           <option key={o} value={o}>
-            {o}
+            {props.labels?.[o] ?? o}
           </option>
         ))}
       </select>

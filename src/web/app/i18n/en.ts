@@ -188,6 +188,8 @@ export const en = {
       add: 'Add origin',
       title: 'Origin {{n}}',
       kind: 'Host given as',
+      kindAddress: 'address',
+      kindHostname: 'hostname',
       v4: 'IPv4',
       v6: 'IPv6',
       hostname: 'Hostname',

@@ -184,6 +184,8 @@ export const zhCN = {
       add: '添加源站',
       title: '源站 {{n}}',
       kind: '源站地址形式',
+      kindAddress: 'IP 地址',
+      kindHostname: '主机名',
       v4: 'IPv4',
       v6: 'IPv6',
       hostname: '主机名',

@@ -54,6 +54,10 @@ function OriginEditor(props: {
         label={t('siteEdit.origins.kind')}
         value={o.kind}
         options={['address', 'hostname'] as const}
+        labels={{
+          address: t('siteEdit.origins.kindAddress'),
+          hostname: t('siteEdit.origins.kindHostname'),
+        }}
         onChange={(v) => props.onChange({ kind: v })}
         testid={`${p}.kind`}
       />

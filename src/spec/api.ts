@@ -21,6 +21,9 @@ export const ApiProblem = z
     path: z.string(),
     segments: z.array(z.union([z.string(), z.number()])),
     message: z.string(),
+    /** The kind of mistake (PROBLEM_CODES) and the values of its message, for translations. */
+    code: z.string().optional(),
+    params: z.record(z.string()).optional(),
     line: z.number().int().optional(),
     column: z.number().int().optional(),
   })

@@ -10,6 +10,13 @@ export interface Problem {
   /** The same path as segments, for tools. */
   segments: PathSegment[];
   message: string;
+  /**
+   * The kind of mistake, stable (one of PROBLEM_CODES), when the problem is one of the generic
+   * ones; `params` are the values its English `message` was worded with. The web UI translates
+   * a problem from these (`problems.<code>` in its catalogues); the CLI prints `message`.
+   */
+  code?: ProblemCode;
+  params?: Record<string, string>;
   /** 1-based line and column in the source file, when the input was a file. */
   line?: number;
   column?: number;
@@ -26,6 +33,36 @@ export function formatPath(segments: readonly PathSegment[]): string {
 
 export function problem(segments: PathSegment[], message: string): Problem {
   return { path: escapeControl(formatPath(segments)), segments, message: escapeControl(message) };
+}
+
+/** Bounds of a size check, as a code suffix (`number_at_most`). */
+const LIMITS = ['at_least', 'at_most', 'exactly', 'more_than', 'less_than'] as const;
+type Limit = (typeof LIMITS)[number];
+const SIZED = ['entries', 'length', 'number'] as const;
+
+/** Every code a problem can carry (problemsFromZod's generic problems). Stable: the UI's
+ * catalogues translate each one, and a test checks that they do. */
+export const PROBLEM_CODES = [
+  'unknown_key',
+  'not_one_of',
+  'must_be_one_of',
+  'wrong_shape',
+  'required',
+  'wrong_type',
+  'not_literal',
+  ...SIZED.flatMap((s) => LIMITS.map((l) => `${s}_${l}` as const)),
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
+/** A generic problem: its code, and the values its English message was worded with. */
+function coded(
+  segments: PathSegment[],
+  code: ProblemCode,
+  params: Record<string, string>,
+  message: string,
+): Problem {
+  const escaped = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, escapeControl(v)]));
+  return { ...problem(segments, message), code, params: escaped };
 }
 
 /**
@@ -77,7 +114,14 @@ export function problemsFromZod(error: z.ZodError, input: unknown): Problem[] {
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
-          out.push(problem([...segments, key], `unknown key "${key}" (is it a typo?)`));
+          out.push(
+            coded(
+              [...segments, key],
+              'unknown_key',
+              { key },
+              `unknown key "${key}" (is it a typo?)`,
+            ),
+          );
         }
         return;
       case 'invalid_union': {
@@ -90,65 +134,66 @@ export function problemsFromZod(error: z.ZodError, input: unknown): Problem[] {
         if (branches.length === 1) {
           for (const i of (branches[0] as z.ZodError).issues) visit(i);
         } else if (literals) {
+          const value = String(JSON.stringify(valueAt(input, segments)));
+          const options = literals.join(', ');
           out.push(
-            problem(
+            coded(
               segments,
-              `is ${JSON.stringify(valueAt(input, segments))}; must be one of ${literals.join(', ')}`,
+              'not_one_of',
+              { value, options },
+              `is ${value}; must be one of ${options}`,
             ),
           );
         } else {
-          out.push(
-            problem(segments, `has the wrong shape (got ${typeName(valueAt(input, segments))})`),
-          );
+          const got = typeName(valueAt(input, segments));
+          out.push(coded(segments, 'wrong_shape', { got }, `has the wrong shape (got ${got})`));
         }
         return;
       }
-      case 'invalid_union_discriminator':
-        out.push(
-          problem(
-            segments,
-            `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`,
-          ),
-        );
+      case 'invalid_union_discriminator': {
+        const options = issue.options.map((o) => JSON.stringify(o)).join(', ');
+        out.push(coded(segments, 'must_be_one_of', { options }, `must be one of ${options}`));
         return;
+      }
       case 'invalid_type':
         if (issue.received === 'undefined') {
-          out.push(problem(segments, 'is required'));
+          out.push(coded(segments, 'required', {}, 'is required'));
         } else {
+          const expected = article(issue.expected);
+          const got = typeName(valueAt(input, segments));
           out.push(
-            problem(
-              segments,
-              `must be ${article(issue.expected)}, not ${typeName(valueAt(input, segments))}`,
-            ),
+            coded(segments, 'wrong_type', { expected, got }, `must be ${expected}, not ${got}`),
           );
         }
         return;
-      case 'invalid_enum_value':
+      case 'invalid_enum_value': {
+        const value = `"${String(issue.received)}"`;
+        const options = issue.options.map((o) => `"${String(o)}"`).join(', ');
         out.push(
-          problem(
+          coded(
             segments,
-            `is "${String(issue.received)}"; must be one of ${issue.options.map((o) => `"${String(o)}"`).join(', ')}`,
+            'not_one_of',
+            { value, options },
+            `is ${value}; must be one of ${options}`,
           ),
         );
         return;
-      case 'invalid_literal':
+      }
+      case 'invalid_literal': {
+        const value = String(JSON.stringify(valueAt(input, segments)));
+        const expected = String(JSON.stringify(issue.expected));
         out.push(
-          problem(
-            segments,
-            `is ${JSON.stringify(valueAt(input, segments))}; must be ${JSON.stringify(issue.expected)}`,
-          ),
+          coded(segments, 'not_literal', { value, expected }, `is ${value}; must be ${expected}`),
         );
         return;
+      }
       case 'too_small':
       case 'too_big':
         // A schema's own wording (`.min(1, '...')`) wins over the generic one.
         out.push(
-          problem(
-            segments,
-            issue.message === zodDefaultMessage(issue)
-              ? sizeMessage(issue, valueAt(input, segments))
-              : issue.message,
-          ),
+          issue.message === zodDefaultMessage(issue)
+            ? sizeProblem(segments, issue, valueAt(input, segments))
+            : problem(segments, issue.message),
         );
         return;
       default:
@@ -176,27 +221,53 @@ function zodDefaultMessage(issue: z.ZodIssue): string {
 }
 
 /** `is 0; must be at least 1`, `must have at most 32 entries`, in the user's terms. */
-function sizeMessage(issue: z.ZodTooSmallIssue | z.ZodTooBigIssue, value: unknown): string {
+function sizeProblem(
+  segments: PathSegment[],
+  issue: z.ZodTooSmallIssue | z.ZodTooBigIssue,
+  value: unknown,
+): Problem {
   const small = issue.code === 'too_small';
-  const bound = Number(small ? issue.minimum : issue.maximum);
+  const bound = String(Number(small ? issue.minimum : issue.maximum));
   const exact = 'exact' in issue && issue.exact === true;
-  const limit = exact
+  const limit: Limit = exact
     ? 'exactly'
     : issue.inclusive
       ? small
-        ? 'at least'
-        : 'at most'
+        ? 'at_least'
+        : 'at_most'
       : small
-        ? 'more than'
-        : 'less than';
+        ? 'more_than'
+        : 'less_than';
+  const words = limit.replace('_', ' ');
   switch (issue.type) {
     case 'array':
-    case 'set':
-      return `has ${Array.isArray(value) ? value.length : 'the wrong number of'} entries; must have ${limit} ${bound}`;
-    case 'string':
-      return `is ${typeof value === 'string' ? value.length : 'the wrong number of'} characters long; must be ${limit} ${bound}`;
-    default:
-      return `is ${String(value)}; must be ${limit} ${bound}`;
+    case 'set': {
+      const actual = Array.isArray(value) ? String(value.length) : 'the wrong number of';
+      return coded(
+        segments,
+        `entries_${limit}`,
+        { actual, bound },
+        `has ${actual} entries; must have ${words} ${bound}`,
+      );
+    }
+    case 'string': {
+      const actual = typeof value === 'string' ? String(value.length) : 'the wrong number of';
+      return coded(
+        segments,
+        `length_${limit}`,
+        { actual, bound },
+        `is ${actual} characters long; must be ${words} ${bound}`,
+      );
+    }
+    default: {
+      const actual = String(value);
+      return coded(
+        segments,
+        `number_${limit}`,
+        { actual, bound },
+        `is ${actual}; must be ${words} ${bound}`,
+      );
+    }
   }
 }
 

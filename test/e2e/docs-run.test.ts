@@ -154,12 +154,19 @@ function runShell(script: string, cwd: string, env: Record<string, string>): Pro
   });
 }
 
-const FILES = [
-  join(ROOT, 'README.md'),
-  ...readdirSync(join(ROOT, 'docs'))
+const mdIn = (dir: string) =>
+  readdirSync(join(ROOT, dir))
     .filter((f) => f.endsWith('.md'))
     .sort()
-    .map((f) => join(ROOT, 'docs', f)),
+    .map((f) => join(ROOT, dir, f));
+
+// README.md first (it runs without the fixture), then the translations (README.zh-CN.md,
+// docs/zh-CN/), whose blocks are checked for their language and marker like the others.
+const FILES = [
+  join(ROOT, 'README.md'),
+  join(ROOT, 'README.zh-CN.md'),
+  ...mdIn('docs'),
+  ...mdIn('docs/zh-CN'),
 ];
 
 describe('the documentation runs as written', () => {

@@ -20,7 +20,12 @@ const CHROMIUM_ARGS = [
 /** Launches Chromium with its profile in `profileDir` (created; must not exist yet). */
 export function launchChromium(
   profileDir: string,
-  options: { viewport: { width: number; height: number }; deviceScaleFactor?: number },
+  options: {
+    viewport: { width: number; height: number };
+    deviceScaleFactor?: number;
+    /** The browser's language (navigator.languages, Accept-Language), e.g. `zh-CN`. */
+    locale?: string;
+  },
 ): Promise<BrowserContext> {
   mkdirSync(profileDir);
   return chromium.launchPersistentContext(profileDir, {

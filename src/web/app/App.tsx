@@ -1,6 +1,7 @@
 // The shell: the public status page needs no token; everything else needs the admin token
 // (kept in sessionStorage), a navigation bar, and one live status shared by the pages (live/).
 import { useEffect, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { onUnauthorized, storeToken, storedToken } from './api/client.js';
 import { LiveProvider, useLive } from './live/LiveContext.js';
 import type { LiveMode } from './live/useLiveStatus.js';
@@ -17,6 +18,7 @@ import { SitesPage } from './pages/sites/SitesPage.js';
 import { TokensPage } from './pages/tokens/TokensPage.js';
 import { UsersPage } from './pages/users/UsersPage.js';
 import { Link, match, navigate, usePath } from './router.js';
+import { LanguageSwitch } from './i18n/LanguageSwitch.js';
 
 export function App() {
   const path = usePath();
@@ -57,47 +59,50 @@ export function App() {
   );
 }
 
+// [href, test id, label key]: the test ids stay English whatever the language.
 const NAV = [
-  ['/', 'Dashboard'],
-  ['/sites', 'Sites'],
-  ['/edges', 'Edges'],
-  ['/dns', 'DNS'],
-  ['/certs', 'Certificates'],
-  ['/tokens', 'Tokens'],
-  ['/users', 'Users'],
-  ['/audit', 'Audit'],
+  ['/', 'dashboard', 'nav.dashboard'],
+  ['/sites', 'sites', 'nav.sites'],
+  ['/edges', 'edges', 'nav.edges'],
+  ['/dns', 'dns', 'nav.dns'],
+  ['/certs', 'certificates', 'nav.certificates'],
+  ['/tokens', 'tokens', 'nav.tokens'],
+  ['/users', 'users', 'nav.users'],
+  ['/audit', 'audit', 'nav.audit'],
 ] as const;
 
 function Admin(props: { path: string; onLogout: () => void }) {
+  const { t } = useTranslation();
   const path = props.path;
   const current = (href: string) =>
     href === '/' ? path === '/' || path === '/login' : path.startsWith(href);
   return (
     <div className="shell">
-      <nav className="nav" aria-label="Main">
-        <div className="brand">Outpost</div>
+      <nav className="nav" aria-label={t('nav.label')}>
+        <div className="brand">{t('common.brand')}</div>
         <ul>
-          {NAV.map(([href, label]) => (
+          {NAV.map(([href, id, label]) => (
             <li key={href}>
               <Link
                 href={href}
                 aria-current={current(href) ? 'page' : undefined}
-                data-testid={`nav-${label.toLowerCase()}`}
+                data-testid={`nav-${id}`}
               >
-                {label}
+                {t(label)}
               </Link>
             </li>
           ))}
           <li>
             <a href="/status" target="_blank" rel="noreferrer">
-              Public status ↗
+              {t('nav.publicStatus')}
             </a>
           </li>
         </ul>
         <div className="nav-foot">
+          <LanguageSwitch />
           <LiveIndicator />
           <button type="button" className="link" onClick={props.onLogout} data-testid="logout">
-            Log out
+            {t('nav.logout')}
           </button>
         </div>
       </nav>
@@ -106,24 +111,30 @@ function Admin(props: { path: string; onLogout: () => void }) {
   );
 }
 
-const MODE_TEXT: Record<LiveMode, string> = {
-  connecting: 'connecting…',
-  live: 'live',
-  polling: 'polling',
-  offline: 'control plane unreachable',
-};
+const MODE_TEXT = {
+  connecting: 'live.connecting',
+  live: 'live.live',
+  polling: 'live.polling',
+  offline: 'live.offline',
+} as const satisfies Record<LiveMode, string>;
 
 function LiveIndicator() {
+  const { t } = useTranslation();
   const { mode, status } = useLive();
   return (
     <div className={`live ${mode}`} data-testid="live-indicator" data-mode={mode}>
-      <span className="dot" aria-hidden="true" /> {MODE_TEXT[mode]}
-      {status ? <small> · revision {status.revision}</small> : null}
+      <span className="dot" aria-hidden="true" /> {t(MODE_TEXT[mode])}
+      {status ? <small>{t('live.revision', { revision: status.revision })}</small> : null}
     </div>
   );
 }
 
 function route(path: string) {
+  return <Route path={path} />;
+}
+
+function Route({ path }: { path: string }) {
+  const { t } = useTranslation();
   if (path === '/' || path === '/login') return <DashboardPage />;
   if (path === '/sites' || path === '/sites/') return <SitesPage />;
   if (match('/sites/new', path)) return <SiteEditPage domain={null} />;
@@ -139,9 +150,13 @@ function route(path: string) {
   if (path === '/audit' || path === '/audit/') return <AuditPage />;
   return (
     <section className="card">
-      <h1>Not found</h1>
+      <h1>{t('notFound.title')}</h1>
       <p>
-        No page at <code>{path}</code>. <Link href="/">Back to the dashboard</Link>.
+        <Trans
+          i18nKey="notFound.body"
+          values={{ path }}
+          components={{ code: <code />, home: <Link href="/" /> }}
+        />
       </p>
     </section>
   );

@@ -27,7 +27,7 @@ export function storeToken(token: string | null): void {
 /** A problem the API named, by the path of its field (what the form needs of one). */
 export type ApiProblem = Pick<
   NonNullable<ApiErrorAnswer['error']['problems']>[number],
-  'path' | 'message'
+  'path' | 'message' | 'code' | 'params'
 >;
 
 export class ApiError extends Error {

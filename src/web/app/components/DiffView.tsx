@@ -1,16 +1,18 @@
 // A dry run's diff: each changed entry and, for updates, each field from → to; plus the
 // same text `outpost apply` prints.
+import { Trans, useTranslation } from 'react-i18next';
 import type { ChangeResult } from '../api/types.js';
 import { TableHead } from './display.js';
 
 const show = (v: unknown) => (v === undefined ? '–' : JSON.stringify(v));
 
 export function DiffView(props: { answer: ChangeResult }) {
+  const { t } = useTranslation();
   const changes = props.answer.diff.changes;
   if (changes.length === 0)
     return (
       <p className="muted" data-testid="diff-empty">
-        No changes.
+        {t('diff.none')}
       </p>
     );
   return (
@@ -22,7 +24,7 @@ export function DiffView(props: { answer: ChangeResult }) {
           </div>
           {c.fields.length > 0 ? (
             <table className="table compact">
-              <TableHead columns={['field', 'from', 'to']} />
+              <TableHead columns={[t('diff.field'), t('diff.from'), t('diff.to')]} />
               <tbody>
                 {c.fields.map((f) => (
                   <tr key={f.path}>
@@ -40,7 +42,7 @@ export function DiffView(props: { answer: ChangeResult }) {
       ))}
       <details>
         <summary>
-          As <code>outpost apply</code> prints it
+          <Trans i18nKey="diff.asCli" components={{ code: <code /> }} />
         </summary>
         <pre data-testid="diff-text">{props.answer.text}</pre>
       </details>

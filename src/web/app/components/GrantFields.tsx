@@ -1,6 +1,8 @@
 // The grant of a token or a user (issue 15): its scopes, and the sites (by domain or tag) that
 // `purge` and `sites:write` stop at. Shared by the tokens and users pages.
+import { useTranslation } from 'react-i18next';
 import type { Scope } from '../api/types.js';
+import { i18n } from '../i18n/index.js';
 import { Checkbox } from './form.js';
 
 export const SCOPES: readonly Scope[] = ['read', 'purge', 'sites:write', 'edges:write', 'admin'];
@@ -30,11 +32,12 @@ export function GrantFields(props: {
   onChange: (g: GrantValue) => void;
   idPrefix: string;
 }) {
+  const { t } = useTranslation();
   const g = props.value;
   return (
     <>
       <fieldset className="field">
-        <legend>Scopes</legend>
+        <legend>{t('grant.scopes')}</legend>
         <div className="checks">
           {SCOPES.map((s) => (
             <Checkbox
@@ -53,7 +56,7 @@ export function GrantFields(props: {
         </div>
       </fieldset>
       <div className="field">
-        <label htmlFor={`${props.idPrefix}-sites`}>Only these sites (purge, sites:write)</label>
+        <label htmlFor={`${props.idPrefix}-sites`}>{t('grant.sites')}</label>
         <input
           id={`${props.idPrefix}-sites`}
           value={g.sites}
@@ -63,7 +66,7 @@ export function GrantFields(props: {
         />
       </div>
       <div className="field">
-        <label htmlFor={`${props.idPrefix}-tags`}>Or sites with these tags</label>
+        <label htmlFor={`${props.idPrefix}-tags`}>{t('grant.tags')}</label>
         <input
           id={`${props.idPrefix}-tags`}
           value={g.tags}
@@ -82,6 +85,6 @@ export function grantText(g: {
   sites: readonly string[];
   tags: readonly string[];
 }) {
-  const reach = [...g.sites, ...g.tags.map((t) => `tag ${t}`)];
+  const reach = [...g.sites, ...g.tags.map((tag) => i18n.t('grant.tag', { tag }))];
   return `${g.scopes.join(', ')}${reach.length > 0 ? ` (${reach.join(', ')})` : ''}`;
 }

@@ -1,5 +1,6 @@
 // Edges on a world map: an inline SVG in the equirectangular projection (x = lon, y = lat),
 // placed from each edge's `meta.latlong`. No tiles, nothing fetched.
+import { Trans, useTranslation } from 'react-i18next';
 import type { Edge, EdgeStatus } from '../api/types.js';
 import { navigate } from '../router.js';
 import { LAND_PATH } from './land.js';
@@ -17,11 +18,13 @@ function tone(status: EdgeStatus | undefined): string {
 }
 
 export function WorldMap(props: { edges: Edge[]; status: EdgeStatus[] }) {
+  const { t } = useTranslation();
+  const unknown = t('state.unknown');
   const placed = props.edges.filter((e) => e.meta.latlong !== undefined);
   const unplaced = props.edges.length - placed.length;
   return (
     <figure className="world-map" data-testid="world-map">
-      <svg viewBox="0 8 360 150" role="img" aria-label={`Map of ${placed.length} edges`}>
+      <svg viewBox="0 8 360 150" role="img" aria-label={t('map.label', { count: placed.length })}>
         <rect x="0" y="0" width="360" height="180" className="map-sea" />
         {[-60, -30, 0, 30, 60].map((lat) => (
           <line key={lat} x1="0" x2="360" y1={90 - lat} y2={90 - lat} className="map-grid" />
@@ -41,7 +44,7 @@ export function WorldMap(props: { edges: Edge[]; status: EdgeStatus[] }) {
               data-testid={`map-edge-${e.name}`}
               role="link"
               tabIndex={0}
-              aria-label={`edge ${e.name}: ${s?.health ?? s?.state ?? 'unknown'}`}
+              aria-label={t('map.edge', { name: e.name, state: s?.health ?? s?.state ?? unknown })}
               onClick={() => navigate(`/edges/${encodeURIComponent(e.name)}`)}
               onKeyDown={(ev) => {
                 if (ev.key === 'Enter') navigate(`/edges/${encodeURIComponent(e.name)}`);
@@ -52,15 +55,14 @@ export function WorldMap(props: { edges: Edge[]; status: EdgeStatus[] }) {
               <text x="4" y="-4">
                 {e.name}
               </text>
-              <title>{`${e.name} (${lat}, ${lon}): ${s?.health ?? 'unknown'}, ${s?.state ?? 'unknown'}`}</title>
+              <title>{`${e.name} (${lat}, ${lon}): ${s?.health ?? unknown}, ${s?.state ?? unknown}`}</title>
             </g>
           );
         })}
       </svg>
       {unplaced > 0 ? (
         <figcaption>
-          {unplaced} edge{unplaced === 1 ? '' : 's'} without <code>meta.latlong</code> not on the
-          map.
+          <Trans i18nKey="map.unplaced" count={unplaced} components={{ code: <code /> }} />
         </figcaption>
       ) : null}
     </figure>

@@ -1,5 +1,6 @@
 // Plain SVG charts (no chart library, no inline script or style: the strict CSP holds): a line
 // chart of one or more series over time, a range picker, and 90-day uptime bars.
+import { useTranslation } from 'react-i18next';
 import type { HistoryRange } from '../api/types.js';
 
 export interface ChartSeries {
@@ -12,8 +13,14 @@ export interface ChartSeries {
 const RANGES: HistoryRange[] = ['1h', '24h', '7d', '90d'];
 
 export function RangePicker(props: { value: HistoryRange; onChange: (r: HistoryRange) => void }) {
+  const { t } = useTranslation();
   return (
-    <div className="range-picker" role="group" aria-label="Range" data-testid="range-picker">
+    <div
+      className="range-picker"
+      role="group"
+      aria-label={t('charts.range')}
+      data-testid="range-picker"
+    >
       {RANGES.map((r) => (
         <button
           key={r}
@@ -43,6 +50,7 @@ export function LineChart(props: {
   limit?: { value: number; label: string };
   testid?: string;
 }) {
+  const { t } = useTranslation();
   const w = 560;
   const h = 140;
   const pad = { l: 56, r: 8, t: 8, b: 18 };
@@ -80,7 +88,12 @@ export function LineChart(props: {
       <svg
         viewBox={`0 0 ${w} ${h}`}
         role="img"
-        aria-label={`${props.title}: ${points} values from ${first ?? '–'} to ${last ?? '–'}`}
+        aria-label={t('charts.values', {
+          title: props.title,
+          count: points,
+          from: first ?? '–',
+          to: last ?? '–',
+        })}
       >
         <line x1={pad.l} y1={y(0)} x2={w - pad.r} y2={y(0)} className="chart-axis" />
         <line x1={pad.l} y1={y(top)} x2={w - pad.r} y2={y(top)} className="chart-grid" />
@@ -138,6 +151,7 @@ export function UptimeBars(props: {
   days: { date: string; up_ratio: number | null }[];
   testid?: string;
 }) {
+  const { t } = useTranslation();
   const bw = 6;
   const gap = 2;
   const h = 28;
@@ -148,7 +162,7 @@ export function UptimeBars(props: {
       className="uptime-bars"
       viewBox={`0 0 ${props.days.length * (bw + gap)} ${h}`}
       role="img"
-      aria-label={`uptime over ${props.days.length} days`}
+      aria-label={t('charts.uptimeDays', { count: props.days.length })}
       data-testid={props.testid}
     >
       {props.days.map((d, i) => (
@@ -164,7 +178,10 @@ export function UptimeBars(props: {
           data-tone={tone(d.up_ratio)}
         >
           <title>
-            {d.date}: {d.up_ratio === null ? 'no data' : `${(d.up_ratio * 100).toFixed(2)}% up`}
+            {d.date}:{' '}
+            {d.up_ratio === null
+              ? t('charts.noData')
+              : t('charts.upPercent', { percent: (d.up_ratio * 100).toFixed(2) })}
           </title>
         </rect>
       ))}

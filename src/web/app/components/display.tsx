@@ -1,8 +1,10 @@
 // Display parts shared by the pages: badges, a sparkline, a copy button, table heads, "really?"
 // confirmations, notices and sections.
 import { useState, type ReactNode } from 'react';
-import { ApiError } from '../api/client.js';
+import { useTranslation } from 'react-i18next';
 import type { Health, TrafficPoint } from '../api/types.js';
+import type { en } from '../i18n/en.js';
+import { errorText } from '../i18n/messages.js';
 
 const STATE_TONE: Record<string, string> = {
   ok: 'good',
@@ -17,14 +19,33 @@ const STATE_TONE: Record<string, string> = {
   paused: 'muted',
 };
 
+/** The words of the states the API reports; a state not listed shows as the API wrote it. */
+const STATE_LABEL: Record<string, StateKey> = {
+  ok: 'state.ok',
+  up: 'state.up',
+  pending: 'state.pending',
+  degraded: 'state.degraded',
+  error: 'state.error',
+  down: 'state.down',
+  offline: 'state.offline',
+  'never-seen': 'state.never-seen',
+  unknown: 'state.unknown',
+  paused: 'state.paused',
+  drained: 'state.drained',
+};
+type StateKey = `state.${keyof typeof en.state}`;
+
 export function Badge(props: { value: string; testid?: string; title?: string }) {
+  const { t } = useTranslation();
+  const label = STATE_LABEL[props.value];
   return (
     <span
       className={`badge ${STATE_TONE[props.value] ?? 'muted'}`}
       data-testid={props.testid}
+      data-value={props.value}
       title={props.title}
     >
-      {props.value}
+      {label ? t(label) : props.value}
     </span>
   );
 }
@@ -39,12 +60,13 @@ export function HealthBadge(props: {
 
 /** Requests per minute over the last hour, with the hit ratio as a second line. */
 export function Sparkline(props: { series: TrafficPoint[]; label: string; testid?: string }) {
+  const { t } = useTranslation();
   const w = 120;
   const h = 28;
   const pts = props.series;
   if (pts.length === 0)
     return (
-      <svg width={w} height={h} role="img" aria-label={`${props.label}: no traffic yet`}>
+      <svg width={w} height={h} role="img" aria-label={t('spark.none', { label: props.label })}>
         <line x1="0" y1={h - 1} x2={w} y2={h - 1} className="spark-base" />
       </svg>
     );
@@ -64,7 +86,7 @@ export function Sparkline(props: { series: TrafficPoint[]; label: string; testid
       height={h}
       viewBox={`0 0 ${w} ${h}`}
       role="img"
-      aria-label={`${props.label}: ${total} requests in the last ${pts.length} minutes`}
+      aria-label={t('spark.total', { label: props.label, total, minutes: pts.length })}
       data-testid={props.testid}
     >
       <polyline points={ratio.join(' ')} className="spark-ratio" />
@@ -74,6 +96,7 @@ export function Sparkline(props: { series: TrafficPoint[]; label: string; testid
 }
 
 export function CopyButton(props: { text: string; label?: string; testid?: string }) {
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -97,7 +120,7 @@ export function CopyButton(props: { text: string; label?: string; testid?: strin
       onClick={() => void copy()}
       data-testid={props.testid}
     >
-      {copied ? 'Copied' : (props.label ?? 'Copy')}
+      {copied ? t('common.copied') : (props.label ?? t('common.copy'))}
     </button>
   );
 }
@@ -127,6 +150,7 @@ export function Confirm(props: {
   testid?: string;
   children?: ReactNode;
 }) {
+  const { t } = useTranslation();
   return (
     <span className="confirm" role="group" aria-label={props.question}>
       {props.question}{' '}
@@ -140,7 +164,7 @@ export function Confirm(props: {
         {props.label}
       </button>{' '}
       <button type="button" className="secondary" onClick={props.onCancel}>
-        Cancel
+        {t('common.cancel')}
       </button>
       {props.children}
     </span>
@@ -148,27 +172,20 @@ export function Confirm(props: {
 }
 
 export function NotAvailable(props: { what: string }) {
+  const { t } = useTranslation();
   return (
     <p className="notice" data-testid="not-available">
-      {props.what} is not available on this control plane.
+      {t('common.notAvailable', { what: props.what })}
     </p>
   );
 }
 
 export function ErrorNotice(props: { error: unknown }) {
+  useTranslation(); // shown again in a new language
   if (!props.error) return null;
-  // Name the field the API blamed, when it did, so the message says what to fix where.
-  const message =
-    props.error instanceof ApiError &&
-    props.error.path &&
-    !props.error.message.startsWith(`${props.error.path}: `)
-      ? `${props.error.path}: ${props.error.message}`
-      : props.error instanceof Error
-        ? props.error.message
-        : JSON.stringify(props.error);
   return (
     <p className="error-notice" role="alert" data-testid="error">
-      {message}
+      {errorText(props.error)}
     </p>
   );
 }

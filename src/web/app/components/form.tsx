@@ -1,7 +1,9 @@
 // Form parts shared by the pages: fields, checkboxes and selects that show the API's problems
 // beside the field whose path they name, and the list of every problem above a form.
 import { useId, type ReactNode, type Ref } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError, type ApiProblem } from '../api/client.js';
+import { problemText } from '../i18n/messages.js';
 
 /** Problems at `path` or below it (`origins[0]` has `origins[0].host.v4`). */
 export function problemsAt(problems: ApiProblem[], path: string, exact = false): ApiProblem[] {
@@ -29,6 +31,7 @@ export function ProblemList(props: {
   heading?: ReactNode;
   ref?: Ref<HTMLDivElement>;
 }) {
+  useTranslation(); // shown again in a new language
   if (props.problems.length === 0) return null;
   return (
     <div className="problems" role="alert" data-testid="problems" ref={props.ref} tabIndex={-1}>
@@ -36,7 +39,7 @@ export function ProblemList(props: {
       <ul>
         {props.problems.map((p, i) => (
           <li key={i}>
-            <code>{p.path}</code>: {p.message}
+            <code>{p.path}</code>: {problemText(p)}
           </li>
         ))}
       </ul>
@@ -45,13 +48,14 @@ export function ProblemList(props: {
 }
 
 export function FieldProblems(props: { problems: ApiProblem[]; path: string; exact?: boolean }) {
+  useTranslation(); // shown again in a new language
   const mine = problemsAt(props.problems, props.path, props.exact);
   if (mine.length === 0) return null;
   return (
     <ul className="field-problems" data-testid={`problem-${props.path}`} role="alert">
       {mine.map((p, i) => (
         <li key={i}>
-          {p.path !== props.path ? <code>{p.path}</code> : null} {p.message}
+          {p.path !== props.path ? <code>{p.path}</code> : null} {problemText(p)}
         </li>
       ))}
     </ul>
@@ -129,6 +133,8 @@ export function Select<T extends string>(props: {
   label: string;
   value: T;
   options: readonly T[];
+  /** What each option reads as, when not its value (the value is what the API takes). */
+  labels?: Partial<Record<T, string>>;
   onChange: (v: T) => void;
   testid?: string;
   path?: string;
@@ -146,7 +152,7 @@ export function Select<T extends string>(props: {
       >
         {props.options.map((o) => (
           <option key={o} value={o}>
-            {o}
+            {props.labels?.[o] ?? o}
           </option>
         ))}
       </select>

@@ -1,4 +1,5 @@
 // Numbers and times as the pages show them.
+import { i18n } from '../i18n/index.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -12,10 +13,10 @@ export function formatBytes(n: number): string {
 }
 
 export function formatAge(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined) return 'never';
-  if (seconds < 60) return `${seconds}s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
-  return `${Math.floor(seconds / 3600)}h ago`;
+  if (seconds === null || seconds === undefined) return i18n.t('common.never');
+  if (seconds < 60) return i18n.t('format.secondsAgo', { n: seconds });
+  if (seconds < 3600) return i18n.t('format.minutesAgo', { n: Math.floor(seconds / 60) });
+  return i18n.t('format.hoursAgo', { n: Math.floor(seconds / 3600) });
 }
 
 export function formatRelease(applied: number | null, desired: number | null): string {

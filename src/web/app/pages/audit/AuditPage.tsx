@@ -2,6 +2,7 @@
 // what, from where, when; newest first, filtered by actor, older pages on demand.
 // GET /v1/events?limit=&before= (read scope).
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { AuditEvent, EventList } from '../../api/types.js';
 import { ErrorNotice, Section, TableHead } from '../../components/display.js';
@@ -9,6 +10,7 @@ import { ErrorNotice, Section, TableHead } from '../../components/display.js';
 const PAGE = 200;
 
 export function AuditPage() {
+  const { t } = useTranslation();
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [more, setMore] = useState(false);
   const [actor, setActor] = useState('');
@@ -33,20 +35,20 @@ export function AuditPage() {
   const shown = actor === '' ? events : events.filter((e) => e.actor === actor);
   return (
     <div className="page" data-testid="audit">
-      <h1>Audit log</h1>
+      <h1>{t('audit.title')}</h1>
       <ErrorNotice error={error} />
       <Section
-        title="Events"
+        title={t('audit.events')}
         actions={
           <>
-            <label htmlFor="audit-actor">Who</label>
+            <label htmlFor="audit-actor">{t('audit.col.who')}</label>
             <select
               id="audit-actor"
               value={actor}
               onChange={(e) => setActor(e.target.value)}
               data-testid="audit-actor"
             >
-              <option value="">everyone</option>
+              <option value="">{t('audit.everyone')}</option>
               {actors.map((a) => (
                 <option key={a} value={a}>
                   {a}
@@ -54,16 +56,24 @@ export function AuditPage() {
               ))}
             </select>
             <button type="button" className="secondary" onClick={() => void load()}>
-              Refresh
+              {t('audit.refresh')}
             </button>
           </>
         }
       >
         {shown.length === 0 ? (
-          <p className="muted">No events.</p>
+          <p className="muted">{t('audit.none')}</p>
         ) : (
           <table className="table" data-testid="audit-table">
-            <TableHead columns={['When', 'Who', 'What', 'Subject', 'From']} />
+            <TableHead
+              columns={[
+                t('audit.col.when'),
+                t('audit.col.who'),
+                t('audit.col.what'),
+                t('audit.col.subject'),
+                t('audit.col.from'),
+              ]}
+            />
             <tbody>
               {shown.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-actor={e.actor} data-action={e.action}>
@@ -86,7 +96,7 @@ export function AuditPage() {
             onClick={() => void load(events.at(-1)?.id)}
             data-testid="audit-older"
           >
-            Older events
+            {t('audit.older')}
           </button>
         ) : null}
       </Section>

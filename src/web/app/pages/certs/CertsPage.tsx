@@ -1,6 +1,7 @@
 // Certificates: one row per site (names, source, issuer, expiry, days left, next renewal, last
 // error); issue now with live progress; upload a certificate chain and key (PEM).
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { AttemptAnswer, CertificateAttempt, CertificateList } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -14,6 +15,7 @@ const tone = (left: number | null) =>
 const day = (iso: string) => new Date(iso).toLocaleDateString();
 
 export function CertsPage() {
+  const { t } = useTranslation();
   const certs = useApi(() => api<CertificateList>('GET', '/v1/certificates'));
   const [attempt, setAttempt] = useState<CertificateAttempt | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -48,15 +50,15 @@ export function CertsPage() {
   if (certs.missing)
     return (
       <div className="page" data-testid="certs">
-        <h1>Certificates</h1>
-        <NotAvailable what="Certificate management" />
+        <h1>{t('certs.title')}</h1>
+        <NotAvailable what={t('certs.what')} />
       </div>
     );
   const rows = certs.data?.certificates ?? [];
   const running = attempt !== null && !attempt.done;
   return (
     <div className="page" data-testid="certs">
-      <h1>Certificates</h1>
+      <h1>{t('certs.title')}</h1>
       <ErrorNotice error={certs.error} />
       <ErrorNotice error={error} />
       {attempt ? (
@@ -68,9 +70,9 @@ export function CertsPage() {
           <h2>
             {attempt.done
               ? attempt.ok
-                ? `Issued for ${attempt.domain}`
-                : `Issuing for ${attempt.domain} failed`
-              : `Issuing for ${attempt.domain}…`}
+                ? t('certs.issued', { domain: attempt.domain })
+                : t('certs.failed', { domain: attempt.domain })
+              : t('certs.issuing', { domain: attempt.domain })}
           </h2>
           <ol className="progress">
             {attempt.events.map((e) => (
@@ -82,21 +84,21 @@ export function CertsPage() {
           </ol>
         </section>
       ) : null}
-      <Section title="Sites and their certificates">
+      <Section title={t('certs.sites')}>
         {rows.length === 0 ? (
-          <p className="muted">No sites yet.</p>
+          <p className="muted">{t('common.noSitesYet')}</p>
         ) : (
           <table className="table" data-testid="cert-table">
             <TableHead
               columns={[
-                'Site',
-                'Names',
-                'Source',
-                'Issuer (serial)',
-                'Valid',
-                'Days left',
-                'Next renewal',
-                'Last error',
+                t('certs.col.site'),
+                t('certs.col.names'),
+                t('certs.col.source'),
+                t('certs.col.issuer'),
+                t('certs.col.valid'),
+                t('certs.col.daysLeft'),
+                t('certs.col.nextRenewal'),
+                t('certs.col.lastError'),
                 '',
               ]}
             />
@@ -105,7 +107,7 @@ export function CertsPage() {
                 <tr key={c.domain} data-testid={`cert-row-${c.domain}`}>
                   <th scope="row">{c.domain}</th>
                   <td>{(c.certificate_names ?? c.names).join(', ')}</td>
-                  <td>{c.source ?? <span className="muted">none</span>}</td>
+                  <td>{c.source ?? <span className="muted">{t('common.none')}</span>}</td>
                   <td>
                     {c.issuer ?? '–'}
                     {c.serial ? (
@@ -117,7 +119,9 @@ export function CertsPage() {
                   </td>
                   <td data-testid={`cert-valid-${c.domain}`}>
                     {c.not_after
-                      ? `${c.not_before ? `${day(c.not_before)} – ` : 'until '}${day(c.not_after)}`
+                      ? c.not_before
+                        ? `${day(c.not_before)} – ${day(c.not_after)}`
+                        : t('certs.until', { day: day(c.not_after) })
                       : '–'}
                   </td>
                   <td>
@@ -126,18 +130,18 @@ export function CertsPage() {
                   <td>{c.next_renewal ? new Date(c.next_renewal).toLocaleString() : '–'}</td>
                   <td className="reason">
                     {c.last_error ?? c.problem ?? ''}
-                    {c.failures > 1 ? ` (${c.failures} failures)` : ''}
+                    {c.failures > 1 ? t('certs.failures', { count: c.failures }) : ''}
                   </td>
                   <td>
                     <button
                       type="button"
                       className="secondary"
                       disabled={running || !c.acme}
-                      title={c.acme ? undefined : (c.problem ?? 'ACME is not set up for this site')}
+                      title={c.acme ? undefined : (c.problem ?? t('certs.noAcme'))}
                       onClick={() => void issue(c.domain)}
                       data-testid={`issue-${c.domain}`}
                     >
-                      Issue now
+                      {t('certs.issueNow')}
                     </button>
                   </td>
                 </tr>

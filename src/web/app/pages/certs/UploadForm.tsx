@@ -1,11 +1,13 @@
 // Upload a certificate chain and its key (PEM) for a site, instead of ACME.
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type ApiProblem } from '../../api/client.js';
 import { ErrorNotice, Section } from '../../components/display.js';
 import { Field, problemsOf } from '../../components/form.js';
 import { certificatePath as path } from './paths.js';
 
 export function UploadForm(props: { domains: string[]; onDone: () => void }) {
+  const { t } = useTranslation();
   const [domain, setDomain] = useState('');
   const [cert, setCert] = useState('');
   const [key, setKey] = useState('');
@@ -19,9 +21,7 @@ export function UploadForm(props: { domains: string[]; onDone: () => void }) {
     try {
       await api('PUT', path(domain.trim()), { certificate: cert, key });
       setProblems([]);
-      setDone(
-        `Stored a certificate for ${domain.trim()}; its edges get it with their next release.`,
-      );
+      setDone(t('certs.upload.done', { domain: domain.trim() }));
       setCert('');
       setKey('');
       props.onDone();
@@ -35,20 +35,24 @@ export function UploadForm(props: { domains: string[]; onDone: () => void }) {
     if (file) void file.text().then(set);
   };
   return (
-    <Section title="Upload a certificate">
+    <Section title={t('certs.upload.title')}>
       <form onSubmit={(e) => void submit(e)} data-testid="cert-upload" noValidate>
         <div className="grid">
           <Field
-            label="Site"
+            label={t('certs.col.site')}
             path="domain"
             value={domain}
             onChange={setDomain}
             problems={problems}
-            hint={props.domains.length ? `Sites: ${props.domains.join(', ')}` : undefined}
+            hint={
+              props.domains.length
+                ? t('certs.upload.sites', { sites: props.domains.join(', ') })
+                : undefined
+            }
           />
         </div>
         <Field
-          label="Certificate chain (PEM, leaf first)"
+          label={t('certs.upload.chain')}
           path="certificate"
           value={cert}
           onChange={setCert}
@@ -57,12 +61,12 @@ export function UploadForm(props: { domains: string[]; onDone: () => void }) {
         />
         <input
           type="file"
-          aria-label="Certificate file"
+          aria-label={t('certs.upload.chainFile')}
           accept=".pem,.crt"
           onChange={(e) => readFile(setCert)(e.target.files?.[0])}
         />
         <Field
-          label="Private key (PEM, unencrypted)"
+          label={t('certs.upload.key')}
           path="key"
           value={key}
           onChange={setKey}
@@ -71,7 +75,7 @@ export function UploadForm(props: { domains: string[]; onDone: () => void }) {
         />
         <input
           type="file"
-          aria-label="Key file"
+          aria-label={t('certs.upload.keyFile')}
           accept=".pem,.key"
           onChange={(e) => readFile(setKey)(e.target.files?.[0])}
         />
@@ -87,7 +91,7 @@ export function UploadForm(props: { domains: string[]; onDone: () => void }) {
             disabled={!domain.trim() || !cert || !key}
             data-testid="upload-cert"
           >
-            Upload
+            {t('certs.upload.submit')}
           </button>
         </div>
       </form>

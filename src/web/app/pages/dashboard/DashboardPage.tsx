@@ -1,5 +1,6 @@
 // The dashboard: alerts, edges on a world map and as a list (state, applied vs desired
 // release, health, traffic with a hit-ratio sparkline), and the sites' health. Live.
+import { Trans, useTranslation } from 'react-i18next';
 import { listEdges } from '../../api/client.js';
 import type { Alert, EdgeStatus, SiteStatus } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -8,18 +9,21 @@ import { formatAge, formatBytes, formatRelease } from '../../components/format.j
 import { WorldMap } from '../../components/WorldMap.js';
 import { useLive } from '../../live/LiveContext.js';
 import { Link } from '../../router.js';
+import type { en } from '../../i18n/en.js';
+import { i18n } from '../../i18n/index.js';
 import { FleetCharts } from '../history/HistoryCharts.js';
 
-const ALERT_TITLE: Record<string, string> = {
-  edge_down: 'Edge down',
-  config_error: 'Configuration error',
-  cert_expiring: 'Certificate expiring',
-  dns_drift: 'DNS drift',
-  dns_origin_fallback: 'DNS origin fallback',
-  edge_bandwidth: 'Bandwidth near capacity',
+const ALERT_TITLE: Record<string, `dashboard.alert.${keyof typeof en.dashboard.alert}`> = {
+  edge_down: 'dashboard.alert.edge_down',
+  config_error: 'dashboard.alert.config_error',
+  cert_expiring: 'dashboard.alert.cert_expiring',
+  dns_drift: 'dashboard.alert.dns_drift',
+  dns_origin_fallback: 'dashboard.alert.dns_origin_fallback',
+  edge_bandwidth: 'dashboard.alert.edge_bandwidth',
 };
 
 export function DashboardPage() {
+  const { t } = useTranslation();
   const { status, error } = useLive();
   const edges = useApi(listEdges, [status?.revision]);
   const rows = status?.edges ?? [];
@@ -32,37 +36,37 @@ export function DashboardPage() {
   };
   return (
     <div className="page" data-testid="dashboard">
-      <h1>Dashboard</h1>
+      <h1>{t('dashboard.title')}</h1>
       <ErrorNotice error={error} />
       <div className="stats">
         <div className="stat">
           <span className="stat-value" data-testid="stat-edges-up">
             {counts.up}/{counts.total}
           </span>
-          <span className="stat-label">edges up</span>
+          <span className="stat-label">{t('dashboard.edgesUp')}</span>
         </div>
         <div className="stat">
           <span className="stat-value">{sites?.length ?? '–'}</span>
-          <span className="stat-label">sites</span>
+          <span className="stat-label">{t('dashboard.sites')}</span>
         </div>
         <div className="stat">
           <span className="stat-value" data-testid="stat-requests">
             {counts.requests}
           </span>
-          <span className="stat-label">requests, last hour</span>
+          <span className="stat-label">{t('dashboard.requestsHour')}</span>
         </div>
         <div className="stat">
           <span className="stat-value" data-testid="stat-alerts">
             {alerts.length}
           </span>
-          <span className="stat-label">alerts</span>
+          <span className="stat-label">{t('dashboard.alerts')}</span>
         </div>
       </div>
       <Alerts alerts={alerts} />
-      <Section title="History">
+      <Section title={t('dashboard.history')}>
         <FleetCharts />
       </Section>
-      <Section title="Edges">
+      <Section title={t('dashboard.edges')}>
         <WorldMap edges={edges.data?.edges ?? []} status={rows} />
         <EdgeTable rows={rows} />
       </Section>
@@ -72,18 +76,22 @@ export function DashboardPage() {
 }
 
 function Alerts(props: { alerts: Alert[] }) {
+  const { t } = useTranslation();
   if (props.alerts.length === 0)
     return (
       <p className="all-clear" data-testid="alerts-none">
-        No alerts.
+        {t('dashboard.noAlerts')}
       </p>
     );
   return (
-    <section className="alerts" aria-label="Alerts" data-testid="alerts">
+    <section className="alerts" aria-label={t('dashboard.alertsLabel')} data-testid="alerts">
       {props.alerts.map((a, i) => (
         <div key={i} className={`alert ${a.kind}`} role="status" data-testid={`alert-${a.kind}`}>
-          <strong>{ALERT_TITLE[a.kind] ?? a.kind}</strong> <code>{a.subject}</code> {a.message}
-          {a.since ? <small> since {new Date(a.since).toLocaleString()}</small> : null}
+          <strong>{a.kind in ALERT_TITLE ? t(ALERT_TITLE[a.kind] as never) : a.kind}</strong>{' '}
+          <code>{a.subject}</code> {a.message}
+          {a.since ? (
+            <small>{t('dashboard.since', { time: new Date(a.since).toLocaleString() })}</small>
+          ) : null}
         </div>
       ))}
     </section>
@@ -91,29 +99,30 @@ function Alerts(props: { alerts: Alert[] }) {
 }
 
 export function EdgeTable(props: { rows: EdgeStatus[] }) {
+  const { t } = useTranslation();
   if (props.rows.length === 0)
     return (
       <p className="muted">
-        No edges yet. <Link href="/edges">Add one</Link>.
+        <Trans i18nKey="dashboard.noEdges" components={{ add: <Link href="/edges" /> }} />
       </p>
     );
   return (
     <table className="table" data-testid="edge-table">
       <thead>
         <tr>
-          <th scope="col">Edge</th>
-          <th scope="col">State</th>
-          <th scope="col">Health</th>
-          <th scope="col">Release (applied/desired)</th>
-          <th scope="col">Last seen</th>
-          <th scope="col">Requests (1 h)</th>
-          <th scope="col">Bytes</th>
-          <th scope="col">Hit ratio</th>
-          <th scope="col" title="Requests refused by an access rule / a rate limit">
-            Denied / limited
+          <th scope="col">{t('dashboard.col.edge')}</th>
+          <th scope="col">{t('dashboard.col.state')}</th>
+          <th scope="col">{t('dashboard.col.health')}</th>
+          <th scope="col">{t('dashboard.col.release')}</th>
+          <th scope="col">{t('dashboard.col.lastSeen')}</th>
+          <th scope="col">{t('dashboard.col.requests')}</th>
+          <th scope="col">{t('dashboard.col.bytes')}</th>
+          <th scope="col">{t('dashboard.col.hitRatio')}</th>
+          <th scope="col" title={t('dashboard.col.refusedTitle')}>
+            {t('dashboard.col.refused')}
           </th>
-          <th scope="col">Traffic</th>
-          <th scope="col">Bandwidth</th>
+          <th scope="col">{t('dashboard.col.traffic')}</th>
+          <th scope="col">{t('dashboard.col.bandwidth')}</th>
         </tr>
       </thead>
       <tbody>
@@ -128,7 +137,7 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
               {r.note ? (
                 <small className="reason" title={r.note} data-testid={`edge-note-${r.name}`}>
                   {' '}
-                  {r.cache === false ? `${r.proxy}, no cache` : r.note}
+                  {r.cache === false ? t('dashboard.noCache', { proxy: r.proxy }) : r.note}
                 </small>
               ) : null}
             </td>
@@ -157,7 +166,7 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
             <td>
               <Sparkline
                 series={r.traffic.series}
-                label={`traffic of ${r.name}`}
+                label={t('dashboard.trafficOf', { name: r.name })}
                 testid={`edge-spark-${r.name}`}
               />
             </td>
@@ -173,17 +182,19 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
 export function bandwidthText(b: EdgeStatus['bandwidth']): string {
   const used = b.used_mbps === null ? '–' : b.used_mbps.toFixed(1);
   if (b.capacity_mbps === null) return b.used_mbps === null ? '–' : `${used} Mbit/s`;
-  return `${used} of ${b.capacity_mbps} Mbit/s${b.percent === null ? '' : ` (${b.percent.toFixed(0)}%)`}`;
+  const of = i18n.t('dashboard.bandwidthOf', { used, capacity: b.capacity_mbps });
+  return `${of}${b.percent === null ? '' : ` (${b.percent.toFixed(0)}%)`}`;
 }
 
 function SitesHealth(props: { sites: SiteStatus[] | undefined }) {
+  const { t } = useTranslation();
   const { sites } = props;
   if (!sites) return null;
   return (
-    <Section title="Sites">
+    <Section title={t('dashboard.sitesTitle')}>
       {sites.length === 0 ? (
         <p className="muted">
-          No sites yet. <Link href="/sites/new">Create one</Link>.
+          <Trans i18nKey="dashboard.noSites" components={{ create: <Link href="/sites/new" /> }} />
         </p>
       ) : (
         <ul className="site-health">

@@ -1,6 +1,7 @@
 // DNS: what a sync would change at the provider (the plan, per zone, as a diff of record
 // sets), each zone's drift, and Apply (optionally pruning sets no site needs any more).
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { DnsApplyAnswer, DnsPlan, DnsStatus, ProviderRRset } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -20,6 +21,7 @@ function RRset(props: { set: ProviderRRset | null }) {
 }
 
 export function DnsPage() {
+  const { t } = useTranslation();
   const [prune, setPrune] = useState(false);
   const plan = useApi(
     () => api<DnsPlan>('GET', `/v1/dns/plan${prune ? '?prune=true' : ''}`),
@@ -45,42 +47,41 @@ export function DnsPage() {
   if (plan.missing)
     return (
       <div className="page" data-testid="dns">
-        <h1>DNS</h1>
-        <NotAvailable what="DNS management" />
+        <h1>{t('dns.title')}</h1>
+        <NotAvailable what={t('dns.what')} />
       </div>
     );
   const zones = plan.data?.zones ?? [];
   const total = zones.reduce((n, z) => n + z.changes.length, 0);
   return (
     <div className="page" data-testid="dns">
-      <h1>DNS</h1>
+      <h1>{t('dns.title')}</h1>
       <ErrorNotice error={plan.error} />
       {plan.data && plan.data.provider === null ? (
         <p className="notice" data-testid="dns-no-provider">
-          No DNS provider is configured: add a <code>dns</code> block to the desired state (see
-          docs/dns.md).
+          <Trans i18nKey="dns.noProvider" components={{ code: <code /> }} />
         </p>
       ) : null}
       {status.data && status.data.provider !== null ? (
-        <Section title="Zones">
+        <Section title={t('dns.zones')}>
           <p className="muted">
-            Provider: {status.data.provider ?? 'none configured'}
+            {t('dns.provider', { provider: status.data.provider ?? t('dns.noneConfigured') })}
             {status.data.last_sync
-              ? `; last sync ${new Date(status.data.last_sync).toLocaleString()}`
+              ? t('dns.lastSync', { time: new Date(status.data.last_sync).toLocaleString() })
               : ''}
-            {status.data.syncing ? '; syncing now…' : ''}
+            {status.data.syncing ? t('dns.syncing') : ''}
           </p>
           {status.data.zones.length > 0 ? (
             <table className="table" data-testid="dns-zones">
               <TableHead
                 columns={[
-                  'Zone',
-                  'State',
-                  'Pending changes',
-                  'Obsolete',
-                  'Not ours',
-                  'Checked',
-                  'Error',
+                  t('dns.col.zone'),
+                  t('dns.col.state'),
+                  t('dns.col.pending'),
+                  t('dns.col.obsolete'),
+                  t('dns.col.notOurs'),
+                  t('dns.col.checked'),
+                  t('dns.col.error'),
                 ]}
               />
               <tbody>
@@ -103,17 +104,17 @@ export function DnsPage() {
         </Section>
       ) : null}
       <Section
-        title="Plan"
+        title={t('dns.plan')}
         actions={
           <>
-            <Checkbox label="Prune sets no site needs" checked={prune} onChange={setPrune} />
+            <Checkbox label={t('dns.prune')} checked={prune} onChange={setPrune} />
             <button
               type="button"
               onClick={() => void apply()}
               disabled={busy || plan.data === undefined || total === 0}
               data-testid="dns-apply"
             >
-              {busy ? 'Applying…' : `Apply ${total} change${total === 1 ? '' : 's'}`}
+              {busy ? t('dns.applying') : t('dns.apply', { count: total })}
             </button>
           </>
         }
@@ -132,23 +133,21 @@ export function DnsPage() {
         total === 0 &&
         zones.every((z) => z.error === null) ? (
           <p className="muted" data-testid="dns-in-sync">
-            The provider has every record set the sites need.
+            {t('dns.inSync')}
           </p>
         ) : null}
         {zones.map((z) => (
           <div key={z.zone} className="diff-entry" data-testid={`dns-zone-${z.zone}`}>
             <div className="diff-title">
-              zone <code>{z.zone}</code>
+              <Trans i18nKey="dns.zone" values={{ zone: z.zone }} components={{ code: <code /> }} />
               {z.obsolete.length > 0 && !prune ? (
                 <small className="muted">
-                  {' '}
-                  · {z.obsolete.length} obsolete (kept unless pruned)
+                  {t('dns.obsoleteKept', { count: z.obsolete.length })}
                 </small>
               ) : null}
               {z.unmanaged.some((u) => u.conflict) ? (
                 <small className="reason">
-                  {' '}
-                  · not ours, in the way:{' '}
+                  {t('dns.inTheWay')}
                   {z.unmanaged
                     .filter((u) => u.conflict)
                     .map((u) => `${u.name} ${u.type}`)
@@ -159,7 +158,15 @@ export function DnsPage() {
             {z.error ? <p className="error-notice">{z.error}</p> : null}
             {z.changes.length > 0 ? (
               <table className="table compact" data-testid="dns-plan">
-                <TableHead columns={['change', 'name', 'type', 'now', 'after apply']} />
+                <TableHead
+                  columns={[
+                    t('dns.col.change'),
+                    t('dns.col.name'),
+                    t('dns.col.type'),
+                    t('dns.col.now'),
+                    t('dns.col.after'),
+                  ]}
+                />
                 <tbody>
                   {z.changes.map((c, i) => (
                     <tr key={i}>
@@ -186,10 +193,10 @@ export function DnsPage() {
         <ErrorNotice error={error} />
         {result ? (
           <div className="ok-notice" role="status" data-testid="dns-result">
-            {result.results.length === 0 ? 'Nothing to apply.' : null}
+            {result.results.length === 0 ? t('dns.nothing') : null}
             {result.results.map((z) => (
               <div key={z.zone}>
-                <code>{z.zone}</code>: {z.applied.length} applied
+                <code>{z.zone}</code>: {t('dns.applied', { count: z.applied.length })}
                 {z.error ? <span className="reason"> · {z.error}</span> : null}
               </div>
             ))}

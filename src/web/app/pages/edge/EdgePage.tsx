@@ -1,5 +1,6 @@
 // One edge: its settings, live status, actions, the plan compiled for it and its last errors.
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { EdgeAnswer, EdgePlanAnswer, TokenAnswer } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -20,6 +21,7 @@ import { bandwidthText } from '../dashboard/DashboardPage.js';
 import { EdgeCharts } from '../history/HistoryCharts.js';
 
 export function EdgePage(props: { name: string }) {
+  const { t } = useTranslation();
   const { status } = useLive();
   const path = `/v1/edges/${encodeURIComponent(props.name)}`;
   const edge = useApi(() => api<EdgeAnswer>('GET', path), [status?.revision]);
@@ -31,7 +33,7 @@ export function EdgePage(props: { name: string }) {
   return (
     <div className="page" data-testid="edge-page">
       <p className="crumbs">
-        <Link href="/edges">Edges</Link> /
+        <Link href="/edges">{t('edges.title')}</Link> /
       </p>
       <div className="page-head">
         <h1>{props.name}</h1>
@@ -46,115 +48,147 @@ export function EdgePage(props: { name: string }) {
       </div>
       {secret ? (
         <TokenOnce
-          title={`New token for ${secret.name}`}
+          title={t('edges.newToken', { name: secret.name })}
           token={secret.token}
           join={secret.join_command}
           onDone={() => setSecret(null)}
         />
       ) : null}
       <ErrorNotice error={edge.error} />
-      <Section title="Status">
+      <Section title={t('edge.status')}>
         {s ? (
           <dl className="facts" data-testid="edge-status">
-            <dt>State</dt>
+            <dt>{t('edges.col.state')}</dt>
             <dd>
               <Badge value={s.state} testid="edge-page-state" />
               {s.paused ? <Badge value="paused" /> : null}
             </dd>
-            <dt>Health</dt>
+            <dt>{t('edges.col.health')}</dt>
             <dd>
               <HealthBadge health={s.health} testid="edge-page-health" />
               {s.health_reason ? <small className="reason"> {s.health_reason}</small> : null}
             </dd>
-            <dt>Release (applied/desired)</dt>
+            <dt>{t('dashboard.col.release')}</dt>
             <dd>{formatRelease(s.applied_release, s.desired_release)}</dd>
-            <dt>Last seen</dt>
+            <dt>{t('dashboard.col.lastSeen')}</dt>
             <dd>{formatAge(s.age_seconds)}</dd>
-            <dt>{s.proxy} running</dt>
-            <dd>{s.proxy_running === null ? '–' : s.proxy_running ? 'yes' : 'no'}</dd>
-            <dt>Caches</dt>
+            <dt>{t('edge.running', { proxy: s.proxy })}</dt>
+            <dd>
+              {s.proxy_running === null ? '–' : s.proxy_running ? t('common.yes') : t('common.no')}
+            </dd>
+            <dt>{t('edge.caches')}</dt>
             <dd data-testid="edge-page-cache">
-              {s.cache === null ? '–' : s.cache ? 'yes' : 'no'}
+              {s.cache === null ? '–' : s.cache ? t('common.yes') : t('common.no')}
               {s.note ? <small className="reason"> {s.note}</small> : null}
             </dd>
-            <dt>Connections</dt>
+            <dt>{t('edge.connections')}</dt>
             <dd>{s.active_connections ?? '–'}</dd>
-            <dt>Traffic (1 h)</dt>
+            <dt>{t('edge.traffic')}</dt>
             <dd>
-              {s.traffic.requests} requests, {formatBytes(s.traffic.bytes)}
+              {t('edge.trafficText', {
+                requests: s.traffic.requests,
+                bytes: formatBytes(s.traffic.bytes),
+              })}
               {s.traffic.hit_ratio !== null
-                ? `, ${Math.round(s.traffic.hit_ratio * 100)}% hits`
+                ? t('edge.hits', { percent: Math.round(s.traffic.hit_ratio * 100) })
                 : ''}{' '}
-              <Sparkline series={s.traffic.series} label={`traffic of ${s.name}`} />
+              <Sparkline
+                series={s.traffic.series}
+                label={t('dashboard.trafficOf', { name: s.name })}
+              />
             </dd>
-            <dt>Bandwidth</dt>
+            <dt>{t('dashboard.col.bandwidth')}</dt>
             <dd data-testid="edge-page-bandwidth">{bandwidthText(s.bandwidth)}</dd>
             {s.resources ? (
               <>
-                <dt>Machine</dt>
+                <dt>{t('edge.machine')}</dt>
                 <dd data-testid="edge-page-resources">
-                  CPU {s.resources.cpu_percent ?? '–'}% of {s.resources.cpus}, load{' '}
-                  {s.resources.load.join(' ')}, memory{' '}
-                  {formatBytes(s.resources.memory.total_bytes - s.resources.memory.available_bytes)}{' '}
-                  of {formatBytes(s.resources.memory.total_bytes)}
+                  {t('edge.resources', {
+                    cpu: s.resources.cpu_percent ?? '–',
+                    cpus: s.resources.cpus,
+                    load: s.resources.load.join(' '),
+                    used: formatBytes(
+                      s.resources.memory.total_bytes - s.resources.memory.available_bytes,
+                    ),
+                    total: formatBytes(s.resources.memory.total_bytes),
+                  })}
                   {s.resources.disks.map((d) => (
                     <span key={d.dir}>
-                      , {d.dir} disk {formatBytes(d.total_bytes - d.free_bytes)} of{' '}
-                      {formatBytes(d.total_bytes)}
+                      {t('edge.disk', {
+                        dir: d.dir,
+                        used: formatBytes(d.total_bytes - d.free_bytes),
+                        total: formatBytes(d.total_bytes),
+                      })}
                     </span>
                   ))}
-                  , {s.resources.tcp_established ?? '–'} TCP connections, up{' '}
-                  {Math.round(s.resources.uptime_seconds / 3600)} h
+                  {t('edge.tcpUp', {
+                    tcp: s.resources.tcp_established ?? '–',
+                    hours: Math.round(s.resources.uptime_seconds / 3600),
+                  })}
                   {s.resources.proxy_version ? `, ${s.proxy} ${s.resources.proxy_version}` : ''}
                 </dd>
               </>
             ) : null}
-            <dt>Last error</dt>
-            <dd data-testid="edge-page-error">{s.error ?? 'none'}</dd>
+            <dt>{t('edge.lastError')}</dt>
+            <dd data-testid="edge-page-error">{s.error ?? t('common.none')}</dd>
           </dl>
         ) : (
-          <p className="muted">No status yet.</p>
+          <p className="muted">{t('edge.noStatus')}</p>
         )}
       </Section>
-      <Section title="History">
+      <Section title={t('dashboard.history')}>
         <EdgeCharts name={props.name} />
       </Section>
       {e ? (
-        <Section title="Settings">
+        <Section title={t('edge.settings')}>
           <dl className="facts">
-            <dt>Addresses</dt>
+            <dt>{t('edges.col.addresses')}</dt>
             <dd>{[e.host.v4, e.host.v6].filter(Boolean).join(', ')}</dd>
-            <dt>Listens on</dt>
+            <dt>{t('edge.listensOn')}</dt>
             <dd>
-              {e.listen.addresses.length > 0 ? e.listen.addresses.join(', ') : 'all addresses'},
-              HTTP {e.listen.http}, HTTPS {e.listen.https}
+              {t('edge.listenText', {
+                addresses:
+                  e.listen.addresses.length > 0
+                    ? e.listen.addresses.join(', ')
+                    : t('edge.allAddresses'),
+                http: e.listen.http,
+                https: e.listen.https,
+              })}
             </dd>
-            <dt>Tags</dt>
+            <dt>{t('edges.col.tags')}</dt>
             <dd>{e.tags.join(', ') || '–'}</dd>
-            <dt>Location</dt>
+            <dt>{t('edge.location')}</dt>
             <dd>{e.meta.latlong ? e.meta.latlong.join(', ') : '–'}</dd>
-            <dt>Proxy</dt>
+            <dt>{t('edge.proxy')}</dt>
             <dd>{e.proxy}</dd>
-            <dt>Token</dt>
-            <dd>{e.has_token ? 'set' : 'revoked'}</dd>
+            <dt>{t('edges.once.token')}</dt>
+            <dd>{e.has_token ? t('edge.tokenSet') : t('edge.tokenRevoked')}</dd>
           </dl>
         </Section>
       ) : null}
-      <Section title="Plan and newest release">
-        {plan.missing ? <NotAvailable what="The compiled plan of an edge" /> : null}
+      <Section title={t('edge.plan')}>
+        {plan.missing ? <NotAvailable what={t('edge.planWhat')} /> : null}
         {!plan.missing ? <ErrorNotice error={plan.error} /> : null}
         {plan.data ? (
           <>
             {release ? (
               <p data-testid="edge-release">
-                Release <code>{release.release}</code> from revision {release.revision}, built{' '}
-                {new Date(release.created_at).toLocaleString()} <small>({release.hash})</small>
+                <Trans
+                  i18nKey="edge.release"
+                  values={{
+                    release: release.release,
+                    revision: release.revision,
+                    built: new Date(release.created_at).toLocaleString(),
+                  }}
+                  components={{ code: <code /> }}
+                />{' '}
+                <small>({release.hash})</small>
               </p>
             ) : (
-              <p className="muted">No release built for this edge yet.</p>
+              <p className="muted">{t('edge.noRelease')}</p>
             )}
             <details open>
-              <summary>Compiled plan</summary>
+              <summary>{t('edge.compiledPlan')}</summary>
               <pre className="code" data-testid="edge-plan">
                 {JSON.stringify(plan.data.plan, null, 2)}
               </pre>

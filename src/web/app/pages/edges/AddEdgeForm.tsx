@@ -1,12 +1,14 @@
 // The "Add edge" form: the fields of an edge as text, sent as the API takes them; the API's
 // problems are shown beside the fields their paths name. Defaults (ports 80/443) are the spec's.
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type ApiProblem } from '../../api/client.js';
 import type { NewEdgeAnswer } from '../../api/types.js';
 import { ErrorNotice } from '../../components/display.js';
 import { Checkbox, Field, ProblemList, problemsOf } from '../../components/form.js';
 import { numberOrText, splitList } from '../../components/form-text.js';
 import { SPEC_DEFAULTS } from '../../defaults.js';
+import { problemText } from '../../i18n/messages.js';
 
 interface EdgeForm {
   name: string;
@@ -44,6 +46,7 @@ export function AddEdgeForm(props: {
   onCreated: (a: NewEdgeAnswer) => void;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [f, setF] = useState<EdgeForm>({
     name: '',
     v4: '',
@@ -91,42 +94,52 @@ export function AddEdgeForm(props: {
   );
   return (
     <form className="card" onSubmit={(e) => void submit(e)} data-testid="add-edge-form" noValidate>
-      <h2>Add an edge</h2>
+      <h2>{t('edges.add.title')}</h2>
       <ProblemList problems={problems} />
       <div className="grid">
-        {field('Name', 'name', 'name', { placeholder: 'fra1', required: true })}
-        {field('Public IPv4', 'v4', 'host.v4', { placeholder: '192.0.2.50' })}
-        {field('Public IPv6', 'v6', 'host.v6', { placeholder: '2001:db8::50' })}
-        {field('Listen on addresses', 'listen', 'listen.addresses', {
-          hint: 'Empty: every address.',
+        {field(t('edges.add.name'), 'name', 'name', { placeholder: 'fra1', required: true })}
+        {field(t('edges.add.v4'), 'v4', 'host.v4', { placeholder: '192.0.2.50' })}
+        {field(t('edges.add.v6'), 'v6', 'host.v6', { placeholder: '2001:db8::50' })}
+        {field(t('edges.add.listen'), 'listen', 'listen.addresses', {
+          hint: t('edges.add.listenHint'),
         })}
-        {field('HTTP port', 'http', 'listen.http', {
+        {field(t('edges.add.http'), 'http', 'listen.http', {
           type: 'number',
           placeholder: String(SPEC_DEFAULTS.edge_listen.http),
         })}
-        {field('HTTPS port', 'https', 'listen.https', {
+        {field(t('edges.add.https'), 'https', 'listen.https', {
           type: 'number',
           placeholder: String(SPEC_DEFAULTS.edge_listen.https),
         })}
-        {field('Tags', 'tags', 'tags', { hint: 'Sites select edges by tag:NAME.' })}
-        {field('Latitude', 'lat', 'meta.latlong[0]', { type: 'number', placeholder: '50.11' })}
-        {field('Longitude', 'lon', 'meta.latlong[1]', { type: 'number', placeholder: '8.68' })}
-        {field('Countries served', 'countries', 'meta.countries', { placeholder: 'DE, FR' })}
-        {field('Continents served', 'continents', 'meta.continents', { placeholder: 'EU' })}
+        {field(t('edges.add.tags'), 'tags', 'tags', { hint: t('edges.add.tagsHint') })}
+        {field(t('edges.add.lat'), 'lat', 'meta.latlong[0]', {
+          type: 'number',
+          placeholder: '50.11',
+        })}
+        {field(t('edges.add.lon'), 'lon', 'meta.latlong[1]', {
+          type: 'number',
+          placeholder: '8.68',
+        })}
+        {field(t('edges.add.countries'), 'countries', 'meta.countries', {
+          placeholder: 'DE, FR',
+        })}
+        {field(t('edges.add.continents'), 'continents', 'meta.continents', {
+          placeholder: 'EU',
+        })}
       </div>
       <FieldProblemsFallback problems={problems} />
       <Checkbox
-        label="Paused (serves nothing, left out of DNS)"
+        label={t('edges.add.paused')}
         checked={f.paused}
         onChange={(v) => set({ paused: v })}
       />
       <ErrorNotice error={error} />
       <div className="actions">
         <button type="submit" disabled={busy} data-testid="create-edge">
-          {busy ? 'Adding…' : 'Add edge'}
+          {busy ? t('edges.add.adding') : t('edges.addEdge')}
         </button>
         <button type="button" className="secondary" onClick={props.onCancel}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
     </form>
@@ -135,13 +148,14 @@ export function AddEdgeForm(props: {
 
 /** Problems of the host as a whole ("needs at least one address"). */
 function FieldProblemsFallback(props: { problems: ApiProblem[] }) {
+  useTranslation(); // shown again in a new language
   const host = props.problems.filter((p) => p.path === 'host' || p.path === 'meta.latlong');
   if (host.length === 0) return null;
   return (
     <ul className="field-problems" role="alert">
       {host.map((p, i) => (
         <li key={i}>
-          <code>{p.path}</code> {p.message}
+          <code>{p.path}</code> {problemText(p)}
         </li>
       ))}
     </ul>

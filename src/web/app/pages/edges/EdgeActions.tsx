@@ -1,5 +1,6 @@
 // An edge's actions, each asking first: pause/resume, rotate the token, revoke it, remove.
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, edgeBody } from '../../api/client.js';
 import type { EdgeWithToken, TokenAnswer } from '../../api/types.js';
 import { Confirm, ErrorNotice } from '../../components/display.js';
@@ -10,6 +11,7 @@ export function EdgeActions(props: {
   onToken: (t: TokenAnswer) => void;
   onRemoved?: () => void;
 }) {
+  const { t } = useTranslation();
   const { edge } = props;
   const [confirm, setConfirm] = useState<'remove' | 'rotate' | 'revoke' | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -44,13 +46,17 @@ export function EdgeActions(props: {
       props.onRemoved?.();
     });
   const questions = {
-    remove: [`Remove edge ${edge.name}? It stops being served to.`, 'Remove', remove],
+    remove: [t('edges.actions.removeQuestion', { name: edge.name }), t('common.remove'), remove],
     rotate: [
-      `Rotate the token of ${edge.name}? The old one stops working at once.`,
-      'Rotate',
+      t('edges.actions.rotateQuestion', { name: edge.name }),
+      t('edges.actions.rotate'),
       rotate,
     ],
-    revoke: [`Revoke the token of ${edge.name}? The edge can no longer pull.`, 'Revoke', revoke],
+    revoke: [
+      t('edges.actions.revokeQuestion', { name: edge.name }),
+      t('edges.actions.revoke'),
+      revoke,
+    ],
   } as const;
   if (confirm) {
     const [q, label, fn] = questions[confirm];
@@ -76,7 +82,7 @@ export function EdgeActions(props: {
         onClick={() => void pause()}
         data-testid={`pause-${edge.name}`}
       >
-        {edge.paused ? 'Resume' : 'Pause'}
+        {edge.paused ? t('edges.actions.resume') : t('edges.actions.pause')}
       </button>
       <button
         type="button"
@@ -84,7 +90,7 @@ export function EdgeActions(props: {
         onClick={() => setConfirm('rotate')}
         data-testid={`rotate-${edge.name}`}
       >
-        Rotate token
+        {t('edges.actions.rotateToken')}
       </button>
       {edge.has_token !== false ? (
         <button
@@ -93,7 +99,7 @@ export function EdgeActions(props: {
           onClick={() => setConfirm('revoke')}
           data-testid={`revoke-${edge.name}`}
         >
-          Revoke token
+          {t('edges.actions.revokeToken')}
         </button>
       ) : null}
       <button
@@ -102,7 +108,7 @@ export function EdgeActions(props: {
         onClick={() => setConfirm('remove')}
         data-testid={`remove-${edge.name}`}
       >
-        Remove
+        {t('common.remove')}
       </button>
       <ErrorNotice error={error} />
     </span>

@@ -1,6 +1,7 @@
 // Edges: the list with actions (pause/resume, rotate and revoke the token, remove), and the
 // "Add edge" form, which shows the new edge's token and join command once.
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { listEdges } from '../../api/client.js';
 import { useApi } from '../../api/useApi.js';
 import { Badge, ErrorNotice, HealthBadge, TableHead } from '../../components/display.js';
@@ -12,6 +13,7 @@ import { EdgeActions } from './EdgeActions.js';
 import { TokenOnce } from './TokenOnce.js';
 
 export function EdgesPage() {
+  const { t } = useTranslation();
   const { status } = useLive();
   const edges = useApi(listEdges, [status?.revision]);
   const [adding, setAdding] = useState(false);
@@ -19,10 +21,10 @@ export function EdgesPage() {
   return (
     <div className="page" data-testid="edges">
       <div className="page-head">
-        <h1>Edges</h1>
+        <h1>{t('edges.title')}</h1>
         {!adding ? (
           <button type="button" onClick={() => setAdding(true)} data-testid="add-edge">
-            Add edge
+            {t('edges.addEdge')}
           </button>
         ) : null}
       </div>
@@ -33,7 +35,7 @@ export function EdgesPage() {
           onCreated={(a) => {
             setAdding(false);
             setSecret({
-              title: `Edge ${a.edge.name} added`,
+              title: t('edges.added', { name: a.edge.name }),
               token: a.token,
               join: a.join_command,
             });
@@ -43,12 +45,20 @@ export function EdgesPage() {
       ) : null}
       <ErrorNotice error={edges.error} />
       {edges.data && edges.data.edges.length === 0 && !adding ? (
-        <p className="muted">No edges yet.</p>
+        <p className="muted">{t('common.noEdgesYet')}</p>
       ) : null}
       {edges.data && edges.data.edges.length > 0 ? (
         <table className="table card" data-testid="edges-table">
           <TableHead
-            columns={['Edge', 'Addresses', 'Tags', 'State', 'Health', 'Release', 'Actions']}
+            columns={[
+              t('edges.col.edge'),
+              t('edges.col.addresses'),
+              t('edges.col.tags'),
+              t('edges.col.state'),
+              t('edges.col.health'),
+              t('edges.col.release'),
+              t('edges.col.actions'),
+            ]}
           />
           <tbody>
             {edges.data.edges.map((e) => {
@@ -76,11 +86,11 @@ export function EdgesPage() {
                     <EdgeActions
                       edge={e}
                       onChanged={edges.reload}
-                      onToken={(t) =>
+                      onToken={(tok) =>
                         setSecret({
-                          title: `New token for ${t.name}`,
-                          token: t.token,
-                          join: t.join_command,
+                          title: t('edges.newToken', { name: tok.name }),
+                          token: tok.token,
+                          join: tok.join_command,
                         })
                       }
                     />

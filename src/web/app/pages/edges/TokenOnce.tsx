@@ -1,4 +1,5 @@
 // A new edge token and its join command, shown once with copy buttons.
+import { Trans, useTranslation } from 'react-i18next';
 import { CopyButton } from '../../components/display.js';
 
 /** A token is shown once: here, with copy buttons, until dismissed. */
@@ -8,22 +9,22 @@ export function TokenOnce(props: {
   join: string;
   onDone: () => void;
 }) {
+  const { t } = useTranslation();
   return (
     <section className="card secret" data-testid="token-once" aria-live="polite">
       <h2>{props.title}</h2>
       <p>
-        This token is shown <strong>once</strong>; the control plane keeps only its hash. Run the
-        join command on the edge (it asks for the token and writes it to a 0600 file).
+        <Trans i18nKey="edges.once.body" components={{ strong: <strong /> }} />
       </p>
       <div className="field">
-        <label htmlFor="edge-token">Token</label>
+        <label htmlFor="edge-token">{t('edges.once.token')}</label>
         <div className="copy-row">
           <input id="edge-token" readOnly value={props.token} data-testid="edge-token" />
-          <CopyButton text={props.token} label="Copy token" testid="copy-token" />
+          <CopyButton text={props.token} label={t('common.copyToken')} testid="copy-token" />
         </div>
       </div>
       <div className="field">
-        <label htmlFor="join-command">Join command</label>
+        <label htmlFor="join-command">{t('edges.once.join')}</label>
         <div className="copy-row">
           <textarea
             id="join-command"
@@ -32,11 +33,11 @@ export function TokenOnce(props: {
             rows={2}
             data-testid="join-command"
           />
-          <CopyButton text={props.join} label="Copy command" testid="copy-join" />
+          <CopyButton text={props.join} label={t('edges.once.copyJoin')} testid="copy-join" />
         </div>
       </div>
       <button type="button" className="secondary" onClick={props.onDone} data-testid="token-done">
-        I have saved it
+        {t('common.savedIt')}
       </button>
     </section>
   );

@@ -2,6 +2,7 @@
 // the fleet (dashboard: every edge summed), one edge (edge page: resources, network against
 // its bandwidth_mbps, probe latency, traffic), one site (site page: traffic and hit ratio).
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { EdgesHistory, EdgeSeries, HistoryRange, SiteHistory } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -41,36 +42,37 @@ function sumSeries(edges: EdgeSeries[]) {
 }
 
 export function FleetCharts() {
+  const { t } = useTranslation();
   const [range, setRange] = useState<HistoryRange>('1h');
   const minute = useMinute();
   const h = useApi(
     () => api<EdgesHistory>('GET', `/v1/history/edges?range=${range}`),
     [range, minute],
   );
-  if (h.missing) return <NotAvailable what="History" />;
+  if (h.missing) return <NotAvailable what={t('dashboard.history')} />;
   const s = sumSeries(h.data?.edges ?? []);
   return (
     <div data-testid="fleet-charts" data-range={h.data?.range}>
       <RangePicker value={range} onChange={setRange} />
       <ErrorNotice error={h.error} />
       <LineChart
-        title="Requests (all edges)"
+        title={t('history.requestsAll')}
         times={s.times}
-        series={[{ label: 'requests', className: 's1', values: s.requests }]}
+        series={[{ label: t('history.requests'), className: 's1', values: s.requests }]}
         format={count}
         testid="chart-requests"
       />
       <LineChart
-        title="Bytes served"
+        title={t('history.bytesServed')}
         times={s.times}
-        series={[{ label: 'bytes', className: 's2', values: s.bytes }]}
+        series={[{ label: t('history.bytes'), className: 's2', values: s.bytes }]}
         format={(v) => formatBytes(v)}
         testid="chart-bytes"
       />
       <LineChart
-        title="Cache hit ratio"
+        title={t('history.hitRatioTitle')}
         times={s.times}
-        series={[{ label: 'hit ratio', className: 's3', values: s.hit }]}
+        series={[{ label: t('history.hitRatio'), className: 's3', values: s.hit }]}
         format={percent}
         max={1}
         testid="chart-hit-ratio"
@@ -80,6 +82,7 @@ export function FleetCharts() {
 }
 
 export function EdgeCharts(props: { name: string }) {
+  const { t } = useTranslation();
   const [range, setRange] = useState<HistoryRange>('1h');
   const minute = useMinute();
   const h = useApi(
@@ -90,7 +93,7 @@ export function EdgeCharts(props: { name: string }) {
       ),
     [props.name, range, minute],
   );
-  if (h.missing) return <NotAvailable what="History" />;
+  if (h.missing) return <NotAvailable what={t('dashboard.history')} />;
   const e = h.data?.edges[0];
   const pts = e?.points ?? [];
   const times = pts.map((p) => p.t);
@@ -100,36 +103,36 @@ export function EdgeCharts(props: { name: string }) {
       <RangePicker value={range} onChange={setRange} />
       <ErrorNotice error={h.error} />
       <LineChart
-        title="Network"
+        title={t('history.network')}
         times={times}
         series={[
-          { label: 'out', className: 's1', values: pts.map((p) => toMbps(p.tx_bps)) },
-          { label: 'in', className: 's2', values: pts.map((p) => toMbps(p.rx_bps)) },
+          { label: t('history.out'), className: 's1', values: pts.map((p) => toMbps(p.tx_bps)) },
+          { label: t('history.in'), className: 's2', values: pts.map((p) => toMbps(p.rx_bps)) },
         ]}
         format={mbps}
         {...(capacity !== null
-          ? { limit: { value: capacity, label: `capacity ${capacity} Mbit/s` } }
+          ? { limit: { value: capacity, label: t('history.capacity', { capacity }) } }
           : {})}
         testid="chart-network"
       />
       <LineChart
-        title="CPU and memory"
+        title={t('history.cpuMemory')}
         times={times}
         series={[
           {
-            label: 'CPU',
+            label: t('history.cpu'),
             className: 's3',
             values: pts.map((p) => (p.cpu === null ? null : p.cpu / 100)),
           },
           {
-            label: 'memory',
+            label: t('history.memory'),
             className: 's4',
             values: pts.map((p) =>
               p.mem_used === null || !p.mem_total ? null : p.mem_used / p.mem_total,
             ),
           },
           {
-            label: 'cache disk',
+            label: t('history.cacheDisk'),
             className: 's2',
             values: pts.map((p) =>
               p.disk_used === null || !p.disk_total ? null : p.disk_used / p.disk_total,
@@ -141,23 +144,27 @@ export function EdgeCharts(props: { name: string }) {
         testid="chart-cpu"
       />
       <LineChart
-        title="Probe latency"
+        title={t('history.probeLatency')}
         times={times}
-        series={[{ label: 'latency', className: 's1', values: pts.map((p) => p.latency_ms) }]}
+        series={[
+          { label: t('history.latency'), className: 's1', values: pts.map((p) => p.latency_ms) },
+        ]}
         format={ms}
         testid="chart-latency"
       />
       <LineChart
-        title="Requests and hit ratio"
+        title={t('history.requestsHit')}
         times={times}
-        series={[{ label: 'requests', className: 's1', values: pts.map((p) => p.requests) }]}
+        series={[
+          { label: t('history.requests'), className: 's1', values: pts.map((p) => p.requests) },
+        ]}
         format={count}
         testid="chart-edge-requests"
       />
       <LineChart
-        title="Uptime"
+        title={t('history.uptime')}
         times={times}
-        series={[{ label: 'up', className: 's2', values: pts.map((p) => p.up_ratio) }]}
+        series={[{ label: t('history.up'), className: 's2', values: pts.map((p) => p.up_ratio) }]}
         format={percent}
         max={1}
         testid="chart-edge-uptime"
@@ -167,6 +174,7 @@ export function EdgeCharts(props: { name: string }) {
 }
 
 export function SiteCharts(props: { domain: string }) {
+  const { t } = useTranslation();
   const [range, setRange] = useState<HistoryRange>('24h');
   const minute = useMinute();
   const h = useApi(
@@ -177,7 +185,7 @@ export function SiteCharts(props: { domain: string }) {
       ),
     [props.domain, range, minute],
   );
-  if (h.missing) return <NotAvailable what="History" />;
+  if (h.missing) return <NotAvailable what={t('dashboard.history')} />;
   const pts = h.data?.points ?? [];
   const times = pts.map((p) => p.t);
   return (
@@ -185,27 +193,31 @@ export function SiteCharts(props: { domain: string }) {
       <RangePicker value={range} onChange={setRange} />
       <ErrorNotice error={h.error} />
       <LineChart
-        title="Requests"
+        title={t('history.requestsTitle')}
         times={times}
         series={[
-          { label: 'all', className: 's1', values: pts.map((p) => p.requests) },
+          { label: t('history.all'), className: 's1', values: pts.map((p) => p.requests) },
           { label: '5xx', className: 's3', values: pts.map((p) => p.status['5xx'] ?? 0) },
         ]}
         format={count}
         testid="chart-site-requests"
       />
       <LineChart
-        title="Cache hit ratio"
+        title={t('history.hitRatioTitle')}
         times={times}
-        series={[{ label: 'hit ratio', className: 's2', values: pts.map((p) => p.hit_ratio) }]}
+        series={[
+          { label: t('history.hitRatio'), className: 's2', values: pts.map((p) => p.hit_ratio) },
+        ]}
         format={percent}
         max={1}
         testid="chart-site-hit-ratio"
       />
       <LineChart
-        title="Origin latency"
+        title={t('history.originLatency')}
         times={times}
-        series={[{ label: 'latency', className: 's4', values: pts.map((p) => p.latency_ms) }]}
+        series={[
+          { label: t('history.latency'), className: 's4', values: pts.map((p) => p.latency_ms) },
+        ]}
         format={ms}
         testid="chart-site-latency"
       />

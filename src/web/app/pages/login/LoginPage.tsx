@@ -2,10 +2,14 @@
 // token) or with a token (the admin token printed once by the first `outpost serve`, or a named
 // API token); the token is checked against the API and kept in sessionStorage for this tab only.
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { LoginAnswer } from '../../../../spec/api.js';
 import { api, ApiError } from '../../api/client.js';
+import { errorText } from '../../i18n/messages.js';
+import { LanguageSwitch } from '../../i18n/LanguageSwitch.js';
 
 export function LoginPage(props: { onLogin: (token: string) => void }) {
+  const { t } = useTranslation();
   const [token, setToken] = useState('');
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
@@ -27,11 +31,9 @@ export function LoginPage(props: { onLogin: (token: string) => void }) {
       setError(
         err instanceof ApiError && err.status === 401
           ? user.trim() !== ''
-            ? 'Wrong user name or password.'
-            : 'The control plane refused this token.'
-          : err instanceof Error
-            ? err.message
-            : String(err),
+            ? t('login.wrongPassword')
+            : t('login.refused')
+          : errorText(err),
       );
     } finally {
       setBusy(false);
@@ -40,10 +42,13 @@ export function LoginPage(props: { onLogin: (token: string) => void }) {
   return (
     <main className="login">
       <form className="card" onSubmit={(e) => void submit(e)} data-testid="login-form">
-        <h1>Outpost</h1>
-        <p>Log in as a user, or with a token (the admin token printed on the first start).</p>
+        <div className="login-head">
+          <h1>{t('common.brand')}</h1>
+          <LanguageSwitch />
+        </div>
+        <p>{t('login.intro')}</p>
         <div className="field">
-          <label htmlFor="user">User</label>
+          <label htmlFor="user">{t('login.user')}</label>
           <input
             id="user"
             autoComplete="username"
@@ -53,7 +58,7 @@ export function LoginPage(props: { onLogin: (token: string) => void }) {
           />
         </div>
         <div className="field">
-          <label htmlFor="password">Password</label>
+          <label htmlFor="password">{t('login.password')}</label>
           <input
             id="password"
             type="password"
@@ -64,14 +69,14 @@ export function LoginPage(props: { onLogin: (token: string) => void }) {
           />
         </div>
         <div className="field">
-          <label htmlFor="token">Or a token</label>
+          <label htmlFor="token">{t('login.token')}</label>
           <input
             id="token"
             type="password"
             autoComplete="current-password"
             value={token}
             onChange={(e) => setToken(e.target.value)}
-            placeholder="opa_… or opt_…"
+            placeholder={t('login.tokenPlaceholder')}
             data-testid="login-token"
           />
         </div>
@@ -85,10 +90,10 @@ export function LoginPage(props: { onLogin: (token: string) => void }) {
           disabled={busy || (token.trim() === '' && (user.trim() === '' || password === ''))}
           data-testid="login-submit"
         >
-          {busy ? 'Checking…' : 'Log in'}
+          {busy ? t('common.checking') : t('login.submit')}
         </button>
         <p className="muted">
-          The token stays in this browser tab only. <a href="/status">Public status</a>
+          {t('login.tabOnly')} <a href="/status">{t('login.publicStatus')}</a>
         </p>
       </form>
     </main>

@@ -3,6 +3,7 @@
 // times and the incidents of the last 90 days. No secrets, no addresses. Needs no token;
 // refreshes every 15 s. Bars and graphs are SVG elements (no script, no inline style: CSP).
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../../api/client.js';
 import type {
   Health,
@@ -13,31 +14,35 @@ import type {
 } from '../../api/types.js';
 import { LineChart, UptimeBars } from '../../components/charts.js';
 import { HealthBadge } from '../../components/display.js';
+import { i18n } from '../../i18n/index.js';
+import { LanguageSwitch } from '../../i18n/LanguageSwitch.js';
 
 const REFRESH_MS = 15_000;
 
 function overall(rows: { health: Health }[], sites: { health: Health }[]) {
   const all = rows.map((r) => r.health);
-  if (all.length === 0) return { text: 'Nothing to report yet', tone: 'unknown' as Health };
+  if (all.length === 0)
+    return { text: 'public.overall.nothing', tone: 'unknown' as Health } as const;
   if (sites.some((x) => x.health === 'down'))
-    return { text: 'Some sites are down', tone: 'down' as Health };
+    return { text: 'public.overall.sitesDown', tone: 'down' as Health } as const;
   if (all.some((h) => h === 'down' || h === 'degraded'))
-    return { text: 'Partially degraded', tone: 'degraded' as Health };
+    return { text: 'public.overall.degraded', tone: 'degraded' as Health } as const;
   if (all.every((h) => h === 'up'))
-    return { text: 'All systems operational', tone: 'up' as Health };
-  return { text: 'Status partly unknown', tone: 'unknown' as Health };
+    return { text: 'public.overall.operational', tone: 'up' as Health } as const;
+  return { text: 'public.overall.unknown', tone: 'unknown' as Health } as const;
 }
 
 function duration(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 86_400) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86_400).toFixed(1)} days`;
+  if (seconds < 60) return i18n.t('public.duration.seconds', { n: seconds });
+  if (seconds < 3600) return i18n.t('public.duration.minutes', { n: Math.round(seconds / 60) });
+  if (seconds < 86_400) return i18n.t('public.duration.hours', { n: (seconds / 3600).toFixed(1) });
+  return i18n.t('public.duration.days', { n: (seconds / 86_400).toFixed(1) });
 }
 
 function usePublic<T>(url: string): { data: T | null; error: string | null } {
+  const { t } = useTranslation();
   const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<'missing' | 'failed' | null>(null);
   useEffect(() => {
     let live = true;
     const load = () =>
@@ -49,11 +54,7 @@ function usePublic<T>(url: string): { data: T | null; error: string | null } {
         },
         (err: unknown) => {
           if (!live) return;
-          setError(
-            err instanceof ApiError && err.routeMissing
-              ? 'This status page is not available on this control plane.'
-              : 'The status could not be loaded; retrying.',
-          );
+          setError(err instanceof ApiError && err.routeMissing ? 'missing' : 'failed');
         },
       );
     void load();
@@ -63,10 +64,15 @@ function usePublic<T>(url: string): { data: T | null; error: string | null } {
       clearInterval(timer);
     };
   }, [url]);
-  return { data, error };
+  return {
+    data,
+    error:
+      error === 'missing' ? t('public.missing') : error === 'failed' ? t('public.failed') : null,
+  };
 }
 
 function SubjectRow(props: { kind: 'site' | 'edge'; row: PublicSubjectHistory; link?: boolean }) {
+  const { t } = useTranslation();
   const r = props.row;
   return (
     <li data-testid={`public-${props.kind}-${r.name}`} className="status-row">
@@ -78,12 +84,14 @@ function SubjectRow(props: { kind: 'site' | 'edge'; row: PublicSubjectHistory; l
         )}{' '}
         <HealthBadge health={r.health} />{' '}
         <small className="muted" data-testid={`uptime-${props.kind}-${r.name}`}>
-          {r.uptime === null ? 'no data yet' : `${(r.uptime * 100).toFixed(2)}% uptime, 90 days`}
+          {r.uptime === null
+            ? t('public.noData')
+            : t('public.uptime', { percent: (r.uptime * 100).toFixed(2) })}
         </small>
       </div>
       <UptimeBars days={r.days} testid={`bars-${props.kind}-${r.name}`} />
       <LineChart
-        title="Response time, 24 h"
+        title={t('public.responseTime')}
         times={r.latency.map((p) => p.t)}
         series={[{ label: 'ms', className: 's1', values: r.latency.map((p) => p.ms) }]}
         format={(v) => `${v.toFixed(0)} ms`}
@@ -93,13 +101,16 @@ function SubjectRow(props: { kind: 'site' | 'edge'; row: PublicSubjectHistory; l
   );
 }
 
+const KIND = { edge: 'public.kind.edge', site: 'public.kind.site' } as const;
+
 function Incidents(props: { incidents: PublicIncident[] }) {
+  const { t } = useTranslation();
   return (
     <section className="card">
-      <h2>Incidents, last 90 days</h2>
+      <h2>{t('public.incidents')}</h2>
       {props.incidents.length === 0 ? (
         <p className="muted" data-testid="no-incidents">
-          No incidents.
+          {t('public.noIncidents')}
         </p>
       ) : (
         <ul className="incidents" data-testid="incidents">
@@ -109,18 +120,25 @@ function Incidents(props: { incidents: PublicIncident[] }) {
               data-testid={`incident-${i.subject}`}
             >
               <strong>
-                {i.kind} {i.subject}
+                {i.kind in KIND ? t(KIND[i.kind]) : i.kind} {i.subject}
               </strong>{' '}
               {i.ended_at === null ? (
-                <span className="badge down">ongoing</span>
+                <span className="badge down">{t('public.ongoing')}</span>
               ) : (
-                <span className="badge up">resolved</span>
+                <span className="badge up">{t('public.resolved')}</span>
               )}
               <br />
               <small>
-                from {new Date(i.started_at).toLocaleString()}
-                {i.ended_at ? ` to ${new Date(i.ended_at).toLocaleString()}` : ''}, for{' '}
-                {duration(i.duration_seconds)}
+                {i.ended_at
+                  ? t('public.fromTo', {
+                      from: new Date(i.started_at).toLocaleString(),
+                      to: new Date(i.ended_at).toLocaleString(),
+                      duration: duration(i.duration_seconds),
+                    })
+                  : t('public.fromFor', {
+                      from: new Date(i.started_at).toLocaleString(),
+                      duration: duration(i.duration_seconds),
+                    })}
               </small>
               <br />
               <span data-testid={`incident-message-${i.subject}`}>{i.message}</span>
@@ -137,15 +155,19 @@ export function PublicStatusPage(props: { site?: string }) {
 }
 
 function FleetPage() {
+  const { t } = useTranslation();
   const { data: status, error } = usePublic<PublicStatusHistory>('/v1/public/status/history');
   const o = status ? overall([...status.sites, ...status.edges], status.sites) : null;
   return (
     <main className="public" data-testid="public-status">
       <header>
-        <h1 data-testid="public-title">{status?.title ?? 'Service status'}</h1>
+        <div className="public-head">
+          <h1 data-testid="public-title">{status?.title ?? t('public.title')}</h1>
+          <LanguageSwitch />
+        </div>
         {o ? (
           <p className={`overall ${o.tone}`} data-testid="overall">
-            {o.text}
+            {t(o.text)}
           </p>
         ) : null}
       </header>
@@ -157,25 +179,27 @@ function FleetPage() {
       {status ? (
         <>
           <section className="card">
-            <h2>Sites</h2>
+            <h2>{t('public.sites')}</h2>
             <ul className="status-list">
               {status.sites.map((s) => (
                 <SubjectRow key={s.name} kind="site" row={s} link={status.site_pages} />
               ))}
-              {status.sites.length === 0 ? <li className="muted">No sites.</li> : null}
+              {status.sites.length === 0 ? <li className="muted">{t('public.noSites')}</li> : null}
             </ul>
           </section>
           <section className="card">
-            <h2>Edges</h2>
+            <h2>{t('public.edges')}</h2>
             <ul className="status-list">
               {status.edges.map((e) => (
                 <SubjectRow key={e.name} kind="edge" row={e} />
               ))}
-              {status.edges.length === 0 ? <li className="muted">No edges.</li> : null}
+              {status.edges.length === 0 ? <li className="muted">{t('public.noEdges')}</li> : null}
             </ul>
           </section>
           <Incidents incidents={status.incidents} />
-          <p className="muted">Updated {new Date(status.updated_at).toLocaleString()}.</p>
+          <p className="muted">
+            {t('public.updated', { time: new Date(status.updated_at).toLocaleString() })}
+          </p>
         </>
       ) : null}
     </main>
@@ -183,15 +207,19 @@ function FleetPage() {
 }
 
 function SitePage(props: { domain: string }) {
+  const { t } = useTranslation();
   const { data, error } = usePublic<PublicSiteStatus>(
     `/v1/public/status/sites/${encodeURIComponent(props.domain)}`,
   );
   return (
     <main className="public" data-testid="public-site-status">
       <header>
-        <p>
-          <a href="/status">{data?.title ?? 'Status'}</a> /
-        </p>
+        <div className="public-head">
+          <p>
+            <a href="/status">{data?.title ?? t('public.status')}</a> /
+          </p>
+          <LanguageSwitch />
+        </div>
         <h1>{props.domain}</h1>
       </header>
       {error ? (
@@ -206,12 +234,15 @@ function SitePage(props: { domain: string }) {
               <SubjectRow kind="site" row={data.site} />
             </ul>
             <p>
-              Badge: <img src={`/v1/public/badge/${encodeURIComponent(props.domain)}.svg`} alt="" />{' '}
+              {t('public.badge')}{' '}
+              <img src={`/v1/public/badge/${encodeURIComponent(props.domain)}.svg`} alt="" />{' '}
               <code>/v1/public/badge/{props.domain}.svg</code>
             </p>
           </section>
           <Incidents incidents={data.incidents} />
-          <p className="muted">Updated {new Date(data.updated_at).toLocaleString()}.</p>
+          <p className="muted">
+            {t('public.updated', { time: new Date(data.updated_at).toLocaleString() })}
+          </p>
         </>
       ) : null}
     </main>

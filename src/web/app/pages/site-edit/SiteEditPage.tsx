@@ -4,6 +4,7 @@
 // The page talks to the API; the sections (./sections) edit the form through one reducer
 // (./editor.ts).
 import { useEffect, useReducer, useRef, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, dryRun, getState, listEdges } from '../../api/client.js';
 import type { SiteAnswer } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -25,6 +26,7 @@ import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
 const sitePathOf = (domain: string) => `/v1/sites/${encodeURIComponent(domain)}`;
 
 export function SiteEditPage(props: { domain: string | null }) {
+  const { t } = useTranslation();
   const { domain } = props;
   const [state, dispatch] = useReducer(
     editorReducer,
@@ -53,7 +55,7 @@ export function SiteEditPage(props: { domain: string | null }) {
   }, [domain]);
 
   if (state.loadError) return <ErrorNotice error={state.loadError} />;
-  if (!form) return <p className="muted">Loading…</p>;
+  if (!form) return <p className="muted">{t('common.loading')}</p>;
 
   const review = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -113,12 +115,12 @@ export function SiteEditPage(props: { domain: string | null }) {
   return (
     <div className="page" data-testid="site-edit">
       <p className="crumbs">
-        <Link href="/sites">Sites</Link> /
+        <Link href="/sites">{t('sites.title')}</Link> /
       </p>
-      <h1>{domain ?? 'New site'}</h1>
+      <h1>{domain ?? t('sites.new')}</h1>
       {domain !== null ? (
         <details className="site-history" open>
-          <summary>Traffic and cache hit ratio over time</summary>
+          <summary>{t('siteEdit.history')}</summary>
           <SiteCharts domain={domain} />
         </details>
       ) : null}
@@ -126,7 +128,7 @@ export function SiteEditPage(props: { domain: string | null }) {
         <ProblemList
           problems={problems}
           ref={problemsRef}
-          heading={`${problems.length === 1 ? '1 problem' : `${problems.length} problems`}; nothing was saved:`}
+          heading={t('siteEdit.problems', { count: problems.length })}
         />
         <SiteSection {...section} editing={domain !== null} edges={edges.data?.edges ?? []} />
         <OriginsSection {...section} />

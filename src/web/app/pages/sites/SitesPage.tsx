@@ -1,9 +1,11 @@
 // Sites: each with its origins, edges and health; links to edit; "New site".
+import { useTranslation } from 'react-i18next';
 import { listSites } from '../../api/client.js';
 import type { Site } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
 import { ErrorNotice, HealthBadge, TableHead } from '../../components/display.js';
 import { useLive } from '../../live/LiveContext.js';
+import { i18n } from '../../i18n/index.js';
 import { Link } from '../../router.js';
 
 function originText(site: Site): string {
@@ -13,28 +15,39 @@ function originText(site: Site): string {
         typeof o.host === 'string'
           ? o.host
           : [o.host.v4, o.host.v6 ? `[${o.host.v6}]` : undefined].filter(Boolean).join(' ');
-      return `${o.protocol}://${host}${o.port ? `:${o.port}` : ''}${o.backup ? ' (backup)' : ''}`;
+      return `${o.protocol}://${host}${o.port ? `:${o.port}` : ''}${o.backup ? i18n.t('sites.backup') : ''}`;
     })
     .join(', ');
 }
 
 export function SitesPage() {
+  const { t } = useTranslation();
   const { status } = useLive();
   const sites = useApi(listSites, [status?.revision]);
   return (
     <div className="page" data-testid="sites">
       <div className="page-head">
-        <h1>Sites</h1>
+        <h1>{t('sites.title')}</h1>
         <Link href="/sites/new" className="button" data-testid="new-site">
-          New site
+          {t('sites.new')}
         </Link>
       </div>
       <ErrorNotice error={sites.error} />
-      {sites.data && sites.data.sites.length === 0 ? <p className="muted">No sites yet.</p> : null}
+      {sites.data && sites.data.sites.length === 0 ? (
+        <p className="muted">{t('common.noSitesYet')}</p>
+      ) : null}
       {sites.data && sites.data.sites.length > 0 ? (
         <table className="table card" data-testid="site-table">
           <TableHead
-            columns={['Domain', 'Health', 'Origins', 'Edges', 'Cache rules', 'Modifiers', 'HTTPS']}
+            columns={[
+              t('sites.col.domain'),
+              t('sites.col.health'),
+              t('sites.col.origins'),
+              t('sites.col.edges'),
+              t('sites.col.cacheRules'),
+              t('sites.col.modifiers'),
+              t('sites.col.https'),
+            ]}
           />
           <tbody>
             {sites.data.sites.map((s) => (
@@ -53,7 +66,7 @@ export function SitesPage() {
                 <td>{s.cache.rules.length}</td>
                 <td>{s.modifiers.map((m) => m.name ?? m.action.type).join(', ') || '–'}</td>
                 <td>
-                  {s.https.redirect_http ? 'redirect' : 'no redirect'}
+                  {s.https.redirect_http ? t('sites.redirect') : t('sites.noRedirect')}
                   {s.https.hsts !== false ? ', HSTS' : ''}
                 </td>
               </tr>

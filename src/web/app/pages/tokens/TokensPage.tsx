@@ -1,6 +1,7 @@
 // API tokens (issue 15): create one (its value is shown once), list them with their scopes,
 // expiry and last use, revoke one. GET/POST /v1/tokens, DELETE /v1/tokens/:name (admin scope).
 import { useState, type FormEvent } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { ApiTokenCreated, ApiTokenList } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -16,6 +17,7 @@ import {
 const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
 
 export function TokensPage() {
+  const { t } = useTranslation();
   const tokens = useApi(() => api<ApiTokenList>('GET', '/v1/tokens'));
   const [created, setCreated] = useState<ApiTokenCreated | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
@@ -35,26 +37,26 @@ export function TokensPage() {
   const rows = tokens.data?.tokens ?? [];
   return (
     <div className="page" data-testid="tokens">
-      <h1>API tokens</h1>
-      <p className="muted">
-        A named token with scopes, for scripts and CI (for example, one that may only purge one
-        site). The control plane keeps only its hash.
-      </p>
+      <h1>{t('tokens.title')}</h1>
+      <p className="muted">{t('tokens.intro')}</p>
       {created ? (
         <section className="card secret" data-testid="api-token-once" aria-live="polite">
-          <h2>Token {created.token.name} created</h2>
+          <h2>{t('tokens.created', { name: created.token.name })}</h2>
           <p>
-            This token is shown <strong>once</strong>. Use it as{' '}
-            <code>Authorization: Bearer …</code> or <code>OUTPOST_TOKEN</code>.
+            <Trans i18nKey="tokens.once" components={{ strong: <strong />, code: <code /> }} />
           </p>
           <div className="copy-row">
             <input
               readOnly
-              aria-label="Token"
+              aria-label={t('edges.once.token')}
               value={created.value}
               data-testid="api-token-value"
             />
-            <CopyButton text={created.value} label="Copy token" testid="copy-api-token" />
+            <CopyButton
+              text={created.value}
+              label={t('common.copyToken')}
+              testid="copy-api-token"
+            />
           </div>
           <button
             type="button"
@@ -62,43 +64,56 @@ export function TokensPage() {
             onClick={() => setCreated(null)}
             data-testid="api-token-done"
           >
-            I have saved it
+            {t('common.savedIt')}
           </button>
         </section>
       ) : null}
       <ErrorNotice error={tokens.error} />
       <ErrorNotice error={error} />
-      <Section title="Tokens">
+      <Section title={t('tokens.tokens')}>
         {rows.length === 0 ? (
-          <p className="muted">No API tokens yet.</p>
+          <p className="muted">{t('tokens.none')}</p>
         ) : (
           <table className="table" data-testid="tokens-table">
-            <TableHead columns={['Name', 'Scopes', 'Created', 'Expires', 'Last used', '']} />
+            <TableHead
+              columns={[
+                t('tokens.col.name'),
+                t('grant.scopes'),
+                t('tokens.col.created'),
+                t('tokens.col.expires'),
+                t('tokens.col.lastUsed'),
+                '',
+              ]}
+            />
             <tbody>
-              {rows.map((t) => (
-                <tr key={t.name} data-testid={`tokens-row-${t.name}`}>
-                  <th scope="row">{t.name}</th>
-                  <td data-testid={`tokens-scopes-${t.name}`}>{grantText(t)}</td>
-                  <td>{when(t.created_at, '–')}</td>
-                  <td data-testid={`tokens-expires-${t.name}`}>{when(t.expires_at, 'never')}</td>
-                  <td data-testid={`tokens-used-${t.name}`}>{when(t.last_used_at, 'never')}</td>
+              {rows.map((tok) => (
+                <tr key={tok.name} data-testid={`tokens-row-${tok.name}`}>
+                  <th scope="row">{tok.name}</th>
+                  <td data-testid={`tokens-scopes-${tok.name}`}>{grantText(tok)}</td>
+                  <td>{when(tok.created_at, '–')}</td>
+                  <td data-testid={`tokens-expires-${tok.name}`}>
+                    {when(tok.expires_at, t('common.never'))}
+                  </td>
+                  <td data-testid={`tokens-used-${tok.name}`}>
+                    {when(tok.last_used_at, t('common.never'))}
+                  </td>
                   <td>
-                    {revoking === t.name ? (
+                    {revoking === tok.name ? (
                       <Confirm
-                        question={`Revoke ${t.name}? It stops working at once.`}
-                        label="Revoke"
-                        onConfirm={() => void revoke(t.name)}
+                        question={t('tokens.revokeQuestion', { name: tok.name })}
+                        label={t('edges.actions.revoke')}
+                        onConfirm={() => void revoke(tok.name)}
                         onCancel={() => setRevoking(null)}
-                        testid={`confirm-revoke-${t.name}`}
+                        testid={`confirm-revoke-${tok.name}`}
                       />
                     ) : (
                       <button
                         type="button"
                         className="secondary"
-                        onClick={() => setRevoking(t.name)}
-                        data-testid={`revoke-${t.name}`}
+                        onClick={() => setRevoking(tok.name)}
+                        data-testid={`revoke-${tok.name}`}
                       >
-                        Revoke
+                        {t('edges.actions.revoke')}
                       </button>
                     )}
                   </td>
@@ -119,6 +134,7 @@ export function TokensPage() {
 }
 
 function CreateTokenForm(props: { onCreated: (c: ApiTokenCreated) => void }) {
+  const { t } = useTranslation();
   const [name, setName] = useState('');
   const [grant, setGrant] = useState<GrantValue>(EMPTY_GRANT);
   const [expires, setExpires] = useState('');
@@ -147,9 +163,9 @@ function CreateTokenForm(props: { onCreated: (c: ApiTokenCreated) => void }) {
   };
   return (
     <form className="card" onSubmit={(e) => void submit(e)} data-testid="create-token-form">
-      <h2>Create a token</h2>
+      <h2>{t('tokens.create.title')}</h2>
       <div className="field">
-        <label htmlFor="token-name">Name</label>
+        <label htmlFor="token-name">{t('tokens.col.name')}</label>
         <input
           id="token-name"
           value={name}
@@ -160,7 +176,7 @@ function CreateTokenForm(props: { onCreated: (c: ApiTokenCreated) => void }) {
       </div>
       <GrantFields value={grant} onChange={setGrant} idPrefix="token" />
       <div className="field">
-        <label htmlFor="token-expires">Expires (empty: never)</label>
+        <label htmlFor="token-expires">{t('tokens.create.expires')}</label>
         <input
           id="token-expires"
           type="datetime-local"
@@ -171,7 +187,7 @@ function CreateTokenForm(props: { onCreated: (c: ApiTokenCreated) => void }) {
       </div>
       <ErrorNotice error={error} />
       <button type="submit" disabled={busy || name.trim() === ''} data-testid="create-token">
-        {busy ? 'Creating…' : 'Create token'}
+        {busy ? t('tokens.create.creating') : t('tokens.create.submit')}
       </button>
     </form>
   );

@@ -2,6 +2,7 @@
 // ends the user's sessions), remove one. GET/POST /v1/users, PUT /v1/users/:name/password,
 // DELETE /v1/users/:name (admin scope). Passwords are hashed with scrypt by the control plane.
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { UserList } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
@@ -17,6 +18,7 @@ import {
 const path = (name: string) => `/v1/users/${encodeURIComponent(name)}`;
 
 export function UsersPage() {
+  const { t } = useTranslation();
   const users = useApi(() => api<UserList>('GET', '/v1/users'));
   const [removing, setRemoving] = useState<string | null>(null);
   const [resetting, setResetting] = useState<string | null>(null);
@@ -40,11 +42,8 @@ export function UsersPage() {
   const rows = users.data?.users ?? [];
   return (
     <div className="page" data-testid="users">
-      <h1>Users</h1>
-      <p className="muted">
-        People who log in to this UI with a name and password; what they may do is a set of scopes,
-        as for API tokens. The admin token stays the break-glass credential.
-      </p>
+      <h1>{t('users.title')}</h1>
+      <p className="muted">{t('users.intro')}</p>
       <ErrorNotice error={users.error} />
       <ErrorNotice error={error} />
       {done ? (
@@ -52,12 +51,14 @@ export function UsersPage() {
           {done}
         </p>
       ) : null}
-      <Section title="Users">
+      <Section title={t('users.title')}>
         {rows.length === 0 ? (
-          <p className="muted">No users yet.</p>
+          <p className="muted">{t('users.none')}</p>
         ) : (
           <table className="table" data-testid="users-table">
-            <TableHead columns={['Name', 'Scopes', 'Added', '']} />
+            <TableHead
+              columns={[t('tokens.col.name'), t('grant.scopes'), t('users.col.added'), '']}
+            />
             <tbody>
               {rows.map((u) => (
                 <tr key={u.name} data-testid={`users-row-${u.name}`}>
@@ -73,7 +74,7 @@ export function UsersPage() {
                           if (
                             await act(
                               () => api('PUT', `${path(u.name)}/password`, { password }),
-                              `New password for ${u.name}; their sessions ended.`,
+                              t('users.passwordDone', { name: u.name }),
                             )
                           )
                             setResetting(null);
@@ -81,12 +82,13 @@ export function UsersPage() {
                       />
                     ) : removing === u.name ? (
                       <Confirm
-                        question={`Remove ${u.name}? Their sessions end at once.`}
-                        label="Remove"
+                        question={t('users.removeQuestion', { name: u.name })}
+                        label={t('common.remove')}
                         onConfirm={() =>
-                          void act(() => api('DELETE', path(u.name)), `${u.name} removed.`).then(
-                            () => setRemoving(null),
-                          )
+                          void act(
+                            () => api('DELETE', path(u.name)),
+                            t('users.removed', { name: u.name }),
+                          ).then(() => setRemoving(null))
                         }
                         onCancel={() => setRemoving(null)}
                         testid={`confirm-remove-user-${u.name}`}
@@ -99,7 +101,7 @@ export function UsersPage() {
                           onClick={() => setResetting(u.name)}
                           data-testid={`reset-password-${u.name}`}
                         >
-                          Reset password
+                          {t('users.reset')}
                         </button>
                         <button
                           type="button"
@@ -107,7 +109,7 @@ export function UsersPage() {
                           onClick={() => setRemoving(u.name)}
                           data-testid={`remove-user-${u.name}`}
                         >
-                          Remove
+                          {t('common.remove')}
                         </button>
                       </span>
                     )}
@@ -119,7 +121,9 @@ export function UsersPage() {
         )}
       </Section>
       <AddUserForm
-        onAdd={(body) => act(() => api('POST', '/v1/users', body), `${body.name} added.`)}
+        onAdd={(body) =>
+          act(() => api('POST', '/v1/users', body), t('users.added', { name: body.name }))
+        }
       />
     </div>
   );
@@ -130,6 +134,7 @@ function PasswordForm(props: {
   onSave: (password: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [password, setPassword] = useState('');
   return (
     <form
@@ -142,16 +147,16 @@ function PasswordForm(props: {
       <input
         type="password"
         autoComplete="new-password"
-        aria-label={`New password for ${props.name}`}
+        aria-label={t('users.newPassword', { name: props.name })}
         value={password}
         onChange={(e) => setPassword(e.target.value)}
         data-testid={`new-password-${props.name}`}
       />
       <button type="submit" disabled={password === ''} data-testid={`save-password-${props.name}`}>
-        Save
+        {t('common.save')}
       </button>
       <button type="button" className="secondary" onClick={props.onCancel}>
-        Cancel
+        {t('common.cancel')}
       </button>
     </form>
   );
@@ -162,6 +167,7 @@ function AddUserForm(props: {
     body: { name: string; password: string } & ReturnType<typeof grantBody>,
   ) => Promise<boolean>;
 }) {
+  const { t } = useTranslation();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [grant, setGrant] = useState<GrantValue>(EMPTY_GRANT);
@@ -179,9 +185,9 @@ function AddUserForm(props: {
   };
   return (
     <form className="card" onSubmit={(e) => void submit(e)} data-testid="add-user-form">
-      <h2>Add a user</h2>
+      <h2>{t('users.add.title')}</h2>
       <div className="field">
-        <label htmlFor="user-name">Name</label>
+        <label htmlFor="user-name">{t('tokens.col.name')}</label>
         <input
           id="user-name"
           autoComplete="off"
@@ -191,7 +197,7 @@ function AddUserForm(props: {
         />
       </div>
       <div className="field">
-        <label htmlFor="user-password">Password (at least 12 characters)</label>
+        <label htmlFor="user-password">{t('users.add.password')}</label>
         <input
           id="user-password"
           type="password"
@@ -207,7 +213,7 @@ function AddUserForm(props: {
         disabled={busy || name.trim() === '' || password === ''}
         data-testid="add-user"
       >
-        {busy ? 'Adding…' : 'Add user'}
+        {busy ? t('edges.add.adding') : t('users.add.submit')}
       </button>
     </form>
   );

@@ -1,23 +1,22 @@
 // Cache rules in order (first match wins) and the site's stale settings.
+import { useTranslation } from 'react-i18next';
 import { Checkbox, Field, Select } from '../../../components/form.js';
 import { MatcherEditor, Row, type SectionProps } from './parts.js';
 
 export function CacheSection(props: SectionProps) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   return (
     <fieldset className="card">
-      <legend>Cache</legend>
-      <p className="hint">
-        Rules in order, first match wins; anything unmatched is proxied uncached. A matcher field
-        lists alternatives (commas); all given fields must match.
-      </p>
+      <legend>{t('siteEdit.cache.legend')}</legend>
+      <p className="hint">{t('siteEdit.cache.hint')}</p>
       {form.rules.map((r, i) => {
         const editRule = (patch: Partial<typeof r>) =>
           dispatch({ type: 'edit-row', list: 'rules', index: i, patch });
         return (
           <Row
             key={i}
-            title={`Rule ${i + 1}`}
+            title={t('siteEdit.cache.rule', { n: i + 1 })}
             onRemove={() => dispatch({ type: 'remove-row', list: 'rules', index: i })}
           >
             <MatcherEditor
@@ -27,7 +26,7 @@ export function CacheSection(props: SectionProps) {
               onChange={(match) => editRule({ match })}
             />
             <Select
-              label="Action"
+              label={t('siteEdit.action')}
               value={r.action}
               options={['cache', 'bypass'] as const}
               path={`cache.rules[${i}].action`}
@@ -35,7 +34,7 @@ export function CacheSection(props: SectionProps) {
               onChange={(action) => editRule({ action })}
             />
             <Field
-              label="TTL without caching headers (s)"
+              label={t('siteEdit.cache.ttl')}
               path={`cache.rules[${i}].ttl`}
               type="number"
               value={r.ttl}
@@ -50,16 +49,16 @@ export function CacheSection(props: SectionProps) {
         className="secondary"
         onClick={() => dispatch({ type: 'add-row', list: 'rules' })}
       >
-        Add cache rule
+        {t('siteEdit.cache.add')}
       </button>
       <div className="checks">
         <Checkbox
-          label="Serve stale copies while the origin errors (stale_if_error)"
+          label={t('siteEdit.cache.staleIfError')}
           checked={form.stale_if_error}
           onChange={(v) => dispatch({ type: 'edit', patch: { stale_if_error: v } })}
         />
         <Checkbox
-          label="Serve stale copies while updating (ignores response headers)"
+          label={t('siteEdit.cache.staleWhileUpdating')}
           checked={form.stale_while_updating}
           onChange={(v) => dispatch({ type: 'edit', patch: { stale_while_updating: v } })}
         />

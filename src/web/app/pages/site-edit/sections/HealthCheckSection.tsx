@@ -1,16 +1,18 @@
 // The site's own health check (its URL, how often, how patiently).
+import { useTranslation } from 'react-i18next';
 import { Checkbox, Field, FieldProblems } from '../../../components/form.js';
 import type { SiteForm } from '../site-form.js';
 import type { SectionProps } from './parts.js';
 
 export function HealthCheckSection(props: SectionProps) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   const edit = (patch: Partial<SiteForm>) => dispatch({ type: 'edit', patch });
   return (
     <fieldset className="card">
-      <legend>Health check</legend>
+      <legend>{t('siteEdit.health.legend')}</legend>
       <Checkbox
-        label="Check this site's health"
+        label={t('siteEdit.health.enabled')}
         checked={form.health_check}
         onChange={(v) => edit({ health_check: v })}
         testid="health-check-enabled"
@@ -18,7 +20,7 @@ export function HealthCheckSection(props: SectionProps) {
       {form.health_check ? (
         <div className="grid">
           <Field
-            label="URL"
+            label={t('siteEdit.health.url')}
             path="health_check.uri"
             value={form.hc_uri}
             onChange={(v) => edit({ hc_uri: v })}
@@ -26,7 +28,7 @@ export function HealthCheckSection(props: SectionProps) {
             placeholder="https://www.example.com/healthz"
           />
           <Field
-            label="Every (seconds)"
+            label={t('siteEdit.health.every')}
             path="health_check.frequency"
             type="number"
             value={form.hc_frequency}
@@ -34,7 +36,7 @@ export function HealthCheckSection(props: SectionProps) {
             problems={problems}
           />
           <Field
-            label="Timeout (seconds)"
+            label={t('siteEdit.health.timeout')}
             path="health_check.timeout"
             type="number"
             value={form.hc_timeout}

@@ -1,26 +1,32 @@
 // HTTPS: the redirect from HTTP, and HSTS with its options.
+import { useTranslation } from 'react-i18next';
 import { Checkbox, Field, FieldProblems } from '../../../components/form.js';
 import type { SiteForm } from '../site-form.js';
 import type { SectionProps } from './parts.js';
 
 export function HttpsSection(props: SectionProps) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   const edit = (patch: Partial<SiteForm>) => dispatch({ type: 'edit', patch });
   return (
     <fieldset className="card">
-      <legend>HTTPS</legend>
+      <legend>{t('siteEdit.https.legend')}</legend>
       <div className="checks">
         <Checkbox
-          label="Redirect HTTP to HTTPS"
+          label={t('siteEdit.https.redirect')}
           checked={form.redirect_http}
           onChange={(v) => edit({ redirect_http: v })}
         />
-        <Checkbox label="Send HSTS" checked={form.hsts} onChange={(v) => edit({ hsts: v })} />
+        <Checkbox
+          label={t('siteEdit.https.hsts')}
+          checked={form.hsts}
+          onChange={(v) => edit({ hsts: v })}
+        />
       </div>
       {form.hsts ? (
         <div className="grid">
           <Field
-            label="HSTS max-age (s)"
+            label={t('siteEdit.https.maxAge')}
             path="https.hsts.max_age"
             type="number"
             value={form.hsts_max_age}

@@ -1,5 +1,6 @@
 // Typed modifiers: match requests, then redirect, deny, set a header, bypass the cache or set
 // its TTL, on every edge of the site or only on some.
+import { useTranslation } from 'react-i18next';
 import type { ApiProblem } from '../../../api/client.js';
 import { Field, FieldProblems, Select } from '../../../components/form.js';
 import { SPEC_DEFAULTS } from '../../../defaults.js';
@@ -7,14 +8,12 @@ import { MODIFIER_TYPES, type ModifierForm } from '../site-form.js';
 import { MatcherEditor, Row, type SectionProps } from './parts.js';
 
 export function ModifiersSection(props: SectionProps) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   return (
     <fieldset className="card">
-      <legend>Modifiers</legend>
-      <p className="hint">
-        Typed rules such as “this slow edge redirects large files”. Precedence: modifiers naming the
-        edge, then tags or *, then those without edges.
-      </p>
+      <legend>{t('siteEdit.modifiers.legend')}</legend>
+      <p className="hint">{t('siteEdit.modifiers.hint')}</p>
       {form.modifiers.map((m, i) => (
         <ModifierEditor
           key={i}
@@ -30,7 +29,7 @@ export function ModifiersSection(props: SectionProps) {
         className="secondary"
         onClick={() => dispatch({ type: 'add-row', list: 'modifiers' })}
       >
-        Add modifier
+        {t('siteEdit.modifiers.add')}
       </button>
     </fieldset>
   );
@@ -43,15 +42,20 @@ function ModifierEditor(props: {
   onChange: (patch: Partial<ModifierForm>) => void;
   onRemove: () => void;
 }) {
+  const { t } = useTranslation();
   const { modifier: m, problems } = props;
   const p = `modifiers[${props.index}]`;
   return (
     <Row
-      title={`Modifier ${props.index + 1}${m.name ? `: ${m.name}` : ''}`}
+      title={
+        m.name
+          ? t('siteEdit.modifiers.titleNamed', { n: props.index + 1, name: m.name })
+          : t('siteEdit.modifiers.title', { n: props.index + 1 })
+      }
       onRemove={props.onRemove}
     >
       <Field
-        label="Name"
+        label={t('siteEdit.modifiers.name')}
         path={`${p}.name`}
         value={m.name}
         onChange={(v) => props.onChange({ name: v })}
@@ -59,12 +63,12 @@ function ModifierEditor(props: {
         placeholder="large-files"
       />
       <Field
-        label="Only on edges"
+        label={t('siteEdit.modifiers.edges')}
         path={`${p}.edges`}
         value={m.edges}
         onChange={(v) => props.onChange({ edges: v })}
         problems={problems}
-        hint="Edge names, tag:NAME or *; empty: every edge of the site."
+        hint={t('siteEdit.modifiers.edgesHint')}
       />
       <MatcherEditor
         path={`${p}.match`}
@@ -73,7 +77,7 @@ function ModifierEditor(props: {
         onChange={(match) => props.onChange({ match })}
       />
       <Select
-        label="Action"
+        label={t('siteEdit.action')}
         value={m.type}
         options={MODIFIER_TYPES}
         onChange={(v) => props.onChange({ type: v })}
@@ -83,7 +87,7 @@ function ModifierEditor(props: {
       {m.type === 'redirect' ? (
         <>
           <Field
-            label="Status"
+            label={t('siteEdit.modifiers.status')}
             path={`${p}.action.status`}
             type="number"
             value={m.status}
@@ -92,19 +96,19 @@ function ModifierEditor(props: {
             placeholder={String(SPEC_DEFAULTS.modifier.redirect_status)}
           />
           <Field
-            label="Target"
+            label={t('siteEdit.modifiers.target')}
             path={`${p}.action.target`}
             value={m.target}
             onChange={(v) => props.onChange({ target: v })}
             problems={problems}
             placeholder="https://static.example.com{uri}"
-            hint="Placeholders: {uri} {path} {args} {host} {scheme}"
+            hint={t('siteEdit.modifiers.targetHint')}
           />
         </>
       ) : null}
       {m.type === 'deny' ? (
         <Field
-          label="Status"
+          label={t('siteEdit.modifiers.status')}
           path={`${p}.action.status`}
           type="number"
           value={m.status}
@@ -116,14 +120,14 @@ function ModifierEditor(props: {
       {m.type === 'set_header' ? (
         <>
           <Field
-            label="Header"
+            label={t('siteEdit.modifiers.header')}
             path={`${p}.action.name`}
             value={m.header_name}
             onChange={(v) => props.onChange({ header_name: v })}
             problems={problems}
           />
           <Field
-            label="Value"
+            label={t('siteEdit.modifiers.value')}
             path={`${p}.action.value`}
             value={m.header_value}
             onChange={(v) => props.onChange({ header_value: v })}
@@ -133,7 +137,7 @@ function ModifierEditor(props: {
       ) : null}
       {m.type === 'cache_ttl' ? (
         <Field
-          label="TTL (s)"
+          label={t('siteEdit.modifiers.ttl')}
           path={`${p}.action.ttl`}
           type="number"
           value={m.ttl}

@@ -1,14 +1,16 @@
 // The site's origins: addresses or a hostname, protocol, port, weight, TLS to the origin, backup.
+import { useTranslation } from 'react-i18next';
 import type { ApiProblem } from '../../../api/client.js';
 import { Checkbox, Field, FieldProblems, Select } from '../../../components/form.js';
 import type { OriginForm } from '../site-form.js';
 import { Row, type SectionProps } from './parts.js';
 
 export function OriginsSection(props: SectionProps) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   return (
     <fieldset className="card">
-      <legend>Origins</legend>
+      <legend>{t('siteEdit.origins.legend')}</legend>
       <FieldProblems problems={problems} path="origins" exact />
       {form.origins.map((o, i) => (
         <OriginEditor
@@ -30,7 +32,7 @@ export function OriginsSection(props: SectionProps) {
         onClick={() => dispatch({ type: 'add-row', list: 'origins' })}
         data-testid="add-origin"
       >
-        Add origin
+        {t('siteEdit.origins.add')}
       </button>
     </fieldset>
   );
@@ -43,21 +45,26 @@ function OriginEditor(props: {
   onChange: (patch: Partial<OriginForm>) => void;
   onRemove: (() => void) | undefined;
 }) {
+  const { t } = useTranslation();
   const { origin: o, problems } = props;
   const p = `origins[${props.index}]`;
   return (
-    <Row title={`Origin ${props.index + 1}`} onRemove={props.onRemove}>
+    <Row title={t('siteEdit.origins.title', { n: props.index + 1 })} onRemove={props.onRemove}>
       <Select
-        label="Host given as"
+        label={t('siteEdit.origins.kind')}
         value={o.kind}
         options={['address', 'hostname'] as const}
+        labels={{
+          address: t('siteEdit.origins.kindAddress'),
+          hostname: t('siteEdit.origins.kindHostname'),
+        }}
         onChange={(v) => props.onChange({ kind: v })}
         testid={`${p}.kind`}
       />
       {o.kind === 'address' ? (
         <>
           <Field
-            label="IPv4"
+            label={t('siteEdit.origins.v4')}
             path={`${p}.host.v4`}
             value={o.v4}
             onChange={(v) => props.onChange({ v4: v })}
@@ -65,7 +72,7 @@ function OriginEditor(props: {
             placeholder="192.0.2.10"
           />
           <Field
-            label="IPv6"
+            label={t('siteEdit.origins.v6')}
             path={`${p}.host.v6`}
             value={o.v6}
             onChange={(v) => props.onChange({ v6: v })}
@@ -75,7 +82,7 @@ function OriginEditor(props: {
         </>
       ) : (
         <Field
-          label="Hostname"
+          label={t('siteEdit.origins.hostname')}
           path={`${p}.host`}
           value={o.hostname}
           onChange={(v) => props.onChange({ hostname: v })}
@@ -85,7 +92,7 @@ function OriginEditor(props: {
       )}
       {o.kind === 'address' ? <FieldProblems problems={problems} path={`${p}.host`} exact /> : null}
       <Select
-        label="Protocol"
+        label={t('siteEdit.origins.protocol')}
         value={o.protocol}
         options={['https', 'http'] as const}
         onChange={(v) => props.onChange({ protocol: v })}
@@ -94,7 +101,7 @@ function OriginEditor(props: {
         problems={problems}
       />
       <Field
-        label="Port"
+        label={t('siteEdit.origins.port')}
         path={`${p}.port`}
         type="number"
         value={o.port}
@@ -103,7 +110,7 @@ function OriginEditor(props: {
         placeholder={o.protocol === 'https' ? '443' : '80'}
       />
       <Field
-        label="Weight"
+        label={t('siteEdit.origins.weight')}
         path={`${p}.weight`}
         type="number"
         value={o.weight}
@@ -112,31 +119,31 @@ function OriginEditor(props: {
       />
       {o.protocol === 'https' ? (
         <Field
-          label="TLS server name"
+          label={t('siteEdit.origins.tlsName')}
           path={`${p}.tls_server_name`}
           value={o.tls_server_name}
           onChange={(v) => props.onChange({ tls_server_name: v })}
           problems={problems}
-          hint="SNI and certificate name expected from the origin; the site's domain by default."
+          hint={t('siteEdit.origins.tlsNameHint')}
         />
       ) : null}
       <div className="checks">
         {o.protocol === 'https' ? (
           <Checkbox
-            label="Verify the origin's certificate"
+            label={t('siteEdit.origins.verify')}
             checked={o.verify_tls}
             onChange={(v) => props.onChange({ verify_tls: v })}
           />
         ) : null}
         <Checkbox
-          label="Backup (used only when the others are down)"
+          label={t('siteEdit.origins.backup')}
           checked={o.backup}
           onChange={(v) => props.onChange({ backup: v })}
         />
       </div>
       {o.protocol === 'https' ? (
         <Field
-          label="Trusted CA certificates (PEM, optional)"
+          label={t('siteEdit.origins.ca')}
           path={`${p}.tls_ca`}
           value={o.tls_ca}
           onChange={(v) => props.onChange({ tls_ca: v })}

@@ -1,5 +1,6 @@
 // The end of the form: "Review changes" (a dry run), then the diff with Save; Cancel; Delete.
 import type { Dispatch, Ref } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Confirm } from '../../../components/display.js';
 import { DiffView } from '../../../components/DiffView.js';
 import { Link } from '../../../router.js';
@@ -14,6 +15,7 @@ export function ReviewSection(props: {
   onDelete: () => void;
   previewRef: Ref<HTMLElement>;
 }) {
+  const { t } = useTranslation();
   const { state, dispatch, domain } = props;
   const { preview, busy } = state;
   if (preview)
@@ -25,7 +27,7 @@ export function ReviewSection(props: {
         ref={props.previewRef}
         tabIndex={-1}
       >
-        <h2>Changes to save</h2>
+        <h2>{t('siteEdit.review.title')}</h2>
         <DiffView answer={preview} />
         <div className="actions">
           <button
@@ -34,14 +36,14 @@ export function ReviewSection(props: {
             disabled={busy || preview.diff.changes.length === 0}
             data-testid="save-site"
           >
-            {domain !== null ? 'Save site' : 'Create site'}
+            {domain !== null ? t('siteEdit.review.save') : t('siteEdit.review.create')}
           </button>
           <button
             type="button"
             className="secondary"
             onClick={() => dispatch({ type: 'keep-editing' })}
           >
-            Keep editing
+            {t('siteEdit.review.keepEditing')}
           </button>
         </div>
       </section>
@@ -49,15 +51,15 @@ export function ReviewSection(props: {
   return (
     <div className="actions bottom">
       <button type="submit" disabled={busy} data-testid="review-site">
-        {busy ? 'Checking…' : 'Review changes'}
+        {busy ? t('common.checking') : t('siteEdit.review.review')}
       </button>
       <Link href="/sites" className="button secondary">
-        Cancel
+        {t('common.cancel')}
       </Link>
       {domain === null ? null : state.confirmDelete ? (
         <Confirm
-          question={`Delete ${domain}?`}
-          label="Delete"
+          question={t('siteEdit.review.deleteQuestion', { domain })}
+          label={t('siteEdit.review.delete')}
           busy={busy}
           onConfirm={props.onDelete}
           onCancel={() => dispatch({ type: 'confirm-delete', ask: false })}
@@ -70,7 +72,7 @@ export function ReviewSection(props: {
           onClick={() => dispatch({ type: 'confirm-delete', ask: true })}
           data-testid="delete-site"
         >
-          Delete site
+          {t('siteEdit.review.deleteSite')}
         </button>
       )}
     </div>

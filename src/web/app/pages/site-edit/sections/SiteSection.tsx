@@ -1,39 +1,46 @@
 // The site's names, the edges that serve it, and its DNS TTL.
+import { useTranslation } from 'react-i18next';
 import { Field } from '../../../components/form.js';
 import type { EdgeWithToken } from '../../../api/types.js';
 import type { SectionProps } from './parts.js';
 
 export function SiteSection(props: SectionProps & { editing: boolean; edges: EdgeWithToken[] }) {
+  const { t } = useTranslation();
   const { form, problems, dispatch } = props;
   const edit = (patch: Partial<typeof form>) => dispatch({ type: 'edit', patch });
   const tags = [...new Set(props.edges.flatMap((e) => e.tags))];
-  const selectorHint = `Edge names, tag:NAME or *. Edges: ${
-    props.edges.map((e) => e.name).join(', ') || 'none yet'
-  }${tags.length > 0 ? `; tags: ${tags.map((t) => `tag:${t}`).join(', ')}` : ''}.`;
+  const edgeList = props.edges.map((e) => e.name).join(', ') || t('siteEdit.site.noneYet');
+  const selectorHint =
+    tags.length > 0
+      ? t('siteEdit.site.edgesHintTags', {
+          edges: edgeList,
+          tags: tags.map((tag) => `tag:${tag}`).join(', '),
+        })
+      : t('siteEdit.site.edgesHint', { edges: edgeList });
   return (
     <fieldset className="card">
-      <legend>Site</legend>
+      <legend>{t('siteEdit.site.legend')}</legend>
       <div className="grid">
         <Field
-          label="Domain"
+          label={t('siteEdit.site.domain')}
           path="domain"
           value={form.domain}
           onChange={(v) => edit({ domain: v })}
           problems={problems}
           placeholder="www.example.com"
-          hint={props.editing ? 'Delete and create the site again to rename it.' : undefined}
+          hint={props.editing ? t('siteEdit.site.renameHint') : undefined}
           required
         />
         <Field
-          label="Aliases"
+          label={t('siteEdit.site.aliases')}
           path="aliases"
           value={form.aliases}
           onChange={(v) => edit({ aliases: v })}
           problems={problems}
-          hint="Other names served the same way, separated by commas."
+          hint={t('siteEdit.site.aliasesHint')}
         />
         <Field
-          label="Edges"
+          label={t('siteEdit.site.edges')}
           path="edges"
           value={form.edges}
           onChange={(v) => edit({ edges: v })}
@@ -41,7 +48,7 @@ export function SiteSection(props: SectionProps & { editing: boolean; edges: Edg
           hint={selectorHint}
         />
         <Field
-          label="DNS TTL (seconds)"
+          label={t('siteEdit.site.dnsTtl')}
           path="dns_ttl"
           type="number"
           value={form.dns_ttl}

@@ -1,6 +1,7 @@
 // What every section of the site editor shares: its props (the form, the problems to show, and
 // the reducer's dispatch), a removable row box, and the matcher fields.
 import type { Dispatch, ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ApiProblem } from '../../../api/client.js';
 import { Field, FieldProblems } from '../../../components/form.js';
 import type { EditorAction } from '../editor.js';
@@ -17,6 +18,7 @@ export function Row(props: {
   children: ReactNode;
   onRemove?: (() => void) | undefined;
 }) {
+  const { t } = useTranslation();
   return (
     <div className="row-box">
       <div className="row-head">
@@ -26,9 +28,9 @@ export function Row(props: {
             type="button"
             className="link danger"
             onClick={props.onRemove}
-            aria-label={`Remove ${props.title}`}
+            aria-label={t('siteEdit.removeRow', { title: props.title })}
           >
-            Remove
+            {t('common.remove')}
           </button>
         ) : null}
       </div>
@@ -38,9 +40,9 @@ export function Row(props: {
 }
 
 const MATCHER_FIELDS = [
-  ['paths', 'Paths', '/static/*, /assets/*'],
-  ['extensions', 'Extensions', 'css, js, png'],
-  ['methods', 'Methods', 'GET, HEAD'],
+  ['paths', 'siteEdit.matcher.paths', '/static/*, /assets/*'],
+  ['extensions', 'siteEdit.matcher.extensions', 'css, js, png'],
+  ['methods', 'siteEdit.matcher.methods', 'GET, HEAD'],
 ] as const satisfies readonly (readonly [keyof MatcherForm, string, string])[];
 
 export function MatcherEditor(props: {
@@ -49,13 +51,14 @@ export function MatcherEditor(props: {
   problems: ApiProblem[];
   onChange: (m: MatcherForm) => void;
 }) {
+  const { t } = useTranslation();
   const { match: m } = props;
   return (
     <>
       {MATCHER_FIELDS.map(([key, label, placeholder]) => (
         <Field
           key={key}
-          label={label}
+          label={t(label)}
           path={`${props.path}.${key}`}
           value={m[key]}
           onChange={(v) => props.onChange({ ...m, [key]: v })}

@@ -1,0 +1,64 @@
+// The API's errors in the UI's language (issue 22). The API words every message in English
+// (the CLI prints those); a problem also carries a stable code and the values its message was
+// worded with (spec/problems.ts: PROBLEM_CODES), and every error a code (http/errors.ts:
+// ERROR_STATUS). In English the UI shows the API's own words, exactly the CLI's; in another
+// language it shows the catalogue's `problems.<code>` with the same values, and for an error
+// without problems the catalogue's name of its code before the API's message. A code the
+// catalogue lacks falls back to the API's English message.
+import { ApiError, type ApiProblem } from '../api/client.js';
+import { i18n } from './index.js';
+
+const english = () => (i18n.resolvedLanguage ?? i18n.language ?? 'en').startsWith('en');
+
+/** A key made at run time from a code of the API, or null when the catalogue lacks it. */
+function lookup(key: string, params?: Record<string, string>): string | null {
+  const k = key as never; // not a literal: checked at run time, and by i18n.test.ts
+  return i18n.exists(k) ? i18n.t(k, params) : null;
+}
+
+/** A value of a problem in the UI's language: the type words (`a mapping`), else as sent. */
+function word(value: string): string {
+  return lookup(`problems.words.${value}`) ?? value;
+}
+
+/** One problem's message in the UI's language (without its path). */
+export function problemText(p: ApiProblem): string {
+  if (english() || p.code === undefined) return p.message;
+  const params = Object.fromEntries(Object.entries(p.params ?? {}).map(([k, v]) => [k, word(v)]));
+  return lookup(`problems.${p.code}`, params) ?? p.message;
+}
+
+/** The name of an error code in the UI's language, or null for a code the catalogue lacks. */
+export function codeText(code: string): string | null {
+  return lookup(`errors.code.${code}`);
+}
+
+/** One line for an error: the field the API blamed (when it did) and what is wrong there. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (english()) {
+      // Name the field the API blamed, when it did, so the message says what to fix where.
+      return err.path && !err.message.startsWith(`${err.path}: `)
+        ? `${err.path}: ${err.message}`
+        : err.message;
+    }
+    if (err.problems.length === 1) {
+      const p = err.problems[0] as ApiProblem;
+      return `${p.path}: ${problemText(p)}`;
+    }
+    if (err.problems.length > 1)
+      return i18n.t('errors.problems', {
+        count: err.problems.length,
+        list: err.problems.map((p) => `${p.path}: ${problemText(p)}`).join('; '),
+      });
+    const title = codeText(err.code);
+    const message = title
+      ? i18n.t('errors.withCode', { title, message: err.message })
+      : err.message;
+    return err.path && !err.message.startsWith(`${err.path}: `)
+      ? `${err.path}: ${message}`
+      : message;
+  }
+  if (err instanceof Error) return err.message;
+  return JSON.stringify(err);
+}

@@ -16,8 +16,8 @@
 //   pattern per key, so each condition is its own `not { not vars_regexp … }` (AND), and a
 //   negated one (query `exact: ""`) a plain `not vars_regexp …`.
 // - Patterns are RE2 (spec/protect.ts caddyRegexProblem refuses what RE2 cannot do). In the
-//   Caddyfile token, `"` and backquote become `\x22`/`\x60` and a brace that is not a repetition
-//   `{n,m}` is escaped: Caddy's adapter would otherwise read `{host}` as a placeholder shorthand.
+//   Caddyfile token, `"`, backquote and every brace that is not a repetition `{n,m}` become hex
+//   escapes (caddyPattern): Caddy would otherwise read `{host}` as a placeholder.
 import type { Matcher, QueryCondition } from '../spec/index.js';
 import { escapeRegex, globToRegex, RenderError } from './escape.js';
 
@@ -28,9 +28,11 @@ export interface CaddyWriter {
 }
 
 /**
- * A RE2 pattern as a double-quoted Caddyfile token that Caddy reads back byte for byte: no `"`
- * or backquote inside (hex escapes instead), no brace Caddy's adapter could take for a
- * placeholder (escaped; RE2 reads `\{` as `{`), no control character, no trailing lone `\`.
+ * A RE2 pattern as a double-quoted Caddyfile token that Caddy reads back byte for byte: no `"`,
+ * backquote or literal brace inside (RE2 hex escapes `\x22`, `\x60`, `\x7b`, `\x7d` instead;
+ * only a repetition `{n,m}` keeps its braces), no control character, no trailing lone `\`.
+ * Braces matter twice: Caddy's adapter reads `{host}` as a placeholder shorthand, and `import`
+ * of a snippet (where every matcher is) unescapes `\{` once.
  */
 export function caddyPattern(re: string): string {
   const bad = /[\0-\x1f\x7f]/.exec(re);
@@ -38,7 +40,7 @@ export function caddyPattern(re: string): string {
     throw new RenderError(
       `a pattern contains a control character (0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')})`,
     );
-  const hex: Record<string, string> = { '"': '\\x22', '`': '\\x60' };
+  const hex: Record<string, string> = { '"': '\\x22', '`': '\\x60', '{': '\\x7b', '}': '\\x7d' };
   let out = '';
   let inClass = false;
   for (let i = 0; i < re.length; i++) {
@@ -50,13 +52,9 @@ export function caddyPattern(re: string): string {
       i++;
       continue;
     }
-    if (hex[c] !== undefined) {
-      out += hex[c];
-      continue;
-    }
     if (inClass) {
       if (c === ']') inClass = false;
-      out += c === '{' || c === '}' ? `\\${c}` : c;
+      out += hex[c] ?? c;
       continue;
     }
     if (c === '[') {
@@ -75,7 +73,7 @@ export function caddyPattern(re: string): string {
         continue;
       }
     }
-    out += c === '{' || c === '}' ? `\\${c}` : c;
+    out += hex[c] ?? c;
   }
   return `"${out}"`;
 }

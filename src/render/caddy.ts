@@ -303,9 +303,12 @@ const ACCESS_VARIABLE = 'outpost_access';
 const ACME_PATH = '/.well-known/acme-challenge/*';
 
 /**
- * A deny answer's body as a Caddyfile token that Caddy serves byte for byte: braces escaped for
- * the placeholder replacer of `respond` (`\{` is a literal `{`), then a backquoted token (no
- * escapes at all), or a double-quoted one when the body has a backquote.
+ * A deny answer's body as a Caddyfile token that Caddy 2.6.2 serves byte for byte (measured for
+ * bodies with braces, backslashes and placeholders). `respond` expands placeholders (`\{` is a
+ * literal `{`), and the token is in a snippet, whose `import` unescapes `\{` once more: each
+ * brace gets two backslashes; both passes skip a text without `{`, which is then left as it
+ * is. Then a backquoted token (no escapes at all), or a double-quoted one when the body has a
+ * backquote. A token that is exactly `}` ends a snippet even quoted (Caddy 2.6.2): refused.
  */
 export function caddyBody(body: string): string {
   const bad = /[\0-\x08\x0b-\x1f\x7f]/.exec(body);
@@ -317,7 +320,8 @@ export function caddyBody(body: string): string {
     throw new RenderError(
       'a body contains "{$", which Caddy would read as an environment variable',
     );
-  const text = body.replace(/[{}]/g, (ch) => `\\${ch}`);
+  if (body === '}') throw new RenderError('a body of only "}" ends a Caddyfile snippet');
+  const text = body.includes('{') ? body.replace(/[{}]/g, (ch) => `\\\\${ch}`) : body;
   if (!text.includes('`')) return `\`${text}\``;
   if (/\\(?="|$)/.test(text))
     throw new RenderError(

@@ -73,6 +73,13 @@ export function caddyProtectProblems(spec: Spec): Problem[] {
           `contains "{$", which Caddy would read as an environment variable, and this site is served by ${edges}`,
         ),
       );
+    else if (body === '}')
+      problems.push(
+        problem(
+          [...base, 'access', 'body'],
+          `is only "}", which ends a Caddyfile snippet in Caddy 2.6 even when quoted, and this site is served by ${edges}`,
+        ),
+      );
     else if (body?.includes('`') === true && /\\(?="|$)/.test(body))
       problems.push(
         problem(

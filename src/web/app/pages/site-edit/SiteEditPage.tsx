@@ -1,4 +1,5 @@
-// Create or edit a site: origins, edges/tags, cache rules, modifiers, health check, HTTPS.
+// Create or edit a site: origins, edges/tags, cache rules, modifiers, access rules, rate limits,
+// the WAF, health check, HTTPS.
 // "Review changes" validates the whole desired state with the site in it (a dry-run apply:
 // the same schemas and messages as `outpost apply`) and shows the diff; "Save" writes it.
 // The page talks to the API; the sections (./sections) edit the form through one reducer
@@ -11,14 +12,17 @@ import { ErrorNotice } from '../../components/display.js';
 import { ProblemList, problemsOf } from '../../components/form.js';
 import { Link, navigate } from '../../router.js';
 import { editorReducer, initialEditorState } from './editor.js';
+import { AccessSection } from './sections/AccessSection.js';
 import { CacheSection } from './sections/CacheSection.js';
 import { HealthCheckSection } from './sections/HealthCheckSection.js';
 import { HttpsSection } from './sections/HttpsSection.js';
 import { ModifiersSection } from './sections/ModifiersSection.js';
 import { OriginsSection } from './sections/OriginsSection.js';
+import { RateLimitsSection } from './sections/RateLimitsSection.js';
 import { RawNginxSection } from './sections/RawNginxSection.js';
 import { ReviewSection } from './sections/ReviewSection.js';
 import { SiteSection } from './sections/SiteSection.js';
+import { WafSection } from './sections/WafSection.js';
 import { SiteCharts } from '../history/HistoryCharts.js';
 import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
 
@@ -132,6 +136,9 @@ export function SiteEditPage(props: { domain: string | null }) {
         <OriginsSection {...section} />
         <CacheSection {...section} />
         <ModifiersSection {...section} />
+        <AccessSection {...section} />
+        <RateLimitsSection {...section} />
+        <WafSection {...section} />
         <HealthCheckSection {...section} />
         <HttpsSection {...section} />
         <RawNginxSection {...section} />

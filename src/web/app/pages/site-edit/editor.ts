@@ -5,12 +5,16 @@
 import type { ApiProblem } from '../../api/client.js';
 import type { ChangeResult } from '../../api/types.js';
 import {
+  emptyAccessRule,
   emptyModifier,
   emptyOrigin,
+  emptyRateLimit,
   emptyRule,
+  type AccessRuleForm,
   type CacheRuleForm,
   type ModifierForm,
   type OriginForm,
+  type RateLimitForm,
   type SiteForm,
 } from './site-form.js';
 
@@ -33,6 +37,8 @@ export interface FormLists {
   origins: OriginForm;
   rules: CacheRuleForm;
   modifiers: ModifierForm;
+  access_rules: AccessRuleForm;
+  rate_limits: RateLimitForm;
 }
 export type ListName = keyof FormLists;
 
@@ -74,6 +80,8 @@ const NEW_ROW: { [L in ListName]: () => FormLists[L] } = {
   origins: emptyOrigin,
   rules: emptyRule,
   modifiers: emptyModifier,
+  access_rules: emptyAccessRule,
+  rate_limits: emptyRateLimit,
 };
 
 function patchRow<T>(rows: T[], index: number, patch: Partial<T>): T[] {
@@ -101,6 +109,16 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
         return edited(state, (f) => ({ ...f, origins: patchRow(f.origins, a.index, a.patch) }));
       if (a.list === 'rules')
         return edited(state, (f) => ({ ...f, rules: patchRow(f.rules, a.index, a.patch) }));
+      if (a.list === 'access_rules')
+        return edited(state, (f) => ({
+          ...f,
+          access_rules: patchRow(f.access_rules, a.index, a.patch),
+        }));
+      if (a.list === 'rate_limits')
+        return edited(state, (f) => ({
+          ...f,
+          rate_limits: patchRow(f.rate_limits, a.index, a.patch),
+        }));
       return edited(state, (f) => ({ ...f, modifiers: patchRow(f.modifiers, a.index, a.patch) }));
     }
     case 'add-row':

@@ -41,6 +41,7 @@ const MATCHER_FIELDS = [
   ['paths', 'Paths', '/static/*, /assets/*'],
   ['extensions', 'Extensions', 'css, js, png'],
   ['methods', 'Methods', 'GET, HEAD'],
+  ['client_ips', 'Client IPs', '10.0.0.0/8, @office'],
 ] as const satisfies readonly (readonly [keyof MatcherForm, string, string])[];
 
 export function MatcherEditor(props: {

@@ -1,7 +1,8 @@
 // The site editor's protection sections (issue 16) in headless Chromium against a real control
 // plane: an invalid client network in an access rule shows, beside its field, the message
-// `outpost apply` gives for the same document, and nothing is saved; fixed, the site is saved
-// with the rate limit and the access rule set in the UI.
+// `outpost apply` gives for the same document, and nothing is saved; an unknown @list is named
+// too; with the list added in the IP lists section, the site is saved with the rate limit and
+// the access rule set in the UI, and the list with the state.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,10 +113,13 @@ describe('the site editor sets access rules and rate limits, with the CLI’s me
     await byTestId('field-access.rules[0].match.client_ips').fill('10.0.0.0/8, @office');
     await byTestId('review-site').click();
     // "@office" names no list of the state: refused with its own message, beside the field.
-    expect(await textOf('problem-access.rules[0].match.client_ips')).toContain(
-      'names the IP list "office", which ip_lists does not define',
-    );
-    await byTestId('field-access.rules[0].match.client_ips').fill('10.0.0.0/8');
+    await byTestId('problem-access.rules[0].match.client_ips')
+      .filter({ hasText: 'names the IP list "office", which ip_lists does not define' })
+      .waitFor();
+    // Defined in the IP lists section, it is saved with the whole state.
+    await byTestId('add-ip-list').click();
+    await byTestId('field-ip_lists[0].name').fill('office');
+    await byTestId('field-ip_lists[0].networks').fill('192.0.2.0/24');
     await byTestId('review-site').click();
     await byTestId('diff-preview').waitFor();
     await byTestId('save-site').click();
@@ -137,7 +141,11 @@ describe('the site editor sets access rules and rate limits, with the CLI’s me
     expect(saved.body.site?.access).toEqual({
       default: 'allow',
       status: 403,
-      rules: [{ match: { client_ips: ['10.0.0.0/8'] }, action: 'deny' }],
+      rules: [{ match: { client_ips: ['10.0.0.0/8', '@office'] }, action: 'deny' }],
     });
+    const state = (await (
+      await fetch(`${cpUrl}/v1/state`, { headers: { authorization: `Bearer ${adminToken}` } })
+    ).json()) as { spec: { ip_lists?: Record<string, string[]> } };
+    expect(state.spec.ip_lists).toEqual({ office: ['192.0.2.0/24'] });
   }, 120_000);
 });

@@ -6,12 +6,15 @@ import type { ApiProblem } from '../../api/client.js';
 import type { ChangeResult } from '../../api/types.js';
 import {
   emptyAccessRule,
+  emptyIpList,
+  ipListRows,
   emptyModifier,
   emptyOrigin,
   emptyRateLimit,
   emptyRule,
   type AccessRuleForm,
   type CacheRuleForm,
+  type IpListForm,
   type ModifierForm,
   type OriginForm,
   type RateLimitForm,
@@ -39,6 +42,7 @@ export interface FormLists {
   modifiers: ModifierForm;
   access_rules: AccessRuleForm;
   rate_limits: RateLimitForm;
+  ip_lists: IpListForm;
 }
 export type ListName = keyof FormLists;
 
@@ -49,6 +53,8 @@ type RowPatch = {
 export type EditorAction =
   | { type: 'loaded'; form: SiteForm }
   | { type: 'load-failed'; error: unknown }
+  /** The state's named IP lists, read after the site (they are not part of it). */
+  | { type: 'lists-loaded'; lists: Record<string, string[]> }
   | { type: 'edit'; patch: Partial<SiteForm> }
   | RowPatch
   | { type: 'add-row'; list: ListName }
@@ -82,6 +88,7 @@ const NEW_ROW: { [L in ListName]: () => FormLists[L] } = {
   modifiers: emptyModifier,
   access_rules: emptyAccessRule,
   rate_limits: emptyRateLimit,
+  ip_lists: emptyIpList,
 };
 
 function patchRow<T>(rows: T[], index: number, patch: Partial<T>): T[] {
@@ -100,6 +107,12 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
       return { ...state, form: action.form, loadError: null };
     case 'load-failed':
       return { ...state, loadError: action.error };
+    case 'lists-loaded':
+      if (!state.form) return state;
+      return {
+        ...state,
+        form: { ...state.form, ip_lists: ipListRows(action.lists), ip_lists_before: action.lists },
+      };
     case 'edit':
       return edited(state, (f) => ({ ...f, ...action.patch }));
     case 'edit-row': {
@@ -114,6 +127,8 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
           ...f,
           access_rules: patchRow(f.access_rules, a.index, a.patch),
         }));
+      if (a.list === 'ip_lists')
+        return edited(state, (f) => ({ ...f, ip_lists: patchRow(f.ip_lists, a.index, a.patch) }));
       if (a.list === 'rate_limits')
         return edited(state, (f) => ({
           ...f,

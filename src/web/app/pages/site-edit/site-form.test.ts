@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSpecYaml, Site, type Site as SiteT } from '../../../../spec/index.js';
-import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
+import {
+  formToSite,
+  ipListRows,
+  ipListsChanged,
+  ipListsOf,
+  newSiteForm,
+  siteToForm,
+  sitePath,
+} from './site-form.js';
+import { editorReducer, initialEditorState } from './editor.js';
 
 const example = parseSpecYaml(
   readFileSync(new URL('../../../../../examples/outpost.yaml', import.meta.url), 'utf8'),
@@ -167,6 +176,26 @@ describe('the site form', () => {
     expect(off).not.toHaveProperty('rate_limits');
     expect(off.waf).toEqual({ enabled: true, mode: 'block', anomaly_threshold: {} });
     expect(Site.parse(off).waf?.mode).toBe('block');
+  });
+
+  it('edits the named IP lists as rows and knows when they changed', () => {
+    const lists = { office: ['192.0.2.0/24', '2001:db8::/32'], bots: ['198.51.100.7'] };
+    expect(ipListsOf(ipListRows(lists))).toEqual(lists);
+    let state = initialEditorState(newSiteForm());
+    expect(ipListsChanged(state.form!)).toBe(false); // not loaded: never saved with the state
+    state = editorReducer(state, { type: 'lists-loaded', lists });
+    expect(ipListsChanged(state.form!)).toBe(false);
+    expect(formToSite(state.form!)).not.toHaveProperty('ip_lists');
+    state = editorReducer(state, {
+      type: 'edit-row',
+      list: 'ip_lists',
+      index: 1,
+      patch: { networks: '198.51.100.7, 198.51.100.8' },
+    });
+    expect(ipListsChanged(state.form!)).toBe(true);
+    expect(ipListsOf(state.form!.ip_lists).bots).toEqual(['198.51.100.7', '198.51.100.8']);
+    state = editorReducer(state, { type: 'remove-row', list: 'ip_lists', index: 0 });
+    expect(Object.keys(ipListsOf(state.form!.ip_lists))).toEqual(['bots']);
   });
 
   it('starts a new site with the defaults the spec would fill in', () => {

@@ -103,6 +103,11 @@ export interface WafForm {
   request_body_limit: string;
   extra?: Record<string, unknown>;
 }
+/** A named IP list of the whole state (`ip_lists`), shared by every site that names it. */
+export interface IpListForm {
+  name: string;
+  networks: string;
+}
 // ---- end issue 16 ----
 
 export interface SiteForm {
@@ -131,6 +136,10 @@ export interface SiteForm {
   access_rules: AccessRuleForm[];
   rate_limits: RateLimitForm[];
   waf: WafForm;
+  /** The state's named IP lists as rows (saved with the whole state when they change). */
+  ip_lists: IpListForm[];
+  /** The lists as loaded; null until the state is read (the section is hidden until then). */
+  ip_lists_before: Record<string, string[]> | null;
 }
 
 export const emptyMatcher = (): MatcherForm => ({
@@ -232,6 +241,8 @@ export function newSiteForm(): SiteForm {
     access_rules: [],
     rate_limits: [],
     waf: noWaf(),
+    ip_lists: [],
+    ip_lists_before: null,
   };
 }
 
@@ -381,7 +392,29 @@ export function siteToForm(site: Site): SiteForm {
     hsts_preload: hsts !== false && hsts.preload,
     raw_nginx: str(site.raw_nginx),
     ...protectForm(site),
+    ip_lists: [],
+    ip_lists_before: null,
   };
+}
+
+export const emptyIpList = (): IpListForm => ({ name: '', networks: '' });
+
+/** The state's `ip_lists` as rows. */
+export function ipListRows(lists: Record<string, string[]>): IpListForm[] {
+  return Object.entries(lists).map(([name, nets]) => ({ name, networks: nets.join('\n') }));
+}
+
+/** The rows as the state's `ip_lists` (unchecked: the API validates names and networks). */
+export function ipListsOf(rows: readonly IpListForm[]): Record<string, string[]> {
+  return Object.fromEntries(rows.map((r) => [r.name.trim(), splitList(r.networks)]));
+}
+
+/** Did the form change the state's named lists? (false until they are loaded) */
+export function ipListsChanged(f: SiteForm): boolean {
+  return (
+    f.ip_lists_before !== null &&
+    JSON.stringify(ipListsOf(f.ip_lists)) !== JSON.stringify(f.ip_lists_before)
+  );
 }
 
 /** "a, b c" → ["a", "b", "c"]; empty → undefined (the field is left out). */

@@ -23,14 +23,27 @@
 //   the first matching rule decides (`cache` or not), requests with Authorization never use it.
 // - Catch-all blocks answer unknown hosts with 421 (plain HTTP); over HTTPS, Caddy refuses the
 //   handshake for a name it has no certificate for.
-import type { EdgePlan, PlannedModifier, PlannedOrigin, PlannedSite } from '../compile/index.js';
+import type {
+  EdgePlan,
+  PlannedAccess,
+  PlannedAccessRule,
+  PlannedModifier,
+  PlannedOrigin,
+  PlannedSite,
+} from '../compile/index.js';
 import {
   EDGE_HEALTH_MATCH,
   EDGE_HEALTH_PATH,
   type CacheRule,
   type Matcher,
 } from '../spec/index.js';
-import { globToRegex, RenderError } from './escape.js';
+import { RenderError } from './escape.js';
+import {
+  caddyNamedMatcher,
+  describeCaddyMatcher,
+  type CaddyWriter,
+  type MatchContext,
+} from './caddy-match.js';
 import { certificatePaths, trustPath, type RenderedFile } from './nginx.js';
 import {
   CADDY_CACHE_MODULE,
@@ -89,13 +102,6 @@ export function caddyString(value: string): string {
   return `"${value.replace(/"/g, '\\"')}"`;
 }
 
-/** A double-quoted RE2 regex token (path_regexp): only `"` needs escaping. */
-function caddyRegex(regex: string): string {
-  refuseControl(regex, 'a pattern');
-  if (regex.endsWith('\\')) throw new RenderError('a pattern ends with a backslash');
-  return `"${regex.replace(/"/g, '\\"')}"`;
-}
-
 /** A host or address in a site address, `bind` or upstream: only the characters they can have. */
 function caddyHost(value: string): string {
   if (!/^[A-Za-z0-9*.:[\]-]+$/.test(value))
@@ -136,7 +142,7 @@ function redirectTarget(template: string): string {
   return `"${out}"`;
 }
 
-class Caddyfile {
+class Caddyfile implements CaddyWriter {
   private readonly out: string[] = [];
   private depth = 0;
   line(text = ''): this {
@@ -159,39 +165,21 @@ function comment(text: string): string {
   return `# ${text.replace(/[\r\n]/g, ' ')}`;
 }
 
-function describeMatcher(m: Matcher): string {
-  const parts: string[] = [];
-  if (m.methods) parts.push(`methods ${m.methods.join(',')}`);
-  if (m.paths) parts.push(`paths ${m.paths.join(',')}`);
-  if (m.extensions) parts.push(`extensions ${m.extensions.join(',')}`);
-  return parts.length === 0 ? 'every request' : parts.join('; ');
-}
-
 function describeModifier(m: PlannedModifier): string {
   const where = m.selector === null ? 'site' : `${m.level} ${m.selector}`;
   const name = m.name === null ? '' : ` ${m.name}`;
-  return `modifier${name} (${where}, spec #${m.index}): ${m.action.type}; ${describeMatcher(m.match)}`;
-}
-
-/**
- * A named matcher for a spec matcher (lists OR-ed, fields AND-ed): `method`, `path_regexp` for
- * path globs (whole path, case-sensitive, `*` spans `/`), `path *.ext` for extensions (Caddy's
- * path matcher is case-insensitive). Returns false when the matcher matches every request.
- */
-function namedMatcher(c: Caddyfile, name: string, m: Matcher): boolean {
-  const lines: string[] = [];
-  if (m.methods) lines.push(`method ${m.methods.map(caddyString).join(' ')}`);
-  if (m.paths)
-    lines.push(`path_regexp ${caddyRegex(`^(?:${m.paths.map(globToRegex).join('|')})$`)}`);
-  if (m.extensions) lines.push(`path ${m.extensions.map((e) => caddyString(`*.${e}`)).join(' ')}`);
-  if (lines.length === 0) return false;
-  c.block(`@${name}`, () => lines.forEach((l) => c.line(l)));
-  return true;
+  return `modifier${name} (${where}, spec #${m.index}): ${m.action.type}; ${describeCaddyMatcher(m.match)}`;
 }
 
 /** `handle @name { … }`, or a plain `handle { … }` for a matcher that matches everything. */
-function handleFor(c: Caddyfile, name: string, m: Matcher, body: () => void): void {
-  const matched = namedMatcher(c, name, m);
+function handleFor(
+  c: Caddyfile,
+  name: string,
+  m: Matcher,
+  ctx: MatchContext,
+  body: () => void,
+): void {
+  const matched = caddyNamedMatcher(c, name, m, ctx);
   c.block(matched ? `handle @${name}` : 'handle', body);
 }
 
@@ -200,11 +188,21 @@ interface SiteNames {
   proxy: string;
   serve: string;
   route: string;
+  access: string;
+  /** What the site's matchers need from the edge (named lists, trusted proxies). */
+  match: MatchContext;
 }
 
-function siteNames(index: number): SiteNames {
+function siteNames(index: number, match: MatchContext): SiteNames {
   const id = `s${index}`;
-  return { id, proxy: `${id}_proxy`, serve: `${id}_serve`, route: `${id}_route` };
+  return {
+    id,
+    proxy: `${id}_proxy`,
+    serve: `${id}_serve`,
+    route: `${id}_route`,
+    access: `${id}_access`,
+    match,
+  };
 }
 
 function upstreams(origins: PlannedOrigin[]): string[] {
@@ -288,8 +286,8 @@ function renderServeSnippet(c: Caddyfile, site: PlannedSite, n: SiteNames): void
     c.block('route', () => {
       site.cache.rules.forEach((r: CacheRule, i) => {
         const ttl = r.ttl === undefined ? '' : `, ttl ${r.ttl}s`;
-        c.line(comment(`cache rule ${i + 1}: ${r.action}${ttl}; ${describeMatcher(r.match)}`));
-        handleFor(c, `rule${i + 1}`, r.match, () => {
+        c.line(comment(`cache rule ${i + 1}: ${r.action}${ttl}; ${describeCaddyMatcher(r.match)}`));
+        handleFor(c, `rule${i + 1}`, r.match, n.match, () => {
           if (r.action === 'cache') renderCachedProxy(c, site, n, r.ttl);
           else c.line(`import ${n.proxy}`);
         });
@@ -297,6 +295,97 @@ function renderServeSnippet(c: Caddyfile, site: PlannedSite, n: SiteNames): void
       c.line('# No rule matches: proxied uncached.');
       c.block('handle', () => c.line(`import ${n.proxy}`));
     });
+  });
+}
+
+/** The variable the access rules set: the first matching rule (1-based), 0 for none. */
+const ACCESS_VARIABLE = 'outpost_access';
+const ACME_PATH = '/.well-known/acme-challenge/*';
+
+/**
+ * A deny answer's body as a Caddyfile token that Caddy 2.6.2 serves byte for byte (measured for
+ * bodies with braces, backslashes and placeholders). `respond` expands placeholders (`\{` is a
+ * literal `{`), and the token is in a snippet, whose `import` unescapes `\{` once more: each
+ * brace gets two backslashes; both passes skip a text without `{`, which is then left as it
+ * is. Then a backquoted token (no escapes at all), or a double-quoted one when the body has a
+ * backquote. A token that is exactly `}` ends a snippet even quoted (Caddy 2.6.2): refused.
+ */
+export function caddyBody(body: string): string {
+  const bad = /[\0-\x08\x0b-\x1f\x7f]/.exec(body);
+  if (bad !== null)
+    throw new RenderError(
+      `a body contains a control character (0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')})`,
+    );
+  if (body.includes('{$'))
+    throw new RenderError(
+      'a body contains "{$", which Caddy would read as an environment variable',
+    );
+  if (body === '}') throw new RenderError('a body of only "}" ends a Caddyfile snippet');
+  const text = body.includes('{') ? body.replace(/[{}]/g, (ch) => `\\\\${ch}`) : body;
+  if (!text.includes('`')) return `\`${text}\``;
+  if (/\\(?="|$)/.test(text))
+    throw new RenderError(
+      'a body with a backquote cannot have a backslash before a quote or at its end',
+    );
+  return `"${text.replace(/"/g, '\\"')}"`;
+}
+
+function describeAccessRule(r: PlannedAccessRule): string {
+  const where = r.selector === null ? 'site' : `${r.level} ${r.selector}`;
+  const name = r.name === null ? '' : ` ${r.name}`;
+  const what = r.action === 'allow' ? 'allow' : `${r.action} ${r.status}`;
+  return `access${name} (${where}, spec #${r.index}): ${what}; ${describeCaddyMatcher(r.match)}`;
+}
+
+/**
+ * `(sN_access)`: the site's access rules, imported first inside a `route` (its directives run
+ * in the order written). Each rule's matcher sets `outpost_access` to its number, last rule
+ * first, so the first rule that matches has the last word; then a deny answers its status (444
+ * closes the connection, as on nginx), a redirect redirects, an allow (or no rule, under
+ * `default: allow`) falls through to the modifiers. The ACME challenge path is exempt.
+ */
+function renderAccessSnippet(c: Caddyfile, access: PlannedAccess, n: SiteNames): void {
+  c.block(`(${n.access})`, () => {
+    c.line(
+      '# Access rules: the first matching rule decides (tried last to first: it is set last).',
+    );
+    c.line(`vars ${ACCESS_VARIABLE} 0`);
+    [...access.rules].reverse().forEach((r, k) => {
+      const i = access.rules.length - k;
+      c.line(comment(`${i}: ${describeAccessRule(r)}`));
+      const matched = caddyNamedMatcher(c, `access${i}`, r.match, n.match);
+      c.line(`vars${matched ? ` @access${i}` : ''} ${ACCESS_VARIABLE} ${i}`);
+    });
+    const act = (i: number, name: string, action: () => void) => {
+      c.block(`@${name}`, () => {
+        c.line(`vars ${ACCESS_VARIABLE} ${i}`);
+        c.line(`not path ${ACME_PATH}`);
+      });
+      action();
+    };
+    const deny = (name: string, status: number) => {
+      if (status === 444) {
+        c.line(`abort @${name}`);
+        return;
+      }
+      c.line(`header @${name} X-Cache-Status "EDGE"`);
+      if (access.body === null) c.line(`respond @${name} ${status}`);
+      else
+        c.block(`respond @${name} ${status}`, () => c.line(`body ${caddyBody(access.body ?? '')}`));
+    };
+    access.rules.forEach((r, k) => {
+      const name = `access${k + 1}_do`;
+      if (r.action === 'deny') act(k + 1, name, () => deny(name, r.status));
+      else if (r.action === 'redirect')
+        act(k + 1, name, () => {
+          c.line(`header @${name} X-Cache-Status "EDGE"`);
+          c.line(`redir @${name} ${redirectTarget(r.target ?? '/')} ${r.status}`);
+        });
+    });
+    if (access.default === 'deny') {
+      c.line('# No rule matched: default deny.');
+      act(0, 'access_default', () => deny('access_default', access.status));
+    }
   });
 }
 
@@ -309,10 +398,11 @@ function renderRouteSnippet(
   const serve = opts.cache ? n.serve : n.proxy;
   c.block(`(${n.route})`, () => {
     c.block('route', () => {
+      if (site.access !== null) c.line(`import ${n.access}`);
       site.modifiers.forEach((m, i) => {
         const a = m.action;
         c.line(comment(`${i + 1}: ${describeModifier(m)}`));
-        handleFor(c, `mod${i + 1}`, m.match, () => {
+        handleFor(c, `mod${i + 1}`, m.match, n.match, () => {
           switch (a.type) {
             case 'redirect':
               c.line('header X-Cache-Status "EDGE"');
@@ -397,6 +487,7 @@ function renderSiteBlocks(
       renderHeaders(c, plan, opts, 'EDGE');
       const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
       c.block('route', () => {
+        if (site.access !== null) c.line(`import ${n.access}`);
         c.line('# HTTP-01 challenges are kept out of the redirect and proxied uncached.');
         renderAcmeHandle(c, n, opts);
         c.block('handle', () => c.line(`redir "https://{host}${port}{uri}" 301`));
@@ -444,6 +535,15 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
     throw new RenderError(
       `site "${waf.domain}" has the WAF on, which a Caddy edge cannot run (OWASP CRS on ModSecurity is nginx only)`,
     );
+  const limited = plan.sites.find((s) => s.rateLimits.length > 0);
+  if (limited !== undefined)
+    throw new RenderError(
+      `site "${limited.domain}" has rate limits, which Caddy 2.6 cannot apply (it has no rate limiter)`,
+    );
+  const match: MatchContext = {
+    ipLists: new Map(plan.ipLists.map((l) => [l.name, l.networks])),
+    realIpFrom: plan.realIpFrom,
+  };
   const c = new Caddyfile();
   c.line(comment(`Outpost edge "${plan.edge}", release ${opts.release}. Generated: do not edit.`));
   c.line(
@@ -468,12 +568,18 @@ function renderCaddyfile(plan: EdgePlan, opts: RenderCaddyOptions): string {
   });
 
   plan.sites.forEach((site, i) => {
-    const n = siteNames(i);
+    const n = siteNames(i, match);
     c.line();
     c.line(comment(`---- site "${site.domain}" (${n.id}) ----`));
     renderProxySnippet(c, site, n, plan.realIpFrom);
     if (opts.cache) renderServeSnippet(c, site, n);
-    renderRouteSnippet(c, site, n, opts);
+    try {
+      if (site.access !== null) renderAccessSnippet(c, site.access, n);
+      renderRouteSnippet(c, site, n, opts);
+    } catch (e) {
+      if (e instanceof RenderError) throw new RenderError(`site "${site.domain}": ${e.message}`);
+      throw e;
+    }
     renderSiteBlocks(c, plan, site, n, opts);
   });
 

@@ -3,16 +3,25 @@
 // hostile strings, either the spec refuses the document, or the rendered directives are
 // exactly those of a benign equivalent and nginx -t accepts the output (a pattern that is
 // valid for the spec may still be refused by PCRE: then nginx -t names the pattern, as the
-// control plane's check would before publishing).
+// control plane's check would before publishing). The same on a Caddy edge: the Caddyfile
+// adapts (a real `caddy adapt`) to JSON of the benign document's shape, the deny body reaches
+// Caddy byte for byte, and `caddy validate` passes (or names the RE2 pattern it refuses).
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileEdgePlan } from '../compile/index.js';
 import { validateSpec } from '../spec/index.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
+import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
+import { renderCaddy } from './caddy.js';
 import { directiveNames } from '../../test/support/nginx-directives.js';
 import { renderNginx, type RenderedFile } from './nginx.js';
 
 const NGINX = '/usr/sbin/nginx';
+const CADDY = '/usr/bin/caddy';
 
 interface Slots {
   headerExact: string;
@@ -37,10 +46,16 @@ const BENIGN: Slots = {
 };
 const REGEX_SLOTS: (keyof Slots)[] = ['headerRegex', 'userAgentRegex'];
 
-function buildSpec(s: Slots) {
+function buildSpec(s: Slots, proxy: 'nginx' | 'caddy' = 'nginx') {
+  // A Caddy edge has no rate limiter: the query condition moves into an access rule there.
+  const queryMatch = { query: [{ name: 'lang', prefix: s.queryPrefix }] };
+  const limits =
+    proxy === 'nginx'
+      ? { rate_limits: [{ name: 'q', match: queryMatch, rate: '1r/s' }] }
+      : { access_extra: { match: queryMatch, action: 'deny', status: 409 } };
   return {
     ip_lists: { office: [s.listNetwork] },
-    edges: [{ name: 'e1', host: { v4: '198.51.100.1' } }],
+    edges: [{ name: 'e1', host: { v4: '198.51.100.1' }, proxy }],
     sites: [
       {
         domain: 'www.example.com',
@@ -64,15 +79,10 @@ function buildSpec(s: Slots) {
               action: 'redirect',
               target: '/',
             },
+            ...('access_extra' in limits ? [limits.access_extra] : []),
           ],
         },
-        rate_limits: [
-          {
-            name: 'q',
-            match: { query: [{ name: 'lang', prefix: s.queryPrefix }] },
-            rate: '1r/s',
-          },
-        ],
+        ...('rate_limits' in limits ? { rate_limits: limits.rate_limits } : {}),
       },
     ],
   };
@@ -154,4 +164,91 @@ describe('protection fields: injection safety (fast-check + nginx -t)', () => {
     );
     expect(accepted).toBeGreaterThan(40);
   }, 120_000);
+});
+
+function renderForCaddy(s: Slots): RenderedFile[] | 'rejected' {
+  const v = validateSpec(buildSpec(s, 'caddy'));
+  if (!v.ok) return 'rejected';
+  return renderCaddy(compileEdgePlan(v.spec, 'e1'), { release: 1, certificates: [], cache: false });
+}
+
+/** `caddy adapt` of a rendered Caddyfile: the JSON config Caddy would load. */
+async function adapt(files: RenderedFile[]): Promise<unknown> {
+  const dir = await mkdtemp(join(tmpdir(), 'outpost-caddy-adapt-'));
+  try {
+    const file = join(dir, 'Caddyfile');
+    await writeFile(file, files.find((f) => f.path === 'caddy/Caddyfile')?.content ?? '');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        CADDY,
+        ['adapt', '--config', file, '--adapter', 'caddyfile'],
+        { env: { HOME: dir, OUTPOST_RELEASE: dir }, encoding: 'utf8' },
+        (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(stderr))),
+      ),
+    );
+    return JSON.parse(out) as unknown;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The JSON with every string replaced by "s": the handlers, matchers and keys, not values. */
+function shape(v: unknown): unknown {
+  if (typeof v === 'string') return 's';
+  if (Array.isArray(v)) return v.map(shape);
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+  return v;
+}
+
+/** Every static_response body in the JSON, as Caddy's replacer serves it (`\{` is `{`). */
+function bodies(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x) => bodies(x, out));
+  else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (o.handler === 'static_response' && typeof o.body === 'string')
+      // Caddy's replacer leaves a text without "{" as it is (measured, Caddy 2.6.2).
+      out.push(o.body.includes('{') ? o.body.replace(/\\([{}])/g, '$1') : o.body);
+    Object.values(o).forEach((x) => bodies(x, out));
+  }
+  return out;
+}
+
+describe('protection fields on a Caddy edge: injection safety (fast-check + caddy adapt/validate)', () => {
+  const benign = renderForCaddy(BENIGN);
+  if (benign === 'rejected') throw new Error('the benign spec must be valid for a Caddy edge');
+
+  it('the benign spec renders, adapts and passes caddy validate', async () => {
+    const r = await checkCaddyConfig(benign, { caddy: CADDY });
+    expect(r.output).toBe('');
+    expect(r.ok).toBe(true);
+    expect(bodies(await adapt(benign))).toContain(BENIGN.body);
+  });
+
+  it('a hostile value is refused by the spec, or changes no handler or matcher', async () => {
+    const benignShape = shape(await adapt(benign));
+    let accepted = 0;
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(hostileSlots, async ({ slots, keys }) => {
+        const files = renderForCaddy(slots);
+        if (files === 'rejected') return;
+        accepted++;
+        const json = await adapt(files);
+        expect(shape(json)).toEqual(benignShape);
+        // Every deny answer carries the body exactly (default deny and the two deny rules).
+        const got = bodies(json).filter((b) => !b.startsWith('outpost edge ok'));
+        expect(got.length).toBeGreaterThan(0);
+        for (const b of got) expect(b).toBe(slots.body);
+        if (checked >= 30) return;
+        checked++;
+        const r = await checkCaddyConfig(files, { caddy: CADDY });
+        if (r.ok) return;
+        expect(keys.some((k) => REGEX_SLOTS.includes(k))).toBe(true);
+        expect(r.output).toMatch(/error parsing regexp/);
+      }),
+      { numRuns: 250, seed: 20_261_201 },
+    );
+    expect(accepted).toBeGreaterThan(30);
+  }, 240_000);
 });

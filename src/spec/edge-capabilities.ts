@@ -4,6 +4,7 @@
 import type { Edge, Matcher, SiteWaf, Spec, WafOverride } from './schema.js';
 import { problem, type PathSegment, type Problem } from './problems.js';
 import { selectorMatch } from './selectors.js';
+import { caddyProtectProblems } from './caddy-capabilities.js';
 
 /** The Matcher fields that need the edge's country data (nginx geoip2). */
 export const GEO_MATCHER_FIELDS = ['countries', 'continents', 'asns'] as const;
@@ -76,5 +77,7 @@ export function edgeCapabilityProblems(spec: Spec): Problem[] {
       );
     }
   });
+  // Access rules and matchers on Caddy edges (issue 16, w4-caddy-protect).
+  problems.push(...caddyProtectProblems(spec));
   return problems;
 }

@@ -182,16 +182,61 @@ describe('protect: values', () => {
     ]);
   });
 
-  it('refuses what Caddy edges do not render, naming the edge', () => {
-    const ps = problemsOf({
+  it('accepts on Caddy edges what Caddy 2.6 renders: access rules, networks, headers, query', () => {
+    const v = validateSpec({
       edges: [caddyEdge],
+      ip_lists: { office: ['10.0.0.0/8'] },
       sites: [
         {
           domain: 'a.test',
           origins: [origin],
-          access: { rules: [{ match: { client_ips: ['10.0.0.0/8'] }, action: 'deny' }] },
+          access: {
+            default: 'deny',
+            body: 'no {entry} `here`\n',
+            rules: [
+              { match: { client_ips: ['@office', '::1'] }, action: 'allow' },
+              { match: { user_agents: ['curl', { regex: '^Wget/[0-9.]{1,8}$' }] }, action: 'deny' },
+              {
+                match: {
+                  query: [
+                    { name: 'a', present: true },
+                    { name: 'b', exact: '' },
+                  ],
+                },
+                action: 'redirect',
+                target: '/',
+              },
+            ],
+          },
           modifiers: [
-            { match: { headers: [{ name: 'X-A', exact: 'b' }] }, action: { type: 'deny' } },
+            { match: { headers: [{ name: 'X-A', prefix: 'b' }] }, action: { type: 'deny' } },
+          ],
+        },
+      ],
+    });
+    expect(v.ok ? [] : v.problems).toEqual([]);
+  });
+
+  it('refuses what Caddy edges cannot do, naming the field, the edge and the reason', () => {
+    const ps = problemsOf({
+      edges: [{ ...caddyEdge, real_ip_from: ['10.0.0.0/8'] }],
+      sites: [
+        {
+          domain: 'a.test',
+          origins: [origin],
+          access: {
+            body: '{$HOME}',
+            rules: [
+              { match: { client_ips: ['10.0.0.0/8'] }, action: 'deny' },
+              { match: { query: [{ name: 'q', regex: '^a' }] }, action: 'deny' },
+            ],
+          },
+          modifiers: [
+            {
+              match: { headers: [{ name: 'X-A', regex: '(?<=a)b' }] },
+              action: { type: 'deny' },
+            },
+            { match: { user_agents: [{ regex: '(?<n>x)' }] }, action: { type: 'deny' } },
           ],
           rate_limits: [{ name: 'a', rate: '1r/s' }],
         },
@@ -199,12 +244,29 @@ describe('protect: values', () => {
     });
     expect(ps.map((p) => p.path)).toEqual([
       'sites[0].rate_limits',
-      'sites[0].access',
-      'sites[0].modifiers[0].match.headers',
+      'sites[0].modifiers[0].match.headers[0].regex',
+      'sites[0].modifiers[1].match.user_agents[0].regex',
+      'sites[0].access.rules[0].match.client_ips',
+      'sites[0].access.rules[1].match.query[0].regex',
+      'sites[0].access.body',
     ]);
-    expect(ps[0]?.message).toContain('Caddy edge "c1"');
+    for (const p of ps) expect(p.message).toContain('Caddy edge "c1"');
+    expect(ps[0]?.message).toContain('no rate limiter');
+    expect(ps[3]?.message).toContain('real_ip_from');
+    expect(ps[4]?.message).toContain("no matcher for one query parameter's value pattern");
+    // A paused Caddy edge serves nothing: nothing to refuse.
+    expect(
+      validateSpec({
+        edges: [edge, { ...caddyEdge, paused: true }],
+        sites: [
+          { domain: 'a.test', origins: [origin], rate_limits: [{ name: 'a', rate: '1r/s' }] },
+        ],
+      }).ok,
+    ).toBe(true);
     expect(caddyRegexProblem('(?<=a)b')).toContain('lookaround');
     expect(caddyRegexProblem('(a)\\1')).toContain('backreference');
+    expect(caddyRegexProblem('(?<n>a)')).toContain('(?P<name>');
+    expect(caddyRegexProblem('(?P<n>a)')).toBeUndefined();
     expect(caddyRegexProblem('^a+b$')).toBeUndefined();
   });
 

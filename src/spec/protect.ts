@@ -128,6 +128,9 @@ export function caddyRegexProblem(re: string): string | undefined {
     return 'uses a backreference, which Caddy (Go RE2) does not support';
   if (/[*+?}]\+/.test(re))
     return 'uses a possessive quantifier, which Caddy (Go RE2) does not support';
+  // Debian's Caddy 2.6.2 is built with Go 1.18, whose RE2 knows only "(?P<name>".
+  if (/\(\?<[A-Za-z_]/.test(re))
+    return 'uses a named group "(?<name>…)", which Caddy 2.6 (Go RE2) does not accept: write "(?P<name>…)"';
   return undefined;
 }
 

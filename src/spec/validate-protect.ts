@@ -1,9 +1,8 @@
 // Whole-document rules of the protection features (issue 16, part A), run on a parsed Spec:
-// `@list` references name a list of `ip_lists`, rule selectors name edges or tags that exist,
-// and a site served by a Caddy edge asks nothing Caddy 2.6 cannot do (docs/proxies.md).
+// `@list` references name a list of `ip_lists`, and rule selectors name edges or tags that
+// exist. What a Caddy edge cannot do of these is in caddy-capabilities.ts (docs/proxies.md).
 import type { Matcher, Spec } from './schema.js';
 import { problem, type PathSegment, type Problem } from './problems.js';
-import { selectorMatch } from './selectors.js';
 
 /** Every matcher of a site with its path: modifiers, cache rules, access rules, rate limits. */
 export function siteMatchers(site: Spec['sites'][number]): { at: PathSegment[]; m: Matcher }[] {
@@ -17,23 +16,6 @@ export function siteMatchers(site: Spec['sites'][number]): { at: PathSegment[]; 
     if (x.match !== undefined) out.push({ at: ['rate_limits', k, 'match'], m: x.match });
   });
   return out;
-}
-
-/**
- * What the Caddy renderer does not render yet (issue 16 part A renders these for nginx only):
- * every new matcher field and access rules. Refused here with the edge named, so nothing is
- * silently dropped on a Caddy edge. Caddy 2.6 could do client_ips (remote_ip), headers and
- * user_agents (header_regexp, RE2: caddyRegexProblem) and respond/redir: see docs/proxies.md.
- */
-function caddyMatcherProblems(m: Matcher, at: PathSegment[], edge: string): Problem[] {
-  return (['client_ips', 'headers', 'query', 'user_agents'] as const)
-    .filter((f) => m[f] !== undefined)
-    .map((f) =>
-      problem(
-        [...at, f],
-        `is not rendered for Caddy edges yet, and this site is served by the Caddy edge "${edge}"; see docs/proxies.md`,
-      ),
-    );
 }
 
 export function protectProblems(spec: Spec): Problem[] {
@@ -83,29 +65,6 @@ export function protectProblems(spec: Spec): Problem[] {
     site.rate_limits?.forEach((r, k) =>
       checkSelectors(r.edges, [...base, 'rate_limits', k, 'edges']),
     );
-
-    // Caddy edges (docs/proxies.md): what Caddy 2.6 cannot do is refused here, not dropped.
-    const caddy = spec.edges.find(
-      (e) => e.proxy === 'caddy' && !e.paused && selectorMatch(site.edges, e) !== undefined,
-    );
-    if (caddy === undefined) return;
-    if (site.rate_limits !== undefined && site.rate_limits.length > 0)
-      problems.push(
-        problem(
-          [...base, 'rate_limits'],
-          `cannot be rendered for Caddy 2.6 (it has no rate limiter), and this site is served by the Caddy edge "${caddy.name}"; see docs/proxies.md`,
-        ),
-      );
-    if (site.access !== undefined)
-      problems.push(
-        problem(
-          [...base, 'access'],
-          `is not rendered for Caddy edges yet, and this site is served by the Caddy edge "${caddy.name}"; see docs/proxies.md`,
-        ),
-      );
-    for (const { at, m } of siteMatchers(site))
-      if (!at.includes('access'))
-        problems.push(...caddyMatcherProblems(m, [...base, ...at], caddy.name));
   });
   return problems;
 }

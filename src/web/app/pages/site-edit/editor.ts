@@ -5,12 +5,19 @@
 import type { ApiProblem } from '../../api/client.js';
 import type { ChangeResult } from '../../api/types.js';
 import {
+  emptyAccessRule,
+  emptyIpList,
+  ipListRows,
   emptyModifier,
   emptyOrigin,
+  emptyRateLimit,
   emptyRule,
+  type AccessRuleForm,
   type CacheRuleForm,
+  type IpListForm,
   type ModifierForm,
   type OriginForm,
+  type RateLimitForm,
   type SiteForm,
 } from './site-form.js';
 
@@ -33,6 +40,9 @@ export interface FormLists {
   origins: OriginForm;
   rules: CacheRuleForm;
   modifiers: ModifierForm;
+  access_rules: AccessRuleForm;
+  rate_limits: RateLimitForm;
+  ip_lists: IpListForm;
 }
 export type ListName = keyof FormLists;
 
@@ -43,6 +53,8 @@ type RowPatch = {
 export type EditorAction =
   | { type: 'loaded'; form: SiteForm }
   | { type: 'load-failed'; error: unknown }
+  /** The state's named IP lists, read after the site (they are not part of it). */
+  | { type: 'lists-loaded'; lists: Record<string, string[]> }
   | { type: 'edit'; patch: Partial<SiteForm> }
   | RowPatch
   | { type: 'add-row'; list: ListName }
@@ -74,6 +86,9 @@ const NEW_ROW: { [L in ListName]: () => FormLists[L] } = {
   origins: emptyOrigin,
   rules: emptyRule,
   modifiers: emptyModifier,
+  access_rules: emptyAccessRule,
+  rate_limits: emptyRateLimit,
+  ip_lists: emptyIpList,
 };
 
 function patchRow<T>(rows: T[], index: number, patch: Partial<T>): T[] {
@@ -92,6 +107,12 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
       return { ...state, form: action.form, loadError: null };
     case 'load-failed':
       return { ...state, loadError: action.error };
+    case 'lists-loaded':
+      if (!state.form) return state;
+      return {
+        ...state,
+        form: { ...state.form, ip_lists: ipListRows(action.lists), ip_lists_before: action.lists },
+      };
     case 'edit':
       return edited(state, (f) => ({ ...f, ...action.patch }));
     case 'edit-row': {
@@ -101,6 +122,18 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
         return edited(state, (f) => ({ ...f, origins: patchRow(f.origins, a.index, a.patch) }));
       if (a.list === 'rules')
         return edited(state, (f) => ({ ...f, rules: patchRow(f.rules, a.index, a.patch) }));
+      if (a.list === 'access_rules')
+        return edited(state, (f) => ({
+          ...f,
+          access_rules: patchRow(f.access_rules, a.index, a.patch),
+        }));
+      if (a.list === 'ip_lists')
+        return edited(state, (f) => ({ ...f, ip_lists: patchRow(f.ip_lists, a.index, a.patch) }));
+      if (a.list === 'rate_limits')
+        return edited(state, (f) => ({
+          ...f,
+          rate_limits: patchRow(f.rate_limits, a.index, a.patch),
+        }));
       return edited(state, (f) => ({ ...f, modifiers: patchRow(f.modifiers, a.index, a.patch) }));
     }
     case 'add-row':

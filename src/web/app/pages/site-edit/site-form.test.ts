@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSpecYaml, Site, type Site as SiteT } from '../../../../spec/index.js';
-import { formToSite, newSiteForm, siteToForm, sitePath } from './site-form.js';
+import {
+  formToSite,
+  ipListRows,
+  ipListsChanged,
+  ipListsOf,
+  newSiteForm,
+  siteToForm,
+  sitePath,
+} from './site-form.js';
+import { editorReducer, initialEditorState } from './editor.js';
 
 const example = parseSpecYaml(
   readFileSync(new URL('../../../../../examples/outpost.yaml', import.meta.url), 'utf8'),
@@ -39,6 +48,46 @@ const full: SiteT = Site.parse({
   dns_ttl: 120,
   https: { redirect_http: false, hsts: { max_age: 600, include_subdomains: true } },
   raw_nginx: 'add_header X-Test 1;',
+  access: {
+    default: 'deny',
+    status: 451,
+    body: 'no {entry}\n',
+    rules: [
+      { name: 'office', match: { client_ips: ['@office', '10.0.0.0/8'] }, action: 'allow' },
+      {
+        edges: ['tag:eu'],
+        match: { paths: ['/admin/*'], headers: [{ name: 'X-A', prefix: 'b' }] },
+        action: 'deny',
+        status: 404,
+      },
+      { match: { user_agents: ['curl'] }, action: 'redirect', target: '/', status: 307 },
+    ],
+  },
+  rate_limits: [
+    {
+      name: 'api',
+      match: { paths: ['/api/*'], client_ips: ['192.0.2.0/24'] },
+      rate: '10r/s',
+      status: 503,
+    },
+    {
+      name: 'keyed',
+      edges: ['a'],
+      key: 'header:X-Key',
+      status: 503,
+      rate: '60r/m',
+      burst: 5,
+      delay: 2,
+    },
+  ],
+  waf: {
+    enabled: true,
+    mode: 'block',
+    paranoia: 2,
+    anomaly_threshold: { inbound: 10 },
+    exclusions: [{ ids: [942100], paths: ['/search'] }],
+    overrides: [{ edges: ['a'], mode: 'detect' }],
+  },
 });
 
 describe('the site form', () => {
@@ -73,6 +122,80 @@ describe('the site form', () => {
     const form = siteToForm(rich);
     form.dns_ttl = '30'; // an edit in the form
     expect(Site.parse(formToSite(form))).toEqual({ ...rich, dns_ttl: 30 });
+  });
+
+  it('maps the protection sections: access rules, rate limits and the WAF, to the API and back', () => {
+    const form = newSiteForm();
+    form.domain = 'p.example.com';
+    form.origins[0] = { ...form.origins[0]!, v4: '192.0.2.9' };
+    form.access = { enabled: true, default: 'allow', status: '', body: '' };
+    form.access_rules = [
+      {
+        name: '',
+        edges: '',
+        match: { paths: '/admin/*', extensions: '', methods: '', client_ips: '10.0.0.0/8, ::1' },
+        action: 'deny',
+        status: '403',
+        target: '',
+      },
+    ];
+    form.rate_limits = [
+      {
+        name: 'api',
+        edges: '',
+        match: { paths: '', extensions: '', methods: '', client_ips: '' },
+        key: '',
+        rate: '10r/s',
+        burst: '20',
+        delay: '',
+        status: '',
+      },
+    ];
+    expect(formToSite(form)).toMatchObject({
+      access: {
+        default: 'allow',
+        rules: [
+          {
+            match: { paths: ['/admin/*'], client_ips: ['10.0.0.0/8', '::1'] },
+            action: 'deny',
+            status: 403,
+          },
+        ],
+      },
+      rate_limits: [{ name: 'api', rate: '10r/s', burst: 20 }],
+    });
+    const site = formToSite(form);
+    expect('waf' in site).toBe(false);
+    expect((site.rate_limits as Record<string, unknown>[])[0]).not.toHaveProperty('match');
+    // Turned off: the section leaves nothing behind.
+    form.access = { ...form.access, enabled: false };
+    form.rate_limits = [];
+    form.waf = { ...form.waf, enabled: true, mode: 'block' };
+    const off = formToSite(form);
+    expect(off).not.toHaveProperty('access');
+    expect(off).not.toHaveProperty('rate_limits');
+    expect(off.waf).toEqual({ enabled: true, mode: 'block', anomaly_threshold: {} });
+    expect(Site.parse(off).waf?.mode).toBe('block');
+  });
+
+  it('edits the named IP lists as rows and knows when they changed', () => {
+    const lists = { office: ['192.0.2.0/24', '2001:db8::/32'], bots: ['198.51.100.7'] };
+    expect(ipListsOf(ipListRows(lists))).toEqual(lists);
+    let state = initialEditorState(newSiteForm());
+    expect(ipListsChanged(state.form!)).toBe(false); // not loaded: never saved with the state
+    state = editorReducer(state, { type: 'lists-loaded', lists });
+    expect(ipListsChanged(state.form!)).toBe(false);
+    expect(formToSite(state.form!)).not.toHaveProperty('ip_lists');
+    state = editorReducer(state, {
+      type: 'edit-row',
+      list: 'ip_lists',
+      index: 1,
+      patch: { networks: '198.51.100.7, 198.51.100.8' },
+    });
+    expect(ipListsChanged(state.form!)).toBe(true);
+    expect(ipListsOf(state.form!.ip_lists).bots).toEqual(['198.51.100.7', '198.51.100.8']);
+    state = editorReducer(state, { type: 'remove-row', list: 'ip_lists', index: 0 });
+    expect(Object.keys(ipListsOf(state.form!.ip_lists))).toEqual(['bots']);
   });
 
   it('starts a new site with the defaults the spec would fill in', () => {

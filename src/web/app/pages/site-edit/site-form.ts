@@ -10,6 +10,8 @@ export interface MatcherForm {
   paths: string;
   extensions: string;
   methods: string;
+  /** Client addresses, networks or @lists (issue 16). */
+  client_ips: string;
   /** Matcher fields this form does not edit (statuses, content_types, …). */
   extra?: Record<string, unknown>;
 }
@@ -57,6 +59,57 @@ export interface ModifierForm {
   ttl: string;
 }
 
+// ---- issue 16 (protect): access rules, rate limits, the WAF ----
+export const ACCESS_ACTIONS = ['allow', 'deny', 'redirect'] as const;
+
+export interface AccessRuleForm {
+  name: string;
+  edges: string;
+  match: MatcherForm;
+  action: (typeof ACCESS_ACTIONS)[number];
+  status: string;
+  target: string;
+}
+
+/** The site's `access` without its rules (they are the form's `access_rules` rows). */
+export interface AccessForm {
+  /** Off: the site has no `access` (everyone is served). */
+  enabled: boolean;
+  default: 'allow' | 'deny';
+  status: string;
+  body: string;
+}
+
+export interface RateLimitForm {
+  name: string;
+  edges: string;
+  match: MatcherForm;
+  key: string;
+  rate: string;
+  burst: string;
+  delay: string;
+  status: string;
+}
+
+/** The WAF fields the form edits; exclusions and overrides are kept as they are (`extra`). */
+export interface WafForm {
+  /** The site has a `waf` block (on or off). */
+  defined: boolean;
+  enabled: boolean;
+  mode: 'detect' | 'block';
+  paranoia: string;
+  inbound: string;
+  outbound: string;
+  request_body_limit: string;
+  extra?: Record<string, unknown>;
+}
+/** A named IP list of the whole state (`ip_lists`), shared by every site that names it. */
+export interface IpListForm {
+  name: string;
+  networks: string;
+}
+// ---- end issue 16 ----
+
 export interface SiteForm {
   /** Fields of the site and of its cache policy this form does not edit, kept as they are. */
   extra?: { site: Record<string, unknown>; cache: Record<string, unknown> };
@@ -79,9 +132,22 @@ export interface SiteForm {
   hsts_include_subdomains: boolean;
   hsts_preload: boolean;
   raw_nginx: string;
+  access: AccessForm;
+  access_rules: AccessRuleForm[];
+  rate_limits: RateLimitForm[];
+  waf: WafForm;
+  /** The state's named IP lists as rows (saved with the whole state when they change). */
+  ip_lists: IpListForm[];
+  /** The lists as loaded; null until the state is read (the section is hidden until then). */
+  ip_lists_before: Record<string, string[]> | null;
 }
 
-export const emptyMatcher = (): MatcherForm => ({ paths: '', extensions: '', methods: '' });
+export const emptyMatcher = (): MatcherForm => ({
+  paths: '',
+  extensions: '',
+  methods: '',
+  client_ips: '',
+});
 
 const list = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(', ');
 const str = (v: string | number | undefined | null) =>
@@ -117,6 +183,37 @@ export const emptyModifier = (): ModifierForm => ({
   ttl: '',
 });
 
+export const emptyAccessRule = (): AccessRuleForm => ({
+  name: '',
+  edges: '',
+  match: emptyMatcher(),
+  action: 'deny',
+  status: '',
+  target: '',
+});
+
+export const emptyRateLimit = (): RateLimitForm => ({
+  name: '',
+  edges: '',
+  match: emptyMatcher(),
+  key: '',
+  rate: '',
+  burst: '',
+  delay: '',
+  status: '',
+});
+
+const noAccess = (): AccessForm => ({ enabled: false, default: 'allow', status: '', body: '' });
+const noWaf = (): WafForm => ({
+  defined: false,
+  enabled: false,
+  mode: 'detect',
+  paranoia: '',
+  inbound: '',
+  outbound: '',
+  request_body_limit: '',
+});
+
 /** A new site: the defaults the spec fills in, as the form shows them (domain and origin empty). */
 export function newSiteForm(): SiteForm {
   const site = SPEC_DEFAULTS.site;
@@ -140,6 +237,12 @@ export function newSiteForm(): SiteForm {
     hsts_include_subdomains: HSTS.include_subdomains,
     hsts_preload: HSTS.preload,
     raw_nginx: '',
+    access: noAccess(),
+    access_rules: [],
+    rate_limits: [],
+    waf: noWaf(),
+    ip_lists: [],
+    ip_lists_before: null,
   };
 }
 
@@ -160,22 +263,73 @@ const SITE_KEYS = [
   'dns_ttl',
   'https',
   'raw_nginx',
+  'access',
+  'rate_limits',
+  'waf',
 ];
 const CACHE_KEYS = ['rules', 'stale_if_error', 'stale_while_updating'];
 const RULE_KEYS = ['match', 'action', 'ttl'];
-const MATCHER_KEYS = ['paths', 'extensions', 'methods'];
+const MATCHER_KEYS = ['paths', 'extensions', 'methods', 'client_ips'];
+const WAF_KEYS = ['enabled', 'mode', 'paranoia', 'anomaly_threshold', 'request_body_limit'];
 
 function matcherForm(m: {
   paths?: string[];
   extensions?: string[];
   methods?: string[];
+  client_ips?: string[];
 }): MatcherForm {
   const extra = others(m, MATCHER_KEYS);
   return {
     paths: list(m.paths),
     extensions: list(m.extensions),
     methods: list(m.methods),
+    client_ips: list(m.client_ips),
     ...(extra ? { extra } : {}),
+  };
+}
+
+function protectForm(
+  site: Site,
+): Pick<SiteForm, 'access' | 'access_rules' | 'rate_limits' | 'waf'> {
+  const a = site.access;
+  const w = site.waf;
+  const wafExtra = w === undefined ? undefined : others(w, WAF_KEYS);
+  return {
+    access:
+      a === undefined
+        ? noAccess()
+        : { enabled: true, default: a.default, status: str(a.status), body: str(a.body) },
+    access_rules: (a?.rules ?? []).map((r) => ({
+      name: str(r.name),
+      edges: list(r.edges),
+      match: matcherForm(r.match),
+      action: r.action,
+      status: str(r.status),
+      target: str(r.target),
+    })),
+    rate_limits: (site.rate_limits ?? []).map((l) => ({
+      name: l.name,
+      edges: list(l.edges),
+      match: matcherForm(l.match ?? {}),
+      key: l.key,
+      rate: l.rate,
+      burst: str(l.burst),
+      delay: str(l.delay),
+      status: str(l.status),
+    })),
+    waf:
+      w === undefined
+        ? noWaf()
+        : {
+            defined: true,
+            enabled: w.enabled,
+            mode: w.mode,
+            paranoia: str(w.paranoia),
+            inbound: str(w.anomaly_threshold.inbound),
+            outbound: str(w.anomaly_threshold.outbound),
+            request_body_limit: str(w.request_body_limit),
+            ...(wafExtra ? { extra: wafExtra } : {}),
+          },
   };
 }
 
@@ -237,7 +391,30 @@ export function siteToForm(site: Site): SiteForm {
     hsts_include_subdomains: hsts !== false && hsts.include_subdomains,
     hsts_preload: hsts !== false && hsts.preload,
     raw_nginx: str(site.raw_nginx),
+    ...protectForm(site),
+    ip_lists: [],
+    ip_lists_before: null,
   };
+}
+
+export const emptyIpList = (): IpListForm => ({ name: '', networks: '' });
+
+/** The state's `ip_lists` as rows. */
+export function ipListRows(lists: Record<string, string[]>): IpListForm[] {
+  return Object.entries(lists).map(([name, nets]) => ({ name, networks: nets.join('\n') }));
+}
+
+/** The rows as the state's `ip_lists` (unchecked: the API validates names and networks). */
+export function ipListsOf(rows: readonly IpListForm[]): Record<string, string[]> {
+  return Object.fromEntries(rows.map((r) => [r.name.trim(), splitList(r.networks)]));
+}
+
+/** Did the form change the state's named lists? (false until they are loaded) */
+export function ipListsChanged(f: SiteForm): boolean {
+  return (
+    f.ip_lists_before !== null &&
+    JSON.stringify(ipListsOf(f.ip_lists)) !== JSON.stringify(f.ip_lists_before)
+  );
 }
 
 /** "a, b c" → ["a", "b", "c"]; empty → undefined (the field is left out). */
@@ -263,6 +440,56 @@ function matcher(m: MatcherForm): Record<string, unknown> {
     paths: split(m.paths),
     extensions: split(m.extensions),
     methods: split(m.methods)?.map((x) => x.toUpperCase()),
+    client_ips: split(m.client_ips),
+  });
+}
+
+/** access, rate_limits and waf as the API takes them (absent when the form has none). */
+function protectToSite(f: SiteForm): Record<string, unknown> {
+  const limits = f.rate_limits.map((l) => {
+    const match = matcher(l.match);
+    return prune({
+      name: l.name.trim(),
+      edges: split(l.edges),
+      match: Object.keys(match).length > 0 ? match : undefined,
+      key: text(l.key),
+      rate: l.rate.trim(),
+      burst: num(l.burst),
+      delay: num(l.delay),
+      status: num(l.status),
+    });
+  });
+  const w = f.waf;
+  return prune({
+    access: f.access.enabled
+      ? prune({
+          default: f.access.default,
+          status: num(f.access.status),
+          body: f.access.body === '' ? undefined : f.access.body,
+          rules: f.access_rules.map((r) =>
+            prune({
+              name: text(r.name),
+              edges: split(r.edges),
+              match: matcher(r.match),
+              action: r.action,
+              status: num(r.status),
+              target: text(r.target),
+            }),
+          ),
+        })
+      : undefined,
+    rate_limits: limits.length > 0 ? limits : undefined,
+    waf:
+      w.defined || w.enabled
+        ? prune({
+            ...w.extra,
+            enabled: w.enabled,
+            mode: w.mode,
+            paranoia: num(w.paranoia),
+            anomaly_threshold: prune({ inbound: num(w.inbound), outbound: num(w.outbound) }),
+            request_body_limit: num(w.request_body_limit),
+          })
+        : undefined,
   });
 }
 
@@ -328,6 +555,7 @@ export function formToSite(f: SiteForm): Record<string, unknown> {
         : false,
     },
     raw_nginx: f.raw_nginx.trim() === '' ? undefined : f.raw_nginx,
+    ...protectToSite(f),
   });
 }
 

@@ -43,6 +43,7 @@ const MATCHER_FIELDS = [
   ['paths', 'siteEdit.matcher.paths', '/static/*, /assets/*'],
   ['extensions', 'siteEdit.matcher.extensions', 'css, js, png'],
   ['methods', 'siteEdit.matcher.methods', 'GET, HEAD'],
+  ['client_ips', 'siteEdit.matcher.clientIps', '10.0.0.0/8, @office'],
 ] as const satisfies readonly (readonly [keyof MatcherForm, string, string])[];
 
 export function MatcherEditor(props: {

@@ -107,7 +107,11 @@ export function secretKeyFileOf(
 
 export const AgentConfig = z
   .object({
-    server: z.string({ required_error: 'is required' }).url(),
+    /** The control-plane URLs, in order of preference (the agent fails over between them). */
+    servers: z
+      .array(z.string().url(), { required_error: 'is required' })
+      .min(1, 'is required')
+      .refine((l) => new Set(l).size === l.length, 'names a URL twice'),
     tokenFile: z.string({ required_error: 'is required' }).min(1),
     /** State directory: releases, the nginx prefix, the cache. */
     root: z
@@ -173,6 +177,7 @@ const FLAGS: Record<string, string> = {
   alertInterval: '--alert-interval',
   alertCheckInterval: '--alert-check-interval',
   server: '--server (OUTPOST_SERVER)',
+  servers: '--server / --control-plane (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',
   nginx: '--nginx',
@@ -199,7 +204,10 @@ function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>
       .map((i) => {
         const key = String(i.path[0] ?? '');
         const unknown = i.code === z.ZodIssueCode.unrecognized_keys ? i.keys.join(', ') : '';
-        return unknown ? `unknown setting(s): ${unknown}` : `${FLAGS[key] ?? key}: ${i.message}`;
+        const item = typeof i.path[1] === 'number' ? ` URL ${i.path[1] + 1}` : '';
+        return unknown
+          ? `unknown setting(s): ${unknown}`
+          : `${FLAGS[key] ?? key}${item}: ${i.message}`;
       })
       .join('; '),
   );
@@ -226,17 +234,41 @@ export function readControlPlaneConfig(
   });
 }
 
-export type AgentFlags = Partial<Record<keyof z.input<typeof AgentConfig>, unknown>>;
+/**
+ * The agent's flags: `server` (--server, a URL or a comma list) and `controlPlane`
+ * (--control-plane, repeatable, each a URL or a comma list) make `servers`.
+ */
+export type AgentFlags = Partial<
+  Record<Exclude<keyof z.input<typeof AgentConfig>, 'servers'> | 'server' | 'controlPlane', unknown>
+>;
 
-/** `outpost agent`'s config: flags, then OUTPOST_SERVER / OUTPOST_LOG_LEVEL, then defaults. */
+/** A URL, a comma list of URLs, or a list of either (repeated flags): the URLs in order. */
+function urlList(value: unknown): string[] {
+  const items = Array.isArray(value) ? (value as unknown[]) : value === undefined ? [] : [value];
+  return items.flatMap((v) =>
+    String(v)
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== ''),
+  );
+}
+
+/**
+ * `outpost agent`'s config: flags, then OUTPOST_SERVER / OUTPOST_LOG_LEVEL, then defaults. The
+ * control planes are --server's URLs, then --control-plane's, in order; without either flag
+ * OUTPOST_SERVER's (a URL or a comma list).
+ */
 export function readAgentConfig(
   flags: AgentFlags,
   env: Pick<Environment, 'server' | 'logLevel'>,
   runningAsRoot: boolean,
 ): AgentConfig {
+  const { server, controlPlane, ...rest } = flags;
+  const given = [...urlList(server), ...urlList(controlPlane)];
+  const servers = given.length > 0 ? given : urlList(env.server);
   const config = parse(AgentConfig, {
-    ...flags,
-    server: flags.server ?? env.server,
+    ...rest,
+    servers: servers.length > 0 ? servers : undefined,
     logLevel: flags.logLevel ?? env.logLevel,
   });
   if (config.nginxUser === undefined && runningAsRoot) {

@@ -212,6 +212,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...(opts.notify !== undefined ? { timings: opts.notify } : {}),
   });
 
+  // Purges wake the long-polls of their edges here, and through the cluster on the others.
+  const purges = new PurgeService(opts.store, signer);
   // Several control planes on one database: the leader builds; the others serve stored bundles.
   if (opts.store.coordination !== undefined) builder.setBuilding(false);
   const cluster = new Cluster({
@@ -219,14 +221,15 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     builder,
     singletons: singletonWorkers({ history: status.history, certificates, dnsSync, notifier }),
     onRemoteStateChange: () => workers.desiredStateChanged(),
+    onRemotePurge: (edges) => purges.wake(edges),
     logger: opts.logger.child({ component: 'cluster' }),
   });
+  purges.onCreated = (edges) => cluster.announcePurge(edges);
   const workers = new Workers(controlPlaneWorkers({ builder, status, cluster }));
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
-  const purges = new PurgeService(opts.store, signer);
   const state = new DesiredState(opts.store, () => {
     workers.desiredStateChanged();
     cluster.announce('state');

@@ -33,6 +33,21 @@ describe('ControlPlaneConfig', () => {
     expect(() => readControlPlaneConfig({ probeInterval: -1 }, env)).toThrow('--probe-interval');
   });
 
+  it('--join-servers: a comma list of URLs, in order', () => {
+    const env = readEnvironment({});
+    expect(
+      readControlPlaneConfig({ joinServers: 'https://a.example/, https://b.example' }, env)
+        .joinServers,
+    ).toEqual(['https://a.example', 'https://b.example']);
+    expect(readControlPlaneConfig({}, env).joinServers).toBeUndefined();
+    expect(() => readControlPlaneConfig({ joinServers: 'https://a.example,nope' }, env)).toThrow(
+      '--join-servers URL 2: Invalid url',
+    );
+    expect(() => readControlPlaneConfig({ joinServers: ',' }, env)).toThrow(
+      '--join-servers: needs at least one URL',
+    );
+  });
+
   it('resolves a check binary: off, auto (installed or not), or a path that must exist', () => {
     expect(checkBinary('off', '/bin/sh', '--nginx-check')).toBeUndefined();
     expect(checkBinary('auto', '/bin/sh', '--nginx-check')).toBe('/bin/sh');

@@ -58,6 +58,20 @@ export const ControlPlaneConfig = z
     listen: Listen.default('127.0.0.1:8080'),
     /** The URL edges and the CLI use to reach this control plane; default: the bound address. */
     publicUrl: z.string().url().optional(),
+    /**
+     * The control-plane URLs the join command gives new edges, in order of preference (a comma
+     * list; default: the public URL). With several control planes each may have its own URL.
+     */
+    joinServers: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((u) => u.trim().replace(/\/+$/, ''))
+          .filter((u) => u !== ''),
+      )
+      .pipe(z.array(z.string().url()).min(1, 'needs at least one URL'))
+      .optional(),
     logLevel: LogLevel.default('info'),
     /** Check each edge rendering with `nginx -t` / `caddy validate` before publishing it. */
     nginxCheck: Check.default('auto'),
@@ -166,6 +180,7 @@ const FLAGS: Record<string, string> = {
   database: '--database (OUTPOST_DATABASE)',
   listen: '--listen (OUTPOST_LISTEN)',
   publicUrl: '--public-url (OUTPOST_PUBLIC_URL)',
+  joinServers: '--join-servers',
   logLevel: '--log-level (OUTPOST_LOG_LEVEL)',
   nginxCheck: '--nginx-check',
   caddyCheck: '--caddy-check',

@@ -79,6 +79,8 @@ export interface ControlPlaneOptions {
   logger: FastifyBaseLogger;
   /** The URL edges and the CLI use to reach this control plane. */
   publicUrl: string;
+  /** The control-plane URLs join commands give edges, in order (default: [publicUrl]). */
+  joinServers?: readonly string[];
   version: string;
   /** Serve HTTPS with this certificate and key (PEM); undefined: plain HTTP. */
   https?: { cert: Buffer; key: Buffer };
@@ -261,7 +263,13 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(
-      edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint, revocations),
+      edgesRoutes(
+        state,
+        opts.store,
+        opts.joinServers ?? [opts.publicUrl],
+        signer.fingerprint,
+        revocations,
+      ),
     );
     await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));

@@ -40,9 +40,14 @@ describe('edges with several control-plane URLs', () => {
   let publicUrl = '';
   const tokens: Record<string, string> = {};
   const sharedKey = () => join(tmp.path, 'shared-secret.key');
-  const serve = (name: string) =>
+  const ports: Record<string, number> = {};
+  const serve = (name: 'a' | 'b') =>
     startControlPlane(join(tmp.path, name), {
+      port: ports[name] as number,
       args: [
+        // The join command gives new edges both, A first.
+        '--join-servers',
+        `http://127.0.0.1:${ports.a},http://127.0.0.1:${ports.b}`,
         '--database',
         url,
         '--public-url',
@@ -124,6 +129,8 @@ ${[HOST, ...extraSites].map(site).join('')}`,
     url = await pg.createDatabase('outpost_ha_edges');
     publicUrl = `http://127.0.0.1:${await freePort()}`;
     edgePort = await freePort(EDGE_ADDRESS);
+    ports.a = await freePort();
+    ports.b = await freePort();
     a = await serve('a');
     admin = await readAdminEnv(a);
     await a.server.waitFor(/is the leader/, 60_000);
@@ -187,6 +194,15 @@ ${[HOST, ...extraSites].map(site).join('')}`,
     expect(cli.stdout).toContain(`CONTROL PLANE e1: ${a.url}`);
     // The table keeps ERROR as its last column.
     expect(cli.stdout).toMatch(/EDGE\s+STATE\s+RELEASE\s+LAST SEEN\s+ERROR\n/);
+    // A new edge's join command (from either control plane) gives it both URLs, A first.
+    const add = await runCli(['edge', 'add', 'e4', '--ipv4', '203.0.113.14'], {
+      ...admin,
+      OUTPOST_SERVER: b.url,
+    });
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toContain(
+      `curl -fsSL ${a.url}/install.sh | sudo bash -s -- --server ${a.url},${b.url} --name e4`,
+    );
   });
 
   it('a purge accepted by A wakes the long-polls B holds, and each edge gets it once', async () => {
@@ -234,14 +250,20 @@ ${[HOST, ...extraSites].map(site).join('')}`,
       expect(r.status).toBe(204);
     }
     // e1 (the real agent, on A) ran it too; then nothing is pending anywhere.
-    const done = await eventually('every edge to confirm the purge', async () => {
+    // e4 (added by the first test) has no agent: its job waits for it.
+    const done = await eventually('every running edge to confirm the purge', async () => {
       const res = await fetch(`${b.url}/v1/purges/${id}`, {
         headers: { authorization: `Bearer ${admin.OUTPOST_TOKEN}` },
       });
       const s = PurgeStatus.parse(await res.json());
-      return s.edges.every((e) => e.state === 'done') ? s : undefined;
+      return s.edges.every((e) => e.state === 'done' || e.edge === 'e4') ? s : undefined;
     });
-    expect(done.edges.map((e) => e.edge).sort()).toEqual(['e1', 'e2', 'e3']);
+    expect(done.edges.map((e) => `${e.edge} ${e.state}`).sort()).toEqual([
+      'e1 done',
+      'e2 done',
+      'e3 done',
+      'e4 pending',
+    ]);
     for (const cp of [a, b])
       for (const e of ['e2', 'e3']) {
         const again = await edgeCall(cp, e, 'v1/edge/poll?wait=0');

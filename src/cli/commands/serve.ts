@@ -117,6 +117,7 @@ export async function serve(
     logger,
     secretKeyFile,
     publicUrl: config.publicUrl ?? bound,
+    ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
     version: ctx.version,
     ...(https !== undefined ? { https } : {}),
     ...(nginx !== undefined ? { nginx } : {}),

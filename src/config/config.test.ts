@@ -33,6 +33,15 @@ describe('ControlPlaneConfig', () => {
     expect(() => readControlPlaneConfig({ probeInterval: -1 }, env)).toThrow('--probe-interval');
   });
 
+  it('the test-only hold of state writes comes from OUTPOST_TEST_HOLD_STATE_WRITE_MS alone', () => {
+    const env = readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '250' });
+    expect(readControlPlaneConfig({}, env).testHoldStateWriteMs).toBe(250);
+    expect(readControlPlaneConfig({}, readEnvironment({})).testHoldStateWriteMs).toBeUndefined();
+    expect(() =>
+      readControlPlaneConfig({}, readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '-1' })),
+    ).toThrow('OUTPOST_TEST_HOLD_STATE_WRITE_MS (test only)');
+  });
+
   it('--join-servers: a comma list of URLs, in order', () => {
     const env = readEnvironment({});
     expect(

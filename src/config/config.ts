@@ -101,6 +101,13 @@ export const ControlPlaneConfig = z
       .optional(),
     /** Seconds `nginx -t` may take per edge; default: scaled to the rendering's size. */
     nginxCheckTimeout: Seconds.positive().optional(),
+    /** TEST ONLY (OUTPOST_TEST_HOLD_STATE_WRITE_MS): hold each state write open this long. */
+    testHoldStateWriteMs: z.coerce
+      .number({ invalid_type_error: 'must be a number of milliseconds' })
+      .int()
+      .nonnegative()
+      .max(600_000)
+      .optional(),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -208,6 +215,7 @@ const FLAGS: Record<string, string> = {
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',
   secretKeyFile: '--secret-key-file (OUTPOST_SECRET_KEY_FILE)',
+  testHoldStateWriteMs: 'OUTPOST_TEST_HOLD_STATE_WRITE_MS (test only)',
 };
 
 function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>): z.output<S> {
@@ -235,7 +243,13 @@ export function readControlPlaneConfig(
   flags: ControlPlaneFlags,
   env: Pick<
     Environment,
-    'dataDir' | 'database' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'
+    | 'dataDir'
+    | 'database'
+    | 'listen'
+    | 'publicUrl'
+    | 'logLevel'
+    | 'secretKeyFile'
+    | 'testHoldStateWriteMs'
   >,
 ): ControlPlaneConfig {
   return parse(ControlPlaneConfig, {
@@ -246,6 +260,7 @@ export function readControlPlaneConfig(
     listen: flags.listen ?? env.listen,
     publicUrl: flags.publicUrl ?? env.publicUrl,
     logLevel: flags.logLevel ?? env.logLevel,
+    testHoldStateWriteMs: env.testHoldStateWriteMs,
   });
 }
 

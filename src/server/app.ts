@@ -1,5 +1,6 @@
 // Wiring only: builds each capability's service and worker from the injected config and store,
 // registers each capability's routes (a Fastify plugin each), starts the workers in order.
+import { setTimeout as sleep } from 'node:timers/promises';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -81,6 +82,8 @@ export interface ControlPlaneOptions {
   publicUrl: string;
   /** The control-plane URLs join commands give edges, in order (default: [publicUrl]). */
   joinServers?: readonly string[];
+  /** TEST ONLY: every desired-state write holds its transaction open this long (config/). */
+  testHoldStateWriteMs?: number;
   version: string;
   /** Serve HTTPS with this certificate and key (PEM); undefined: plain HTTP. */
   https?: { cert: Buffer; key: Buffer };
@@ -232,10 +235,20 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
-  const state = new DesiredState(opts.store, () => {
-    workers.desiredStateChanged();
-    cluster.announce('state');
-  });
+  const hold = opts.testHoldStateWriteMs;
+  const state = new DesiredState(
+    opts.store,
+    () => {
+      workers.desiredStateChanged();
+      cluster.announce('state');
+    },
+    hold === undefined
+      ? undefined
+      : async () => {
+          opts.logger.warn({ ms: hold }, 'test hook: holding the desired-state write open');
+          await sleep(hold);
+        },
+  );
   const revocations = new EdgeTokenRevocations();
   await app.register(
     edgeRoutes(

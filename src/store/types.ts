@@ -44,6 +44,11 @@ export interface WriteStateOptions {
   expectRevision?: number;
   /** Token hashes for edges that `next` creates (by edge name). */
   edgeTokenHashes?: Record<string, string>;
+  /**
+   * Runs inside the transaction after every row is written, before the commit. Only the test
+   * hook `OUTPOST_TEST_HOLD_STATE_WRITE_MS` uses it (config/), to kill a control plane there.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface WriteStateResult {

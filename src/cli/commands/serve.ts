@@ -118,6 +118,9 @@ export async function serve(
     secretKeyFile,
     publicUrl: config.publicUrl ?? bound,
     ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
+    ...(config.testHoldStateWriteMs !== undefined
+      ? { testHoldStateWriteMs: config.testHoldStateWriteMs }
+      : {}),
     version: ctx.version,
     ...(https !== undefined ? { https } : {}),
     ...(nginx !== undefined ? { nginx } : {}),

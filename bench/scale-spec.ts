@@ -1,8 +1,11 @@
 // The spec bench:scale builds: N sites on every one of E edges.
 import type { SpecInput } from '../src/spec/index.js';
 
-/** N sites, each with a cache rule and a set_header modifier, on every one of E edges. */
-export function scaleSpec(sites: number, edges: number, changed = -1): SpecInput {
+/**
+ * N sites, each with a cache rule and a set_header modifier, on every one of E edges; site
+ * `changed` gets another origin port, and `shift` moves every site's port (all changed).
+ */
+export function scaleSpec(sites: number, edges: number, changed = -1, shift = 0): SpecInput {
   return {
     edges: Array.from({ length: edges }, (_, e) => ({
       name: `e${e}`,
@@ -13,7 +16,7 @@ export function scaleSpec(sites: number, edges: number, changed = -1): SpecInput
       origins: [
         {
           host: { v4: '127.0.0.1' },
-          port: 10_000 + (i % 1000) + (i === changed ? 1 : 0),
+          port: 10_000 + (i % 1000) + (i === changed ? 1 : 0) + shift,
           protocol: 'http' as const,
         },
       ],

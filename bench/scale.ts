@@ -4,8 +4,13 @@
 //   full build      BundleBuilder.rebuild() from an empty store: N sites on every one of E edges
 //   one change      one site's origin port changed, rebuild() again
 //   peak RSS        the case process's maximum resident set size
-//   bytes/release   the stored bundle of the first edge (what a poll sends)
-//   store size      the SQLite file after both builds (every release kept)
+//   sites rendered  how many site files the one-change build rendered (incremental: 1)
+//   release         the first edge's release: every file's bytes (what a new edge fetches)
+//   manifest        its signed manifest (what a poll sends)
+//   delta           what an edge that has the previous release fetches after the change:
+//                   the manifest, and the contents whose hashes it lacks
+//   store size      the SQLite file after both builds (releases kept as manifests; contents
+//                   once by hash)
 //   nginx -t        checkNginxConfig() of the first edge's rendering (every site), once
 //
 // The builder runs without its own nginx check (it would run `nginx -t` once per edge; the
@@ -21,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { stdio as out, table } from '../src/cli/output.js';
 import { BundleBuilder } from '../src/edges/builder.js';
+import { BundleManifest, expandManifest, SignedBundle } from '../src/bundle/index.js';
 import { ensureSigningKey } from '../src/edges/signing-key.js';
 import { checkNginxConfig } from '../src/proxy-check/nginx-check.js';
 import { compileEdgePlan } from '../src/compile/index.js';
@@ -53,9 +59,14 @@ function numbers(name: string, value: string, max: number): number[] {
 interface CaseResult {
   fullMs: number;
   changeMs: number;
+  fullCpuMs: number;
+  changeCpuMs: number;
   changedEdges: number;
+  sitesRendered: number;
   rssMiB: number;
   releaseBytes: number;
+  manifestBytes: number;
+  deltaBytes: number;
   storeBytes: number;
   checkMs: number | null;
   checkOk: boolean | null;
@@ -76,17 +87,46 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
         detail: {},
       });
     await write(scaleSpec(sites, edges));
+    const cpu = (since: NodeJS.CpuUsage) => {
+      const c = process.cpuUsage(since);
+      return (c.user + c.system) / 1000;
+    };
+    let c0 = process.cpuUsage();
     let t = performance.now();
     await builder.rebuild();
     const fullMs = performance.now() - t;
+    const fullCpuMs = cpu(c0);
     const before = new Map((await store.latestBundles()).map((b) => [b.edge, b.release]));
     await write(scaleSpec(sites, edges, Math.floor(sites / 2)));
+    c0 = process.cpuUsage();
     t = performance.now();
     await builder.rebuild();
     const changeMs = performance.now() - t;
+    const changeCpuMs = cpu(c0);
+    const sitesRendered = builder.lastBuild()?.sitesRendered ?? 0;
     const latest = await store.latestBundles();
     const changedEdges = latest.filter((b) => before.get(b.edge) !== b.release).length;
-    const releaseBytes = Buffer.byteLength(latest[0]?.body ?? '');
+    const manifestBytes = Buffer.byteLength(latest[0]?.body ?? '');
+    // Release sizes from the stored manifests of e0 (previous and newest).
+    const kept = (await store.keptBundles()).filter((b) => b.edge === 'e0');
+    const entriesOf = async (body: string) => {
+      const signed = SignedBundle.parse(JSON.parse(body));
+      const m = BundleManifest.parse(JSON.parse(signed.manifest));
+      const lists = await store.releaseFiles(m.lists.map((l) => l.sha256));
+      return { m, entries: expandManifest(m, lists) };
+    };
+    const newest = await entriesOf(kept.at(-1)?.body ?? '');
+    const older = kept.length > 1 ? await entriesOf(kept.at(-2)?.body ?? '') : undefined;
+    const releaseBytes = newest.entries.reduce((n, e) => n + e.size, 0);
+    const had = new Set([
+      ...(older?.entries.map((e) => e.sha256) ?? []),
+      ...(older?.m.lists.map((l) => l.sha256) ?? []),
+    ]);
+    const deltaBytes =
+      manifestBytes +
+      [...newest.entries, ...newest.m.lists]
+        .filter((e) => !had.has(e.sha256))
+        .reduce((n, e) => n + e.size, 0);
     builder.close();
     let checkMs: number | null = null;
     let checkOk: boolean | null = null;
@@ -103,9 +143,14 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
     return {
       fullMs,
       changeMs,
+      fullCpuMs,
+      changeCpuMs,
       changedEdges,
+      sitesRendered,
       rssMiB: process.resourceUsage().maxRSS / 1024,
       releaseBytes,
+      manifestBytes,
+      deltaBytes,
       storeBytes: statSync(file).size,
       checkMs,
       checkOk,
@@ -161,11 +206,14 @@ async function main(): Promise<void> {
     [
       'sites',
       'edges',
-      'full build',
-      'one change',
+      'full build (CPU)',
+      'one change (CPU)',
       'edges rebuilt',
+      'sites rendered',
       'peak RSS',
-      'bytes/release',
+      'release',
+      'manifest',
+      'delta',
       'store size',
       'nginx -t (1 edge)',
     ],
@@ -174,18 +222,26 @@ async function main(): Promise<void> {
     for (const edges of edgeCounts) {
       const r = await childCase(sites, edges, maxSeconds);
       if (r === 'timeout') {
-        rows.push([`${sites}`, `${edges}`, `> ${maxSeconds} s (stopped)`, '', '', '', '', '', '']);
+        rows.push([
+          `${sites}`,
+          `${edges}`,
+          `> ${maxSeconds} s (stopped)`,
+          ...Array<string>(9).fill(''),
+        ]);
       } else {
         const check =
           r.checkMs === null ? 'not run' : `${seconds(r.checkMs)}${r.checkOk ? '' : ' (failed)'}`;
         rows.push([
           `${sites}`,
           `${edges}`,
-          seconds(r.fullMs),
-          seconds(r.changeMs),
+          `${seconds(r.fullMs)} (${seconds(r.fullCpuMs)})`,
+          `${seconds(r.changeMs)} (${seconds(r.changeCpuMs)})`,
           `${r.changedEdges}`,
+          `${r.sitesRendered}`,
           `${r.rssMiB.toFixed(0)} MiB`,
           `${(r.releaseBytes / MiB).toFixed(2)} MiB`,
+          `${(r.manifestBytes / 1024).toFixed(1)} KiB`,
+          `${(r.deltaBytes / 1024).toFixed(1)} KiB`,
           `${(r.storeBytes / MiB).toFixed(0)} MiB`,
           check,
         ]);

@@ -17,7 +17,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
+import {
+  BundleVerificationError,
+  inlineBlobs,
+  verifyBundle,
+  type BundleManifest,
+  type ResolvedFile,
+} from '../bundle/index.js';
+import { fetchReleaseFiles } from './fetch-files.js';
 import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
 import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
@@ -450,14 +457,38 @@ export class Agent {
       await this.report().catch(() => undefined);
       return;
     }
-    this.rejectedHash = undefined;
     const release = manifest.release;
     if (this.state.applied?.hash === hash) return;
     if (this.state.failed?.hash === hash) return; // never retry the same failed release
     const started = Date.now();
+    // Only the files this edge lacks come over the wire (a control plane that cannot be reached
+    // now throws: the pull loop retries). Contents that do not match their signed hash refuse
+    // the bundle, like a bad signature.
+    let files: ResolvedFile[];
+    try {
+      const fetched = await fetchReleaseFiles(manifest, {
+        inline: inlineBlobs(body),
+        liveDir: this.state.applied ? this.path('live', 'release') : undefined,
+        fetch: (hashes) => this.cp.files(hashes, this.abort.signal),
+      });
+      files = fetched.files;
+      manifest = { ...manifest, files: fetched.entries, lists: [] };
+      this.log.info(
+        { release, files: files.length, fetched: fetched.fetched, reused: fetched.reused },
+        'release files ready',
+      );
+    } catch (err) {
+      if (!(err instanceof BundleVerificationError)) throw err;
+      this.lastError = `rejected a bundle: ${err.message}`;
+      this.rejectedHash = hash;
+      this.log.error({ err: this.lastError }, 'bundle rejected');
+      await this.report().catch(() => undefined);
+      return;
+    }
+    this.rejectedHash = undefined;
     let error: string | undefined;
     try {
-      error = await this.install(manifest);
+      error = await this.install(manifest, files);
     } catch (err) {
       // The machine's fault (ENOSPC, EACCES…), not the release's: reported like a rejected
       // release (status shows it, an alert is raised), retried with backoff.
@@ -495,16 +526,17 @@ export class Agent {
   }
 
   /** Writes, validates, switches, reloads and probes; returns the error, or undefined. */
-  private async install(manifest: BundleManifest): Promise<string | undefined> {
+  private async install(
+    manifest: BundleManifest,
+    files: readonly ResolvedFile[],
+  ): Promise<string | undefined> {
     const release = manifest.release;
     const dir = this.path('releases', String(release));
     // Write the release beside its final name, then rename: a release dir is complete or absent.
     const staging = this.path('releases', `.staging-${release}-${process.pid}`);
     await rm(staging, { recursive: true, force: true });
     try {
-      for (const f of manifest.files) {
-        await writeFileAtomic(join(staging, f.path), fileContent(f), f.mode);
-      }
+      for (const f of files) await writeFileAtomic(join(staging, f.path), f.content, f.mode);
       await rm(dir, { recursive: true, force: true });
       await rename(staging, dir);
     } catch (err) {

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildManifest } from '../bundle/index.js';
+import { buildManifest, hashFile } from '../bundle/index.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { writeReleaseFiles } from '../proxy-check/nginx-check.js';
 import { renderCaddyRelease } from '../render/caddy.js';
@@ -71,7 +71,7 @@ describe('CaddyDriver with a real Caddy', () => {
       revision: n,
       proxy: 'caddy',
       probe: { url: `http://${ADDRESS}:${port}/` },
-      files,
+      files: files.map((f) => hashFile(f).entry),
     });
     const main = await driver.main(manifest, dir);
     if (!main.ok) throw new Error(main.output);

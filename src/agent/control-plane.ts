@@ -335,6 +335,28 @@ export class ControlPlaneClient {
     return { purges, refused };
   }
 
+  /** Release file contents by SHA-256 (only those of this edge's latest release are given). */
+  async files(hashes: readonly string[], signal?: AbortSignal): Promise<Map<string, Buffer>> {
+    const res = await this.call('v1/edge/files', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hashes }),
+      ...(signal ? { signal } : {}),
+    });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new ControlPlaneError(
+        `fetching ${hashes.length} release file(s) failed: HTTP ${res.status} ${text.slice(0, 200)}`,
+        res.status,
+      );
+    }
+    const body = (await res.json()) as { files?: Record<string, unknown> };
+    const out = new Map<string, Buffer>();
+    for (const [h, b64] of Object.entries(body.files ?? {}))
+      if (typeof b64 === 'string') out.set(h, Buffer.from(b64, 'base64'));
+    return out;
+  }
+
   async purgeResults(results: PurgeResult[]): Promise<void> {
     const res = await this.call('v1/edge/purges', {
       method: 'POST',

@@ -2,34 +2,48 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   buildManifest,
+  checkContents,
   contentKey,
+  expandManifest,
+  fileListBlob,
   generateSigningKey,
+  hashFile,
   keyFingerprint,
+  resolveFiles,
   signManifest,
   verifyBundle,
 } from './bundle.js';
 
 const key = generateSigningKey();
 const other = generateSigningKey();
+const sites = hashFile({ path: 'nginx/sites.conf', content: 'server {}\n' });
+const secret = hashFile({ path: 'certs/a.key', content: 'KEY', secret: true });
+const site = hashFile({ path: 'nginx/sites/a.conf', content: 'upstream a {}\n' });
+const list = fileListBlob([site.entry]);
 const manifest = buildManifest({
   edge: 'hk1',
   release: 3,
   revision: 7,
   proxy: 'nginx',
   probe: { url: 'http://127.0.0.1:80/' },
-  files: [
-    { path: 'nginx/sites.conf', content: 'server {}\n' },
-    { path: 'certs/a.key', content: 'KEY', secret: true },
-  ],
+  files: [sites.entry, secret.entry],
+  lists: [list.entry],
 });
+const contents = new Map(
+  [sites, secret, site, list].map((f) => [f.entry.sha256, f.content] as const),
+);
 
 describe('bundle', () => {
-  it('sorts files, encodes them and marks secrets 0600', () => {
-    expect(manifest.files.map((f) => [f.path, f.mode.toString(8)])).toEqual([
-      ['certs/a.key', '600'],
-      ['nginx/sites.conf', '644'],
+  it('sorts files, names each by hash and size, and marks secrets 0600', () => {
+    expect(manifest.files.map((f) => [f.path, f.mode.toString(8), f.size])).toEqual([
+      ['certs/a.key', '600', 3],
+      ['nginx/sites.conf', '644', 10],
     ]);
-    expect(Buffer.from(manifest.files[1]?.content ?? '', 'base64').toString()).toBe('server {}\n');
+    expect(manifest.files[1]?.sha256).toBe(
+      createHash('sha256').update('server {}\n').digest('hex'),
+    );
+    // No content in the signed text: signing is proportional to the number of files.
+    expect(JSON.stringify(manifest)).not.toContain(Buffer.from('KEY').toString('base64'));
   });
 
   it('verifies what it signed, for the right edge', () => {
@@ -59,26 +73,63 @@ describe('bundle', () => {
     );
   });
 
-  it('refuses paths that leave the release directory', () => {
-    expect(() =>
-      buildManifest({ ...manifest, files: [{ path: '../etc/passwd', content: 'x' }] }),
-    ).toThrow();
-    expect(() =>
-      buildManifest({ ...manifest, files: [{ path: '/etc/passwd', content: 'x' }] }),
-    ).toThrow();
+  it('resolves every file, lists expanded, each content checked against its signed hash', async () => {
+    const files = await resolveFiles(manifest, (hashes) =>
+      Promise.resolve(
+        new Map(hashes.flatMap((h) => (contents.has(h) ? [[h, contents.get(h)!]] : []))),
+      ),
+    );
+    expect(files.map((f) => [f.path, f.content.toString()])).toEqual([
+      ['certs/a.key', 'KEY'],
+      ['nginx/sites.conf', 'server {}\n'],
+      ['nginx/sites/a.conf', 'upstream a {}\n'],
+    ]);
   });
 
-  it('content key ignores order and release, and sees any byte change', () => {
+  it('refuses a content or a list that does not match its hash, or is missing', () => {
+    const swapped = new Map(contents).set(sites.entry.sha256, Buffer.from('server { x }\n'));
+    const entries = expandManifest(manifest, contents);
+    expect(() => checkContents(entries, swapped)).toThrow(
+      /content of "nginx\/sites.conf" is missing or does not match its hash/,
+    );
+    const without = new Map(contents);
+    without.delete(secret.entry.sha256);
+    expect(() => checkContents(entries, without)).toThrow(/"certs\/a.key" is missing/);
+    const badList = new Map(contents).set(list.entry.sha256, Buffer.from('[]'));
+    expect(() => expandManifest(manifest, badList)).toThrow(/does not match its hash/);
+    // A list (authentic, by hash) that names a path the manifest has: refused, not merged.
+    const dup = fileListBlob([{ ...site.entry, path: 'nginx/sites.conf' }]);
+    const twice = buildManifest({ ...manifest, lists: [dup.entry] });
+    expect(() => expandManifest(twice, new Map([[dup.entry.sha256, dup.content]]))).toThrow(
+      /names "nginx\/sites.conf" twice/,
+    );
+    const hostile = fileListBlob([{ ...site.entry, path: '../etc/passwd' }]);
+    const escaping = buildManifest({ ...manifest, lists: [hostile.entry] });
+    expect(() =>
+      expandManifest(escaping, new Map([[hostile.entry.sha256, hostile.content]])),
+    ).toThrow(/file list .* is invalid/);
+  });
+
+  it('refuses paths that leave the release directory', () => {
+    const bad = (path: string) => ({ ...sites.entry, path });
+    expect(() => buildManifest({ ...manifest, files: [bad('../etc/passwd')] })).toThrow();
+    expect(() => buildManifest({ ...manifest, files: [bad('/etc/passwd')] })).toThrow();
+  });
+
+  it('content key ignores order and release, and sees any byte change or list change', () => {
     const files = [
-      { path: 'b', content: '2' },
-      { path: 'a', content: '1' },
+      hashFile({ path: 'b', content: '2' }).entry,
+      hashFile({ path: 'a', content: '1' }).entry,
     ];
     const meta = { edge: 'hk1', proxy: 'nginx' as const, probe: { url: 'http://127.0.0.1/' } };
     expect(contentKey({ ...meta, files })).toBe(
       contentKey({ ...meta, files: [...files].reverse() }),
     );
     expect(contentKey({ ...meta, files })).not.toBe(
-      contentKey({ ...meta, files: [{ path: 'a', content: '1 ' }, files[0]!] }),
+      contentKey({ ...meta, files: [hashFile({ path: 'a', content: '1 ' }).entry, files[0]!] }),
+    );
+    expect(contentKey({ ...meta, files, lists: [list.entry] })).not.toBe(
+      contentKey({ ...meta, files }),
     );
   });
 

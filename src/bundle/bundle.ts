@@ -1,8 +1,16 @@
-// Release bundles: what one edge serves, immutable, content-addressed (SHA-256) and signed with
-// the control plane's Ed25519 key. Shared by the server (build, sign) and the agent (verify).
+// Release bundles: what one edge serves, immutable and signed with the control plane's Ed25519
+// key. Shared by the server (build, sign) and the agent (verify).
 //
-// On the wire a bundle is `{manifest, hash, signature}` where `manifest` is the exact JSON text
-// that was hashed and signed: the agent verifies the bytes it received, then parses them.
+// A release is a signed manifest of file hashes (format 2): `files` names each file of the
+// release by path, mode, SHA-256 and size; `lists` names file lists (JSON arrays of the same
+// entries, stored and fetched like files), so the thousands of per-site files an edge shares
+// with other edges are one list, signed by its hash. Signing is proportional to the number of
+// entries, not to the bytes. Contents travel beside the signed text (`blobs`, or fetched from
+// the edge API's file route) and are checked against their hash before use.
+//
+// On the wire a bundle is `{manifest, hash, signature, blobs?}` where `manifest` is the exact
+// JSON text that was hashed and signed: the agent verifies the bytes it received, then parses
+// them.
 import {
   createHash,
   createPrivateKey,
@@ -14,7 +22,9 @@ import {
 } from 'node:crypto';
 import { z } from 'zod';
 
-export const BUNDLE_FORMAT = 1;
+export const BUNDLE_FORMAT = 2;
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
 
 export const BundleFile = z
   .object({
@@ -25,11 +35,15 @@ export const BundleFile = z
       .refine((p) => !p.split('/').includes('..'), 'must not contain ".."'),
     /** File mode: 0644 for config, 0600 for private keys. */
     mode: z.union([z.literal(0o644), z.literal(0o600)]),
-    /** Base64 of the content. */
-    content: z.string(),
+    /** SHA-256 (hex) of the content. */
+    sha256: Sha256,
+    size: z.number().int().nonnegative(),
   })
   .strict();
 export type BundleFile = z.infer<typeof BundleFile>;
+
+/** A file list (the content of a blob a manifest names in `lists`). */
+export const FileList = z.array(BundleFile);
 
 export const BundleManifest = z
   .object({
@@ -41,12 +55,20 @@ export const BundleManifest = z
     /** Where the agent checks, after a reload, that the new release answers. */
     probe: z.object({ url: z.string().url() }).strict(),
     files: z.array(BundleFile),
+    /** File lists whose entries are part of the release too. */
+    lists: z.array(z.object({ sha256: Sha256, size: z.number().int().nonnegative() }).strict()),
   })
   .strict();
 export type BundleManifest = z.infer<typeof BundleManifest>;
 
 export const SignedBundle = z
-  .object({ manifest: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), signature: z.string() })
+  .object({
+    manifest: z.string(),
+    hash: Sha256,
+    signature: z.string(),
+    /** Base64 contents by SHA-256 (not signed: each is checked against its hash). */
+    blobs: z.record(z.string()).optional(),
+  })
   .strict();
 export type SignedBundle = z.infer<typeof SignedBundle>;
 
@@ -56,17 +78,48 @@ export interface SourceFile {
   secret?: boolean;
 }
 
-/** The manifest for a set of files; files sorted by path so the same input gives the same bytes. */
-export function buildManifest(
-  input: Omit<BundleManifest, 'format' | 'files'> & { files: SourceFile[] },
-): BundleManifest {
-  const files = [...input.files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((f) => ({
+/** A file of a release with its content and hash (what the builder keeps and stores). */
+export interface HashedFile {
+  entry: BundleFile;
+  content: Buffer;
+}
+
+const byPath = (a: { path: string }, b: { path: string }) =>
+  a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+
+export function hashFile(f: SourceFile): HashedFile {
+  const content = Buffer.from(f.content);
+  return {
+    entry: {
       path: f.path,
       mode: f.secret ? 0o600 : 0o644,
-      content: Buffer.from(f.content).toString('base64'),
-    }));
+      sha256: sha256Hex(content),
+      size: content.length,
+    },
+    content,
+  };
+}
+
+/** A file list blob: its entries sorted by path, as JSON. */
+export function fileListBlob(
+  entries: readonly BundleFile[],
+): HashedFile & { entries: BundleFile[] } {
+  const sorted = [...entries].sort(byPath);
+  const content = Buffer.from(JSON.stringify(sorted));
+  return {
+    entries: sorted,
+    entry: { path: 'list', mode: 0o644, sha256: sha256Hex(content), size: content.length },
+    content,
+  };
+}
+
+/** The manifest for a set of files and lists; files sorted by path (same input, same bytes). */
+export function buildManifest(
+  input: Omit<BundleManifest, 'format' | 'files' | 'lists'> & {
+    files: readonly BundleFile[];
+    lists?: readonly { sha256: string; size: number }[];
+  },
+): BundleManifest {
   return BundleManifest.parse({
     format: BUNDLE_FORMAT,
     edge: input.edge,
@@ -74,7 +127,8 @@ export function buildManifest(
     revision: input.revision,
     proxy: input.proxy,
     probe: input.probe,
-    files,
+    files: [...input.files].sort(byPath),
+    lists: (input.lists ?? []).map((l) => ({ sha256: l.sha256, size: l.size })),
   });
 }
 
@@ -88,13 +142,15 @@ export function sha256Hex(data: string | Buffer): string {
  * release number, since the release appears in the rendered files.
  */
 export function contentKey(
-  input: Pick<BundleManifest, 'edge' | 'proxy' | 'probe'> & { files: SourceFile[] },
+  input: Pick<BundleManifest, 'edge' | 'proxy' | 'probe'> & {
+    files: readonly BundleFile[];
+    lists?: readonly { sha256: string }[];
+  },
 ): string {
-  const files = [...input.files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((f) => [f.path, f.secret === true, sha256Hex(Buffer.from(f.content))]);
+  const files = [...input.files].sort(byPath).map((f) => [f.path, f.mode, f.sha256]);
+  const lists = (input.lists ?? []).map((l) => l.sha256);
   return sha256Hex(
-    JSON.stringify({ edge: input.edge, proxy: input.proxy, probe: input.probe, files }),
+    JSON.stringify({ edge: input.edge, proxy: input.proxy, probe: input.probe, files, lists }),
   );
 }
 
@@ -178,6 +234,77 @@ export function verifyBundle(
   return m.data;
 }
 
-export function fileContent(file: BundleFile): Buffer {
-  return Buffer.from(file.content, 'base64');
+/** A release's file with its verified content. */
+export interface ResolvedFile extends BundleFile {
+  content: Buffer;
+}
+
+/**
+ * Every file entry of a verified manifest, its lists expanded: each list's content is checked
+ * against the hash the signature covers, and no path may appear twice.
+ */
+export function expandManifest(
+  manifest: BundleManifest,
+  lists: ReadonlyMap<string, Buffer>,
+): BundleFile[] {
+  const entries: BundleFile[] = [...manifest.files];
+  for (const l of manifest.lists) {
+    const content = lists.get(l.sha256);
+    if (content === undefined || sha256Hex(content) !== l.sha256)
+      throw new BundleVerificationError(
+        `the file list ${l.sha256} is missing or does not match its hash`,
+      );
+    let json: unknown;
+    try {
+      json = JSON.parse(content.toString('utf8'));
+    } catch {
+      throw new BundleVerificationError(`the file list ${l.sha256} is not JSON`);
+    }
+    const parsed = FileList.safeParse(json);
+    if (!parsed.success)
+      throw new BundleVerificationError(
+        `the file list ${l.sha256} is invalid: ${parsed.error.issues[0]?.message ?? ''}`,
+      );
+    entries.push(...parsed.data);
+  }
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (seen.has(e.path)) throw new BundleVerificationError(`the release names "${e.path}" twice`);
+    seen.add(e.path);
+  }
+  return entries.sort(byPath);
+}
+
+/** The entries with their contents, each checked against its size and hash; none may lack. */
+export function checkContents(
+  entries: readonly BundleFile[],
+  contents: ReadonlyMap<string, Buffer>,
+): ResolvedFile[] {
+  return entries.map((e) => {
+    const content = contents.get(e.sha256);
+    if (content === undefined || content.length !== e.size || sha256Hex(content) !== e.sha256)
+      throw new BundleVerificationError(
+        `the content of "${e.path}" is missing or does not match its hash`,
+      );
+    return { ...e, content };
+  });
+}
+
+/** Every file of a verified manifest with its checked content (`blobs`: contents by hash). */
+export async function resolveFiles(
+  manifest: BundleManifest,
+  blobs: (hashes: string[]) => Promise<ReadonlyMap<string, Buffer>>,
+): Promise<ResolvedFile[]> {
+  const entries = expandManifest(manifest, await blobs(manifest.lists.map((l) => l.sha256)));
+  return checkContents(entries, await blobs([...new Set(entries.map((e) => e.sha256))]));
+}
+
+/** The contents a signed bundle carries (`blobs`), by hash; unchecked until resolveFiles. */
+export function inlineBlobs(body: unknown): Map<string, Buffer> {
+  const parsed = SignedBundle.safeParse(body);
+  const out = new Map<string, Buffer>();
+  if (!parsed.success || parsed.data.blobs === undefined) return out;
+  for (const [hash, b64] of Object.entries(parsed.data.blobs))
+    out.set(hash, Buffer.from(b64, 'base64'));
+  return out;
 }

@@ -39,7 +39,12 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * A paused edge gets a plan without sites. An edge the spec does not name is an error
  * (a typo must not silently empty an edge).
  */
-export function compileEdgePlan(spec: Spec, edgeName: string): EdgePlan {
+export function compileEdgePlan(
+  spec: Spec,
+  edgeName: string,
+  /** Plans one site for the edge; the bundle builder passes a memo of `planSite`. */
+  plan: (site: Site, edge: Edge) => PlannedSite = planSite,
+): EdgePlan {
   const edge = spec.edges.find((e) => e.name === edgeName);
   if (edge === undefined)
     throw new PlanError('unknown_edge', `no edge named "${edgeName}" in the spec`);
@@ -48,7 +53,7 @@ export function compileEdgePlan(spec: Spec, edgeName: string): EdgePlan {
     ? []
     : spec.sites
         .filter((site) => selectorMatch(site.edges, edge) !== undefined)
-        .map((site) => planSite(site, edge))
+        .map((site) => plan(site, edge))
         .sort((a, b) => byString(a.domain, b.domain));
 
   return {
@@ -128,7 +133,11 @@ function planAccess(site: Site, edge: Edge): PlannedAccess | null {
   };
 }
 
-function planSite(site: Site, edge: Edge): PlannedSite {
+/**
+ * One site as `edge` serves it. It depends on the edge only through modifiers that name edges
+ * (`siteVariesByEdge`): the bundle builder plans every other site once for all edges.
+ */
+export function planSite(site: Site, edge: Edge): PlannedSite {
   const names = [site.domain, ...site.aliases];
   const origins = site.origins.map((o) => planOrigin(o, site.domain));
   const hsts = site.https.hsts;
@@ -226,6 +235,11 @@ const LEVEL_ORDER: Record<ModifierLevel, number> = { edge: 0, tag: 1, site: 2 };
  * selecting it by tag or `*`, then site-wide ones (no `edges`); declaration order within a
  * level. The first one whose matcher matches a request is the only one applied.
  */
+/** True when `planSite(site, edge)` can differ between edges (a modifier selects edges). */
+export function siteVariesByEdge(site: Site): boolean {
+  return site.modifiers.some((m) => m.edges !== undefined);
+}
+
 export function mergeModifiers(modifiers: readonly Modifier[], edge: Edge): PlannedModifier[] {
   const planned: PlannedModifier[] = [];
   modifiers.forEach((m, index) => {

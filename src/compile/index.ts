@@ -4,7 +4,9 @@ export {
   PlanError,
   plannedMatchers,
   planWaf,
+  planSite,
   selectorMatch,
+  siteVariesByEdge,
 } from './compile.js';
 export type {
   EdgePlan,

@@ -2,7 +2,7 @@
 // bundle and reports its state. An edge only ever sees its own bundle.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SignedBundle, SignedPurgeJob } from '../bundle/index.js';
+import { BundleManifest, expandManifest, SignedBundle, SignedPurgeJob } from '../bundle/index.js';
 import { docs } from '../http/openapi.js';
 import { EDGE_NAME_HEADER, EdgeHello, EdgeReport, PurgeResult } from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
@@ -32,6 +32,20 @@ const LongPollQuery = z.object({
     .describe('Seconds to wait for a change (0 to 60, default 0); with If-None-Match: "<hash>"'),
 });
 
+/** Contents an agent may ask for in one request (a new edge asks in several). */
+export const MAX_FILES_PER_REQUEST = 2000;
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
+const FilesRequest = z
+  .object({ hashes: z.array(Sha256).min(1).max(MAX_FILES_PER_REQUEST) })
+  .strict();
+/** The contents asked for, base64 by SHA-256. */
+const FilesAnswer = z.object({ files: z.record(z.string(), z.string()) }).strict();
+const FileParams = z.object({ sha256: Sha256 }).strict();
+/** `wait` as for the poll, and `full=1` for a bundle with every content inline. */
+const BundleQuery = LongPollQuery.extend({
+  full: z.enum(['1']).optional().describe('1: every content inline (`blobs`), for a new edge'),
+});
+
 declare module 'fastify' {
   interface FastifyRequest {
     edgeName?: string;
@@ -54,6 +68,18 @@ function longPoll(req: FastifyRequest<{ Querystring: { wait?: string } }>) {
     req.raw.once('close', () => resolve(undefined)),
   );
   return { edge: edgeOf(req), known, wait, closed };
+}
+
+/** A stored signed manifest with every content it names inline (`blobs`). */
+async function fullBundle(store: Store, body: string): Promise<string> {
+  const signed = SignedBundle.parse(JSON.parse(body));
+  const manifest = BundleManifest.parse(JSON.parse(signed.manifest));
+  const lists = await store.releaseFiles(manifest.lists.map((l) => l.sha256));
+  const entries = expandManifest(manifest, lists);
+  const contents = await store.releaseFiles(entries.map((e) => e.sha256));
+  const blobs: Record<string, string> = {};
+  for (const [h, c] of [...lists, ...contents]) blobs[h] = c.toString('base64');
+  return JSON.stringify({ ...signed, blobs });
 }
 
 export const edgeRoutes =
@@ -115,11 +141,63 @@ export const edgeRoutes =
       }),
     );
 
-    // The bundle alone (no purges); the agent uses /v1/edge/poll.
-    app.get<{ Querystring: { wait?: string } }>(
+    // Release file contents by SHA-256 (the agent fetches those it lacks): only contents the
+    // edge's latest release names, so an edge never reads another edge's files (keys).
+    const servedFiles = async (edge: string, hashes: string[]): Promise<Map<string, Buffer>> => {
+      if (!(await builder.serves(edge, hashes)))
+        throw new ApiError(
+          'not_found',
+          `a requested file is not part of edge "${edge}"'s latest release`,
+        );
+      const found = await store.releaseFiles(hashes);
+      const missing = hashes.find((h) => !found.has(h));
+      if (missing !== undefined)
+        throw new ApiError('not_found', `the content ${missing} is no longer stored`);
+      return found;
+    };
+
+    app.post(
+      '/v1/edge/files',
+      edgeDocs("Contents of the edge's latest release by SHA-256 (the ones the agent lacks)", {
+        body: FilesRequest,
+        answers: { 200: FilesAnswer },
+        errors: ['not_found'],
+      }),
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        const { hashes } = parseBody(FilesRequest, req.body);
+        const found = await servedFiles(edge, [...new Set(hashes)]);
+        const files: Record<string, string> = {};
+        for (const [h, content] of found) files[h] = content.toString('base64');
+        return reply.header('cache-control', 'no-store').send({ files });
+      },
+    );
+
+    app.get<{ Params: { sha256: string } }>(
+      '/v1/edge/files/:sha256',
+      edgeDocs("One content of the edge's latest release, by SHA-256", {
+        answers: {
+          200: { media: 'application/octet-stream', description: 'the content, as stored' },
+        },
+        errors: ['not_found'],
+      }),
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        const { sha256: hash } = parseBody(FileParams, req.params);
+        const found = await servedFiles(edge, [hash]);
+        return reply
+          .header('cache-control', 'no-store')
+          .type('application/octet-stream')
+          .send(found.get(hash));
+      },
+    );
+
+    // The bundle alone (no purges); the agent uses /v1/edge/poll. With `full=1` the signed
+    // manifest carries every content it names (`blobs`): a whole release in one answer.
+    app.get<{ Querystring: { wait?: string; full?: string } }>(
       '/v1/edge/bundle',
       edgeDocs('The signed bundle alone (long-poll); agents use /v1/edge/poll', {
-        query: LongPollQuery,
+        query: BundleQuery,
         answers: { 200: SignedBundle, 304: null },
         errors: ['not_found'],
       }),
@@ -136,12 +214,13 @@ export const edgeRoutes =
           if (known !== undefined) return reply.status(304).send();
           throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
         }
+        const body = req.query.full === '1' ? await fullBundle(store, bundle.body) : bundle.body;
         return reply
           .header('etag', `"${bundle.hash}"`)
           .header('x-outpost-release', String(bundle.release))
           .header('cache-control', 'no-store')
           .type('application/json')
-          .send(bundle.body);
+          .send(body);
       },
     );
 

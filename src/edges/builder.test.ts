@@ -1,7 +1,9 @@
 // The bundle builder against a real store and a real nginx -t.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyBundle } from '../bundle/index.js';
+import { resolveFiles, verifyBundle } from '../bundle/index.js';
+import { compileEdgePlan } from '../compile/index.js';
+import { renderNginx } from '../render/index.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { BundleBuilder, checkTimeoutFor } from './builder.js';
@@ -59,10 +61,15 @@ describe('BundleBuilder', () => {
     const manifest = verifyBundle(JSON.parse(first[0]?.body ?? ''), signer.publicKeyPem, 'a');
     expect(manifest.files.map((f) => f.path)).toEqual([
       'nginx/edge.conf',
+      'nginx/listen/http.conf',
+      'nginx/listen/https.conf',
       'nginx/main/modules.conf',
       'nginx/njs/outpost.js',
       'nginx/sites.conf',
     ]);
+    expect(manifest.lists).toHaveLength(1);
+    const files = await resolveFiles(manifest, (h) => store.releaseFiles(h));
+    expect(files.map((f) => f.path)).toContain('nginx/sites/example.com.conf');
 
     // A change that no edge renders differently (the DNS TTL) makes no release.
     const ttl = spec();
@@ -136,5 +143,134 @@ describe('BundleBuilder', () => {
   it('the default check timeout grows with the size of the rendering', () => {
     expect(checkTimeoutFor([{ content: 'x' }])).toBe(20_001);
     expect(checkTimeoutFor([{ content: Buffer.alloc(50 * 1024 * 1024) }])).toBe(520_000);
+  });
+
+  const many = (sites: string[], change?: string): SpecInput => ({
+    // An edge-level file computed from the sites (nginx/lists.conf) and a per-site limit.
+    ip_lists: { office: [change === undefined ? '192.0.2.0/24' : '198.51.100.0/24'] },
+    edges: [
+      { name: 'a', host: { v4: '192.0.2.1' } },
+      { name: 'b', host: { v4: '192.0.2.2' }, listen: { https: 8443 } },
+      { name: 'c', host: { v4: '192.0.2.3' } },
+    ],
+    sites: sites.map((d, i) => ({
+      domain: d,
+      origins: [
+        { host: { v4: '192.0.2.10' }, port: 8000 + i + (d === change ? 100 : 0), protocol: 'http' },
+      ],
+      edges: d.startsWith('only-c') ? ['c'] : ['a', 'b', 'c'],
+      ...(d === 'one.test'
+        ? {
+            access: { rules: [{ match: { client_ips: ['@office'] }, action: 'deny' as const }] },
+            rate_limits: [{ name: 'all', rate: '10r/s', burst: 20 }],
+          }
+        : {}),
+      modifiers: [
+        {
+          match: { paths: ['/x/*'] },
+          action: { type: 'set_header', name: 'X-Site', value: d },
+          ...(d.startsWith('per-edge') ? { edges: ['b'] } : {}),
+        },
+      ],
+    })),
+  });
+  const domains = ['one.test', 'two.test', 'per-edge.test', 'only-c.test'];
+
+  /** Every edge's stored release, resolved from the store, equals the full pure rendering. */
+  async function expectSameAsFullRender(s: SpecInput) {
+    const parsed = parseSpec(s);
+    for (const b of await store.latestBundles()) {
+      const manifest = verifyBundle(JSON.parse(b.body), signer.publicKeyPem, b.edge);
+      const files = await resolveFiles(manifest, (h) => store.releaseFiles(h));
+      const full = renderNginx(compileEdgePlan(parsed, b.edge), {
+        release: b.release,
+        certificates: [],
+        staples: [],
+      });
+      expect(files.map((f) => [f.path, f.content.toString()])).toEqual(
+        full.map((f) => [f.path, f.content]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+      );
+    }
+  }
+
+  it('renders a changed site once for all its edges, and rebuilds only the edges that serve it', async () => {
+    const quiet = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    await write(many(domains));
+    await quiet.rebuild();
+    // 4 sites, the per-edge one twice (b sees another modifier list than a and c); edge b's
+    // HTTPS port is not in a site's file unless it redirects, so b shares the others' files.
+    expect(quiet.lastBuild()?.sitesRendered).toBe(5);
+    await expectSameAsFullRender(many(domains));
+    const before = new Map((await store.latestBundles()).map((b) => [b.edge, b.release]));
+
+    await write(many(domains, 'one.test'));
+    await quiet.rebuild();
+    expect(quiet.lastBuild()?.sitesRendered).toBe(1);
+    expect(
+      (await store.latestBundles()).map((b) => [b.edge, b.release - before.get(b.edge)!]),
+    ).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    await expectSameAsFullRender(many(domains, 'one.test'));
+
+    // A site on edge c only: a and b keep their release.
+    await write(
+      many(
+        domains.map((d) => (d === 'only-c.test' ? 'only-c2.test' : d)),
+        'one.test',
+      ),
+    );
+    await quiet.rebuild();
+    expect(quiet.lastBuild()?.sitesRendered).toBe(1);
+    expect(
+      (await store.latestBundles()).map((b) => [b.edge, b.release - before.get(b.edge)!]),
+    ).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 2],
+    ]);
+    quiet.close();
+  });
+
+  it('hands an edge only the contents of its own latest release, and sweeps the rest', async () => {
+    const quiet = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    await write(many(domains));
+    await quiet.rebuild();
+    const filesOf = async (edge: string) => {
+      const b = await store.latestBundle(edge);
+      const m = verifyBundle(JSON.parse(b!.body), signer.publicKeyPem, edge);
+      return resolveFiles(m, (h) => store.releaseFiles(h));
+    };
+    const onlyC = (await filesOf('c')).find((f) => f.path === 'nginx/sites/only-c.test.conf');
+    expect(onlyC).toBeDefined();
+    expect(await quiet.serves('c', [onlyC!.sha256])).toBe(true);
+    expect(await quiet.serves('a', [onlyC!.sha256])).toBe(false);
+    expect(await quiet.serves('a', ['0'.repeat(64)])).toBe(false);
+    // A fresh builder (a restarted control plane) answers from the store.
+    const fresh = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    expect(await fresh.serves('c', [onlyC!.sha256])).toBe(true);
+    expect(await fresh.serves('a', [onlyC!.sha256])).toBe(false);
+    fresh.close();
+
+    // Twelve changes: only the 10 newest releases per edge are kept, and their contents only.
+    for (let i = 0; i < 12; i++) {
+      await write(many(domains, i % 2 === 0 ? 'one.test' : 'two.test'));
+      await quiet.rebuild();
+    }
+    const kept = new Set<string>();
+    for (const b of await store.keptBundles()) {
+      const m = verifyBundle(JSON.parse(b.body), signer.publicKeyPem, b.edge);
+      for (const f of await resolveFiles(m, (h) => store.releaseFiles(h))) kept.add(f.sha256);
+      for (const l of m.lists) kept.add(l.sha256);
+    }
+    expect(quiet.lastBuild()?.filesSwept).toBeGreaterThanOrEqual(0);
+    const stored = await store.releaseFiles([...kept]);
+    expect(stored.size).toBe(kept.size);
+    // Nothing else is stored: the store's byte count is exactly the kept contents.
+    const bytes = [...stored.values()].reduce((n, c) => n + c.length, 0);
+    expect(await store.releaseFilesBytes()).toBe(bytes);
+    quiet.close();
   });
 });

@@ -1,16 +1,52 @@
 // Builds each edge's release bundle whenever the desired state changes: compile the edge's
 // plan, render it, and publish a new signed release only when what the edge serves changed.
 // Long-polling edges are woken the moment their bundle changes.
+//
+// Incremental and content-addressed (issue 14): a site is planned once for every edge (unless
+// a modifier selects edges) and, on nginx edges, rendered once into its own file
+// (`renderNginxSite`, which names nothing of the edge) whatever number of edges serve it; the
+// renderings are kept between builds, keyed by what they depend on (the site, the HTTPS port,
+// its certificate and staple), so a one-site change renders one site. An edge's per-site files
+// are one file list (a blob named by its hash, shared by the edges that serve the same sites);
+// its release is a signed manifest of its own few files and that list. Contents are stored
+// once by hash (release_files) and swept when no kept release names them. The work yields to
+// the event loop every few milliseconds, so admin calls and long-polls are served during a
+// large build.
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildManifest, contentKey, signManifest, type SourceFile } from '../bundle/index.js';
-import { compileEdgePlan } from '../compile/index.js';
+import {
+  buildManifest,
+  contentKey,
+  fileListBlob,
+  FileList,
+  hashFile,
+  signManifest,
+  SignedBundle,
+  type BundleFile,
+  type HashedFile,
+  type SourceFile,
+} from '../bundle/index.js';
+import {
+  compileEdgePlan,
+  planSite,
+  selectorMatch,
+  siteVariesByEdge,
+  type EdgePlan,
+  type PlannedSite,
+} from '../compile/index.js';
 import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
-import { certificatePaths, ocspStaplePath } from '../render/index.js';
+import {
+  certificatePaths,
+  nginxSiteOptions,
+  ocspStaplePath,
+  renderNginxEdge,
+  renderNginxSite,
+  type NginxSiteNeeds,
+} from '../render/index.js';
 import { rendererFor } from '../render/renderer.js';
-import { ocspSettingKey, parseOcspStaple, type Edge } from '../spec/index.js';
+import { ocspSettingKey, parseOcspStaple, type Edge, type Site } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
 import type { BundleSigner } from './signing-key.js';
@@ -29,6 +65,8 @@ export interface BundleBuilderOptions {
   nginxCheckTimeoutMs?: number;
   /** The control plane's public URL: edges proxy ACME HTTP-01 requests there. */
   acmeChallengeUrl?: string;
+  /** Build without yielding to the event loop (bench:control-plane's "before" column). */
+  inline?: boolean;
 }
 
 /** Why an edge's newest rendering was not published, if it was not. */
@@ -38,6 +76,50 @@ export interface BuildError {
   message: string;
   at: string;
 }
+
+/** What one build did (bench:scale and the log read it). */
+export interface BuildStats {
+  edges: number;
+  published: number;
+  sitesRendered: number;
+  filesStored: number;
+  filesSwept: number;
+  ms: number;
+}
+
+/** A site's rendering, kept between builds. */
+interface Fragment {
+  id: number;
+  files: HashedFile[];
+  needs: NginxSiteNeeds;
+  stored: boolean;
+  build: number;
+}
+
+/** The sites part of every edge that selects the same sites (one build). */
+interface SiteGroup {
+  sites: PlannedSite[];
+  ipLists: EdgePlan['ipLists'];
+  planCertificates: EdgePlan['certificates'];
+  certificates: string[];
+  certEntries: { id: number; files: HashedFile[]; known: { stored: boolean } }[];
+  stapled: string[];
+  stapleFiles: HashedFile[];
+  fragments: Fragment[];
+  needs: NginxSiteNeeds[];
+  list: { blob: HashedFile & { entries: BundleFile[] }; stored: boolean } | undefined;
+  /** A site that cannot be rendered (RenderError): every edge of the group is refused. */
+  error: string | undefined;
+}
+
+/** The files an edge's latest release names: its own, and its lists' (by list hash). */
+interface Served {
+  hash: string;
+  files: Set<string>;
+  lists: string[];
+}
+
+const YIELD_EVERY_MS = 8;
 
 export class BundleBuilder implements Worker {
   readonly name = 'bundles';
@@ -133,58 +215,315 @@ export class BundleBuilder implements Worker {
     this.changed.emit('close');
   }
 
+  /** What the last build did. */
+  lastBuild(): BuildStats | undefined {
+    return this.stats;
+  }
+
+  /**
+   * True when `hash` is the content of a file of `edge`'s latest release (its own files, its
+   * lists, and their entries): the only contents the edge API hands that edge.
+   */
+  async serves(edge: string, hashes: readonly string[]): Promise<boolean> {
+    const latest = await this.opts.store.latestBundle(edge);
+    if (latest === undefined) return false;
+    let served = this.served.get(edge);
+    if (served?.hash !== latest.hash) {
+      served = servedOf(latest);
+      this.served.set(edge, served);
+    }
+    const missing = served.lists.filter((l) => !this.listEntries.has(l));
+    if (missing.length > 0) {
+      const blobs = await this.opts.store.releaseFiles(missing);
+      for (const [sha, content] of blobs) {
+        const parsed = FileList.safeParse(JSON.parse(content.toString('utf8')));
+        if (parsed.success) this.listEntries.set(sha, new Set(parsed.data.map((e) => e.sha256)));
+      }
+    }
+    const { files, lists } = served;
+    return hashes.every(
+      (h) =>
+        files.has(h) || lists.includes(h) || lists.some((l) => this.listEntries.get(l)?.has(h)),
+    );
+  }
+
+  private stats: BuildStats | undefined;
+  private buildNumber = 0;
+  private nextId = 1;
+  /** Planned sites by the site's JSON (sites that no modifier plans per edge). */
+  private readonly plans = new Map<string, { planned: PlannedSite; id: number; build: number }>();
+  /** Ids of per-edge plans, by their JSON. */
+  private readonly variedPlans = new Map<string, { id: number; build: number }>();
+  private readonly planIds = new WeakMap<PlannedSite, number>();
+  private readonly fragments = new Map<string, Fragment>();
+  /** File lists by the ids of what they hold. */
+  private readonly lists = new Map<
+    string,
+    { blob: HashedFile & { entries: BundleFile[] }; stored: boolean; build: number }
+  >();
+  /** Entry hashes of file lists (the file route's check). */
+  private readonly listEntries = new Map<string, Set<string>>();
+  private readonly served = new Map<string, Served>();
+  /** Certificate and key files by domain, serial and issue time. */
+  private readonly certFiles = new Map<
+    string,
+    { files: HashedFile[]; id: number; stored: boolean; build: number }
+  >();
+
   private async rebuildNow(): Promise<void> {
-    const { spec, revision } = await this.opts.store.readState();
-    const certs = new Map((await this.opts.store.listCertificates()).map((c) => [c.domain, c]));
-    let published = false;
-    for (const edge of spec.edges) {
-      const plan = compileEdgePlan(spec, edge.name);
-      const previous = await this.opts.store.latestBundle(edge.name);
-      const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
-      // The certificates of the sites this edge serves, and only those: chain 0644, key 0600.
-      const certificates = plan.certificates.map((c) => c.domain).filter((d) => certs.has(d));
-      const certFiles: SourceFile[] = [];
-      for (const domain of certificates) {
-        const keyPem = await this.opts.store.certificateKey(domain);
-        const chain = certs.get(domain)?.chain_pem;
-        if (keyPem === undefined || chain === undefined) continue;
+    const started = performance.now();
+    const build = ++this.buildNumber;
+    const { store, logger } = this.opts;
+    let lastYield = performance.now();
+    const pause = async () => {
+      if (this.opts.inline === true || performance.now() - lastYield < YIELD_EVERY_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    };
+    const stats: BuildStats = {
+      edges: 0,
+      published: 0,
+      sitesRendered: 0,
+      filesStored: 0,
+      filesSwept: 0,
+      ms: 0,
+    };
+    const { spec, revision } = await store.readState();
+    const certs = new Map((await store.listCertificates()).map((c) => [c.domain, c]));
+
+    // Sites planned once for all edges, unless a modifier selects edges.
+    const siteKeys = new WeakMap<Site, string>();
+    const planner = (site: Site, edge: Edge): PlannedSite => {
+      if (siteVariesByEdge(site)) {
+        const planned = planSite(site, edge);
+        const key = JSON.stringify(planned);
+        const known = this.variedPlans.get(key) ?? { id: this.nextId++, build };
+        known.build = build;
+        this.variedPlans.set(key, known);
+        this.planIds.set(planned, known.id);
+        return planned;
+      }
+      let key = siteKeys.get(site);
+      if (key === undefined) {
+        key = JSON.stringify(site);
+        siteKeys.set(site, key);
+      }
+      let known = this.plans.get(key);
+      if (known === undefined) {
+        known = { planned: planSite(site, edge), id: this.nextId++, build };
+        this.plans.set(key, known);
+        this.planIds.set(known.planned, known.id);
+      }
+      known.build = build;
+      return known.planned;
+    };
+
+    // Per build: the certificate files and OCSP staples of each domain, read once.
+    const certOf = async (domain: string) => {
+      const cert = certs.get(domain);
+      if (cert === undefined) return undefined;
+      const key = `${domain}\n${cert.serial}\n${cert.created_at}\n${cert.chain_pem.length}`;
+      let known = this.certFiles.get(key);
+      if (known === undefined) {
+        const keyPem = await store.certificateKey(domain);
+        if (keyPem === undefined) return undefined;
         const paths = certificatePaths(domain);
-        certFiles.push({ path: paths.certificate, content: chain });
-        certFiles.push({ path: paths.key, content: keyPem, secret: true });
+        known = {
+          files: [
+            hashFile({ path: paths.certificate, content: cert.chain_pem }),
+            hashFile({ path: paths.key, content: keyPem, secret: true }),
+          ],
+          id: this.nextId++,
+          stored: false,
+          build,
+        };
+        this.certFiles.set(key, known);
+      }
+      known.build = build;
+      return known;
+    };
+    const staples = new Map<string, HashedFile | undefined>();
+    const stapleOf = async (domain: string): Promise<HashedFile | undefined> => {
+      if (staples.has(domain)) return staples.get(domain);
+      const staple = parseOcspStaple(await store.getSetting(ocspSettingKey(domain)));
+      const file =
+        staple === undefined || staple.serial !== certs.get(domain)?.serial.toUpperCase()
+          ? undefined
+          : hashFile({ path: ocspStaplePath(domain), content: Buffer.from(staple.der, 'base64') });
+      staples.set(domain, file);
+      return file;
+    };
+    const acme =
+      this.opts.acmeChallengeUrl !== undefined
+        ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
+        : {};
+
+    // Edges that select the same sites (the same answer to every distinct selector list of the
+    // spec, the same plan of each site a modifier plans per edge, the same proxy, pause and
+    // HTTPS port) serve the same site files: their sites part is worked out once per build.
+    const selectorLists = new Map<string, Site['edges']>();
+    for (const site of spec.sites) selectorLists.set(JSON.stringify(site.edges), site.edges);
+    const varying = spec.sites.filter((site) => siteVariesByEdge(site));
+    const signatureOf = (edge: Edge): string =>
+      [
+        edge.proxy,
+        edge.paused ? 1 : 0,
+        edge.listen.https,
+        [...selectorLists.values()].map((l) => (selectorMatch(l, edge) ? 1 : 0)).join(''),
+        ...varying.map((site) =>
+          selectorMatch(site.edges, edge) ? this.planIds.get(planner(site, edge)) : '-',
+        ),
+      ].join('|');
+    const groups = new Map<string, SiteGroup>();
+    const noSites = { ...spec, sites: [] };
+    const groupFor = async (edge: Edge): Promise<SiteGroup> => {
+      const signature = signatureOf(edge);
+      const known = groups.get(signature);
+      if (known !== undefined) return known;
+      const full = compileEdgePlan(spec, edge.name, planner);
+      // The certificates of the sites this edge serves, and only those: chain 0644, key 0600.
+      const certificates: string[] = [];
+      const certEntries: SiteGroup['certEntries'] = [];
+      for (const c of full.certificates) {
+        const cert = await certOf(c.domain);
+        if (cert === undefined) continue;
+        certificates.push(c.domain);
+        certEntries.push({ id: cert.id, files: cert.files, known: cert });
       }
       // OCSP responses for nginx to staple (certs/stapler.ts keeps them current): only one
       // about the certificate in this bundle. Public, and nginx -t reads them.
-      const staples: string[] = [];
-      const stapleFiles: SourceFile[] = [];
+      const stapled: string[] = [];
+      const stapleFiles: HashedFile[] = [];
       if (edge.proxy === 'nginx')
         for (const domain of certificates) {
-          const staple = parseOcspStaple(await this.opts.store.getSetting(ocspSettingKey(domain)));
-          if (staple === undefined || staple.serial !== certs.get(domain)?.serial.toUpperCase())
-            continue;
-          staples.push(domain);
-          stapleFiles.push({
-            path: ocspStaplePath(domain),
-            content: Buffer.from(staple.der, 'base64'),
-          });
+          const file = await stapleOf(domain);
+          if (file === undefined) continue;
+          stapled.push(domain);
+          stapleFiles.push(file);
         }
-      const renderer = rendererFor(edge.proxy);
-      const rendered = (release: number) =>
-        renderer.render(plan, {
-          release,
-          certificates,
-          staples,
-          ...(this.opts.acmeChallengeUrl !== undefined
-            ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
-            : {}),
-        });
-      const render = (release: number): SourceFile[] => [
-        ...rendered(release),
-        ...stapleFiles,
-        ...certFiles,
+      const group: SiteGroup = {
+        sites: full.sites,
+        ipLists: full.ipLists,
+        planCertificates: full.certificates,
+        certificates,
+        certEntries,
+        stapled,
+        stapleFiles,
+        fragments: [],
+        needs: [],
+        list: undefined,
+        error: undefined,
+      };
+      groups.set(signature, group);
+      if (edge.proxy !== 'nginx') return group;
+      try {
+        const base = { release: 0, certificates, staples: stapled, ...acme };
+        for (const site of full.sites) {
+          await pause();
+          const siteOpts = nginxSiteOptions(full, base, site);
+          const planId = this.planIds.get(site);
+          if (planId === undefined) throw new Error(`site ${site.domain} was not planned here`);
+          const key = `${planId}|${siteOpts.httpsPort}|${siteOpts.certificate ? 1 : 0}|${siteOpts.staple ? 1 : 0}`;
+          let fragment = this.fragments.get(key);
+          if (fragment === undefined) {
+            const r = renderNginxSite(site, siteOpts);
+            stats.sitesRendered++;
+            fragment = {
+              id: this.nextId++,
+              files: r.files.map((f) => hashFile(f)),
+              needs: r.needs,
+              stored: false,
+              build,
+            };
+            this.fragments.set(key, fragment);
+          }
+          fragment.build = build;
+          group.fragments.push(fragment);
+        }
+      } catch (err) {
+        if (!(err instanceof RenderError)) throw err;
+        group.error = err.message;
+        return group;
+      }
+      // What edge.conf needs of the sites, as one entry (it only asks "any" and "which").
+      const needs = group.fragments.map((f) => f.needs);
+      group.needs = [
+        {
+          brotli: needs.some((n) => n.brotli),
+          waf: needs.some((n) => n.waf),
+          force: needs.some((n) => n.force),
+          browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
+        },
       ];
+      const listKey = [
+        group.fragments.map((f) => f.id).join(','),
+        certEntries.map((c) => c.id).join(','),
+        stapleFiles.map((f) => f.entry.sha256).join(','),
+      ].join(';');
+      let list = this.lists.get(listKey);
+      if (list === undefined) {
+        list = {
+          blob: fileListBlob([
+            ...group.fragments.flatMap((f) => f.files.map((h) => h.entry)),
+            ...certEntries.flatMap((c) => c.files.map((h) => h.entry)),
+            ...stapleFiles.map((h) => h.entry),
+          ]),
+          stored: false,
+          build,
+        };
+        this.lists.set(listKey, list);
+        this.listEntries.set(
+          list.blob.entry.sha256,
+          new Set(list.blob.entries.map((e) => e.sha256)),
+        );
+      }
+      list.build = build;
+      group.list = list;
+      return group;
+    };
+
+    for (const edge of spec.edges) {
+      stats.edges++;
+      await pause();
+      const group = await groupFor(edge);
+      const plan = {
+        ...compileEdgePlan(noSites, edge.name, planner),
+        sites: group.sites,
+        ipLists: group.ipLists,
+        certificates: group.planCertificates,
+      };
+      const previous = await store.latestBundle(edge.name);
+      const meta = { edge: edge.name, proxy: edge.proxy, probe: { url: probeUrl(edge) } };
+      const { certificates, certEntries, stapled, stapleFiles, list } = group;
+      const siteFragments = group.fragments;
+      if (group.error !== undefined) {
+        await this.reject(edge.name, revision, group.error);
+        continue;
+      }
+      const options = (release: number) => ({
+        release,
+        certificates,
+        staples: stapled,
+        ...acme,
+      });
+      // What the release consists of: its own files (rendered per release number) and, on
+      // nginx, one file list of the sites' files, certificates and staples.
+      let ownFiles: (release: number) => HashedFile[];
+      if (edge.proxy === 'nginx') {
+        ownFiles = (release) =>
+          renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f));
+      } else {
+        const renderer = rendererFor(edge.proxy);
+        const certFiles = certEntries.flatMap((c) => c.files);
+        ownFiles = (release) => [
+          ...renderer.render(plan, options(release)).map((f) => hashFile(f)),
+          ...certFiles,
+        ];
+      }
+      const lists = list !== undefined ? [list.blob.entry] : [];
       let key: string;
       try {
-        key = contentKey({ ...meta, files: render(0) });
+        key = contentKey({ ...meta, files: ownFiles(0).map((f) => f.entry), lists });
       } catch (err) {
         if (!(err instanceof RenderError)) throw err;
         await this.reject(edge.name, revision, err.message);
@@ -195,20 +534,24 @@ export class BundleBuilder implements Worker {
         continue;
       }
       const release = (previous?.release ?? 0) + 1;
-      // Rendered once more, with its release number (it is in the text: X-Outpost-Release);
+      // Rendered once more, with its release number (it is in edge.conf: X-Outpost-Release);
       // the checks below reuse this rendering rather than rendering again.
-      const releaseFiles = rendered(release);
-      const files: SourceFile[] = [...releaseFiles, ...stapleFiles, ...certFiles];
+      const own = ownFiles(release);
+      const siteFiles = siteFragments.flatMap((f) => f.files);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
         // Checked with throwaway certificates: private keys are not written to a temp dir.
-        const check = await checkNginxConfig([...releaseFiles, ...stapleFiles], {
+        const checked: SourceFile[] = [...own, ...siteFiles, ...stapleFiles].map((f) => ({
+          path: f.entry.path,
+          content: f.content,
+        }));
+        const check = await checkNginxConfig(checked, {
           nginx: this.opts.nginx,
           release,
           edgeName: edge.name,
           certificates,
-          timeoutMs: this.opts.nginxCheckTimeoutMs ?? checkTimeoutFor(releaseFiles),
+          timeoutMs: this.opts.nginxCheckTimeoutMs ?? checkTimeoutFor(checked),
         });
-        this.opts.logger.info(
+        logger.info(
           { edge: edge.name, release, ms: Math.round(check.ms) },
           'nginx -t of the rendering',
         );
@@ -224,10 +567,10 @@ export class BundleBuilder implements Worker {
         }
       }
       if (this.opts.caddy !== undefined && edge.proxy === 'caddy') {
-        const check = await checkCaddyConfig(releaseFiles, {
-          caddy: this.opts.caddy,
-          certificates,
-        });
+        const check = await checkCaddyConfig(
+          own.map((f) => ({ path: f.entry.path, content: f.content.toString('utf8') })),
+          { caddy: this.opts.caddy, certificates },
+        );
         if (!check.ok) {
           await this.reject(
             edge.name,
@@ -238,11 +581,25 @@ export class BundleBuilder implements Worker {
         }
       }
       this.errors.delete(edge.name);
+
+      // Contents first (once each), then the manifest that names them.
+      const blobs: HashedFile[] = [...own, ...stapleFiles];
+      for (const f of siteFragments) if (!f.stored) blobs.push(...f.files);
+      for (const c of certEntries) if (!c.known.stored) blobs.push(...c.files);
+      if (list !== undefined && !list.stored) blobs.push(list.blob);
+      await store.putReleaseFiles(
+        blobs.map((b) => ({ sha256: b.entry.sha256, content: b.content })),
+      );
+      stats.filesStored += blobs.length;
+      for (const f of siteFragments) f.stored = true;
+      for (const c of certEntries) c.known.stored = true;
+      if (list !== undefined) list.stored = true;
+
       const signed = signManifest(
-        buildManifest({ ...meta, release, revision, files }),
+        buildManifest({ ...meta, release, revision, files: own.map((f) => f.entry), lists }),
         this.opts.signer.privateKeyPem,
       );
-      const stored = await this.opts.store.saveBundle({
+      const stored = await store.saveBundle({
         edge: edge.name,
         release,
         revision,
@@ -250,12 +607,46 @@ export class BundleBuilder implements Worker {
         hash: signed.hash,
         body: JSON.stringify(signed),
       });
-      this.opts.logger.info({ edge: edge.name, release, revision }, 'bundle published');
       this.seen.set(edge.name, stored.hash);
+      this.served.set(edge.name, servedOf(stored));
+      stats.published++;
+      logger.info({ edge: edge.name, release, revision }, 'bundle published');
       this.changed.emit(edge.name, stored);
-      published = true;
     }
-    if (published) this.opts.onPublished?.();
+    if (stats.published > 0) this.opts.onPublished?.();
+
+    // Forget renderings no edge uses any more; sweep contents no kept release names.
+    for (const m of [this.plans, this.variedPlans, this.fragments, this.lists, this.certFiles])
+      for (const [k, v] of m as Map<string, { build: number }>) if (v.build !== build) m.delete(k);
+    if (stats.published > 0) stats.filesSwept = await this.sweep();
+    stats.ms = performance.now() - started;
+    this.stats = stats;
+    logger.info(stats, 'bundles built');
+  }
+
+  /** Deletes stored contents that no kept release (of any edge) names. */
+  private async sweep(): Promise<number> {
+    const keep = new Set<string>();
+    const lists = new Set<string>();
+    for (const b of await this.opts.store.keptBundles()) {
+      const s = servedOf(b);
+      for (const h of s.files) keep.add(h);
+      for (const l of s.lists) lists.add(l);
+    }
+    const unknown = [...lists].filter((l) => !this.listEntries.has(l));
+    for (const [sha, content] of await this.opts.store.releaseFiles(unknown)) {
+      const parsed = FileList.safeParse(JSON.parse(content.toString('utf8')));
+      if (parsed.success) this.listEntries.set(sha, new Set(parsed.data.map((e) => e.sha256)));
+    }
+    for (const l of lists) {
+      keep.add(l);
+      const entries = this.listEntries.get(l);
+      // A list that cannot be read keeps everything: never sweep on a guess.
+      if (entries === undefined) return 0;
+      for (const h of entries) keep.add(h);
+    }
+    for (const l of this.listEntries.keys()) if (!lists.has(l)) this.listEntries.delete(l);
+    return this.opts.store.pruneReleaseFiles(keep);
   }
 
   private async reject(edge: string, revision: number, message: string): Promise<void> {
@@ -270,6 +661,20 @@ export class BundleBuilder implements Worker {
     }
     this.errors.set(edge, { edge, revision, message, at: new Date().toISOString() });
   }
+}
+
+/** The hashes a stored release names directly: its own files and its file lists. */
+function servedOf(bundle: StoredBundle): Served {
+  const signed = SignedBundle.parse(JSON.parse(bundle.body));
+  const manifest = JSON.parse(signed.manifest) as {
+    files: { sha256: string }[];
+    lists: { sha256: string }[];
+  };
+  return {
+    hash: bundle.hash,
+    files: new Set(manifest.files.map((f) => f.sha256)),
+    lists: manifest.lists.map((l) => l.sha256),
+  };
 }
 
 /**

@@ -1,6 +1,13 @@
 export {
   matcherRegex,
+  nginxSiteOptions,
   renderNginx,
+  renderNginxEdge,
+  renderNginxSite,
+  sitePath,
+  type NginxSiteNeeds,
+  type NginxSiteOptions,
+  type NginxSiteRendering,
   SYSTEM_TRUST_STORE,
   trustPath,
   TTL_STATUSES,

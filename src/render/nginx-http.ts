@@ -51,18 +51,25 @@ export const HTTP_DATE_FORMS = [
  * ModSecurity when a site has the WAF on.
  */
 export function releaseModules(plan: EdgePlan): NginxModule[] {
+  return modulesFor(
+    plan.sites.some((s) => s.cache.brotli),
+    plan.sites.some((s) => s.waf !== null),
+  );
+}
+
+export function modulesFor(brotli: boolean, waf: boolean): NginxModule[] {
   const modules: NginxModule[] = ['njs'];
-  if (plan.sites.some((s) => s.cache.brotli)) modules.push('brotli');
-  if (plan.sites.some((s) => s.waf !== null)) modules.push('modsecurity');
+  if (brotli) modules.push('brotli');
+  if (waf) modules.push('modsecurity');
   return modules;
 }
 
 /** `nginx/main/modules.conf`: load_module lines, included at the top of the main nginx.conf. */
-export function renderModulesConf(plan: EdgePlan): string {
+export function renderModulesConf(brotli: boolean, waf: boolean): string {
   const lines = [
     '# Dynamic modules this release needs (Debian packages named beside each). Generated.',
   ];
-  for (const m of releaseModules(plan)) {
+  for (const m of modulesFor(brotli, waf)) {
     const mod = NGINX_MODULES[m];
     lines.push(`load_module ${nginxLiteral(`${NGINX_MODULE_DIR}/${mod.file}`)};  # ${mod.package}`);
   }

@@ -10,7 +10,13 @@
 //   <root>/releases/<N>/           one immutable release:
 //       nginx/edge.conf            http-level: cache path, shared maps, default servers,
 //                                  the edge's raw snippet
-//       nginx/sites.conf           upstreams, maps and servers of every site
+//       nginx/sites.conf           `include release/nginx/sites/*.conf;`
+//       nginx/sites/<stem>.conf    one site: upstream, maps, HTTP and HTTPS servers. It names
+//                                  nothing of its edge (the listen lines are an include of
+//                                  nginx/listen/, the edge's name and release are variables),
+//                                  so the bundle builder renders a site once for all edges
+//       nginx/listen/http.conf     the edge's `listen` lines, included by every site server
+//       nginx/listen/https.conf
 //       nginx/main/modules.conf    load_module lines, included at the top of the main file
 //       nginx/njs/outpost.js       njs filters (render/njs/outpost.ts), js_import-ed
 //       trust/<stem>.pem           CA bundle of a site whose origins set `tls_ca`
@@ -40,6 +46,7 @@
 // - `$outpost_sN_resp` (only with response conditions): the first rule matching the request AND
 //   the origin's answer (status, Content-Type), evaluated when the origin answers;
 //   `$outpost_sN_nostore` keeps the answer out of the cache unless that is the request's rule.
+import { createHash } from 'node:crypto';
 import type { EdgePlan, PlannedModifier, PlannedSite } from '../compile/index.js';
 import { EDGE_HEALTH_MATCH, EDGE_HEALTH_PATH } from '../spec/index.js';
 import type { CacheMatcher, CacheRule, Matcher } from '../spec/index.js';
@@ -114,6 +121,47 @@ export interface RenderNginxOptions {
    * path is proxied to the site's origin.
    */
   acmeChallengeUrl?: string;
+}
+
+/**
+ * What one site's rendering takes from its edge (`renderNginxSite`): nothing edge-specific
+ * but the HTTPS port of the redirect, so sites render once for every edge that serves them.
+ */
+export interface NginxSiteOptions {
+  /** The edge's HTTPS port (the redirect of `https.redirect_http` names it unless 443). */
+  httpsPort: number;
+  /** The release holds the site's certificate: an HTTPS server is rendered. */
+  certificate: boolean;
+  /** The release holds an OCSP response for it (`ocspStaplePath`). */
+  staple: boolean;
+  acmeChallengeUrl?: string;
+}
+
+/** One site's files and what edge.conf must provide for it. */
+export interface NginxSiteRendering {
+  files: RenderedFile[];
+  needs: NginxSiteNeeds;
+}
+
+export interface NginxSiteNeeds {
+  brotli: boolean;
+  /** The WAF is on: the release loads ModSecurity. */
+  waf: boolean;
+  /** A forced TTL: edge.conf renders the Cache-Control private map. */
+  force: boolean;
+  /** Browser TTLs: edge.conf renders one map per TTL. */
+  browserTtls: number[];
+}
+
+/** The edge's listen lines, included by every site's server blocks. */
+export const LISTEN_HTTP_PATH = 'nginx/listen/http.conf';
+export const LISTEN_HTTPS_PATH = 'nginx/listen/https.conf';
+/** The edge's name and release (edge.conf), sent by every server in X-CDN-Node/X-Outpost-Release. */
+const NODE_VARIABLE = 'outpost_node';
+const RELEASE_VARIABLE = 'outpost_release';
+
+export function sitePath(domain: string): string {
+  return `nginx/sites/${certFileStem(domain)}.conf`;
 }
 
 /** "$request_method:$uri", which modifiers and cache rules match (set per server block). */
@@ -304,8 +352,16 @@ function profileSignature(p: CacheProfile): string {
   return JSON.stringify({ ...p, name: undefined });
 }
 
-function siteNames(site: PlannedSite, index: number): SiteNames {
-  const id = `s${index}`;
+/**
+ * A site's names in nginx (upstream, volatile maps) come from its domain, not its position,
+ * so a site's file is the same whichever sites its edge also serves.
+ */
+function siteId(domain: string): string {
+  return `s${createHash('sha256').update(domain).digest('hex').slice(0, 12)}`;
+}
+
+function siteNames(site: PlannedSite): SiteNames {
+  const id = siteId(site.domain);
   const headers = new Map<string, { variable: string; name: string }>();
   for (const m of site.modifiers) {
     if (m.action.type !== 'set_header') continue;
@@ -469,21 +525,14 @@ function renderSiteDecision(c: Conf, site: PlannedSite, n: SiteNames): void {
   }
 }
 
-function renderHeaders(c: Conf, plan: EdgePlan, opts: RenderNginxOptions): void {
-  c.line(`add_header X-CDN-Node ${nginxString(plan.edge)} always;`);
+function renderHeaders(c: Conf): void {
+  c.line(`add_header X-CDN-Node $${NODE_VARIABLE} always;`);
   c.line('add_header X-Cache-Status $outpost_cache_status always;');
-  c.line(`add_header X-Outpost-Release ${nginxString(String(opts.release))} always;`);
+  c.line(`add_header X-Outpost-Release $${RELEASE_VARIABLE} always;`);
 }
 
-function renderSiteHeaders(
-  c: Conf,
-  plan: EdgePlan,
-  site: PlannedSite,
-  n: SiteNames,
-  opts: RenderNginxOptions,
-  https: boolean,
-): void {
-  renderHeaders(c, plan, opts);
+function renderSiteHeaders(c: Conf, site: PlannedSite, n: SiteNames, https: boolean): void {
+  renderHeaders(c);
   const hsts = site.https.hsts;
   if (https && hsts !== false) {
     const value = [
@@ -618,7 +667,7 @@ function renderAcmeLocation(
   c: Conf,
   site: PlannedSite,
   n: SiteNames,
-  opts: RenderNginxOptions,
+  opts: NginxSiteOptions,
   /** The server block has the site's WAF on. */
   waf: boolean,
 ): void {
@@ -737,28 +786,22 @@ function renderSiteLocations(c: Conf, site: PlannedSite, n: SiteNames): void {
   renderAccessLocations(c, site, n.upstream);
 }
 
-function renderSiteServers(
-  c: Conf,
-  plan: EdgePlan,
-  site: PlannedSite,
-  n: SiteNames,
-  opts: RenderNginxOptions,
-): void {
-  const hasCert = opts.certificates.includes(site.domain);
+function renderSiteServers(c: Conf, site: PlannedSite, n: SiteNames, opts: NginxSiteOptions): void {
+  const hasCert = opts.certificate;
   const names = site.serverNames.map(nginxLiteral).join(' ');
 
   c.block('server', () => {
-    for (const l of listenAddresses(plan, plan.listen.http)) c.line(`listen ${l};`);
+    c.line(`include ${nginxLiteral(`release/${LISTEN_HTTP_PATH}`)};`);
     c.line(`server_name ${names};`);
     renderSiteDecision(c, site, n);
-    renderSiteHeaders(c, plan, site, n, opts, false);
+    renderSiteHeaders(c, site, n, false);
     renderProxySettings(c, site);
     const redirectOnly = hasCert && site.https.redirectHttp;
     // The WAF where the site is served (not on a server that only redirects to HTTPS).
     if (site.waf !== null && !redirectOnly) renderSiteWaf(c, site.waf);
     renderAcmeLocation(c, site, n, opts, !redirectOnly);
     if (redirectOnly) {
-      const port = plan.listen.https === 443 ? '' : `:${plan.listen.https}`;
+      const port = opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
       c.block('location /', () => {
         renderAccessActions(c, site, n.upstream, redirectTarget);
         c.line(`return 301 "https://$host${port}$request_uri";`);
@@ -772,18 +815,18 @@ function renderSiteServers(
 
   if (!hasCert) return;
   c.block('server', () => {
-    for (const l of listenAddresses(plan, plan.listen.https)) c.line(`listen ${l} ssl http2;`);
+    c.line(`include ${nginxLiteral(`release/${LISTEN_HTTPS_PATH}`)};`);
     c.line(`server_name ${names};`);
     const cert = certificatePaths(site.domain);
     c.line(`ssl_certificate ${nginxLiteral(`release/${cert.certificate}`)};`);
     c.line(`ssl_certificate_key ${nginxLiteral(`release/${cert.key}`)};`);
-    if (opts.staples?.includes(site.domain) === true) {
+    if (opts.staple) {
       c.line('# OCSP stapling from the response the control plane fetched (no resolver needed).');
       c.line('ssl_stapling on;');
       c.line(`ssl_stapling_file ${nginxLiteral(`release/${ocspStaplePath(site.domain)}`)};`);
     }
     renderSiteDecision(c, site, n);
-    renderSiteHeaders(c, plan, site, n, opts, true);
+    renderSiteHeaders(c, site, n, true);
     renderProxySettings(c, site);
     if (site.waf !== null) renderSiteWaf(c, site.waf);
     renderSiteLocations(c, site, n);
@@ -795,7 +838,7 @@ function renderEdgeConf(
   plan: EdgePlan,
   opts: RenderNginxOptions,
   anyHttps: boolean,
-  names: readonly SiteNames[],
+  needs: readonly NginxSiteNeeds[],
 ): string {
   const c = new Conf();
   c.line(
@@ -805,6 +848,11 @@ function renderEdgeConf(
   c.line();
   c.line('# A literal "$" for strings (nginx has no escape for it).');
   c.block(`geo $${DOLLAR_VARIABLE}`, () => c.line('default "$";'));
+  c.line('# The X-CDN-Node and X-Outpost-Release of every server (sites/ name no edge).');
+  c.block(`geo $${NODE_VARIABLE}`, () => c.line(`default ${nginxString(plan.edge)};`));
+  c.block(`geo $${RELEASE_VARIABLE}`, () =>
+    c.line(`default ${nginxString(String(opts.release))};`),
+  );
   c.line('# X-Cache-Status: the cache status; BYPASS when proxied without the cache; EDGE when');
   c.line('# the edge answered by itself (redirects, denies, unknown hosts).');
   c.block('map "$upstream_cache_status:$upstream_status" $outpost_cache_status', () => {
@@ -819,7 +867,7 @@ function renderEdgeConf(
   });
   renderEdgeHttp(c, plan);
   renderEdgeTls(c);
-  renderEdgeCacheMaps(c, names);
+  renderEdgeCacheMaps(c, needs);
   renderEdgeRateLimitMap(c, plan);
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
@@ -830,7 +878,7 @@ function renderEdgeConf(
   c.block('server', () => {
     for (const l of listenAddresses(plan, plan.listen.http)) c.line(`listen ${l} default_server;`);
     c.line('server_name "";');
-    renderHeaders(c, plan, opts);
+    renderHeaders(c);
     c.line('# Connection counts for the agent on this machine (it reports active connections).');
     c.block(`location = ${STUB_STATUS_PATH}`, () => {
       c.line('stub_status;');
@@ -853,7 +901,7 @@ function renderEdgeConf(
         c.line(`listen ${l} ssl http2 default_server;`);
       c.line('server_name "";');
       c.line('ssl_reject_handshake on;');
-      renderHeaders(c, plan, opts);
+      renderHeaders(c);
       c.line('return 421;');
     });
   if (plan.rawNginx !== null) {
@@ -864,9 +912,8 @@ function renderEdgeConf(
 }
 
 /** Shared maps for forced TTLs and browser TTLs, rendered only when a site uses them. */
-function renderEdgeCacheMaps(c: Conf, names: readonly SiteNames[]): void {
-  const profiles = names.flatMap((n) => n.located);
-  if (profiles.some((p) => p.force)) {
+function renderEdgeCacheMaps(c: Conf, needs: readonly NginxSiteNeeds[]): void {
+  if (needs.some((n) => n.force)) {
     c.line("# A forced TTL ignores Cache-Control: the origin's private/no-store still win.");
     c.block(`map $upstream_http_cache_control $${CC_PRIVATE_VARIABLE}`, () => {
       c.line('volatile;');
@@ -874,9 +921,7 @@ function renderEdgeCacheMaps(c: Conf, names: readonly SiteNames[]): void {
       c.line(`${nginxLiteral(PRIVATE_REGEX)} 1;`);
     });
   }
-  const browserTtls = [
-    ...new Set(profiles.flatMap((p) => (p.browserTtl === undefined ? [] : [p.browserTtl]))),
-  ].sort((a, b) => a - b);
+  const browserTtls = [...new Set(needs.flatMap((n) => n.browserTtls))].sort((a, b) => a - b);
   if (browserTtls.length === 0) return;
   c.line('# Browser TTLs replace Cache-Control, except on private/no-store or Set-Cookie answers.');
   c.block('map $sent_http_cache_control $outpost_private_sent', () => {
@@ -896,36 +941,102 @@ function renderEdgeCacheMaps(c: Conf, names: readonly SiteNames[]): void {
     });
 }
 
-/** Renders the release files of one edge (see the layout contract at the top). */
-export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedFile[] {
-  const anyHttps = plan.sites.some((s) => opts.certificates.includes(s.domain));
-  const names = plan.sites.map((site, i) => siteNames(site, i));
-  const files: RenderedFile[] = [
-    { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, names) },
-    { path: MODULES_PATH, content: renderModulesConf(plan) },
-    { path: NJS_PATH, content: njsSource(CACHE_DIR) },
-  ];
+/** The options' domain lists as sets, made once per list (10,000 sites: no N² lookups). */
+const domainSets = new WeakMap<readonly string[], Set<string>>();
+function setOf(list: readonly string[]): Set<string> {
+  let set = domainSets.get(list);
+  if (set === undefined) {
+    set = new Set(list);
+    domainSets.set(list, set);
+  }
+  return set;
+}
 
+/**
+ * The options `renderNginx` gives a site of `plan`, with what the site's text does not use left
+ * neutral (the HTTPS port matters only to a redirect), so equal options mean equal files: the
+ * bundle builder keys its kept renderings by them.
+ */
+export function nginxSiteOptions(
+  plan: EdgePlan,
+  opts: RenderNginxOptions,
+  site: PlannedSite,
+): NginxSiteOptions {
+  const certificate = setOf(opts.certificates).has(site.domain);
+  return {
+    httpsPort: certificate && site.https.redirectHttp ? plan.listen.https : 443,
+    certificate,
+    staple: certificate && setOf(opts.staples ?? []).has(site.domain),
+    ...(opts.acmeChallengeUrl !== undefined ? { acmeChallengeUrl: opts.acmeChallengeUrl } : {}),
+  };
+}
+
+/** One site's files: `nginx/sites/<stem>.conf` and its origins' CA bundle, if any. */
+export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): NginxSiteRendering {
+  const n = siteNames(site);
   const c = new Conf();
-  c.line(
-    `# Sites of edge ${nginxLiteral(plan.edge)}, release ${opts.release}. Generated: do not edit.`,
-  );
-  if (plan.sites.length === 0) c.line('# (no sites)');
-  plan.sites.forEach((site, i) => {
-    const n = names[i] ?? siteNames(site, i);
-    c.line();
-    c.line(`# ---- site ${nginxLiteral(site.domain)} (${n.id}) ----`);
-    renderSiteHttpLevel(c, site, n);
-    renderSiteServers(c, plan, site, n, opts);
-  });
-  files.push({ path: 'nginx/sites.conf', content: c.toString() });
-  const lists = renderIpLists(plan);
-  if (lists !== null) files.push({ path: IP_LISTS_PATH, content: lists });
-
-  for (const site of plan.sites) {
-    if (site.upstream.tlsCas.length === 0) continue;
+  c.line(`# ---- site ${nginxLiteral(site.domain)} (${n.id}). Generated: do not edit. ----`);
+  renderSiteHttpLevel(c, site, n);
+  renderSiteServers(c, site, n, opts);
+  const files: RenderedFile[] = [{ path: sitePath(site.domain), content: c.toString() }];
+  if (site.upstream.tlsCas.length > 0) {
     const pem = site.upstream.tlsCas.map((ca) => (ca.endsWith('\n') ? ca : `${ca}\n`)).join('');
     files.push({ path: trustPath(site.domain), content: pem });
   }
-  return files;
+  const browserTtls = n.located.flatMap((p) => (p.browserTtl === undefined ? [] : [p.browserTtl]));
+  return {
+    files,
+    needs: {
+      brotli: site.cache.brotli,
+      waf: site.waf !== null,
+      force: n.located.some((p) => p.force),
+      browserTtls,
+    },
+  };
+}
+
+/**
+ * The edge's own files (edge.conf, modules, njs, listen lines, sites.conf), given what its
+ * sites need (`renderNginxSite(...).needs`, one per site of the plan).
+ */
+export function renderNginxEdge(
+  plan: EdgePlan,
+  opts: RenderNginxOptions,
+  needs: readonly NginxSiteNeeds[],
+): RenderedFile[] {
+  const certificates = new Set(opts.certificates);
+  const anyHttps = plan.sites.some((s) => certificates.has(s.domain));
+  const brotli = needs.some((n) => n.brotli);
+  const waf = needs.some((n) => n.waf);
+  const sites = new Conf();
+  sites.line('# Every site of the edge, one file each. Generated: do not edit.');
+  if (plan.sites.length === 0) sites.line('# (no sites)');
+  else sites.line(`include ${nginxLiteral('release/nginx/sites/*.conf')};`);
+  const listen = (port: number, suffix: string) =>
+    `${listenAddresses(plan, port)
+      .map((l) => `listen ${l}${suffix};`)
+      .join('\n')}\n`;
+  const lists = renderIpLists(plan);
+  return [
+    { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, needs) },
+    { path: MODULES_PATH, content: renderModulesConf(brotli, waf) },
+    { path: NJS_PATH, content: njsSource(CACHE_DIR) },
+    { path: LISTEN_HTTP_PATH, content: listen(plan.listen.http, '') },
+    { path: LISTEN_HTTPS_PATH, content: listen(plan.listen.https, ' ssl http2') },
+    { path: 'nginx/sites.conf', content: sites.toString() },
+    ...(lists !== null ? [{ path: IP_LISTS_PATH, content: lists }] : []),
+  ];
+}
+
+/** Renders the release files of one edge (see the layout contract at the top). */
+export function renderNginx(plan: EdgePlan, opts: RenderNginxOptions): RenderedFile[] {
+  const sites = plan.sites.map((site) => renderNginxSite(site, nginxSiteOptions(plan, opts, site)));
+  return [
+    ...renderNginxEdge(
+      plan,
+      opts,
+      sites.map((s) => s.needs),
+    ),
+    ...sites.flatMap((s) => s.files),
+  ];
 }

@@ -98,6 +98,8 @@ export interface ControlPlaneOptions {
   secretKeyFile?: string;
   /** How long `nginx -t` may take per edge; default: scaled to the rendering (builder.ts). */
   nginxCheckTimeoutMs?: number;
+  /** Bundle builds without yielding to the event loop (bench:control-plane's before). */
+  buildInline?: boolean;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -176,6 +178,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       : {}),
     acmeChallengeUrl: opts.publicUrl,
     onPublished: () => cluster.announce('bundles'),
+    ...(opts.buildInline === true ? { inline: true } : {}),
   });
   const secretVars = opts.secretVars ?? {};
   const certificates = new CertificateManager({

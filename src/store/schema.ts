@@ -88,6 +88,14 @@ export interface UserTable {
 /** A release bundle of one edge, immutable once written: the contract's `StoredBundle` as is. */
 export type BundleTable = StoredBundle;
 
+/** The content of a release file, by SHA-256 (shared by every release that has it). */
+export interface ReleaseFileTable {
+  sha256: string;
+  content: Buffer;
+  size: number;
+  created_at: string;
+}
+
 /** The last report (heartbeat) of an edge's agent. */
 export interface EdgeStatusTable {
   edge: string;
@@ -230,6 +238,7 @@ export interface Database {
   certificates: CertificateTable;
   certificate_renewals: CertificateRenewalTable;
   bundles: BundleTable;
+  release_files: ReleaseFileTable;
   edge_status: EdgeStatusTable;
   state: StateTable;
   edges: EdgeTable;

@@ -261,6 +261,33 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
       await store.saveBundle(bundle('a', 2));
     });
 
+    it('stores release file contents once by hash, reads them back and sweeps the rest', async () => {
+      const store = await openAt();
+      const blob = (text: string) => ({ sha256: sha256(text), content: Buffer.from(text) });
+      const binary = { sha256: sha256('bin'), content: Buffer.from([0, 255, 1, 128]) };
+      await store.putReleaseFiles([blob('one'), blob('two'), binary]);
+      // A hash already stored is left as it is (no error, no second copy).
+      await store.putReleaseFiles([blob('one')]);
+      const many = Array.from({ length: 1200 }, (_, i) => blob(`file ${i}`));
+      await store.putReleaseFiles(many);
+      const got = await store.releaseFiles([sha256('one'), binary.sha256, sha256('absent')]);
+      expect([...got.keys()].sort()).toEqual([sha256('one'), binary.sha256].sort());
+      expect(got.get(binary.sha256)).toEqual(binary.content);
+      expect((await store.releaseFiles(many.map((m) => m.sha256))).size).toBe(1200);
+      const keep = new Set([sha256('two'), ...many.slice(0, 10).map((m) => m.sha256)]);
+      expect(await store.pruneReleaseFiles(keep)).toBe(1203 - 11);
+      expect((await store.releaseFiles([sha256('one'), sha256('two')])).size).toBe(1);
+      expect(await store.releaseFilesBytes()).toBe(
+        3 + many.slice(0, 10).reduce((n, m) => n + m.content.length, 0),
+      );
+      await store.saveBundle(bundle('a', 1));
+      await store.saveBundle(bundle('b', 1));
+      expect((await store.keptBundles()).map((b) => [b.edge, b.release])).toEqual([
+        ['a', 1],
+        ['b', 1],
+      ]);
+    });
+
     it('replaces an edge report and keeps when it was seen', async () => {
       const store = await openAt();
       await store.saveEdgeReport('a', { applied_release: 1 });

@@ -71,7 +71,7 @@ export interface StoredBundle {
   content_key: string;
   /** SHA-256 of the signed manifest. */
   hash: string;
-  /** The signed bundle as sent to the edge (JSON). */
+  /** The signed manifest as sent to the edge (JSON, without contents: see release files). */
   body: string;
   created_at: string;
 }
@@ -169,6 +169,16 @@ export interface BundleQueries {
   /** The newest release bundle of each edge (or of one edge). */
   latestBundles(): Promise<StoredBundle[]>;
   latestBundle(edgeName: string): Promise<StoredBundle | undefined>;
+  /** Every stored release of every edge (manifests: what the file sweep keeps). */
+  keptBundles(): Promise<StoredBundle[]>;
+  /** Stores file contents by SHA-256; a hash already stored is left as it is. */
+  putReleaseFiles(files: readonly { sha256: string; content: Buffer }[]): Promise<void>;
+  /** The stored contents of these hashes (absent ones are left out). */
+  releaseFiles(hashes: readonly string[]): Promise<Map<string, Buffer>>;
+  /** Deletes every stored content whose hash is not in `keep`; returns how many. */
+  pruneReleaseFiles(keep: ReadonlySet<string>): Promise<number>;
+  /** Bytes of stored contents (what bench:scale reports). */
+  releaseFilesBytes(): Promise<number>;
 }
 
 /** Purge jobs (store/purges.ts). */

@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BundleManifest, resolveFiles } from '../../src/bundle/index.js';
 import { CertificateManager } from '../../src/certs/index.js';
 import { ensureAdminToken } from '../../src/http/admin-auth.js';
 import { buildControlPlane } from '../../src/server/app.js';
@@ -390,16 +391,15 @@ sites:
     expect(statSync(join(liveB, 'other.test.crt')).mode & 0o777).toBe(0o644);
     expect(statSync(join(liveB, 'shop.test.key')).mode & 0o777).toBe(0o600);
     const bundleA = await store.latestBundle('a');
-    const manifestA = JSON.parse((JSON.parse(bundleA!.body) as { manifest: string }).manifest) as {
-      files: { path: string; mode: number; content: string }[];
-    };
-    expect(manifestA.files.map((f) => f.path)).toEqual(
+    const manifestA = BundleManifest.parse(
+      JSON.parse((JSON.parse(bundleA!.body) as { manifest: string }).manifest),
+    );
+    const filesA = await resolveFiles(manifestA, (h) => store.releaseFiles(h));
+    expect(filesA.map((f) => f.path)).toEqual(
       expect.arrayContaining(['certs/shop.test.crt', 'certs/shop.test.key']),
     );
-    expect(manifestA.files.some((f) => f.path.includes('other.test'))).toBe(false);
-    const decoded = manifestA.files
-      .map((f) => Buffer.from(f.content, 'base64').toString())
-      .join('');
+    expect(filesA.some((f) => f.path.includes('other.test'))).toBe(false);
+    const decoded = filesA.map((f) => f.content.toString()).join('');
     expect(decoded).not.toContain(good.key.trim());
     expect(existsSync(join(root('a'), 'live', 'release', 'certs', 'other.test.key'))).toBe(false);
   });

@@ -1,7 +1,7 @@
 // A real CDN on loopback: a control plane, two edges (two nginx masters on 127.0.0.2 and
 // 127.0.0.3, each driven by a real `outpost agent`), an HTTPS origin with a certificate for
 // origin.test from a test CA, and an HTTP origin. Everything the edges serve, they pulled.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/http.js';
@@ -327,10 +327,10 @@ sites:
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(state)).toMatchObject({ edge: 'a', failed: null });
     expect(state).not.toContain(cdn.tokens.a as string);
-    const live = readFileSync(join(root('a'), 'live', 'release', 'nginx', 'sites.conf'), 'utf8');
-    expect(live).toContain('shop.test');
-    expect(
-      readFileSync(join(root('b'), 'live', 'release', 'nginx', 'sites.conf'), 'utf8'),
-    ).not.toContain('plain.test');
+    // One file per site (nginx/sites/<domain>.conf): b serves no plain.test.
+    const site = (edge: 'a' | 'b', domain: string) =>
+      join(root(edge), 'live', 'release', 'nginx', 'sites', `${domain}.conf`);
+    expect(readFileSync(site('a', 'shop.test'), 'utf8')).toContain('shop.test');
+    expect(existsSync(site('b', 'plain.test'))).toBe(false);
   });
 });

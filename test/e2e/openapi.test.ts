@@ -282,6 +282,22 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
       ...edgeCall,
       headers: { 'if-none-match': etag },
     });
+    await ok('GET', '/v1/edge/bundle?wait=0&full=1', 200, edgeCall);
+    // Release contents by hash: one the manifest names, one it does not, a bad body.
+    const manifest = JSON.parse(bundle.json<{ manifest: string }>().manifest) as {
+      files: { sha256: string }[];
+    };
+    const named = manifest.files[0]?.sha256 ?? '';
+    expect(named).toMatch(/^[0-9a-f]{64}$/);
+    const files = await ok('POST', '/v1/edge/files', 200, {
+      ...edgeCall,
+      body: { hashes: [named] },
+    });
+    expect(Object.keys(files.json<{ files: Record<string, string> }>().files)).toEqual([named]);
+    await ok('POST', '/v1/edge/files', 404, { ...edgeCall, body: { hashes: ['0'.repeat(64)] } });
+    await ok('POST', '/v1/edge/files', 400, { ...edgeCall, body: { hashes: ['nope'] } });
+    await ok('GET', `/v1/edge/files/${named}`, 200, edgeCall);
+    await ok('GET', `/v1/edge/files/${'f'.repeat(64)}`, 404, edgeCall);
     await ok('GET', '/v1/edge/poll?wait=0', 200, edgeCall);
     await ok('GET', '/v1/edge/poll?wait=0', 304, {
       ...edgeCall,

@@ -8,6 +8,7 @@ import { purges } from './004_purges.js';
 import { access } from './005_access.js';
 import { history } from './006_history.js';
 import { notifications } from './007_notifications.js';
+import { releaseFiles } from './008_release_files.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -21,6 +22,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '005_access': access(),
     '006_history': history(flavor),
     '007_notifications': notifications(),
+    '008_release_files': releaseFiles(flavor),
   };
 }
 

@@ -83,6 +83,8 @@ export interface FailoverOptions {
 
 /** Beyond its wait, a long-poll may take this long before it counts as a timeout. */
 const POLL_GRACE_MS = 15_000;
+/** A batch of release files (POST v1/edge/files) may take this long before it times out. */
+const FILES_TIMEOUT_MS = 120_000;
 /** A preferred URL must answer hello this fast to be taken back. */
 const PREFER_PROBE_MS = 3_000;
 
@@ -337,12 +339,17 @@ export class ControlPlaneClient {
 
   /** Release file contents by SHA-256 (only those of this edge's latest release are given). */
   async files(hashes: readonly string[], signal?: AbortSignal): Promise<Map<string, Buffer>> {
-    const res = await this.call('v1/edge/files', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ hashes }),
-      ...(signal ? { signal } : {}),
-    });
+    // A batch of files may take a while on a slow link: more than a small request's patience.
+    const res = await this.call(
+      'v1/edge/files',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ hashes }),
+        ...(signal ? { signal } : {}),
+      },
+      FILES_TIMEOUT_MS,
+    );
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       throw new ControlPlaneError(

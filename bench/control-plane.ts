@@ -14,7 +14,11 @@
 // A benchmark measures and prints: it never fails on a time. Every case is bounded by
 // --timeout seconds.
 //
-//   npm run bench:control-plane -- --sites 5000 --edges 10 --agents 1000
+// --database sqlite,postgres runs every case on each store: `postgres` is a throwaway
+// PostgreSQL from Debian's package (test/support/postgres.ts, on loopback), one empty database
+// per case.
+//
+//   npm run bench:control-plane -- --sites 5000 --edges 10 --agents 1000 [--database postgres]
 import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +32,7 @@ import { ensureAdminToken } from '../src/http/admin-auth.js';
 import { buildControlPlane } from '../src/server/app.js';
 import { openStore } from '../src/store/index.js';
 import { scaleSpec } from './scale-spec.js';
+import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +41,10 @@ const { values: args } = parseArgs({
     agents: { type: 'string', default: '1000' },
     timeout: { type: 'string', default: '300' },
     cases: { type: 'string', default: 'inline,yield' },
+    database: { type: 'string', default: 'sqlite' },
     case: { type: 'string' },
+    /** A child's store (the parent made it): a postgres:// URL; absent, a temp SQLite file. */
+    'store-url': { type: 'string' },
   },
 });
 
@@ -78,18 +86,23 @@ function get(
   path: string,
   headers: Record<string, string>,
   signal: AbortSignal,
-): Promise<{ status: number; etag: string | undefined; ms: number }> {
+): Promise<{ status: number; etag: string | undefined; ms: number; error: string }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: url.port, path, headers, agent: pool, signal },
       (res) => {
-        res.resume();
+        // The body is kept only when it says what went wrong.
+        let error = '';
+        res.on('data', (d: Buffer) => {
+          if ((res.statusCode ?? 0) >= 400 && error.length < 500) error += d.toString();
+        });
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
             etag: res.headers.etag?.replace(/"/g, ''),
             ms: performance.now() - t0,
+            error,
           }),
         );
         res.on('error', reject);
@@ -100,12 +113,12 @@ function get(
   });
 }
 
-async function runCase(inline: boolean): Promise<CaseResult> {
+async function runCase(inline: boolean, storeUrl: string | undefined): Promise<CaseResult> {
   const dir = await mkdtemp(join(tmpdir(), 'outpost-bench-cp-'));
   const stop = new AbortController();
   // Every agent's request listens on the one signal.
   setMaxListeners(0, stop.signal);
-  const store = await openStore({ url: `sqlite:${join(dir, 'outpost.db')}` });
+  const store = await openStore({ url: storeUrl ?? `sqlite:${join(dir, 'outpost.db')}` });
   const adminToken = (await ensureAdminToken(store)) as string;
   const app = await buildControlPlane({
     store,
@@ -195,7 +208,7 @@ async function runCase(inline: boolean): Promise<CaseResult> {
     const read = async (into: number[]) => {
       for (const path of ['/v1/sites', '/v1/status']) {
         const r = await get(adminPool, base, path, auth, stop.signal);
-        if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}`);
+        if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${r.error}`);
         into.push(r.ms);
       }
     };
@@ -242,7 +255,7 @@ async function runCase(inline: boolean): Promise<CaseResult> {
   }
 }
 
-function childCase(name: string): Promise<CaseResult | string> {
+function childCase(name: string, storeUrl: string | undefined): Promise<CaseResult | string> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -251,6 +264,7 @@ function childCase(name: string): Promise<CaseResult | string> {
         import.meta.filename,
         '--case',
         name,
+        ...(storeUrl !== undefined ? ['--store-url', storeUrl] : []),
         '--sites',
         String(SITES),
         '--edges',
@@ -274,13 +288,22 @@ const ms = (n: number) =>
 
 async function main(): Promise<void> {
   if (args.case !== undefined) {
-    const r = await runCase(args.case === 'inline');
+    const r = await runCase(args.case === 'inline', args['store-url']);
     process.stdout.write(`${JSON.stringify(r)}\n`);
     process.exit(0);
   }
-  out.line(`${SITES} sites on ${EDGES} edges, ${AGENTS} long-polling agents; cases: ${args.cases}`);
+  const stores = args.database.split(',');
+  for (const s of stores)
+    if (s !== 'sqlite' && s !== 'postgres') {
+      out.error(`--database must be sqlite, postgres or both (sqlite,postgres), not "${s}"`);
+      process.exit(2);
+    }
+  out.line(
+    `${SITES} sites on ${EDGES} edges, ${AGENTS} long-polling agents; cases: ${args.cases}; stores: ${stores.join(', ')}`,
+  );
   const rows = [
     [
+      'store',
       'build',
       'idle p50',
       'idle p99',
@@ -294,13 +317,31 @@ async function main(): Promise<void> {
       'CPU',
     ],
   ];
-  for (const name of args.cases.split(',')) {
-    const r = await childCase(name);
+  let pg: TestPostgres | undefined;
+  let databases = 0;
+  try {
+    for (const store of stores)
+      for (const name of args.cases.split(',')) {
+        let storeUrl: string | undefined;
+        if (store === 'postgres') {
+          pg ??= await startPostgres();
+          storeUrl = await pg.createDatabase(`bench_cp_${++databases}`);
+        }
+        await runOne(store, name, storeUrl);
+      }
+  } finally {
+    await pg?.stop();
+  }
+  out.line(table(rows));
+
+  async function runOne(store: string, name: string, storeUrl: string | undefined) {
+    const r = await childCase(name, storeUrl);
     if (typeof r === 'string') {
-      rows.push([name, r, ...Array<string>(9).fill('')]);
-      continue;
+      rows.push([store, name, r, ...Array<string>(9).fill('')]);
+      return;
     }
     rows.push([
+      store,
       name,
       ms(percentile(r.idle, 50)),
       ms(percentile(r.idle, 99)),
@@ -313,9 +354,8 @@ async function main(): Promise<void> {
       `${r.rssMiB.toFixed(0)} MiB`,
       ms(r.cpuMs),
     ]);
-    out.line(`done: ${name}`);
+    out.line(`done: ${store} ${name}`);
   }
-  out.line(table(rows));
 }
 
 await main();

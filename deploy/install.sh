@@ -25,7 +25,8 @@ Usage: install.sh --server URL [options]
 
 Joins this machine to an Outpost control plane as an edge (Debian, run as root).
 
-  --server URL        the control plane's URL (required)
+  --server URL        the control plane's URL (required), or several as a comma list in
+                      order of preference (the agent fails over between them)
   --name NAME         the edge's name, for messages (the token identifies the edge)
   --pin FINGERPRINT   sha256:… fingerprint of the control plane's signing key
   --token-file PATH   read the edge token from this file
@@ -133,21 +134,30 @@ done
 
 # --- Check the arguments. Each value ends up in agent.env, so each is held to a safe shape. ---
 [ -n "$SERVER" ] || die "--server URL is required: the control plane's URL, as printed by \`outpost edge add\`"
-SERVER="${SERVER%/}"
+# Several control planes (docs/high-availability.md): a comma list, in order of preference. The
+# agent fails over between them; this script downloads from the first.
 url_re='^https?://[]A-Za-z0-9.:@%_~+/[-]+$'
-[[ "$SERVER" =~ $url_re ]] ||
-  die "--server \"$SERVER\" is not an http:// or https:// URL"
-# The agent refuses plain http:// to another machine (the token, the bundles and the purges
-# would cross the network in clear): say so now rather than after installing.
-if [[ "$SERVER" == http://* ]] && [ "$INSECURE_HTTP" = 0 ]; then
-  server_host="${SERVER#http://}"
-  server_host="${server_host%%/*}"
-  server_host="${server_host##*@}"
-  case "$server_host" in
-    localhost | localhost:* | 127.* | '[::1]' | '[::1]:'*) ;;
-    *) die "--server \"$SERVER\" is plain http:// to another machine: use the control plane's https:// URL (docs/deploy.md), or pass --insecure-http to send the edge token unencrypted" ;;
-  esac
-fi
+SERVER_LIST=''
+IFS=',' read -r -a server_items <<<"$SERVER"
+for item in "${server_items[@]}"; do
+  item="${item%/}"
+  [ -n "$item" ] || die "--server \"$SERVER\" has an empty URL in its list"
+  [[ "$item" =~ $url_re ]] ||
+    die "--server \"$item\" is not an http:// or https:// URL"
+  # The agent refuses plain http:// to another machine (the token, the bundles and the purges
+  # would cross the network in clear): say so now rather than after installing.
+  if [[ "$item" == http://* ]] && [ "$INSECURE_HTTP" = 0 ]; then
+    server_host="${item#http://}"
+    server_host="${server_host%%/*}"
+    server_host="${server_host##*@}"
+    case "$server_host" in
+      localhost | localhost:* | 127.* | '[::1]' | '[::1]:'*) ;;
+      *) die "--server \"$item\" is plain http:// to another machine: use the control plane's https:// URL (docs/deploy.md), or pass --insecure-http to send the edge token unencrypted" ;;
+    esac
+  fi
+  SERVER_LIST="${SERVER_LIST:+$SERVER_LIST,}$item"
+done
+SERVER="${SERVER_LIST%%,*}"
 if [ -n "$NAME" ]; then
   [[ "$NAME" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "--name \"$NAME\" is not an edge name"
 fi
@@ -416,7 +426,7 @@ tmp="$(mktemp "$(at "$ETC_DIR")/.agent.env.XXXXXX")"
 cat >"$tmp" <<EOF
 # Outpost edge agent settings, written by install.sh; read by $UNIT_NAME.
 # The token is not here: it is in OUTPOST_TOKEN_FILE (mode 0600).
-OUTPOST_SERVER="$SERVER"
+OUTPOST_SERVER="$SERVER_LIST"
 OUTPOST_EDGE_NAME="$NAME"
 OUTPOST_TOKEN_FILE="$TOKEN_PATH"
 OUTPOST_ROOT="$ROOT_DIR"
@@ -434,7 +444,7 @@ install -m 644 "$unit_src" "$(at "$UNIT_PATH")"
 say "Installed $UNIT_PATH."
 
 # --- Start (or restart, to pick up a new token or version) the agent. ---
-by_hand="$AGENT_CMD --server $SERVER --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
+by_hand="$AGENT_CMD --server $SERVER_LIST --token-file $TOKEN_PATH --root $ROOT_DIR --nginx $NGINX${AGENT_ARGS:+ $AGENT_ARGS}"
 if [ -n "$PREFIX" ] || [ "$SKIP_SYSTEMD" = 1 ] || [ ! -d /run/systemd/system ]; then
   if [ -n "$PREFIX" ]; then
     say "Files were written under $PREFIX (--prefix): systemd was left alone."

@@ -51,7 +51,10 @@ const PROBE_FACTOR = 5;
 export const DEFAULT_CADDY = '/usr/bin/caddy';
 
 export interface AgentOptions {
-  server: string;
+  /** The control plane's URL, or several in order of preference (failover: control-plane.ts). */
+  server: string | readonly string[];
+  /** On a fallback control plane, how often the preferred ones are tried again (default 60 s). */
+  preferAfterMs?: number;
   token: string;
   root: string;
   nginx: string;
@@ -136,6 +139,11 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.cp = new ControlPlaneClient(opts.server, opts.token, {
       insecureHttp: opts.insecureHttp === true,
+      ...(opts.preferAfterMs !== undefined ? { preferAfterMs: opts.preferAfterMs } : {}),
+      onSwitch: (from, to, reason) => {
+        this.log.warn({ from, to, reason }, `now talking to the control plane at ${to}`);
+        void this.noteControlPlane(undefined);
+      },
     });
     this.drivers = {
       nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser),
@@ -170,12 +178,13 @@ export class Agent {
    * written to control-plane.json when that changes, and said once in the log.
    */
   private async noteControlPlane(error: string | undefined): Promise<void> {
-    const key = error ?? 'ok';
+    const key = `${this.cp.server} ${error ?? 'ok'}`;
     if (this.cpNote === key) return;
     this.cpNote = key;
-    if (error !== undefined) this.log.error({ server: this.opts.server }, error);
+    if (error !== undefined) this.log.error({ server: this.cp.server }, error);
     const note = {
-      server: this.opts.server,
+      server: this.cp.server,
+      servers: this.cp.servers,
       reachable: error === undefined,
       error: error ?? null,
       since: new Date().toISOString(),

@@ -28,7 +28,10 @@ export async function agentMain(argv: string[]): Promise<number> {
         "Outpost's edge agent: pulls this edge's signed bundle, drives nginx or Caddy, reports",
       )
       .version(version())
-      .option('--server <url>', 'control-plane URL (env OUTPOST_SERVER)')
+      .option(
+        '--server <url>',
+        'control-plane URL, or several as a comma list in order of preference (env OUTPOST_SERVER)',
+      )
       .showHelpAfterError(),
   )
     .exitOverride()

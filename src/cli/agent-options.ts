@@ -15,6 +15,11 @@ export function addAgentOptions(cmd: Command): Command {
       // Required, but checked by readAgentConfig: a commander required option would also be
       // demanded by `outpost agent status`.
       .option('--token-file <path>', "file holding this edge's token (mode 0600; required)")
+      .option(
+        '--control-plane <url>',
+        "a control-plane URL (or a comma list); repeat for several, in order of preference: the agent fails over between them (after --server's)",
+        (url: string, previous: string[] = []) => [...previous, url],
+      )
       .option('--root <dir>', `state directory: releases, nginx prefix, cache (default ${ad.root})`)
       .option('--nginx <path>', `nginx binary (default ${ad.nginx})`)
       .option('--caddy <path>', `caddy binary, for an edge with proxy: caddy (default ${ad.caddy})`)

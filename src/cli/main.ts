@@ -78,6 +78,10 @@ export function buildProgram(env: Environment, out: Output): Command {
       `address to listen on (env OUTPOST_LISTEN; default ${cpd.listen.host}:${cpd.listen.port})`,
     )
     .option(
+      '--join-servers <urls>',
+      'control-plane URLs the join command gives new edges, a comma list in order of preference (default: the public URL)',
+    )
+    .option(
       '--public-url <url>',
       'URL edges and the CLI use to reach this server (env OUTPOST_PUBLIC_URL)',
     )

@@ -33,6 +33,30 @@ describe('ControlPlaneConfig', () => {
     expect(() => readControlPlaneConfig({ probeInterval: -1 }, env)).toThrow('--probe-interval');
   });
 
+  it('the test-only hold of state writes comes from OUTPOST_TEST_HOLD_STATE_WRITE_MS alone', () => {
+    const env = readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '250' });
+    expect(readControlPlaneConfig({}, env).testHoldStateWriteMs).toBe(250);
+    expect(readControlPlaneConfig({}, readEnvironment({})).testHoldStateWriteMs).toBeUndefined();
+    expect(() =>
+      readControlPlaneConfig({}, readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '-1' })),
+    ).toThrow('OUTPOST_TEST_HOLD_STATE_WRITE_MS (test only)');
+  });
+
+  it('--join-servers: a comma list of URLs, in order', () => {
+    const env = readEnvironment({});
+    expect(
+      readControlPlaneConfig({ joinServers: 'https://a.example/, https://b.example' }, env)
+        .joinServers,
+    ).toEqual(['https://a.example', 'https://b.example']);
+    expect(readControlPlaneConfig({}, env).joinServers).toBeUndefined();
+    expect(() => readControlPlaneConfig({ joinServers: 'https://a.example,nope' }, env)).toThrow(
+      '--join-servers URL 2: Invalid url',
+    );
+    expect(() => readControlPlaneConfig({ joinServers: ',' }, env)).toThrow(
+      '--join-servers: needs at least one URL',
+    );
+  });
+
   it('resolves a check binary: off, auto (installed or not), or a path that must exist', () => {
     expect(checkBinary('off', '/bin/sh', '--nginx-check')).toBeUndefined();
     expect(checkBinary('auto', '/bin/sh', '--nginx-check')).toBe('/bin/sh');
@@ -47,11 +71,11 @@ describe('AgentConfig', () => {
   it('needs a server, and defaults the rest (www-data as nginx user when root)', () => {
     const env = readEnvironment({});
     expect(() => readAgentConfig({ tokenFile: '/t' }, env, false)).toThrow(
-      '--server (OUTPOST_SERVER): is required',
+      '--server / --control-plane (OUTPOST_SERVER): is required',
     );
     const c = readAgentConfig({ tokenFile: '/t' }, { server: 'http://127.0.0.1:8080' }, true);
     expect(c).toMatchObject({
-      server: 'http://127.0.0.1:8080',
+      servers: ['http://127.0.0.1:8080'],
       root: '/var/lib/outpost-agent',
       nginx: '/usr/sbin/nginx',
       caddy: '/usr/bin/caddy',
@@ -66,5 +90,32 @@ describe('AgentConfig', () => {
     expect(() =>
       readAgentConfig({ tokenFile: '/t', server: 'http://127.0.0.1:1', wait: 0 }, env, false),
     ).toThrow('--wait');
+  });
+
+  it('takes several control planes in order: --server (a comma list), then each --control-plane', () => {
+    const env = { server: 'http://127.0.0.1:9,http://127.0.0.2:9' };
+    expect(readAgentConfig({ tokenFile: '/t' }, env, false).servers).toEqual([
+      'http://127.0.0.1:9',
+      'http://127.0.0.2:9',
+    ]);
+    const flags = {
+      tokenFile: '/t',
+      server: 'http://127.0.0.1:1, http://127.0.0.1:2',
+      controlPlane: ['http://127.0.0.1:3', 'http://127.0.0.1:4,http://127.0.0.1:5'],
+    };
+    // Flags replace the environment's list.
+    expect(readAgentConfig(flags, env, false).servers).toEqual(
+      [1, 2, 3, 4, 5].map((p) => `http://127.0.0.1:${p}`),
+    );
+    expect(() =>
+      readAgentConfig({ tokenFile: '/t', controlPlane: ['http://127.0.0.1:1', 'nope'] }, {}, false),
+    ).toThrow('--server / --control-plane (OUTPOST_SERVER) URL 2: Invalid url');
+    expect(() =>
+      readAgentConfig(
+        { tokenFile: '/t', server: 'http://127.0.0.1:1,http://127.0.0.1:1' },
+        {},
+        false,
+      ),
+    ).toThrow('--server / --control-plane (OUTPOST_SERVER): names a URL twice');
   });
 });

@@ -58,6 +58,20 @@ export const ControlPlaneConfig = z
     listen: Listen.default('127.0.0.1:8080'),
     /** The URL edges and the CLI use to reach this control plane; default: the bound address. */
     publicUrl: z.string().url().optional(),
+    /**
+     * The control-plane URLs the join command gives new edges, in order of preference (a comma
+     * list; default: the public URL). With several control planes each may have its own URL.
+     */
+    joinServers: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((u) => u.trim().replace(/\/+$/, ''))
+          .filter((u) => u !== ''),
+      )
+      .pipe(z.array(z.string().url()).min(1, 'needs at least one URL'))
+      .optional(),
     logLevel: LogLevel.default('info'),
     /** Check each edge rendering with `nginx -t` / `caddy validate` before publishing it. */
     nginxCheck: Check.default('auto'),
@@ -87,6 +101,13 @@ export const ControlPlaneConfig = z
       .optional(),
     /** Seconds `nginx -t` may take per edge; default: scaled to the rendering's size. */
     nginxCheckTimeout: Seconds.positive().optional(),
+    /** TEST ONLY (OUTPOST_TEST_HOLD_STATE_WRITE_MS): hold each state write open this long. */
+    testHoldStateWriteMs: z.coerce
+      .number({ invalid_type_error: 'must be a number of milliseconds' })
+      .int()
+      .nonnegative()
+      .max(600_000)
+      .optional(),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -107,7 +128,11 @@ export function secretKeyFileOf(
 
 export const AgentConfig = z
   .object({
-    server: z.string({ required_error: 'is required' }).url(),
+    /** The control-plane URLs, in order of preference (the agent fails over between them). */
+    servers: z
+      .array(z.string().url(), { required_error: 'is required' })
+      .min(1, 'is required')
+      .refine((l) => new Set(l).size === l.length, 'names a URL twice'),
     tokenFile: z.string({ required_error: 'is required' }).min(1),
     /** State directory: releases, the nginx prefix, the cache. */
     root: z
@@ -162,6 +187,7 @@ const FLAGS: Record<string, string> = {
   database: '--database (OUTPOST_DATABASE)',
   listen: '--listen (OUTPOST_LISTEN)',
   publicUrl: '--public-url (OUTPOST_PUBLIC_URL)',
+  joinServers: '--join-servers',
   logLevel: '--log-level (OUTPOST_LOG_LEVEL)',
   nginxCheck: '--nginx-check',
   caddyCheck: '--caddy-check',
@@ -173,6 +199,7 @@ const FLAGS: Record<string, string> = {
   alertInterval: '--alert-interval',
   alertCheckInterval: '--alert-check-interval',
   server: '--server (OUTPOST_SERVER)',
+  servers: '--server / --control-plane (OUTPOST_SERVER)',
   tokenFile: '--token-file',
   root: '--root',
   nginx: '--nginx',
@@ -188,6 +215,7 @@ const FLAGS: Record<string, string> = {
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',
   secretKeyFile: '--secret-key-file (OUTPOST_SECRET_KEY_FILE)',
+  testHoldStateWriteMs: 'OUTPOST_TEST_HOLD_STATE_WRITE_MS (test only)',
 };
 
 function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>): z.output<S> {
@@ -199,7 +227,10 @@ function parse<S extends z.ZodTypeAny>(schema: S, input: Record<string, unknown>
       .map((i) => {
         const key = String(i.path[0] ?? '');
         const unknown = i.code === z.ZodIssueCode.unrecognized_keys ? i.keys.join(', ') : '';
-        return unknown ? `unknown setting(s): ${unknown}` : `${FLAGS[key] ?? key}: ${i.message}`;
+        const item = typeof i.path[1] === 'number' ? ` URL ${i.path[1] + 1}` : '';
+        return unknown
+          ? `unknown setting(s): ${unknown}`
+          : `${FLAGS[key] ?? key}${item}: ${i.message}`;
       })
       .join('; '),
   );
@@ -212,7 +243,13 @@ export function readControlPlaneConfig(
   flags: ControlPlaneFlags,
   env: Pick<
     Environment,
-    'dataDir' | 'database' | 'listen' | 'publicUrl' | 'logLevel' | 'secretKeyFile'
+    | 'dataDir'
+    | 'database'
+    | 'listen'
+    | 'publicUrl'
+    | 'logLevel'
+    | 'secretKeyFile'
+    | 'testHoldStateWriteMs'
   >,
 ): ControlPlaneConfig {
   return parse(ControlPlaneConfig, {
@@ -223,20 +260,45 @@ export function readControlPlaneConfig(
     listen: flags.listen ?? env.listen,
     publicUrl: flags.publicUrl ?? env.publicUrl,
     logLevel: flags.logLevel ?? env.logLevel,
+    testHoldStateWriteMs: env.testHoldStateWriteMs,
   });
 }
 
-export type AgentFlags = Partial<Record<keyof z.input<typeof AgentConfig>, unknown>>;
+/**
+ * The agent's flags: `server` (--server, a URL or a comma list) and `controlPlane`
+ * (--control-plane, repeatable, each a URL or a comma list) make `servers`.
+ */
+export type AgentFlags = Partial<
+  Record<Exclude<keyof z.input<typeof AgentConfig>, 'servers'> | 'server' | 'controlPlane', unknown>
+>;
 
-/** `outpost agent`'s config: flags, then OUTPOST_SERVER / OUTPOST_LOG_LEVEL, then defaults. */
+/** A URL, a comma list of URLs, or a list of either (repeated flags): the URLs in order. */
+function urlList(value: unknown): string[] {
+  const items = Array.isArray(value) ? (value as unknown[]) : value === undefined ? [] : [value];
+  return items.flatMap((v) =>
+    String(v)
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== ''),
+  );
+}
+
+/**
+ * `outpost agent`'s config: flags, then OUTPOST_SERVER / OUTPOST_LOG_LEVEL, then defaults. The
+ * control planes are --server's URLs, then --control-plane's, in order; without either flag
+ * OUTPOST_SERVER's (a URL or a comma list).
+ */
 export function readAgentConfig(
   flags: AgentFlags,
   env: Pick<Environment, 'server' | 'logLevel'>,
   runningAsRoot: boolean,
 ): AgentConfig {
+  const { server, controlPlane, ...rest } = flags;
+  const given = [...urlList(server), ...urlList(controlPlane)];
+  const servers = given.length > 0 ? given : urlList(env.server);
   const config = parse(AgentConfig, {
-    ...flags,
-    server: flags.server ?? env.server,
+    ...rest,
+    servers: servers.length > 0 ? servers : undefined,
     logLevel: flags.logLevel ?? env.logLevel,
   });
   if (config.nginxUser === undefined && runningAsRoot) {

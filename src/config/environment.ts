@@ -17,6 +17,12 @@ export interface Environment {
   logLevel?: string;
   /** OUTPOST_SECRET_KEY_FILE: the key that seals the store's secrets. */
   secretKeyFile?: string;
+  /**
+   * OUTPOST_TEST_HOLD_STATE_WRITE_MS: TEST ONLY. Every desired-state write holds its transaction
+   * open this long before committing (and logs so), for tests that kill -9 a control plane in
+   * the middle of an apply. Never set it in production: it slows every change.
+   */
+  testHoldStateWriteMs?: string;
   configPath: string;
   /** Variables a `env:NAME` secret reference may read. */
   vars: Readonly<Record<string, string | undefined>>;
@@ -36,5 +42,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   if (env.OUTPOST_PUBLIC_URL) out.publicUrl = env.OUTPOST_PUBLIC_URL;
   if (env.OUTPOST_LOG_LEVEL) out.logLevel = env.OUTPOST_LOG_LEVEL;
   if (env.OUTPOST_SECRET_KEY_FILE) out.secretKeyFile = env.OUTPOST_SECRET_KEY_FILE;
+  if (env.OUTPOST_TEST_HOLD_STATE_WRITE_MS)
+    out.testHoldStateWriteMs = env.OUTPOST_TEST_HOLD_STATE_WRITE_MS;
   return out;
 }

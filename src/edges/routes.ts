@@ -23,17 +23,24 @@ import type { EdgeTokenRevocations } from './token-revocations.js';
 
 /**
  * The command a new edge runs to join. The token is not in it: the script asks for it and
- * writes it to a 0600 file. `--pin` is the fingerprint of the key that signs bundles.
+ * writes it to a 0600 file. `--pin` is the fingerprint of the key that signs bundles. With
+ * several control-plane URLs (`serve --join-servers`), the script comes from the first and the
+ * agent gets them all, in order of preference.
  */
-export function joinCommand(serverUrl: string, edgeName: string, fingerprint: string): string {
-  return `curl -fsSL ${serverUrl}/install.sh | sudo bash -s -- --server ${serverUrl} --name ${edgeName} --pin ${fingerprint}`;
+export function joinCommand(
+  serverUrls: readonly string[],
+  edgeName: string,
+  fingerprint: string,
+): string {
+  const first = serverUrls[0] ?? '';
+  return `curl -fsSL ${first}/install.sh | sudo bash -s -- --server ${serverUrls.join(',')} --name ${edgeName} --pin ${fingerprint}`;
 }
 
 export const edgesRoutes =
   (
     state: DesiredState,
     store: Store,
-    serverUrl: string,
+    serverUrls: readonly string[],
     fingerprint: string,
     revocations: EdgeTokenRevocations,
   ): FastifyPluginAsync =>
@@ -107,7 +114,7 @@ export const edgesRoutes =
           edge,
           revision: result.revision,
           token,
-          join_command: joinCommand(serverUrl, edge.name, fingerprint),
+          join_command: joinCommand(serverUrls, edge.name, fingerprint),
         });
       },
     );
@@ -206,7 +213,7 @@ export const edgesRoutes =
         });
         if (!ok) throw new ApiError('not_found', `no edge "${name}"`, 'name');
         revocations.revoked(name);
-        return { name, token, join_command: joinCommand(serverUrl, name, fingerprint) };
+        return { name, token, join_command: joinCommand(serverUrls, name, fingerprint) };
       },
     );
 

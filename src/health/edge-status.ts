@@ -26,6 +26,8 @@ export interface EdgeStatus {
   error: string | null;
   /** The last request claiming to be this edge that its token did not open, if newer than its last report. */
   token_rejected_at: string | null;
+  /** The control-plane URL the edge's agent last reported to (null before it said). */
+  control_plane: string | null;
 }
 
 export interface EdgeStatusInput {
@@ -89,6 +91,7 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
             ? `control plane: ${buildError}`
             : edgeError,
       token_rejected_at: rejected,
+      control_plane: report?.control_plane ?? null,
     };
   });
 }

@@ -1,6 +1,9 @@
 // Purges: recorded for every edge that serves (or would serve) the site, delivered through the
 // edges' long-poll channel at once, run by each agent against its cache, confirmed per edge.
-// An edge that is away runs its pending purges when it comes back.
+// An edge that is away runs its pending purges when it comes back. With several control planes
+// (docs/high-availability.md) the one that accepted the purge announces its edges
+// (`onCreated`, NOTIFY), and each other one wakes the long-polls it holds for them (`wake`):
+// the job itself is read from the database, so each edge gets it once, whoever it polls.
 import { EventEmitter } from 'node:events';
 import { signPurgeJob, type SignedPurgeJob } from '../bundle/index.js';
 import { selectorMatch } from '../spec/selectors.js';
@@ -20,6 +23,8 @@ export function edgesOfSite(spec: Spec, domain: string): string[] {
 
 export class PurgeService {
   private readonly jobs = new EventEmitter();
+  /** Told the edges of each purge created here (to announce them to other control planes). */
+  onCreated: (edges: string[]) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -54,7 +59,8 @@ export class PurgeService {
       detail: { request },
       ...(address !== undefined ? { address } : {}),
     });
-    for (const edge of edges) this.jobs.emit(edge);
+    this.wake(edges);
+    this.onCreated(edges);
     return stored;
   }
 
@@ -70,6 +76,14 @@ export class PurgeService {
 
   async record(edge: string, results: PurgeResult[]): Promise<void> {
     for (const r of results) await this.store.recordPurgeResult(edge, r);
+  }
+
+  /**
+   * Wakes the long-polls held here for these edges (a purge for them was created, here or
+   * through another control plane); undefined: every edge that is waiting.
+   */
+  wake(edges: readonly string[] | undefined): void {
+    for (const edge of edges ?? (this.jobs.eventNames() as string[])) this.jobs.emit(edge);
   }
 
   /** Resolves when a purge for `edge` is created, or after `timeoutMs`. */

@@ -1,5 +1,6 @@
 // Wiring only: builds each capability's service and worker from the injected config and store,
 // registers each capability's routes (a Fastify plugin each), starts the workers in order.
+import { setTimeout as sleep } from 'node:timers/promises';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -79,6 +80,10 @@ export interface ControlPlaneOptions {
   logger: FastifyBaseLogger;
   /** The URL edges and the CLI use to reach this control plane. */
   publicUrl: string;
+  /** The control-plane URLs join commands give edges, in order (default: [publicUrl]). */
+  joinServers?: readonly string[];
+  /** TEST ONLY: every desired-state write holds its transaction open this long (config/). */
+  testHoldStateWriteMs?: number;
   version: string;
   /** Serve HTTPS with this certificate and key (PEM); undefined: plain HTTP. */
   https?: { cert: Buffer; key: Buffer };
@@ -215,6 +220,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...(opts.notify !== undefined ? { timings: opts.notify } : {}),
   });
 
+  // Purges wake the long-polls of their edges here, and through the cluster on the others.
+  const purges = new PurgeService(opts.store, signer);
   // Several control planes on one database: the leader builds; the others serve stored bundles.
   if (opts.store.coordination !== undefined) builder.setBuilding(false);
   const cluster = new Cluster({
@@ -222,18 +229,29 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     builder,
     singletons: singletonWorkers({ history: status.history, certificates, dnsSync, notifier }),
     onRemoteStateChange: () => workers.desiredStateChanged(),
+    onRemotePurge: (edges) => purges.wake(edges),
     logger: opts.logger.child({ component: 'cluster' }),
   });
+  purges.onCreated = (edges) => cluster.announcePurge(edges);
   const workers = new Workers(controlPlaneWorkers({ builder, status, cluster }));
   await workers.start();
   // Long-polls must not hold a shutdown: stopping the builder resolves them first.
   app.addHook('preClose', async () => workers.stop());
 
-  const purges = new PurgeService(opts.store, signer);
-  const state = new DesiredState(opts.store, () => {
-    workers.desiredStateChanged();
-    cluster.announce('state');
-  });
+  const hold = opts.testHoldStateWriteMs;
+  const state = new DesiredState(
+    opts.store,
+    () => {
+      workers.desiredStateChanged();
+      cluster.announce('state');
+    },
+    hold === undefined
+      ? undefined
+      : async () => {
+          opts.logger.warn({ ms: hold }, 'test hook: holding the desired-state write open');
+          await sleep(hold);
+        },
+  );
   const revocations = new EdgeTokenRevocations();
   await app.register(
     edgeRoutes(
@@ -261,7 +279,13 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(
-      edgesRoutes(state, opts.store, opts.publicUrl, signer.fingerprint, revocations),
+      edgesRoutes(
+        state,
+        opts.store,
+        opts.joinServers ?? [opts.publicUrl],
+        signer.fingerprint,
+        revocations,
+      ),
     );
     await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));

@@ -16,6 +16,9 @@ import type { BundleBuilder } from '../edges/builder.js';
 import type { ChangeTopic, Coordination, Store } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
 
+/** The longest detail of an announcement (PostgreSQL's NOTIFY payload ends at 8000 bytes). */
+const MAX_DETAIL = 7000;
+
 export interface ClusterOptions {
   store: Store;
   builder: BundleBuilder;
@@ -23,6 +26,8 @@ export interface ClusterOptions {
   singletons: Worker[];
   /** Another control plane changed the desired state (run this process's reactions). */
   onRemoteStateChange: () => void;
+  /** Another control plane accepted a purge for these edges (undefined: maybe any edge). */
+  onRemotePurge?: (edges: string[] | undefined) => void;
   logger: FastifyBaseLogger;
   leaderCheckMs?: number;
   recheckMs?: number;
@@ -58,7 +63,7 @@ export class Cluster implements Worker {
       return;
     }
     this.opts.builder.setBuilding(false);
-    this.unsubscribe = c.onAnnounce((topic) => this.received(topic));
+    this.unsubscribe = c.onAnnounce((topic, detail) => this.received(topic, detail));
     await this.tick();
     this.timers.push(
       setInterval(() => void this.tick(), this.opts.leaderCheckMs ?? 1000),
@@ -80,15 +85,27 @@ export class Cluster implements Worker {
   }
 
   /** Tells the other control planes (a failure is logged: the slow re-check covers it). */
-  announce(topic: ChangeTopic): void {
+  announce(topic: ChangeTopic, detail?: string): void {
     this.coordination
-      ?.announce(topic)
+      ?.announce(topic, detail)
       .catch((err: unknown) => this.opts.logger.warn({ err, topic }, 'announcement failed'));
   }
 
-  private received(topic: ChangeTopic): void {
+  /**
+   * A purge accepted here, for these edges: the other control planes wake the long-polls they
+   * hold for them. A list too long for one NOTIFY payload wakes every long-poll instead. If
+   * the announcement is lost, each edge gets the purge at its next poll (within --wait).
+   */
+  announcePurge(edges: readonly string[]): void {
+    if (edges.length === 0) return;
+    const list = edges.join(',');
+    this.announce('purges', list.length <= MAX_DETAIL ? list : undefined);
+  }
+
+  private received(topic: ChangeTopic, detail: string | undefined): void {
     if (topic === 'state') this.opts.onRemoteStateChange();
     else if (topic === 'bundles') void this.refresh();
+    else if (topic === 'purges') this.opts.onRemotePurge?.(detail?.split(','));
   }
 
   private async refresh(): Promise<void> {

@@ -206,6 +206,8 @@ export const EdgeStatus = z
     error: z.string().nullable(),
     /** When a request from the edge's agent was refused for its token (newer than its last report). */
     token_rejected_at: Time.nullable(),
+    /** The control-plane URL the edge's agent last reported to, or null before it said. */
+    control_plane: z.string().nullable(),
     health: Health,
     health_reason: z.string().nullable(),
     traffic: EdgeTraffic,

@@ -126,6 +126,11 @@ export const EdgeReport = z
      * Samples taken while the control plane was away travel with the next accepted report.
      */
     resources: z.array(NodeResources).max(MAX_RESOURCE_SAMPLES).optional(),
+    /**
+     * The control-plane URL the agent sent this report to (it may have several, in order of
+     * preference: docs/high-availability.md).
+     */
+    control_plane: z.string().url().max(2048).optional(),
   })
   .strict();
 export type EdgeReport = z.infer<typeof EdgeReport>;

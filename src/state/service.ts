@@ -19,6 +19,8 @@ export class DesiredState {
     private readonly store: Store,
     /** Called after every change that was written (bundles are rebuilt from it). */
     private readonly onChanged: () => void = () => {},
+    /** Test hook only: runs inside each write transaction before its commit. */
+    private readonly beforeCommit?: () => Promise<void>,
   ) {}
 
   async read(): Promise<{ spec: Spec; revision: number }> {
@@ -76,6 +78,7 @@ export class DesiredState {
         const result = await this.store.writeState(next, event, {
           expectRevision: revision,
           edgeTokenHashes: hashes,
+          ...(this.beforeCommit !== undefined ? { beforeCommit: this.beforeCommit } : {}),
         });
         if (result.changed) this.onChanged();
         return { ...base, changed: result.changed, revision: result.revision, edge_tokens: tokens };

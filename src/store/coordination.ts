@@ -3,7 +3,7 @@
 //
 // Decisions:
 // - One dedicated connection LISTENs; if it drops, it reconnects (1 s, doubling to 10 s) and
-//   delivers a 'state' and a 'bundles' announcement, since it may have missed some. The slow
+//   delivers 'state', 'bundles' and 'purges' announcements, since it may have missed some. The slow
 //   re-check in server/cluster.ts covers what a notification could still miss.
 // - The leader lock is `pg_try_advisory_lock` on a second dedicated connection: PostgreSQL
 //   holds it for that session only, so a leader killed with -9 loses it as soon as its socket
@@ -30,7 +30,7 @@ export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
   let retryMs = 1000;
   let everConnected = false;
 
-  const deliver = (topic: ChangeTopic) => events.emit('topic', topic);
+  const deliver = (topic: ChangeTopic, detail?: string) => events.emit('topic', topic, detail);
 
   const listen = async (): Promise<void> => {
     if (closed) return;
@@ -41,9 +41,9 @@ export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
       if (!closed) setTimeout(() => void listen().catch(() => undefined), retryMs).unref();
     });
     client.on('notification', (msg) => {
-      const [from, topic] = (msg.payload ?? '').split(' ');
+      const [from, topic, detail] = (msg.payload ?? '').split(' ');
       if (from === instance) return;
-      if (TOPICS.includes(topic as ChangeTopic)) deliver(topic as ChangeTopic);
+      if (TOPICS.includes(topic as ChangeTopic)) deliver(topic as ChangeTopic, detail);
     });
     try {
       await client.connect();
@@ -55,6 +55,7 @@ export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
       if (reconnected) {
         deliver('state');
         deliver('bundles');
+        deliver('purges');
       }
     } catch {
       retryMs = Math.min(retryMs * 2, 10_000);
@@ -65,8 +66,9 @@ export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
 
   return {
     instance,
-    async announce(topic) {
-      await pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `${instance} ${topic}`]);
+    async announce(topic, detail) {
+      const payload = `${instance} ${topic}${detail !== undefined ? ` ${detail}` : ''}`;
+      await pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]);
     },
     onAnnounce(fn) {
       events.on('topic', fn);

@@ -211,6 +211,7 @@ export function stateQueries(c: Connection): StateQueries {
             ...(reordered.length ? { reordered } : {}),
           },
         });
+        await options.beforeCommit?.();
         return { revision, changed: revision !== rows.revision };
       });
     },

@@ -44,6 +44,11 @@ export interface WriteStateOptions {
   expectRevision?: number;
   /** Token hashes for edges that `next` creates (by edge name). */
   edgeTokenHashes?: Record<string, string>;
+  /**
+   * Runs inside the transaction after every row is written, before the commit. Only the test
+   * hook `OUTPOST_TEST_HOLD_STATE_WRITE_MS` uses it (config/), to kill a control plane there.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface WriteStateResult {
@@ -389,10 +394,16 @@ export type ChangeTopic = 'state' | 'bundles' | 'purges';
 export interface Coordination {
   /** This process's id in announcements (its own are not delivered back to it). */
   readonly instance: string;
-  /** Tells every other control plane that `topic` changed. */
-  announce(topic: ChangeTopic): Promise<void>;
-  /** Calls `fn` for each topic another control plane announces; returns the unsubscribe. */
-  onAnnounce(fn: (topic: ChangeTopic) => void): () => void;
+  /**
+   * Tells every other control plane that `topic` changed; `detail` (no spaces, a few KiB at
+   * most: NOTIFY payloads end at 8000 bytes) says what, e.g. the edges of a new purge.
+   */
+  announce(topic: ChangeTopic, detail?: string): Promise<void>;
+  /**
+   * Calls `fn` for each topic another control plane announces, with its detail (undefined:
+   * anything may have changed); returns the unsubscribe.
+   */
+  onAnnounce(fn: (topic: ChangeTopic, detail: string | undefined) => void): () => void;
   /** Becomes or stays the leader if it can: true while this process holds the leader lock. */
   tryLead(): Promise<boolean>;
   close(): Promise<void>;

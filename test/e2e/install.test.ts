@@ -241,6 +241,30 @@ describe('deploy/install.sh', () => {
       'OUTPOST_AGENT_ARGS="--insecure-http"',
     );
   });
+
+  it('takes several control planes as a comma list, each URL checked, and hands the list on', async () => {
+    const prefix = join(dir.path, 'several');
+    const args = ['--prefix', prefix, '--skip-packages', '--skip-agent', '--skip-systemd'];
+    const env = { OUTPOST_EDGE_TOKEN: edgeToken() };
+    const list = 'http://127.0.0.1:1/,http://127.0.0.2:1';
+    const r = await install([...args, '--server', list], { env });
+    expect(r.code, r.output).toBe(0);
+    expect(readFileSync(join(prefix, 'etc', 'outpost', 'agent.env'), 'utf8')).toContain(
+      'OUTPOST_SERVER="http://127.0.0.1:1,http://127.0.0.2:1"',
+    );
+    expect(r.output).toContain('--server http://127.0.0.1:1,http://127.0.0.2:1 --token-file');
+    // 192.0.2.1 is documentation data: refused before any connection, naming the bad one.
+    const bad = await install([...args, '--server', 'http://127.0.0.1:1,http://192.0.2.1:8080'], {
+      env,
+    });
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toContain('--server "http://192.0.2.1:8080" is plain http://');
+    const empty = await install([...args, '--server', 'http://127.0.0.1:1,,http://127.0.0.2:1'], {
+      env,
+    });
+    expect(empty.code).not.toBe(0);
+    expect(empty.output).toContain('has an empty URL in its list');
+  });
 });
 
 describe('the control plane serves the installer, the agent executable and its unit', () => {

@@ -14,6 +14,8 @@ interface Joined {
 }
 interface ControlPlaneNote {
   server?: string;
+  /** Every URL the agent was given, in order of preference. */
+  servers?: string[];
   reachable?: boolean;
   error?: string | null;
   since?: string;
@@ -55,4 +57,6 @@ export async function agentStatus(root: string, json: boolean, out: Output): Pro
   if (cp === undefined) out.line('Control plane: not contacted yet');
   else if (cp.reachable) out.line(`Control plane: ${cp.server ?? '?'} answers (since ${cp.since})`);
   else out.line(`Control plane: ${cp.error ?? 'unreachable'} (since ${cp.since})`);
+  if (cp !== undefined && (cp.servers?.length ?? 0) > 1)
+    out.line(`Control planes, in order of preference: ${cp.servers?.join(', ')}`);
 }

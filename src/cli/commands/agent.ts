@@ -10,7 +10,7 @@ import { CliError } from '../errors.js';
 export async function runAgent(o: AgentConfig): Promise<void> {
   // Before anything reads the token or opens a connection: no plain HTTP across a network.
   try {
-    checkServerUrl(o.server, o.insecureHttp);
+    for (const server of o.servers) checkServerUrl(server, o.insecureHttp);
   } catch (err) {
     if (err instanceof ControlPlaneError) throw new CliError(err.message);
     throw err;
@@ -27,7 +27,7 @@ export async function runAgent(o: AgentConfig): Promise<void> {
   try {
     const token = await readTokenFile(o.tokenFile);
     agent = new Agent({
-      server: o.server,
+      server: o.servers,
       token,
       root: o.root,
       nginx: o.nginx,

@@ -117,6 +117,10 @@ export async function serve(
     logger,
     secretKeyFile,
     publicUrl: config.publicUrl ?? bound,
+    ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
+    ...(config.testHoldStateWriteMs !== undefined
+      ? { testHoldStateWriteMs: config.testHoldStateWriteMs }
+      : {}),
     version: ctx.version,
     ...(https !== undefined ? { https } : {}),
     ...(nginx !== undefined ? { nginx } : {}),

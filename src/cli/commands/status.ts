@@ -46,6 +46,10 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
             `REFUSED ${e.name}: ${denied} denied by access rules, ${limited} rate-limited, ${waf} blocked by the WAF`,
           );
       }
+      // Which control plane each edge's agent talks to (it may have several URLs and fail over
+      // between them: docs/high-availability.md), a line each like REFUSED.
+      for (const e of status.edges)
+        if (e.control_plane) ctx.out.line(`CONTROL PLANE ${e.name}: ${e.control_plane}`);
       // Not errors, but worth saying: e.g. a Caddy edge that proxies without caching.
       for (const e of status.edges) if (e.note) ctx.out.line(`NOTE ${e.name}: ${e.note}`);
     });

@@ -130,6 +130,13 @@ export interface StateQueries {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
   /**
+   * The same state, not copied: deep-frozen and shared by every caller until the next change
+   * (a mutation throws). Entries a change left alone are the same objects as before it, so a
+   * reader can key its own derived work on them. For readers that only read (the bundle
+   * builder, the admin read routes); readState's copy is for callers that edit.
+   */
+  readSharedState(): Promise<StoredState>;
+  /**
    * Makes `next` the desired state in one transaction: inserts, updates and deletes entries,
    * increments the revision and appends `event`. Nothing is written when nothing changed.
    */

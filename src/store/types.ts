@@ -168,6 +168,11 @@ export interface EdgeQueries {
 export interface BundleQueries {
   /** Stores a new release bundle; keeps the newest `keep` releases of that edge. */
   saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep?: number): Promise<StoredBundle>;
+  /** Several edges' new releases in one transaction: all are stored or none. */
+  saveBundles(
+    bundles: readonly Omit<StoredBundle, 'created_at'>[],
+    keep?: number,
+  ): Promise<StoredBundle[]>;
   /** The newest release bundle of each edge (or of one edge). */
   latestBundles(): Promise<StoredBundle[]>;
   latestBundle(edgeName: string): Promise<StoredBundle | undefined>;

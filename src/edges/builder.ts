@@ -508,6 +508,8 @@ export class BundleBuilder implements Worker {
           waf: needs.some((n) => n.waf),
           force: needs.some((n) => n.force),
           browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
+          https: needs.some((n) => n.https),
+          rateLimits: needs.some((n) => n.rateLimits),
         },
       ];
       const listKey = [
@@ -615,10 +617,10 @@ export class BundleBuilder implements Worker {
       // Rendered once more, with its release number (it is in edge.conf: X-Outpost-Release);
       // the checks below reuse this rendering rather than rendering again.
       const own = ownFiles(release);
-      const siteFiles = siteFragments.flatMap((f) => f.files);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
         await publish();
         // Checked with throwaway certificates: private keys are not written to a temp dir.
+        const siteFiles = siteFragments.flatMap((f) => f.files);
         const checked: SourceFile[] = [...own, ...siteFiles, ...stapleFiles].map((f) => ({
           path: f.entry.path,
           content: f.content,
@@ -665,9 +667,10 @@ export class BundleBuilder implements Worker {
       // Contents first (once each: the group's new ones with its first edge), then the
       // manifests that name them, all of a build's in one transaction (flushed before a check,
       // so that a checked build publishes edge by edge).
-      const blobs: HashedFile[] = [...own, ...stapleFiles];
-      if (!group.stored) {
-        group.stored = true;
+      const blobs: HashedFile[] = [...own];
+      const first = !group.stored;
+      if (first) {
+        blobs.push(...stapleFiles);
         for (const f of siteFragments) if (!f.stored) blobs.push(...f.files);
         for (const c of certEntries) if (!c.known.stored) blobs.push(...c.files);
         for (const c of list?.chunks ?? []) if (!c.stored) blobs.push(c.blob);
@@ -678,9 +681,12 @@ export class BundleBuilder implements Worker {
       );
       for (const b of fresh) this.storedHashes.add(b.entry.sha256);
       stats.filesStored += fresh.length;
-      for (const f of siteFragments) f.stored = true;
-      for (const c of certEntries) c.known.stored = true;
-      for (const c of list?.chunks ?? []) c.stored = true;
+      if (first) {
+        group.stored = true;
+        for (const f of siteFragments) f.stored = true;
+        for (const c of certEntries) c.known.stored = true;
+        for (const c of list?.chunks ?? []) c.stored = true;
+      }
 
       const signed = signManifest(
         buildManifest({ ...meta, release, revision, files: own.map((f) => f.entry), lists }),

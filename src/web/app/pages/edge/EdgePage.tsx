@@ -79,6 +79,10 @@ export function EdgePage(props: { name: string }) {
             </dd>
             <dt>Connections</dt>
             <dd>{s.active_connections ?? '–'}</dd>
+            <dt>{s.proxy === 'nginx' ? 'nginx -t' : 'caddy validate'}</dt>
+            <dd data-testid="edge-page-validation">
+              {s.validation_ms === null ? '–' : `${(s.validation_ms / 1000).toFixed(1)} s`}
+            </dd>
             <dt>Traffic (1 h)</dt>
             <dd>
               {s.traffic.requests} requests, {formatBytes(s.traffic.bytes)}

@@ -11,10 +11,15 @@
 // A benchmark measures and prints: it never fails on a time. It stops by itself: the whole
 // run is bounded by --timeout seconds.
 //
+// --listen is the control plane's address (loopback only: 127.0.0.0/8 or ::1); --edges is at
+// most 2,000 (1,000 agents hold 1,000 long-polls on one address).
+//
 //   npm run bench:propagation -- --edges 200 --rounds 10
+//   npm run bench:propagation -- --edges 1000 --rounds 5 --listen 127.0.0.2
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { verifyBundle } from '../src/bundle/index.js';
@@ -32,9 +37,20 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '10' },
     wait: { type: 'string', default: '30' },
     timeout: { type: 'string', default: '180' },
+    listen: { type: 'string', default: '127.0.0.1' },
   },
 });
 const EDGES = positive('edges', args.edges);
+if (EDGES > 2000) {
+  out.error('--edges must be at most 2000');
+  process.exit(2);
+}
+const LISTEN = args.listen;
+// Everything the bench sends goes to loopback: the control plane's address must be one.
+if (!((isIP(LISTEN) === 4 && LISTEN.startsWith('127.')) || LISTEN === '::1')) {
+  out.error('--listen must be a loopback address (127.0.0.0/8 or ::1)');
+  process.exit(2);
+}
 const ROUNDS = positive('rounds', args.rounds);
 const WAIT_SECONDS = positive('wait', args.wait);
 const TIMEOUT_SECONDS = positive('timeout', args.timeout);
@@ -119,7 +135,7 @@ async function main(): Promise<number> {
     // The simulated edges and origins have addresses nothing here may send traffic to.
     probeIntervalMs: 0,
   });
-  const server = await app.listen({ host: '127.0.0.1', port: 0 });
+  const server = await app.listen({ host: LISTEN, port: 0 });
   const admin = (path: string, body?: unknown) =>
     fetch(`${server}/${path}`, {
       method: body === undefined ? 'GET' : 'POST',

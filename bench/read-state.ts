@@ -2,7 +2,8 @@
 //
 // "parse" is a read after a write (rows loaded and every entry parsed through its schema: what
 // every readState cost before the state was cached per revision); "cached" is a read at an
-// unchanged revision (one-row query and a copy). In-memory SQLite, no network. A benchmark
+// unchanged revision (one-row query and a copy); "shared" is readSharedState (no copy; after a
+// write through this store, the state it wrote). In-memory SQLite, no network. A benchmark
 // measures and prints; it never fails on a time.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -38,12 +39,16 @@ const spec: Spec = parseSpec({
 const store = await openStore({ url: 'sqlite::memory:' });
 await store.writeState(spec, { actor: 'bench', action: 'spec.apply', subject: '', detail: {} });
 
-const time = async (n: number, before?: () => Promise<void>): Promise<number[]> => {
+const time = async (
+  n: number,
+  before?: () => Promise<void>,
+  read: () => Promise<unknown> = () => store.readState(),
+): Promise<number[]> => {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     if (before) await before();
     const t = performance.now();
-    await store.readState();
+    await read();
     ms.push(performance.now() - t);
   }
   return ms.sort((a, b) => a - b);
@@ -60,6 +65,9 @@ const change = async () => {
 const parse = await time(Math.min(reads, 20), change);
 await store.readState();
 const cached = await time(reads);
+// The shared, frozen state (admin reads, the builder): after a write and at the same revision.
+const sharedAfterWrite = await time(Math.min(reads, 20), change, () => store.readSharedState());
+const shared = await time(reads, undefined, () => store.readSharedState());
 await store.close();
 
 const q = (xs: number[], p: number) => (xs[Math.floor((xs.length - 1) * p)] ?? 0).toFixed(2);
@@ -69,5 +77,13 @@ stdio.line(
     ['read', 'n', 'p50', 'p90', 'max'],
     ['parse (after a write)', String(parse.length), q(parse, 0.5), q(parse, 0.9), q(parse, 1)],
     ['cached (same revision)', String(cached.length), q(cached, 0.5), q(cached, 0.9), q(cached, 1)],
+    [
+      'shared, after a write',
+      String(sharedAfterWrite.length),
+      q(sharedAfterWrite, 0.5),
+      q(sharedAfterWrite, 0.9),
+      q(sharedAfterWrite, 1),
+    ],
+    ['shared (same revision)', String(shared.length), q(shared, 0.5), q(shared, 0.9), q(shared, 1)],
   ]),
 );

@@ -118,6 +118,8 @@ export class Agent {
   private readonly abort = new AbortController();
   private readonly startedAt = new Date().toISOString();
   private lastError: string | null = null;
+  /** How long the last validation of a release took (ms), for the report; null before one. */
+  private validationMs: number | null = null;
   /** Hash of a bundle that failed verification: not fetched again until it changes. */
   private rejectedHash: string | undefined;
   /**
@@ -375,6 +377,7 @@ export class Agent {
       capabilities: await this.active.capabilities(),
       started_at: this.startedAt,
       active_connections: await this.activeConnections(),
+      validation_ms: this.validationMs,
       traffic,
       resources,
     };
@@ -558,6 +561,8 @@ export class Agent {
     );
     const validating = Date.now();
     const test = await driver.validate(candidate);
+    this.validationMs = Date.now() - validating;
+    this.log.info({ release, ms: this.validationMs }, `${driver.validation} of the release`);
     if (!test.ok) return rejected(test.output);
     const deadlineMs = probeDeadlineMs(Date.now() - validating);
 

@@ -6,6 +6,8 @@ import {
   contentKey,
   expandManifest,
   fileListBlob,
+  fileListChunks,
+  LIST_CHUNK_MAX,
   generateSigningKey,
   hashFile,
   keyFingerprint,
@@ -136,5 +138,34 @@ describe('bundle', () => {
   it('fingerprints the public key', () => {
     expect(keyFingerprint(key.publicKeyPem)).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(keyFingerprint(key.publicKeyPem)).not.toBe(keyFingerprint(other.publicKeyPem));
+  });
+
+  it('splits file lists where the paths say, so one changed or added file changes one or two lists', () => {
+    const entry = (i: number, content = `server ${i}\n`) =>
+      hashFile({ path: `nginx/sites/site${i}.example.com.conf`, content }).entry;
+    const all = Array.from({ length: 5000 }, (_, i) => entry(i));
+    const chunks = fileListChunks(all);
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(chunks.length).toBeLessThan(200);
+    expect(chunks.flat().map((e) => e.path)).toEqual(all.map((e) => e.path).sort());
+    const hashes = (cs: typeof chunks) => new Set(cs.map((c) => fileListBlob(c).entry.sha256));
+    const before = hashes(chunks);
+    const changed = fileListChunks(all.map((e, i) => (i === 1234 ? entry(i, 'other\n') : e)));
+    expect([...hashes(changed)].filter((h) => !before.has(h))).toHaveLength(1);
+    const added = fileListChunks([...all, entry(99_999)]);
+    const fresh = [...hashes(added)].filter((h) => !before.has(h)).length;
+    expect(fresh).toBeGreaterThanOrEqual(1);
+    expect(fresh).toBeLessThanOrEqual(2);
+    // Same entries in any order: same lists.
+    expect(hashes(fileListChunks([...all].reverse()))).toEqual(before);
+    expect(fileListChunks([])).toEqual([]);
+    // A list never holds more than LIST_CHUNK_MAX entries.
+    const same = Array.from({ length: 3000 }, (_, i) => ({
+      ...entry(0),
+      path: `a/${'x'.repeat(i % 7)}${i}`,
+    }));
+    expect(Math.max(...fileListChunks(same).map((c) => c.length))).toBeLessThanOrEqual(
+      LIST_CHUNK_MAX,
+    );
   });
 });

@@ -234,6 +234,55 @@ describe('BundleBuilder', () => {
     quiet.close();
   });
 
+  it('a one-site change stores only that site’s new contents and re-publishes only the edges serving it', async () => {
+    const quiet = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    // 400 sites on a, b and c (several file lists), 3 on c only.
+    const big = [
+      ...Array.from({ length: 400 }, (_, i) => `s${i}.test`),
+      ...['only-c1.test', 'only-c2.test', 'only-c3.test'],
+    ];
+    await write(many(big));
+    await quiet.rebuild();
+    const storedBefore = await keptHashes();
+    const before = await store.latestBundles();
+
+    // A site on c only: a and b are not re-published (same manifest), c is.
+    await write(many(big, 'only-c2.test'));
+    await quiet.rebuild();
+    const after = await store.latestBundles();
+    expect(after.map((b) => [b.edge, b.release])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 2],
+    ]);
+    expect(after.slice(0, 2).map((b) => b.body)).toEqual(before.slice(0, 2).map((b) => b.body));
+    expect(quiet.lastBuild()).toMatchObject({ sitesRendered: 1, published: 1 });
+    await expectSameAsFullRender(many(big, 'only-c2.test'));
+
+    // What was stored: c's site file, one file list and c's edge.conf (it names the release),
+    // each once; nothing else of c's release was written again.
+    const storedAfter = await keptHashes();
+    const fresh = [...storedAfter.keys()].filter((h) => !storedBefore.has(h));
+    const c = await store.latestBundle('c');
+    const manifest = verifyBundle(JSON.parse(c!.body), signer.publicKeyPem, 'c');
+    const files = await resolveFiles(manifest, (h) => store.releaseFiles(h));
+    const pathOf = new Map(files.map((f) => [f.sha256, f.path]));
+    const freshLists = fresh.filter((h) => manifest.lists.some((l) => l.sha256 === h));
+    expect(
+      fresh
+        .filter((h) => !freshLists.includes(h))
+        .map((h) => pathOf.get(h))
+        .sort(),
+    ).toEqual(['nginx/edge.conf', 'nginx/sites/only-c2.test.conf']);
+    expect(freshLists).toHaveLength(1);
+    expect(manifest.lists.length).toBeGreaterThan(1);
+    expect(quiet.lastBuild()?.filesStored).toBe(fresh.length);
+    // The new list is a small part of the sites' lists.
+    const listBytes = manifest.lists.reduce((n, l) => n + l.size, 0);
+    expect(storedAfter.get(freshLists[0]!)!).toBeLessThan(listBytes / 2);
+    quiet.close();
+  });
+
   it('hands an edge only the contents of its own latest release, and sweeps the rest', async () => {
     const quiet = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
     await write(many(domains));
@@ -273,4 +322,16 @@ describe('BundleBuilder', () => {
     expect(await store.releaseFilesBytes()).toBe(bytes);
     quiet.close();
   });
+
+  /** Every stored content, by hash, with its size. */
+  async function keptHashes(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const b of await store.keptBundles()) {
+      const m = verifyBundle(JSON.parse(b.body), signer.publicKeyPem, b.edge);
+      for (const f of await resolveFiles(m, (h) => store.releaseFiles(h)))
+        out.set(f.sha256, f.size);
+      for (const l of m.lists) out.set(l.sha256, l.size);
+    }
+    return out;
+  }
 });

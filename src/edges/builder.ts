@@ -18,6 +18,7 @@ import {
   buildManifest,
   contentKey,
   fileListBlob,
+  fileListChunks,
   FileList,
   hashFile,
   signManifest,
@@ -107,9 +108,25 @@ interface SiteGroup {
   stapleFiles: HashedFile[];
   fragments: Fragment[];
   needs: NginxSiteNeeds[];
-  list: { blob: HashedFile & { entries: BundleFile[] }; stored: boolean } | undefined;
+  /** The file lists of the sites' files, certificates and staples (nginx edges). */
+  list: ListSet | undefined;
+  /** Whether this build has stored the group's new contents (once for all its edges). */
+  stored: boolean;
   /** A site that cannot be rendered (RenderError): every edge of the group is refused. */
   error: string | undefined;
+}
+
+/** A file list blob, kept between builds. */
+interface ListChunk {
+  blob: HashedFile & { entries: BundleFile[] };
+  stored: boolean;
+  build: number;
+}
+
+/** The file lists of a group's sites part (fileListChunks), kept between builds. */
+interface ListSet {
+  chunks: ListChunk[];
+  build: number;
 }
 
 /** The files an edge's latest release names: its own, and its lists' (by list hash). */
@@ -142,7 +159,23 @@ export class BundleBuilder implements Worker {
 
   /** Builds (leader, or alone) or only serves stored bundles (another control plane leads). */
   setBuilding(building: boolean): void {
+    // Another control plane built (and swept) meanwhile: what this one remembers of stored
+    // contents may be gone, so it forgets it and stores again what it names.
+    if (building && !this.building) this.forget();
     this.building = building;
+  }
+
+  private forget(): void {
+    for (const m of [
+      this.plans,
+      this.variedPlans,
+      this.fragments,
+      this.lists,
+      this.chunks,
+      this.certFiles,
+    ])
+      m.clear();
+    this.storedHashes.clear();
   }
 
   /** Wakes the long-polls of edges whose newest stored bundle is not the one they were given. */
@@ -250,17 +283,28 @@ export class BundleBuilder implements Worker {
   private stats: BuildStats | undefined;
   private buildNumber = 0;
   private nextId = 1;
+  /**
+   * What the builder derived from a site object: its JSON key, its selector list's key, and
+   * whether a modifier plans it per edge. The store hands out the same (frozen) object for an
+   * unchanged entry from one revision to the next (readSharedState), so an unchanged site
+   * costs a lookup here, not a JSON.stringify.
+   */
+  private readonly siteFacts = new WeakMap<
+    Site,
+    { key: string; selectors: string; varies: boolean }
+  >();
   /** Planned sites by the site's JSON (sites that no modifier plans per edge). */
   private readonly plans = new Map<string, { planned: PlannedSite; id: number; build: number }>();
   /** Ids of per-edge plans, by their JSON. */
   private readonly variedPlans = new Map<string, { id: number; build: number }>();
   private readonly planIds = new WeakMap<PlannedSite, number>();
   private readonly fragments = new Map<string, Fragment>();
-  /** File lists by the ids of what they hold. */
-  private readonly lists = new Map<
-    string,
-    { blob: HashedFile & { entries: BundleFile[] }; stored: boolean; build: number }
-  >();
+  /** A group's file lists by the ids of what they hold. */
+  private readonly lists = new Map<string, ListSet>();
+  /** File list blobs by the paths and hashes they hold. */
+  private readonly chunks = new Map<string, ListChunk>();
+  /** Contents this builder stored and no sweep has removed since (not stored again). */
+  private readonly storedHashes = new Set<string>();
   /** Entry hashes of file lists (the file route's check). */
   private readonly listEntries = new Map<string, Set<string>>();
   private readonly served = new Map<string, Served>();
@@ -288,13 +332,25 @@ export class BundleBuilder implements Worker {
       filesSwept: 0,
       ms: 0,
     };
-    const { spec, revision } = await store.readState();
+    const { spec, revision } = await store.readSharedState();
     const certs = new Map((await store.listCertificates()).map((c) => [c.domain, c]));
 
     // Sites planned once for all edges, unless a modifier selects edges.
-    const siteKeys = new WeakMap<Site, string>();
+    const factsOf = (site: Site) => {
+      let facts = this.siteFacts.get(site);
+      if (facts === undefined) {
+        facts = {
+          key: JSON.stringify(site),
+          selectors: JSON.stringify(site.edges),
+          varies: siteVariesByEdge(site),
+        };
+        this.siteFacts.set(site, facts);
+      }
+      return facts;
+    };
     const planner = (site: Site, edge: Edge): PlannedSite => {
-      if (siteVariesByEdge(site)) {
+      const facts = factsOf(site);
+      if (facts.varies) {
         const planned = planSite(site, edge);
         const key = JSON.stringify(planned);
         const known = this.variedPlans.get(key) ?? { id: this.nextId++, build };
@@ -303,11 +359,7 @@ export class BundleBuilder implements Worker {
         this.planIds.set(planned, known.id);
         return planned;
       }
-      let key = siteKeys.get(site);
-      if (key === undefined) {
-        key = JSON.stringify(site);
-        siteKeys.set(site, key);
-      }
+      const key = facts.key;
       let known = this.plans.get(key);
       if (known === undefined) {
         known = { planned: planSite(site, edge), id: this.nextId++, build };
@@ -362,8 +414,12 @@ export class BundleBuilder implements Worker {
     // spec, the same plan of each site a modifier plans per edge, the same proxy, pause and
     // HTTPS port) serve the same site files: their sites part is worked out once per build.
     const selectorLists = new Map<string, Site['edges']>();
-    for (const site of spec.sites) selectorLists.set(JSON.stringify(site.edges), site.edges);
-    const varying = spec.sites.filter((site) => siteVariesByEdge(site));
+    const varying: Site[] = [];
+    for (const site of spec.sites) {
+      const facts = factsOf(site);
+      selectorLists.set(facts.selectors, site.edges);
+      if (facts.varies) varying.push(site);
+    }
     const signatureOf = (edge: Edge): string =>
       [
         edge.proxy,
@@ -412,6 +468,7 @@ export class BundleBuilder implements Worker {
         fragments: [],
         needs: [],
         list: undefined,
+        stored: false,
         error: undefined,
       };
       groups.set(signature, group);
@@ -453,6 +510,8 @@ export class BundleBuilder implements Worker {
           waf: needs.some((n) => n.waf),
           force: needs.some((n) => n.force),
           browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
+          https: needs.some((n) => n.https),
+          rateLimits: needs.some((n) => n.rateLimits),
         },
       ];
       const listKey = [
@@ -462,24 +521,48 @@ export class BundleBuilder implements Worker {
       ].join(';');
       let list = this.lists.get(listKey);
       if (list === undefined) {
-        list = {
-          blob: fileListBlob([
-            ...group.fragments.flatMap((f) => f.files.map((h) => h.entry)),
-            ...certEntries.flatMap((c) => c.files.map((h) => h.entry)),
-            ...stapleFiles.map((h) => h.entry),
-          ]),
-          stored: false,
-          build,
-        };
+        const parts = fileListChunks([
+          ...group.fragments.flatMap((f) => f.files.map((h) => h.entry)),
+          ...certEntries.flatMap((c) => c.files.map((h) => h.entry)),
+          ...stapleFiles.map((h) => h.entry),
+        ]);
+        list = { chunks: [], build };
+        for (const entries of parts) {
+          await pause();
+          const chunkKey = entries.map((e) => `${e.path} ${e.mode} ${e.sha256}`).join('\n');
+          let chunk = this.chunks.get(chunkKey);
+          if (chunk === undefined) {
+            chunk = { blob: fileListBlob(entries), stored: false, build };
+            this.chunks.set(chunkKey, chunk);
+            this.listEntries.set(
+              chunk.blob.entry.sha256,
+              new Set(chunk.blob.entries.map((e) => e.sha256)),
+            );
+          }
+          list.chunks.push(chunk);
+        }
         this.lists.set(listKey, list);
-        this.listEntries.set(
-          list.blob.entry.sha256,
-          new Set(list.blob.entries.map((e) => e.sha256)),
-        );
       }
       list.build = build;
+      for (const chunk of list.chunks) chunk.build = build;
       group.list = list;
       return group;
+    };
+
+    const pending: Omit<StoredBundle, 'created_at'>[] = [];
+    const publish = async () => {
+      if (pending.length === 0) return;
+      const saved = await store.saveBundles(pending.splice(0));
+      for (const stored of saved) {
+        this.seen.set(stored.edge, stored.hash);
+        this.served.set(stored.edge, servedOf(stored));
+        stats.published++;
+        logger.info(
+          { edge: stored.edge, release: stored.release, revision: stored.revision },
+          'bundle published',
+        );
+        this.changed.emit(stored.edge, stored);
+      }
     };
 
     for (const edge of spec.edges) {
@@ -520,7 +603,7 @@ export class BundleBuilder implements Worker {
           ...certFiles,
         ];
       }
-      const lists = list !== undefined ? [list.blob.entry] : [];
+      const lists = list !== undefined ? list.chunks.map((c) => c.blob.entry) : [];
       let key: string;
       try {
         key = contentKey({ ...meta, files: ownFiles(0).map((f) => f.entry), lists });
@@ -537,9 +620,10 @@ export class BundleBuilder implements Worker {
       // Rendered once more, with its release number (it is in edge.conf: X-Outpost-Release);
       // the checks below reuse this rendering rather than rendering again.
       const own = ownFiles(release);
-      const siteFiles = siteFragments.flatMap((f) => f.files);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
+        await publish();
         // Checked with throwaway certificates: private keys are not written to a temp dir.
+        const siteFiles = siteFragments.flatMap((f) => f.files);
         const checked: SourceFile[] = [...own, ...siteFiles, ...stapleFiles].map((f) => ({
           path: f.entry.path,
           content: f.content,
@@ -567,6 +651,7 @@ export class BundleBuilder implements Worker {
         }
       }
       if (this.opts.caddy !== undefined && edge.proxy === 'caddy') {
+        await publish();
         const check = await checkCaddyConfig(
           own.map((f) => ({ path: f.entry.path, content: f.content.toString('utf8') })),
           { caddy: this.opts.caddy, certificates },
@@ -582,24 +667,35 @@ export class BundleBuilder implements Worker {
       }
       this.errors.delete(edge.name);
 
-      // Contents first (once each), then the manifest that names them.
-      const blobs: HashedFile[] = [...own, ...stapleFiles];
-      for (const f of siteFragments) if (!f.stored) blobs.push(...f.files);
-      for (const c of certEntries) if (!c.known.stored) blobs.push(...c.files);
-      if (list !== undefined && !list.stored) blobs.push(list.blob);
+      // Contents first (once each: the group's new ones with its first edge), then the
+      // manifests that name them, all of a build's in one transaction (flushed before a check,
+      // so that a checked build publishes edge by edge).
+      const blobs: HashedFile[] = [...own];
+      const first = !group.stored;
+      if (first) {
+        blobs.push(...stapleFiles);
+        for (const f of siteFragments) if (!f.stored) blobs.push(...f.files);
+        for (const c of certEntries) if (!c.known.stored) blobs.push(...c.files);
+        for (const c of list?.chunks ?? []) if (!c.stored) blobs.push(c.blob);
+      }
+      const fresh = blobs.filter((b) => !this.storedHashes.has(b.entry.sha256));
       await store.putReleaseFiles(
-        blobs.map((b) => ({ sha256: b.entry.sha256, content: b.content })),
+        fresh.map((b) => ({ sha256: b.entry.sha256, content: b.content })),
       );
-      stats.filesStored += blobs.length;
-      for (const f of siteFragments) f.stored = true;
-      for (const c of certEntries) c.known.stored = true;
-      if (list !== undefined) list.stored = true;
+      for (const b of fresh) this.storedHashes.add(b.entry.sha256);
+      stats.filesStored += fresh.length;
+      if (first) {
+        group.stored = true;
+        for (const f of siteFragments) f.stored = true;
+        for (const c of certEntries) c.known.stored = true;
+        for (const c of list?.chunks ?? []) c.stored = true;
+      }
 
       const signed = signManifest(
         buildManifest({ ...meta, release, revision, files: own.map((f) => f.entry), lists }),
         this.opts.signer.privateKeyPem,
       );
-      const stored = await store.saveBundle({
+      pending.push({
         edge: edge.name,
         release,
         revision,
@@ -607,16 +703,19 @@ export class BundleBuilder implements Worker {
         hash: signed.hash,
         body: JSON.stringify(signed),
       });
-      this.seen.set(edge.name, stored.hash);
-      this.served.set(edge.name, servedOf(stored));
-      stats.published++;
-      logger.info({ edge: edge.name, release, revision }, 'bundle published');
-      this.changed.emit(edge.name, stored);
     }
+    await publish();
     if (stats.published > 0) this.opts.onPublished?.();
 
     // Forget renderings no edge uses any more; sweep contents no kept release names.
-    for (const m of [this.plans, this.variedPlans, this.fragments, this.lists, this.certFiles])
+    for (const m of [
+      this.plans,
+      this.variedPlans,
+      this.fragments,
+      this.lists,
+      this.chunks,
+      this.certFiles,
+    ])
       for (const [k, v] of m as Map<string, { build: number }>) if (v.build !== build) m.delete(k);
     if (stats.published > 0) stats.filesSwept = await this.sweep();
     stats.ms = performance.now() - started;
@@ -646,6 +745,7 @@ export class BundleBuilder implements Worker {
       for (const h of entries) keep.add(h);
     }
     for (const l of this.listEntries.keys()) if (!lists.has(l)) this.listEntries.delete(l);
+    for (const h of this.storedHashes) if (!keep.has(h)) this.storedHashes.delete(h);
     return this.opts.store.pruneReleaseFiles(keep);
   }
 

@@ -13,6 +13,7 @@ export interface EdgeStatusWithHealth extends EdgeStatus {
   health_reason: string | null;
   traffic: TrafficSummary;
   active_connections: number | null;
+  validation_ms: number | null;
   resources: NodeResources | null;
   bandwidth: { capacity_mbps: number | null; used_mbps: number | null; percent: number | null };
 }
@@ -71,6 +72,7 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       health_reason: combined.reason,
       traffic: input.traffic.summary(e.name, input.now),
       active_connections: typeof conns === 'number' ? conns : null,
+      validation_ms: parsed?.success ? (parsed.data.validation_ms ?? null) : null,
       resources,
       bandwidth: {
         capacity_mbps: capacity,

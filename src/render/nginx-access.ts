@@ -51,8 +51,8 @@ export function renderIpLists(plan: EdgePlan): string | null {
 }
 
 /** The shared edge.conf part: Retry-After on rejected requests (when a site has a limit). */
-export function renderEdgeRateLimitMap(c: Conf, plan: EdgePlan): void {
-  if (!plan.sites.some((s) => s.rateLimits.length > 0)) return;
+export function renderEdgeRateLimitMap(c: Conf, anyLimit: boolean): void {
+  if (!anyLimit) return;
   c.line('# Retry-After (seconds) on requests a rate limit rejected; "" sends no header.');
   c.block(`map "$limit_req_status:$${RETRY_VARIABLE}" $${RETRY_AFTER_VARIABLE}`, () => {
     c.line('volatile;');

@@ -151,6 +151,10 @@ export interface NginxSiteNeeds {
   force: boolean;
   /** Browser TTLs: edge.conf renders one map per TTL. */
   browserTtls: number[];
+  /** The site is served over HTTPS here (a certificate): edge.conf listens for TLS. */
+  https: boolean;
+  /** The site has a rate limit: edge.conf renders the Retry-After map. */
+  rateLimits: boolean;
 }
 
 /** The edge's listen lines, included by every site's server blocks. */
@@ -868,7 +872,10 @@ function renderEdgeConf(
   renderEdgeHttp(c, plan);
   renderEdgeTls(c);
   renderEdgeCacheMaps(c, needs);
-  renderEdgeRateLimitMap(c, plan);
+  renderEdgeRateLimitMap(
+    c,
+    needs.some((n) => n.rateLimits),
+  );
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
   );
@@ -991,6 +998,8 @@ export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): Ngin
       waf: site.waf !== null,
       force: n.located.some((p) => p.force),
       browserTtls,
+      https: opts.certificate,
+      rateLimits: site.rateLimits.length > 0,
     },
   };
 }
@@ -1004,8 +1013,9 @@ export function renderNginxEdge(
   opts: RenderNginxOptions,
   needs: readonly NginxSiteNeeds[],
 ): RenderedFile[] {
-  const certificates = new Set(opts.certificates);
-  const anyHttps = plan.sites.some((s) => certificates.has(s.domain));
+  // From the sites' needs, not the plan's sites: the bundle builder renders this per edge and
+  // hands one merged entry, so an edge's own files cost the same at 10 sites or 10,000.
+  const anyHttps = needs.some((n) => n.https);
   const brotli = needs.some((n) => n.brotli);
   const waf = needs.some((n) => n.waf);
   const sites = new Conf();

@@ -212,6 +212,8 @@ export const EdgeStatus = z
     health_reason: z.string().nullable(),
     traffic: EdgeTraffic,
     active_connections: Count.nullable(),
+    /** How long the agent's last `nginx -t` / `caddy validate` took (ms), or null. */
+    validation_ms: Count.nullable(),
     /** The machine's resources from the newest report's newest sample, or null. */
     resources: NodeResources.nullable(),
     /** Network use against the edge's `bandwidth_mbps` (the greater of in and out). */

@@ -120,6 +120,11 @@ export const EdgeReport = z
     started_at: z.string().max(64),
     /** Open client connections (nginx stub_status), when known. */
     active_connections: z.number().int().nonnegative().nullable().optional(),
+    /**
+     * How long the agent's last validation of a release took (`nginx -t`, `caddy validate`), in
+     * milliseconds: it grows with the number of sites (issue 14), null before the first.
+     */
+    validation_ms: z.number().int().nonnegative().nullable().optional(),
     traffic: TrafficReport.optional(),
     /**
      * Resource samples not yet accepted by the control plane, oldest first; the last one is now.

@@ -23,8 +23,12 @@ export class DesiredState {
     private readonly beforeCommit?: () => Promise<void>,
   ) {}
 
+  /**
+   * The state as the store parsed it for its revision, shared and frozen (no copy per read:
+   * 10,000 sites cost ~0.1 s to clone). Read-only; `change` edits a copy.
+   */
   async read(): Promise<{ spec: Spec; revision: number }> {
-    return this.store.readState();
+    return this.store.readSharedState();
   }
 
   /** Applies a whole document (parsed object or YAML text). */
@@ -55,7 +59,7 @@ export class DesiredState {
     options: { dryRun?: boolean; event: NewAuditEvent },
   ): Promise<ChangeResult> {
     for (let attempt = 0; ; attempt++) {
-      const { spec: current, revision } = await this.store.readState();
+      const { spec: current, revision } = await this.store.readSharedState();
       const next = parseSpec(edit(structuredClone(current)));
       const diff = diffSpecs(current, next);
       const created = diff.changes

@@ -98,7 +98,7 @@ export class StatusService extends EventEmitter implements Worker {
 
   async snapshot(): Promise<StatusSnapshot> {
     const [{ spec, revision }, bundles, reports] = await Promise.all([
-      this.store.readState(),
+      this.store.readSharedState(),
       this.store.latestBundles(),
       this.store.listEdgeReports(),
     ]);

@@ -10,16 +10,12 @@ const CHUNK = 500;
 export function bundleQueries(c: Connection): BundleQueries {
   return {
     async saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep = 10): Promise<StoredBundle> {
-      const row: StoredBundle = { ...bundle, created_at: c.now().toISOString() };
-      await c.transaction(async (trx) => {
-        await trx.insertInto('bundles').values(row).execute();
-        await trx
-          .deleteFrom('bundles')
-          .where('edge', '=', bundle.edge)
-          .where('release', '<=', bundle.release - keep)
-          .execute();
-      });
-      return row;
+      const [row] = await saveAll(c, [bundle], keep);
+      return row!;
+    },
+
+    async saveBundles(bundles, keep = 10) {
+      return saveAll(c, bundles, keep);
     },
 
     async latestBundles(): Promise<StoredBundle[]> {
@@ -103,4 +99,30 @@ export function bundleQueries(c: Connection): BundleQueries {
         .executeTakeFirst();
     },
   };
+}
+
+/** Several edges' new releases in one transaction (a build publishes them together). */
+async function saveAll(
+  c: Connection,
+  bundles: readonly Omit<StoredBundle, 'created_at'>[],
+  keep: number,
+): Promise<StoredBundle[]> {
+  const at = c.now().toISOString();
+  const rows: StoredBundle[] = bundles.map((b) => ({ ...b, created_at: at }));
+  if (rows.length === 0) return rows;
+  await c.transaction(async (trx) => {
+    // Seven columns a row: well under SQLite's parameter limit per statement.
+    for (let i = 0; i < rows.length; i += CHUNK)
+      await trx
+        .insertInto('bundles')
+        .values(rows.slice(i, i + CHUNK))
+        .execute();
+    for (const b of rows)
+      await trx
+        .deleteFrom('bundles')
+        .where('edge', '=', b.edge)
+        .where('release', '<=', b.release - keep)
+        .execute();
+  });
+  return rows;
 }

@@ -9,6 +9,7 @@
 //   the revision stays and `changed` is false.
 // - Token hashes live in `edges.token_hash` only; they never enter an event's detail.
 import type { Kysely, Transaction } from 'kysely';
+import type { z } from 'zod';
 import {
   AcmeSettings,
   DnsSettings,
@@ -38,11 +39,24 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 interface StoredRows {
   revision: number;
-  edges: { name: string; position: number; spec: Edge }[];
-  sites: { domain: string; position: number; spec: Site }[];
+  edges: { name: string; position: number; text: string; spec: Edge }[];
+  sites: { domain: string; position: number; text: string; spec: Site }[];
   dns: DnsSettings | undefined;
   acme: AcmeSettings | undefined;
   ip_lists: IpLists | undefined;
+  /** Every entry parsed, by its kind and stored text (the next load reuses them). */
+  parsed: Map<string, unknown>;
+}
+
+/**
+ * The state as parsed for one revision, deep-frozen (readSharedState hands it out as is), and
+ * every entry by its stored text: a load after a change (ours or another control plane's)
+ * parses only the rows whose text is new, and unchanged entries keep their object identity
+ * from one revision to the next (the bundle builder keys its per-site work on it).
+ */
+interface ParsedState {
+  state: StoredState;
+  parsed: Map<string, unknown>;
 }
 
 /** What an event's detail says about a write of the desired state. Paths only, no values. */
@@ -56,22 +70,33 @@ export interface ChangeSummary {
 export function stateQueries(c: Connection): StateQueries {
   // The state parsed once per revision: reading the rows and parsing every entry through its
   // schema costs far more than the one-row query that says whether anything changed. A write
-  // through this store drops it (a new order alone keeps the revision). Callers get a copy.
-  let parsed: StoredState | undefined;
+  // through this store replaces it with what it wrote (a new order alone keeps the revision);
+  // a change by another control plane is seen by the revision and re-parses only the entries
+  // whose stored text changed. readState hands out a copy, readSharedState the frozen original.
+  let cache: ParsedState | undefined;
+  const shared = async (): Promise<StoredState> => {
+    if (cache !== undefined) {
+      const head = await c.db
+        .selectFrom('state')
+        .select('revision')
+        .where('id', '=', 1)
+        .executeTakeFirst();
+      if (head?.revision === cache.state.revision) return cache.state;
+    }
+    const known = cache?.parsed;
+    const rows = await c.readTransaction((trx) => loadRows(trx, known));
+    cache = {
+      state: deepFreeze({ spec: specOf(rows), revision: rows.revision }),
+      parsed: rows.parsed,
+    };
+    return cache.state;
+  };
   return {
     async readState(): Promise<StoredState> {
-      if (parsed !== undefined) {
-        const head = await c.db
-          .selectFrom('state')
-          .select('revision')
-          .where('id', '=', 1)
-          .executeTakeFirst();
-        if (head?.revision === parsed.revision) return structuredClone(parsed);
-      }
-      const rows = await c.readTransaction((trx) => loadRows(trx));
-      parsed = { spec: specOf(rows), revision: rows.revision };
-      return structuredClone(parsed);
+      return structuredClone(await shared());
     },
+
+    readSharedState: shared,
 
     async writeState(
       next: Spec,
@@ -84,9 +109,12 @@ export function stateQueries(c: Connection): StateQueries {
       // express those cross-entry rules, any other caller of the Store would otherwise be
       // trusted, and one parse costs little next to the write transaction.
       const desired = parseSpec(next);
-      parsed = undefined;
-      return c.transaction(async (trx) => {
-        const rows = await loadRows(trx);
+      const known = cache?.parsed;
+      cache = undefined;
+      let written: ParsedState | undefined;
+      const result = await c.transaction(async (trx) => {
+        written = undefined;
+        const rows = await loadRows(trx, known);
         if (options.expectRevision !== undefined && options.expectRevision !== rows.revision) {
           throw new RevisionConflictError(options.expectRevision, rows.revision);
         }
@@ -112,6 +140,10 @@ export function stateQueries(c: Connection): StateQueries {
         )
           reordered.push('sites');
         if (diff.changes.length === 0 && reordered.length === 0) {
+          written = {
+            state: deepFreeze({ spec: specOf(rows), revision: rows.revision }),
+            parsed: rows.parsed,
+          };
           return { revision: rows.revision, changed: false };
         }
         const at = c.now().toISOString();
@@ -211,14 +243,66 @@ export function stateQueries(c: Connection): StateQueries {
             ...(reordered.length ? { reordered } : {}),
           },
         });
+        written = writtenState(rows, desired, updated, revision);
         await options.beforeCommit?.();
         return { revision, changed: revision !== rows.revision };
       });
+      cache = written;
+      return result;
     },
   };
 }
 
-async function loadRows(db: Db): Promise<StoredRows> {
+/**
+ * The state a write leaves, as the cache holds it: entries it did not change are the objects
+ * it loaded (same identity as before the write), the others the ones it wrote, frozen.
+ */
+function writtenState(
+  rows: StoredRows,
+  desired: Spec,
+  updated: Set<string>,
+  revision: number,
+): ParsedState {
+  const parsed = new Map<string, unknown>();
+  const oldEdges = new Map(rows.edges.map((r) => [r.name, r]));
+  const oldSites = new Map(rows.sites.map((r) => [r.domain, r]));
+  const keep = <T>(
+    kind: string,
+    old: { text: string; spec: T } | undefined,
+    next: T,
+    changed: boolean,
+  ): T => {
+    if (old !== undefined && !changed) {
+      parsed.set(`${kind}\n${old.text}`, old.spec);
+      return old.spec;
+    }
+    const frozen = deepFreeze(next);
+    parsed.set(`${kind}\n${JSON.stringify(next)}`, frozen);
+    return frozen;
+  };
+  const spec: Spec = {
+    edges: desired.edges.map((e) =>
+      keep('edge', oldEdges.get(e.name), e, updated.has(`edge:${e.name}`)),
+    ),
+    sites: desired.sites.map((s) =>
+      keep('site', oldSites.get(s.domain), s, updated.has(`site:${s.domain}`)),
+    ),
+  };
+  // The blocks are small: the written ones, frozen.
+  if (desired.dns !== undefined) spec.dns = deepFreeze(desired.dns);
+  if (desired.acme !== undefined) spec.acme = deepFreeze(desired.acme);
+  if (desired.ip_lists !== undefined) spec.ip_lists = deepFreeze(desired.ip_lists);
+  return { state: deepFreeze({ spec, revision }), parsed };
+}
+
+/** Freezes `value` and everything it holds (already frozen parts are skipped). */
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+async function loadRows(db: Db, known?: ReadonlyMap<string, unknown>): Promise<StoredRows> {
   const state = await db
     .selectFrom('state')
     .select('revision')
@@ -242,13 +326,33 @@ async function loadRows(db: Db): Promise<StoredRows> {
   const dns = block('dns');
   const acme = block('acme');
   const ipLists = block('ip_lists');
+  const parsed = new Map<string, unknown>();
+  // An entry whose stored text was parsed before is that (frozen) object again.
+  const parse = <T extends z.ZodTypeAny>(kind: string, schema: T, text: string, what: string) => {
+    const key = `${kind}\n${text}`;
+    let value = known?.get(key) as z.output<T> | undefined;
+    if (value === undefined) value = deepFreeze(parseStored(schema, text, what));
+    parsed.set(key, value);
+    return value as z.output<T>;
+  };
   return {
     revision: state.revision,
-    edges: edges.map((r) => ({ ...r, spec: parseStored(Edge, r.spec, `edge "${r.name}"`) })),
-    sites: sites.map((r) => ({ ...r, spec: parseStored(Site, r.spec, `site "${r.domain}"`) })),
-    dns: dns === undefined ? undefined : parseStored(DnsSettings, dns, 'dns settings'),
-    acme: acme === undefined ? undefined : parseStored(AcmeSettings, acme, 'acme settings'),
-    ip_lists: ipLists === undefined ? undefined : parseStored(IpLists, ipLists, 'ip lists'),
+    edges: edges.map((r) => ({
+      name: r.name,
+      position: r.position,
+      text: r.spec,
+      spec: parse('edge', Edge, r.spec, `edge "${r.name}"`),
+    })),
+    sites: sites.map((r) => ({
+      domain: r.domain,
+      position: r.position,
+      text: r.spec,
+      spec: parse('site', Site, r.spec, `site "${r.domain}"`),
+    })),
+    dns: dns === undefined ? undefined : parse('dns', DnsSettings, dns, 'dns settings'),
+    acme: acme === undefined ? undefined : parse('acme', AcmeSettings, acme, 'acme settings'),
+    ip_lists: ipLists === undefined ? undefined : parse('ip_lists', IpLists, ipLists, 'ip lists'),
+    parsed,
   };
 }
 

@@ -261,6 +261,32 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
       await store.saveBundle(bundle('a', 2));
     });
 
+    it('saves several edges’ releases in one transaction: all of them or none', async () => {
+      const store = await openAt();
+      await store.saveBundle(bundle('a', 1), 2);
+      await store.saveBundle(bundle('a', 2), 2);
+      const saved = await store.saveBundles([bundle('a', 3), bundle('b', 1), bundle('c', 1)], 2);
+      expect(saved.map((b) => [b.edge, b.release])).toEqual([
+        ['a', 3],
+        ['b', 1],
+        ['c', 1],
+      ]);
+      expect((await store.keptBundles()).map((b) => [b.edge, b.release])).toEqual([
+        ['a', 2],
+        ['a', 3],
+        ['b', 1],
+        ['c', 1],
+      ]);
+      // One release already stored (b 1): nothing of the batch is written.
+      await expect(store.saveBundles([bundle('a', 4), bundle('b', 1)], 2)).rejects.toThrow();
+      expect((await store.latestBundles()).map((b) => [b.edge, b.release])).toEqual([
+        ['a', 3],
+        ['b', 1],
+        ['c', 1],
+      ]);
+      expect(await store.saveBundles([])).toEqual([]);
+    });
+
     it('stores release file contents once by hash, reads them back and sweeps the rest', async () => {
       const store = await openAt();
       const blob = (text: string) => ({ sha256: sha256(text), content: Buffer.from(text) });

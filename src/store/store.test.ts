@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Edge, parseSpecYaml, type Site, type Spec } from '../spec/index.js';
+import { Edge, parseSpecYaml, Site, type Spec } from '../spec/index.js';
 import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
 import {
   RevisionConflictError,
@@ -33,6 +33,8 @@ const apply: NewAuditEvent = { actor: 'cli', action: 'spec.apply', subject: '', 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const edge = (name: string, v4: string, extra: Partial<Edge> = {}): Edge =>
   Edge.parse({ name, host: { v4 }, ...extra });
+const site = (domain: string, extra: Record<string, unknown> = {}): Site =>
+  Site.parse({ domain, origins: [{ host: { v4: '192.0.2.1' } }], ...extra });
 const spec = (edges: Edge[], sites: Site[] = []): Spec => ({ edges, sites });
 
 let dir: string;
@@ -273,6 +275,41 @@ describe('desired state', () => {
       b.writeState(spec([edge('fra1', '198.51.100.20')]), apply, { expectRevision: 0 }),
     ).rejects.toThrow(RevisionConflictError);
     expect((await b.readState()).spec.edges.map((e) => e.name)).toEqual(['hk1']);
+  });
+
+  it('shares one frozen state per revision, re-parsing only what another connection changed', async () => {
+    const a = await openAt();
+    const b = await openAt();
+    const sites = [site('a.example'), site('b.example'), site('c.example')];
+    await a.writeState(spec([edge('hk1', '203.0.113.10')], sites), apply);
+    const first = await b.readSharedState();
+    expect(Object.isFrozen(first.spec.sites[0]?.origins[0])).toBe(true);
+    expect(() => first.spec.sites.pop()).toThrow(TypeError);
+    expect(await b.readSharedState()).toBe(first);
+    // readState's copy is the caller's to edit.
+    const copy = await b.readState();
+    copy.spec.sites.pop();
+    expect((await b.readSharedState()).spec.sites).toHaveLength(3);
+
+    // A writes one site: B sees the revision, and the two others are the objects it had.
+    const changed = [sites[0]!, site('b.example', { dns_ttl: 120 }), sites[2]!];
+    await a.writeState(spec([edge('hk1', '203.0.113.10')], changed), apply);
+    const second = await b.readSharedState();
+    expect(second.revision).toBe(2);
+    expect(second.spec.sites[0]).toBe(first.spec.sites[0]);
+    expect(second.spec.sites[1]).not.toBe(first.spec.sites[1]);
+    expect(second.spec.sites[1]?.dns_ttl).toBe(120);
+    expect(second.spec.sites[2]).toBe(first.spec.sites[2]);
+    expect(second.spec.edges[0]).toBe(first.spec.edges[0]);
+
+    // B's own write: its next read is the state it wrote, unchanged entries still the same.
+    await b.writeState(spec([edge('hk1', '203.0.113.10')], changed.slice(0, 2)), apply);
+    const third = await b.readSharedState();
+    expect(third.revision).toBe(3);
+    expect(third.spec.sites.map((x) => x.domain)).toEqual(['a.example', 'b.example']);
+    expect(third.spec.sites[0]).toBe(first.spec.sites[0]);
+    expect(third.spec.sites[1]).toBe(second.spec.sites[1]);
+    expect(await a.readState()).toEqual(structuredClone(third));
   });
 });
 

@@ -135,6 +135,13 @@ export interface StateQueries {
   /** The whole desired state, entries in the order they were given, and its revision. */
   readState(): Promise<StoredState>;
   /**
+   * The same state, not copied: deep-frozen and shared by every caller until the next change
+   * (a mutation throws). Entries a change left alone are the same objects as before it, so a
+   * reader can key its own derived work on them. For readers that only read (the bundle
+   * builder, the admin read routes); readState's copy is for callers that edit.
+   */
+  readSharedState(): Promise<StoredState>;
+  /**
    * Makes `next` the desired state in one transaction: inserts, updates and deletes entries,
    * increments the revision and appends `event`. Nothing is written when nothing changed.
    */
@@ -166,6 +173,11 @@ export interface EdgeQueries {
 export interface BundleQueries {
   /** Stores a new release bundle; keeps the newest `keep` releases of that edge. */
   saveBundle(bundle: Omit<StoredBundle, 'created_at'>, keep?: number): Promise<StoredBundle>;
+  /** Several edges' new releases in one transaction: all are stored or none. */
+  saveBundles(
+    bundles: readonly Omit<StoredBundle, 'created_at'>[],
+    keep?: number,
+  ): Promise<StoredBundle[]>;
   /** The newest release bundle of each edge (or of one edge). */
   latestBundles(): Promise<StoredBundle[]>;
   latestBundle(edgeName: string): Promise<StoredBundle | undefined>;

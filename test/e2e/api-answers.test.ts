@@ -213,6 +213,7 @@ describe('API answer schemas parse the real answers', () => {
       capabilities: { cache: false },
       started_at: now,
       active_connections: 3,
+      validation_ms: 1234,
       traffic: {
         since: now,
         until: now,
@@ -239,6 +240,8 @@ describe('API answer schemas parse the real answers', () => {
     expect(fra1?.traffic.requests).toBe(10);
     expect(fra1?.traffic.hit_ratio).toBeCloseTo(0.6);
     expect(fra1?.active_connections).toBe(3);
+    expect(fra1?.validation_ms).toBe(1234);
+    expect(status.edges.find((e) => e.name === 'sgp1')?.validation_ms).toBeNull();
     expect(fra1?.cache).toBe(false);
     expect(fra1?.note).toMatch(/without caching/);
     expect(status.edges.find((e) => e.name === 'sgp1')).toMatchObject({

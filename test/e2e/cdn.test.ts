@@ -241,12 +241,15 @@ sites:
         traffic: { requests: number; hit_ratio: number | null; series: { requests: number }[] };
         health: string;
         active_connections: number | null;
+        validation_ms: number | null;
       };
       return b.traffic.requests >= baseline + 5 && b.health === 'up' ? b : undefined;
     });
     expect(row.traffic.hit_ratio).toBeGreaterThan(0);
     expect(row.traffic.series.reduce((n, p) => n + p.requests, 0)).toBe(row.traffic.requests);
     expect(row.active_connections).toBeGreaterThanOrEqual(1); // its own stub_status request
+    // The agent ran nginx -t on the release it applied and says how long it took.
+    expect(row.validation_ms).toBeGreaterThan(0);
     const metrics = await (
       await fetch(`${cdn.cpUrl}/metrics`, {
         headers: { authorization: `Bearer ${cdn.adminEnv.OUTPOST_TOKEN}` },

@@ -83,6 +83,12 @@ export function EdgePage(props: { name: string }) {
             </dd>
             <dt>{t('edge.connections')}</dt>
             <dd>{s.active_connections ?? '–'}</dd>
+            <dt>{s.proxy === 'nginx' ? t('edge.validationNginx') : t('edge.validationCaddy')}</dt>
+            <dd data-testid="edge-page-validation">
+              {s.validation_ms === null
+                ? '–'
+                : t('edge.seconds', { s: (s.validation_ms / 1000).toFixed(1) })}
+            </dd>
             <dt>{t('edge.traffic')}</dt>
             <dd>
               {t('edge.trafficText', {

@@ -46,6 +46,8 @@ import {
   type NginxSiteNeeds,
 } from '../render/index.js';
 import { rendererFor } from '../render/renderer.js';
+import { GEOIP_ASN_PATH, GEOIP_COUNTRY_PATH } from '../bundle/layout.js';
+import type { GeoipDatabases } from '../render/nginx-http.js';
 import { ocspSettingKey, parseOcspStaple, type Edge, type Site } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
@@ -67,7 +69,85 @@ export interface BundleBuilderOptions {
   acmeChallengeUrl?: string;
   /** Build without yielding to the event loop (bench:control-plane's "before" column). */
   inline?: boolean;
+  /** The client-geography databases delivered to edges whose sites need them. */
+  geoip?: GeoipSources;
 }
+
+// ---- issue 16 (country data on the edge): the databases in the releases that need them ----
+/** A client-geography database as the control plane read it (dns/geoip/edge-database.ts). */
+export interface GeoipFile {
+  content: Buffer;
+  sha256: string;
+  /** Its records carry `autonomous_system_number`. */
+  hasAsn: boolean;
+}
+
+/**
+ * Where the databases come from: each reads its file (again when it changed) or throws an
+ * Error whose message names the setting; absent when the setting is not given.
+ */
+export interface GeoipSources {
+  /** `--geoip-database`: the GeoIP2-layout country database (`outpost geoip build`). */
+  country?: () => Promise<GeoipFile>;
+  /** `--geoip-asn-database`: a database with `autonomous_system_number`. */
+  asn?: () => Promise<GeoipFile>;
+}
+
+/** What a group of sites gets of the databases: the release files and what they hold. */
+interface GroupGeoip {
+  files: HashedFile[];
+  dbs: GeoipDatabases;
+}
+
+function geoipHashed(path: string, db: GeoipFile): HashedFile {
+  return {
+    entry: { path, mode: 0o644, sha256: db.sha256, size: db.content.length },
+    content: db.content,
+  };
+}
+
+/** Up to three domains, for messages. */
+function someDomains(domains: readonly string[]): string {
+  const shown = domains.slice(0, 3).join(', ');
+  return domains.length > 3 ? `${shown} and ${domains.length - 3} more` : shown;
+}
+
+/**
+ * The databases a group of sites needs, or the reason the release cannot have them (naming
+ * the setting to give). `read` reads each configured database once per build.
+ */
+async function geoipFor(
+  need: { country: string[]; asn: string[] },
+  read: (which: 'country' | 'asn') => Promise<GeoipFile | undefined>,
+): Promise<GroupGeoip | string> {
+  const files: HashedFile[] = [];
+  let country: GeoipFile | undefined;
+  let asn: GeoipDatabases['asn'];
+  try {
+    if (need.country.length > 0) {
+      country = await read('country');
+      if (country === undefined)
+        return `sites of this edge match on the client's country or continent (${someDomains(need.country)}), but this control plane has no country database: start outpost serve with --geoip-database PATH (the file outpost geoip build writes; docs/protect.md)`;
+    }
+    if (need.asn.length > 0) {
+      const own = await read('asn');
+      if (own !== undefined) {
+        files.push(geoipHashed(GEOIP_ASN_PATH, own));
+        asn = 'asn';
+      } else {
+        country ??= await read('country');
+        if (country?.hasAsn !== true)
+          return `sites of this edge match on the client's ASN (${someDomains(need.asn)}), but this control plane has no database with ASNs${country !== undefined ? ' (the --geoip-database file has no autonomous_system_number)' : ''}: start outpost serve with --geoip-asn-database PATH (an MMDB with autonomous_system_number; docs/protect.md)`;
+        asn = 'country';
+      }
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (country !== undefined) files.push(geoipHashed(GEOIP_COUNTRY_PATH, country));
+  return { files, dbs: { country: country !== undefined, asn } };
+}
+// ---- end country data ----
 
 /** Why an edge's newest rendering was not published, if it was not. */
 export interface BuildError {
@@ -109,6 +189,8 @@ interface SiteGroup {
   list: { blob: HashedFile & { entries: BundleFile[] }; stored: boolean } | undefined;
   /** A site that cannot be rendered (RenderError): every edge of the group is refused. */
   error: string | undefined;
+  /** The client-geography databases its sites need (issue 16). */
+  geoip: GroupGeoip | undefined;
 }
 
 /** The files an edge's latest release names: its own, and its lists' (by list hash). */
@@ -263,6 +345,8 @@ export class BundleBuilder implements Worker {
   /** Entry hashes of file lists (the file route's check). */
   private readonly listEntries = new Map<string, Set<string>>();
   private readonly served = new Map<string, Served>();
+  /** Hashes of the geography databases already in the store (kept while a build uses them). */
+  private readonly geoipStored = new Set<string>();
   /** Certificate and key files by domain, serial and issue time. */
   private readonly certFiles = new Map<
     string,
@@ -352,6 +436,17 @@ export class BundleBuilder implements Worker {
       staples.set(domain, file);
       return file;
     };
+    // The client-geography databases, each read at most once per build (and only if needed).
+    const geoipReads = new Map<'country' | 'asn', Promise<GeoipFile | undefined>>();
+    const readGeoip = (which: 'country' | 'asn'): Promise<GeoipFile | undefined> => {
+      let read = geoipReads.get(which);
+      if (read === undefined) {
+        read = this.opts.geoip?.[which]?.() ?? Promise.resolve(undefined);
+        geoipReads.set(which, read);
+      }
+      return read;
+    };
+    const geoipUsed = new Set<string>();
     const acme =
       this.opts.acmeChallengeUrl !== undefined
         ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
@@ -411,6 +506,7 @@ export class BundleBuilder implements Worker {
         needs: [],
         list: undefined,
         error: undefined,
+        geoip: undefined,
       };
       groups.set(signature, group);
       if (edge.proxy !== 'nginx') return group;
@@ -451,8 +547,22 @@ export class BundleBuilder implements Worker {
           waf: needs.some((n) => n.waf),
           force: needs.some((n) => n.force),
           browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
+          geoip: needs.some((n) => n.geoip),
+          asn: needs.some((n) => n.asn),
         },
       ];
+      const geoNeed = {
+        country: group.sites.filter((_, k) => needs[k]?.geoip === true).map((x) => x.domain),
+        asn: group.sites.filter((_, k) => needs[k]?.asn === true).map((x) => x.domain),
+      };
+      if (geoNeed.country.length > 0 || geoNeed.asn.length > 0) {
+        const geoip = await geoipFor(geoNeed, readGeoip);
+        if (typeof geoip === 'string') {
+          group.error = geoip;
+          return group;
+        }
+        group.geoip = geoip;
+      }
       const listKey = [
         group.fragments.map((f) => f.id).join(','),
         certEntries.map((c) => c.id).join(','),
@@ -502,13 +612,18 @@ export class BundleBuilder implements Worker {
         certificates,
         staples: stapled,
         ...acme,
+        ...(group.geoip !== undefined ? { geoip: group.geoip.dbs } : {}),
       });
+      const geoipFiles = group.geoip?.files ?? [];
+      for (const f of geoipFiles) geoipUsed.add(f.entry.sha256);
       // What the release consists of: its own files (rendered per release number) and, on
       // nginx, one file list of the sites' files, certificates and staples.
       let ownFiles: (release: number) => HashedFile[];
       if (edge.proxy === 'nginx') {
-        ownFiles = (release) =>
-          renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f));
+        ownFiles = (release) => [
+          ...renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f)),
+          ...geoipFiles,
+        ];
       } else {
         const renderer = rendererFor(edge.proxy);
         const certFiles = certEntries.flatMap((c) => c.files);
@@ -580,7 +695,11 @@ export class BundleBuilder implements Worker {
       this.errors.delete(edge.name);
 
       // Contents first (once each), then the manifest that names them.
-      const blobs: HashedFile[] = [...own, ...stapleFiles];
+      // A database is stored once (it may be megabytes): not again with every release.
+      const blobs: HashedFile[] = [
+        ...own.filter((f) => !this.geoipStored.has(f.entry.sha256)),
+        ...stapleFiles,
+      ];
       for (const f of siteFragments) if (!f.stored) blobs.push(...f.files);
       for (const c of certEntries) if (!c.known.stored) blobs.push(...c.files);
       if (list !== undefined && !list.stored) blobs.push(list.blob);
@@ -589,6 +708,7 @@ export class BundleBuilder implements Worker {
       );
       stats.filesStored += blobs.length;
       for (const f of siteFragments) f.stored = true;
+      for (const f of geoipFiles) this.geoipStored.add(f.entry.sha256);
       for (const c of certEntries) c.known.stored = true;
       if (list !== undefined) list.stored = true;
 
@@ -615,6 +735,7 @@ export class BundleBuilder implements Worker {
     // Forget renderings no edge uses any more; sweep contents no kept release names.
     for (const m of [this.plans, this.variedPlans, this.fragments, this.lists, this.certFiles])
       for (const [k, v] of m as Map<string, { build: number }>) if (v.build !== build) m.delete(k);
+    for (const h of this.geoipStored) if (!geoipUsed.has(h)) this.geoipStored.delete(h);
     if (stats.published > 0) stats.filesSwept = await this.sweep();
     stats.ms = performance.now() - started;
     this.stats = stats;

@@ -75,7 +75,9 @@ import {
   FORWARDED_FOR_VARIABLE,
   MODULES_PATH,
   NO_STORE_VARIABLES,
+  renderEdgeGeoip,
   renderEdgeHttp,
+  type GeoipDatabases,
   renderModulesConf,
   renderSiteFilters,
 } from './nginx-http.js';
@@ -83,6 +85,7 @@ import { NJS_PATH, njsSource } from './njs/outpost.js';
 import { renderEdgeTls } from './nginx-tls.js';
 import {
   describeConditions,
+  geographyNeeds,
   REQUEST_VARIABLE,
   renderInlineGeos,
   renderMatch,
@@ -121,6 +124,12 @@ export interface RenderNginxOptions {
    * path is proxied to the site's origin.
    */
   acmeChallengeUrl?: string;
+  /**
+   * The client-geography databases in the release (bundle/layout.ts GEOIP_*_PATH), for sites
+   * whose matchers name countries, continents or ASNs; without them such a site is a
+   * RenderError.
+   */
+  geoip?: GeoipDatabases;
 }
 
 /**
@@ -151,6 +160,10 @@ export interface NginxSiteNeeds {
   force: boolean;
   /** Browser TTLs: edge.conf renders one map per TTL. */
   browserTtls: number[];
+  /** Country or continent matchers: the release loads geoip2 and the country database. */
+  geoip: boolean;
+  /** ASN matchers: the release loads geoip2 and a database with ASNs. */
+  asn: boolean;
 }
 
 /** The edge's listen lines, included by every site's server blocks. */
@@ -869,6 +882,14 @@ function renderEdgeConf(
   renderEdgeTls(c);
   renderEdgeCacheMaps(c, needs);
   renderEdgeRateLimitMap(c, plan);
+  // ---- issue 16 (country data on the edge): the geoip2 lookups, when a site needs them ----
+  renderEdgeGeoip(
+    c,
+    opts.release,
+    { country: needs.some((n) => n.geoip), asn: needs.some((n) => n.asn) },
+    opts.geoip ?? { country: false, asn: undefined },
+  );
+  // ---- end country data ----
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
   );
@@ -984,6 +1005,7 @@ export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): Ngin
     files.push({ path: trustPath(site.domain), content: pem });
   }
   const browserTtls = n.located.flatMap((p) => (p.browserTtl === undefined ? [] : [p.browserTtl]));
+  const geo = plannedMatchers(site).map(geographyNeeds);
   return {
     files,
     needs: {
@@ -991,6 +1013,8 @@ export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): Ngin
       waf: site.waf !== null,
       force: n.located.some((p) => p.force),
       browserTtls,
+      geoip: geo.some((g) => g.country),
+      asn: geo.some((g) => g.asn),
     },
   };
 }
@@ -1008,6 +1032,7 @@ export function renderNginxEdge(
   const anyHttps = plan.sites.some((s) => certificates.has(s.domain));
   const brotli = needs.some((n) => n.brotli);
   const waf = needs.some((n) => n.waf);
+  const geoip = needs.some((n) => n.geoip || n.asn);
   const sites = new Conf();
   sites.line('# Every site of the edge, one file each. Generated: do not edit.');
   if (plan.sites.length === 0) sites.line('# (no sites)');
@@ -1019,7 +1044,7 @@ export function renderNginxEdge(
   const lists = renderIpLists(plan);
   return [
     { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, needs) },
-    { path: MODULES_PATH, content: renderModulesConf(brotli, waf) },
+    { path: MODULES_PATH, content: renderModulesConf(brotli, waf, geoip) },
     { path: NJS_PATH, content: njsSource(CACHE_DIR) },
     { path: LISTEN_HTTP_PATH, content: listen(plan.listen.http, '') },
     { path: LISTEN_HTTPS_PATH, content: listen(plan.listen.https, ' ssl http2') },

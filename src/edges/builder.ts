@@ -179,6 +179,8 @@ interface Fragment {
 /** The sites part of every edge that selects the same sites (one build). */
 interface SiteGroup {
   sites: PlannedSite[];
+  /** The named IP lists its sites use (nginx/lists.conf is an edge file). */
+  ipLists: EdgePlan['ipLists'];
   planCertificates: EdgePlan['certificates'];
   certificates: string[];
   certEntries: { id: number; files: HashedFile[]; known: { stored: boolean } }[];
@@ -497,6 +499,7 @@ export class BundleBuilder implements Worker {
         }
       const group: SiteGroup = {
         sites: full.sites,
+        ipLists: full.ipLists,
         planCertificates: full.certificates,
         certificates,
         certEntries,
@@ -597,6 +600,8 @@ export class BundleBuilder implements Worker {
       const plan = {
         ...compileEdgePlan(noSites, edge.name, planner),
         sites: group.sites,
+        // The lists the sites name (a plan of no sites has none: lists.conf would be missing).
+        ipLists: group.ipLists,
         certificates: group.planCertificates,
       };
       const previous = await store.latestBundle(edge.name);

@@ -80,3 +80,22 @@ export const WAF_LOG_PATH = 'logs/waf.log';
 
 /** The release file the main nginx.conf includes at the top level (load_module lines). */
 export const MODULES_PATH = 'nginx/main/modules.conf';
+
+/**
+ * The client-geography databases (MaxMind DB files) of a release whose sites match on the
+ * client's country, continent or ASN: the country one in the GeoIP2 layout (`country.iso_code`,
+ * `continent.code`: what `outpost geoip build` writes), the ASN one with
+ * `autonomous_system_number`. Content-addressed like every release file, so an edge fetches a
+ * database once, whatever the number of releases that carry it.
+ */
+export const GEOIP_COUNTRY_PATH = 'geoip/country.mmdb';
+export const GEOIP_ASN_PATH = 'geoip/asn.mmdb';
+
+/**
+ * The directory of release N relative to the nginx prefix (the agent's root and proxy-check's
+ * throwaway tree). nginx's geoip2 module opens its database relative to the prefix, not to the
+ * main file's directory as `include` does, so a release names its databases under it.
+ */
+export function releaseDirFromPrefix(release: number): string {
+  return `releases/${release}`;
+}

@@ -120,6 +120,14 @@ export function buildProgram(env: Environment, out: Output): Command {
       Number,
     )
     .option(
+      '--geoip-database <file>',
+      'country database (GeoIP2 layout, from outpost geoip build) for edges whose sites match on countries or continents',
+    )
+    .option(
+      '--geoip-asn-database <file>',
+      'database with autonomous_system_number for edges whose sites match on ASNs',
+    )
+    .option(
       '--alert-fire-after <seconds>',
       `an alert is sent once it lasted this long (default ${cpd.alertFireAfter})`,
       Number,

@@ -108,6 +108,21 @@ export const ControlPlaneConfig = z
       .nonnegative()
       .max(600_000)
       .optional(),
+    /**
+     * The country database (GeoIP2 layout: the file `outpost geoip build` writes) delivered to
+     * nginx edges whose sites match on countries or continents; and a database with ASNs for
+     * `asns` matchers (else the country one, if it has them). docs/protect.md.
+     */
+    geoipDatabase: z
+      .string()
+      .min(1)
+      .transform((f) => resolve(f))
+      .optional(),
+    geoipAsnDatabase: z
+      .string()
+      .min(1)
+      .transform((f) => resolve(f))
+      .optional(),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -194,6 +209,8 @@ const FLAGS: Record<string, string> = {
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
   nginxCheckTimeout: '--nginx-check-timeout',
+  geoipDatabase: '--geoip-database',
+  geoipAsnDatabase: '--geoip-asn-database',
   alertFireAfter: '--alert-fire-after',
   alertResolveAfter: '--alert-resolve-after',
   alertInterval: '--alert-interval',

@@ -1,7 +1,8 @@
 // The bundle builder against a real store and a real nginx -t.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveFiles, verifyBundle } from '../bundle/index.js';
+import { resolveFiles, sha256Hex, verifyBundle } from '../bundle/index.js';
+import { testGeoipDatabase } from '../../test/support/geoip.js';
 import { compileEdgePlan } from '../compile/index.js';
 import { renderNginx } from '../render/index.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
@@ -334,4 +335,182 @@ describe('BundleBuilder', () => {
     }
     return out;
   }
+});
+
+// ---- issue 16: the country database in the releases of the edges that need it ----
+describe('BundleBuilder: client-geography databases', () => {
+  let store: Store;
+  let signer: BundleSigner;
+  const builders: BundleBuilder[] = [];
+  const geoSpec = (raw?: string, asns = false): SpecInput => ({
+    edges: [
+      { name: 'a', host: { v4: '192.0.2.1' }, ...(raw ? { raw_nginx: raw } : {}) },
+      { name: 'b', host: { v4: '192.0.2.2' } },
+    ],
+    sites: [
+      {
+        domain: 'geo.example.com',
+        origins: [{ host: { v4: '192.0.2.10' }, protocol: 'http' }],
+        edges: ['a'],
+        access: {
+          rules: [{ match: asns ? { asns: [64500] } : { countries: ['CN'] }, action: 'deny' }],
+        },
+      },
+      {
+        domain: 'plain.example.com',
+        origins: [{ host: { v4: '192.0.2.10' }, protocol: 'http' }],
+      },
+    ],
+  });
+  const write = (s: SpecInput) =>
+    store.writeState(parseSpec(s), {
+      actor: 'test',
+      action: 'spec.apply',
+      subject: '',
+      detail: {},
+    });
+  const builderWith = (geoip?: ConstructorParameters<typeof BundleBuilder>[0]['geoip']) => {
+    const b = new BundleBuilder({
+      store,
+      signer,
+      logger: pino({ level: 'silent' }),
+      nginx: '/usr/sbin/nginx',
+      ...(geoip !== undefined ? { geoip } : {}),
+    });
+    builders.push(b);
+    return b;
+  };
+  const database = (country: string, asn?: number) => {
+    const content = testGeoipDatabase([
+      { network: '127.0.0.0/8', country, ...(asn !== undefined ? { asn } : {}) },
+    ]);
+    return { content, sha256: sha256Hex(content), hasAsn: asn !== undefined };
+  };
+  const manifestOf = async (edge: string) => {
+    const b = await store.latestBundle(edge);
+    return verifyBundle(JSON.parse(b?.body ?? ''), signer.publicKeyPem, edge);
+  };
+
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
+    signer = await ensureSigningKey(store);
+  });
+  afterEach(async () => {
+    for (const b of builders.splice(0)) b.close();
+    await store.close();
+  });
+
+  it('refuses the release of an edge whose sites need it when no database is set, naming the setting; other edges publish', async () => {
+    const builder = builderWith();
+    await write(geoSpec());
+    await builder.rebuild();
+    expect(await store.latestBundle('a')).toBeUndefined();
+    expect((await store.latestBundle('b'))?.release).toBe(1);
+    const [error] = builder.buildErrors();
+    expect(error?.edge).toBe('a');
+    expect(error?.message).toContain('geo.example.com');
+    expect(error?.message).toContain('--geoip-database PATH');
+    expect(error?.message).toContain('outpost geoip build');
+    const events = await store.listEvents({ limit: 5 });
+    expect(events.some((e) => e.action === 'bundle.rejected' && e.subject === 'a')).toBe(true);
+  });
+
+  it('ships the database as one content-addressed file to the edges that need it, stored once for every release', async () => {
+    let reads = 0;
+    let db = database('DE');
+    const builder = builderWith({
+      country: () => {
+        reads++;
+        return Promise.resolve(db);
+      },
+    });
+    const puts: string[] = [];
+    const put = store.putReleaseFiles.bind(store);
+    store.putReleaseFiles = (files) => {
+      puts.push(...files.map((f) => f.sha256));
+      return put(files);
+    };
+    await write(geoSpec());
+    await builder.rebuild();
+    expect(builder.buildErrors()).toEqual([]);
+    const a = await manifestOf('a');
+    const entry = a.files.find((f) => f.path === 'geoip/country.mmdb');
+    expect(entry).toEqual({
+      path: 'geoip/country.mmdb',
+      mode: 0o644,
+      sha256: db.sha256,
+      size: db.content.length,
+    });
+    expect((await store.releaseFiles([db.sha256])).get(db.sha256)?.equals(db.content)).toBe(true);
+    const modules = await resolveFiles(a, (h) => store.releaseFiles(h));
+    expect(modules.find((f) => f.path === 'nginx/main/modules.conf')?.content.toString()).toContain(
+      'ngx_http_geoip2_module.so',
+    );
+    expect(modules.find((f) => f.path === 'nginx/edge.conf')?.content.toString()).toContain(
+      'geoip2 "releases/1/geoip/country.mmdb"',
+    );
+    // b serves no site that needs it: no database, no module.
+    const b = await manifestOf('b');
+    expect(b.files.map((f) => f.path)).not.toContain('geoip/country.mmdb');
+    const bFiles = await resolveFiles(b, (h) => store.releaseFiles(h));
+    expect(
+      bFiles.find((f) => f.path === 'nginx/main/modules.conf')?.content.toString(),
+    ).not.toContain('geoip2');
+
+    // A second release of a names the same content and does not store it again.
+    await write(geoSpec('# a change of a only'));
+    await builder.rebuild();
+    expect((await manifestOf('a')).release).toBe(2);
+    expect((await manifestOf('a')).files.find((f) => f.path === 'geoip/country.mmdb')?.sha256).toBe(
+      db.sha256,
+    );
+    expect(puts.filter((h) => h === db.sha256)).toHaveLength(1);
+    expect(reads).toBe(2); // once per build
+
+    // A new database is a new release of the edges that carry it, and only theirs.
+    db = database('FR');
+    await builder.rebuild();
+    const third = await manifestOf('a');
+    expect(third.release).toBe(3);
+    expect(third.files.find((f) => f.path === 'geoip/country.mmdb')?.sha256).toBe(db.sha256);
+    expect((await manifestOf('b')).release).toBe(1);
+  });
+
+  it('ASN matchers need a database with ASNs: the ASN setting, or a country database that has them', async () => {
+    const noAsn = builderWith({ country: () => Promise.resolve(database('DE')) });
+    await write(geoSpec(undefined, true));
+    await noAsn.rebuild();
+    expect(await store.latestBundle('a')).toBeUndefined();
+    expect(noAsn.buildErrors()[0]?.message).toContain('--geoip-asn-database PATH');
+    expect(noAsn.buildErrors()[0]?.message).toContain('has no autonomous_system_number');
+
+    const inCountry = builderWith({ country: () => Promise.resolve(database('DE', 64500)) });
+    await inCountry.rebuild();
+    expect(inCountry.buildErrors()).toEqual([]);
+    expect((await manifestOf('a')).files.map((f) => f.path)).toContain('geoip/country.mmdb');
+
+    const own = database('DE', 64501);
+    const separate = builderWith({
+      country: () => Promise.resolve(database('DE')),
+      asn: () => Promise.resolve(own),
+    });
+    await write(geoSpec('# asn database', true));
+    await separate.rebuild();
+    expect(separate.buildErrors()).toEqual([]);
+    const paths = (await manifestOf('a')).files.map((f) => f.path);
+    expect(paths).toContain('geoip/asn.mmdb');
+    expect(paths).not.toContain('geoip/country.mmdb');
+  });
+
+  it('a database that cannot be read refuses the release with the reader’s words', async () => {
+    const builder = builderWith({
+      country: () => Promise.reject(new Error('--geoip-database /nowhere cannot be read (ENOENT)')),
+    });
+    await write(geoSpec());
+    await builder.rebuild();
+    expect(await store.latestBundle('a')).toBeUndefined();
+    expect(builder.buildErrors()[0]?.message).toBe(
+      '--geoip-database /nowhere cannot be read (ENOENT)',
+    );
+  });
 });

@@ -47,6 +47,8 @@ import {
   type NginxSiteNeeds,
 } from '../render/index.js';
 import { rendererFor } from '../render/renderer.js';
+import { GEOIP_ASN_PATH, GEOIP_COUNTRY_PATH } from '../bundle/layout.js';
+import type { GeoipDatabases } from '../render/nginx-http.js';
 import { ocspSettingKey, parseOcspStaple, type Edge, type Site } from '../spec/index.js';
 import type { Store, StoredBundle } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
@@ -68,7 +70,85 @@ export interface BundleBuilderOptions {
   acmeChallengeUrl?: string;
   /** Build without yielding to the event loop (bench:control-plane's "before" column). */
   inline?: boolean;
+  /** The client-geography databases delivered to edges whose sites need them. */
+  geoip?: GeoipSources;
 }
+
+// ---- issue 16 (country data on the edge): the databases in the releases that need them ----
+/** A client-geography database as the control plane read it (dns/geoip/edge-database.ts). */
+export interface GeoipFile {
+  content: Buffer;
+  sha256: string;
+  /** Its records carry `autonomous_system_number`. */
+  hasAsn: boolean;
+}
+
+/**
+ * Where the databases come from: each reads its file (again when it changed) or throws an
+ * Error whose message names the setting; absent when the setting is not given.
+ */
+export interface GeoipSources {
+  /** `--geoip-database`: the GeoIP2-layout country database (`outpost geoip build`). */
+  country?: () => Promise<GeoipFile>;
+  /** `--geoip-asn-database`: a database with `autonomous_system_number`. */
+  asn?: () => Promise<GeoipFile>;
+}
+
+/** What a group of sites gets of the databases: the release files and what they hold. */
+interface GroupGeoip {
+  files: HashedFile[];
+  dbs: GeoipDatabases;
+}
+
+function geoipHashed(path: string, db: GeoipFile): HashedFile {
+  return {
+    entry: { path, mode: 0o644, sha256: db.sha256, size: db.content.length },
+    content: db.content,
+  };
+}
+
+/** Up to three domains, for messages. */
+function someDomains(domains: readonly string[]): string {
+  const shown = domains.slice(0, 3).join(', ');
+  return domains.length > 3 ? `${shown} and ${domains.length - 3} more` : shown;
+}
+
+/**
+ * The databases a group of sites needs, or the reason the release cannot have them (naming
+ * the setting to give). `read` reads each configured database once per build.
+ */
+async function geoipFor(
+  need: { country: string[]; asn: string[] },
+  read: (which: 'country' | 'asn') => Promise<GeoipFile | undefined>,
+): Promise<GroupGeoip | string> {
+  const files: HashedFile[] = [];
+  let country: GeoipFile | undefined;
+  let asn: GeoipDatabases['asn'];
+  try {
+    if (need.country.length > 0) {
+      country = await read('country');
+      if (country === undefined)
+        return `sites of this edge match on the client's country or continent (${someDomains(need.country)}), but this control plane has no country database: start outpost serve with --geoip-database PATH (the file outpost geoip build writes; docs/protect.md)`;
+    }
+    if (need.asn.length > 0) {
+      const own = await read('asn');
+      if (own !== undefined) {
+        files.push(geoipHashed(GEOIP_ASN_PATH, own));
+        asn = 'asn';
+      } else {
+        country ??= await read('country');
+        if (country?.hasAsn !== true)
+          return `sites of this edge match on the client's ASN (${someDomains(need.asn)}), but this control plane has no database with ASNs${country !== undefined ? ' (the --geoip-database file has no autonomous_system_number)' : ''}: start outpost serve with --geoip-asn-database PATH (an MMDB with autonomous_system_number; docs/protect.md)`;
+        asn = 'country';
+      }
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (country !== undefined) files.push(geoipHashed(GEOIP_COUNTRY_PATH, country));
+  return { files, dbs: { country: country !== undefined, asn } };
+}
+// ---- end country data ----
 
 /** Why an edge's newest rendering was not published, if it was not. */
 export interface BuildError {
@@ -100,6 +180,7 @@ interface Fragment {
 /** The sites part of every edge that selects the same sites (one build). */
 interface SiteGroup {
   sites: PlannedSite[];
+  /** The named IP lists its sites use (nginx/lists.conf is an edge file). */
   ipLists: EdgePlan['ipLists'];
   planCertificates: EdgePlan['certificates'];
   certificates: string[];
@@ -114,6 +195,8 @@ interface SiteGroup {
   stored: boolean;
   /** A site that cannot be rendered (RenderError): every edge of the group is refused. */
   error: string | undefined;
+  /** The client-geography databases its sites need (issue 16). */
+  geoip: GroupGeoip | undefined;
 }
 
 /** A file list blob, kept between builds. */
@@ -405,6 +488,16 @@ export class BundleBuilder implements Worker {
       staples.set(domain, file);
       return file;
     };
+    // The client-geography databases, each read at most once per build (and only if needed).
+    const geoipReads = new Map<'country' | 'asn', Promise<GeoipFile | undefined>>();
+    const readGeoip = (which: 'country' | 'asn'): Promise<GeoipFile | undefined> => {
+      let read = geoipReads.get(which);
+      if (read === undefined) {
+        read = this.opts.geoip?.[which]?.() ?? Promise.resolve(undefined);
+        geoipReads.set(which, read);
+      }
+      return read;
+    };
     const acme =
       this.opts.acmeChallengeUrl !== undefined
         ? { acmeChallengeUrl: this.opts.acmeChallengeUrl }
@@ -470,6 +563,7 @@ export class BundleBuilder implements Worker {
         list: undefined,
         stored: false,
         error: undefined,
+        geoip: undefined,
       };
       groups.set(signature, group);
       if (edge.proxy !== 'nginx') return group;
@@ -512,8 +606,22 @@ export class BundleBuilder implements Worker {
           browserTtls: [...new Set(needs.flatMap((n) => n.browserTtls))],
           https: needs.some((n) => n.https),
           rateLimits: needs.some((n) => n.rateLimits),
+          geoip: needs.some((n) => n.geoip),
+          asn: needs.some((n) => n.asn),
         },
       ];
+      const geoNeed = {
+        country: group.sites.filter((_, k) => needs[k]?.geoip === true).map((x) => x.domain),
+        asn: group.sites.filter((_, k) => needs[k]?.asn === true).map((x) => x.domain),
+      };
+      if (geoNeed.country.length > 0 || geoNeed.asn.length > 0) {
+        const geoip = await geoipFor(geoNeed, readGeoip);
+        if (typeof geoip === 'string') {
+          group.error = geoip;
+          return group;
+        }
+        group.geoip = geoip;
+      }
       const listKey = [
         group.fragments.map((f) => f.id).join(','),
         certEntries.map((c) => c.id).join(','),
@@ -572,6 +680,7 @@ export class BundleBuilder implements Worker {
       const plan = {
         ...compileEdgePlan(noSites, edge.name, planner),
         sites: group.sites,
+        // The lists the sites name (a plan of no sites has none: lists.conf would be missing).
         ipLists: group.ipLists,
         certificates: group.planCertificates,
       };
@@ -588,13 +697,17 @@ export class BundleBuilder implements Worker {
         certificates,
         staples: stapled,
         ...acme,
+        ...(group.geoip !== undefined ? { geoip: group.geoip.dbs } : {}),
       });
+      const geoipFiles = group.geoip?.files ?? [];
       // What the release consists of: its own files (rendered per release number) and, on
       // nginx, one file list of the sites' files, certificates and staples.
       let ownFiles: (release: number) => HashedFile[];
       if (edge.proxy === 'nginx') {
-        ownFiles = (release) =>
-          renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f));
+        ownFiles = (release) => [
+          ...renderNginxEdge(plan, options(release), group.needs).map((f) => hashFile(f)),
+          ...geoipFiles,
+        ];
       } else {
         const renderer = rendererFor(edge.proxy);
         const certFiles = certEntries.flatMap((c) => c.files);

@@ -13,6 +13,8 @@ import {
   type GoldenInput,
 } from '../../test/support/golden.js';
 import { renderNginx } from './nginx.js';
+import { GEOIP_ASN_PATH, GEOIP_COUNTRY_PATH } from '../bundle/layout.js';
+import { testGeoipDatabase } from '../../test/support/geoip.js';
 
 const DIR = join(import.meta.dirname, 'golden');
 const NGINX = '/usr/sbin/nginx';
@@ -26,8 +28,21 @@ const render = (input: GoldenInput) =>
       ...(input.acme_challenge_url !== undefined
         ? { acmeChallengeUrl: input.acme_challenge_url }
         : {}),
+      ...(input.geoip !== undefined
+        ? { geoip: { country: input.geoip.country, asn: input.geoip.asn } }
+        : {}),
     }),
   );
+
+/** The databases a case's release holds, for nginx -t (which opens them): test ones. */
+function geoipFiles(input: GoldenInput): { path: string; content: Buffer }[] {
+  if (input.geoip === undefined) return [];
+  const db = testGeoipDatabase([{ network: '127.0.0.0/8', country: 'DE', asn: 64500 }]);
+  return [
+    ...(input.geoip.country ? [{ path: GEOIP_COUNTRY_PATH, content: db }] : []),
+    ...(input.geoip.asn === 'asn' ? [{ path: GEOIP_ASN_PATH, content: db }] : []),
+  ];
+}
 
 const cases = goldenCases('nginx', DIR);
 
@@ -45,7 +60,7 @@ describe('golden nginx configs', () => {
     // which nginx -t would resolve without DNS here) is checked for its text only.
     if (files === null || input.renderers.nginx?.check === false) continue;
     it(`${name}: nginx -t accepts it`, async () => {
-      const r = await checkNginxConfig(files, {
+      const r = await checkNginxConfig([...files, ...geoipFiles(input)], {
         nginx: NGINX,
         release: input.release ?? 1,
         edgeName: input.edge,

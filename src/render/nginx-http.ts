@@ -13,7 +13,22 @@ export {
   NGINX_MODULES,
   type NginxModule,
 } from '../bundle/layout.js';
-import { NGINX_MODULE_DIR, NGINX_MODULES, type NginxModule } from '../bundle/layout.js';
+import {
+  GEOIP_ASN_PATH,
+  GEOIP_COUNTRY_PATH,
+  NGINX_MODULE_DIR,
+  NGINX_MODULES,
+  releaseDirFromPrefix,
+  type NginxModule,
+} from '../bundle/layout.js';
+import { plannedMatchers } from '../compile/index.js';
+import { RenderError } from './escape.js';
+import {
+  ASN_VARIABLE,
+  CONTINENT_VARIABLE,
+  COUNTRY_VARIABLE,
+  geographyNeeds,
+} from './nginx-match.js';
 
 /** `Connection` to the origin: `upgrade` when the client asks for one, else "" (keep-alive). */
 export const CONNECTION_VARIABLE = 'outpost_connection';
@@ -48,32 +63,79 @@ export const HTTP_DATE_FORMS = [
 
 /**
  * The modules a release loads: njs always (Age, non-HTTP origins), brotli when a site uses it,
- * ModSecurity when a site has the WAF on.
+ * ModSecurity when a site has the WAF on, geoip2 when a site matches on the client's country,
+ * continent or ASN.
  */
 export function releaseModules(plan: EdgePlan): NginxModule[] {
+  const geo = plan.sites.flatMap((s) => plannedMatchers(s).map(geographyNeeds));
   return modulesFor(
     plan.sites.some((s) => s.cache.brotli),
     plan.sites.some((s) => s.waf !== null),
+    geo.some((g) => g.country || g.asn),
   );
 }
 
-export function modulesFor(brotli: boolean, waf: boolean): NginxModule[] {
+export function modulesFor(brotli: boolean, waf: boolean, geoip = false): NginxModule[] {
   const modules: NginxModule[] = ['njs'];
   if (brotli) modules.push('brotli');
   if (waf) modules.push('modsecurity');
+  if (geoip) modules.push('geoip2');
   return modules;
 }
 
 /** `nginx/main/modules.conf`: load_module lines, included at the top of the main nginx.conf. */
-export function renderModulesConf(brotli: boolean, waf: boolean): string {
+export function renderModulesConf(brotli: boolean, waf: boolean, geoip = false): string {
   const lines = [
     '# Dynamic modules this release needs (Debian packages named beside each). Generated.',
   ];
-  for (const m of modulesFor(brotli, waf)) {
+  for (const m of modulesFor(brotli, waf, geoip)) {
     const mod = NGINX_MODULES[m];
     lines.push(`load_module ${nginxLiteral(`${NGINX_MODULE_DIR}/${mod.file}`)};  # ${mod.package}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The client-geography databases a release carries (bundle/layout.ts): the country one, and
+ * where `$outpost_asn` is read: the ASN database, or the country one when it has
+ * `autonomous_system_number` itself.
+ */
+export interface GeoipDatabases {
+  country: boolean;
+  asn: 'asn' | 'country' | undefined;
+}
+
+/**
+ * edge.conf's `geoip2` blocks: `$outpost_country` and `$outpost_continent` from the country
+ * database, `$outpost_asn` from the ASN one, looked up on `$remote_addr` (the client's address
+ * after `set_real_ip_from`, as the geo blocks of client_ips use). The paths are relative to the
+ * prefix, under this release's own directory (releaseDirFromPrefix).
+ */
+export function renderEdgeGeoip(
+  c: Conf,
+  release: number,
+  need: { country: boolean; asn: boolean },
+  dbs: GeoipDatabases,
+): void {
+  if (!need.country && !need.asn) return;
+  if (need.country && !dbs.country)
+    throw new RenderError(
+      'a site matches on the client country or continent, but the release has no country database',
+    );
+  if (need.asn && (dbs.asn === undefined || (dbs.asn === 'country' && !dbs.country)))
+    throw new RenderError('a site matches on the client ASN, but the release has no ASN database');
+  const dir = releaseDirFromPrefix(release);
+  c.line('# The client geography of country/continent/ASN matchers (libnginx-mod-http-geoip2),');
+  c.line('# looked up on $remote_addr (after set_real_ip_from); "" when not in the database.');
+  const asnLine = `$${ASN_VARIABLE} source=$remote_addr autonomous_system_number;`;
+  if (need.country || dbs.asn === 'country')
+    c.block(`geoip2 ${nginxLiteral(`${dir}/${GEOIP_COUNTRY_PATH}`)}`, () => {
+      c.line(`$${COUNTRY_VARIABLE} source=$remote_addr country iso_code;`);
+      c.line(`$${CONTINENT_VARIABLE} source=$remote_addr continent code;`);
+      if (need.asn && dbs.asn === 'country') c.line(asnLine);
+    });
+  if (need.asn && dbs.asn === 'asn')
+    c.block(`geoip2 ${nginxLiteral(`${dir}/${GEOIP_ASN_PATH}`)}`, () => c.line(asnLine));
 }
 
 /** The http-level part of edge.conf for requests and caching (see the file comment). */

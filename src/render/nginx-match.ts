@@ -14,9 +14,12 @@
 // server): one per named list (`$outpost_ip_NAME`, in nginx/lists.conf) and one per distinct
 // inline list of a site (`$outpost_sN_ipK`, in sites.conf beside the site's upstream).
 //
+// The client's country, continent and ASN are variables of edge.conf's `geoip2` blocks
+// (`$outpost_country`, `$outpost_continent`, `$outpost_asn`; nginx-http.ts), looked up on
+// `$remote_addr` (after realip, like the geo blocks); "" when the address is not in the database.
+//
 // ADDING A CONDITION KIND: write a function (matcher, names) → Test[] and add it to CONDITIONS
-// below. (w3-waf: countries, continents and asns, from `$outpost_country`, `$outpost_continent`
-// and `$outpost_asn`, go there.)
+// below.
 import type { Matcher } from '../spec/index.js';
 import { escapeRegex, nginxLiteral } from './escape.js';
 import type { Conf } from './nginx-conf.js';
@@ -133,8 +136,40 @@ const userAgents: ConditionKind = (m) => {
   return [{ variable: 'http_user_agent', op: '!~', value: nginxLiteral(alternatives.join('|')) }];
 };
 
+/** The client's country (ISO 3166 alpha-2) from the edge's country database; "" if unknown. */
+export const COUNTRY_VARIABLE = 'outpost_country';
+/** The client's continent code (AF AN AS EU NA OC SA); "" if unknown. */
+export const CONTINENT_VARIABLE = 'outpost_continent';
+/** The client's autonomous system number from the ASN database; "" if unknown. */
+export const ASN_VARIABLE = 'outpost_asn';
+
+/** `^(?:A|B)$` of validated codes or numbers (letters and digits only: nothing to escape). */
+function oneOf(values: readonly (string | number)[]): string {
+  return nginxLiteral(`^(?:${[...new Set(values.map(String))].join('|')})$`);
+}
+
+const geography: ConditionKind = (m) => [
+  ...(m.countries !== undefined
+    ? [{ variable: COUNTRY_VARIABLE, op: '!~' as const, value: oneOf(m.countries) }]
+    : []),
+  ...(m.continents !== undefined
+    ? [{ variable: CONTINENT_VARIABLE, op: '!~' as const, value: oneOf(m.continents) }]
+    : []),
+  ...(m.asns !== undefined
+    ? [{ variable: ASN_VARIABLE, op: '!~' as const, value: oneOf(m.asns) }]
+    : []),
+];
+
+/** What a matcher asks of the edge's client-geography databases. */
+export function geographyNeeds(m: Matcher): { country: boolean; asn: boolean } {
+  return {
+    country: m.countries !== undefined || m.continents !== undefined,
+    asn: m.asns !== undefined,
+  };
+}
+
 /** Every condition kind, in the order their tests are rendered. Add new kinds here. */
-const CONDITIONS: ConditionKind[] = [clientIps, headers, query, userAgents];
+const CONDITIONS: ConditionKind[] = [clientIps, headers, query, userAgents, geography];
 
 /** Does the matcher name request fields (paths, extensions, methods)? */
 function hasRequestFields(m: Matcher): boolean {
@@ -190,5 +225,8 @@ export function describeConditions(m: Matcher): string[] {
   if (m.headers) parts.push(`headers ${m.headers.map((h) => h.name).join(',')}`);
   if (m.query) parts.push(`query ${m.query.map((q) => q.name).join(',')}`);
   if (m.user_agents) parts.push(`${m.user_agents.length} user agent pattern(s)`);
+  if (m.countries) parts.push(`countries ${m.countries.join(',')}`);
+  if (m.continents) parts.push(`continents ${m.continents.join(',')}`);
+  if (m.asns) parts.push(`asns ${m.asns.join(',')}`);
   return parts;
 }

@@ -1,5 +1,5 @@
 // The WAF in the spec (issue 16 part B): defaults, bad values refused with their field path,
-// the WAF and geography matchers refused on sites Caddy edges serve.
+// the WAF and geography matchers refused on sites Caddy edges serve; hostile geography values.
 import { describe, expect, it } from 'vitest';
 import { compileEdgePlan } from '../compile/index.js';
 import { wafDirectives } from './nginx-waf.js';
@@ -156,35 +156,67 @@ describe('spec: waf', () => {
     ]);
   });
 
-  it('refuses geography matchers with their path until the edges have country data', () => {
-    const ps = problems(
-      doc(`    modifiers:
+  it('accepts geography matchers in every rule on nginx edges, refuses them for Caddy edges with their path', () => {
+    const rules = `    modifiers:
       - match: {countries: [CN], paths: ['/admin/*']}
         action: {type: deny}
     cache:
       rules:
         - match: {asns: [64500]}
           action: bypass
-`),
-    );
+    access:
+      rules:
+        - {match: {continents: [EU]}, action: deny}
+    rate_limits:
+      - {name: cn, match: {countries: [CN]}, rate: 10r/s}
+`;
+    expect(validateSpecYaml(doc(rules)).ok).toBe(true);
+    const caddy = '  - name: c1\n    host: {v4: 192.0.2.3}\n    proxy: caddy\n';
+    const ps = problems(doc(rules.split('    access:')[0] ?? '', caddy));
     expect(ps.map((p) => p.path)).toEqual([
       'sites[0].modifiers[0].match.countries',
       'sites[0].cache.rules[0].match.asns',
     ]);
-    expect(ps[0]?.message).toContain('every client');
+    expect(ps[0]?.message).toContain('Caddy edge "c1"');
+  });
+
+  it('refuses hostile geography values with their path: lowercase, 3 letters, unknown codes', () => {
     const bad = problems(
       doc(`    modifiers:
-      - match: {countries: [cn], continents: [XX], asns: [0]}
+      - match: {countries: [cn, DEU, ZZ, EU, 'D"E'], continents: [XX, eu], asns: [0, -1, 1.5, 4294967295]}
         action: {type: deny}
 `),
-    ).map((p) => p.path);
-    expect(bad).toEqual(
+    );
+    expect(bad.map((p) => p.path)).toEqual(
       expect.arrayContaining([
         'sites[0].modifiers[0].match.countries[0]',
+        'sites[0].modifiers[0].match.countries[1]',
+        'sites[0].modifiers[0].match.countries[2]',
+        'sites[0].modifiers[0].match.countries[3]',
+        'sites[0].modifiers[0].match.countries[4]',
         'sites[0].modifiers[0].match.continents[0]',
+        'sites[0].modifiers[0].match.continents[1]',
         'sites[0].modifiers[0].match.asns[0]',
+        'sites[0].modifiers[0].match.asns[1]',
+        'sites[0].modifiers[0].match.asns[2]',
+        'sites[0].modifiers[0].match.asns[3]',
       ]),
     );
+    const zz = bad.find((p) => p.path === 'sites[0].modifiers[0].match.countries[2]');
+    expect(zz?.message).toContain('"ZZ" is not an assigned ISO 3166 alpha-2 country code');
+    const lower = bad.find((p) => p.path === 'sites[0].modifiers[0].match.countries[0]');
+    expect(lower?.message).toContain('two capital letters');
+  });
+
+  it('refuses a geography condition beside statuses in one cache rule (the answer side sees the request line only)', () => {
+    const ps = problems(
+      doc(`    cache:
+      rules:
+        - match: {countries: [DE], statuses: [404]}
+          action: bypass
+`),
+    );
+    expect(ps.map((p) => p.path)).toEqual(['sites[0].cache.rules[0].match.countries']);
   });
 });
 

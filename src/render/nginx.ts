@@ -75,7 +75,9 @@ import {
   FORWARDED_FOR_VARIABLE,
   MODULES_PATH,
   NO_STORE_VARIABLES,
+  renderEdgeGeoip,
   renderEdgeHttp,
+  type GeoipDatabases,
   renderModulesConf,
   renderSiteFilters,
 } from './nginx-http.js';
@@ -83,6 +85,7 @@ import { NJS_PATH, njsSource } from './njs/outpost.js';
 import { renderEdgeTls } from './nginx-tls.js';
 import {
   describeConditions,
+  geographyNeeds,
   REQUEST_VARIABLE,
   renderInlineGeos,
   renderMatch,
@@ -121,6 +124,12 @@ export interface RenderNginxOptions {
    * path is proxied to the site's origin.
    */
   acmeChallengeUrl?: string;
+  /**
+   * The client-geography databases in the release (bundle/layout.ts GEOIP_*_PATH), for sites
+   * whose matchers name countries, continents or ASNs; without them such a site is a
+   * RenderError.
+   */
+  geoip?: GeoipDatabases;
 }
 
 /**
@@ -155,6 +164,10 @@ export interface NginxSiteNeeds {
   https: boolean;
   /** The site has a rate limit: edge.conf renders the Retry-After map. */
   rateLimits: boolean;
+  /** Country or continent matchers: the release loads geoip2 and the country database. */
+  geoip: boolean;
+  /** ASN matchers: the release loads geoip2 and a database with ASNs. */
+  asn: boolean;
 }
 
 /** The edge's listen lines, included by every site's server blocks. */
@@ -876,6 +889,14 @@ function renderEdgeConf(
     c,
     needs.some((n) => n.rateLimits),
   );
+  // ---- issue 16 (country data on the edge): the geoip2 lookups, when a site needs them ----
+  renderEdgeGeoip(
+    c,
+    opts.release,
+    { country: needs.some((n) => n.geoip), asn: needs.some((n) => n.asn) },
+    opts.geoip ?? { country: false, asn: undefined },
+  );
+  // ---- end country data ----
   c.line(
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=${CACHE_ZONE}:64m inactive=7d use_temp_path=off;`,
   );
@@ -991,6 +1012,7 @@ export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): Ngin
     files.push({ path: trustPath(site.domain), content: pem });
   }
   const browserTtls = n.located.flatMap((p) => (p.browserTtl === undefined ? [] : [p.browserTtl]));
+  const geo = plannedMatchers(site).map(geographyNeeds);
   return {
     files,
     needs: {
@@ -1000,6 +1022,8 @@ export function renderNginxSite(site: PlannedSite, opts: NginxSiteOptions): Ngin
       browserTtls,
       https: opts.certificate,
       rateLimits: site.rateLimits.length > 0,
+      geoip: geo.some((g) => g.country),
+      asn: geo.some((g) => g.asn),
     },
   };
 }
@@ -1018,6 +1042,7 @@ export function renderNginxEdge(
   const anyHttps = needs.some((n) => n.https);
   const brotli = needs.some((n) => n.brotli);
   const waf = needs.some((n) => n.waf);
+  const geoip = needs.some((n) => n.geoip || n.asn);
   const sites = new Conf();
   sites.line('# Every site of the edge, one file each. Generated: do not edit.');
   if (plan.sites.length === 0) sites.line('# (no sites)');
@@ -1029,7 +1054,7 @@ export function renderNginxEdge(
   const lists = renderIpLists(plan);
   return [
     { path: 'nginx/edge.conf', content: renderEdgeConf(plan, opts, anyHttps, needs) },
-    { path: MODULES_PATH, content: renderModulesConf(brotli, waf) },
+    { path: MODULES_PATH, content: renderModulesConf(brotli, waf, geoip) },
     { path: NJS_PATH, content: njsSource(CACHE_DIR) },
     { path: LISTEN_HTTP_PATH, content: listen(plan.listen.http, '') },
     { path: LISTEN_HTTPS_PATH, content: listen(plan.listen.https, ' ssl http2') },

@@ -16,6 +16,7 @@ import {
 import { createDnsProvider } from '../dns/index.js';
 import { dnsRoutes } from '../dns/routes.js';
 import { DnsSync } from '../dns/service.js';
+import { edgeGeoipDatabase } from '../dns/geoip/edge-database.js';
 import { CONTROL_PLANE_DEFAULTS } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { installAdminAccess } from '../access/auth.js';
@@ -100,6 +101,9 @@ export interface ControlPlaneOptions {
   nginxCheckTimeoutMs?: number;
   /** Bundle builds without yielding to the event loop (bench:control-plane's before). */
   buildInline?: boolean;
+  /** Client-geography databases for the edges that need them (--geoip-database, …-asn-…). */
+  geoipDatabase?: string;
+  geoipAsnDatabase?: string;
   /** Variables that `env:NAME` secret references of the spec read. */
   secretVars?: Readonly<Record<string, string | undefined>>;
   /** Certificate renewals: clock, check interval, backoff, ACME polling (tests tune these). */
@@ -179,6 +183,14 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     acmeChallengeUrl: opts.publicUrl,
     onPublished: () => cluster.announce('bundles'),
     ...(opts.buildInline === true ? { inline: true } : {}),
+    geoip: {
+      ...(opts.geoipDatabase !== undefined
+        ? { country: edgeGeoipDatabase(opts.geoipDatabase, 'country', '--geoip-database') }
+        : {}),
+      ...(opts.geoipAsnDatabase !== undefined
+        ? { asn: edgeGeoipDatabase(opts.geoipAsnDatabase, 'asn', '--geoip-asn-database') }
+        : {}),
+    },
   });
   const secretVars = opts.secretVars ?? {};
   const certificates = new CertificateManager({

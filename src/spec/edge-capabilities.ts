@@ -1,10 +1,11 @@
 // What a site asks of the edges that serve it and not every edge can give (issue 16 part B):
 // the WAF (ModSecurity + CRS: nginx edges only) and the client-geography matchers (countries,
 // continents, ASNs). Checked on the parsed spec, with the field path of what is refused.
-import type { Edge, Matcher, SiteWaf, Spec, WafOverride } from './schema.js';
+import type { Edge, SiteWaf, Spec, WafOverride } from './schema.js';
 import { problem, type PathSegment, type Problem } from './problems.js';
 import { selectorMatch } from './selectors.js';
 import { caddyProtectProblems } from './caddy-capabilities.js';
+import { siteMatchers } from './validate-protect.js';
 
 /** The Matcher fields that need the edge's country data (nginx geoip2). */
 export const GEO_MATCHER_FIELDS = ['countries', 'continents', 'asns'] as const;
@@ -30,22 +31,18 @@ export function wafEnabledOn(waf: SiteWaf | undefined, edge: Pick<Edge, 'name' |
   return wafOverrideFor(waf, edge)?.enabled ?? waf.enabled;
 }
 
-/** Where a site uses a geography matcher: the path of each field that does. */
-function geoMatcherPaths(site: Spec['sites'][number]): PathSegment[][] {
-  const out: PathSegment[][] = [];
-  const visit = (m: Matcher, at: PathSegment[]) => {
-    for (const f of GEO_MATCHER_FIELDS) if (m[f] !== undefined) out.push([...at, f]);
-  };
-  site.modifiers.forEach((m, k) => visit(m.match, ['modifiers', k, 'match']));
-  site.cache.rules.forEach((r, k) => visit(r.match, ['cache', 'rules', k, 'match']));
-  return out;
+/** Where a site uses a geography matcher: the path of each field that does, in every rule. */
+export function geoMatcherPaths(site: Spec['sites'][number]): PathSegment[][] {
+  return siteMatchers(site).flatMap(({ at, m }) =>
+    GEO_MATCHER_FIELDS.filter((f) => m[f] !== undefined).map((f) => [...at, f]),
+  );
 }
 
 /**
  * Problems of sites whose edges cannot serve them as asked: the WAF or a geography matcher on a
- * site a Caddy edge serves (Caddy 2.6 has neither; docs/proxies.md), and geography matchers,
- * whose rendering is not in this release of Outpost yet (an ignored country condition would
- * apply a deny or a redirect to every client).
+ * site a Caddy edge serves (Caddy 2.6 has neither; docs/proxies.md). nginx edges look the client
+ * up in the country database the control plane delivers in their release (docs/protect.md); a
+ * control plane without one refuses those releases at build time, naming the setting.
  */
 export function edgeCapabilityProblems(spec: Spec): Problem[] {
   const problems: Problem[] = [];
@@ -65,14 +62,13 @@ export function edgeCapabilityProblems(spec: Spec): Problem[] {
         ),
       );
     }
+    if (caddy.length === 0) return;
     for (const at of geoMatcherPaths(site)) {
       const field = at[at.length - 1];
       problems.push(
         problem(
           ['sites', i, ...at],
-          caddy.length > 0
-            ? `needs the client's ${String(field) === 'asns' ? 'ASN' : 'country'} from the edge's country data, which Caddy edge${caddy.length > 1 ? 's' : ''} ${names} cannot look up (docs/proxies.md)`
-            : `is not rendered on the edges yet: the country data is not delivered to them (docs/waf.md), and an ignored condition would apply the rule to every client`,
+          `needs the client's ${String(field) === 'asns' ? 'ASN' : 'country'} from the edge's country data, which Caddy edge${caddy.length > 1 ? 's' : ''} ${names} cannot look up (docs/proxies.md)`,
         ),
       );
     }

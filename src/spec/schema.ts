@@ -21,6 +21,7 @@ import {
   SettableHeaderName,
   UrlTemplate,
 } from './primitives.js';
+import { COUNTRY_CODES } from './countries.js';
 import {
   ClientIp,
   HeaderCondition,
@@ -41,10 +42,19 @@ export const HostAddresses = z
 export type HostAddresses = z.infer<typeof HostAddresses>;
 
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
-/** An ISO 3166 alpha-2 country code, upper case. */
-export const CountryCode = z
-  .string()
-  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "HK"');
+/** An ISO 3166 alpha-2 country code, upper case, one a client can be found in (countries.ts). */
+export const CountryCode = z.string().superRefine((c, ctx) => {
+  if (!/^[A-Z]{2}$/.test(c))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must be an ISO 3166 alpha-2 code like "HK" (two capital letters)',
+    });
+  else if (!COUNTRY_CODES.has(c))
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${c}" is not an assigned ISO 3166 alpha-2 country code (continents are the continents field)`,
+    });
+});
 /** An autonomous system number (32-bit, 0 and 4294967295 reserved). */
 export const Asn = z.number().int().min(1).max(4_294_967_294);
 

@@ -48,9 +48,17 @@ export function protectProblems(spec: Spec): Problem[] {
     site.cache.rules.forEach((r, k) => {
       const m = r.match;
       const answer = m.statuses !== undefined || m.content_types !== undefined;
-      const cond = (['client_ips', 'headers', 'query', 'user_agents'] as const).find(
-        (f) => m[f] !== undefined,
-      );
+      const cond = (
+        [
+          'client_ips',
+          'headers',
+          'query',
+          'user_agents',
+          'countries',
+          'continents',
+          'asns',
+        ] as const
+      ).find((f) => m[f] !== undefined);
       if (answer && cond !== undefined)
         problems.push(
           problem(

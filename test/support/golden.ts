@@ -32,6 +32,8 @@ export interface GoldenInput {
   staples?: string[];
   /** The renderers' acmeChallengeUrl (the control plane answering HTTP-01). */
   acme_challenge_url?: string;
+  /** The client-geography databases in the release (renderNginx's geoip; issue 16). */
+  geoip?: { country: boolean; asn?: 'asn' | 'country' };
   spec: unknown;
   renderers: {
     /** check: false for an origin hostname, which nginx -t would resolve without DNS here. */

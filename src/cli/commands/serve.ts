@@ -6,6 +6,7 @@ import { isLoopbackHost } from '../../agent/control-plane.js';
 import { writeFileAtomic } from '../../agent/files.js';
 import { checkBinary, secretKeyFileOf, type ControlPlaneConfig } from '../../config/index.js';
 import { buildControlPlane } from '../../server/app.js';
+import { edgeGeoipDatabase } from '../../dns/geoip/edge-database.js';
 import { buildWebIfMissing } from '../../server/web.js';
 import { ensureAdminToken } from '../../http/admin-auth.js';
 import { loadSecretBox, openStore } from '../../store/index.js';
@@ -72,6 +73,11 @@ export async function serve(
       : undefined;
   const nginx = checkBinary(config.nginxCheck, '/usr/sbin/nginx', '--nginx-check');
   const caddy = checkBinary(config.caddyCheck, '/usr/bin/caddy', '--caddy-check');
+  // A database setting that cannot be used stops the start (rather than the first build).
+  if (config.geoipDatabase !== undefined)
+    await edgeGeoipDatabase(config.geoipDatabase, 'country', '--geoip-database')();
+  if (config.geoipAsnDatabase !== undefined)
+    await edgeGeoipDatabase(config.geoipAsnDatabase, 'asn', '--geoip-asn-database')();
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Before anything reads or writes in it: a second control plane on this directory stops here.
@@ -131,6 +137,8 @@ export async function serve(
     ...(config.nginxCheckTimeout !== undefined
       ? { nginxCheckTimeoutMs: config.nginxCheckTimeout * 1000 }
       : {}),
+    ...(config.geoipDatabase !== undefined ? { geoipDatabase: config.geoipDatabase } : {}),
+    ...(config.geoipAsnDatabase !== undefined ? { geoipAsnDatabase: config.geoipAsnDatabase } : {}),
     notify: {
       fireAfterMs: config.alertFireAfter * 1000,
       resolveAfterMs: config.alertResolveAfter * 1000,

@@ -688,6 +688,16 @@ export const DnsSettings = z.discriminatedUnion('provider', [
         .optional(),
     })
     .strict(),
+  // ---- issue 22: Cloudflare, DNSPod, Alibaba Cloud DNS ----
+  z
+    .object({
+      provider: z.literal('cloudflare'),
+      /** An API token with Zone:DNS:Edit on the zones (sent as `Authorization: Bearer`). */
+      api_token: SecretRef,
+      api_url: HttpUrl.default('https://api.cloudflare.com/client/v4'),
+    })
+    .strict(),
+  // ---- end issue 22 ----
 ]);
 export type DnsSettings = z.infer<typeof DnsSettings>;
 

@@ -1,6 +1,7 @@
 // DNS: desired record sets (pure), providers behind one interface, plan/apply/prune, sync.
 import type { DnsSettings } from '../spec/index.js';
 import { CloudflareProvider } from './cloudflare.js';
+import { DnspodProvider } from './dnspod.js';
 import { GcoreProvider } from './gcore.js';
 import { PowerDnsProvider } from './powerdns.js';
 import type { DnsProvider, DnsProviderOptions } from './provider.js';
@@ -21,6 +22,8 @@ const registry = {
     new GcoreProvider(s, o),
   cloudflare: (s: Extract<DnsSettings, { provider: 'cloudflare' }>, o: DnsProviderOptions) =>
     new CloudflareProvider(s, o),
+  dnspod: (s: Extract<DnsSettings, { provider: 'dnspod' }>, o: DnsProviderOptions) =>
+    new DnspodProvider(s, o),
 } satisfies {
   [K in DnsSettings['provider']]: (
     s: Extract<DnsSettings, { provider: K }>,
@@ -37,5 +40,7 @@ export function createDnsProvider(settings: DnsSettings, opts: DnsProviderOption
       return registry.gcore(settings, opts);
     case 'cloudflare':
       return registry.cloudflare(settings, opts);
+    case 'dnspod':
+      return registry.dnspod(settings, opts);
   }
 }

@@ -697,6 +697,15 @@ export const DnsSettings = z.discriminatedUnion('provider', [
       api_url: HttpUrl.default('https://api.cloudflare.com/client/v4'),
     })
     .strict(),
+  z
+    .object({
+      provider: z.literal('dnspod'),
+      /** Tencent Cloud API key pair (CAM): SecretId and SecretKey, both references. */
+      secret_id: SecretRef,
+      secret_key: SecretRef,
+      api_url: HttpUrl.default('https://dnspod.tencentcloudapi.com'),
+    })
+    .strict(),
   // ---- end issue 22 ----
 ]);
 export type DnsSettings = z.infer<typeof DnsSettings>;

@@ -30,7 +30,9 @@ import {
   type EdgeName,
   type Scenario,
 } from '../support/dns-scenario.js';
+import { DnspodProvider } from '../../src/dns/dnspod.js';
 import { startCloudflareApi } from '../support/cloudflare-standin.js';
+import { startDnspodApi } from '../support/dnspod-standin.js';
 import { startGcoreApi } from '../support/gcore-api.js';
 import { eventually } from '../support/http.js';
 import { dig, startPowerDns } from '../support/powerdns.js';
@@ -145,6 +147,36 @@ const PROVIDERS: Record<string, () => Promise<ProviderUnderTest>> = {
           body: JSON.stringify({ type: 'A', name, content: address, ttl: 60, proxied: false }),
         });
         if (!res.ok) throw new Error(`cloudflare stand-in refused the foreign set: ${res.status}`);
+      },
+      stop: () => api.stop(),
+    };
+  },
+  'dnspod (stand-in, TC3 signatures checked)': async () => {
+    const keys = { secretId: 'AKIDoutposttest', secretKey: 'dnspod-secret-key' };
+    const api = await startDnspodApi({ ...keys, zones: [ZONE] });
+    const dns = {
+      provider: 'dnspod' as const,
+      secret_id: 'env:DP_ID',
+      secret_key: 'env:DP_KEY',
+      api_url: api.apiUrl,
+    };
+    const secretVars = { DP_ID: keys.secretId, DP_KEY: keys.secretKey };
+    return {
+      steering: 'lines',
+      ttl: 600,
+      dns,
+      secretVars,
+      resolve: (name, country) => Promise.resolve(api.answer(name, 'A', { country })),
+      plantForeign: async (name, address) => {
+        // CreateRecord without Outpost's remark, as any other DNSPod client would
+        await new DnspodProvider(dns, { secretVars }).call('CreateRecord', {
+          Domain: ZONE,
+          SubDomain: name.slice(0, -ZONE.length - 1),
+          RecordType: 'A',
+          RecordLine: '默认',
+          Value: address,
+          TTL: 600,
+        });
       },
       stop: () => api.stop(),
     };

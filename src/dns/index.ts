@@ -1,5 +1,6 @@
 // DNS: desired record sets (pure), providers behind one interface, plan/apply/prune, sync.
 import type { DnsSettings } from '../spec/index.js';
+import { AlidnsProvider } from './alidns.js';
 import { CloudflareProvider } from './cloudflare.js';
 import { DnspodProvider } from './dnspod.js';
 import { GcoreProvider } from './gcore.js';
@@ -24,6 +25,8 @@ const registry = {
     new CloudflareProvider(s, o),
   dnspod: (s: Extract<DnsSettings, { provider: 'dnspod' }>, o: DnsProviderOptions) =>
     new DnspodProvider(s, o),
+  alidns: (s: Extract<DnsSettings, { provider: 'alidns' }>, o: DnsProviderOptions) =>
+    new AlidnsProvider(s, o),
 } satisfies {
   [K in DnsSettings['provider']]: (
     s: Extract<DnsSettings, { provider: K }>,
@@ -42,5 +45,7 @@ export function createDnsProvider(settings: DnsSettings, opts: DnsProviderOption
       return registry.cloudflare(settings, opts);
     case 'dnspod':
       return registry.dnspod(settings, opts);
+    case 'alidns':
+      return registry.alidns(settings, opts);
   }
 }

@@ -706,6 +706,15 @@ export const DnsSettings = z.discriminatedUnion('provider', [
       api_url: HttpUrl.default('https://dnspod.tencentcloudapi.com'),
     })
     .strict(),
+  z
+    .object({
+      provider: z.literal('alidns'),
+      /** Alibaba Cloud AccessKey pair (RAM): AccessKey ID and secret, both references. */
+      access_key_id: SecretRef,
+      access_key_secret: SecretRef,
+      api_url: HttpUrl.default('https://alidns.aliyuncs.com'),
+    })
+    .strict(),
   // ---- end issue 22 ----
 ]);
 export type DnsSettings = z.infer<typeof DnsSettings>;

@@ -11,9 +11,11 @@ import {
   planDnsChanges,
   planDnsRecords,
 } from '../../src/dns/index.js';
+import { AlidnsProvider } from '../../src/dns/alidns.js';
 import { DnspodProvider } from '../../src/dns/dnspod.js';
 import { parseSpec, type Spec } from '../../src/spec/index.js';
 import { EDGES, ORIGIN, startScenario, who, type Scenario } from '../support/dns-scenario.js';
+import { startAlidnsApi } from '../support/alidns-standin.js';
 import { startDnspodApi, type LineClient } from '../support/dnspod-standin.js';
 
 const ZONE = 'example.com';
@@ -51,6 +53,36 @@ const PROVIDERS: Record<string, () => Promise<LinesProvider>> = {
         {
           secretVars: { ID: 'AKIDother', KEY: 'dnspod-lines-key' },
           error: 'DNSPod API DescribeDomainList answered AuthFailure.SecretIdNotFound',
+        },
+      ],
+      stop: () => api.stop(),
+    };
+  },
+  alidns: async () => {
+    const api = await startAlidnsApi({
+      accessKeyId: 'LTAIlines',
+      accessKeySecret: 'alidns-lines-secret',
+      zones: [ZONE],
+    });
+    return {
+      dns: {
+        provider: 'alidns',
+        access_key_id: 'env:ID',
+        access_key_secret: 'env:KEY',
+        api_url: api.apiUrl,
+      },
+      secretVars: { ID: 'LTAIlines', KEY: 'alidns-lines-secret' },
+      lines: () =>
+        [...new Set(api.book.records.filter((r) => r.name === NAME).map((r) => r.line))].sort(),
+      answer: (client) => api.answer(NAME, 'A', client),
+      wrong: [
+        {
+          secretVars: { ID: 'LTAIlines', KEY: 'not-the-secret' },
+          error: 'Alibaba Cloud DNS API DescribeDomains answered SignatureDoesNotMatch',
+        },
+        {
+          secretVars: { ID: 'LTAIother', KEY: 'alidns-lines-secret' },
+          error: 'Alibaba Cloud DNS API DescribeDomains answered InvalidAccessKeyId.NotFound',
         },
       ],
       stop: () => api.stop(),
@@ -192,6 +224,42 @@ describe('DNSPod signatures', () => {
       // throttling is retried
       api.failNext(429, 2, 'DescribeDomainList');
       expect(await right.listZones()).toEqual([ZONE]);
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe('Alibaba Cloud DNS signatures', () => {
+  it('a throttled call is retried signed anew (a reused nonce would be refused)', async () => {
+    const api = await startAlidnsApi({ accessKeyId: 'LTAIr', accessKeySecret: 's', zones: [ZONE] });
+    try {
+      const p = new AlidnsProvider(
+        {
+          provider: 'alidns',
+          access_key_id: 'env:I',
+          access_key_secret: 'env:S',
+          api_url: api.apiUrl,
+        },
+        { secretVars: { I: 'LTAIr', S: 's' }, retryBaseMs: 5 },
+      );
+      api.failNext(429, 2, 'DescribeDomains');
+      expect(await p.listZones()).toEqual([ZONE]);
+      const nonces = api.book.calls.map((c) => (c.params as Record<string, string>).SignatureNonce);
+      expect(nonces).toHaveLength(3);
+      expect(new Set(nonces).size).toBe(3);
+      const skewed = new AlidnsProvider(
+        {
+          provider: 'alidns',
+          access_key_id: 'env:I',
+          access_key_secret: 'env:S',
+          api_url: api.apiUrl,
+        },
+        { secretVars: { I: 'LTAIr', S: 's' }, now: () => new Date(Date.now() - 20 * 60_000) },
+      );
+      await expect(skewed.listZones()).rejects.toThrow(
+        'Alibaba Cloud DNS API DescribeDomains answered InvalidTimeStamp.Expired',
+      );
     } finally {
       await api.stop();
     }

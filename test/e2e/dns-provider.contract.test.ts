@@ -30,7 +30,9 @@ import {
   type EdgeName,
   type Scenario,
 } from '../support/dns-scenario.js';
+import { AlidnsProvider } from '../../src/dns/alidns.js';
 import { DnspodProvider } from '../../src/dns/dnspod.js';
+import { startAlidnsApi } from '../support/alidns-standin.js';
 import { startCloudflareApi } from '../support/cloudflare-standin.js';
 import { startDnspodApi } from '../support/dnspod-standin.js';
 import { startGcoreApi } from '../support/gcore-api.js';
@@ -176,6 +178,36 @@ const PROVIDERS: Record<string, () => Promise<ProviderUnderTest>> = {
           RecordLine: '默认',
           Value: address,
           TTL: 600,
+        });
+      },
+      stop: () => api.stop(),
+    };
+  },
+  'alidns (stand-in, v1 signatures checked)': async () => {
+    const keys = { accessKeyId: 'LTAIoutposttest', accessKeySecret: 'alidns-secret' };
+    const api = await startAlidnsApi({ ...keys, zones: [ZONE] });
+    const dns = {
+      provider: 'alidns' as const,
+      access_key_id: 'env:ALI_ID',
+      access_key_secret: 'env:ALI_SECRET',
+      api_url: api.apiUrl,
+    };
+    const secretVars = { ALI_ID: keys.accessKeyId, ALI_SECRET: keys.accessKeySecret };
+    return {
+      steering: 'lines',
+      ttl: 600,
+      dns,
+      secretVars,
+      resolve: (name, country) => Promise.resolve(api.answer(name, 'A', { country })),
+      plantForeign: async (name, address) => {
+        // AddDomainRecord with no remark, as any other Alibaba Cloud client would
+        await new AlidnsProvider(dns, { secretVars }).call('AddDomainRecord', {
+          DomainName: ZONE,
+          RR: name.slice(0, -ZONE.length - 1),
+          Type: 'A',
+          Value: address,
+          TTL: 600,
+          Line: 'default',
         });
       },
       stop: () => api.stop(),

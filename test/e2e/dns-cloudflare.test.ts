@@ -150,9 +150,13 @@ describe('Cloudflare provider (stand-in)', () => {
     await p.setTxt(name, 'token-a');
     await p.setTxt(name, 'token-b');
     await p.setTxt(name, 'token-a');
-    expect(api.answer(name, 'TXT')).toEqual(['"token-a"', '"token-b"']);
+    expect(api.answer(name, 'TXT')).toEqual(['token-a', 'token-b']);
+    expect(api.book.records.filter((r) => r.name === name).map((r) => r.value)).toEqual([
+      '"token-a"',
+      '"token-b"',
+    ]);
     await p.removeTxt(name, 'token-a');
-    expect(api.answer(name, 'TXT')).toEqual(['"token-b"']);
+    expect(api.answer(name, 'TXT')).toEqual(['token-b']);
     await p.removeTxt(name, 'token-b');
     expect(api.answer(name, 'TXT')).toEqual([]);
     await expect(p.setTxt('_acme-challenge.other.test', 'x')).rejects.toThrow(

@@ -74,6 +74,12 @@ export async function startCloudflareApi(opts: {
   enterprise?: boolean;
 }): Promise<CloudflareStandIn> {
   const book = recordBook(opts.zones);
+  // "DNS record types", TXT: the content is given in double quotes (zone-file syntax); the
+  // record serves the text inside them
+  book.serve = (type, value) => {
+    const m = /^"((?:[^"\\]|\\.)*)"$/.exec(value);
+    return type === 'TXT' && m ? (m[1] ?? '').replace(/\\(.)/g, '$1') : value;
+  };
   const zoneIds = new Map(opts.zones.map((z, i) => [z, `zone${String(i + 1).padStart(28, '0')}`]));
   const zoneById = (id: string) => [...zoneIds].find(([, v]) => v === id)?.[0];
   const fails = failures();

@@ -37,6 +37,8 @@ export interface RecordBook {
   remove: (id: string) => boolean;
   /** The values of the enabled records at `name type` on `line`. */
   values: (name: string, type: string, line: string) => string[];
+  /** The text a stored value is served as (Cloudflare: a quoted TXT content without quotes). */
+  serve: (type: string, value: string) => string;
   /** Called after every write with the TXT values of the name written. */
   onTxt: ((name: string, values: string[]) => Promise<void>) | undefined;
   txtChanged: (name: string) => Promise<void>;
@@ -64,8 +66,9 @@ export function recordBook(zones: readonly string[]): RecordBook {
     values: (name, type, line) =>
       book.records
         .filter((r) => r.enabled && r.name === name && r.type === type && r.line === line)
-        .map((r) => r.value)
+        .map((r) => book.serve(r.type, r.value))
         .sort(),
+    serve: (_type, value) => value,
     onTxt: undefined,
     txtChanged: async (name) => {
       if (book.onTxt === undefined) return;

@@ -82,6 +82,8 @@ export class DnsSync {
   readonly edgeChecks: EdgeChecks;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthRun: Promise<void> = Promise.resolve();
+  /** Sets whose every edge the checks found down, by "name type" (their origins answer). */
+  private readonly checkedFallbacks = new Map<string, SiteFallback>();
 
   constructor(private readonly opts: DnsSyncOptions) {
     this.logger = opts.logger ?? noopLogger;
@@ -96,9 +98,12 @@ export class DnsSync {
     this.edgeChecks = new EdgeChecks(opts.healthHysteresis ?? {});
   }
 
-  /** Sites whose answers fell back to their origin (every edge down), from the warm-up answers. */
+  /**
+   * Sites whose answers fell back to their origin (every edge down): from the warm-up answers
+   * (PowerDNS), or from the control plane's edge checks (Cloudflare, DNSPod, Alibaba).
+   */
   siteFallbacks(): SiteFallback[] {
-    return this.keepWarm.siteFallbacks();
+    return [...this.keepWarm.siteFallbacks(), ...this.checkedFallbacks.values()];
   }
 
   start(): Promise<void> {
@@ -171,7 +176,27 @@ export class DnsSync {
     const next = this.opts.healthCheckMs ?? frequency * 1000;
     if (provider?.healthChecks !== 'outpost') return next;
     const before = [...this.edgeChecks.down()].sort().join(',');
-    const after = [...(await this.edgeChecks.run(rrsets))].sort().join(',');
+    const down = await this.edgeChecks.run(rrsets);
+    const after = [...down].sort().join(',');
+    const now = this.now().toISOString();
+    const seen = new Set<string>();
+    for (const r of planDnsRecords(spec, { drainedEdges: down }).rrsets) {
+      const origins = r.records.filter((x) => x.meta.backup === true).flatMap((x) => x.content);
+      if (origins.length === 0 || r.records.some((x) => x.enabled && x.meta.backup !== true))
+        continue;
+      const key = `${r.name} ${r.type}`;
+      seen.add(key);
+      const since = this.checkedFallbacks.get(key)?.since ?? now;
+      this.checkedFallbacks.set(key, {
+        site: r.site,
+        name: r.name,
+        type: r.type,
+        answers: origins,
+        since,
+      });
+    }
+    for (const k of [...this.checkedFallbacks.keys()])
+      if (!seen.has(k)) this.checkedFallbacks.delete(k);
     if (before !== after) {
       this.logger.info({ down: after === '' ? [] : after.split(',') }, 'dns edge health changed');
       this.schedule(0);

@@ -61,8 +61,13 @@ describe('Cloudflare provider (stand-in)', () => {
       expect(api.book.writes().length).toBeGreaterThan(written);
       for (const e of Object.keys(EDGES) as (keyof typeof EDGES)[]) sc.health.set(e, 'failing');
       await until('the origin when no edge is up', 'origin');
+      // the dns_origin_fallback alert's source
+      expect(sync.siteFallbacks()).toContainEqual(
+        expect.objectContaining({ site: 'www.example.com', name: 'www.example.com', type: 'A' }),
+      );
       for (const e of Object.keys(EDGES) as (keyof typeof EDGES)[]) sc.health.set(e, 'up');
       await until('every edge back', 'fra+gru+iad+tok');
+      expect(sync.siteFallbacks()).toEqual([]);
       // TTL and ownership as written
       const records = api.book.records.filter((r) => r.name === 'www.example.com');
       expect(records.map((r) => [r.ttl, r.remark])).toEqual(

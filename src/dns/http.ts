@@ -90,6 +90,14 @@ function describe(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
   if (body !== null && typeof body === 'object') {
     const o = body as Record<string, unknown>;
+    // Cloudflare: { errors: [{ code, message }] }; Alibaba: { Code, Message }
+    if (Array.isArray(o.errors) && o.errors.length > 0)
+      return (o.errors as { code?: unknown; message?: unknown }[])
+        .map((e) => `${String(e.code)}: ${String(e.message)}`)
+        .join('; ')
+        .slice(0, 300);
+    if (typeof o.Code === 'string')
+      return `${o.Code}${typeof o.Message === 'string' ? `: ${o.Message}` : ''}`.slice(0, 300);
     for (const k of ['error', 'message', 'detail'])
       if (typeof o[k] === 'string') return o[k].slice(0, 300);
     return JSON.stringify(body).slice(0, 300);

@@ -1,4 +1,5 @@
-// The small interface every DNS back end implements (PowerDNS, GCore). Plan/apply/prune and
+// The small interface every DNS back end implements (PowerDNS, GCore, Cloudflare, DNSPod,
+// Alibaba Cloud DNS). Plan/apply/prune and
 // ACME DNS-01 talk only to this; a new provider is one file plus the shared contract test.
 import type { DnsSettings } from '../spec/index.js';
 import type { RRsetPlan } from './plan.js';
@@ -41,7 +42,14 @@ export class DnsProviderError extends Error {
 }
 
 export interface DnsProvider {
-  readonly kind: 'powerdns' | 'gcore';
+  readonly kind: DnsProviderKind;
+  /**
+   * 'outpost': the provider serves plain records and checks no edge health that Outpost
+   * drives, so the DNS sync checks the edges itself and publishes only the healthy ones
+   * (edge-checks.ts, answer-sets.ts). Absent: the provider checks edge health (PowerDNS
+   * `ifurlup`, GCore failover).
+   */
+  readonly healthChecks?: 'outpost';
   /** Record types Outpost writes here; unmanaged sets of these types are reported. */
   readonly managedTypes: readonly string[];
   /** Zones the account can edit (names without trailing dot). */
@@ -78,6 +86,8 @@ export interface DnsProvider {
   /** "ip:port" of authoritative servers to check propagation against (may be empty). */
   authoritativeServers(fqdn: string): Promise<string[]>;
 }
+
+export type DnsProviderKind = DnsSettings['provider'];
 
 export interface DnsProviderOptions {
   /** Variables `env:NAME` secret references read (the control plane's injected env). */

@@ -4,9 +4,10 @@
 // syncs never prune: deleting is always an explicit `outpost dns apply --prune`.
 import type { Spec } from '../spec/index.js';
 import { createDnsProvider } from './index.js';
-import { planDnsRecords } from './plan.js';
+import { EdgeChecks } from './edge-checks.js';
+import { planDnsRecords, type HealthCheckPicker } from './plan.js';
 import { KeepWarm, type SiteFallback } from './warm.js';
-import { noopLogger, type DnsLogger, type DnsProvider } from './provider.js';
+import { noopLogger, type DnsLogger, type DnsProvider, type DnsProviderKind } from './provider.js';
 import {
   applyDnsPlan,
   errorMessage,
@@ -31,7 +32,7 @@ export interface ZoneStatus {
 }
 
 export interface DnsStatus {
-  provider: 'powerdns' | 'gcore' | null;
+  provider: DnsProviderKind | null;
   syncing: boolean;
   last_sync: string | null;
   zones: ZoneStatus[];
@@ -50,6 +51,14 @@ export interface DnsSyncOptions {
   now?: () => Date;
   /** Keep-warm tick in ms (PowerDNS); 0 disables. Default 1000. */
   warmTickMs?: number;
+  /**
+   * Providers without edge health checks of their own (Cloudflare, DNSPod, Alibaba): how often
+   * the control plane checks the edges. Default: the smallest `health_check.frequency` of the
+   * sites (60 s unless set); 0 disables.
+   */
+  healthCheckMs?: number;
+  /** Checks in a row before an edge counts as down / up again. Default 2 / 2. */
+  healthHysteresis?: { downAfter: number; upAfter: number };
 }
 
 export class DnsSync {
@@ -69,6 +78,12 @@ export class DnsSync {
   private readonly now: () => Date;
   /** Queries each published set once per its check interval (PowerDNS), see warm.ts. */
   readonly keepWarm: KeepWarm;
+  /** The edge checks for providers that make none Outpost drives (edge-checks.ts). */
+  readonly edgeChecks: EdgeChecks;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private healthRun: Promise<void> = Promise.resolve();
+  /** Sets whose every edge the checks found down, by "name type" (their origins answer). */
+  private readonly checkedFallbacks = new Map<string, SiteFallback>();
 
   constructor(private readonly opts: DnsSyncOptions) {
     this.logger = opts.logger ?? noopLogger;
@@ -80,11 +95,15 @@ export class DnsSync {
       tickMs: opts.warmTickMs ?? 1000,
       logger: this.logger,
     });
+    this.edgeChecks = new EdgeChecks(opts.healthHysteresis ?? {});
   }
 
-  /** Sites whose answers fell back to their origin (every edge down), from the warm-up answers. */
+  /**
+   * Sites whose answers fell back to their origin (every edge down): from the warm-up answers
+   * (PowerDNS), or from the control plane's edge checks (Cloudflare, DNSPod, Alibaba).
+   */
   siteFallbacks(): SiteFallback[] {
-    return this.keepWarm.siteFallbacks();
+    return [...this.keepWarm.siteFallbacks(), ...this.checkedFallbacks.values()];
   }
 
   start(): Promise<void> {
@@ -96,6 +115,7 @@ export class DnsSync {
       this.interval.unref();
     }
     this.schedule(this.debounceMs);
+    if (this.opts.healthCheckMs !== 0) this.scheduleHealth(0);
     return Promise.resolve();
   }
 
@@ -103,6 +123,8 @@ export class DnsSync {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.interval) clearInterval(this.interval);
+    if (this.healthTimer) clearTimeout(this.healthTimer);
+    await this.healthRun.catch(() => undefined);
     await this.keepWarm.stop();
     await this.running.catch(() => undefined);
   }
@@ -122,6 +144,69 @@ export class DnsSync {
       );
     }, ms);
     this.timer.unref();
+  }
+
+  private scheduleHealth(ms: number): void {
+    if (this.stopped) return;
+    this.healthTimer = setTimeout(() => {
+      this.healthRun = this.checkEdges()
+        .catch((err: unknown) => {
+          this.logger.warn({ err: errorMessage(err) }, 'dns edge checks failed');
+          return 60_000;
+        })
+        .then((next) => this.scheduleHealth(next));
+    }, ms);
+    this.healthTimer.unref();
+  }
+
+  /**
+   * One round of edge checks when the provider needs them; a change of who is down syncs at
+   * once (the records of such providers are the healthy edges). Returns the delay to the next.
+   */
+  async checkEdges(): Promise<number> {
+    const { spec } = await this.opts.readState();
+    const provider = this.provider(spec);
+    const rrsets = planDnsRecords(spec).rrsets;
+    const frequency = Math.min(
+      60,
+      ...rrsets
+        .flatMap((r) => r.pickers.filter((p): p is HealthCheckPicker => p.type === 'healthcheck'))
+        .map((p) => p.frequency),
+    );
+    const next = this.opts.healthCheckMs ?? frequency * 1000;
+    if (provider?.healthChecks !== 'outpost') return next;
+    const before = [...this.edgeChecks.down()].sort().join(',');
+    const down = await this.edgeChecks.run(rrsets);
+    const after = [...down].sort().join(',');
+    const now = this.now().toISOString();
+    const seen = new Set<string>();
+    for (const r of planDnsRecords(spec, { drainedEdges: down }).rrsets) {
+      const origins = r.records.filter((x) => x.meta.backup === true).flatMap((x) => x.content);
+      if (origins.length === 0 || r.records.some((x) => x.enabled && x.meta.backup !== true))
+        continue;
+      const key = `${r.name} ${r.type}`;
+      seen.add(key);
+      const since = this.checkedFallbacks.get(key)?.since ?? now;
+      this.checkedFallbacks.set(key, {
+        site: r.site,
+        name: r.name,
+        type: r.type,
+        answers: origins,
+        since,
+      });
+    }
+    for (const k of [...this.checkedFallbacks.keys()])
+      if (!seen.has(k)) this.checkedFallbacks.delete(k);
+    if (before !== after) {
+      this.logger.info({ down: after === '' ? [] : after.split(',') }, 'dns edge health changed');
+      this.schedule(0);
+    }
+    return next;
+  }
+
+  /** Edges left out of the records: those the control plane's checks found down. */
+  private healthDrained(provider: DnsProvider): { drainedEdges?: ReadonlySet<string> } {
+    return provider.healthChecks === 'outpost' ? { drainedEdges: this.edgeChecks.down() } : {};
   }
 
   private provider(spec: Spec): DnsProvider | undefined {
@@ -146,6 +231,7 @@ export class DnsSync {
       const plan = await planDnsChanges(provider, spec, {
         prune: opts.prune,
         extraZones: [...this.knownZones],
+        ...this.healthDrained(provider),
       });
       this.record(plan, undefined);
       return { provider: provider.kind, ...plan };
@@ -169,6 +255,7 @@ export class DnsSync {
         const plan = await planDnsChanges(provider, spec, {
           prune: opts.prune,
           extraZones: [...this.knownZones],
+          ...this.healthDrained(provider),
         });
         const results = await applyDnsPlan(provider, plan);
         this.record(plan, results);

@@ -548,7 +548,7 @@ export type AttemptAnswer = z.infer<typeof AttemptAnswer>;
 
 // ---- DNS: GET /v1/dns/plan, /v1/dns/status; POST /v1/dns/apply ----
 
-export const DnsProviderKind = z.enum(['powerdns', 'gcore']);
+export const DnsProviderKind = z.enum(['powerdns', 'gcore', 'cloudflare', 'dnspod', 'alidns']);
 
 /** A record set as the provider holds it (body: provider-native). */
 export const ProviderRRset = z

@@ -734,6 +734,34 @@ export const DnsSettings = z.discriminatedUnion('provider', [
         .optional(),
     })
     .strict(),
+  // ---- issue 22: Cloudflare, DNSPod, Alibaba Cloud DNS ----
+  z
+    .object({
+      provider: z.literal('cloudflare'),
+      /** An API token with Zone:DNS:Edit on the zones (sent as `Authorization: Bearer`). */
+      api_token: SecretRef,
+      api_url: HttpUrl.default('https://api.cloudflare.com/client/v4'),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('dnspod'),
+      /** Tencent Cloud API key pair (CAM): SecretId and SecretKey, both references. */
+      secret_id: SecretRef,
+      secret_key: SecretRef,
+      api_url: HttpUrl.default('https://dnspod.tencentcloudapi.com'),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('alidns'),
+      /** Alibaba Cloud AccessKey pair (RAM): AccessKey ID and secret, both references. */
+      access_key_id: SecretRef,
+      access_key_secret: SecretRef,
+      api_url: HttpUrl.default('https://alidns.aliyuncs.com'),
+    })
+    .strict(),
+  // ---- end issue 22 ----
 ]);
 export type DnsSettings = z.infer<typeof DnsSettings>;
 

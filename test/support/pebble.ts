@@ -114,6 +114,10 @@ export interface ChallTestSrv {
   addA: (host: string, ip: string) => Promise<void>;
   clearA: (host: string) => Promise<void>;
   setDefaultIPv4: (ip: string) => Promise<void>;
+  /** Adds one TXT value at `host` (Debian's challtestsrv appends; measured). */
+  addTxt: (host: string, value: string) => Promise<void>;
+  /** Removes every TXT value at `host`. */
+  clearTxt: (host: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -155,6 +159,8 @@ export async function startChallTestSrv(defaultIPv4: string): Promise<ChallTestS
     addA: (host, ip) => post('/add-a', { host: fqdn(host), addresses: [ip] }),
     clearA: (host) => post('/clear-a', { host: fqdn(host) }),
     setDefaultIPv4: (ip) => post('/set-default-ipv4', { ip }),
+    addTxt: (host, value) => post('/set-txt', { host: fqdn(host), value }),
+    clearTxt: (host) => post('/clear-txt', { host: fqdn(host) }),
     stop: () => proc.stop(),
   };
 }

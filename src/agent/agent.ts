@@ -332,14 +332,14 @@ export class Agent {
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the access log'),
       );
-    await this.rotateAccessLog().catch((err: unknown) =>
-      this.log.warn({ err: (err as Error).message }, 'cannot rotate the access log'),
-    );
     await this.waf
       .read()
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the WAF log'),
       );
+    await this.rotateLogs().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'cannot rotate the logs'),
+    );
     const traffic = this.traffic.peek();
     this.waf.addTo(traffic);
     await this.resources
@@ -369,22 +369,25 @@ export class Agent {
   }
 
   /**
-   * Keeps the JSON access log bounded on disk: at its size limit it is renamed and nginx told
-   * to reopen it (SIGUSR1 to the master: no reload, no configuration read). Caddy edges write
-   * no access.json.
+   * Keeps the JSON access log and the WAF log bounded on disk, with the same limits: at its size
+   * limit a log is renamed and nginx told to reopen its logs (SIGUSR1 to the master: no reload,
+   * no configuration read). Caddy edges write neither.
    */
-  private async rotateAccessLog(): Promise<void> {
+  private async rotateLogs(): Promise<void> {
     const limits = this.opts.accessLog ?? { maxBytes: 64 * 1024 * 1024, keep: 5 };
     if (this.active.proxy !== 'nginx') return;
     const nginx = this.drivers.nginx as NginxDriver;
-    const rotated = await this.traffic.rotate({
+    const rotation = {
       ...limits,
       reopen: async () => {
         const pid = await nginx.pid();
         if (pid !== undefined) process.kill(pid, 'SIGUSR1');
       },
-    });
-    if (rotated) this.log.info({ keep: limits.keep }, 'access log rotated');
+    };
+    for (const log of [this.traffic, this.waf]) {
+      if (await log.rotate(rotation))
+        this.log.info({ log: log.path, keep: limits.keep }, 'log rotated');
+    }
   }
 
   /**

@@ -19,13 +19,14 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fileContent, verifyBundle, type BundleManifest } from '../bundle/index.js';
 import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
-import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
+import type { EdgeReport, LogRequest, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
 import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
+import { searchLog } from './log-search.js';
 import { ResourceSampler } from './resources.js';
 import { WafLogCounter } from './waf-log.js';
 import { purgeCache } from './cache-purge.js';
@@ -298,6 +299,8 @@ export class Agent {
         const answer = await this.cp.poll(known, wait, signal);
         backoff = 1000;
         await this.noteControlPlane(undefined);
+        // Answered beside the loop: a release being validated does not hold a log request.
+        if (answer.logs.length > 0) this.answerLogs(answer.logs);
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
         await this.refuse(answer.refused);
         if (answer.purges.length > 0) await this.purge(answer.purges);
@@ -387,6 +390,46 @@ export class Agent {
     for (const log of [this.traffic, this.waf]) {
       if (await log.rotate(rotation))
         this.log.info({ log: log.path, keep: limits.keep }, 'log rotated');
+    }
+  }
+
+  /** Log requests being answered (a few at once; more are left to time out). */
+  private logsInFlight = 0;
+
+  /**
+   * Answers log requests from the edge's own rotated JSON log (log-search.ts): the matching
+   * lines only, bounded. Caddy edges write no access.json: they answer with an error.
+   */
+  private answerLogs(requests: LogRequest[]): void {
+    for (const req of requests) {
+      if (this.logsInFlight >= 4) {
+        this.log.warn({ site: req.site }, 'too many log requests at once; one left unanswered');
+        continue;
+      }
+      this.logsInFlight += 1;
+      const keep = this.opts.accessLog?.keep ?? 5;
+      const answer =
+        this.active.proxy === 'nginx'
+          ? searchLog(this.traffic.path, keep, req).catch((err: unknown) => ({
+              id: req.id,
+              lines: [],
+              cursor: req.after ?? { file: 0, offset: 0 },
+              truncated: false,
+              error: `cannot read the access log: ${(err as Error).message}`.slice(0, 500),
+            }))
+          : Promise.resolve({
+              id: req.id,
+              lines: [],
+              cursor: { file: 0, offset: 0 },
+              truncated: false,
+              error: `a ${this.active.proxy} edge writes no access log`,
+            });
+      void answer
+        .then((a) => this.cp.logAnswer(a))
+        .catch((err: unknown) =>
+          this.log.warn({ err: (err as Error).message }, 'could not send a log answer'),
+        )
+        .finally(() => (this.logsInFlight -= 1));
     }
   }
 

@@ -16,3 +16,4 @@ export * from './notify.js';
 export * from './history.js';
 export * from './protect.js';
 export * from './edge-capabilities.js';
+export * from './logs.js';

@@ -117,6 +117,13 @@ export function SiteEditPage(props: { domain: string | null }) {
       </p>
       <h1>{domain ?? 'New site'}</h1>
       {domain !== null ? (
+        <p>
+          <Link href={`/sites/${encodeURIComponent(domain)}/logs`} data-testid="site-logs-link">
+            Access log
+          </Link>
+        </p>
+      ) : null}
+      {domain !== null ? (
         <details className="site-history" open>
           <summary>Traffic and cache hit ratio over time</summary>
           <SiteCharts domain={domain} />

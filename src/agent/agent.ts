@@ -62,6 +62,8 @@ export interface AgentOptions {
   reportIntervalMs?: number;
   /** Rotation of the JSON access log (default 64 MiB, 5 rotated files kept). */
   accessLog?: { maxBytes: number; keep: number };
+  /** A syslog server nginx also sends each access-log line to (docs/logs.md). */
+  accessLogSyslog?: string;
   /** How many releases to keep on disk. */
   keepReleases?: number;
   /** First wait before retrying a release whose install failed (default 5 s; doubles to 5 min). */
@@ -132,7 +134,7 @@ export class Agent {
       insecureHttp: opts.insecureHttp === true,
     });
     this.drivers = {
-      nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser),
+      nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser, opts.accessLogSyslog),
       caddy: new CaddyDriver(opts.caddy ?? DEFAULT_CADDY, opts.root),
     };
     this.log = opts.logger;

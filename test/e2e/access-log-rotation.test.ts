@@ -3,6 +3,9 @@
 // SIGUSR1 to the nginx master, which reopens the file without a reload (same master, same
 // release). Every request is still counted once in the traffic the control plane shows. The
 // WAF log (ModSecurity's messages) is read and rotated by the same reader with the same limits.
+// With --access-log-syslog, nginx also sends each line to a syslog collector (a UDP listener
+// here): the main nginx.conf with that line passes the agent's nginx -t and is live.
+import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +21,7 @@ const BROWSER = {
   accept: 'text/html,application/json;q=0.9,*/*;q=0.8',
 };
 
-describe('access log rotation on a real nginx edge', { timeout: 180_000 }, () => {
+describe('access log rotation on a real nginx edge', { timeout: 300_000 }, () => {
   const cdn = new TestCdn({
     edges: { lg1: '127.0.0.82' },
     serveArgs: ['--nginx-check', 'off'],
@@ -27,8 +30,14 @@ describe('access log rotation on a real nginx edge', { timeout: 180_000 }, () =>
   });
   let origin: TestOrigin;
   const logs = () => join(cdn.root('lg1'), 'logs');
+  let collector: Socket;
+  const datagrams: string[] = [];
 
   beforeAll(async () => {
+    collector = createSocket('udp4');
+    collector.on('message', (m) => datagrams.push(m.toString('utf8')));
+    await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', resolve));
+    cdn.opts.agentArgs?.push('--access-log-syslog', `127.0.0.1:${collector.address().port}`);
     origin = await startOrigin({});
     await cdn.start();
     await cdn.apply(`
@@ -42,12 +51,44 @@ ${cdn.edgeYaml('lg1')}sites:
     tls: {acme: false}
     waf: {enabled: true, mode: block}
 `);
-    await cdn.startAgents();
-  }, 120_000);
+    cdn.startAgent('lg1');
+    // Beside other suites on a loaded machine, an agent's start takes a while.
+    await eventually(
+      'the edge to apply its release',
+      async () => ((await cdn.status())[0]?.applied_release ? true : undefined),
+      150_000,
+      500,
+    );
+  }, 200_000);
 
   afterAll(async () => {
     await cdn.close();
     await origin?.close();
+    collector?.close();
+  });
+
+  it('sends each access-log line to the syslog collector too, tagged outpost', async () => {
+    const conf = readFileSync(join(cdn.root('lg1'), 'live', 'nginx.conf'), 'utf8');
+    expect(conf).toContain(
+      `access_log syslog:server=127.0.0.1:${collector.address().port},tag=outpost outpost_json;`,
+    );
+    const r = await cdn.get('lg1', '/via-syslog?x=1', HOST);
+    expect(r.status).toBeLessThan(500);
+    const got = await eventually('the line at the collector', async () => {
+      await Promise.resolve();
+      return datagrams.find((d) => d.includes('/via-syslog?x=1'));
+    });
+    // RFC 3164 as nginx writes it: <PRI>TIMESTAMP HOSTNAME TAG: MESSAGE (the JSON line).
+    const m = /^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ outpost: (\{.*\})$/.exec(got);
+    expect(m, got).not.toBeNull();
+    const line = JSON.parse(m?.[2] ?? '{}') as { site: string; uri: string; status: number };
+    expect(line).toMatchObject({ site: HOST, uri: '/via-syslog?x=1', status: r.status });
+    // The file keeps its lines too.
+    await eventually('the line in access.json', async () =>
+      readFileSync(join(logs(), 'access.json'), 'utf8').includes('/via-syslog?x=1')
+        ? true
+        : undefined,
+    );
   });
 
   it('rotates by size and count, nginx reopens without a reload, every request is counted', async () => {

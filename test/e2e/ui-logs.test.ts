@@ -80,7 +80,10 @@ ${cdn.edgeYaml('ul')}sites:
     await page.getByTestId('site-logs').waitFor();
     await page.getByTestId('logs-show').click();
     await page.getByTestId('logs-table').waitFor();
-    expect((await statuses()).sort()).toEqual([...Array(4).fill('200'), ...Array(4).fill('404')]);
+    expect((await statuses()).sort()).toEqual([
+      ...Array<string>(4).fill('200'),
+      ...Array<string>(4).fill('404'),
+    ]);
     expect(await page.getByTestId('logs-edge-ul').textContent()).toBe('ul: 8 lines');
 
     await page.getByTestId('logs-status').fill('404');

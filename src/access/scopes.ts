@@ -42,6 +42,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteRule>> = {
 
   'POST /v1/sites/:domain/purge': { scopes: ['purge'], site: 'param' },
   'GET /v1/purges/:id': { scopes: ['read', 'purge'] },
+  'GET /v1/sites/:domain/logs': READ,
 
   'GET /v1/certificates': READ,
   'GET /v1/certificates/:domain': READ,

@@ -26,13 +26,14 @@ import {
 } from '../bundle/index.js';
 import { fetchReleaseFiles } from './fetch-files.js';
 import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
-import type { EdgeReport, PurgeJob, PurgeResult } from '../spec/index.js';
+import type { EdgeReport, LogRequest, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
 import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
 import { AccessLogCounter } from './traffic.js';
+import { searchLog } from './log-search.js';
 import { ResourceSampler } from './resources.js';
 import { WafLogCounter } from './waf-log.js';
 import { purgeCache } from './cache-purge.js';
@@ -71,6 +72,8 @@ export interface AgentOptions {
   reportIntervalMs?: number;
   /** Rotation of the JSON access log (default 64 MiB, 5 rotated files kept). */
   accessLog?: { maxBytes: number; keep: number };
+  /** A syslog server nginx also sends each access-log line to (docs/logs.md). */
+  accessLogSyslog?: string;
   /** How many releases to keep on disk. */
   keepReleases?: number;
   /** First wait before retrying a release whose install failed (default 5 s; doubles to 5 min). */
@@ -148,7 +151,7 @@ export class Agent {
       },
     });
     this.drivers = {
-      nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser),
+      nginx: new NginxDriver(opts.nginx, opts.root, opts.nginxUser, opts.accessLogSyslog),
       caddy: new CaddyDriver(opts.caddy ?? DEFAULT_CADDY, opts.root),
     };
     this.log = opts.logger;
@@ -316,6 +319,8 @@ export class Agent {
         const answer = await this.cp.poll(known, wait, signal);
         backoff = 1000;
         await this.noteControlPlane(undefined);
+        // Answered beside the loop: a release being validated does not hold a log request.
+        if (answer.logs.length > 0) this.answerLogs(answer.logs);
         if (answer.bundle) await this.apply(answer.bundle.body, answer.bundle.hash);
         await this.refuse(answer.refused);
         if (answer.purges.length > 0) await this.purge(answer.purges);
@@ -350,14 +355,14 @@ export class Agent {
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the access log'),
       );
-    await this.rotateAccessLog().catch((err: unknown) =>
-      this.log.warn({ err: (err as Error).message }, 'cannot rotate the access log'),
-    );
     await this.waf
       .read()
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'cannot read the WAF log'),
       );
+    await this.rotateLogs().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'cannot rotate the logs'),
+    );
     const traffic = this.traffic.peek();
     this.waf.addTo(traffic);
     await this.resources
@@ -388,22 +393,65 @@ export class Agent {
   }
 
   /**
-   * Keeps the JSON access log bounded on disk: at its size limit it is renamed and nginx told
-   * to reopen it (SIGUSR1 to the master: no reload, no configuration read). Caddy edges write
-   * no access.json.
+   * Keeps the JSON access log and the WAF log bounded on disk, with the same limits: at its size
+   * limit a log is renamed and nginx told to reopen its logs (SIGUSR1 to the master: no reload,
+   * no configuration read). Caddy edges write neither.
    */
-  private async rotateAccessLog(): Promise<void> {
+  private async rotateLogs(): Promise<void> {
     const limits = this.opts.accessLog ?? { maxBytes: 64 * 1024 * 1024, keep: 5 };
     if (this.active.proxy !== 'nginx') return;
     const nginx = this.drivers.nginx as NginxDriver;
-    const rotated = await this.traffic.rotate({
+    const rotation = {
       ...limits,
       reopen: async () => {
         const pid = await nginx.pid();
         if (pid !== undefined) process.kill(pid, 'SIGUSR1');
       },
-    });
-    if (rotated) this.log.info({ keep: limits.keep }, 'access log rotated');
+    };
+    for (const log of [this.traffic, this.waf]) {
+      if (await log.rotate(rotation))
+        this.log.info({ log: log.path, keep: limits.keep }, 'log rotated');
+    }
+  }
+
+  /** Log requests being answered (a few at once; more are left to time out). */
+  private logsInFlight = 0;
+
+  /**
+   * Answers log requests from the edge's own rotated JSON log (log-search.ts): the matching
+   * lines only, bounded. Caddy edges write no access.json: they answer with an error.
+   */
+  private answerLogs(requests: LogRequest[]): void {
+    for (const req of requests) {
+      if (this.logsInFlight >= 4) {
+        this.log.warn({ site: req.site }, 'too many log requests at once; one left unanswered');
+        continue;
+      }
+      this.logsInFlight += 1;
+      const keep = this.opts.accessLog?.keep ?? 5;
+      const answer =
+        this.active.proxy === 'nginx'
+          ? searchLog(this.traffic.path, keep, req).catch((err: unknown) => ({
+              id: req.id,
+              lines: [],
+              cursor: req.after ?? { file: 0, offset: 0 },
+              truncated: false,
+              error: `cannot read the access log: ${(err as Error).message}`.slice(0, 500),
+            }))
+          : Promise.resolve({
+              id: req.id,
+              lines: [],
+              cursor: { file: 0, offset: 0 },
+              truncated: false,
+              error: `a ${this.active.proxy} edge writes no access log`,
+            });
+      void answer
+        .then((a) => this.cp.logAnswer(a))
+        .catch((err: unknown) =>
+          this.log.warn({ err: (err as Error).message }, 'could not send a log answer'),
+        )
+        .finally(() => (this.logsInFlight -= 1));
+    }
   }
 
   /**

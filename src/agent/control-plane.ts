@@ -1,7 +1,14 @@
 // The agent's side of the edge API.
 import { isIP } from 'node:net';
 import { PurgeVerificationError, verifyPurgeJob } from '../bundle/index.js';
-import { EDGE_NAME_HEADER, EdgeReport, type PurgeJob, type PurgeResult } from '../spec/index.js';
+import {
+  EDGE_NAME_HEADER,
+  EdgeLogAnswer,
+  EdgeReport,
+  LogRequest,
+  type PurgeJob,
+  type PurgeResult,
+} from '../spec/index.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -67,6 +74,8 @@ export interface PollAnswer {
   purges: PurgeJob[];
   /** Jobs whose signature or shape did not verify: never run. */
   refused: RefusedPurge[];
+  /** Log requests to answer (docs/logs.md); a malformed one is left out. */
+  logs: LogRequest[];
 }
 
 /** How the client picks among several control-plane URLs (docs/high-availability.md). */
@@ -305,16 +314,21 @@ export class ControlPlaneClient {
     );
     if (res.status === 304 || res.status === 404) {
       await res.body?.cancel();
-      return { bundle: undefined, purges: [], refused: [] };
+      return { bundle: undefined, purges: [], refused: [], logs: [] };
     }
     if (!res.ok) throw new ControlPlaneError(`poll failed: HTTP ${res.status}`, res.status);
-    const body = (await res.json()) as { bundle: unknown; purges?: unknown };
+    const body = (await res.json()) as { bundle: unknown; purges?: unknown; logs?: unknown };
     const { purges, refused } = this.verifyPurges(Array.isArray(body.purges) ? body.purges : []);
     const hash = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    const logs = (Array.isArray(body.logs) ? body.logs : []).flatMap((item: unknown) => {
+      const r = LogRequest.safeParse(item);
+      return r.success ? [r.data] : [];
+    });
     return {
       bundle: body.bundle === null ? undefined : { body: body.bundle, hash },
       purges,
       refused,
+      logs,
     };
   }
 
@@ -371,6 +385,17 @@ export class ControlPlaneClient {
       body: JSON.stringify({ results }),
     });
     if (!res.ok) throw new ControlPlaneError(`purge report failed: HTTP ${res.status}`, res.status);
+  }
+
+  /** The lines of one log request (the control plane hands them to whoever asked). */
+  async logAnswer(answer: EdgeLogAnswer): Promise<void> {
+    const res = await this.call('v1/edge/logs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(EdgeLogAnswer.parse(answer)),
+    });
+    await res.body?.cancel();
+    if (!res.ok) throw new ControlPlaneError(`log answer failed: HTTP ${res.status}`, res.status);
   }
 
   async report(report: EdgeReport): Promise<void> {

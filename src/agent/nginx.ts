@@ -24,6 +24,8 @@ export class NginxDriver implements ProxyDriver {
     readonly root: string,
     /** Worker user when the master runs as root. */
     readonly user?: string,
+    /** A syslog server nginx also sends the access log to. */
+    readonly syslog?: string,
   ) {}
 
   /** nginx.conf including `release/nginx/*.conf` through the symlink beside it. */
@@ -31,6 +33,7 @@ export class NginxDriver implements ProxyDriver {
     const content = renderNginxMain({
       edgeName: manifest.edge,
       ...(this.user !== undefined ? { user: this.user } : {}),
+      ...(this.syslog !== undefined ? { syslog: this.syslog } : {}),
     });
     return Promise.resolve({ ok: true, content });
   }

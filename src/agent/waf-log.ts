@@ -1,11 +1,11 @@
 // WAF counts from the edge's WAF log (bundle/layout.ts WAF_LOG_PATH): ModSecurity writes every
 // rule match there through nginx's error log, one line each, naming the rule id and the server
-// (the site's domain; render/nginx-waf.ts). The agent tails it like the access log and sends,
-// per site, how many requests the WAF blocked (block mode: "Access denied"), how many went over
-// the threshold and were let through (detect mode: the scoring rule's "Warning"), and how often
-// each rule matched. Nothing is sampled; counts wait for the control plane like the traffic.
-import { open, stat } from 'node:fs/promises';
+// (the site's domain; render/nginx-waf.ts). The agent tails and rotates it like the access log
+// (log-tail.ts) and sends, per site, how many requests the WAF blocked (block mode: "Access
+// denied"), how many went over the threshold and were let through (detect mode: the scoring
+// rule's "Warning"), and how often each rule matched. Nothing is sampled; counts wait for the control plane like the traffic.
 import type { SiteWafCounts, TrafficReport } from '../spec/index.js';
+import { LogTail, type LogRotation } from './log-tail.js';
 
 /** CRS's scoring rules: the inbound and outbound verdicts, and the correlation summary. */
 const SCORING_RULES = new Set(['949110', '959100', '980130']);
@@ -27,46 +27,30 @@ export function countWafLine(into: Record<string, SiteWafCounts>, line: string):
   return true;
 }
 
-/** Tails the WAF log (as AccessLogCounter tails the access log) and keeps unsent counts. */
+/**
+ * Counts the WAF log's lines as a LogTail (log-tail.ts) hands them over: the same bounded
+ * reads and the same rotation as the access log, so a flood of matches neither grows the file
+ * without bound nor the agent's memory.
+ */
 export class WafLogCounter {
-  private offset = 0;
-  private partial = '';
   private pending: Record<string, SiteWafCounts> = {};
+  private readonly tail: LogTail;
 
-  constructor(private readonly path: string) {}
-
-  async skipExisting(): Promise<void> {
-    this.offset = await stat(this.path).then(
-      (s) => s.size,
-      () => 0,
-    );
+  constructor(readonly path: string) {
+    this.tail = new LogTail(path, (line) => countWafLine(this.pending, line));
   }
 
-  async read(): Promise<void> {
-    let size: number;
-    try {
-      size = (await stat(this.path)).size;
-    } catch {
-      return; // no WAF'd site yet
-    }
-    if (size < this.offset) {
-      this.offset = 0;
-      this.partial = '';
-    }
-    if (size === this.offset) return;
-    const file = await open(this.path, 'r');
-    try {
-      // At most 16 MiB a read: a flood of matches is counted over several reports.
-      const length = Math.min(size - this.offset, 16 * 1024 * 1024);
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await file.read(buffer, 0, length, this.offset);
-      this.offset += bytesRead;
-      const lines = (this.partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') countWafLine(this.pending, line);
-    } finally {
-      await file.close();
-    }
+  skipExisting(): Promise<void> {
+    return this.tail.skipExisting();
+  }
+
+  read(): Promise<void> {
+    return this.tail.read();
+  }
+
+  /** Rotates the log at its size limit (LogTail.rotate); call after `read()`. */
+  rotate(r: LogRotation): Promise<boolean> {
+    return this.tail.rotate(r);
   }
 
   /** Puts the unsent counts into a traffic report's sites (a site without requests included). */

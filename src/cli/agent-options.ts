@@ -47,10 +47,14 @@ export function addAgentOptions(cmd: Command): Command {
       )
       .option(
         '--access-log-max-size <MiB>',
-        'rotate the JSON access log at this size (default 64)',
+        'rotate the JSON access log and the WAF log at this size (default 64)',
         Number,
       )
-      .option('--access-log-keep <count>', 'rotated access logs kept (default 5)', Number)
+      .option(
+        '--access-log-syslog <server>',
+        'also send each access-log line to this syslog server (HOST[:PORT], UDP; e.g. 127.0.0.1:514)',
+      )
+      .option('--access-log-keep <count>', 'rotated files kept of each log (default 5)', Number)
       .option('--log-level <level>', 'log level (env OUTPOST_LOG_LEVEL; default info)')
   );
 }

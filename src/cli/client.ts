@@ -20,7 +20,12 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const url = new URL(path, this.server.endsWith('/') ? this.server : `${this.server}/`);
     let res: Response;
     try {
@@ -31,8 +36,10 @@ export class ApiClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: body !== undefined ? JSON.stringify(body) : null,
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       });
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ApiClientError(
         0,

@@ -28,6 +28,7 @@ import type { CommandContext } from './commands/context.js';
 import { registerEdgeCommands } from './commands/edge.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerLoginCommand } from './commands/login.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerPurgeCommand } from './commands/purge.js';
 import { registerSiteCommands } from './commands/site.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -204,6 +205,7 @@ export function buildProgram(env: Environment, out: Output): Command {
   registerDnsCommands(program, { client, out });
 
   registerPurgeCommand(program, client, out);
+  registerLogsCommand(program, ctx);
 
   registerSiteCommands(program, ctx);
   registerEdgeCommands(program, ctx);

@@ -118,4 +118,18 @@ describe('AgentConfig', () => {
       ),
     ).toThrow('--server / --control-plane (OUTPOST_SERVER): names a URL twice');
   });
+
+  it('takes a syslog server for the access log, and refuses what nginx could not read', () => {
+    const env = readEnvironment({});
+    const agent = (accessLogSyslog: string) =>
+      readAgentConfig(
+        { tokenFile: '/t', server: 'http://127.0.0.1:1', accessLogSyslog },
+        env,
+        false,
+      ).accessLogSyslog;
+    for (const ok of ['127.0.0.1:5140', 'logs.example.net', '[::1]:514', 'unix:/dev/log'])
+      expect(agent(ok)).toBe(ok);
+    for (const bad of ['127.0.0.1:5140;', 'a b', '127.0.0.1:99999', 'host:port', 'unix:'])
+      expect(() => agent(bad)).toThrow('--access-log-syslog');
+  });
 });

@@ -180,6 +180,21 @@ export const AgentConfig = z
       .min(1)
       .max(100)
       .default(5),
+    /**
+     * Also send every access-log line to this syslog server (nginx's `access_log
+     * syslog:server=…`, UDP; docs/logs.md): HOST[:PORT], [IPv6][:PORT] or unix:/path.
+     */
+    accessLogSyslog: z
+      .string()
+      .regex(
+        /^(unix:\/[A-Za-z0-9._/-]+|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?|[A-Za-z0-9.-]+(:[0-9]{1,5})?)$/,
+        'must be HOST[:PORT], [IPv6][:PORT] or unix:/path',
+      )
+      .refine(
+        (v) => Number(/:([0-9]{1,5})$/.exec(v)?.[1] ?? 514) <= 65535,
+        'port must be 1 to 65535',
+      )
+      .optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -228,6 +243,7 @@ const FLAGS: Record<string, string> = {
   stopProxyOnExit: '--stop-proxy-on-exit',
   accessLogMaxSize: '--access-log-max-size',
   accessLogKeep: '--access-log-keep',
+  accessLogSyslog: '--access-log-syslog',
   tlsCert: '--tls-cert and --tls-key',
   tlsKey: '--tls-key',
   insecureHttp: '--insecure-http',

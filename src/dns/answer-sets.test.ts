@@ -60,7 +60,7 @@ describe('answer sets', () => {
 
   it('every preset has a title, ASNs, a source and both line names', () => {
     for (const [key, l] of Object.entries(NETWORK_LINES)) {
-      expect(key).toMatch(/^[a-z-]+$/);
+      expect(key).toMatch(/^[a-z0-9-]+$/);
       expect(l.asns.length).toBeGreaterThan(0);
       expect(l.title && l.source && l.dnspod && l.alidns).toBeTruthy();
     }

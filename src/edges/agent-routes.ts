@@ -4,7 +4,15 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BundleManifest, expandManifest, SignedBundle, SignedPurgeJob } from '../bundle/index.js';
 import { docs } from '../http/openapi.js';
-import { EDGE_NAME_HEADER, EdgeHello, EdgeReport, PurgeResult } from '../spec/index.js';
+import {
+  EDGE_NAME_HEADER,
+  EdgeHello,
+  EdgeLogAnswer,
+  EdgeReport,
+  LogRequest,
+  MAX_LOG_ANSWER_BYTES,
+  PurgeResult,
+} from '../spec/index.js';
 import type { PurgeService } from '../purge/service.js';
 import type { Store } from '../store/types.js';
 import { ApiError, toErrorBody } from '../http/errors.js';
@@ -12,15 +20,23 @@ import { bearerToken, hashToken } from '../http/tokens.js';
 import { parseBody } from '../http/parse-body.js';
 import type { BundleBuilder } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
+import type { LogRequests } from './log-requests.js';
 import type { EdgeTokenRevocations } from './token-revocations.js';
 
 const MAX_WAIT_SECONDS = 60;
 
 const PurgeResults = z.object({ results: z.array(PurgeResult).max(1000) }).strict();
 
-/** GET /v1/edge/poll: the bundle when it changed (else null) and the purges not run yet, signed. */
+/**
+ * GET /v1/edge/poll: the bundle when it changed (else null), the purges not run yet (signed),
+ * and the log requests waiting for this edge (docs/logs.md).
+ */
 const EdgePoll = z
-  .object({ bundle: SignedBundle.nullable(), purges: z.array(SignedPurgeJob) })
+  .object({
+    bundle: SignedBundle.nullable(),
+    purges: z.array(SignedPurgeJob),
+    logs: z.array(LogRequest),
+  })
   .strict();
 
 /** `wait`: how long a long-poll may wait for a change, in seconds (0 to 60). */
@@ -91,7 +107,9 @@ export const edgeRoutes =
     purges: PurgeService,
     revocations: EdgeTokenRevocations,
     /** A request naming this edge (X-Outpost-Edge) was refused for its token. */
-    onTokenRefused: (claimedEdge: string) => Promise<void> = async () => {},
+    onTokenRefused: (claimedEdge: string) => Promise<void>,
+    /** Log requests waiting for the edges, and their answers. */
+    logs: LogRequests,
   ): FastifyPluginAsync =>
   async (app) => {
     const edgeOfToken = async (req: FastifyRequest): Promise<string | undefined> => {
@@ -224,42 +242,70 @@ export const edgeRoutes =
       },
     );
 
-    // The edge's one channel: its bundle when it changed, and the purges it has not run yet.
+    // The edge's one channel: its bundle when it changed, the purges it has not run yet, and
+    // the log requests waiting for it.
     app.get<{ Querystring: { wait?: string } }>(
       '/v1/edge/poll',
-      edgeDocs("The edge's channel (long-poll): its bundle when it changed, and pending purges", {
-        query: LongPollQuery,
-        answers: { 200: EdgePoll, 304: null },
-        errors: ['not_found'],
-      }),
+      edgeDocs(
+        "The edge's channel (long-poll): its bundle when it changed, pending purges and log requests",
+        {
+          query: LongPollQuery,
+          answers: { 200: EdgePoll, 304: null },
+          errors: ['not_found'],
+        },
+      ),
       async (req, reply) => {
         const { edge, known, wait, closed } = longPoll(req);
         let pending = await purges.pending(edge);
         let bundle = await builder.waitForChange(edge, known, 0);
-        if (bundle === undefined && pending.length === 0 && wait > 0) {
+        let asks = logs.take(edge);
+        if (bundle === undefined && pending.length === 0 && asks.length === 0 && wait > 0) {
           const watch = revocations.watch(edge);
           const woken = await Promise.race([
             builder.waitForChange(edge, known, wait * 1000),
             purges.wait(edge, wait * 1000, Promise.race([closed, watch.changed])),
+            logs.wait(edge, wait * 1000, Promise.race([closed, watch.changed])),
             closed,
             watch.changed,
           ]).finally(watch.stop);
           if (woken === 'revoked') throw revoked();
           pending = await purges.pending(edge);
           bundle = await builder.waitForChange(edge, known, 0);
+          asks = logs.take(edge);
         }
         const current = bundle ?? (await store.latestBundle(edge));
         if (current) void reply.header('etag', `"${current.hash}"`);
-        if (bundle === undefined && pending.length === 0) {
+        if (bundle === undefined && pending.length === 0 && asks.length === 0) {
           if (known !== undefined || current !== undefined) return reply.status(304).send();
           throw new ApiError('not_found', `no bundle has been built for edge "${edge}" yet`);
         }
         // The stored bundle is sent as the bytes that were stored (a signed JSON document), not
-        // parsed and serialized again: `{"bundle": <stored body>|null, "purges": [...]}`.
+        // parsed and serialized again: `{"bundle": <stored body>|null, "purges": [...], "logs": [...]}`.
         return reply
           .header('cache-control', 'no-store')
           .type('application/json; charset=utf-8')
-          .send(`{"bundle":${bundle ? bundle.body : 'null'},"purges":${JSON.stringify(pending)}}`);
+          .send(
+            `{"bundle":${bundle ? bundle.body : 'null'},"purges":${JSON.stringify(pending)},"logs":${JSON.stringify(asks)}}`,
+          );
+      },
+    );
+
+    // The lines of a log request (docs/logs.md): handed to the admin request that waits for
+    // them, never stored or logged here. A late answer (nobody waits any more) is dropped.
+    app.post(
+      '/v1/edge/logs',
+      {
+        // The lines (at most MAX_LOG_ANSWER_BYTES as written) and their JSON around them.
+        bodyLimit: MAX_LOG_ANSWER_BYTES * 2 + 64 * 1024,
+        ...edgeDocs("The lines of a log request, from the edge's own access log", {
+          body: EdgeLogAnswer,
+          answers: { 204: null },
+        }),
+      },
+      async (req, reply) => {
+        const edge = edgeOf(req);
+        logs.answer(edge, parseBody(EdgeLogAnswer, req.body));
+        return reply.status(204).send();
       },
     );
 

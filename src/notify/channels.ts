@@ -1,6 +1,7 @@
 // One sender per channel type, in a registry keyed by type. Each takes the channel (with its
 // secret opened) and a notification, and throws a DeliveryError whose message never holds the
 // secret (the Slack URL and the Telegram token are secrets; errors are scrubbed of them).
+import * as tls from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { ChannelSettings, ChannelType, Notification } from '../spec/index.js';
 import { SIGNATURE_HEADER, signBody, textOf } from './message.js';
@@ -114,6 +115,12 @@ export function senders(o: SendOptions): { [T in ChannelType]: Sender<T> } {
         secure: s.tls === 'tls',
         requireTLS: s.tls === 'starttls',
         ignoreTLS: s.tls === 'none',
+        // Node's default checks the certificate's chain and name; a PEM CA adds to the trusted
+        // ones, and only an explicit tls_allow_untrusted turns the check off.
+        tls: {
+          ...(s.tls_ca !== undefined ? { ca: [...tls.rootCertificates, s.tls_ca] } : {}),
+          rejectUnauthorized: s.tls_allow_untrusted !== true,
+        },
         ...(s.user !== undefined ? { auth: { user: s.user, pass: channel.secret ?? '' } } : {}),
         connectionTimeout: o.timeoutMs,
         greetingTimeout: o.timeoutMs,

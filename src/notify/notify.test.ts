@@ -1,8 +1,12 @@
 // The notifier against real receivers on loopback: an HTTP server (webhook, Slack, Telegram
 // shapes) and a real SMTP server (smtp-server), over an in-memory store.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpReceiver, SmtpReceiver } from '../../test/support/receivers.js';
 import { eventually } from '../../test/support/http.js';
+import { selfSignedCertificate } from '../../test/support/tls.js';
 import { ChannelCreate, Notification, type Alert, type TrackedAlert } from '../spec/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { signBody, verifySignature } from './message.js';
@@ -441,6 +445,81 @@ describe('NotifyService', () => {
       /^the test message did not reach channel badmail: SMTP: EAUTH 535/,
     );
     expect((err as Error).message).not.toContain('wrong-password');
+  });
+
+  it('sends email over STARTTLS: the certificate is checked, trusted by tls_ca or explicitly allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-smtp-tls-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const { certFile, keyFile } = selfSignedCertificate(dir, ['127.0.0.1']);
+    const cert = readFileSync(certFile, 'utf8');
+    const smtp = await new SmtpReceiver(
+      { user: 'outpost', pass: 'smtp-password' },
+      { key: readFileSync(keyFile, 'utf8'), cert },
+    ).start();
+    cleanup.push(() => smtp.close());
+    const { store, notifier } = await setup();
+    const mail = async (name: string, more: Record<string, unknown>, port = smtp.port) =>
+      store.createChannel(
+        {
+          name,
+          settings: {
+            type: 'email',
+            host: '127.0.0.1',
+            port,
+            tls: 'starttls',
+            user: 'outpost',
+            from: 'outpost@cdn.test',
+            to: ['ops@cdn.test'],
+            ...more,
+          },
+          secret: 'smtp-password',
+          kinds: [],
+          min_severity: 'info',
+        },
+        ev,
+      );
+    // A self-signed certificate nobody said to trust: refused before the password is sent.
+    await mail('untrusted', {});
+    const refused = await notifier.test('untrusted').catch((e: unknown) => e as Error);
+    expect((refused as Error).message).toMatch(
+      /^the test message did not reach channel untrusted: SMTP: ESOCKET .*self[- ]signed certificate/,
+    );
+    expect(smtp.messages).toHaveLength(0);
+    // Trusted through tls_ca (the certificate itself): sent over the encrypted session.
+    await mail('trusted', { tls_ca: cert });
+    await notifier.test('trusted');
+    await eventually('the mail', async () => (smtp.messages.length === 1 ? true : undefined));
+    expect(smtp.messages[0]).toMatchObject({ user: 'outpost', secure: true, to: ['ops@cdn.test'] });
+    // Another certificate as tls_ca does not make this one trusted.
+    const other = selfSignedCertificate(dir, ['127.0.0.1'], { file: 'other' });
+    await mail('wrong-ca', { tls_ca: readFileSync(other.certFile, 'utf8') });
+    await expect(notifier.test('wrong-ca')).rejects.toThrow(/ESOCKET/);
+    // Explicitly allowed: any certificate, still encrypted.
+    await mail('allowed', { tls_allow_untrusted: true });
+    await notifier.test('allowed');
+    await eventually('the second mail', async () =>
+      smtp.messages.length === 2 ? true : undefined,
+    );
+    expect(smtp.messages[1]?.secure).toBe(true);
+    // STARTTLS is required: a server that does not offer it gets nothing (no plain fallback).
+    const plain = await new SmtpReceiver({ user: 'outpost', pass: 'smtp-password' }).start();
+    cleanup.push(() => plain.close());
+    await mail('no-starttls', { tls_allow_untrusted: true }, plain.port);
+    await expect(notifier.test('no-starttls')).rejects.toThrow(/STARTTLS/);
+    expect(plain.messages).toHaveLength(0);
+    // A tls_ca that is not a certificate is refused with its path.
+    expect(
+      ChannelCreate.safeParse({
+        name: 'x',
+        settings: {
+          type: 'email',
+          host: 'mx',
+          from: 'a@b.test',
+          to: ['c@d.test'],
+          tls_ca: 'not pem',
+        },
+      }).error?.issues[0],
+    ).toMatchObject({ path: ['settings', 'tls_ca'], message: 'must be a PEM certificate' });
   });
 
   it('a channel added while an alert fires is not sent its "resolved"', async () => {

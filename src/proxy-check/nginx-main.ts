@@ -12,6 +12,11 @@ export interface RenderNginxMainOptions {
    * and temp directories must be reachable by it.
    */
   user?: string;
+  /**
+   * A syslog server (HOST[:PORT], [IPv6][:PORT] or unix:/path; checked by config/) that nginx
+   * also sends each access-log line to, tagged `outpost` (docs/logs.md).
+   */
+  syslog?: string;
 }
 
 /**
@@ -33,6 +38,10 @@ export function renderNginxMain(opts: RenderNginxMainOptions): string {
     '}',
     'http {',
     ...HTTP.map((l) => `    ${l}`),
+    ...(opts.syslog !== undefined
+      ? [`    access_log syslog:server=${opts.syslog},tag=outpost outpost_json;`]
+      : []),
+    '    include release/nginx/*.conf;',
     '}',
   ];
   return `${lines.join('\n')}\n`;
@@ -69,5 +78,4 @@ const HTTP = [
   `    '"block":"$outpost_block","limit":"$limit_req_status"}';`,
   // Buffered: an unbuffered line per request cost ~12% of cache-hit throughput (docs/benchmarks.md).
   'access_log logs/access.json outpost_json buffer=64k flush=1s;',
-  'include release/nginx/*.conf;',
 ];

@@ -29,6 +29,8 @@ import { stateRoutes } from '../state/routes.js';
 import { statusRoutes } from '../status/routes.js';
 import { BundleBuilder } from '../edges/builder.js';
 import { edgeRoutes } from '../edges/agent-routes.js';
+import { LogRequests } from '../edges/log-requests.js';
+import { logRoutes } from '../edges/log-routes.js';
 import { ensureSigningKey } from '../edges/signing-key.js';
 import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
@@ -265,6 +267,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         },
   );
   const revocations = new EdgeTokenRevocations();
+  const logRequests = new LogRequests();
   await app.register(
     edgeRoutes(
       opts.store,
@@ -277,6 +280,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
       purges,
       revocations,
       (claimed) => status.recordTokenRefusal(claimed),
+      logRequests,
     ),
   );
   await app.register(publicStatusRoutes(status, opts.store));
@@ -302,6 +306,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     await admin.register(statusRoutes(opts.store, status, metrics));
     await admin.register(certificateRoutes(opts.store, certificates));
     await admin.register(purgeRoutes(purges));
+    await admin.register(logRoutes(opts.store, logRequests));
     await admin.register(dnsRoutes(dnsSync));
     await admin.register(notifyRoutes(opts.store, notifier));
   });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Change, SpecDiff as SpecDiffType } from './diff.js';
 import { NodeResources } from './edge-report.js';
+import { AccessLogLine } from './logs.js';
 import { PurgeJob } from './purge.js';
 import { Edge, Site, Spec } from './schema.js';
 
@@ -811,3 +812,35 @@ export const WhoAmI = z
   })
   .strict();
 export type WhoAmI = z.infer<typeof WhoAmI>;
+
+// ---- Access logs on demand (docs/logs.md) ----
+
+/** One line of a site's access log, with the edge that wrote it. */
+export const SiteLogLine = AccessLogLine.extend({ edge: z.string() }).strict();
+export type SiteLogLine = z.infer<typeof SiteLogLine>;
+
+/** How one edge answered a log request. */
+export const SiteLogEdge = z
+  .object({
+    edge: z.string(),
+    answered: z.boolean(),
+    lines: Count,
+    /** More lines matched than its bounds let through. */
+    truncated: z.boolean(),
+    /** Why it has no lines: it did not answer in time, or could not read its log. */
+    error: z.string().nullable(),
+  })
+  .strict();
+export type SiteLogEdge = z.infer<typeof SiteLogEdge>;
+
+/** GET /v1/sites/:domain/logs: the matching lines of every edge, oldest first. */
+export const SiteLogs = z
+  .object({
+    site: z.string(),
+    lines: z.array(SiteLogLine),
+    edges: z.array(SiteLogEdge),
+    /** Pass back as ?cursor= for the lines written since (`outpost logs --follow`). */
+    cursor: z.string(),
+  })
+  .strict();
+export type SiteLogs = z.infer<typeof SiteLogs>;

@@ -17,3 +17,4 @@ export * from './history.js';
 export * from './protect.js';
 export * from './edge-capabilities.js';
 export * from './network-lines.js';
+export * from './logs.js';

@@ -66,6 +66,18 @@ export const ChannelSettings = z.discriminatedUnion('type', [
       port: z.number().int().min(1).max(65535).default(587),
       /** `starttls`: upgrade on 587 (required), `tls`: TLS from the start (465), `none`: plain. */
       tls: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+      /**
+       * The server's certificate is checked (a name and a chain to a trusted CA) unless this
+       * says otherwise: `tls_ca` a PEM CA (or the self-signed certificate itself) to trust
+       * besides the system's, `tls_allow_untrusted` accepts any certificate (the link is still
+       * encrypted, but anyone on the path can read the password and the mail).
+       */
+      tls_ca: z
+        .string()
+        .max(65536)
+        .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
+        .optional(),
+      tls_allow_untrusted: z.boolean().optional(),
       user: z.string().min(1).optional(),
       from: Email,
       to: z.array(Email).min(1, 'needs at least one address'),

@@ -338,6 +338,44 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
     await ok('GET', `/v1/purges/${purgeId}`, 200);
     await ok('GET', '/v1/purges/999999', 404);
 
+    // Logs on demand: the admin asks, the edge finds the request in its poll and answers.
+    const asked = ok('GET', `/v1/sites/${SITE}/logs?status=404&wait=10`, 200);
+    const logPoll = await ok('GET', '/v1/edge/poll?wait=10', 200, {
+      ...edgeCall,
+      headers: { 'if-none-match': etag },
+    });
+    const logRequest = logPoll.json<{ logs: { id: string }[] }>().logs[0];
+    expect(logRequest).toBeDefined();
+    await ok('POST', '/v1/edge/logs', 204, {
+      ...edgeCall,
+      body: {
+        id: logRequest?.id,
+        lines: [
+          {
+            time: now,
+            site: SITE,
+            host: SITE,
+            remote: '127.0.0.1',
+            method: 'GET',
+            uri: '/missing',
+            status: 404,
+            bytes: 10,
+            cache: 'MISS',
+            request_time: 0.001,
+            upstream_time: '0.001',
+            upstream: '127.0.0.1:9',
+          },
+        ],
+        cursor: { file: 1, offset: 200 },
+        truncated: false,
+        error: null,
+      },
+    });
+    expect((await asked).json<{ lines: unknown[] }>().lines).toHaveLength(1);
+    await ok('POST', '/v1/edge/logs', 400, { ...edgeCall, body: { id: 'x' } });
+    await ok('GET', `/v1/sites/${SITE}/logs?status=4x4`, 400);
+    await ok('GET', '/v1/sites/nope.test/logs', 404);
+
     // Status, its stream, metrics, the public page, liveness.
     await ok('GET', '/v1/status', 200);
     await ok('GET', '/v1/events/stream', 200);

@@ -61,22 +61,32 @@ export interface ReceivedMail {
   from: string;
   to: string[];
   user: string | undefined;
+  /** Whether the session was encrypted (STARTTLS) when the message came. */
+  secure: boolean;
   raw: string;
   subject: string;
 }
 
-/** A real SMTP server on loopback: plain SMTP (no STARTTLS), optional AUTH PLAIN/LOGIN. */
+/**
+ * A real SMTP server on loopback: plain SMTP, or STARTTLS with `tls` (a key and certificate,
+ * e.g. self-signed); optional AUTH PLAIN/LOGIN.
+ */
 export class SmtpReceiver {
   readonly messages: ReceivedMail[] = [];
   port = 0;
   private server: SMTPServer | undefined;
 
-  constructor(private readonly login?: { user: string; pass: string }) {}
+  constructor(
+    private readonly login?: { user: string; pass: string },
+    private readonly tls?: { key: string; cert: string },
+  ) {}
 
   async start(host = '127.0.0.1'): Promise<this> {
     const login = this.login;
+    const disabled = [...(this.tls ? [] : ['STARTTLS']), ...(login ? [] : ['AUTH'])];
     this.server = new SMTPServer({
-      disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      disabledCommands: disabled,
+      ...(this.tls ? { key: this.tls.key, cert: this.tls.cert } : {}),
       allowInsecureAuth: true,
       authOptional: login === undefined,
       logger: false,
@@ -96,6 +106,7 @@ export class SmtpReceiver {
             from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
             to: session.envelope.rcptTo.map((r) => r.address),
             user: typeof session.user === 'string' ? session.user : undefined,
+            secure: session.secure,
             raw,
             subject,
           });

@@ -39,6 +39,7 @@ export async function runAgent(o: AgentConfig): Promise<void> {
       accessLog: { maxBytes: Math.round(o.accessLogMaxSize * 1024 * 1024), keep: o.accessLogKeep },
       ...(o.pin !== undefined ? { pin: o.pin } : {}),
       ...(o.nginxUser !== undefined ? { nginxUser: o.nginxUser } : {}),
+      ...(o.accessLogSyslog !== undefined ? { accessLogSyslog: o.accessLogSyslog } : {}),
     });
     await agent.start();
   } catch (err) {

@@ -28,6 +28,8 @@ interface AddOptions {
   smtpPort?: string;
   smtpTls?: string;
   smtpUser?: string;
+  smtpCaFile?: string;
+  smtpAllowUntrusted?: boolean;
   from?: string;
   to: string[];
   kind: string[];
@@ -38,6 +40,16 @@ interface AddOptions {
 function need(value: string | undefined, flag: string, type: string): string {
   if (value === undefined) throw new UsageError(`a ${type} channel needs ${flag}`);
   return value;
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--smtp-ca-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
 }
 
 /** The channel's settings from the flags (the server checks them again, naming fields). */
@@ -60,6 +72,8 @@ export function settingsOf(o: AddOptions): ChannelSettings {
         port: o.smtpPort === undefined ? 587 : Number(o.smtpPort),
         tls: (o.smtpTls ?? 'starttls') as 'starttls' | 'tls' | 'none',
         ...(o.smtpUser !== undefined ? { user: o.smtpUser } : {}),
+        ...(o.smtpCaFile !== undefined ? { tls_ca: readCa(o.smtpCaFile) } : {}),
+        ...(o.smtpAllowUntrusted === true ? { tls_allow_untrusted: true } : {}),
         from: need(o.from, '--from', o.type),
         to: o.to.length > 0 ? o.to : [need(undefined, '--to', o.type)],
       };
@@ -123,6 +137,14 @@ export function registerAlertsCommands(program: Command, ctx: CommandContext): v
     .option('--smtp-port <port>', 'email: its port (default 587)')
     .option('--smtp-tls <mode>', 'email: starttls (default), tls (465) or none')
     .option('--smtp-user <user>', 'email: the SMTP login (its password is the secret)')
+    .option(
+      '--smtp-ca-file <pem>',
+      "email: trust this CA (or the server's self-signed certificate) besides the system's",
+    )
+    .option(
+      '--smtp-allow-untrusted',
+      'email: accept any certificate (encrypted, but not checked: anyone on the path can read the mail and the password)',
+    )
     .option('--from <address>', 'email: the sender')
     .option('--to <address>', 'email: a recipient (repeatable)', collect, [])
     .option('--kind <kind>', 'only alerts of this kind (repeatable; default: all)', collect, [])

@@ -12,6 +12,7 @@ import { DnsPage } from './pages/dns/DnsPage.js';
 import { EdgePage } from './pages/edge/EdgePage.js';
 import { EdgesPage } from './pages/edges/EdgesPage.js';
 import { LoginPage } from './pages/login/LoginPage.js';
+import { SiteLogsPage } from './pages/logs/SiteLogsPage.js';
 import { PublicStatusPage } from './pages/public-status/PublicStatusPage.js';
 import { SiteEditPage } from './pages/site-edit/SiteEditPage.js';
 import { SitesPage } from './pages/sites/SitesPage.js';
@@ -138,6 +139,8 @@ function Route({ path }: { path: string }) {
   if (path === '/' || path === '/login') return <DashboardPage />;
   if (path === '/sites' || path === '/sites/') return <SitesPage />;
   if (match('/sites/new', path)) return <SiteEditPage domain={null} />;
+  const logs = match('/sites/:domain/logs', path);
+  if (logs) return <SiteLogsPage domain={logs.domain ?? ''} key={logs.domain} />;
   const site = match('/sites/:domain', path);
   if (site) return <SiteEditPage domain={site.domain ?? ''} key={site.domain} />;
   if (path === '/edges' || path === '/edges/') return <EdgesPage />;

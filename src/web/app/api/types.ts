@@ -13,6 +13,7 @@ export type {
   PublicSubjectHistory,
   SiteHistory,
   SiteHistoryPoint,
+  SiteLogs,
   StatusSettings,
   ApiErrorAnswer,
   ApiTokenCreated,

@@ -171,6 +171,13 @@ export function SiteEditPage(props: { domain: string | null }) {
       </p>
       <h1>{domain ?? t('sites.new')}</h1>
       {domain !== null ? (
+        <p>
+          <Link href={`/sites/${encodeURIComponent(domain)}/logs`} data-testid="site-logs-link">
+            {t('logs.title')}
+          </Link>
+        </p>
+      ) : null}
+      {domain !== null ? (
         <details className="site-history" open>
           <summary>{t('siteEdit.history')}</summary>
           <SiteCharts domain={domain} />

@@ -189,7 +189,7 @@ export class PowerDnsProvider implements DnsProvider {
 
   constructor(
     private readonly settings: PowerDnsSettings,
-    private readonly opts: DnsProviderOptions,
+    opts: DnsProviderOptions,
   ) {
     this.base = `${settings.api_url.replace(/\/+$/, '')}/api/v1/servers/${encodeURIComponent(settings.server_id)}`;
     this.http = {

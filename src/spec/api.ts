@@ -8,6 +8,7 @@ import { NodeResources } from './edge-report.js';
 import { AccessLogLine } from './logs.js';
 import { PurgeJob } from './purge.js';
 import { Edge, Site, Spec } from './schema.js';
+import { sentence } from './problems.js';
 
 const Count = z.number().int().nonnegative();
 const Revision = z.number().int().nonnegative();
@@ -706,7 +707,7 @@ const TagName = z.string().min(1).max(63);
 /** Scopes and, for `purge` and `sites:write`, the sites (by domain or tag) they stop at. */
 export const Grant = z
   .object({
-    scopes: z.array(Scope).min(1, 'needs at least one scope'),
+    scopes: z.array(Scope).min(1, sentence('scopes_none')),
     /** Domains `purge`/`sites:write` apply to; with `tags` empty too: every site. */
     sites: z.array(Domainish).default([]),
     /** Tags of sites `purge`/`sites:write` apply to. */
@@ -717,7 +718,7 @@ export type Grant = z.infer<typeof Grant>;
 
 const CredentialName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 of a-z, 0-9, ".", "_", "-"');
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, sentence('credential_name_format'));
 
 /** POST /v1/tokens. */
 export const TokenCreate = Grant.extend({
@@ -752,13 +753,13 @@ export type ApiTokenCreated = z.infer<typeof ApiTokenCreated>;
 /** POST /v1/users. */
 export const UserCreate = Grant.extend({
   name: CredentialName,
-  password: z.string().min(12, 'must be at least 12 characters').max(1024),
+  password: z.string().min(12, sentence('password_too_short')).max(1024),
 }).strict();
 export type UserCreate = z.infer<typeof UserCreate>;
 
 /** PUT /v1/users/:name/password. */
 export const UserPassword = z
-  .object({ password: z.string().min(12, 'must be at least 12 characters').max(1024) })
+  .object({ password: z.string().min(12, sentence('password_too_short')).max(1024) })
   .strict();
 export type UserPassword = z.infer<typeof UserPassword>;
 

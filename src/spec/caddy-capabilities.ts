@@ -3,7 +3,7 @@
 // reason (the table in docs/proxies.md). What it can do is rendered (render/caddy-match.ts):
 // client networks (remote_ip), headers, user agents, query present/exact/prefix, access rules.
 import type { Matcher, Spec } from './schema.js';
-import { problem, type PathSegment, type Problem } from './problems.js';
+import { problem, said, type PathSegment, type Problem } from './problems.js';
 import { caddyRegexProblem } from './protect.js';
 import { selectorMatch } from './selectors.js';
 import { siteMatchers } from './validate-protect.js';
@@ -11,7 +11,7 @@ import { siteMatchers } from './validate-protect.js';
 function matcherProblems(
   m: Matcher,
   at: PathSegment[],
-  edges: string,
+  edges: { count: number; names: string },
   behindProxies: string | undefined,
 ): Problem[] {
   const out: Problem[] = [];
@@ -19,12 +19,12 @@ function matcherProblems(
     out.push(
       problem(
         [...at, 'client_ips'],
-        `cannot be matched on the Caddy edge "${behindProxies}": it has real_ip_from, and Caddy 2.6 has no trusted proxies for matchers (remote_ip sees the proxy's address; its "forwarded" option would trust any client's X-Forwarded-For); see docs/proxies.md`,
+        said('caddy_client_ips_behind_proxy', { edge: behindProxies }),
       ),
     );
   const regex = (re: string | undefined, path: PathSegment[]) => {
     const why = re === undefined ? undefined : caddyRegexProblem(re);
-    if (why !== undefined) out.push(problem(path, `${why}, and the site is served by ${edges}`));
+    if (why !== undefined) out.push(problem(path, said(`caddy_regex_${why}`, edges)));
   };
   m.headers?.forEach((h, k) => regex(h.regex, [...at, 'headers', k, 'regex']));
   m.user_agents?.forEach((u, k) => {
@@ -32,12 +32,7 @@ function matcherProblems(
   });
   m.query?.forEach((q, k) => {
     if (q.regex !== undefined)
-      out.push(
-        problem(
-          [...at, 'query', k, 'regex'],
-          `cannot be matched by ${edges}: Caddy 2.6 has no matcher for one query parameter's value pattern (exact, prefix and present are rendered); see docs/proxies.md`,
-        ),
-      );
+      out.push(problem([...at, 'query', k, 'regex'], said('caddy_query_regex', edges)));
   });
   return out;
 }
@@ -50,15 +45,10 @@ export function caddyProtectProblems(spec: Spec): Problem[] {
       (e) => e.proxy === 'caddy' && !e.paused && selectorMatch(site.edges, e) !== undefined,
     );
     if (caddy.length === 0) return;
-    const edges = `the Caddy edge${caddy.length > 1 ? 's' : ''} ${caddy.map((e) => `"${e.name}"`).join(', ')}`;
+    const edges = { count: caddy.length, names: caddy.map((e) => `"${e.name}"`).join(', ') };
     const base: PathSegment[] = ['sites', i];
     if (site.rate_limits !== undefined && site.rate_limits.length > 0)
-      problems.push(
-        problem(
-          [...base, 'rate_limits'],
-          `cannot be applied by Caddy 2.6 (it has no rate limiter; the rate_limit plugin is not in Debian's package), and this site is served by ${edges}; see docs/proxies.md`,
-        ),
-      );
+      problems.push(problem([...base, 'rate_limits'], said('caddy_rate_limits', edges)));
     const behindProxies = caddy.find((e) => (e.real_ip_from ?? []).length > 0)?.name;
     for (const { at, m } of siteMatchers(site)) {
       // Rate limits are refused whole above.
@@ -67,26 +57,11 @@ export function caddyProtectProblems(spec: Spec): Problem[] {
     }
     const body = site.access?.body;
     if (body?.includes('{$') === true)
-      problems.push(
-        problem(
-          [...base, 'access', 'body'],
-          `contains "{$", which Caddy would read as an environment variable, and this site is served by ${edges}`,
-        ),
-      );
+      problems.push(problem([...base, 'access', 'body'], said('caddy_body_env', edges)));
     else if (body === '}')
-      problems.push(
-        problem(
-          [...base, 'access', 'body'],
-          `is only "}", which ends a Caddyfile snippet in Caddy 2.6 even when quoted, and this site is served by ${edges}`,
-        ),
-      );
+      problems.push(problem([...base, 'access', 'body'], said('caddy_body_brace', edges)));
     else if (body?.includes('`') === true && /\\(?="|$)/.test(body))
-      problems.push(
-        problem(
-          [...base, 'access', 'body'],
-          `has a backquote and a backslash before a quote (or at its end), which no Caddyfile token can hold, and this site is served by ${edges}`,
-        ),
-      );
+      problems.push(problem([...base, 'access', 'body'], said('caddy_body_quotes', edges)));
   });
   return problems;
 }

@@ -2,7 +2,7 @@
 // the WAF (ModSecurity + CRS: nginx edges only) and the client-geography matchers (countries,
 // continents, ASNs). Checked on the parsed spec, with the field path of what is refused.
 import type { Edge, SiteWaf, Spec, WafOverride } from './schema.js';
-import { problem, type PathSegment, type Problem } from './problems.js';
+import { problem, said, type PathSegment, type Problem } from './problems.js';
 import { selectorMatch } from './selectors.js';
 import { caddyProtectProblems } from './caddy-capabilities.js';
 import { siteMatchers } from './validate-protect.js';
@@ -56,10 +56,7 @@ export function edgeCapabilityProblems(spec: Spec): Problem[] {
     if (wafOn.length > 0) {
       const names = wafOn.map((e) => `"${e.name}"`).join(', ');
       problems.push(
-        problem(
-          ['sites', i, 'waf', 'enabled'],
-          `is on, but the site is served by Caddy edge${wafOn.length > 1 ? 's' : ''} ${names}, which cannot run the WAF (OWASP CRS on ModSecurity is nginx only; docs/proxies.md): serve the site from nginx edges, or turn the WAF off there (waf.overrides)`,
-        ),
+        problem(['sites', i, 'waf', 'enabled'], said('caddy_waf', { count: wafOn.length, names })),
       );
     }
     if (caddy.length === 0) return;
@@ -68,7 +65,10 @@ export function edgeCapabilityProblems(spec: Spec): Problem[] {
       problems.push(
         problem(
           ['sites', i, ...at],
-          `needs the client's ${String(field) === 'asns' ? 'ASN' : 'country'} from the edge's country data, which Caddy edge${caddy.length > 1 ? 's' : ''} ${names} cannot look up (docs/proxies.md)`,
+          said(String(field) === 'asns' ? 'caddy_geo_asn' : 'caddy_geo_country', {
+            count: caddy.length,
+            names,
+          }),
         ),
       );
     }

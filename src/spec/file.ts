@@ -9,7 +9,7 @@ import {
   stringify,
   type Node,
 } from 'yaml';
-import { problem, SpecError, type PathSegment, type Problem } from './problems.js';
+import { problem, said, SpecError, type PathSegment, type Problem } from './problems.js';
 import type { Spec } from './schema.js';
 import { validateSpec, type Validation } from './validate.js';
 
@@ -23,7 +23,7 @@ export function validateSpecYaml(text: string): Validation {
       problems: doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
         return {
-          ...problem([], `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`),
+          ...problem([], said('yaml_syntax', { detail: e.message.split('\n')[0] ?? e.message })),
           line: pos.line,
           column: pos.col,
         };
@@ -38,12 +38,7 @@ export function validateSpecYaml(text: string): Validation {
     if (!(err instanceof ReferenceError)) throw err;
     return {
       ok: false,
-      problems: [
-        problem(
-          [],
-          'YAML: too many alias references (more than 100 expansions of &anchors): refusing a document that expands without bound',
-        ),
-      ],
+      problems: [problem([], said('yaml_alias_bomb'))],
     };
   }
   const v = validateSpec(data);

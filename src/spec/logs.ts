@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SITE_CACHE_STATUSES } from './history.js';
 import { PurgePath } from './purge.js';
+import { sentence } from './problems.js';
 
 /** Most lines one answer carries (per edge and in all). */
 export const MAX_LOG_LINES = 1000;
@@ -37,10 +38,7 @@ export type AccessLogLine = z.infer<typeof AccessLogLine>;
 /** `404`, `5xx`, or several of them: `404,5xx`. */
 export const LogStatusFilter = z
   .string()
-  .regex(
-    /^([1-5](xx|[0-9]{2}))(,[1-5](xx|[0-9]{2})){0,9}$/,
-    'must be a status (404), a class (5xx) or several with commas (404,5xx)',
-  );
+  .regex(/^([1-5](xx|[0-9]{2}))(,[1-5](xx|[0-9]{2})){0,9}$/, sentence('log_status_format'));
 
 /** What a log request keeps: every given field must match (path: a prefix of the URI). */
 export const LogFilter = z
@@ -51,7 +49,7 @@ export const LogFilter = z
     /** The client address, exactly as in the log. */
     client: z
       .string()
-      .regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IPv4 or IPv6 address')
+      .regex(/^[0-9A-Fa-f:.]{2,45}$/, sentence('ip_address_format'))
       .optional(),
     cache: z.enum(SITE_CACHE_STATUSES).optional(),
   })

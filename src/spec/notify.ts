@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AlertKind, type Alert } from './api.js';
 import { Name } from './primitives.js';
+import { issue, REQUIRED, said, sentence } from './problems.js';
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -40,9 +41,9 @@ export type ChannelType = z.infer<typeof ChannelType>;
 
 const HttpUrl = z
   .string()
-  .url('must be an http:// or https:// URL')
-  .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL');
-const Email = z.string().email('must be an email address');
+  .url(sentence('http_url_scheme'))
+  .refine((u) => /^https?:\/\//i.test(u), sentence('http_url_scheme'));
+const Email = z.string().email(sentence('email_format'));
 
 /** What a channel sends to, without its secret (the secret is sealed in the store, never shown). */
 export const ChannelSettings = z.discriminatedUnion('type', [
@@ -54,7 +55,7 @@ export const ChannelSettings = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('telegram'),
-      chat_id: z.string().min(1, 'is required'),
+      chat_id: z.string().min(1, REQUIRED),
       api_url: HttpUrl.default('https://api.telegram.org'),
     })
     .strict(),
@@ -62,7 +63,7 @@ export const ChannelSettings = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('email'),
-      host: z.string().min(1, 'is required'),
+      host: z.string().min(1, REQUIRED),
       port: z.number().int().min(1).max(65535).default(587),
       /** `starttls`: upgrade on 587 (required), `tls`: TLS from the start (465), `none`: plain. */
       tls: z.enum(['starttls', 'tls', 'none']).default('starttls'),
@@ -75,12 +76,12 @@ export const ChannelSettings = z.discriminatedUnion('type', [
       tls_ca: z
         .string()
         .max(65536)
-        .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
+        .regex(/-----BEGIN CERTIFICATE-----/, sentence('pem_certificate'))
         .optional(),
       tls_allow_untrusted: z.boolean().optional(),
       user: z.string().min(1).optional(),
       from: Email,
-      to: z.array(Email).min(1, 'needs at least one address'),
+      to: z.array(Email).min(1, sentence('addresses_none')),
     })
     .strict(),
 ]);
@@ -108,29 +109,17 @@ export const ChannelCreate = z
   .superRefine((c, ctx) => {
     const t = c.settings.type;
     if (c.secret === undefined && t !== 'email')
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['secret'],
-        message: `a ${t} channel needs a secret (${SECRET_OF[t]})`,
-      });
+      ctx.addIssue(
+        issue(said('channel_secret_missing', { type: t, what: SECRET_OF[t] }), ['secret']),
+      );
     if (t === 'slack' && c.secret !== undefined && !HttpUrl.safeParse(c.secret).success)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['secret'],
-        message: 'the secret of a slack channel is its webhook URL (https://…)',
-      });
+      ctx.addIssue(issue(said('slack_secret_url'), ['secret']));
     if (t === 'email' && (c.secret === undefined) !== (c.settings.user === undefined))
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: c.secret === undefined ? ['secret'] : ['settings', 'user'],
-        message: 'an SMTP login needs both settings.user and the secret (its password)',
-      });
+      ctx.addIssue(
+        issue(said('smtp_login_pair'), c.secret === undefined ? ['secret'] : ['settings', 'user']),
+      );
     if (t === 'webhook' && c.secret !== undefined && c.secret.length < 16)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['secret'],
-        message: 'a webhook signing secret must be at least 16 characters',
-      });
+      ctx.addIssue(issue(said('webhook_secret_short'), ['secret']));
   });
 export type ChannelCreate = z.infer<typeof ChannelCreate>;
 

@@ -2,27 +2,28 @@
 // injection into nginx/Caddy: anything that reaches a renderer has passed one of these.
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { issue, said, sentence, type Said } from './problems.js';
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Explains why `value` is not a DNS hostname, or returns undefined when it is one. */
-export function hostnameProblem(value: string, allowWildcard = false): string | undefined {
-  if (value.length === 0) return 'must not be empty';
-  if (isIPv4(value) || isIPv6(value))
-    return 'is an IP address, not a hostname (write addresses as {v4: …, v6: …})';
+/** Explains why `value` is not a DNS hostname (naming it), or returns undefined when it is one. */
+export function hostnameProblem(value: string, allowWildcard = false): Said | undefined {
+  if (value.length === 0) return said('hostname_empty', { value });
+  if (isIPv4(value) || isIPv6(value)) return said('hostname_ip_address', { value });
   if (/[\s;{}"'\\$`]/.test(value)) {
     const bad = /[\s;{}"'\\$`]/.exec(value)?.[0] ?? '';
-    return `contains ${describeChar(bad)}, which is not allowed in a hostname`;
+    return said('hostname_bad_char', { value, char: describeChar(bad) });
   }
-  if (value !== value.toLowerCase()) return 'must be lowercase';
-  if (value.length > 253) return 'is longer than 253 characters';
+  if (value !== value.toLowerCase()) return said('hostname_uppercase', { value });
+  if (value.length > 253) return said('hostname_too_long', { value });
   let labels = value.split('.');
   if (allowWildcard && labels[0] === '*') labels = labels.slice(1);
-  if (labels.length < 2) return 'must have at least two labels (like example.com)';
+  if (labels.length < 2) return said('hostname_one_label', { value });
   for (const label of labels) {
-    if (!LABEL.test(label)) return `has an invalid label "${label}"`;
+    if (!LABEL.test(label)) return said('hostname_bad_label', { value, label });
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return 'must not end in a numeric label';
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? ''))
+    return said('hostname_numeric_tld', { value });
   return undefined;
 }
 
@@ -45,28 +46,24 @@ export function describeChar(c: string): string {
 
 export const Hostname = z.string().superRefine((v, ctx) => {
   const problem = hostnameProblem(v);
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" ${problem}` });
+  if (problem) ctx.addIssue(issue(problem));
 });
 
 /** A site's domain or alias: a hostname, or a wildcard `*.example.com`. */
 export const DomainName = z.string().superRefine((v, ctx) => {
   const problem = hostnameProblem(v, true);
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" ${problem}` });
+  if (problem) ctx.addIssue(issue(problem));
 });
 
 export const IPv4 = z.string().refine(
   (v) => isIPv4(v),
-  (v) => ({ message: `"${v}" is not an IPv4 address` }),
+  (v) => issue(said('not_ipv4', { value: v })),
 );
 export const IPv6 = z.string().refine(
   // Node accepts a zone id (fe80::1%eth0); nginx's listen and proxy_pass do not, and a zone
   // names an interface of one machine, which a spec for many edges cannot know.
   (v) => isIPv6(v) && !v.includes('%'),
-  (v) => ({
-    message: v.includes('%')
-      ? `"${v}" has an IPv6 zone id (%…), which nginx does not accept: write the address alone`
-      : `"${v}" is not an IPv6 address`,
-  }),
+  (v) => issue(said(v.includes('%') ? 'ipv6_zone_id' : 'not_ipv6', { value: v })),
 );
 
 /** An address or network in CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`. */
@@ -77,20 +74,13 @@ export const Cidr = z.string().superRefine((v, ctx) => {
     max > 0 &&
     rest.length === 0 &&
     (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max));
-  if (!ok)
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${v}" is not an IP address or network like 10.0.0.0/8 or 2001:db8::/32`,
-    });
+  if (!ok) ctx.addIssue(issue(said('not_cidr', { value: v })));
 });
 
 /** Names of edges, tags and modifiers: they end up in file names and headers. */
 export const Name = z
   .string()
-  .regex(
-    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
-    'must be 1-63 lowercase letters, digits or "-", not starting or ending with "-"',
-  );
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, sentence('name_format'));
 
 /**
  * A secret is never written inline: `env:NAME` reads an environment variable of the control
@@ -98,10 +88,7 @@ export const Name = z
  */
 export const SecretRef = z
   .string()
-  .regex(
-    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/[^\0\n\r]+)$/,
-    'must be a reference like "env:NAME" or "file:/path/to/secret", never the secret itself',
-  );
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/[^\0\n\r]+)$/, sentence('secret_ref_format'));
 
 /**
  * A URL path glob such as `/static/*`; `*` matches any characters including `/`. Globs are
@@ -110,29 +97,28 @@ export const SecretRef = z
  */
 export const PathGlob = z
   .string()
-  .regex(
-    /^\/[A-Za-z0-9._~!*'()@:+,=/%-]*$/,
-    'must start with "/" and use only URL path characters and "*"',
-  )
+  .regex(/^\/[A-Za-z0-9._~!*'()@:+,=/%-]*$/, sentence('path_glob_format'))
   .superRefine((v, ctx) => {
     const bad = /%(?:[01][0-9A-Fa-f]|7[Ff])/.exec(v)?.[0];
     if (bad !== undefined)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `contains "${bad}", ${describeChar(String.fromCharCode(parseInt(bad.slice(1), 16)))} percent-encoded, which is not allowed in a path glob`,
-      });
+      ctx.addIssue(
+        issue(
+          said('path_glob_encoded_control', {
+            encoded: bad,
+            char: describeChar(String.fromCharCode(parseInt(bad.slice(1), 16))),
+          }),
+        ),
+      );
   });
 
-export const Extension = z
-  .string()
-  .regex(/^[a-z0-9]{1,16}$/, 'must be 1-16 lowercase letters or digits, without the dot');
+export const Extension = z.string().regex(/^[a-z0-9]{1,16}$/, sentence('extension_format'));
 
 export const HttpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** A header name as in RFC 9110 tokens, restricted to the common safe subset. */
 export const HeaderName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'must be letters, digits and "-"');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, sentence('header_name_format'));
 
 /**
  * Response headers a `set_header` modifier must not touch: message framing and hop-by-hop
@@ -155,15 +141,9 @@ export const FRAMING_HEADERS = [
 export const SettableHeaderName = HeaderName.superRefine((v, ctx) => {
   const lower = v.toLowerCase();
   if ((FRAMING_HEADERS as readonly string[]).includes(lower))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${v}" is a framing or hop-by-hop header, which a modifier must not set (it could desync clients)`,
-    });
+    ctx.addIssue(issue(said('header_framing', { value: v })));
   else if (lower.startsWith('x-outpost-'))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${v}" is one of Outpost's own headers (X-Outpost-*), which a modifier must not set`,
-    });
+    ctx.addIssue(issue(said('header_outpost', { value: v })));
 });
 
 /** A header value: printable text, without the characters a config language could interpret. */
@@ -173,10 +153,7 @@ export const HeaderValue = z
   .superRefine((v, ctx) => {
     const bad = /[\0-\x1f\x7f"\\$`{}]/.exec(v)?.[0];
     if (bad !== undefined)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `contains ${describeChar(bad)}, which is not allowed in a header value`,
-      });
+      ctx.addIssue(issue(said('header_value_bad_char', { char: describeChar(bad) })));
   });
 
 /** A redirect target such as `https://static.example.com{uri}`; placeholders are listed. */
@@ -184,45 +161,45 @@ export const TEMPLATE_PLACEHOLDERS = ['uri', 'path', 'args', 'host', 'scheme'] a
 export const UrlTemplate = z.string().superRefine((v, ctx) => {
   const bad = /[\0-\x20\x7f"'\\$`;]/.exec(v)?.[0];
   if (bad !== undefined) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+    ctx.addIssue(issue(said('bad_char', { char: describeChar(bad) })));
     return;
   }
   for (const m of v.matchAll(/\{([^}]*)\}?/g)) {
     const name = m[1] ?? '';
     if (!m[0].endsWith('}') || !(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `has an unknown placeholder "${m[0]}"; use one of ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
-      });
+      ctx.addIssue(
+        issue(
+          said('url_template_placeholder', {
+            placeholder: m[0],
+            options: TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', '),
+          }),
+        ),
+      );
       return;
     }
   }
   if (v.replace(/\{[a-z]+\}/g, '').includes('}')) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'has an unmatched "}"' });
+    ctx.addIssue(issue(said('url_template_unmatched_brace')));
     return;
   }
-  if (!/^(https?:\/\/|\/|\{scheme\}:\/\/)/.test(v))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: 'must start with "http://", "https://", "{scheme}://" or "/"',
-    });
+  if (!/^(https?:\/\/|\/|\{scheme\}:\/\/)/.test(v)) ctx.addIssue(issue(said('url_template_start')));
 });
 
 export const HttpUrl = z.string().superRefine((v, ctx) => {
   const bad = /[\0-\x20\x7f"'\\$`;{}]/.exec(v)?.[0];
   if (bad !== undefined) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+    ctx.addIssue(issue(said('bad_char', { char: describeChar(bad) })));
     return;
   }
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" is not a URL` });
+    ctx.addIssue(issue(said('not_url', { value: v })));
     return;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http:// or https:// URL' });
+    ctx.addIssue(issue(said('http_url_scheme')));
 });
 
 export const Port = z.number().int().min(1).max(65535);
@@ -233,10 +210,10 @@ export const PemCertificates = z
   .max(65_536)
   .regex(
     /^\s*(?:-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
-    'must be one or more PEM certificates ("-----BEGIN CERTIFICATE-----" …)',
+    sentence('pem_certificates'),
   );
 
 /** A query parameter name (cache keys, matchers): letters, digits and "_" (an nginx `$arg_NAME`). */
 export const QueryParamName = z
   .string()
-  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"');
+  .regex(/^[A-Za-z0-9_]{1,64}$/, sentence('query_param_name_format'));

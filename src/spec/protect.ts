@@ -4,46 +4,29 @@
 // are the first wall against config injection; render/escape.ts is the second.
 import { z } from 'zod';
 import { Cidr, describeChar, QueryParamName } from './primitives.js';
+import { issue, said, sentence, type Said } from './problems.js';
 
 /** Name of a shared IP list (`ip_lists` at the top of the spec), referenced as `@NAME`. */
 export const IpListName = z
   .string()
-  .regex(
-    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
-    'must be 1-63 lowercase letters, digits or "-", not starting or ending with "-"',
-  );
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, sentence('name_format'));
 
 /** A client address or network (`10.0.0.0/8`, `2001:db8::/32`) or `@list` naming an IP list. */
 export const ClientIp = z.string().superRefine((v, ctx) => {
   if (v.startsWith('@')) {
     if (!IpListName.safeParse(v.slice(1)).success)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `"${v}" is not a list reference: "@" and a list name of lowercase letters, digits or "-"`,
-      });
+      ctx.addIssue(issue(said('not_list_reference', { value: v })));
     return;
   }
-  if (v.includes('%'))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${v}" has an IPv6 zone id (%…), which nginx does not accept: write the address alone`,
-    });
-  else if (!Cidr.safeParse(v).success)
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${v}" is not an IP address, a network like 10.0.0.0/8 or 2001:db8::/32, or an "@list" reference`,
-    });
+  if (v.includes('%')) ctx.addIssue(issue(said('ipv6_zone_id', { value: v })));
+  else if (!Cidr.safeParse(v).success) ctx.addIssue(issue(said('not_client_ip', { value: v })));
 });
 
 /** The named lists: `ip_lists: { office: [192.0.2.0/24, …] }`. */
 export const IpLists = z.record(
   IpListName,
   z
-    .array(
-      Cidr.refine((v) => !v.includes('%'), {
-        message: 'has an IPv6 zone id (%…), which nginx does not accept',
-      }),
-    )
+    .array(Cidr.refine((v) => !v.includes('%'), issue(said('ip_list_zone_id'))))
     .min(1)
     .max(100_000),
 );
@@ -58,28 +41,27 @@ export type IpLists = z.infer<typeof IpLists>;
  * the rest out), PCRE verbs `(*…)` (they change the engine's limits, and only work at the very
  * start) and callouts `(?C…)`. `{$` is refused for Caddy's environment placeholders.
  */
-export function regexProblem(re: string): string | undefined {
-  if (re.length === 0) return 'must not be empty';
-  if (re.length > 512) return 'is longer than 512 characters';
+export function regexProblem(re: string): Said | undefined {
+  if (re.length === 0) return said('empty');
+  if (re.length > 512) return said('regex_too_long');
   const control = /[\0-\x1f\x7f]/.exec(re)?.[0];
-  if (control !== undefined) return `contains ${describeChar(control)}, which a pattern must not`;
-  if (re.includes('{$')) return 'contains "{$", which Caddy would read as an environment variable';
+  if (control !== undefined) return said('regex_control', { char: describeChar(control) });
+  if (re.includes('{$')) return said('env_placeholder');
   let depth = 0;
   let inClass = false;
   for (let i = 0; i < re.length; i++) {
     const c = re[i];
     if (c === '\\') {
       const next = re[i + 1];
-      if (next === undefined) return 'ends with a lone "\\" (it would escape what follows)';
-      if (next === 'Q' || next === 'E')
-        return `uses "\\${next}" quoting, which is not allowed (escape each character instead)`;
+      if (next === undefined) return said('regex_lone_backslash');
+      if (next === 'Q' || next === 'E') return said('regex_quoting', { letter: next });
       i++;
       continue;
     }
     if (inClass) {
       if (c === '[' && re[i + 1] === ':') {
         const end = re.indexOf(':]', i + 2);
-        if (end === -1) return 'has an unclosed "[:" class name';
+        if (end === -1) return said('regex_unclosed_class_name');
         i = end + 1;
       } else if (c === ']') inClass = false;
       continue;
@@ -93,27 +75,26 @@ export function regexProblem(re: string): string | undefined {
     }
     if (c === '(') {
       const rest = re.slice(i + 1);
-      if (rest.startsWith('*')) return 'uses a PCRE verb "(*…)", which is not allowed';
-      if (rest.startsWith('?C')) return 'uses a PCRE callout "(?C…)", which is not allowed';
+      if (rest.startsWith('*')) return said('regex_verb');
+      if (rest.startsWith('?C')) return said('regex_callout');
       if (rest.startsWith('?#')) {
         const end = re.indexOf(')', i);
-        if (end === -1) return 'has an unclosed "(?#" comment';
+        if (end === -1) return said('regex_unclosed_comment');
         i = end;
         continue;
       }
       const flags = /^\?\^?([a-zA-Z-]*)[:)]/.exec(rest)?.[1];
-      if (flags?.includes('x') === true)
-        return 'uses the "x" flag, which is not allowed ("#" would comment out the rest)';
+      if (flags?.includes('x') === true) return said('regex_x_flag');
       depth++;
       continue;
     }
     if (c === ')') {
       depth--;
-      if (depth < 0) return 'has a ")" without its "("';
+      if (depth < 0) return said('regex_unopened_group');
     }
   }
-  if (inClass) return 'has a "[" without its "]"';
-  if (depth > 0) return 'has a "(" without its ")"';
+  if (inClass) return said('regex_unclosed_class');
+  if (depth > 0) return said('regex_unclosed_group');
   return undefined;
 }
 
@@ -121,23 +102,23 @@ export function regexProblem(re: string): string | undefined {
  * Why an (already valid) pattern cannot run on a Caddy edge, or undefined: Caddy matches with
  * Go's RE2, which has no lookaround, backreferences, atomic groups or possessive quantifiers.
  */
-export function caddyRegexProblem(re: string): string | undefined {
-  if (/\(\?<?[=!]/.test(re)) return 'uses lookaround, which Caddy (Go RE2) does not support';
-  if (/\(\?>/.test(re)) return 'uses an atomic group, which Caddy (Go RE2) does not support';
-  if (/(?<!\\)\\[1-9]/.test(re))
-    return 'uses a backreference, which Caddy (Go RE2) does not support';
-  if (/[*+?}]\+/.test(re))
-    return 'uses a possessive quantifier, which Caddy (Go RE2) does not support';
+export type CaddyRegexProblem =
+  'lookaround' | 'atomic' | 'backreference' | 'possessive' | 'named_group';
+/** The kind of problem, worded with the serving edges as `caddy_regex_<kind>` (problems.ts). */
+export function caddyRegexProblem(re: string): CaddyRegexProblem | undefined {
+  if (/\(\?<?[=!]/.test(re)) return 'lookaround';
+  if (/\(\?>/.test(re)) return 'atomic';
+  if (/(?<!\\)\\[1-9]/.test(re)) return 'backreference';
+  if (/[*+?}]\+/.test(re)) return 'possessive';
   // Debian's Caddy 2.6.2 is built with Go 1.18, whose RE2 knows only "(?P<name>".
-  if (/\(\?<[A-Za-z_]/.test(re))
-    return 'uses a named group "(?<name>…)", which Caddy 2.6 (Go RE2) does not accept: write "(?P<name>…)"';
+  if (/\(\?<[A-Za-z_]/.test(re)) return 'named_group';
   return undefined;
 }
 
 /** A PCRE pattern a matcher may carry (see regexProblem for what is refused and why). */
 export const MatchRegex = z.string().superRefine((v, ctx) => {
   const problem = regexProblem(v);
-  if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  if (problem !== undefined) ctx.addIssue(issue(problem));
 });
 
 /** A literal an `exact` or `prefix` condition compares with: printable text, 1024 at most. */
@@ -147,15 +128,8 @@ export const MatchText = z
   .superRefine((v, ctx) => {
     const bad = /[\0-\x1f\x7f]/.exec(v)?.[0];
     if (bad !== undefined)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `contains ${describeChar(bad)}, which no request header or query value can hold`,
-      });
-    else if (v.includes('{$'))
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: 'contains "{$", which Caddy would read as an environment variable',
-      });
+      ctx.addIssue(issue(said('match_text_control', { char: describeChar(bad) })));
+    else if (v.includes('{$')) ctx.addIssue(issue(said('env_placeholder')));
   });
 
 /**
@@ -165,10 +139,7 @@ export const MatchText = z
  */
 export const MatchHeaderName = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/,
-    'must be 1-64 letters, digits or "-" (header token characters nginx can name)',
-  );
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, sentence('match_header_name_format'));
 
 const VALUE_KINDS = ['exact', 'prefix', 'regex'] as const;
 
@@ -176,13 +147,13 @@ function exactlyOne(kinds: readonly string[]) {
   return (v: Record<string, unknown>, ctx: z.RefinementCtx) => {
     const set = kinds.filter((k) => v[k] !== undefined);
     if (set.length !== 1)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message:
+      ctx.addIssue(
+        issue(
           set.length === 0
-            ? `needs one of ${kinds.join(', ')}`
-            : `has ${set.join(' and ')}: set only one of ${kinds.join(', ')}`,
-      });
+            ? said('needs_one_of', { options: kinds.join(', ') })
+            : said('only_one_of', { fields: set.join(' and '), options: kinds.join(', ') }),
+        ),
+      );
   };
 }
 
@@ -224,7 +195,7 @@ export type QueryCondition = z.infer<typeof QueryCondition>;
  * false`), or a string: a case-insensitive substring (`"curl"` matches `curl/8.0`).
  */
 export const UserAgentCondition = z.union([
-  MatchText.pipe(z.string().min(1, 'must not be empty')),
+  MatchText.pipe(z.string().min(1, sentence('empty'))),
   z
     .object({
       exact: MatchText.optional(),
@@ -240,10 +211,7 @@ export type UserAgentCondition = z.infer<typeof UserAgentCondition>;
 /** `10r/s` or `100r/m`: requests per second or minute (nginx limit_req_zone's rate). */
 export const RequestRate = z
   .string()
-  .regex(
-    /^[1-9][0-9]{0,5}r\/[sm]$/,
-    'must be requests per second or minute like "10r/s" or "100r/m"',
-  );
+  .regex(/^[1-9][0-9]{0,5}r\/[sm]$/, sentence('request_rate_format'));
 
 /** What a rate limit counts by: the client address, or the value of a request header. */
 export const RateLimitKey = z.union([
@@ -251,9 +219,6 @@ export const RateLimitKey = z.union([
   z.string().superRefine((v, ctx) => {
     const name = v.startsWith('header:') ? v.slice('header:'.length) : undefined;
     if (name === undefined || !MatchHeaderName.safeParse(name).success)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `"${v}" must be "ip" or "header:NAME" with a header name of letters, digits or "-"`,
-      });
+      ctx.addIssue(issue(said('rate_limit_key_format', { value: v })));
   }),
 ]);

@@ -1,6 +1,7 @@
 // Purge requests: what a user asks to drop from the edges' caches, and the job an edge runs.
 import { z } from 'zod';
 import { describeChar } from './primitives.js';
+import { issue, said, sentence } from './problems.js';
 
 /** A path with an optional query, as requested from the edge: `/assets/app.js?v=2`. */
 export const PurgePath = z
@@ -9,15 +10,13 @@ export const PurgePath = z
   .max(4096)
   .superRefine((v, ctx) => {
     const bad = /[\0-\x20\x7f]/.exec(v)?.[0];
-    if (bad !== undefined)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
-    else if (!v.startsWith('/'))
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must start with "/"' });
+    if (bad !== undefined) ctx.addIssue(issue(said('bad_char', { char: describeChar(bad) })));
+    else if (!v.startsWith('/')) ctx.addIssue(issue(said('path_start')));
   });
 
 export const CacheTag = z
   .string()
-  .regex(/^[A-Za-z0-9._:/@+=-]{1,128}$/, 'must be 1-128 letters, digits or . _ : / @ + = -');
+  .regex(/^[A-Za-z0-9._:/@+=-]{1,128}$/, sentence('cache_tag_format'));
 
 export const PurgeRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('urls'), paths: z.array(PurgePath).min(1).max(1000) }).strict(),

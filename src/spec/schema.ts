@@ -1,6 +1,7 @@
 // The desired state of an Outpost CDN, which is also the shape of `outpost.yaml`.
 // One zod schema per shape; the API, the store, the compiler and the UI derive from these.
 import { z } from 'zod';
+import { issue, said, sentence, type Said } from './problems.js';
 import {
   Cidr,
   describeChar,
@@ -36,24 +37,15 @@ import { isNetworkLineName, NETWORK_LINE_NAMES } from './network-lines.js';
 export const HostAddresses = z
   .object({ v4: IPv4.optional(), v6: IPv6.optional() })
   .strict()
-  .refine((h) => h.v4 !== undefined || h.v6 !== undefined, {
-    message: 'needs at least one address: v4 or v6',
-  });
+  .refine((h) => h.v4 !== undefined || h.v6 !== undefined, issue(said('host_addresses_none')));
 export type HostAddresses = z.infer<typeof HostAddresses>;
 
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 /** An ISO 3166 alpha-2 country code, upper case, one a client can be found in (countries.ts). */
 export const CountryCode = z.string().superRefine((c, ctx) => {
-  if (!/^[A-Z]{2}$/.test(c))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: 'must be an ISO 3166 alpha-2 code like "HK" (two capital letters)',
-    });
+  if (!/^[A-Z]{2}$/.test(c)) ctx.addIssue(issue(said('country_code_format')));
   else if (!COUNTRY_CODES.has(c))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${c}" is not an assigned ISO 3166 alpha-2 country code (continents are the continents field)`,
-    });
+    ctx.addIssue(issue(said('country_code_unassigned', { value: c })));
 });
 /** An autonomous system number (32-bit, 0 and 4294967295 reserved). */
 export const Asn = z.number().int().min(1).max(4_294_967_294);
@@ -76,7 +68,7 @@ export const EdgeSelector = z
   .string()
   .regex(
     /^(\*|tag:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/,
-    'must be an edge name, "tag:NAME" or "*"',
+    sentence('edge_selector_format'),
   );
 export type EdgeSelector = z.infer<typeof EdgeSelector>;
 
@@ -84,10 +76,9 @@ export type EdgeSelector = z.infer<typeof EdgeSelector>;
 /** A line preset of src/spec/network-lines.ts, e.g. `china-telecom`. */
 export const NetworkLineName = z.string().superRefine((name, ctx) => {
   if (!isNetworkLineName(name))
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `unknown line "${name}"; known lines: ${NETWORK_LINE_NAMES.join(', ')}`,
-    });
+    ctx.addIssue(
+      issue(said('network_line_unknown', { value: name, options: NETWORK_LINE_NAMES.join(', ') })),
+    );
 });
 
 /**
@@ -188,7 +179,7 @@ export const ContentTypePattern = z
   .string()
   .regex(
     /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/,
-    'must be a lowercase media type like "text/html" or "image/*", without parameters',
+    sentence('content_type_format'),
   );
 
 /**
@@ -244,26 +235,13 @@ export const CacheRule = z
     if (r.action === 'bypass') {
       for (const option of CACHE_ONLY_OPTIONS)
         if (r[option] !== undefined)
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: [option],
-            message: `only a rule with action "cache" can set ${option}`,
-          });
+          ctx.addIssue(issue(said('cache_option_bypass', { option }), [option]));
       return;
     }
     if (r.force === true && r.ttl === undefined)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['force'],
-        message: 'needs a ttl: force applies the ttl whatever the origin says',
-      });
+      ctx.addIssue(issue(said('cache_force_ttl'), ['force']));
     if (r.slice === true && r.match.statuses !== undefined)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['match', 'statuses'],
-        message:
-          'cannot be combined with slice: a sliced object is stored as the 206 answers of its slices',
-      });
+      ctx.addIssue(issue(said('cache_slice_statuses'), ['match', 'statuses']));
   });
 export type CacheRule = z.infer<typeof CacheRule>;
 
@@ -349,7 +327,7 @@ export type Origin = z.infer<typeof Origin>;
  */
 export const SiteOrigins = z
   .array(Origin)
-  .min(1, 'a site needs at least one origin')
+  .min(1, sentence('origins_none'))
   .superRefine((origins, ctx) => {
     const first = origins[0];
     if (first === undefined) return;
@@ -357,11 +335,12 @@ export const SiteOrigins = z
       if (i === 0) return;
       const differs = (field: string, a: unknown, b: unknown) => {
         if (a === b) return false;
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: [i, field],
-          message: `must be the same for every origin of a site (origins[0] has ${a === undefined ? 'none' : JSON.stringify(a)}): nginx applies it to the whole upstream group`,
-        });
+        ctx.addIssue(
+          issue(said('origins_differ', { first: a === undefined ? 'none' : JSON.stringify(a) }), [
+            i,
+            field,
+          ]),
+        );
         return true;
       };
       if (differs('protocol', first.protocol, o.protocol)) return;
@@ -369,12 +348,7 @@ export const SiteOrigins = z
       differs('tls_server_name', first.tls_server_name, o.tls_server_name);
       differs('verify_tls', first.verify_tls, o.verify_tls);
       if ((first.tls_ca === undefined) !== (o.tls_ca === undefined))
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: [i, 'tls_ca'],
-          message:
-            'must be set on every HTTPS origin of a site or on none: nginx verifies the whole upstream group against one set of CAs',
-        });
+        ctx.addIssue(issue(said('origins_tls_ca'), [i, 'tls_ca']));
     });
   });
 
@@ -393,7 +367,7 @@ export const HealthCheck = z
     timeout: z.number().int().min(1).max(60).default(5),
     match: z
       .string()
-      .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
+      .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, sentence('text_format'))
       .optional(),
   })
   .strict();
@@ -465,20 +439,18 @@ export const AccessRule = z
   })
   .strict()
   .superRefine((r, ctx) => {
-    const fail = (path: string, message: string) =>
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    const fail = (path: string, s: Said) => ctx.addIssue(issue(s, [path]));
     if (r.action === 'redirect') {
-      if (r.target === undefined) fail('target', 'a redirect rule needs a target');
+      if (r.target === undefined) fail('target', said('access_redirect_target'));
       if (r.status !== undefined && ![301, 302, 307, 308].includes(r.status))
-        fail('status', `is ${r.status}; a redirect answers 301, 302, 307 or 308`);
+        fail('status', said('access_redirect_status', { status: r.status }));
       return;
     }
     if (r.target !== undefined)
-      fail('target', `only a redirect rule has a target, not ${r.action}`);
-    if (r.action === 'allow' && r.status !== undefined)
-      fail('status', 'an allow rule has no status: the request is served');
+      fail('target', said('access_target_not_redirect', { action: r.action }));
+    if (r.action === 'allow' && r.status !== undefined) fail('status', said('access_allow_status'));
     if (r.action === 'deny' && r.status !== undefined && (r.status < 400 || r.status > 499))
-      fail('status', `is ${r.status}; a deny rule answers a 4xx status`);
+      fail('status', said('access_deny_status', { status: r.status }));
   });
 export type AccessRule = z.infer<typeof AccessRule>;
 
@@ -488,8 +460,7 @@ const AccessBody = z
   .max(4096)
   .superRefine((v, ctx) => {
     const bad = /[\0-\x08\x0b-\x1f\x7f]/.exec(v)?.[0];
-    if (bad !== undefined)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${describeChar(bad)}` });
+    if (bad !== undefined) ctx.addIssue(issue(said('bad_char', { char: describeChar(bad) })));
   });
 
 export const SiteAccess = z
@@ -525,11 +496,7 @@ export const RateLimit = z
   .strict()
   .superRefine((r, ctx) => {
     if (typeof r.delay === 'number' && r.delay > r.burst)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['delay'],
-        message: `is ${r.delay}, more than burst (${r.burst}): only requests within the burst can be delayed`,
-      });
+      ctx.addIssue(issue(said('rate_limit_delay', { delay: r.delay, burst: r.burst }), ['delay']));
   });
 export type RateLimit = z.infer<typeof RateLimit>;
 
@@ -541,19 +508,16 @@ export const SiteRateLimits = z
     limits.forEach((l, i) => {
       const first = seen.get(l.name);
       if (first !== undefined)
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: [i, 'name'],
-          message: `duplicate rate limit name "${l.name}" (also rate_limits[${first}])`,
-        });
+        ctx.addIssue(issue(said('rate_limit_duplicate', { name: l.name, first }), [i, 'name']));
       else seen.set(l.name, i);
       const status = limits[0]?.status;
       if (i > 0 && l.status !== status)
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: [i, 'status'],
-          message: `is ${l.status}, but rate_limits[0] answers ${status}: nginx answers one status for all the limits of a site`,
-        });
+        ctx.addIssue(
+          issue(said('rate_limit_status', { status: l.status, first: String(status) }), [
+            i,
+            'status',
+          ]),
+        );
     });
   });
 
@@ -716,20 +680,23 @@ export const DnsSettings = z.discriminatedUnion('provider', [
       api_key: SecretRef,
       server_id: z
         .string()
-        .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits or _.- (PowerDNS server id)')
+        .regex(/^[A-Za-z0-9_.-]+$/, sentence('powerdns_server_id'))
         .default('localhost'),
       nameservers: z.array(Hostname).default([]),
       /** Text the health-check body must contain for an edge to count as up (ifurlup stringmatch). */
       health_match: z
         .string()
-        .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, 'must be 1-100 letters, digits, spaces or _.:/-')
+        .regex(/^[A-Za-z0-9 _.:/-]{1,100}$/, sentence('text_format'))
         .optional(),
       /** "ip:port" of this PowerDNS's DNS service: warm-up queries and ACME propagation checks. */
       dns_servers: z
         .array(
           z
             .string()
-            .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/, 'must be "ip:port"'),
+            .regex(
+              /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/,
+              sentence('ip_port_format'),
+            ),
         )
         .optional(),
     })

@@ -2,7 +2,7 @@
 // `@list` references name a list of `ip_lists`, and rule selectors name edges or tags that
 // exist. What a Caddy edge cannot do of these is in caddy-capabilities.ts (docs/proxies.md).
 import type { Matcher, Spec } from './schema.js';
-import { problem, type PathSegment, type Problem } from './problems.js';
+import { problem, said, type PathSegment, type Problem } from './problems.js';
 
 /** Every matcher of a site with its path: modifiers, cache rules, access rules, rate limits. */
 export function siteMatchers(site: Spec['sites'][number]): { at: PathSegment[]; m: Matcher }[] {
@@ -28,8 +28,9 @@ export function protectProblems(spec: Spec): Problem[] {
       if (sel === '*') return;
       if (sel.startsWith('tag:')) {
         if (!tags.has(sel.slice(4)))
-          problems.push(problem([...at, k], `no edge has the tag "${sel.slice(4)}"`));
-      } else if (!edgeNames.has(sel)) problems.push(problem([...at, k], `unknown edge "${sel}"`));
+          problems.push(problem([...at, k], said('unknown_tag', { tag: sel.slice(4) })));
+      } else if (!edgeNames.has(sel))
+        problems.push(problem([...at, k], said('unknown_edge', { edge: sel })));
     });
 
   spec.sites.forEach((site, i) => {
@@ -40,7 +41,7 @@ export function protectProblems(spec: Spec): Problem[] {
           problems.push(
             problem(
               [...base, ...at, 'client_ips', k],
-              `names the IP list "${ip.slice(1)}", which ip_lists does not define`,
+              said('ip_list_unknown', { list: ip.slice(1) }),
             ),
           );
       });
@@ -61,10 +62,7 @@ export function protectProblems(spec: Spec): Problem[] {
       ).find((f) => m[f] !== undefined);
       if (answer && cond !== undefined)
         problems.push(
-          problem(
-            [...base, 'cache', 'rules', k, 'match', cond],
-            'cannot be combined with statuses or content_types in one cache rule: the answer is matched on the method and path only (split it into two rules)',
-          ),
+          problem([...base, 'cache', 'rules', k, 'match', cond], said('cache_answer_match')),
         );
     });
     site.access?.rules.forEach((r, k) =>

@@ -1,7 +1,7 @@
 // Whole-document validation: the schema first, then the rules that span several entries
 // (unique names, references to edges that exist).
 import { EdgeSelector, Spec } from './schema.js';
-import { problem, problemsFromZod, SpecError, type Problem } from './problems.js';
+import { problem, problemsFromZod, said, SpecError, type Problem } from './problems.js';
 import { protectProblems } from './validate-protect.js';
 import { edgeCapabilityProblems } from './edge-capabilities.js';
 
@@ -53,7 +53,7 @@ export function crossCheck(input: unknown): Problem[] {
     const first = edgeNames.get(edge.name);
     if (first !== undefined) {
       problems.push(
-        problem(['edges', i, 'name'], `duplicate edge name "${edge.name}" (also edges[${first}])`),
+        problem(['edges', i, 'name'], said('duplicate_edge', { name: edge.name, first })),
       );
     } else {
       edgeNames.set(edge.name, i);
@@ -66,9 +66,9 @@ export function crossCheck(input: unknown): Problem[] {
       if (sel === '*' || !EdgeSelector.safeParse(sel).success) return;
       if (sel.startsWith('tag:')) {
         const tag = sel.slice(4);
-        if (!tags.has(tag)) problems.push(problem([...at, k], `no edge has the tag "${tag}"`));
+        if (!tags.has(tag)) problems.push(problem([...at, k], said('unknown_tag', { tag })));
       } else if (!edgeNames.has(sel)) {
-        problems.push(problem([...at, k], `unknown edge "${sel}"`));
+        problems.push(problem([...at, k], said('unknown_edge', { edge: sel })));
       }
     });
   };
@@ -85,7 +85,7 @@ export function crossCheck(input: unknown): Problem[] {
     const claim = (name: string, at: (string | number)[]) => {
       const owner = names.get(name);
       if (owner !== undefined) {
-        problems.push(problem(at, `"${name}" is already served by ${owner}`));
+        problems.push(problem(at, said('already_served', { name, owner })));
       } else {
         names.set(name, `sites[${i}] (${site.domain})`);
       }
@@ -114,7 +114,7 @@ export function crossCheck(input: unknown): Problem[] {
       problems.push(
         problem(
           ['sites', i, 'health_check', 'timeout'],
-          `is ${timeout}; GCore health checks allow at most ${GCORE_MAX_TIMEOUT} seconds`,
+          said('gcore_timeout', { timeout, max: GCORE_MAX_TIMEOUT }),
         ),
       );
   });

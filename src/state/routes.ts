@@ -3,7 +3,7 @@
 import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { ChangeResult, EventList, StateAnswer, stringifySpec } from '../spec/index.js';
+import { ChangeResult, EventList, StateAnswer, sentence, stringifySpec } from '../spec/index.js';
 import type { Store } from '../store/types.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from './service.js';
@@ -18,9 +18,7 @@ export const ApplyRequest = z
     dry_run: z.boolean().default(false),
   })
   .strict()
-  .refine((r) => (r.yaml === undefined) !== (r.spec === undefined), {
-    message: 'give exactly one of "yaml" or "spec"',
-  });
+  .refine((r) => (r.yaml === undefined) !== (r.spec === undefined), sentence('yaml_or_spec'));
 
 export const stateRoutes =
   (state: DesiredState, store: Store): FastifyPluginAsync =>

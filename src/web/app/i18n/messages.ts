@@ -11,21 +11,45 @@ import { i18n } from './index.js';
 const english = () => (i18n.resolvedLanguage ?? i18n.language ?? 'en').startsWith('en');
 
 /** A key made at run time from a code of the API, or null when the catalogue lacks it. */
-function lookup(key: string, params?: Record<string, string>): string | null {
+function lookup(key: string, params?: Record<string, string | number>): string | null {
   const k = key as never; // not a literal: checked at run time, and by i18n.test.ts
   return i18n.exists(k) ? i18n.t(k, params) : null;
 }
 
-/** A value of a problem in the UI's language: the type words (`a mapping`), else as sent. */
-function word(value: string): string {
-  return lookup(`problems.words.${value}`) ?? value;
+/** Finds a key of the catalogue with its values, or null (i18n's own lookup by default). */
+type Find = (key: string, params?: Record<string, string | number>) => string | null;
+
+/**
+ * A value of a problem in the UI's language: the words the API worded it with (`a mapping`,
+ * `a newline`, `a control character (0x1b)`), else as sent.
+ */
+export function problemWord(value: string, find: Find = lookup): string {
+  const control = /^a control character \((0x[0-9a-f]{2})\)$/.exec(value);
+  if (control)
+    return find('problems.words.a control character', { hex: control[1] ?? '' }) ?? value;
+  return find(`problems.words.${value}`) ?? value;
+}
+
+/**
+ * The values of a problem for its translation: words translated, and `count` a number (i18next
+ * picks a plural form only for a number).
+ */
+export function problemValues(
+  params: Record<string, string> | undefined,
+  find: Find = lookup,
+): Record<string, string | number> {
+  return Object.fromEntries(
+    Object.entries(params ?? {}).map(([k, v]) => [
+      k,
+      k === 'count' ? Number(v) : problemWord(v, find),
+    ]),
+  );
 }
 
 /** One problem's message in the UI's language (without its path). */
 export function problemText(p: ApiProblem): string {
   if (english() || p.code === undefined) return p.message;
-  const params = Object.fromEntries(Object.entries(p.params ?? {}).map(([k, v]) => [k, word(v)]));
-  return lookup(`problems.${p.code}`, params) ?? p.message;
+  return lookup(`problems.${p.code}`, problemValues(p.params)) ?? p.message;
 }
 
 /** The name of an error code in the UI's language, or null for a code the catalogue lacks. */

@@ -10,9 +10,17 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ERROR_STATUS } from '../../../http/errors.js';
-import { PROBLEM_CODES, problemsFromZod } from '../../../spec/problems.js';
+import * as spec from '../../../spec/index.js';
+import {
+  PROBLEM_CODES,
+  problemsFromZod,
+  SENTENCES,
+  type Problem,
+  type ProblemCode,
+} from '../../../spec/problems.js';
 import { en } from './en.js';
 import { pickLanguage } from './index.js';
+import { problemValues } from './messages.js';
 import { zhCN } from './zh-CN.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
@@ -245,10 +253,14 @@ describe('the catalogues', () => {
 
   it('translate every problem code the spec can produce, in both languages', () => {
     const codes = [...PROBLEM_CODES].sort();
-    const of = (tree: Tree) =>
-      Object.keys(tree)
-        .filter((k) => k !== 'words')
-        .sort();
+    const of = (tree: Tree) => [
+      ...new Set(
+        Object.keys(tree)
+          .filter((k) => k !== 'words')
+          .map(base)
+          .sort(),
+      ),
+    ];
     expect(of(en.problems)).toEqual(codes);
     expect(of(zhCN.problems)).toEqual(codes);
   });
@@ -358,6 +370,404 @@ describe('problems in the UI’s language', () => {
     expect(words['a number']).toBe('数字');
   });
 });
+
+// ---- issue 22: no problem without a code (w5-codes) ----
+/**
+ * One invalid value per sentence of the spec (spec/problems.ts SENTENCES), through the spec's
+ * own schemas and whole-document rules, as the API and the CLI check them.
+ */
+const PEM = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+const origin = { host: { v4: '127.0.0.1' } };
+const edge = (name: string, more: Record<string, unknown> = {}) => ({
+  name,
+  host: { v4: '127.0.0.2' },
+  ...more,
+});
+/** A site served by `n` Caddy edges, asking what Caddy 2.6 cannot do. */
+const caddySpec = (n: number) => ({
+  edges: Array.from({ length: n }, (_, i) =>
+    edge(`c${i + 1}`, { proxy: 'caddy', real_ip_from: ['10.0.0.0/8'] }),
+  ),
+  sites: [
+    {
+      domain: 'a.test',
+      origins: [origin],
+      waf: { enabled: true },
+      access: {
+        body: '}',
+        rules: [
+          {
+            match: {
+              client_ips: ['10.1.0.0/16'],
+              countries: ['HK'],
+              asns: [4134],
+              headers: [
+                { name: 'X-A', regex: '(?<=a)b' },
+                { name: 'X-B', regex: '(?>a)' },
+                { name: 'X-C', regex: '(a)\\1' },
+                { name: 'X-D', regex: 'a++' },
+                { name: 'X-E', regex: '(?<n>a)' },
+              ],
+              query: [{ name: 'q', regex: 'a' }],
+            },
+            action: 'deny',
+          },
+        ],
+      },
+      rate_limits: [{ name: 'r', rate: '10r/s' }],
+    },
+  ],
+});
+const bodySpec = (body: string, n = 1) => ({
+  edges: Array.from({ length: n }, (_, i) => edge(`c${i + 1}`, { proxy: 'caddy' })),
+  sites: [{ domain: 'a.test', origins: [origin], access: { body } }],
+});
+const aliasBomb = [
+  'a: &a ["x","x","x","x","x","x","x","x","x"]',
+  ...Array.from({ length: 8 }, (_, k) => {
+    const [prev, name] = [String.fromCharCode(97 + k), String.fromCharCode(98 + k)];
+    return `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`;
+  }),
+].join('\n');
+const channel = (settings: Record<string, unknown>, secret?: string) => ({
+  name: 'ch',
+  settings,
+  ...(secret === undefined ? {} : { secret }),
+});
+const email = { type: 'email', host: 'smtp.test', from: 'a@b.test', to: ['c@d.test'] };
+
+const CORPUS: [z.ZodTypeAny | 'spec' | 'yaml', unknown][] = [
+  ...['', '1.2.3.4', 'a b.test', 'A.test', `${'a'.repeat(60)}.`.repeat(5) + 'test'].map(
+    (v) => [spec.Hostname, v] as [z.ZodTypeAny, unknown],
+  ),
+  ...['localhost', 'a_b.test', 'a.123'].map((v) => [spec.DomainName, v] as [z.ZodTypeAny, unknown]),
+  [spec.IPv4, 'x'],
+  [spec.IPv6, 'x'],
+  [spec.IPv6, 'fe80::1%eth0'],
+  [spec.Cidr, '10.0.0.0/33'],
+  [spec.ClientIp, '@Bad'],
+  [spec.ClientIp, 'x'],
+  [spec.IpLists, { office: ['fe80::1%eth0'] }],
+  [spec.HostAddresses, {}],
+  [spec.LogFilter, { client: 'zz', status: '99' }],
+  [
+    spec.DnsSettings,
+    {
+      provider: 'powerdns',
+      api_url: 'http://127.0.0.1:8081',
+      api_key: 'env:K',
+      server_id: 'a b',
+      health_match: '',
+      dns_servers: ['x'],
+    },
+  ],
+  [spec.Name, 'A'],
+  [spec.SecretRef, 'plain'],
+  [spec.PathGlob, 'x'],
+  [spec.PathGlob, '/a%0a'],
+  [spec.Extension, '.js'],
+  [spec.HeaderName, 'a_b'],
+  [spec.SettableHeaderName, 'Content-Length'],
+  [spec.SettableHeaderName, 'X-Outpost-Edge'],
+  [spec.HeaderValue, 'a\x01'],
+  [spec.UrlTemplate, 'a b'],
+  [spec.UrlTemplate, '/{nope}'],
+  [spec.UrlTemplate, '/x}'],
+  [spec.UrlTemplate, 'ftp://x'],
+  [spec.HttpUrl, 'nourl'],
+  [spec.HttpUrl, 'ftp://x.test'],
+  [spec.PemCertificates, 'x'],
+  [spec.QueryParamName, 'a-b'],
+  [spec.CountryCode, 'hk'],
+  [spec.CountryCode, 'AA'],
+  [spec.EdgeSelector, 'tag:'],
+  [spec.NetworkLineName, 'nope'],
+  [spec.ContentTypePattern, 'Text/HTML'],
+  [spec.PurgePath, '/a b'],
+  [spec.PurgePath, 'a'],
+  [spec.CacheTag, ''],
+  [spec.TokenCreate, { name: 'Bad', scopes: [] }],
+  [spec.UserCreate, { name: 'u', scopes: ['read'], password: 'short' }],
+  ...[
+    '',
+    'a'.repeat(513),
+    'a\x01',
+    '{$X}',
+    'a\\',
+    '\\Qa',
+    '[[:alpha',
+    '(*UTF)',
+    '(?C1)',
+    '(?#x',
+    '(?x)a',
+    'a)',
+    '[a',
+    '(a',
+  ].map((v) => [spec.MatchRegex, v] as [z.ZodTypeAny, unknown]),
+  [spec.MatchText, 'a\x01'],
+  [spec.MatchHeaderName, 'a_b'],
+  [spec.HeaderCondition, { name: 'X-A' }],
+  [spec.HeaderCondition, { name: 'X-A', exact: 'v', prefix: 'w' }],
+  [spec.RequestRate, '10/s'],
+  [spec.RateLimitKey, 'cookie'],
+  [spec.UserAgentCondition, ''],
+  [spec.CacheRule, { match: {}, action: 'bypass', force: true }],
+  [spec.CacheRule, { match: {}, action: 'cache', force: true }],
+  [spec.CacheRule, { match: { statuses: [200] }, action: 'cache', ttl: 60, slice: true }],
+  [spec.SiteOrigins, []],
+  [
+    spec.SiteOrigins,
+    [
+      { ...origin, protocol: 'http' },
+      { ...origin, protocol: 'https' },
+    ],
+  ],
+  [
+    spec.SiteOrigins,
+    [
+      { ...origin, protocol: 'https', tls_ca: PEM },
+      { ...origin, protocol: 'https' },
+    ],
+  ],
+  [spec.AccessRule, { match: {}, action: 'redirect' }],
+  [spec.AccessRule, { match: {}, action: 'redirect', target: '/x', status: 303 }],
+  [spec.AccessRule, { match: {}, action: 'deny', target: '/x' }],
+  [spec.AccessRule, { match: {}, action: 'allow', status: 403 }],
+  [spec.AccessRule, { match: {}, action: 'deny', status: 302 }],
+  [spec.SiteAccess, { body: 'a\x01' }],
+  [spec.RateLimit, { name: 'a', rate: '10r/s', burst: 1, delay: 5 }],
+  [
+    spec.SiteRateLimits,
+    [
+      { name: 'a', rate: '10r/s' },
+      { name: 'a', rate: '10r/s', status: 503 },
+    ],
+  ],
+  [spec.ChannelCreate, channel({ type: 'webhook', url: 'http://127.0.0.1/' })],
+  [spec.ChannelCreate, channel({ type: 'slack' }, 'x')],
+  [spec.ChannelCreate, channel({ ...email, user: 'u' })],
+  [spec.ChannelCreate, channel({ type: 'webhook', url: 'http://127.0.0.1/' }, 'short')],
+  [spec.ChannelCreate, channel({ ...email, from: 'x', to: [], tls_ca: 'x' })],
+  [spec.ChannelCreate, channel({ type: 'telegram', chat_id: '' }, 'token')],
+  [
+    'spec',
+    {
+      dns: { provider: 'gcore', api_token: 'env:T' },
+      edges: [edge('e1', { tags: ['eu'] }), edge('e1')],
+      sites: [
+        { domain: 'a.test', origins: [origin], edges: ['tag:asia', 'e9'] },
+        { domain: 'a.test', origins: [origin], health_check: { timeout: 20 } },
+      ],
+    },
+  ],
+  [
+    'spec',
+    {
+      sites: [
+        {
+          domain: 'a.test',
+          origins: [origin],
+          access: { rules: [{ match: { client_ips: ['@nope'] }, action: 'deny' }] },
+          cache: {
+            rules: [
+              {
+                match: { statuses: [200], headers: [{ name: 'X-A', exact: 'v' }] },
+                action: 'cache',
+              },
+            ],
+          },
+        },
+      ],
+    },
+  ],
+  ['spec', caddySpec(1)],
+  ['spec', caddySpec(2)],
+  ['spec', bodySpec('{$X}')],
+  ['spec', bodySpec('`a\\"')],
+  ['spec', bodySpec('{$X}', 2)],
+  ['spec', bodySpec('`a\\"', 2)],
+  ['yaml', 'a: [\n'],
+  ['yaml', `${aliasBomb}\n`],
+  // zod's own checks without a sentence of ours, and a refinement worded by sentence().
+  [
+    z.object({
+      at: z.string().datetime(),
+      n: z.number().multipleOf(5),
+      f: z.number().finite(),
+      d: z.date(),
+    }),
+    { at: 'x', n: 7, f: Infinity, d: new Date('x') },
+  ],
+  [
+    z
+      .object({ yaml: z.string().optional() })
+      .refine((r) => r.yaml !== undefined, spec.sentence('yaml_or_spec')),
+    {},
+  ],
+];
+
+/** The problems of each entry of the corpus (an entry without any is a broken entry). */
+function corpusProblems(): { entry: number; problems: Problem[] }[] {
+  return CORPUS.map(([schema, input], entry) => {
+    if (schema === 'spec') {
+      const v = spec.validateSpec(input);
+      return { entry, problems: v.ok ? [] : v.problems };
+    }
+    if (schema === 'yaml') {
+      const v = spec.validateSpecYaml(String(input));
+      return { entry, problems: v.ok ? [] : v.problems };
+    }
+    const r = schema.safeParse(input);
+    return { entry, problems: r.success ? [] : problemsFromZod(r.error, input) };
+  });
+}
+
+/** What is wrong with problems for the UI: no code, or a code a catalogue cannot word. */
+function uncodedProblems(problems: Problem[], catalogues: Tree[]): string[] {
+  const out: string[] = [];
+  for (const p of problems) {
+    if (p.code === undefined) out.push(`no code: ${p.path}: ${p.message}`);
+    else
+      for (const c of catalogues) {
+        const keys = flatten(c);
+        if (![p.code, `${p.code}_other`].some((k) => keys.has(`problems.${k}`)))
+          out.push(`no translation: ${p.code}`);
+      }
+  }
+  return out;
+}
+
+/** Zod calls whose message is a literal (not a sentence of SENTENCES), and `message:` literals. */
+function literalMessages(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const ZOD = new Set([
+    'regex',
+    'min',
+    'max',
+    'length',
+    'url',
+    'email',
+    'datetime',
+    'refine',
+    'startsWith',
+    'endsWith',
+    'includes',
+    'nonempty',
+  ]);
+  const literal = (e: ts.Node) =>
+    ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isTemplateExpression(e);
+  const report = (node: ts.Node) => {
+    const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    out.push(`${file}:${line + 1}: ${node.getText(sf).slice(0, 60)}`);
+  };
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      ZOD.has(node.expression.name.text)
+    )
+      for (const a of node.arguments.slice(1)) if (literal(a)) report(a);
+    if (
+      ts.isPropertyAssignment(node) &&
+      node.name.getText(sf) === 'message' &&
+      literal(node.initializer)
+    )
+      report(node);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+describe('problems without a code (issue 22)', () => {
+  const found = corpusProblems();
+
+  it('finds a problem without a code or translation, and a literal zod message (checked on a sample)', () => {
+    const bare: Problem = { path: 'x', segments: ['x'], message: 'is odd' };
+    const unknown = { ...bare, code: 'not_a_code' as never };
+    expect(uncodedProblems([bare, unknown], [en])).toEqual([
+      'no code: x: is odd',
+      'no translation: not_a_code',
+    ]);
+    const sample = [
+      "const A = z.string().regex(/a/, 'must be a');",
+      'const B = z.string().min(1, `too short`).max(2);',
+      'ctx.addIssue({ code: z.ZodIssueCode.custom, message: `bad ${v}` });',
+      "const C = z.string().regex(/a/, sentence('name_format')).refine(f, issue(said('empty')));",
+    ].join('\n');
+    expect(literalMessages('sample.ts', sample)).toEqual([
+      "sample.ts:1: 'must be a'",
+      'sample.ts:2: `too short`',
+      'sample.ts:3: message: `bad ${v}`',
+    ]);
+  });
+
+  it('are none: every sentence of the spec is worded from its code', () => {
+    const SPEC = fileURLToPath(new URL('../../../spec/', import.meta.url));
+    const files = [
+      ...readdirSync(SPEC)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'problems.ts')
+        .map((f) => join(SPEC, f)),
+      fileURLToPath(new URL('../../../state/routes.ts', import.meta.url)),
+    ];
+    const literals = files.flatMap((f) =>
+      literalMessages(relative(APP, f), readFileSync(f, 'utf8')),
+    );
+    expect(literals, 'word each with a sentence of spec/problems.ts SENTENCES').toEqual([]);
+  });
+
+  it('every invalid value of the corpus gets problems, each with a code both catalogues word', () => {
+    expect(found.filter((f) => f.problems.length === 0).map((f) => f.entry)).toEqual([]);
+    const all = found.flatMap((f) => f.problems);
+    expect(uncodedProblems(all, [en, zhCN])).toEqual([]);
+  });
+
+  it('covers every sentence of SENTENCES, each plural form too', () => {
+    const all = found.flatMap((f) => f.problems);
+    const seen = new Set(all.map((p) => p.code));
+    expect(Object.keys(SENTENCES).filter((c) => !seen.has(c as ProblemCode))).toEqual([]);
+    const plural = Object.entries(SENTENCES).filter(([, t]) => typeof t !== 'string');
+    const counts = (c: string) =>
+      new Set(all.filter((p) => p.code === c).map((p) => p.params?.count === '1'));
+    expect(plural.filter(([c]) => counts(c).size < 2).map(([c]) => c)).toEqual([]);
+  });
+
+  it('are worded in English by the catalogue exactly as the API words them, and in Chinese', async () => {
+    const all = found.flatMap((f) => f.problems);
+    const at = async (lng: string, resources: Tree) => {
+      const i = i18next.createInstance();
+      await i.init({
+        lng,
+        resources: { [lng]: { translation: resources } },
+        interpolation: { escapeValue: false },
+        initAsync: false,
+      });
+      const find = (k: string, o?: Record<string, string | number>) =>
+        i.exists(k, o) ? i.t(k, o) : null;
+      return (p: Problem) => find(`problems.${p.code}`, problemValues(p.params, find)) ?? '';
+    };
+    const english = await at('en', en);
+    const chinese = await at('zh-CN', zhCN);
+    for (const p of all) {
+      // English: the API's words (their values are not translated in English).
+      expect(english({ ...p, params: p.params }), `${p.path} (${p.code})`).toBe(p.message);
+      const text = chinese(p);
+      expect(text, `${p.path} (${p.code})`).toMatch(/\p{Script=Han}/u);
+      expect(text, `${p.path} (${p.code})`).not.toMatch(/\{\{/);
+      // Quoted text is literal (a value, a placeholder); the YAML parser's detail is its own.
+      if (p.code !== 'yaml_syntax')
+        expect(text.replace(/"[^"]*"/g, ''), `${p.path} (${p.code})`).not.toMatch(
+          /[A-Za-z]{4,} [A-Za-z]{4,}/,
+        );
+    }
+    const host = all.find((p) => p.code === 'hostname_bad_char');
+    expect(host && chinese(host)).toBe('"a b.test" 含有空格，主机名中不允许出现');
+    const control = all.find((p) => p.code === 'header_value_bad_char');
+    expect(control && chinese(control)).toBe('含有控制字符（0x01），头部值中不允许出现');
+  });
+});
+// ---- end issue 22: no problem without a code ----
 
 describe('the language shown first', () => {
   it('is a stored choice, else the browser’s first language we have, else English', () => {

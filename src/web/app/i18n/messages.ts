@@ -13,7 +13,8 @@ const english = () => (i18n.resolvedLanguage ?? i18n.language ?? 'en').startsWit
 /** A key made at run time from a code of the API, or null when the catalogue lacks it. */
 function lookup(key: string, params?: Record<string, string | number>): string | null {
   const k = key as never; // not a literal: checked at run time, and by i18n.test.ts
-  return i18n.exists(k) ? i18n.t(k, params) : null;
+  // With `count`, exists and t find its plural form (`_one`, `_other`).
+  return i18n.exists(k, params) ? i18n.t(k, params) : null;
 }
 
 /** Finds a key of the catalogue with its values, or null (i18n's own lookup by default). */

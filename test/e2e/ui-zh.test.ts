@@ -1,8 +1,9 @@
 // The admin UI in Chinese (issue 22), in headless Chromium whose language is zh-CN, against a
 // real control plane: the login page, a site edit whose validation error is shown in Chinese
 // with the field's path, the dashboard and the public status page are in Chinese with no
-// English catalogue text left; the header's switch turns the UI English, and it stays English
-// after a reload.
+// English catalogue text left; a hostname check of the spec is shown in Chinese beside the
+// domain field (issue 22: every schema sentence has a code); the header's switch turns the UI
+// English, and it stays English after a reload.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -63,7 +64,8 @@ describe('the admin UI in Chinese, in a zh-CN Chromium', () => {
       '--nginx-check',
       'off',
     ]);
-    adminToken = (await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/))[1] as string;
+    // A loaded machine starts tsx slowly: up to 60 s (a bound, not a wait).
+    adminToken = (await cp.waitFor(/OUTPOST_TOKEN=(opa_\S+)/, 60_000))[1] as string;
     await cp.waitFor(/Admin API:/);
     context = await launchChromium(join(tmp.path, 'chromium-profile'), {
       viewport: { width: 1280, height: 900 },
@@ -71,7 +73,7 @@ describe('the admin UI in Chinese, in a zh-CN Chromium', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await context?.close();
@@ -129,6 +131,21 @@ describe('the admin UI in Chinese, in a zh-CN Chromium', () => {
     expect(await englishShown()).toEqual([]);
   });
 
+  // Issue 22 (w5-codes): a schema's own sentence (the hostname check) has a code too, and is
+  // shown in Chinese beside its field, not in the API's English.
+  it('shows a hostname check of the spec in Chinese beside the domain field', async () => {
+    await byTestId('field-domain').fill('Zh.test');
+    await byTestId('review-site').click();
+    await byTestId('problem-domain').waitFor();
+    expect(await textOf('problem-domain')).toBe('"Zh.test" 必须是小写');
+    const list = await textOf('problems');
+    expect(list).toContain('2 个问题，未保存任何内容：');
+    expect(list).toContain('domain: "Zh.test" 必须是小写');
+    expect(list).toContain('origins[0].port: 当前为 70000；不能大于 65535');
+    expect(list).not.toContain('must be lowercase');
+    expect(await englishShown()).toEqual([]);
+  });
+
   it('shows the public status page in Chinese', async () => {
     const visitor = await context.newPage();
     await visitor.goto(`${cpUrl}/status`);
@@ -148,6 +165,7 @@ describe('the admin UI in Chinese, in a zh-CN Chromium', () => {
     await page.waitForFunction("document.documentElement.lang === 'en'");
     // The problem shown is now the API's own words, exactly what the CLI prints.
     expect(await textOf('problem-origins[0].port')).toBe('is 70000; must be at most 65535');
+    expect(await textOf('problem-domain')).toBe('"Zh.test" must be lowercase');
     expect(await byTestId('review-site').textContent()).toBe('Review changes');
     expect(await textOf('nav-dashboard')).toBe('Dashboard');
     // No Chinese left in the page (the switch names 简体中文 in itself, outside <main>).

@@ -11,9 +11,11 @@ export interface Problem {
   segments: PathSegment[];
   message: string;
   /**
-   * The kind of mistake, stable (one of PROBLEM_CODES), when the problem is one of the generic
-   * ones; `params` are the values its English `message` was worded with. The web UI translates
-   * a problem from these (`problems.<code>` in its catalogues); the CLI prints `message`.
+   * The kind of mistake, stable (one of PROBLEM_CODES: zod's generic checks and the SENTENCES
+   * of the schemas); `params` are the values its English `message` was worded with. The web UI
+   * translates a problem from these (`problems.<code>` in its catalogues); the CLI prints
+   * `message`. Only a zod message that is no sentence of ours leaves it out (i18n.test.ts fails
+   * when the spec makes one).
    */
   code?: ProblemCode;
   params?: Record<string, string>;

@@ -521,6 +521,7 @@ export const CertificateRow = z
     challenge: ChallengeType.nullable(),
     /** Why Outpost cannot get a certificate for this site by ACME, if it cannot. */
     problem: z.string().nullable(),
+    problem_code: CodeOfText,
     /** Edges that receive the certificate. */
     edges: z.array(z.string()),
   })

@@ -32,6 +32,10 @@ const SAMPLE: Record<string, string> = {
   name: 'www.example.com.',
   type: 'A',
   answers: '(address), (address)',
+  when: 'at some point',
+  why: 'for reasons',
+  date: '2026-12-08T00:00:00.000Z',
+  days: '3',
 };
 
 const paramsOf = (code: keyof typeof MESSAGE_TEMPLATES) =>
@@ -90,6 +94,34 @@ describe('the messages table', () => {
             },
           },
         },
+      },
+    });
+  });
+
+  it('reads a certificate alert as certs/policy.ts words it', () => {
+    expect(
+      parseMessage(
+        'certificate of shop.test expires in 3 days; renewal keeps failing: urn:ietf:params:acme:error:dns',
+      ),
+    ).toEqual({
+      code: 'cert_alert',
+      params: {
+        site: 'shop.test',
+        when: { code: 'cert_expires_in_days', params: { days: '3' } },
+        why: {
+          code: 'cert_renewal_failing',
+          params: { error: 'urn:ietf:params:acme:error:dns' },
+        },
+      },
+    });
+    expect(
+      parseMessage('certificate of a.test expires in 1 day; it was uploaded: upload a new one'),
+    ).toEqual({
+      code: 'cert_alert',
+      params: {
+        site: 'a.test',
+        when: { code: 'cert_expires_in_one_day', params: {} },
+        why: { code: 'cert_uploaded', params: {} },
       },
     });
   });

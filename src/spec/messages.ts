@@ -49,6 +49,19 @@ export const MESSAGE_TEMPLATES = {
   dns_origin_fallback:
     '{{name}} {{type}} answers the origin ({{answers}}): no edge of site {{site}} is up',
   dns_sync_failed: 'sync failed',
+  // Certificates (certs/policy.ts words them; read back here): why ACME cannot, and the alert.
+  cert_wildcard_needs_dns01: 'wildcard names need the dns-01 challenge',
+  cert_no_edge_for_http01: 'no edge serves the site to answer http-01',
+  cert_wildcard_no_dns_provider: 'wildcard names need dns-01, and the spec has no dns provider',
+  cert_no_edge_no_dns_provider:
+    'no edge serves the site and the spec has no dns provider for dns-01',
+  cert_alert: 'certificate of {{site}} {{when}}; {{why}}',
+  cert_expired_on: 'expired on {{date}}',
+  cert_expires_in_one_day: 'expires in 1 day',
+  cert_expires_in_days: 'expires in {{days}} days',
+  cert_uploaded: 'it was uploaded: upload a new one',
+  cert_renewal_failing: 'renewal keeps failing: {{error}}',
+  cert_not_renewed: 'it has not been renewed',
 } as const;
 
 export type MessageCode = keyof typeof MESSAGE_TEMPLATES;
@@ -78,7 +91,7 @@ export const CodedMessageSchema: z.ZodType<CodedMessage> = z
   .strict();
 
 /** Values that are names (no spaces) and numbers: they keep the reading back unambiguous. */
-const NAME_PARAMS = new Set(['edge', 'site', 'zone', 'header', 'name', 'type', 'at']);
+const NAME_PARAMS = new Set(['edge', 'site', 'zone', 'header', 'name', 'type', 'at', 'date']);
 const NUMBER_PARAMS = new Set([
   'status',
   'ms',
@@ -88,9 +101,10 @@ const NUMBER_PARAMS = new Set([
   'capacity',
   'minutes',
   'mean',
+  'days',
 ]);
 /** Values that may be a sentence of the table themselves. */
-const NESTED_PARAMS = new Set(['reason', 'error']);
+const NESTED_PARAMS = new Set(['reason', 'error', 'when', 'why']);
 
 const PLACEHOLDER = /\{\{(\w+)\}\}/g;
 

@@ -682,6 +682,18 @@ export const en = {
     dns_origin_fallback:
       '{{name}} {{type}} answers the origin ({{answers}}): no edge of site {{site}} is up',
     dns_sync_failed: 'sync failed',
+    cert_wildcard_needs_dns01: 'wildcard names need the dns-01 challenge',
+    cert_no_edge_for_http01: 'no edge serves the site to answer http-01',
+    cert_wildcard_no_dns_provider: 'wildcard names need dns-01, and the spec has no dns provider',
+    cert_no_edge_no_dns_provider:
+      'no edge serves the site and the spec has no dns provider for dns-01',
+    cert_alert: 'certificate of {{site}} {{when}}; {{why}}',
+    cert_expired_on: 'expired on {{date}}',
+    cert_expires_in_one_day: 'expires in 1 day',
+    cert_expires_in_days: 'expires in {{days}} days',
+    cert_uploaded: 'it was uploaded: upload a new one',
+    cert_renewal_failing: 'renewal keeps failing: {{error}}',
+    cert_not_renewed: 'it has not been renewed',
     // Words a message's values hold (a connection's error code).
     words: {
       ECONNREFUSED: 'ECONNREFUSED',

@@ -659,6 +659,17 @@ export const zhCN = {
     dns_origin_fallback:
       '{{name}} {{type}} 解析到源站（{{answers}}）：站点 {{site}} 没有可用的节点',
     dns_sync_failed: '同步失败',
+    cert_wildcard_needs_dns01: '通配符名称需要 dns-01 验证',
+    cert_no_edge_for_http01: '没有为该站点服务的节点来应答 http-01',
+    cert_wildcard_no_dns_provider: '通配符名称需要 dns-01，但配置中没有 DNS 服务商',
+    cert_no_edge_no_dns_provider: '没有为该站点服务的节点，且配置中没有用于 dns-01 的 DNS 服务商',
+    cert_alert: '{{site}} 的证书{{when}}；{{why}}',
+    cert_expired_on: '已于 {{date}} 过期',
+    cert_expires_in_one_day: '将在 1 天后过期',
+    cert_expires_in_days: '将在 {{days}} 天后过期',
+    cert_uploaded: '它是上传的：请上传新的证书',
+    cert_renewal_failing: '续期一直失败：{{error}}',
+    cert_not_renewed: '尚未续期',
     words: {
       ECONNREFUSED: '连接被拒绝',
       ECONNRESET: '连接被重置',

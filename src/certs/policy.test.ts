@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSpec, type SpecInput } from '../spec/index.js';
+import { parseMessage, parseSpec, type CodedMessage, type SpecInput } from '../spec/index.js';
 import type { StoredCertificate } from '../store/types.js';
 import {
   backoffDelay,
@@ -66,6 +66,11 @@ describe('certificateTargets', () => {
     });
     expect(t['nowhere.test']?.problem).toBe(
       'no edge serves the site and the spec has no dns provider for dns-01',
+    );
+    // Both read back into their codes (spec/messages.ts), for the UI's catalogues.
+    expect(parseMessage(t['wild.test']?.problem ?? '')?.code).toBe('cert_wildcard_no_dns_provider');
+    expect(parseMessage(t['nowhere.test']?.problem ?? '')?.code).toBe(
+      'cert_no_edge_no_dns_provider',
     );
     const forced = parseSpec({
       sites: [{ domain: '*.x.test', origins: origin, tls: { challenge: 'http-01' } }],
@@ -136,6 +141,19 @@ describe('certificateAlerts', () => {
       },
     ]);
     expect(at('2030-04-02T00:00:00Z')[0]?.kind).toBe('expired');
+    // Each wording reads back into its code (spec/messages.ts), for the UI's catalogues.
+    const codes = ['2030-03-25T00:00:00Z', '2030-03-31T00:00:00Z', '2030-04-02T00:00:00Z'].map(
+      (iso) => {
+        const m = parseMessage(at(iso)[0]?.message ?? '');
+        const p = (k: string) => m?.params[k];
+        return [m?.code, (p('when') as CodedMessage)?.code, (p('why') as CodedMessage)?.code];
+      },
+    );
+    expect(codes).toEqual([
+      ['cert_alert', 'cert_expires_in_days', 'cert_renewal_failing'],
+      ['cert_alert', 'cert_expires_in_one_day', 'cert_renewal_failing'],
+      ['cert_alert', 'cert_expired_on', 'cert_renewal_failing'],
+    ]);
   });
   it('ignores certificates of sites that are gone', () => {
     const gone = cert({ domain: 'gone.test' });

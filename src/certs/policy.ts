@@ -1,5 +1,6 @@
 // Which certificate each site needs, when it is due, how long to back off after a failure,
 // and which certificates are alerts. Pure: the clock is an argument.
+import { codeOf, type CodedMessage } from '../spec/messages.js';
 import { selectorMatch } from '../spec/selectors.js';
 import type { Site, Spec } from '../spec/index.js';
 import type { CertificateRenewal, StoredCertificate } from '../store/types.js';
@@ -196,6 +197,8 @@ export interface CertificateRow {
   challenge: ChallengeType | null;
   /** Why Outpost cannot get a certificate for this site by ACME, if it cannot. */
   problem: string | null;
+  /** `problem`'s code (spec/messages.ts), for the UI's catalogues (issue 22). */
+  problem_code?: CodedMessage | null;
   /** Edges that receive the certificate. */
   edges: string[];
 }
@@ -226,6 +229,7 @@ export function certificateRows(input: {
       acme: t.acme,
       challenge: t.challenge,
       problem: t.acme ? t.problem : null,
+      problem_code: codeOf(t.acme ? t.problem : null),
       edges: t.edges,
     };
   });

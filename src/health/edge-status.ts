@@ -1,6 +1,6 @@
 // Where each edge stands: desired release vs what its agent last reported. Pure.
 import type { Spec } from '../spec/index.js';
-import { EdgeReport } from '../spec/index.js';
+import { codeOf, coded, englishOf, EdgeReport, type CodedMessage } from '../spec/index.js';
 
 export type EdgeState = 'ok' | 'pending' | 'error' | 'offline' | 'never-seen';
 
@@ -22,8 +22,12 @@ export interface EdgeStatus {
   cache: boolean | null;
   /** Something the operator should know that is not an error, in one sentence, or null. */
   note: string | null;
+  /** `note`'s code and values (spec/messages.ts), for the UI's catalogues. */
+  note_code?: CodedMessage | null;
   /** The edge's own last error, or the control plane's reason for not publishing. */
   error: string | null;
+  /** `error`'s code and values, when one fits (an agent's own error may have none). */
+  error_code?: CodedMessage | null;
   /** The last request claiming to be this edge that its token did not open, if newer than its last report. */
   token_rejected_at: string | null;
   /** The control-plane URL the edge's agent last reported to (null before it said). */
@@ -71,6 +75,13 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
       state = 'error';
     else if (desired !== null && applied !== desired) state = 'pending';
     else state = 'ok';
+    const error =
+      rejected !== null
+        ? coded('edge_token_rejected', { at: rejected })
+        : buildError !== null
+          ? coded('edge_control_plane_error', { error: parseOrText(buildError) })
+          : edgeError;
+    const note = proxyNote(edge.proxy, report?.capabilities?.cache);
     return {
       name: edge.name,
       paused: edge.paused,
@@ -83,13 +94,10 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
       proxy_running: report?.proxy_running ?? null,
       proxy: edge.proxy,
       cache: report?.capabilities?.cache ?? null,
-      note: proxyNote(edge.proxy, report?.capabilities?.cache),
-      error:
-        rejected !== null
-          ? `token rejected at ${rejected}: the edge's agent holds a wrong or revoked token (after rotate-token, run the join command on the edge with the new one)`
-          : buildError !== null
-            ? `control plane: ${buildError}`
-            : edgeError,
+      note: note === null ? null : englishOf(note),
+      note_code: note,
+      error: typeof error === 'string' || error === null ? error : englishOf(error),
+      error_code: typeof error === 'string' || error === null ? codeOf(error) : error,
       token_rejected_at: rejected,
       control_plane: report?.control_plane ?? null,
     };
@@ -97,9 +105,15 @@ export function edgeStatuses(input: EdgeStatusInput): EdgeStatus[] {
 }
 
 /** Says plainly when an edge serves without a cache (a Caddy without the cache module). */
-export function proxyNote(proxy: 'nginx' | 'caddy', cache: boolean | undefined): string | null {
+export function proxyNote(
+  proxy: 'nginx' | 'caddy',
+  cache: boolean | undefined,
+): CodedMessage | null {
   if (cache !== false) return null;
-  return proxy === 'caddy'
-    ? 'Caddy without the cache module (http.handlers.cache): this edge proxies every request without caching (see docs/proxies.md)'
-    : 'this edge proxies every request without caching';
+  return coded(proxy === 'caddy' ? 'edge_note_caddy_no_cache' : 'edge_note_no_cache');
+}
+
+/** A text another module worded, as its code when the table has one, else as it is. */
+export function parseOrText(text: string): CodedMessage | string {
+  return codeOf(text) ?? text;
 }

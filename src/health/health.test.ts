@@ -151,5 +151,82 @@ describe('probes and status', () => {
     expect(snapshot.alerts[1]?.message).toBe(
       'site s.test is down: origins: connection failed: ECONNREFUSED',
     );
+    // Each sentence carries its code and values beside it (spec/messages.ts), for the UI.
+    const refused = { code: 'probe_connection_failed', params: { error: 'ECONNREFUSED' } };
+    expect(snapshot.sites[0]?.reason_code).toEqual({
+      code: 'site_origins_down',
+      params: { reason: refused },
+    });
+    expect(snapshot.sites[0]?.origins[0]?.reason_code).toEqual(refused);
+    expect(snapshot.sites[0]?.edges[0]?.reason_code).toEqual({
+      code: 'probe_status',
+      params: { status: '502' },
+    });
+    expect(snapshot.alerts.map((a) => [a.code, a.params])).toEqual([
+      ['alert_edge_offline', { edge: 'a', seconds: '100' }],
+      [
+        'alert_site_down',
+        { site: 's.test', reason: { code: 'site_origins_down', params: { reason: refused } } },
+      ],
+    ]);
+  });
+
+  it('codes an edge’s health reason, its build error and its note; an agent’s own words keep none', () => {
+    const book = new HealthBook({ downAfter: 1, upAfter: 1 });
+    book.record('edge:a', { ok: false, reason: 'timeout after 5000 ms', at: at(0) });
+    const report = (extra: Record<string, unknown>) => ({
+      agent_version: '1',
+      applied_release: 2,
+      applied_hash: null,
+      failed_release: null,
+      last_error: null,
+      proxy: 'nginx',
+      proxy_running: true,
+      started_at: at(0),
+      ...extra,
+    });
+    const base = {
+      spec,
+      revision: 3,
+      bundles: [{ edge: 'a', release: 2, revision: 3 }],
+      now: new Date(at(5)),
+      offlineAfterSeconds: 30,
+      health: (id: string) => book.get(id),
+      traffic: new TrafficBook(),
+    };
+    const built = buildStatus({
+      ...base,
+      reports: [
+        { edge: 'a', report: report({ capabilities: { cache: false } }), last_seen: at(0) },
+      ],
+      buildErrors: [{ edge: 'a', message: 'nginx rejected the rendered configuration: bad' }],
+    });
+    const a = built.edges[0];
+    expect(a?.health_reason).toBe('timeout after 5000 ms');
+    expect(a?.health_reason_code).toEqual({ code: 'probe_timeout', params: { ms: '5000' } });
+    expect(a?.error).toBe('control plane: nginx rejected the rendered configuration: bad');
+    expect(a?.error_code).toEqual({
+      code: 'edge_control_plane_error',
+      params: { error: { code: 'build_nginx_rejected', params: { output: 'bad' } } },
+    });
+    expect(a?.note).toBe('this edge proxies every request without caching');
+    expect(a?.note_code).toEqual({ code: 'edge_note_no_cache', params: {} });
+    expect(built.alerts.find((x) => x.kind === 'edge_down')).toMatchObject({
+      message: 'edge a is down: timeout after 5000 ms',
+      code: 'alert_edge_down',
+      params: { edge: 'a', reason: { code: 'probe_timeout', params: { ms: '5000' } } },
+    });
+    const own = buildStatus({
+      ...base,
+      reports: [{ edge: 'a', report: report({ last_error: 'disk full' }), last_seen: at(0) }],
+      buildErrors: [],
+    });
+    expect(own.edges[0]?.error).toBe('disk full');
+    expect(own.edges[0]?.error_code).toBeUndefined();
+    expect(own.alerts.find((x) => x.kind === 'config_error')).toMatchObject({
+      message: 'edge a: disk full',
+      code: 'alert_config_error',
+      params: { edge: 'a', error: 'disk full' },
+    });
   });
 });

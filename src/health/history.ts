@@ -9,6 +9,7 @@
 // and end when it is back.
 import {
   bucketOf,
+  englishOf,
   emptyEdgePoint,
   emptySitePoint,
   HOUR_POINT,
@@ -29,7 +30,7 @@ import type { Worker } from '../spec/worker.js';
 import type { HistoryQueries, IncidentKind } from '../store/types.js';
 import type { TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
-import type { StatusSnapshot } from './status.js';
+import { siteDown, type StatusSnapshot } from './status.js';
 
 /** How often health is sampled (one up or down count per sample). */
 export const HEALTH_SAMPLE_MS = 10_000;
@@ -297,7 +298,8 @@ export class HistoryWorker implements Worker {
         down.set(`site\t${s.domain}`, {
           kind: 'site',
           subject: s.domain,
-          message: `site ${s.domain} is down: ${s.reason ?? 'probes fail'}`,
+          // Stored in English; its code is read back from the text (status/history.ts).
+          message: englishOf(siteDown(s)),
         });
     const at = now.toISOString();
     for (const [key, d] of down) {

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { sitesServedBy, type Edge, type Spec } from '../spec/index.js';
+import { coded, englishOf, sitesServedBy, type Edge, type Spec } from '../spec/index.js';
 import { HealthBook, type ProbeResult } from './health-book.js';
 
 export interface ProbeTarget {
@@ -87,7 +87,10 @@ export function probeTargets(spec: Spec): ProbeTarget[] {
   return out;
 }
 
-/** One probe: a GET with a timeout; the reason names what went wrong. */
+/**
+ * One probe: a GET with a timeout; the reason names what went wrong, worded by the messages
+ * table (spec/messages.ts), so that the status answers carry its code beside it.
+ */
 export function probe(
   target: ProbeTarget,
   timeoutMs: number,
@@ -113,8 +116,11 @@ export function probe(
       res.resume();
       const status = res.statusCode ?? 0;
       if (target.expectHeader && res.headers[target.expectHeader] === undefined)
-        return done(false, `answered ${status} without ${target.expectHeader}`);
-      done(status < target.okBelow, `status ${status}`);
+        return done(
+          false,
+          englishOf(coded('probe_without_header', { status, header: target.expectHeader })),
+        );
+      done(status < target.okBelow, englishOf(coded('probe_status', { status })));
     };
     const req =
       url.protocol === 'https:'
@@ -129,14 +135,18 @@ export function probe(
             onResponse,
           )
         : httpRequest(url, options, onResponse);
-    req.once('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    let timedOut = false;
+    req.once('timeout', () => {
+      timedOut = true;
+      req.destroy(new Error(`timeout after ${timeoutMs} ms`));
+    });
     req.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.message.startsWith('timeout')
-        ? err.message
+      const reason = timedOut
+        ? coded('probe_timeout', { ms: timeoutMs })
         : err.code && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME/.test(err.code)
-          ? `TLS error: ${err.code}`
-          : `connection failed: ${err.code ?? err.message}`;
-      done(false, reason);
+          ? coded('probe_tls', { error: err.code })
+          : coded('probe_connection_failed', { error: err.code ?? err.message });
+      done(false, englishOf(reason));
     });
     req.end();
   });

@@ -6,11 +6,20 @@ import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
 import type { TrafficBook, TrafficSummary } from './traffic-book.js';
 import { usedMbps } from './bandwidth.js';
-import { EdgeReport, type NodeResources } from '../spec/index.js';
+import {
+  codeOf,
+  coded,
+  englishOf,
+  EdgeReport,
+  type CodedMessage,
+  type NodeResources,
+} from '../spec/index.js';
 
 export interface EdgeStatusWithHealth extends EdgeStatus {
   health: Health;
   health_reason: string | null;
+  /** `health_reason`'s code and values (spec/messages.ts), when one fits. */
+  health_reason_code?: CodedMessage | null;
   traffic: TrafficSummary;
   active_connections: number | null;
   validation_ms: number | null;
@@ -18,12 +27,15 @@ export interface EdgeStatusWithHealth extends EdgeStatus {
   bandwidth: { capacity_mbps: number | null; used_mbps: number | null; percent: number | null };
 }
 
+type Reasoned<T> = T & { reason: string | null; reason_code?: CodedMessage | null };
+
 export interface SiteStatus {
   domain: string;
   health: Health;
   reason: string | null;
-  edges: { name: string; health: TargetHealth['state']; reason: string | null }[];
-  origins: { index: number; health: TargetHealth['state']; reason: string | null }[];
+  reason_code?: CodedMessage | null;
+  edges: Reasoned<{ name: string; health: TargetHealth['state'] }>[];
+  origins: Reasoned<{ index: number; health: TargetHealth['state'] }>[];
 }
 
 // One definition of an alert: the API answer's schema (spec/api.ts), so a new kind cannot
@@ -70,6 +82,7 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       ...e,
       health: combined.health,
       health_reason: combined.reason,
+      health_reason_code: codeOf(combined.reason),
       traffic: input.traffic.summary(e.name, input.now),
       active_connections: typeof conns === 'number' ? conns : null,
       validation_ms: parsed?.success ? (parsed.data.validation_ms ?? null) : null,
@@ -97,17 +110,23 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     }));
     const origins = combine(site.origins.map((_, i) => health(originTargetId(site.domain, i))));
     const viaEdges = combine(edgeNames.map((n) => health(edgeTargetId(n, site.domain))));
-    let verdict: { health: Health; reason: string | null };
+    let verdict: { health: Health; reason: CodedMessage | string | null };
     if (origins.health === 'down')
-      verdict = { health: 'down', reason: `origins: ${origins.reason ?? 'down'}` };
+      verdict = { health: 'down', reason: coded('site_origins_down', { reason: why(origins) }) };
     else if (viaEdges.health === 'down')
-      verdict = { health: 'down', reason: `edges: ${viaEdges.reason ?? 'down'}` };
+      verdict = { health: 'down', reason: coded('site_edges_down', { reason: why(viaEdges) }) };
     else if (origins.health === 'degraded' || viaEdges.health === 'degraded')
       verdict = { health: 'degraded', reason: viaEdges.reason ?? origins.reason };
     else if (origins.health === 'unknown' && viaEdges.health === 'unknown')
       verdict = { health: 'unknown', reason: null };
     else verdict = { health: 'up', reason: null };
-    return { domain: site.domain, ...verdict, edges: edgeHealth, origins: originHealth };
+    return {
+      domain: site.domain,
+      health: verdict.health,
+      ...reasoned(verdict.reason),
+      edges: edgeHealth,
+      origins: originHealth,
+    };
   });
 
   const alerts: Alert[] = [];
@@ -118,10 +137,11 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       alerts.push({
         kind: 'edge_down',
         subject: e.name,
-        message:
+        ...said(
           e.state === 'offline'
-            ? `edge ${e.name} has not reported for ${e.age_seconds ?? '?'} s`
-            : `edge ${e.name} is down: ${e.health_reason ?? 'probes fail'}`,
+            ? coded('alert_edge_offline', { edge: e.name, seconds: e.age_seconds ?? '?' })
+            : coded('alert_edge_down', { edge: e.name, reason: whyText(e.health_reason) }),
+        ),
         since,
       });
     }
@@ -129,7 +149,12 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
       alerts.push({
         kind: 'config_error',
         subject: e.name,
-        message: `edge ${e.name}: ${e.error ?? 'error'}`,
+        ...said(
+          coded('alert_config_error', {
+            edge: e.name,
+            error: e.error_code ?? e.error ?? 'error',
+          }),
+        ),
         since: null,
       });
     }
@@ -139,16 +164,57 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     alerts.push({
       kind: 'site_down',
       subject: s.domain,
-      message: `site ${s.domain} is down: ${s.reason ?? 'probes fail'}`,
+      ...said(siteDown(s)),
       since: null,
     });
   }
-  alerts.push(...(input.extraAlerts ?? []));
+  // Other capabilities word their own alerts; those the table knows get their code here.
+  for (const a of input.extraAlerts ?? [])
+    alerts.push(a.code !== undefined ? a : { ...a, ...codeFields(codeOf(a.message)) });
   return { revision: input.revision, edges, sites, alerts };
 }
 
-function pick(t: TargetHealth): { health: TargetHealth['state']; reason: string | null } {
-  return { health: t.state, reason: t.reason };
+function pick(t: TargetHealth): Reasoned<{ health: TargetHealth['state'] }> {
+  return { health: t.state, reason: t.reason, reason_code: codeOf(t.reason) };
+}
+
+/** A reason as text and as its code (a text the table does not word keeps no code). */
+function reasoned(r: CodedMessage | string | null): {
+  reason: string | null;
+  reason_code?: CodedMessage | null;
+} {
+  if (r === null || typeof r === 'string') return { reason: r, reason_code: codeOf(r) };
+  return { reason: englishOf(r), reason_code: r };
+}
+
+/** Why targets are down, as a coded sentence when the table words it. */
+function why(c: { reason: string | null }): CodedMessage | string {
+  return whyText(c.reason);
+}
+
+function whyText(reason: string | null): CodedMessage | string {
+  if (reason === null) return coded('probes_fail');
+  return codeOf(reason) ?? reason;
+}
+
+/** An alert's English message with its code and values beside it. */
+function said(m: CodedMessage): { message: string; code: string; params: CodedMessage['params'] } {
+  return { message: englishOf(m), code: m.code, params: m.params };
+}
+
+function codeFields(m: CodedMessage | null | undefined): {
+  code?: string;
+  params?: CodedMessage['params'];
+} {
+  return m ? { code: m.code, params: m.params } : {};
+}
+
+/** The sentence of a site that is down (its alert and its incident say the same). */
+export function siteDown(s: Pick<SiteStatus, 'domain' | 'reason' | 'reason_code'>): CodedMessage {
+  return coded('alert_site_down', {
+    site: s.domain,
+    reason: s.reason_code ?? s.reason ?? coded('probes_fail'),
+  });
 }
 
 /** The domains each edge serves (as its plan would list them), by edge name. */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Change, SpecDiff as SpecDiffType } from './diff.js';
 import { NodeResources } from './edge-report.js';
+import { CodedMessageSchema, CodedParamsSchema } from './messages.js';
 import { AccessLogLine } from './logs.js';
 import { PurgeJob } from './purge.js';
 import { Edge, Site, Spec } from './schema.js';
@@ -15,6 +16,14 @@ const Revision = z.number().int().nonnegative();
 const Release = z.number().int().positive();
 /** ISO 8601 timestamp. */
 const Time = z.string().min(1);
+
+// ---- Messages the control plane writes (issue 22, spec/messages.ts) ----
+// Beside an English text X, `X_code` (or `code` + `params` beside an alert's or incident's
+// `message`) is its code and values, for the UI's catalogues; absent when no code fits the
+// text (the UI then shows the English), null when the text is null.
+const CodeOfText = CodedMessageSchema.nullable().optional();
+const MessageParams = CodedParamsSchema.optional();
+// ---- end of the messages block ----
 
 // ---- Errors: every non-2xx answer ----
 
@@ -204,14 +213,17 @@ export const EdgeStatus = z
     cache: z.boolean().nullable(),
     /** Something the operator should know that is not an error (e.g. no cache), or null. */
     note: z.string().nullable(),
+    note_code: CodeOfText,
     /** The edge's own last error, or the control plane's reason for not publishing. */
     error: z.string().nullable(),
+    error_code: CodeOfText,
     /** When a request from the edge's agent was refused for its token (newer than its last report). */
     token_rejected_at: Time.nullable(),
     /** The control-plane URL the edge's agent last reported to, or null before it said. */
     control_plane: z.string().nullable(),
     health: Health,
     health_reason: z.string().nullable(),
+    health_reason_code: CodeOfText,
     traffic: EdgeTraffic,
     active_connections: Count.nullable(),
     /** How long the agent's last `nginx -t` / `caddy validate` took (ms), or null. */
@@ -236,13 +248,28 @@ export const SiteStatus = z
     domain: z.string(),
     health: Health,
     reason: z.string().nullable(),
+    reason_code: CodeOfText,
     /** Probes through each edge that serves the site. */
     edges: z.array(
-      z.object({ name: z.string(), health: TargetHealth, reason: z.string().nullable() }).strict(),
+      z
+        .object({
+          name: z.string(),
+          health: TargetHealth,
+          reason: z.string().nullable(),
+          reason_code: CodeOfText,
+        })
+        .strict(),
     ),
     /** Probes of each origin, by its index in the site's origins. */
     origins: z.array(
-      z.object({ index: Count, health: TargetHealth, reason: z.string().nullable() }).strict(),
+      z
+        .object({
+          index: Count,
+          health: TargetHealth,
+          reason: z.string().nullable(),
+          reason_code: CodeOfText,
+        })
+        .strict(),
     ),
   })
   .strict();
@@ -262,7 +289,14 @@ export const AlertKind = z.enum([
 export type AlertKind = z.infer<typeof AlertKind>;
 
 export const Alert = z
-  .object({ kind: AlertKind, subject: z.string(), message: z.string(), since: Time.nullable() })
+  .object({
+    kind: AlertKind,
+    subject: z.string(),
+    message: z.string(),
+    code: z.string().optional(),
+    params: MessageParams,
+    since: Time.nullable(),
+  })
   .strict();
 export type Alert = z.infer<typeof Alert>;
 
@@ -389,6 +423,8 @@ export const PublicIncident = z
     ended_at: Time.nullable(),
     duration_seconds: Count,
     message: z.string(),
+    code: z.string().optional(),
+    params: MessageParams,
   })
   .strict();
 export type PublicIncident = z.infer<typeof PublicIncident>;
@@ -486,6 +522,7 @@ export const CertificateRow = z
     challenge: ChallengeType.nullable(),
     /** Why Outpost cannot get a certificate for this site by ACME, if it cannot. */
     problem: z.string().nullable(),
+    problem_code: CodeOfText,
     /** Edges that receive the certificate. */
     edges: z.array(z.string()),
   })

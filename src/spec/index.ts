@@ -18,3 +18,4 @@ export * from './protect.js';
 export * from './edge-capabilities.js';
 export * from './network-lines.js';
 export * from './logs.js';
+export * from './messages.js';

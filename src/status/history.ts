@@ -9,6 +9,7 @@ import {
   emptySitePoint,
   HOUR_POINT,
   MINUTE_POINT,
+  parseMessage,
   type EdgeHistoryPoint,
   type EdgePoint,
   type EdgeSeries,
@@ -177,8 +178,16 @@ export function publicIncident(i: StoredIncident, now: Date): PublicIncident {
     started_at: i.started_at,
     ended_at: i.ended_at,
     duration_seconds: Math.max(0, Math.round((end - Date.parse(i.started_at)) / 1000)),
-    message: publicMessage(i.message),
+    // The code is read back from the stored English (rows older than codes get one too), after
+    // the addresses are cut, so its values name no address either.
+    ...incidentCode(publicMessage(i.message)),
   };
+}
+
+/** The message of an incident with its code and values (spec/messages.ts), when one fits. */
+export function incidentCode(message: string): Pick<PublicIncident, 'message' | 'code' | 'params'> {
+  const m = parseMessage(message);
+  return m ? { message, code: m.code, params: m.params } : { message };
 }
 
 interface HealthLike {

@@ -52,3 +52,4 @@ export type {
   UserList,
 } from '../../../spec/api.js';
 export type { Edge, Problem, Site, Spec, SpecDiff } from '../../../spec/index.js';
+export type { CodedMessage } from '../../../spec/messages.js';

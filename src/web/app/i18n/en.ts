@@ -843,4 +843,63 @@ export const en = {
       // ---- end issue 22 words ----
     },
   },
+  // ---- Messages the control plane writes (spec/messages.ts: MESSAGE_TEMPLATES) ----
+  // Worded here exactly as the API words them (i18n.test.ts checks); the UI shows the API's own
+  // English, so these are the reference the other languages translate.
+  messages: {
+    probe_status: 'status {{status}}',
+    probe_without_header: 'answered {{status}} without {{header}}',
+    probe_timeout: 'timeout after {{ms}} ms',
+    probe_tls: 'TLS error: {{error}}',
+    probe_connection_failed: 'connection failed: {{error}}',
+    probes_fail: 'probes fail',
+    site_origins_down: 'origins: {{reason}}',
+    site_edges_down: 'edges: {{reason}}',
+    edge_token_rejected:
+      "token rejected at {{at}}: the edge's agent holds a wrong or revoked token (after rotate-token, run the join command on the edge with the new one)",
+    edge_control_plane_error: 'control plane: {{error}}',
+    edge_note_caddy_no_cache:
+      'Caddy without the cache module (http.handlers.cache): this edge proxies every request without caching (see docs/proxies.md)',
+    edge_note_no_cache: 'this edge proxies every request without caching',
+    build_nginx_rejected: 'nginx rejected the rendered configuration: {{output}}',
+    build_nginx_timeout:
+      'nginx -t did not finish within {{seconds}} s (a timeout, not a refusal; raise --nginx-check-timeout): {{output}}',
+    build_caddy_rejected: 'caddy rejected the rendered configuration: {{output}}',
+    alert_edge_offline: 'edge {{edge}} has not reported for {{seconds}} s',
+    alert_edge_down: 'edge {{edge}} is down: {{reason}}',
+    alert_config_error: 'edge {{edge}}: {{error}}',
+    alert_site_down: 'site {{site}} is down: {{reason}}',
+    alert_edge_bandwidth:
+      'edge {{edge}} has used more than {{percent}}% of its {{capacity}} Mbit/s for {{minutes}} min ({{mean}} Mbit/s on average)',
+    dns_zone_pending: 'DNS zone {{zone}}: {{count}} change(s) not applied',
+    dns_zone_conflict:
+      "DNS zone {{zone}}: {{record}} is not Outpost's but sits at a name Outpost publishes: its records are served too (remove it by hand)",
+    dns_zone_error: 'DNS zone {{zone}}: {{error}}',
+    dns_origin_fallback:
+      '{{name}} {{type}} answers the origin ({{answers}}): no edge of site {{site}} is up',
+    dns_sync_failed: 'sync failed',
+    cert_wildcard_needs_dns01: 'wildcard names need the dns-01 challenge',
+    cert_no_edge_for_http01: 'no edge serves the site to answer http-01',
+    cert_wildcard_no_dns_provider: 'wildcard names need dns-01, and the spec has no dns provider',
+    cert_no_edge_no_dns_provider:
+      'no edge serves the site and the spec has no dns provider for dns-01',
+    cert_alert: 'certificate of {{site}} {{when}}; {{why}}',
+    cert_expired_on: 'expired on {{date}}',
+    cert_expires_in_one_day: 'expires in 1 day',
+    cert_expires_in_days: 'expires in {{days}} days',
+    cert_uploaded: 'it was uploaded: upload a new one',
+    cert_renewal_failing: 'renewal keeps failing: {{error}}',
+    cert_not_renewed: 'it has not been renewed',
+    // Words a message's values hold (a connection's error code).
+    words: {
+      ECONNREFUSED: 'ECONNREFUSED',
+      ECONNRESET: 'ECONNRESET',
+      ETIMEDOUT: 'ETIMEDOUT',
+      EHOSTUNREACH: 'EHOSTUNREACH',
+      ENETUNREACH: 'ENETUNREACH',
+      ENOTFOUND: 'ENOTFOUND',
+      EAI_AGAIN: 'EAI_AGAIN',
+    },
+  },
+  // ---- end of the messages block ----
 } as const;

@@ -12,6 +12,13 @@ import { z } from 'zod';
 import { ERROR_STATUS } from '../../../http/errors.js';
 import * as spec from '../../../spec/index.js';
 import {
+  MESSAGE_CODES,
+  MESSAGE_TEMPLATES,
+  coded,
+  englishOf,
+  type MessageCode,
+} from '../../../spec/messages.js';
+import {
   PROBLEM_CODES,
   problemsFromZod,
   SENTENCES,
@@ -19,14 +26,14 @@ import {
   type ProblemCode,
 } from '../../../spec/problems.js';
 import { en } from './en.js';
-import { pickLanguage } from './index.js';
-import { problemValues } from './messages.js';
+import { i18n, pickLanguage } from './index.js';
+import { codedOf, maybeMessageText, messageText, problemValues } from './messages.js';
 import { zhCN } from './zh-CN.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 /** Key families used through a code from the API, not by a literal: checked against the codes. */
-const BY_CODE = ['errors.code.', 'problems.'];
+const BY_CODE = ['errors.code.', 'problems.', 'messages.'];
 
 type Tree = { readonly [k: string]: string | Tree };
 
@@ -768,6 +775,94 @@ describe('problems without a code (issue 22)', () => {
   });
 });
 // ---- end issue 22: no problem without a code ----
+
+// ---- Messages the control plane writes (spec/messages.ts) ----
+describe('messages the control plane writes, in the UI’s language', () => {
+  const of = (tree: Tree) =>
+    Object.keys(tree)
+      .filter((k) => k !== 'words')
+      .sort();
+  /** Each code once, with a value for each of its placeholders. */
+  const samples = MESSAGE_CODES.map((code: MessageCode) =>
+    coded(
+      code,
+      Object.fromEntries(
+        [...MESSAGE_TEMPLATES[code].matchAll(/\{\{(\w+)\}\}/g)].map((m) => [m[1] ?? '', '7']),
+      ),
+    ),
+  );
+  const render = async (lng: string, resources: Tree) => {
+    const i = i18next.createInstance();
+    await i.init({
+      lng,
+      resources: { [lng]: { translation: resources } },
+      interpolation: { escapeValue: false },
+      initAsync: false,
+    });
+    return i;
+  };
+
+  it('finds a code without a translation (checked on a sample)', () => {
+    const missing = (codes: string[], tree: Tree) => codes.filter((c) => !of(tree).includes(c));
+    expect(missing(['probe_timeout', 'probe_status'], { probe_status: 's', words: {} })).toEqual([
+      'probe_timeout',
+    ]);
+  });
+
+  it('translate every code of the messages table, in both languages', () => {
+    const codes = [...MESSAGE_CODES].sort();
+    expect(of(en.messages)).toEqual(codes);
+    expect(of(zhCN.messages)).toEqual(codes);
+  });
+
+  it('are worded in the English catalogue exactly as the control plane words them', async () => {
+    const i = await render('en', en);
+    for (const m of samples)
+      expect(i.t(`messages.${m.code}` as never, m.params), m.code).toBe(englishOf(m));
+  });
+
+  it('are worded in Chinese with every value filled in', async () => {
+    const i = await render('zh-CN', zhCN);
+    for (const m of samples) {
+      const text = i.t(`messages.${m.code}` as never, m.params);
+      expect(text, m.code).not.toMatch(/\{\{/);
+      expect(text, m.code).toMatch(/\p{Script=Han}/u);
+    }
+  });
+
+  it('are shown from the catalogue, nested and with their words; an unknown code shows the English', async () => {
+    await i18n.init({
+      lng: 'zh-CN',
+      fallbackLng: 'en',
+      resources: { en: { translation: en }, 'zh-CN': { translation: zhCN } },
+      interpolation: { escapeValue: false },
+      initAsync: false,
+    });
+    const english = 'site s.test is down: origins: connection failed: ECONNREFUSED';
+    const down = coded('alert_site_down', {
+      site: 's.test',
+      reason: coded('site_origins_down', {
+        reason: coded('probe_connection_failed', { error: 'ECONNREFUSED' }),
+      }),
+    });
+    expect(messageText(english, down)).toBe('站点 s.test 宕机：源站：连接失败：连接被拒绝');
+    expect(
+      messageText(
+        'edge a: disk full',
+        codedOf({ code: 'alert_config_error', params: { edge: 'a', error: 'disk full' } }),
+      ),
+    ).toBe('节点 a：disk full');
+    // A code the catalogue lacks, at any depth, or none at all: the English text.
+    expect(messageText('x happened', { code: 'no_such_code', params: {} })).toBe('x happened');
+    const inner = coded('alert_edge_down', { edge: 'a', reason: { code: 'newer', params: {} } });
+    expect(messageText('edge a is down: newer', inner)).toBe('edge a is down: newer');
+    expect(messageText('as sent', undefined)).toBe('as sent');
+    expect(maybeMessageText(null, null)).toBeNull();
+    await i18n.changeLanguage('en');
+    expect(messageText(english, down)).toBe(english);
+  });
+});
+// ---- end of the messages block ----
 
 describe('the language shown first', () => {
   it('is a stored choice, else the browser’s first language we have, else English', () => {

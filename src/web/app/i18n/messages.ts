@@ -6,6 +6,7 @@
 // without problems the catalogue's name of its code before the API's message. A code the
 // catalogue lacks falls back to the API's English message.
 import { ApiError, type ApiProblem } from '../api/client.js';
+import type { CodedMessage } from '../api/types.js';
 import { i18n } from './index.js';
 
 const english = () => (i18n.resolvedLanguage ?? i18n.language ?? 'en').startsWith('en');
@@ -87,3 +88,43 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return JSON.stringify(err);
 }
+
+// ---- Messages the control plane writes (health reasons, alerts, incidents: spec/messages.ts) ----
+// Each comes in English with its code and values beside it. In English the UI shows the API's
+// own words; in another language the catalogue's `messages.<code>`, its values translated first
+// (a value may be a sentence itself, or a word such as ECONNREFUSED among the words of the messages block). A code
+// the catalogue lacks, at any depth, falls back to the whole English text.
+
+/** A coded sentence in the UI's language, or null when the catalogue lacks one of its codes. */
+function codedText(m: CodedMessage): string | null {
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.params)) {
+    const text = typeof v === 'string' ? (lookup(`messages.words.${v}`) ?? v) : codedText(v);
+    if (text === null) return null;
+    params[k] = text;
+  }
+  return lookup(`messages.${m.code}`, params);
+}
+
+/** A sentence the control plane wrote, in the UI's language (its English when none fits). */
+export function messageText(text: string, m: CodedMessage | null | undefined): string {
+  if (english() || !m) return text;
+  return codedText(m) ?? text;
+}
+
+/** The same for a nullable text (an edge's error, a health reason). */
+export function maybeMessageText(
+  text: string | null,
+  m: CodedMessage | null | undefined,
+): string | null {
+  return text === null ? null : messageText(text, m);
+}
+
+/** An alert's or incident's `code` and `params` as one coded sentence. */
+export function codedOf(a: {
+  code?: string | undefined;
+  params?: CodedMessage['params'] | undefined;
+}): CodedMessage | undefined {
+  return a.code === undefined ? undefined : { code: a.code, params: a.params ?? {} };
+}
+// ---- end of the messages block ----

@@ -784,4 +784,59 @@ export const zhCN = {
       // ---- end issue 22 words ----
     },
   },
+  // ---- 控制面自己写的消息（spec/messages.ts）/ Messages the control plane writes ----
+  messages: {
+    probe_status: '状态码 {{status}}',
+    probe_without_header: '应答 {{status}}，但没有 {{header}} 头',
+    probe_timeout: '探测超时（{{ms}} 毫秒）',
+    probe_tls: 'TLS 错误：{{error}}',
+    probe_connection_failed: '连接失败：{{error}}',
+    probes_fail: '探测失败',
+    site_origins_down: '源站：{{reason}}',
+    site_edges_down: '节点：{{reason}}',
+    edge_token_rejected:
+      '{{at}} 令牌被拒：该节点的 agent 持有错误或已吊销的令牌（执行 rotate-token 后，请在节点上用新令牌重新运行加入命令）',
+    edge_control_plane_error: '控制面：{{error}}',
+    edge_note_caddy_no_cache:
+      'Caddy 缺少缓存模块（http.handlers.cache）：此节点转发所有请求而不缓存（见 docs/proxies.md）',
+    edge_note_no_cache: '此节点转发所有请求而不缓存',
+    build_nginx_rejected: 'nginx 拒绝了渲染出的配置：{{output}}',
+    build_nginx_timeout:
+      'nginx -t 未在 {{seconds}} 秒内完成（是超时而不是拒绝；请调大 --nginx-check-timeout）：{{output}}',
+    build_caddy_rejected: 'caddy 拒绝了渲染出的配置：{{output}}',
+    alert_edge_offline: '节点 {{edge}} 已有 {{seconds}} 秒未上报',
+    alert_edge_down: '节点 {{edge}} 宕机：{{reason}}',
+    alert_config_error: '节点 {{edge}}：{{error}}',
+    alert_site_down: '站点 {{site}} 宕机：{{reason}}',
+    alert_edge_bandwidth:
+      '节点 {{edge}} 已连续 {{minutes}} 分钟用量超过其 {{capacity}} Mbit/s 带宽的 {{percent}}%（平均 {{mean}} Mbit/s）',
+    dns_zone_pending: 'DNS 区域 {{zone}}：{{count}} 项变更尚未应用',
+    dns_zone_conflict:
+      'DNS 区域 {{zone}}：{{record}} 不属于 Outpost，却位于 Outpost 发布的名称上：它的记录也会被解析出去（请手动删除）',
+    dns_zone_error: 'DNS 区域 {{zone}}：{{error}}',
+    dns_origin_fallback:
+      '{{name}} {{type}} 解析到源站（{{answers}}）：站点 {{site}} 没有可用的节点',
+    dns_sync_failed: '同步失败',
+    cert_wildcard_needs_dns01: '通配符名称需要 dns-01 验证',
+    cert_no_edge_for_http01: '没有为该站点服务的节点来应答 http-01',
+    cert_wildcard_no_dns_provider: '通配符名称需要 dns-01，但配置中没有 DNS 服务商',
+    cert_no_edge_no_dns_provider: '没有为该站点服务的节点，且配置中没有用于 dns-01 的 DNS 服务商',
+    cert_alert: '{{site}} 的证书{{when}}；{{why}}',
+    cert_expired_on: '已于 {{date}} 过期',
+    cert_expires_in_one_day: '将在 1 天后过期',
+    cert_expires_in_days: '将在 {{days}} 天后过期',
+    cert_uploaded: '它是上传的：请上传新的证书',
+    cert_renewal_failing: '续期一直失败：{{error}}',
+    cert_not_renewed: '尚未续期',
+    words: {
+      ECONNREFUSED: '连接被拒绝',
+      ECONNRESET: '连接被重置',
+      ETIMEDOUT: '连接超时',
+      EHOSTUNREACH: '主机不可达',
+      ENETUNREACH: '网络不可达',
+      ENOTFOUND: '域名无法解析',
+      EAI_AGAIN: '域名解析暂时失败',
+    },
+  },
+  // ---- 消息块结束 / end of the messages block ----
 };

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.js';
 import type { AttemptAnswer, CertificateAttempt, CertificateList } from '../../api/types.js';
 import { useApi } from '../../api/useApi.js';
+import { maybeMessageText } from '../../i18n/messages.js';
 import { ErrorNotice, NotAvailable, Section, TableHead } from '../../components/display.js';
 import { certificatePath as path } from './paths.js';
 import { UploadForm } from './UploadForm.js';
@@ -129,7 +130,7 @@ export function CertsPage() {
                   </td>
                   <td>{c.next_renewal ? new Date(c.next_renewal).toLocaleString() : '–'}</td>
                   <td className="reason">
-                    {c.last_error ?? c.problem ?? ''}
+                    {c.last_error ?? maybeMessageText(c.problem, c.problem_code) ?? ''}
                     {c.failures > 1 ? t('certs.failures', { count: c.failures }) : ''}
                   </td>
                   <td>

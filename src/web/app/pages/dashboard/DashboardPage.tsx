@@ -11,6 +11,7 @@ import { useLive } from '../../live/LiveContext.js';
 import { Link } from '../../router.js';
 import type { en } from '../../i18n/en.js';
 import { i18n } from '../../i18n/index.js';
+import { codedOf, maybeMessageText, messageText } from '../../i18n/messages.js';
 import { FleetCharts } from '../history/HistoryCharts.js';
 
 const ALERT_TITLE: Record<string, `dashboard.alert.${keyof typeof en.dashboard.alert}`> = {
@@ -88,7 +89,10 @@ function Alerts(props: { alerts: Alert[] }) {
       {props.alerts.map((a, i) => (
         <div key={i} className={`alert ${a.kind}`} role="status" data-testid={`alert-${a.kind}`}>
           <strong>{a.kind in ALERT_TITLE ? t(ALERT_TITLE[a.kind] as never) : a.kind}</strong>{' '}
-          <code>{a.subject}</code> {a.message}
+          <code>{a.subject}</code>{' '}
+          <span data-testid={`alert-message-${a.subject}`}>
+            {messageText(a.message, codedOf(a))}
+          </span>
           {a.since ? (
             <small>{t('dashboard.since', { time: new Date(a.since).toLocaleString() })}</small>
           ) : null}
@@ -133,7 +137,11 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
               {r.paused ? <Badge value="paused" /> : null}
             </th>
             <td>
-              <Badge value={r.state} testid={`edge-state-${r.name}`} title={r.error ?? undefined} />
+              <Badge
+                value={r.state}
+                testid={`edge-state-${r.name}`}
+                title={maybeMessageText(r.error, r.error_code) ?? undefined}
+              />
               {r.note ? (
                 <small className="reason" title={r.note} data-testid={`edge-note-${r.name}`}>
                   {' '}
@@ -145,9 +153,14 @@ export function EdgeTable(props: { rows: EdgeStatus[] }) {
               <HealthBadge
                 health={r.health}
                 testid={`edge-health-${r.name}`}
-                title={r.health_reason ?? undefined}
+                title={maybeMessageText(r.health_reason, r.health_reason_code) ?? undefined}
               />
-              {r.health_reason ? <small className="reason"> {r.health_reason}</small> : null}
+              {r.health_reason ? (
+                <small className="reason" data-testid={`edge-health-reason-${r.name}`}>
+                  {' '}
+                  {messageText(r.health_reason, r.health_reason_code)}
+                </small>
+              ) : null}
             </td>
             <td data-testid={`edge-release-${r.name}`}>
               {formatRelease(r.applied_release, r.desired_release)}
@@ -201,7 +214,9 @@ function SitesHealth(props: { sites: SiteStatus[] | undefined }) {
           {sites.map((s) => (
             <li key={s.domain} data-testid={`site-health-${s.domain}`}>
               <HealthBadge health={s.health} /> <Link href={`/sites/${s.domain}`}>{s.domain}</Link>
-              {s.reason ? <small className="reason"> {s.reason}</small> : null}
+              {s.reason ? (
+                <small className="reason"> {messageText(s.reason, s.reason_code)}</small>
+              ) : null}
             </li>
           ))}
         </ul>

@@ -18,6 +18,7 @@ import { Link, navigate } from '../../router.js';
 import { EdgeActions } from '../edges/EdgeActions.js';
 import { TokenOnce } from '../edges/TokenOnce.js';
 import { bandwidthText } from '../dashboard/DashboardPage.js';
+import { maybeMessageText, messageText } from '../../i18n/messages.js';
 import { EdgeCharts } from '../history/HistoryCharts.js';
 
 export function EdgePage(props: { name: string }) {
@@ -66,7 +67,12 @@ export function EdgePage(props: { name: string }) {
             <dt>{t('edges.col.health')}</dt>
             <dd>
               <HealthBadge health={s.health} testid="edge-page-health" />
-              {s.health_reason ? <small className="reason"> {s.health_reason}</small> : null}
+              {s.health_reason ? (
+                <small className="reason" data-testid="edge-page-health-reason">
+                  {' '}
+                  {messageText(s.health_reason, s.health_reason_code)}
+                </small>
+              ) : null}
             </dd>
             <dt>{t('dashboard.col.release')}</dt>
             <dd>{formatRelease(s.applied_release, s.desired_release)}</dd>
@@ -79,7 +85,9 @@ export function EdgePage(props: { name: string }) {
             <dt>{t('edge.caches')}</dt>
             <dd data-testid="edge-page-cache">
               {s.cache === null ? '–' : s.cache ? t('common.yes') : t('common.no')}
-              {s.note ? <small className="reason"> {s.note}</small> : null}
+              {s.note ? (
+                <small className="reason"> {messageText(s.note, s.note_code)}</small>
+              ) : null}
             </dd>
             <dt>{t('edge.connections')}</dt>
             <dd>{s.active_connections ?? '–'}</dd>
@@ -136,7 +144,9 @@ export function EdgePage(props: { name: string }) {
               </>
             ) : null}
             <dt>{t('edge.lastError')}</dt>
-            <dd data-testid="edge-page-error">{s.error ?? t('common.none')}</dd>
+            <dd data-testid="edge-page-error">
+              {maybeMessageText(s.error, s.error_code) ?? t('common.none')}
+            </dd>
           </dl>
         ) : (
           <p className="muted">{t('edge.noStatus')}</p>

@@ -2,6 +2,7 @@
 // "Add edge" form, which shows the new edge's token and join command once.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { maybeMessageText } from '../../i18n/messages.js';
 import { listEdges } from '../../api/client.js';
 import { useApi } from '../../api/useApi.js';
 import { Badge, ErrorNotice, HealthBadge, TableHead } from '../../components/display.js';
@@ -76,7 +77,10 @@ export function EdgesPage() {
                     ) : e.drain ? (
                       <Badge value="drained" />
                     ) : null}{' '}
-                    <Badge value={s?.state ?? 'never-seen'} title={s?.error ?? undefined} />
+                    <Badge
+                      value={s?.state ?? 'never-seen'}
+                      title={(s && maybeMessageText(s.error, s.error_code)) ?? undefined}
+                    />
                   </td>
                   <td>
                     <HealthBadge health={s?.health} />

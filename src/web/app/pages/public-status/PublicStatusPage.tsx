@@ -16,6 +16,7 @@ import { LineChart, UptimeBars } from '../../components/charts.js';
 import { HealthBadge } from '../../components/display.js';
 import { i18n } from '../../i18n/index.js';
 import { LanguageSwitch } from '../../i18n/LanguageSwitch.js';
+import { codedOf, messageText } from '../../i18n/messages.js';
 
 const REFRESH_MS = 15_000;
 
@@ -141,7 +142,9 @@ function Incidents(props: { incidents: PublicIncident[] }) {
                     })}
               </small>
               <br />
-              <span data-testid={`incident-message-${i.subject}`}>{i.message}</span>
+              <span data-testid={`incident-message-${i.subject}`}>
+                {messageText(i.message, codedOf(i))}
+              </span>
             </li>
           ))}
         </ul>

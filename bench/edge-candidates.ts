@@ -151,3 +151,22 @@ export function luaHeaderFilterOnly(files: Files): Files {
 export function withPcreJit(f: (files: Files) => Files = (x) => x): (files: Files) => Files {
   return (files) => [...f(files), { path: 'nginx/main/pcre.conf', content: 'pcre_jit on;\n' }];
 }
+
+// Where the rest goes (`--breakdown`, on the site with http_filters: false): what the rendering
+// does per request besides the filters, each removed alone, and all together.
+
+const noAccessLog = (c: string) =>
+  c.replace(/(\n    server_name [^\n]*\n)/, '$1    access_log off;\n');
+const noAddHeader = (c: string) => c.replace(/\n    add_header [^\n]*/g, '');
+const noRules = (c: string) =>
+  c.replace(
+    /\n    set \$outpost_request[\s\S]*?\n    add_header/,
+    '\n    set $outpost_bypass 0;\n    add_header',
+  );
+
+export const breakdown: Record<string, (files: Files) => Files> = {
+  'no access log': (f) => edit(f, isSite, noAccessLog),
+  'no add_header': (f) => edit(f, isSite, noAddHeader),
+  'no rule set/if': (f) => edit(f, isSite, noRules),
+  'none of the three': (f) => edit(f, isSite, (c) => noAddHeader(noRules(noAccessLog(c)))),
+};

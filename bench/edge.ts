@@ -11,7 +11,15 @@
 // Each is a real nginx (one worker) on its own loopback address, in front of one node origin
 // answering 1 KiB with `Cache-Control: max-age=3600`; the object is warmed, then `wrk` (Debian's
 // package) runs `--rounds` rounds of `--seconds` s per config, interleaved, and the table gives
-// the median requests/s and p99 latency. Loopback only, bounded, and it never fails on a number.
+// the median requests/s and p99 latency, and the nginx worker's CPU time per request (from
+// /proc: steadier than requests/s when other work shares the cores). Each round starts one config
+// later. Loopback only, bounded, and it never fails on a number.
+//
+//   --candidates   minimal, after, hand-edited renderings (bench/edge-candidates.ts: the njs
+//                  filters split, the same filters in Lua, pcre_jit), http_filters: false.
+//                  The Lua ones need Debian's libnginx-mod-http-lua (not a dependency of Outpost).
+//   --breakdown    minimal, after, http_filters: false without its access log, its add_header
+//                  lines, its rule set/if, and without all three
 //
 //   npm run bench:edge -- --rounds 3 --seconds 5 --connections 64
 import { execFile, execFileSync } from 'node:child_process';
@@ -32,6 +40,7 @@ import { parseArgs } from 'node:util';
 import { stdio as out, table } from '../src/cli/output.js';
 import { httpGet } from '../test/support/http.js';
 import {
+  breakdown,
   luaFilters,
   luaHeaderFilterOnly,
   njsBodyFilterOnly,
@@ -53,8 +62,16 @@ const { values: args } = parseArgs({
     before: { type: 'string', default: 'e2dc38d' },
     // Hand-edited renderings of this tree's default site measured beside it (docs/benchmarks.md).
     candidates: { type: 'boolean', default: false },
+    breakdown: { type: 'boolean', default: false },
   },
 });
+const LUA_MODULE = '/usr/lib/nginx/modules/ngx_http_lua_module.so';
+if (args.candidates && !existsSync(LUA_MODULE)) {
+  out.error(
+    `--candidates measures Lua filters: ${LUA_MODULE} is missing (apt-get install libnginx-mod-http-lua)`,
+  );
+  process.exit(2);
+}
 const ROUNDS = positive('rounds', args.rounds, 20);
 const SECONDS = positive('seconds', args.seconds, 60);
 const CONNECTIONS = positive('connections', args.connections, 1024);
@@ -329,7 +346,7 @@ async function main(): Promise<void> {
   const configs: [string, Setup][] = [
     ['minimal', (e) => minimalEdge(e, originPort)],
     ['after', (e, m) => outpostEdge(e, m, originPort)],
-    ...(args.candidates
+    ...(args.candidates || args.breakdown
       ? []
       : ([
           [
@@ -369,7 +386,11 @@ async function main(): Promise<void> {
         ] satisfies [string, Setup][])
       : []),
     ['after, http_filters: false', (e, m) => outpostEdge(e, m, originPort, { httpFilters: false })],
-    ...(args.candidates
+    ...Object.entries(args.breakdown ? breakdown : {}).map(([name, f]): [string, Setup] => [
+      `http_filters: false, ${name}`,
+      (e, m) => outpostEdge(e, m, originPort, { httpFilters: false }, f),
+    ]),
+    ...(args.candidates || args.breakdown
       ? []
       : ([['after, waf: block', (e, m) => outpostEdge(e, m, originPort, { waf: true })]] satisfies [
           string,

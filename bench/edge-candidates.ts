@@ -156,11 +156,11 @@ export function withPcreJit(f: (files: Files) => Files = (x) => x): (files: File
 // does per request besides the filters, each removed alone, and all together.
 
 const noAccessLog = (c: string) =>
-  c.replace(/(\n    server_name [^\n]*\n)/, '$1    access_log off;\n');
-const noAddHeader = (c: string) => c.replace(/\n    add_header [^\n]*/g, '');
+  c.replace(/(\n {4}server_name [^\n]*\n)/, '$1    access_log off;\n');
+const noAddHeader = (c: string) => c.replace(/\n {4}add_header [^\n]*/g, '');
 const noRules = (c: string) =>
   c.replace(
-    /\n    set \$outpost_request[\s\S]*?\n    add_header/,
+    /\n {4}set \$outpost_request[\s\S]*?\n {4}add_header/,
     '\n    set $outpost_bypass 0;\n    add_header',
   );
 

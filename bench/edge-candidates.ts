@@ -170,3 +170,44 @@ export const breakdown: Record<string, (files: Files) => Files> = {
   'no rule set/if': (f) => edit(f, isSite, noRules),
   'none of the three': (f) => edit(f, isSite, (c) => noAddHeader(noRules(noAccessLog(c)))),
 };
+
+// What the njs header filter's work costs (`--njs-parts`): the filter cut down step by step.
+const NJS_PARTS: Record<string, string> = {
+  'reads $upstream_cache_status': `function part(r) {
+    if (CACHED[r.variables.upstream_cache_status] !== true) return;
+}`,
+  '+ sets Age': `function part(r) {
+    if (CACHED[r.variables.upstream_cache_status] !== true) return;
+    r.headersOut['Age'] = '0';
+}`,
+  '+ Date.parse, stored Age': `function part(r) {
+    if (CACHED[r.variables.upstream_cache_status] !== true) return;
+    var date = Date.parse(r.variables.upstream_http_date || '');
+    if (isNaN(date)) return;
+    var age = Math.max(0, Math.floor((Date.now() - date) / 1000));
+    var stored = parseInt(r.variables.upstream_http_age || '', 10);
+    if (stored > age) age = stored;
+    r.headersOut['Age'] = String(age);
+}`,
+};
+
+export const njsParts: Record<string, (files: Files) => Files> = Object.fromEntries(
+  Object.entries(NJS_PARTS).map(([name, fn]) => [
+    name,
+    (files: Files) =>
+      edit(
+        edit(
+          files,
+          (p) => p === 'nginx/njs/outpost.js',
+          (c) =>
+            replaceOnce(
+              c,
+              'export default { headers, body };',
+              `${fn}\nexport default { headers, body, part };`,
+            ),
+        ),
+        isSite,
+        (c) => replaceOnce(c, FILTERS, 'js_header_filter outpost.part;'),
+      ),
+  ]),
+);

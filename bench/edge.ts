@@ -20,6 +20,7 @@
 //                  The Lua ones need Debian's libnginx-mod-http-lua (not a dependency of Outpost).
 //   --breakdown    minimal, after, http_filters: false without its access log, its add_header
 //                  lines, its rule set/if, and without all three
+//   --njs-parts    minimal, after, the njs header filter cut down step by step, http_filters: false
 //
 //   npm run bench:edge -- --rounds 3 --seconds 5 --connections 64
 import { execFile, execFileSync } from 'node:child_process';
@@ -46,6 +47,7 @@ import {
   njsBodyFilterOnly,
   njsEmptyHeaderFilter,
   njsHeaderFilterOnly,
+  njsParts,
   withPcreJit,
 } from './edge-candidates.js';
 
@@ -63,6 +65,7 @@ const { values: args } = parseArgs({
     // Hand-edited renderings of this tree's default site measured beside it (docs/benchmarks.md).
     candidates: { type: 'boolean', default: false },
     breakdown: { type: 'boolean', default: false },
+    'njs-parts': { type: 'boolean', default: false },
   },
 });
 const LUA_MODULE = '/usr/lib/nginx/modules/ngx_http_lua_module.so';
@@ -346,7 +349,7 @@ async function main(): Promise<void> {
   const configs: [string, Setup][] = [
     ['minimal', (e) => minimalEdge(e, originPort)],
     ['after', (e, m) => outpostEdge(e, m, originPort)],
-    ...(args.candidates || args.breakdown
+    ...(args.candidates || args.breakdown || args['njs-parts']
       ? []
       : ([
           [
@@ -386,11 +389,15 @@ async function main(): Promise<void> {
         ] satisfies [string, Setup][])
       : []),
     ['after, http_filters: false', (e, m) => outpostEdge(e, m, originPort, { httpFilters: false })],
+    ...Object.entries(args['njs-parts'] ? njsParts : {}).map(([name, f]): [string, Setup] => [
+      `njs header filter: ${name}`,
+      (e, m) => outpostEdge(e, m, originPort, {}, f),
+    ]),
     ...Object.entries(args.breakdown ? breakdown : {}).map(([name, f]): [string, Setup] => [
       `http_filters: false, ${name}`,
       (e, m) => outpostEdge(e, m, originPort, { httpFilters: false }, f),
     ]),
-    ...(args.candidates || args.breakdown
+    ...(args.candidates || args.breakdown || args['njs-parts']
       ? []
       : ([['after, waf: block', (e, m) => outpostEdge(e, m, originPort, { waf: true })]] satisfies [
           string,

@@ -15,9 +15,12 @@
 // most 2,000 (1,000 agents hold 1,000 long-polls on one address). --timeout defaults to
 // 180 s plus 0.3 s per edge.
 //
-// At 1,000 edges the run used to time out: the 1,000 agents connected at once, beyond the
-// listen backlog (Node's default 511), and every refused connection ("fetch failed") retried
-// 500 ms later, all together again, so most agents never held a long-poll. Now the server
+// At 1,000 edges (and at 200) the run used to time out: all simulated agents connect from one
+// address, and the control plane closes an address's connections past 256 (client-limits.ts;
+// real edges each have their own address), so agents were reset (ECONNRESET) again and again;
+// and the 1,000 agents connected at once, beyond the listen backlog (Node's default 511), and
+// every refused connection retried 500 ms later, all together again. Now the bench raises the
+// per-address limit to what its agents need (2 per agent: the long-poll and a report), the server
 // listens with a backlog of 4,096 (capped by net.core.somaxconn), the agents start in waves of
 // WAVE (each wave once its agents said hello, as edges joining over time would), and a failed
 // request retries after a random 0.5-1.5 s; errors are counted and the first few printed with
@@ -148,6 +151,10 @@ async function main(): Promise<number> {
     version: 'bench',
     // The simulated edges and origins have addresses nothing here may send traffic to.
     probeIntervalMs: 0,
+    // Every simulated agent connects from the one loopback address, where real edges each have
+    // their own: the per-address connection limit (256, against one client hoarding
+    // connections) would close the connections of all agents past the 256th (ECONNRESET).
+    clientLimits: { maxConnectionsPerClient: 2 * EDGES + 64 },
   });
   // 4,096 pending connections (the kernel caps it at net.core.somaxconn), not Node's 511.
   const server = await app.listen({ host: LISTEN, port: 0, backlog: 4096 });

@@ -183,6 +183,9 @@ async function main(): Promise<number> {
       throw new Error(`the first apply failed: HTTP ${first.status} ${await first.text()}`);
     const tokens = ((await first.json()) as { edge_tokens: Record<string, string> }).edge_tokens;
 
+    const aborted = new Promise((resolve) =>
+      stop.signal.addEventListener('abort', resolve, { once: true }),
+    );
     for (let wave = 0; wave < EDGES; wave += WAVE) {
       const hellos: Promise<void>[] = [];
       for (let i = wave; i < Math.min(EDGES, wave + WAVE); i++) {
@@ -197,10 +200,7 @@ async function main(): Promise<number> {
         );
         agents.push(agent);
       }
-      await Promise.race([
-        Promise.all(hellos),
-        new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })),
-      ]);
+      await Promise.race([Promise.all(hellos), aborted]);
     }
 
     /** Resolves when every agent has reported `release`: times of the first and the last. */

@@ -12,7 +12,19 @@
 // run is bounded by --timeout seconds.
 //
 // --listen is the control plane's address (loopback only: 127.0.0.0/8 or ::1); --edges is at
-// most 2,000 (1,000 agents hold 1,000 long-polls on one address).
+// most 2,000 (1,000 agents hold 1,000 long-polls on one address). --timeout defaults to
+// 180 s plus 0.3 s per edge.
+//
+// At 1,000 edges (and at 200) the run used to time out: all simulated agents connect from one
+// address, and the control plane closes an address's connections past 256 (client-limits.ts;
+// real edges each have their own address), so agents were reset (ECONNRESET) again and again;
+// and the 1,000 agents connected at once, beyond the listen backlog (Node's default 511), and
+// every refused connection retried 500 ms later, all together again. Now the bench raises the
+// per-address limit to what its agents need (2 per agent: the long-poll and a report), the server
+// listens with a backlog of 4,096 (capped by net.core.somaxconn), the agents start in waves of
+// WAVE (each wave once its agents said hello, as edges joining over time would), and a failed
+// request retries after a random 0.5-1.5 s; errors are counted and the first few printed with
+// their cause.
 //
 //   npm run bench:propagation -- --edges 200 --rounds 10
 //   npm run bench:propagation -- --edges 1000 --rounds 5 --listen 127.0.0.2
@@ -36,7 +48,7 @@ const { values: args } = parseArgs({
     edges: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '10' },
     wait: { type: 'string', default: '30' },
-    timeout: { type: 'string', default: '180' },
+    timeout: { type: 'string' },
     listen: { type: 'string', default: '127.0.0.1' },
   },
 });
@@ -53,7 +65,12 @@ if (!((isIP(LISTEN) === 4 && LISTEN.startsWith('127.')) || LISTEN === '::1')) {
 }
 const ROUNDS = positive('rounds', args.rounds);
 const WAIT_SECONDS = positive('wait', args.wait);
-const TIMEOUT_SECONDS = positive('timeout', args.timeout);
+const TIMEOUT_SECONDS =
+  args.timeout !== undefined ? positive('timeout', args.timeout) : 180 + Math.ceil(EDGES * 0.3);
+/** Agents started together; the next wave starts once these said hello. */
+const WAVE = 100;
+/** Request errors of the simulated agents (the first few are printed). */
+let agentErrors = 0;
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -134,8 +151,13 @@ async function main(): Promise<number> {
     version: 'bench',
     // The simulated edges and origins have addresses nothing here may send traffic to.
     probeIntervalMs: 0,
+    // Every simulated agent connects from the one loopback address, where real edges each have
+    // their own: the per-address connection limit (256, against one client hoarding
+    // connections) would close the connections of all agents past the 256th (ECONNRESET).
+    clientLimits: { maxConnectionsPerClient: 2 * EDGES + 64 },
   });
-  const server = await app.listen({ host: LISTEN, port: 0 });
+  // 4,096 pending connections (the kernel caps it at net.core.somaxconn), not Node's 511.
+  const server = await app.listen({ host: LISTEN, port: 0, backlog: 4096 });
   const admin = (path: string, body?: unknown) =>
     fetch(`${server}/${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -161,15 +183,24 @@ async function main(): Promise<number> {
       throw new Error(`the first apply failed: HTTP ${first.status} ${await first.text()}`);
     const tokens = ((await first.json()) as { edge_tokens: Record<string, string> }).edge_tokens;
 
-    for (let i = 0; i < EDGES; i++) {
-      const edge = edgeName(i);
-      const token = tokens[edge];
-      if (token === undefined) throw new Error(`no token for ${edge}`);
-      const agent: SimulatedAgent = { edge, applied: 0, polls: 0, loop: Promise.resolve() };
-      agent.loop = simulateAgent(server, token, agent, stop.signal, (release) =>
-        onApplied(edge, release),
-      );
-      agents.push(agent);
+    const aborted = new Promise((resolve) =>
+      stop.signal.addEventListener('abort', resolve, { once: true }),
+    );
+    for (let wave = 0; wave < EDGES; wave += WAVE) {
+      const hellos: Promise<void>[] = [];
+      for (let i = wave; i < Math.min(EDGES, wave + WAVE); i++) {
+        const edge = edgeName(i);
+        const token = tokens[edge];
+        if (token === undefined) throw new Error(`no token for ${edge}`);
+        const agent: SimulatedAgent = { edge, applied: 0, polls: 0, loop: Promise.resolve() };
+        let hello: () => void = () => undefined;
+        hellos.push(new Promise<void>((resolve) => (hello = resolve)));
+        agent.loop = simulateAgent(server, token, agent, stop.signal, hello, (release) =>
+          onApplied(edge, release),
+        );
+        agents.push(agent);
+      }
+      await Promise.race([Promise.all(hellos), aborted]);
     }
 
     /** Resolves when every agent has reported `release`: times of the first and the last. */
@@ -253,7 +284,7 @@ async function main(): Promise<number> {
     `process RSS: ${mib(process.memoryUsage().rss)} now, ${mib(peakRss)} peak; run took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   out.line(
-    `polls: ${agents.reduce((n, a) => n + a.polls, 0)} in all for ${EDGES} agents and ${rows.length + 1} releases`,
+    `polls: ${agents.reduce((n, a) => n + a.polls, 0)} in all for ${EDGES} agents and ${rows.length + 1} releases; agent request errors: ${agentErrors}`,
   );
   if (failure !== undefined) {
     const behind = agents
@@ -277,6 +308,7 @@ async function simulateAgent(
   token: string,
   agent: SimulatedAgent,
   signal: AbortSignal,
+  hello: () => void,
   applied: (release: number) => void,
 ): Promise<void> {
   const auth = { authorization: `Bearer ${token}` };
@@ -286,8 +318,9 @@ async function simulateAgent(
   while (!signal.aborted) {
     try {
       if (key === undefined) {
-        const hello = await fetch(`${server}/v1/edge/hello`, { headers: auth });
-        key = ((await hello.json()) as { public_key: string }).public_key;
+        const answer = await fetch(`${server}/v1/edge/hello`, { headers: auth });
+        key = ((await answer.json()) as { public_key: string }).public_key;
+        hello();
       }
       agent.polls += 1;
       const res = await fetch(`${server}/v1/edge/poll?wait=${WAIT_SECONDS}`, {
@@ -322,8 +355,15 @@ async function simulateAgent(
       applied(manifest.release);
     } catch (err) {
       if (signal.aborted) return;
-      out.error(`${agent.edge}: ${(err as Error).message}; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      agentErrors += 1;
+      if (agentErrors <= 10) {
+        const cause = (err as Error & { cause?: { code?: string } }).cause?.code;
+        out.error(
+          `${agent.edge}: ${(err as Error).message}${cause !== undefined ? ` (${cause})` : ''}; retrying`,
+        );
+      }
+      // Not all together again: a random 0.5-1.5 s.
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
     }
   }
 }

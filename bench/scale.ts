@@ -13,11 +13,16 @@
 //                   once by hash)
 //   nginx -t        checkNginxConfig() of the first edge's rendering (every site), once
 //
-// The builder runs without its own nginx check (it would run `nginx -t` once per edge; the
-// column gives one run, the largest edge). A case is bounded by --max-seconds: past it, the
-// child is stopped and the cells say "> N s". Loopback only, it never fails on a number.
+// The builder runs without its own nginx check unless --builder-check (the column gives one
+// run, the largest edge). With --builder-check the builder checks every rendering with
+// `nginx -t` as `serve --nginx` does, once per distinct rendering (proxy-check/check-cache.ts),
+// and a second table gives its nginx -t runs per build beside the former way, measured here:
+// one `nginx -t` of each edge's own rendering (its name and release), as the builder ran it
+// before. A case is bounded by --max-seconds: past it, the child is stopped and the cells say
+// "> N s". Loopback only, it never fails on a number.
 //
 //   npm run bench:scale -- --sites 1000,10000 --edges 10,100 --max-seconds 600
+//   npm run bench:scale -- --sites 1000 --edges 10 --builder-check --no-check
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +48,7 @@ const { values: args } = parseArgs({
     edges: { type: 'string', default: '10,100' },
     'max-seconds': { type: 'string', default: '600' },
     'no-check': { type: 'boolean', default: false },
+    'builder-check': { type: 'boolean', default: false },
     case: { type: 'string' },
   },
 });
@@ -70,15 +76,38 @@ interface CaseResult {
   storeBytes: number;
   checkMs: number | null;
   checkOk: boolean | null;
+  /** --builder-check: the builder's nginx -t runs and reuses per build, and the former way. */
+  builderCheck: {
+    fullPublished: number;
+    changePublished: number;
+    fullRuns: number;
+    fullReused: number;
+    changeRuns: number;
+    changeReused: number;
+    perEdgeRuns: number;
+    perEdgeMs: number;
+    perEdgeOk: boolean;
+  } | null;
 }
 
-async function runCase(sites: number, edges: number, check: boolean): Promise<CaseResult> {
+async function runCase(
+  sites: number,
+  edges: number,
+  check: boolean,
+  builderCheck: boolean,
+): Promise<CaseResult> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-scale-'));
   const file = join(dir, 'outpost.db');
   const store = await openStore({ url: `sqlite:${file}` });
   try {
     const signer = await ensureSigningKey(store);
-    const builder = new BundleBuilder({ store, signer, logger: pino({ level: 'silent' }) });
+    const builder = new BundleBuilder({
+      store,
+      signer,
+      logger: pino({ level: 'silent' }),
+      // The loaded machine stretches nginx -t past the default timeout: patience, not a verdict.
+      ...(builderCheck ? { nginx: NGINX, nginxCheckTimeoutMs: 3_600_000 } : {}),
+    });
     const write = (input: SpecInput) =>
       store.writeState(parseSpec(input), {
         actor: 'bench',
@@ -96,6 +125,7 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
     await builder.rebuild();
     const fullMs = performance.now() - t;
     const fullCpuMs = cpu(c0);
+    const fullStats = builder.lastBuild();
     const before = new Map((await store.latestBundles()).map((b) => [b.edge, b.release]));
     await write(scaleSpec(sites, edges, Math.floor(sites / 2)));
     c0 = process.cpuUsage();
@@ -103,7 +133,8 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
     await builder.rebuild();
     const changeMs = performance.now() - t;
     const changeCpuMs = cpu(c0);
-    const sitesRendered = builder.lastBuild()?.sitesRendered ?? 0;
+    const changeStats = builder.lastBuild();
+    const sitesRendered = changeStats?.sitesRendered ?? 0;
     const latest = await store.latestBundles();
     const changedEdges = latest.filter((b) => before.get(b.edge) !== b.release).length;
     const manifestBytes = Buffer.byteLength(latest[0]?.body ?? '');
@@ -139,6 +170,39 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
       checkOk = r.ok;
       if (!r.ok) out.error(r.output.slice(0, 500));
     }
+    let builderChecks: CaseResult['builderCheck'] = null;
+    if (builderCheck) {
+      // The former way: one nginx -t per changed edge, of that edge's own rendering.
+      const spec = parseSpec(scaleSpec(sites, edges, Math.floor(sites / 2)));
+      let perEdgeMs = 0;
+      let perEdgeOk = true;
+      for (const edge of spec.edges) {
+        const files = renderNginx(compileEdgePlan(spec, edge.name), {
+          release: 2,
+          certificates: [],
+        });
+        t = performance.now();
+        const r = await checkNginxConfig(files, {
+          nginx: NGINX,
+          release: 2,
+          edgeName: edge.name,
+          timeoutMs: 3_600_000,
+        });
+        perEdgeMs += performance.now() - t;
+        perEdgeOk &&= r.ok;
+      }
+      builderChecks = {
+        fullPublished: fullStats?.published ?? 0,
+        changePublished: changeStats?.published ?? 0,
+        fullRuns: fullStats?.checksRun ?? 0,
+        fullReused: fullStats?.checksReused ?? 0,
+        changeRuns: changeStats?.checksRun ?? 0,
+        changeReused: changeStats?.checksReused ?? 0,
+        perEdgeRuns: spec.edges.length,
+        perEdgeMs,
+        perEdgeOk,
+      };
+    }
     await store.close();
     return {
       fullMs,
@@ -154,6 +218,7 @@ async function runCase(sites: number, edges: number, check: boolean): Promise<Ca
       storeBytes: statSync(file).size,
       checkMs,
       checkOk,
+      builderCheck: builderChecks,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -175,6 +240,7 @@ function childCase(
         '--case',
         `${sites}x${edges}`,
         ...(args['no-check'] ? ['--no-check'] : []),
+        ...(args['builder-check'] ? ['--builder-check'] : []),
       ],
       { timeout: maxSeconds * 1000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
@@ -195,7 +261,7 @@ const seconds = (ms: number) =>
 async function main(): Promise<void> {
   if (args.case !== undefined) {
     const [sites, edges] = args.case.split('x').map(Number) as [number, number];
-    const r = await runCase(sites, edges, !args['no-check']);
+    const r = await runCase(sites, edges, !args['no-check'], args['builder-check']);
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
@@ -216,6 +282,19 @@ async function main(): Promise<void> {
       'delta',
       'store size',
       'nginx -t (1 edge)',
+    ],
+  ];
+  const checkRows = [
+    [
+      'sites',
+      'edges',
+      'full build (CPU)',
+      'published',
+      'nginx -t runs (reused)',
+      'one change (CPU)',
+      'published',
+      'nginx -t runs (reused)',
+      'before: one nginx -t per edge',
     ],
   ];
   for (const sites of siteCounts)
@@ -245,10 +324,28 @@ async function main(): Promise<void> {
           `${(r.storeBytes / MiB).toFixed(0)} MiB`,
           check,
         ]);
+        const b = r.builderCheck;
+        if (b !== null)
+          checkRows.push([
+            `${sites}`,
+            `${edges}`,
+            `${seconds(r.fullMs)} (${seconds(r.fullCpuMs)})`,
+            `${b.fullPublished}`,
+            `${b.fullRuns} (${b.fullReused})`,
+            `${seconds(r.changeMs)} (${seconds(r.changeCpuMs)})`,
+            `${b.changePublished}`,
+            `${b.changeRuns} (${b.changeReused})`,
+            `${b.perEdgeRuns} runs, ${seconds(b.perEdgeMs)}${b.perEdgeOk ? '' : ' (failed)'}`,
+          ]);
       }
       out.line(`done: ${sites} sites x ${edges} edges`);
     }
   out.line(table(rows));
+  if (checkRows.length > 1) {
+    out.line('');
+    out.line("The builder's nginx -t (--builder-check), per build:");
+    out.line(table(checkRows));
+  }
 }
 
 await main();

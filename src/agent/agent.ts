@@ -13,7 +13,7 @@
 //   logs/ cache/ tmp/
 import { request } from 'node:http';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -29,6 +29,7 @@ import { CACHE_DIR, STUB_STATUS_PATH, WAF_LOG_PATH } from '../bundle/layout.js';
 import type { EdgeReport, LogRequest, PurgeJob, PurgeResult } from '../spec/index.js';
 import { ControlPlaneClient, ControlPlaneError, type RefusedPurge } from './control-plane.js';
 import { readSymlink, replaceSymlink, writeFileAtomic } from './files.js';
+import { writeReleaseDir } from './release-files.js';
 import { CaddyDriver } from './caddy.js';
 import type { ProxyDriver, ProxyKind } from './driver.js';
 import { NginxDriver } from './nginx.js';
@@ -587,7 +588,9 @@ export class Agent {
     const staging = this.path('releases', `.staging-${release}-${process.pid}`);
     await rm(staging, { recursive: true, force: true });
     try {
-      for (const f of files) await writeFileAtomic(join(staging, f.path), f.content, f.mode);
+      // Files equal to a kept release's are hard links to it (agent/release-files.ts).
+      const written = await writeReleaseDir(staging, files, await this.keptReleaseDirs(release));
+      this.log.info({ release, ...written }, 'release written');
       await rm(dir, { recursive: true, force: true });
       await rename(staging, dir);
     } catch (err) {
@@ -654,6 +657,20 @@ export class Agent {
       await sleep(50);
     }
     return `probe of ${manifest.probe.url}: ${last}`;
+  }
+
+  /** The kept release directories but `release`'s: the live one first, then newest first. */
+  private async keptReleaseDirs(release: number): Promise<string[]> {
+    const live = await readSymlink(this.path('live', 'release'));
+    const liveName = live === undefined ? undefined : basename(live);
+    const names = (await readdir(this.path('releases')))
+      .filter((n) => /^\d+$/.test(n) && n !== String(release))
+      .sort((a, b) => Number(b) - Number(a));
+    const ordered =
+      liveName !== undefined && names.includes(liveName)
+        ? [liveName, ...names.filter((n) => n !== liveName)]
+        : names;
+    return ordered.map((n) => this.path('releases', n));
   }
 
   private async pruneReleases(): Promise<void> {

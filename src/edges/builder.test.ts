@@ -1,4 +1,7 @@
 // The bundle builder against a real store and a real nginx -t.
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveFiles, sha256Hex, verifyBundle } from '../bundle/index.js';
@@ -7,6 +10,7 @@ import { compileEdgePlan } from '../compile/index.js';
 import { renderNginx } from '../render/index.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { CHECK_EDGE } from '../proxy-check/check-cache.js';
 import { BundleBuilder, checkTimeoutFor } from './builder.js';
 import { ensureSigningKey, type BundleSigner } from './signing-key.js';
 
@@ -512,5 +516,140 @@ describe('BundleBuilder: client-geography databases', () => {
     expect(builder.buildErrors()[0]?.message).toBe(
       '--geoip-database /nowhere cannot be read (ENOENT)',
     );
+  });
+});
+
+// ---- issue 14: one nginx -t per distinct checked rendering (proxy-check/check-cache.ts) ----
+describe('BundleBuilder: one nginx -t per distinct rendering', () => {
+  let store: Store;
+  let signer: BundleSigner;
+  let dir: string;
+  let counter: string;
+  let builder: BundleBuilder;
+  const write = (s: SpecInput) =>
+    store.writeState(parseSpec(s), {
+      actor: 'test',
+      action: 'spec.apply',
+      subject: '',
+      detail: {},
+    });
+  /** How often the real nginx was started through the counting wrapper. */
+  const invocations = async () =>
+    (await readFile(counter, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').length;
+  const edgeNames = Array.from({ length: 10 }, (_, i) => `e${i}`);
+  const tenEdges = (o: { port?: number; raw?: string; otherHttps?: number } = {}): SpecInput => ({
+    edges: edgeNames.map((name, i) => ({
+      name,
+      host: { v4: `192.0.2.${i + 1}` },
+      // e9 listens for HTTPS elsewhere when asked: a different rendering of its own files.
+      ...(i === 9 && o.otherHttps !== undefined ? { listen: { https: o.otherHttps } } : {}),
+    })),
+    sites: [
+      {
+        domain: 'one.test',
+        origins: [{ host: { v4: '192.0.2.10' }, port: o.port ?? 8080, protocol: 'http' }],
+      },
+      { domain: 'two.test', origins: [{ host: { v4: '192.0.2.11' }, protocol: 'http' }] },
+      ...(o.raw !== undefined
+        ? [
+            {
+              domain: 'bad.test',
+              origins: [{ host: { v4: '192.0.2.12' }, protocol: 'http' as const }],
+              edges: ['e0', 'e1', 'e2', 'e3', 'e4'],
+              raw_nginx: o.raw,
+            },
+          ]
+        : []),
+    ],
+  });
+
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
+    signer = await ensureSigningKey(store);
+    dir = await mkdtemp(join(tmpdir(), 'outpost-check-count-'));
+    counter = join(dir, 'count');
+    // The check module's seam is the nginx binary it runs: a wrapper that counts, then execs
+    // the real nginx (its verdict is the real one).
+    const wrapper = join(dir, 'nginx');
+    await writeFile(wrapper, `#!/bin/sh\necho run >> '${counter}'\nexec /usr/sbin/nginx "$@"\n`);
+    await chmod(wrapper, 0o755);
+    builder = new BundleBuilder({
+      store,
+      signer,
+      logger: pino({ level: 'silent' }),
+      nginx: wrapper,
+    });
+  });
+  afterEach(async () => {
+    builder.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('checks ten edges that serve the same sites with one nginx -t, and publishes each its own release', async () => {
+    await write(tenEdges());
+    await builder.rebuild();
+    expect(await invocations()).toBe(1);
+    expect(builder.lastBuild()).toMatchObject({ published: 10, checksRun: 1, checksReused: 9 });
+    expect(builder.buildErrors()).toEqual([]);
+    // The published releases are the edges' own renderings, not the checked one.
+    for (const b of await store.latestBundles()) {
+      const m = verifyBundle(JSON.parse(b.body), signer.publicKeyPem, b.edge);
+      const files = await resolveFiles(m, (h) => store.releaseFiles(h));
+      const edgeConf = files.find((f) => f.path === 'nginx/edge.conf')?.content.toString() ?? '';
+      expect(edgeConf).toContain(`# Outpost edge "${b.edge}", release 1.`);
+      expect(edgeConf).not.toContain(`"${CHECK_EDGE}"`);
+    }
+  });
+
+  it('checks a changed rendering again, once, and reuses a verdict kept from an earlier build', async () => {
+    await write(tenEdges());
+    await builder.rebuild();
+    expect(await invocations()).toBe(1);
+    // One site changed: a new rendering for every edge, checked once.
+    await write(tenEdges({ port: 8081 }));
+    await builder.rebuild();
+    expect(await invocations()).toBe(2);
+    expect(builder.lastBuild()).toMatchObject({ published: 10, checksRun: 1, checksReused: 9 });
+    // Back to the first rendering: its verdict is kept, nginx is not run, all ten publish.
+    await write(tenEdges());
+    await builder.rebuild();
+    expect(await invocations()).toBe(2);
+    expect(builder.lastBuild()).toMatchObject({ published: 10, checksRun: 0, checksReused: 10 });
+    // e9's own listen lines differ: a distinct rendering, checked on its own.
+    await write(tenEdges({ otherHttps: 8443 }));
+    await builder.rebuild();
+    expect(await invocations()).toBe(3);
+    expect(builder.lastBuild()).toMatchObject({ published: 1, checksRun: 1, checksReused: 0 });
+    expect((await store.latestBundles()).map((b) => b.release)).toEqual([
+      3, 3, 3, 3, 3, 3, 3, 3, 3, 4,
+    ]);
+  });
+
+  it('refuses a failing rendering on every edge that has it, with one nginx -t, and keeps the others', async () => {
+    await write(tenEdges());
+    await builder.rebuild();
+    await write(tenEdges({ raw: 'this_is_not_a_directive on;' }));
+    await builder.rebuild();
+    expect(await invocations()).toBe(2);
+    const errors = builder.buildErrors();
+    expect(errors.map((e) => e.edge).sort()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
+    for (const e of errors)
+      expect(e.message).toContain('unknown directive "this_is_not_a_directive"');
+    // Refused edges keep release 1; the others had nothing new.
+    expect((await store.latestBundles()).map((b) => b.release)).toEqual([
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ]);
+    // The same refusal in the next build is a kept verdict: still refused, nginx not run.
+    await write(tenEdges({ raw: 'this_is_not_a_directive on;', port: 8080 }));
+    await builder.rebuild();
+    expect(await invocations()).toBe(2);
+    expect(builder.lastBuild()).toMatchObject({ published: 0, checksRun: 0, checksReused: 5 });
+    expect(
+      builder
+        .buildErrors()
+        .map((e) => e.edge)
+        .sort(),
+    ).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
   });
 });

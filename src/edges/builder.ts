@@ -39,6 +39,13 @@ import { checkCaddyConfig } from '../proxy-check/caddy-check.js';
 import { RenderError } from '../render/escape.js';
 import { checkNginxConfig } from '../proxy-check/nginx-check.js';
 import {
+  CHECK_EDGE,
+  CHECK_RELEASE,
+  NginxCheckCache,
+  nginxCheckKey,
+} from '../proxy-check/check-cache.js';
+import { renderNginxMain } from '../proxy-check/nginx-main.js';
+import {
   certificatePaths,
   nginxSiteOptions,
   ocspStaplePath,
@@ -165,6 +172,9 @@ export interface BuildStats {
   sitesRendered: number;
   filesStored: number;
   filesSwept: number;
+  /** nginx -t runs, and checks answered by a kept verdict of the same rendering (issue 14). */
+  checksRun: number;
+  checksReused: number;
   ms: number;
 }
 
@@ -364,6 +374,8 @@ export class BundleBuilder implements Worker {
   }
 
   private stats: BuildStats | undefined;
+  /** nginx -t verdicts by what the check read, kept across builds (issue 14). */
+  private readonly checks = new NginxCheckCache();
   private buildNumber = 0;
   private nextId = 1;
   /**
@@ -413,6 +425,8 @@ export class BundleBuilder implements Worker {
       sitesRendered: 0,
       filesStored: 0,
       filesSwept: 0,
+      checksRun: 0,
+      checksReused: 0,
       ms: 0,
     };
     const { spec, revision } = await store.readSharedState();
@@ -735,21 +749,48 @@ export class BundleBuilder implements Worker {
       const own = ownFiles(release);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
         await publish();
+        // ---- issue 14: one nginx -t per distinct checked rendering (proxy-check/check-cache.ts):
+        // the edge's own files with a fixed name and release, keyed by every file nginx reads.
         // Checked with throwaway certificates: private keys are not written to a temp dir.
-        const siteFiles = siteFragments.flatMap((f) => f.files);
-        const checked: SourceFile[] = [...own, ...siteFiles, ...stapleFiles].map((f) => ({
-          path: f.entry.path,
-          content: f.content,
-        }));
-        const check = await checkNginxConfig(checked, {
-          nginx: this.opts.nginx,
-          release,
-          edgeName: edge.name,
+        const checkedOwn = [
+          ...renderNginxEdge(
+            { ...plan, edge: CHECK_EDGE },
+            options(CHECK_RELEASE),
+            group.needs,
+          ).map((f) => hashFile(f)),
+          ...geoipFiles,
+        ];
+        const checkedFiles = [
+          ...checkedOwn,
+          ...siteFragments.flatMap((f) => f.files),
+          ...stapleFiles,
+        ];
+        const mainConf = renderNginxMain({ edgeName: CHECK_EDGE, workerProcesses: 1 });
+        const nginx = this.opts.nginx;
+        const checkKey = nginxCheckKey({
+          nginx,
+          mainConf,
           certificates,
-          timeoutMs: this.opts.nginxCheckTimeoutMs ?? checkTimeoutFor(checked),
+          files: checkedFiles.map((f) => f.entry),
         });
+        const { result: check, reused } = await this.checks.check(checkKey, build, () => {
+          const checked: SourceFile[] = checkedFiles.map((f) => ({
+            path: f.entry.path,
+            content: f.content,
+          }));
+          return checkNginxConfig(checked, {
+            nginx,
+            release: CHECK_RELEASE,
+            mainConf,
+            certificates,
+            timeoutMs: this.opts.nginxCheckTimeoutMs ?? checkTimeoutFor(checked),
+          });
+        });
+        if (reused) stats.checksReused++;
+        else stats.checksRun++;
+        // ---- end issue 14 (check cache)
         logger.info(
-          { edge: edge.name, release, ms: Math.round(check.ms) },
+          { edge: edge.name, release, ms: Math.round(check.ms), reused },
           'nginx -t of the rendering',
         );
         if (!check.ok) {

@@ -5,7 +5,7 @@
 // the client address from a trusted proxy's X-Forwarded-For (real_ip_from), as client_ips; an
 // ASN rule without an ASN database is refused naming the setting while the edge keeps serving;
 // hostile values refused with their field path.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,34 @@ ${extraRule}`;
     ).toBe(true);
     expect(readFileSync(join(release, 'nginx', 'main', 'modules.conf'), 'utf8')).toContain(
       'ngx_http_geoip2_module.so',
+    );
+  });
+
+  // ---- issue 14: kept releases share their equal files (agent/release-files.ts) ----
+  it('a new release with the same database hard-links it; removing the old release keeps the live one', async () => {
+    const first = await appliedRelease();
+    await cdn.apply(specYaml().replace('not in your country', 'not from here'));
+    const second = await eventually('the next release applied', async () => {
+      const r = await appliedRelease();
+      return r > first ? r : undefined;
+    });
+    const dbOf = (r: number) => join(cdn.root('a'), 'releases', String(r), 'geoip', 'country.mmdb');
+    const [old, live] = [statSync(dbOf(first)), statSync(dbOf(second))];
+    expect(live.ino).toBe(old.ino);
+    expect(live.nlink).toBeGreaterThanOrEqual(2);
+    // The changed site file is a file of its own.
+    const siteOf = (r: number) =>
+      join(cdn.root('a'), 'releases', String(r), 'nginx', 'sites', `${HOST}.conf`);
+    expect(statSync(siteOf(second)).ino).not.toBe(statSync(siteOf(first)).ino);
+    // What the prune does to an old release: the live release's database stays whole.
+    rmSync(join(cdn.root('a'), 'releases', String(first)), { recursive: true, force: true });
+    expect(readFileSync(dbOf(second)).equals(readFileSync(database))).toBe(true);
+    const cn = await get('/from-where-2', CLIENT.CN);
+    expect(cn.status).toBe(451);
+    expect(cn.body).toBe('not from here\n');
+    await cdn.apply(specYaml());
+    await eventually('the first rendering back', async () =>
+      (await appliedRelease()) > second ? true : undefined,
     );
   });
 

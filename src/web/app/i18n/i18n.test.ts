@@ -750,8 +750,10 @@ describe('problems without a code (issue 22)', () => {
         interpolation: { escapeValue: false },
         initAsync: false,
       });
-      const find = (k: string, o?: Record<string, string | number>) =>
-        i.exists(k, o) ? i.t(k, o) : null;
+      const find = (k: string, o?: Record<string, string | number>) => {
+        const key = k as never; // made at run time from a code, as messages.ts does
+        return i.exists(key, o) ? i.t(key, o) : null;
+      };
       return (p: Problem) => find(`problems.${p.code}`, problemValues(p.params, find)) ?? '';
     };
     const english = await at('en', en);

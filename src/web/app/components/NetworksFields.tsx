@@ -24,17 +24,14 @@ export function networksForm(n: { asns?: number[]; lines?: string[] } | undefine
 
 /**
  * The form as the API takes it: `asns` (numbers where the words are; `AS4134` is 4134; any
- * other word as typed, for the API to name), `lines` in the presets' order; a side left
- * empty is left out.
+ * other word as typed, for the API to name), `lines` in the order they were loaded, then
+ * checked (so saving unchanged presets changes nothing); a side left empty is left out.
  */
 export function networksValue(f: NetworksForm): { asns?: (number | string)[]; lines?: string[] } {
   const asns = splitList(f.asns).map((w) => numberOrText(w.replace(/^AS(?=\d+$)/i, '')) ?? w);
-  const lines = NETWORK_LINE_NAMES.filter((l) => f.lines.includes(l));
-  // A name the form does not know (a newer preset) is kept as it was loaded.
-  const others = f.lines.filter((l) => !NETWORK_LINE_NAMES.includes(l));
   return {
     ...(asns.length > 0 ? { asns } : {}),
-    ...(lines.length + others.length > 0 ? { lines: [...lines, ...others] } : {}),
+    ...(f.lines.length > 0 ? { lines: [...f.lines] } : {}),
   };
 }
 

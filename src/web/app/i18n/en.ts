@@ -423,6 +423,13 @@ export const en = {
     save: 'Save networks',
     saving: 'Saving…',
     saved: 'Networks saved (revision {{revision}}).',
+    site: {
+      legend: 'Networks for this site',
+      hint: 'Per edge selector (a name, tag:NAME or *), the networks those edges serve for this site instead of their own; an entry naming the edge wins over a tag or *.',
+      entry: 'Entry {{n}}',
+      edges: 'Edges',
+      add: 'Add networks for edges',
+    },
     line: {
       chinaTelecom: 'China Telecom (163, CN2)',
       chinaTelecomCn2: 'China Telecom CN2 (premium network)',

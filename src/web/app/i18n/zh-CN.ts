@@ -411,6 +411,13 @@ export const zhCN = {
     save: '保存网络线路',
     saving: '保存中…',
     saved: '网络线路已保存（配置版本 {{revision}}）。',
+    site: {
+      legend: '此站点的网络线路',
+      hint: '按节点选择器（节点名、tag:NAME 或 *）指定这些节点为此站点服务的网络，代替节点自身的设置；直接写节点名的条目优先于 tag 或 *。',
+      entry: '条目 {{n}}',
+      edges: '节点',
+      add: '为节点添加网络线路',
+    },
     line: {
       chinaTelecom: '中国电信（163、CN2）',
       chinaTelecomCn2: '中国电信 CN2（精品网）',

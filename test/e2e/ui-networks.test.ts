@@ -1,7 +1,8 @@
 // The edge page's Networks section (issue 22) in headless Chromium against a real control
 // plane: an invalid ASN shows, beside the ASN field, the API's message for its path, and
 // nothing is saved; then the china-unicom preset and AS 4134 are saved through the API, and
-// after a reload the page shows them again.
+// after a reload the page shows them again; the site editor saves a site's own networks entry
+// for the edge, and refuses a bad ASN there beside its field.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -133,5 +134,31 @@ describe('the edge page edits the networks the edge serves best', () => {
     await byTestId('save-networks').click();
     await byTestId('networks-saved').waitFor();
     expect(await savedEdge()).not.toHaveProperty('networks');
+  }, 60_000);
+
+  it('the site editor saves the site’s own networks for the edge, a bad ASN named beside it', async () => {
+    await page.goto(`${cpUrl}/sites/new`);
+    await byTestId('field-domain').fill('net-ui.test');
+    await byTestId('field-origins[0].host.v4').fill('127.0.0.1');
+    await byTestId('add-site-networks').click();
+    await byTestId('field-networks[0].edges').fill(EDGE);
+    await byTestId('networks[0].lines-china-mobile').check();
+    await byTestId('field-networks[0].asns').fill('4134, x9');
+    await byTestId('review-site').click();
+    await byTestId('problem-networks[0].asns').filter({ hasText: 'networks[0].asns[1]' }).waitFor();
+    expect(await byTestId('save-site').count()).toBe(0);
+    expect((await admin('GET', '/v1/sites/net-ui.test')).status).toBe(404);
+
+    await byTestId('field-networks[0].asns').fill('4134');
+    await byTestId('review-site').click();
+    await byTestId('diff-preview').waitFor();
+    await byTestId('save-site').click();
+    await byTestId('site-row-net-ui.test').waitFor();
+    const site = (
+      (await (await admin('GET', '/v1/sites/net-ui.test')).json()) as {
+        site: { networks?: unknown };
+      }
+    ).site;
+    expect(site.networks).toEqual([{ edges: [EDGE], asns: [4134], lines: ['china-mobile'] }]);
   }, 60_000);
 });

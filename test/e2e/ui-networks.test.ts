@@ -161,4 +161,23 @@ describe('the edge page edits the networks the edge serves best', () => {
     ).site;
     expect(site.networks).toEqual([{ edges: [EDGE], asns: [4134], lines: ['china-mobile'] }]);
   }, 60_000);
+
+  it('the Add edge form takes the networks too', async () => {
+    await page.goto(`${cpUrl}/edges`);
+    await byTestId('add-edge').click();
+    await byTestId('edge-name').fill('net-ui2');
+    await byTestId('edge-v4').fill('192.0.2.31');
+    await byTestId('networks.lines-china-education').check();
+    await byTestId('field-networks.asns').fill('0');
+    await byTestId('create-edge').click();
+    await byTestId('problem-networks.asns').filter({ hasText: 'networks.asns[0]' }).waitFor();
+    expect((await admin('GET', '/v1/edges/net-ui2')).status).toBe(404);
+    await byTestId('field-networks.asns').fill('4538');
+    await byTestId('create-edge').click();
+    await byTestId('token-once').waitFor();
+    const edge = (
+      (await (await admin('GET', '/v1/edges/net-ui2')).json()) as { edge: { networks?: unknown } }
+    ).edge;
+    expect(edge.networks).toEqual({ asns: [4538], lines: ['china-education'] });
+  }, 60_000);
 });

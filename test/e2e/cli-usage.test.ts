@@ -1,9 +1,11 @@
 // The CLI as docs/cli.md describes it: login with its own flags, usage errors exit 2, a closed
-// pipe ends quietly, edge add says where the edge listens. A real control plane on loopback.
+// pipe ends quietly, edge add says where the edge listens and takes the networks it serves
+// (issue 22: --asn, --line; a bad one named by its field). A real control plane on loopback.
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORK_LINE_NAMES, NETWORK_LINES } from '../../src/spec/network-lines.js';
 import {
   cleanEnv,
   OUTPOST_BIN,
@@ -134,4 +136,86 @@ describe('the CLI as documented', () => {
     expect(bad.stderr).toContain('listen.http');
     expect((await runCli(['edge', 'list', '--json'], env)).stdout).not.toContain('lis2');
   });
+
+  // ---- issue 22: the edge's networks (--asn, --line) ----
+  it('edge add takes --asn and --line; list and show print them; networks replaces them', async () => {
+    const add = await runCli(
+      [
+        'edge',
+        'add',
+        'net1',
+        '--ipv4',
+        '192.0.2.20',
+        '--asn',
+        '4134,AS4809',
+        '--line',
+        'china-telecom-cn2',
+        '--line',
+        'china-unicom',
+      ],
+      env,
+    );
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const json = await runCli(['edge', 'list', '--json'], env);
+    const edges = JSON.parse(json.stdout) as { name: string; networks?: unknown }[];
+    expect(edges.find((e) => e.name === 'net1')?.networks).toEqual({
+      asns: [4134, 4809],
+      lines: ['china-telecom-cn2', 'china-unicom'],
+    });
+    const list = await runCli(['edge', 'list'], env);
+    expect(list.stdout).toMatch(/^NAME .* NETWORKS /m);
+    expect(list.stdout).toMatch(/^net1 .* china-telecom-cn2,china-unicom,AS4134,AS4809 /m);
+    const show = await runCli(['edge', 'show', 'net1'], env);
+    expect(show.code).toBe(0);
+    const unicom = NETWORK_LINES['china-unicom']?.asns.length;
+    expect(unicom).toBeGreaterThan(2);
+    expect(show.stdout).toContain(
+      `networks:   china-telecom-cn2 (2 ASNs), china-unicom (${unicom} ASNs), AS4134, AS4809\n`,
+    );
+    expect(show.stdout).toContain('ipv4:       192.0.2.20\n');
+
+    const replaced = await runCli(['edge', 'networks', 'net1', '--line', 'china-mobile'], env);
+    expect(replaced.stderr).toBe('');
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toMatch(/^Edge net1 serves china-mobile \(\d+ ASNs\) \(revision \d+\)/);
+    const after = JSON.parse((await runCli(['edge', 'show', 'net1', '--json'], env)).stdout) as {
+      networks?: unknown;
+      host: unknown;
+    };
+    expect(after.networks).toEqual({ lines: ['china-mobile'] });
+    expect(after.host).toEqual({ v4: '192.0.2.20' });
+    expect((await runCli(['edge', 'networks', 'net1', '--none'], env)).code).toBe(0);
+    expect(
+      JSON.parse((await runCli(['edge', 'show', 'net1', '--json'], env)).stdout) as object,
+    ).not.toHaveProperty('networks');
+    const neither = await runCli(['edge', 'networks', 'net1'], env);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('give --asn, --line or --none');
+    const missing = await runCli(['edge', 'networks', 'nosuch', '--asn', '4134'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no edge "nosuch"');
+  }, 240_000); // 10 CLI runs: each ~10 s when the shared machine is loaded
+
+  it('an unknown line preset is named with the known ones, a bad ASN with its field; nothing is added', async () => {
+    const add = (...flags: string[]) =>
+      runCli(['edge', 'add', 'net2', '--ipv4', '192.0.2.21', ...flags], env);
+    const line = await add('--line', 'china-unicom,china-telecom-cn3');
+    expect(line.code).toBe(1);
+    expect(line.stderr).toContain('networks.lines[1]');
+    expect(line.stderr).toContain(
+      `unknown line "china-telecom-cn3"; known lines: ${NETWORK_LINE_NAMES.join(', ')}`,
+    );
+    const word = await add('--asn', '4134,41x');
+    expect(word.code).toBe(1);
+    expect(word.stderr).toContain('networks.asns[1]: "41x" (--asn) is not an AS number');
+    const zero = await add('--asn', '4134', '--asn', '0');
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain('networks.asns[1]');
+    const big = await add('--asn', '4294967295');
+    expect(big.code).toBe(1);
+    expect(big.stderr).toContain('networks.asns[0]');
+    expect((await runCli(['edge', 'list', '--json'], env)).stdout).not.toContain('net2');
+  }, 120_000);
+  // ---- end issue 22 ----
 });

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { firstPage, launchChromium, loginInChromium } from '../support/chromium.js';
 import {
   freePort,
   ROOT,
@@ -56,8 +56,7 @@ describe('the site editor sets access rules and rate limits, with the CLI’s me
     context = await launchChromium(join(tmp.path, 'chromium-profile'), {
       viewport: { width: 1280, height: 900 },
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
+    page = await firstPage(context, 15_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -67,10 +66,7 @@ describe('the site editor sets access rules and rate limits, with the CLI’s me
   });
 
   it('shows the CIDR message beside the field, then saves the rate limit and the rule', async () => {
-    await page.goto(`${cpUrl}/`);
-    await byTestId('login-token').fill(adminToken);
-    await byTestId('login-submit').click();
-    await byTestId('dashboard').waitFor();
+    await loginInChromium(page, cpUrl, adminToken);
     await byTestId('nav-sites').click();
     await byTestId('new-site').click();
     await byTestId('field-domain').fill(SITE);

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { firstPage, launchChromium, loginInChromium } from '../support/chromium.js';
 import { eventually, httpGet } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import {
@@ -89,8 +89,7 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
       viewport: { width: 1280, height: 900 },
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cpUrl });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
+    page = await firstPage(context, 10_000);
     // Issue 15, 5: the UI runs under a strict CSP; Chromium reports each violation here.
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
@@ -111,9 +110,7 @@ describe('the admin UI in Chromium, against a real control plane and a real edge
     await byTestId('login-token').fill('opa_not-the-token');
     await byTestId('login-submit').click();
     expect(await textOf('login-error')).toContain('refused');
-    await byTestId('login-token').fill(adminToken);
-    await byTestId('login-submit').click();
-    await byTestId('dashboard').waitFor();
+    await loginInChromium(page, cpUrl, adminToken, { navigate: false });
     expect(
       await page.evaluate<string | null>("sessionStorage.getItem('outpost.admin-token')"),
     ).toBe(adminToken);

@@ -17,15 +17,17 @@
 // mainland China), and the default line's when its line has none.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NETWORK_LINES } from '../../src/dns/network-lines.js';
-import type { LineClient } from './dnspod-standin.js';
 import {
+  badRecordValue,
   failures,
-  IPV4,
-  IPV6,
+  hostRecord,
+  lineAnswers,
   recordBook,
+  recordName,
+  sameRecord,
   sendJson,
   serveLoopback,
+  type LineClient,
   type RecordBook,
 } from './record-standin.js';
 
@@ -222,7 +224,7 @@ export async function startAlidnsApi(opts: {
           Record: all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((r) => ({
             RecordId: r.id,
             DomainName: zone,
-            RR: r.name === zone ? '@' : r.name.slice(0, -zone.length - 1),
+            RR: hostRecord(r.name, zone),
             Type: r.type,
             Value: r.value,
             TTL: r.ttl,
@@ -254,18 +256,11 @@ export async function startAlidnsApi(opts: {
     const ttl = Number(q.TTL ?? '600');
     if (!TYPES.has(type))
       return error(res, 400, 'InvalidType', 'The record type is not supported.');
-    if (
-      !/^(@|\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)$/.test(
-        rr,
-      )
-    )
+    const name = recordName(rr, zone);
+    if (name === undefined)
       return error(res, 400, 'InvalidRR.Format', 'The host record is invalid.');
     if (!LINES.has(line)) return error(res, 400, 'IllegalLineValue', 'The line is not supported.');
-    if (
-      (type === 'A' && !IPV4.test(value)) ||
-      (type === 'AAAA' && !IPV6.test(value)) ||
-      value === ''
-    )
+    if (badRecordValue(type, value))
       return error(res, 400, 'InvalidValue', 'The record value is invalid.');
     if (!Number.isInteger(ttl) || ttl < minTtl || ttl > 86400)
       return error(
@@ -274,15 +269,7 @@ export async function startAlidnsApi(opts: {
         'QuotaExceeded.TTL',
         `The TTL is out of the edition's range (${minTtl}-86400).`,
       );
-    const name = rr === '@' ? zone : `${rr}.${zone}`;
-    const dup = book.records.find(
-      (r) =>
-        r.zone === zone &&
-        r.name === name &&
-        r.type === type &&
-        r.line === line &&
-        r.value === value,
-    );
+    const dup = sameRecord(book, { zone, name, type, line, value });
     if (action === 'AddDomainRecord') {
       if (dup) return error(res, 400, 'DomainRecordDuplicate', 'The DNS record already exists.');
       const rec = book.add({ zone, name, type, line, value, ttl, remark: '' });
@@ -298,22 +285,11 @@ export async function startAlidnsApi(opts: {
     return reply(res, { RecordId: byId.id });
   };
 
-  const lineOf = (client: LineClient) => {
-    const preset = Object.values(NETWORK_LINES).find(
-      (l) => client.asn !== undefined && l.asns.includes(client.asn),
-    );
-    if (preset !== undefined) return preset.alidns;
-    return client.country.toUpperCase() === 'CN' ? 'default' : 'oversea';
-  };
   const srv = await serveLoopback(handle);
   return {
     apiUrl: `http://127.0.0.1:${srv.port}`,
     book,
-    lineOf,
-    answer: (name, type, client) => {
-      const own = book.values(name, type, lineOf(client));
-      return own.length > 0 ? own : book.values(name, type, 'default');
-    },
+    ...lineAnswers(book, 'alidns', { china: 'default', abroad: 'oversea', fallback: 'default' }),
     failNext: fails.failNext,
     stop: srv.stop,
   };

@@ -17,25 +17,25 @@
 // mainland China) and, when its line has none, the 默认 line's.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NETWORK_LINES } from '../../src/dns/network-lines.js';
 import {
+  badRecordValue,
   failures,
-  IPV4,
-  IPV6,
+  hostRecord,
+  lineAnswers,
   readBody,
   recordBook,
+  recordName,
+  sameRecord,
   sendJson,
   serveLoopback,
+  type LineClient,
   type RecordBook,
 } from './record-standin.js';
 
+export type { LineClient } from './record-standin.js';
+
 const LINES = new Set(['默认', '电信', '联通', '移动', '教育网', '境外']);
 const TYPES = new Set(['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA', 'SRV']);
-
-export interface LineClient {
-  country: string;
-  asn?: number;
-}
 
 export interface DnspodStandIn {
   /** settings.api_url */
@@ -189,41 +189,22 @@ export async function startDnspodApi(opts: {
       return ['InvalidParameter.RecordTypeInvalid', '记录类型不正确。'] as const;
     if (!LINES.has(line))
       return ['InvalidParameter.RecordLineInvalid', '记录线路不正确。'] as const;
-    if (
-      !/^(@|\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)$/.test(
-        sub,
-      )
-    )
-      return ['InvalidParameter.SubdomainInvalid', '子域名不正确。'] as const;
-    if (
-      (type === 'A' && !IPV4.test(value)) ||
-      (type === 'AAAA' && !IPV6.test(value)) ||
-      value === ''
-    )
+    const name = recordName(sub, zone);
+    if (name === undefined) return ['InvalidParameter.SubdomainInvalid', '子域名不正确。'] as const;
+    if (badRecordValue(type, value))
       return ['InvalidParameter.RecordValueInvalid', '记录的值不正确。'] as const;
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < minTtl || ttl > 604800)
       return ['LimitExceeded.RecordTtlLimit', '记录的TTL值超出了限制。'] as const;
     if (remark.length > 200)
       return ['InvalidParameter.RemarkTooLong', '备注过长（不能超过200个字）。'] as const;
-    const name = sub === '@' ? zone : `${sub}.${zone}`;
-    if (
-      book.records.some(
-        (r) =>
-          r.id !== self &&
-          r.zone === zone &&
-          r.name === name &&
-          r.type === type &&
-          r.line === line &&
-          r.value === value,
-      )
-    )
+    if (sameRecord(book, { zone, name, type, line, value }, self) !== undefined)
       return ['InvalidParameter.DomainRecordExist', '记录已经存在，无需再次添加。'] as const;
     return { zone, name, type, line, value, ttl, remark };
   };
 
   const view = (zone: string) => (r: (typeof book.records)[number]) => ({
     RecordId: Number(r.id),
-    Name: r.name === zone ? '@' : r.name.slice(0, -zone.length - 1),
+    Name: hostRecord(r.name, zone),
     Type: r.type,
     Line: r.line,
     LineId: '0',
@@ -335,22 +316,11 @@ export async function startDnspodApi(opts: {
     return reply(res, { RecordId: Number(existing.id) });
   };
 
-  const lineOf = (client: LineClient) => {
-    const preset = Object.values(NETWORK_LINES).find(
-      (l) => client.asn !== undefined && l.asns.includes(client.asn),
-    );
-    if (preset !== undefined) return preset.dnspod;
-    return client.country.toUpperCase() === 'CN' ? '默认' : '境外';
-  };
   const srv = await serveLoopback(handle);
   return {
     apiUrl: `http://127.0.0.1:${srv.port}`,
     book,
-    lineOf,
-    answer: (name, type, client) => {
-      const own = book.values(name, type, lineOf(client));
-      return own.length > 0 ? own : book.values(name, type, '默认');
-    },
+    ...lineAnswers(book, 'dnspod', { china: '默认', abroad: '境外', fallback: '默认' }),
     failNext: fails.failNext,
     stop: srv.stop,
   };

@@ -4,6 +4,7 @@
 // TXT records to a real DNS server (pebble-challtestsrv) so that Pebble's DNS-01 lookups see
 // what the API holds, as a real provider's nameservers would.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { NETWORK_LINES } from '../../src/dns/network-lines.js';
 
 export interface StoredRecord {
   id: string;
@@ -139,3 +140,79 @@ export async function serveLoopback(
 
 export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 export const IPV6 = /^[0-9a-fA-F:]+(:\d+\.\d+\.\d+\.\d+)?$/;
+
+// ---- what the stand-ins of the providers with lines (DNSPod, Alibaba) share ----
+/** A client as the providers with lines see it: its country and, when known, its ASN. */
+export interface LineClient {
+  country: string;
+  asn?: number;
+}
+
+/** The host-record syntax both take: `@`, `*`, `*.sub`, dotted labels of a-z 0-9 `_` `-`. */
+const HOST_RECORD =
+  /^(@|\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)$/;
+
+/** The host record (`@`, `www`, `*.x`) of `zone` as a stored name; undefined: bad syntax. */
+export function recordName(host: string, zone: string): string | undefined {
+  if (!HOST_RECORD.test(host)) return undefined;
+  return host === '@' ? zone : `${host}.${zone}`;
+}
+
+/** A stored name as the host record the providers list it by (`@` for the apex). */
+export function hostRecord(name: string, zone: string): string {
+  return name === zone ? '@' : name.slice(0, -zone.length - 1);
+}
+
+/** Is `value` one both refuse for `type` (empty, or not an address for A/AAAA)? */
+export function badRecordValue(type: string, value: string): boolean {
+  return (
+    (type === 'A' && !IPV4.test(value)) || (type === 'AAAA' && !IPV6.test(value)) || value === ''
+  );
+}
+
+/** The stored record with the same zone, name, type, line and value, other than `self`. */
+export function sameRecord(
+  book: RecordBook,
+  r: Pick<StoredRecord, 'zone' | 'name' | 'type' | 'line' | 'value'>,
+  self?: string,
+): StoredRecord | undefined {
+  return book.records.find(
+    (x) =>
+      x.id !== self &&
+      x.zone === r.zone &&
+      x.name === r.name &&
+      x.type === r.type &&
+      x.line === r.line &&
+      x.value === r.value,
+  );
+}
+
+/**
+ * How a provider with lines answers ("解析线路"): a client is on the line of the preset whose
+ * ASNs hold its ASN (the preset's `dnspod` or `alidns` line name), else on `china` in
+ * mainland China and on `abroad` outside it; it gets its line's records, and `fallback`'s
+ * when its line has none.
+ */
+export function lineAnswers(
+  book: RecordBook,
+  provider: 'dnspod' | 'alidns',
+  lines: { china: string; abroad: string; fallback: string },
+): {
+  lineOf: (client: LineClient) => string;
+  answer: (name: string, type: string, client: LineClient) => string[];
+} {
+  const lineOf = (client: LineClient) => {
+    const preset = Object.values(NETWORK_LINES).find(
+      (l) => client.asn !== undefined && l.asns.includes(client.asn),
+    );
+    if (preset !== undefined) return preset[provider];
+    return client.country.toUpperCase() === 'CN' ? lines.china : lines.abroad;
+  };
+  return {
+    lineOf,
+    answer: (name, type, client) => {
+      const own = book.values(name, type, lineOf(client));
+      return own.length > 0 ? own : book.values(name, type, lines.fallback);
+    },
+  };
+}

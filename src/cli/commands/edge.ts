@@ -6,12 +6,21 @@ import { enc } from './site.js';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { registerEdgeDrainCommands } from './edge-drain.js';
+import {
+  networksFromFlags,
+  networksText,
+  registerEdgeNetworksCommand,
+  withNetworkOptions,
+  type NetworkFlags,
+} from './edge-networks.js';
 
 export function registerEdgeCommands(program: Command, ctx: CommandContext): void {
   const edge = program.command('edge').description('add, list, rotate tokens of and remove edges');
-  edge
-    .command('add <name>')
-    .description('add an edge; prints its token once and the command the edge runs to join')
+  withNetworkOptions(
+    edge
+      .command('add <name>')
+      .description('add an edge; prints its token once and the command the edge runs to join'),
+  )
     .option('--ipv4 <address>', 'public IPv4 address')
     .option('--ipv6 <address>', 'public IPv6 address')
     .option('--tag <tag...>', 'tags (repeatable)')
@@ -30,7 +39,7 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
     .action(
       async (
         name: string,
-        o: {
+        o: NetworkFlags & {
           ipv4?: string;
           ipv6?: string;
           tag?: string[];
@@ -47,6 +56,7 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
           ...(o.httpPort !== undefined ? { http: o.httpPort } : {}),
           ...(o.httpsPort !== undefined ? { https: o.httpsPort } : {}),
         };
+        const networks = networksFromFlags(o);
         const body = {
           name,
           host: { ...(o.ipv4 ? { v4: o.ipv4 } : {}), ...(o.ipv6 ? { v6: o.ipv6 } : {}) },
@@ -54,6 +64,7 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
           tags: o.tag ?? [],
           paused: o.paused === true,
           proxy: o.proxy,
+          ...(networks !== undefined ? { networks } : {}),
         };
         const r = await ctx
           .client()
@@ -77,19 +88,46 @@ export function registerEdgeCommands(program: Command, ctx: CommandContext): voi
       if (edges.length === 0) return ctx.out.line('No edges.');
       ctx.out.line(
         table([
-          ['NAME', 'IPV4', 'IPV6', 'LISTEN', 'TAGS', 'STATE', 'TOKEN'],
+          ['NAME', 'IPV4', 'IPV6', 'LISTEN', 'TAGS', 'NETWORKS', 'STATE', 'TOKEN'],
           ...edges.map((e) => [
             e.name,
             e.host.v4 ?? '-',
             e.host.v6 ?? '-',
             listenText(e.listen),
             e.tags.join(',') || '-',
+            networksText(e.networks),
             e.paused ? 'paused' : e.drain ? 'drained' : 'active',
             e.has_token ? 'set' : 'revoked',
           ]),
         ]),
       );
     });
+  edge
+    .command('show <name>')
+    .description("one edge's settings, with its networks and the ASN count of each line preset")
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const { edge: e } = await ctx
+        .client()
+        .request<{ edge: Edge & { has_token: boolean } }>('GET', `v1/edges/${enc(name)}`);
+      if (o.json) return ctx.out.json(e);
+      const rows: [string, string][] = [
+        ['name', e.name],
+        ['ipv4', e.host.v4 ?? '-'],
+        ['ipv6', e.host.v6 ?? '-'],
+        ['listen', listenText(e.listen)],
+        ['proxy', e.proxy],
+        ['tags', e.tags.join(', ') || '-'],
+        ['state', e.paused ? 'paused' : e.drain ? 'drained' : 'active'],
+        ['countries', e.meta.countries?.join(', ') ?? '-'],
+        ['continents', e.meta.continents?.join(', ') ?? '-'],
+        ['location', e.meta.latlong?.join(', ') ?? '-'],
+        ['networks', networksText(e.networks, true)],
+        ['token', e.has_token ? 'set' : 'revoked'],
+      ];
+      for (const [k, v] of rows) ctx.out.line(`${`${k}:`.padEnd(12)}${v}`);
+    });
+  registerEdgeNetworksCommand(edge, ctx.client, ctx.out);
   edge
     .command('rotate-token <name>')
     .description('issue a new token for the edge; the old one stops working at once')

@@ -410,6 +410,37 @@ export const en = {
     noRelease: 'No release built for this edge yet.',
     compiledPlan: 'Compiled plan',
   },
+  // ---- issue 22: networks (ASNs, line presets) of an edge and of a site (w5-networks) ----
+  networks: {
+    title: 'Networks',
+    intro:
+      'The networks this edge serves best: GeoDNS answers their clients with this edge (when healthy) before looking at countries.',
+    asns: 'ASNs',
+    asnsHint: 'Comma or space separated, e.g. 4134, 4809 (AS4134 works too)',
+    lines: 'Line presets',
+    asnCount_one: '{{count}} ASN',
+    asnCount_other: '{{count}} ASNs',
+    save: 'Save networks',
+    saving: 'Saving…',
+    saved: 'Networks saved (revision {{revision}}).',
+    site: {
+      legend: 'Networks for this site',
+      hint: 'Per edge selector (a name, tag:NAME or *), the networks those edges serve for this site instead of their own; an entry naming the edge wins over a tag or *.',
+      entry: 'Entry {{n}}',
+      edges: 'Edges',
+      add: 'Add networks for edges',
+    },
+    line: {
+      chinaTelecom: 'China Telecom (163, CN2)',
+      chinaTelecomCn2: 'China Telecom CN2 (premium network)',
+      chinaUnicom: 'China Unicom (China169, 9929)',
+      chinaUnicom9929: 'China Unicom 9929 (CUII)',
+      chinaMobile: 'China Mobile (CMNET, CMI)',
+      chinaMobileCmi: 'China Mobile International (CMI)',
+      chinaEducation: 'China Education and Research Network (CERNET)',
+    },
+  },
+  // ---- end issue 22: networks ----
   dns: {
     title: 'DNS',
     what: 'DNS management',

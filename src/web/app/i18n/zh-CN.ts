@@ -399,6 +399,36 @@ export const zhCN = {
     noRelease: '还没有为这个节点构建发布版本。',
     compiledPlan: '编译计划',
   },
+  // ---- issue 22: networks (ASNs, line presets) of an edge and of a site (w5-networks) ----
+  networks: {
+    title: '网络线路',
+    intro:
+      '此节点最适合服务的网络：节点健康时，GeoDNS 先用此节点应答这些网络的客户端，然后才看国家。',
+    asns: 'ASN',
+    asnsHint: '用逗号或空格分隔，例如 4134, 4809（也可写成 AS4134）',
+    lines: '线路预设',
+    asnCount_other: '{{count}} 个 ASN',
+    save: '保存网络线路',
+    saving: '保存中…',
+    saved: '网络线路已保存（配置版本 {{revision}}）。',
+    site: {
+      legend: '此站点的网络线路',
+      hint: '按节点选择器（节点名、tag:NAME 或 *）指定这些节点为此站点服务的网络，代替节点自身的设置；直接写节点名的条目优先于 tag 或 *。',
+      entry: '条目 {{n}}',
+      edges: '节点',
+      add: '为节点添加网络线路',
+    },
+    line: {
+      chinaTelecom: '中国电信（163、CN2）',
+      chinaTelecomCn2: '中国电信 CN2（精品网）',
+      chinaUnicom: '中国联通（China169、9929）',
+      chinaUnicom9929: '中国联通 9929（CUII 工业互联网）',
+      chinaMobile: '中国移动（CMNET、CMI）',
+      chinaMobileCmi: '中国移动国际（CMI）',
+      chinaEducation: '中国教育和科研计算机网（CERNET）',
+    },
+  },
+  // ---- end issue 22: networks ----
   dns: {
     title: 'DNS',
     what: 'DNS 管理',

@@ -20,6 +20,7 @@ import { TokenOnce } from '../edges/TokenOnce.js';
 import { bandwidthText } from '../dashboard/DashboardPage.js';
 import { maybeMessageText, messageText } from '../../i18n/messages.js';
 import { EdgeCharts } from '../history/HistoryCharts.js';
+import { EdgeNetworks } from './EdgeNetworks.js';
 
 export function EdgePage(props: { name: string }) {
   const { t } = useTranslation();
@@ -182,6 +183,7 @@ export function EdgePage(props: { name: string }) {
           </dl>
         </Section>
       ) : null}
+      {e ? <EdgeNetworks key={e.name} edge={e} onSaved={edge.reload} /> : null}
       <Section title={t('edge.plan')}>
         {plan.missing ? <NotAvailable what={t('edge.planWhat')} /> : null}
         {!plan.missing ? <ErrorNotice error={plan.error} /> : null}

@@ -7,6 +7,12 @@ import type { NewEdgeAnswer } from '../../api/types.js';
 import { ErrorNotice } from '../../components/display.js';
 import { Checkbox, Field, ProblemList, problemsOf } from '../../components/form.js';
 import { numberOrText, splitList } from '../../components/form-text.js';
+import {
+  emptyNetworks,
+  NetworksFields,
+  networksValue,
+  type NetworksForm,
+} from '../../components/NetworksFields.js';
 import { SPEC_DEFAULTS } from '../../defaults.js';
 import { problemText } from '../../i18n/messages.js';
 
@@ -23,6 +29,8 @@ interface EdgeForm {
   countries: string;
   continents: string;
   paused: boolean;
+  /** Issue 22: the networks it serves best (GeoDNS). */
+  networks: NetworksForm;
 }
 
 const split = splitList;
@@ -39,7 +47,16 @@ function edgeFromForm(f: EdgeForm): Record<string, unknown> {
   if (f.lat.trim() || f.lon.trim()) meta.latlong = [num(f.lat), num(f.lon)];
   if (split(f.countries).length) meta.countries = split(f.countries).map((c) => c.toUpperCase());
   if (split(f.continents).length) meta.continents = split(f.continents).map((c) => c.toUpperCase());
-  return { name: f.name.trim(), host, listen, tags: split(f.tags), meta, paused: f.paused };
+  const networks = networksValue(f.networks);
+  return {
+    name: f.name.trim(),
+    host,
+    listen,
+    tags: split(f.tags),
+    meta,
+    paused: f.paused,
+    ...(Object.keys(networks).length > 0 ? { networks } : {}),
+  };
 }
 
 export function AddEdgeForm(props: {
@@ -60,6 +77,7 @@ export function AddEdgeForm(props: {
     countries: '',
     continents: '',
     paused: false,
+    networks: emptyNetworks(),
   });
   const [problems, setProblems] = useState<ApiProblem[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -81,7 +99,12 @@ export function AddEdgeForm(props: {
       setBusy(false);
     }
   };
-  const field = (label: string, key: keyof EdgeForm, path: string, extra: object = {}) => (
+  const field = (
+    label: string,
+    key: Exclude<keyof EdgeForm, 'networks'>,
+    path: string,
+    extra: object = {},
+  ) => (
     <Field
       label={label}
       path={path}
@@ -127,6 +150,12 @@ export function AddEdgeForm(props: {
           placeholder: 'EU',
         })}
       </div>
+      <NetworksFields
+        value={f.networks}
+        onChange={(networks) => set({ networks })}
+        path="networks"
+        problems={problems}
+      />
       <FieldProblemsFallback problems={problems} />
       <Checkbox
         label={t('edges.add.paused')}

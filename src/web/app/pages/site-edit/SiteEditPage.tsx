@@ -26,6 +26,7 @@ import { SiteSection } from './sections/SiteSection.js';
 import { WafSection } from './sections/WafSection.js';
 import { SiteCharts } from '../history/HistoryCharts.js';
 import { IpListsSection } from './sections/IpListsSection.js';
+import { NetworksSection } from './sections/NetworksSection.js';
 import {
   formToSite,
   ipListsChanged,
@@ -197,6 +198,7 @@ export function SiteEditPage(props: { domain: string | null }) {
         <RateLimitsSection {...section} />
         <WafSection {...section} />
         <IpListsSection {...section} />
+        <NetworksSection {...section} />
         <HealthCheckSection {...section} />
         <HttpsSection {...section} />
         <RawNginxSection {...section} />

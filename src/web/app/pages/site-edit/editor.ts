@@ -12,6 +12,7 @@ import {
   emptyOrigin,
   emptyRateLimit,
   emptyRule,
+  emptySiteNetworks,
   type AccessRuleForm,
   type CacheRuleForm,
   type IpListForm,
@@ -19,6 +20,7 @@ import {
   type OriginForm,
   type RateLimitForm,
   type SiteForm,
+  type SiteNetworksForm,
 } from './site-form.js';
 
 export interface EditorState {
@@ -43,6 +45,7 @@ export interface FormLists {
   access_rules: AccessRuleForm;
   rate_limits: RateLimitForm;
   ip_lists: IpListForm;
+  networks: SiteNetworksForm;
 }
 export type ListName = keyof FormLists;
 
@@ -89,6 +92,7 @@ const NEW_ROW: { [L in ListName]: () => FormLists[L] } = {
   access_rules: emptyAccessRule,
   rate_limits: emptyRateLimit,
   ip_lists: emptyIpList,
+  networks: emptySiteNetworks,
 };
 
 function patchRow<T>(rows: T[], index: number, patch: Partial<T>): T[] {
@@ -129,6 +133,8 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
         }));
       if (a.list === 'ip_lists')
         return edited(state, (f) => ({ ...f, ip_lists: patchRow(f.ip_lists, a.index, a.patch) }));
+      if (a.list === 'networks')
+        return edited(state, (f) => ({ ...f, networks: patchRow(f.networks, a.index, a.patch) }));
       if (a.list === 'rate_limits')
         return edited(state, (f) => ({
           ...f,

@@ -222,4 +222,45 @@ describe('the site form', () => {
     expect(sitePath('sites[1].domain', 2)).toBeNull();
     expect(sitePath('edges[0].name', 2)).toBeNull();
   });
+
+  // ---- issue 22: the site's networks entries ----
+  it('maps the site networks entries to rows and back; a word that is no ASN is sent as typed', () => {
+    const site = Site.parse({
+      domain: 'net.example.com',
+      origins: [{ host: { v4: '192.0.2.9' } }],
+      networks: [
+        { edges: ['hk-cmi'], lines: ['china-telecom-cn2', 'china-mobile'] },
+        { edges: ['tag:cn', 'bj-9929'], asns: [4808, 4837] },
+      ],
+    });
+    const form = siteToForm(site);
+    expect(form.networks).toEqual([
+      { edges: 'hk-cmi', networks: { asns: '', lines: ['china-telecom-cn2', 'china-mobile'] } },
+      { edges: 'tag:cn, bj-9929', networks: { asns: '4808, 4837', lines: [] } },
+    ]);
+    expect(form.extra?.site).not.toHaveProperty('networks');
+    expect(Site.parse(formToSite(form))).toEqual(site);
+
+    let state = initialEditorState(form);
+    state = editorReducer(state, { type: 'add-row', list: 'networks' });
+    state = editorReducer(state, {
+      type: 'edit-row',
+      list: 'networks',
+      index: 2,
+      patch: { edges: '*', networks: { asns: 'AS4134, 12x', lines: ['china-unicom'] } },
+    });
+    // `AS4134` as 4134, `12x` as typed for the API to name.
+    expect((formToSite(state.form!).networks as unknown[])[2]).toEqual({
+      edges: ['*'],
+      asns: [4134, '12x'],
+      lines: ['china-unicom'],
+    });
+    const r = Site.safeParse(formToSite(state.form!));
+    expect(r.error?.issues[0]?.path).toEqual(['networks', 2, 'asns', 1]);
+    state = editorReducer(state, { type: 'remove-row', list: 'networks', index: 0 });
+    state = editorReducer(state, { type: 'remove-row', list: 'networks', index: 0 });
+    state = editorReducer(state, { type: 'remove-row', list: 'networks', index: 0 });
+    expect(formToSite(state.form!)).not.toHaveProperty('networks');
+  });
+  // ---- end issue 22 ----
 });

@@ -4,6 +4,12 @@
 // A new site starts from the spec's defaults (../../defaults.ts), not from copies of them.
 import type { Site } from '../../api/types.js';
 import { numberOrText, splitList } from '../../components/form-text.js';
+import {
+  emptyNetworks,
+  networksForm,
+  networksValue,
+  type NetworksForm,
+} from '../../components/NetworksFields.js';
 import { SPEC_DEFAULTS } from '../../defaults.js';
 
 export interface MatcherForm {
@@ -110,6 +116,14 @@ export interface IpListForm {
 }
 // ---- end issue 16 ----
 
+/** Issue 22: one entry of the site's `networks`: for the edges selected, their networks here. */
+export interface SiteNetworksForm {
+  edges: string;
+  networks: NetworksForm;
+}
+
+export const emptySiteNetworks = (): SiteNetworksForm => ({ edges: '', networks: emptyNetworks() });
+
 export interface SiteForm {
   /** Fields of the site and of its cache policy this form does not edit, kept as they are. */
   extra?: { site: Record<string, unknown>; cache: Record<string, unknown> };
@@ -140,6 +154,8 @@ export interface SiteForm {
   ip_lists: IpListForm[];
   /** The lists as loaded; null until the state is read (the section is hidden until then). */
   ip_lists_before: Record<string, string[]> | null;
+  /** Issue 22: the site's `networks` entries (none: the edges' own networks). */
+  networks: SiteNetworksForm[];
 }
 
 export const emptyMatcher = (): MatcherForm => ({
@@ -243,6 +259,7 @@ export function newSiteForm(): SiteForm {
     waf: noWaf(),
     ip_lists: [],
     ip_lists_before: null,
+    networks: [],
   };
 }
 
@@ -266,6 +283,7 @@ const SITE_KEYS = [
   'access',
   'rate_limits',
   'waf',
+  'networks',
 ];
 const CACHE_KEYS = ['rules', 'stale_if_error', 'stale_while_updating'];
 const RULE_KEYS = ['match', 'action', 'ttl'];
@@ -392,6 +410,10 @@ export function siteToForm(site: Site): SiteForm {
     hsts_preload: hsts !== false && hsts.preload,
     raw_nginx: str(site.raw_nginx),
     ...protectForm(site),
+    networks: (site.networks ?? []).map((n) => ({
+      edges: list(n.edges),
+      networks: networksForm(n),
+    })),
     ip_lists: [],
     ip_lists_before: null,
   };
@@ -556,6 +578,10 @@ export function formToSite(f: SiteForm): Record<string, unknown> {
     },
     raw_nginx: f.raw_nginx.trim() === '' ? undefined : f.raw_nginx,
     ...protectToSite(f),
+    networks:
+      f.networks.length > 0
+        ? f.networks.map((n) => ({ edges: split(n.edges) ?? [], ...networksValue(n.networks) }))
+        : undefined,
   });
 }
 

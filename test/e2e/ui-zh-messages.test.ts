@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusSnapshot } from '../../src/spec/api.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loginInChromium } from '../support/chromium.js';
 import { eventually } from '../support/http.js';
 import { freePort, ROOT, startOutpost, tempDir, type Running } from '../support/processes.js';
 
@@ -108,11 +108,7 @@ describe('messages the control plane writes, in a zh-CN Chromium', () => {
   });
 
   it('logs in and shows the edge’s health reason and its alert in Chinese on the dashboard', async () => {
-    // A local login (the lead swaps it for test/support/chromium.ts's loginInChromium()).
-    await page.goto(`${cpUrl}/`);
-    await page.getByTestId('login-token').fill(adminToken);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('dashboard').waitFor();
+    await loginInChromium(page, cpUrl, adminToken);
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
     await page.getByTestId(`edge-health-reason-${EDGE}`).waitFor();
     expect(await textOf(page, `edge-health-reason-${EDGE}`)).toBe(REFUSED_ZH);

@@ -75,6 +75,7 @@ describe('opening', () => {
         '006_history',
         '007_notifications',
         '008_release_files',
+        '009_probe_observations',
       ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")

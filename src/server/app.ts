@@ -244,6 +244,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     singletons: singletonWorkers({ history: status.history, certificates, dnsSync, notifier }),
     onRemoteStateChange: () => workers.desiredStateChanged(),
     onRemotePurge: (edges) => purges.wake(edges),
+    onRemoteRevocation: (edge) => revocations.revokedElsewhere(edge),
     logger: opts.logger.child({ component: 'cluster' }),
   });
   purges.onCreated = (edges) => cluster.announcePurge(edges);
@@ -267,6 +268,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         },
   );
   const revocations = new EdgeTokenRevocations();
+  revocations.onRevoked = (edge) => cluster.announceRevocation(edge);
   const logRequests = new LogRequests();
   await app.register(
     edgeRoutes(

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   onRemoteStateChange: () => void;
   /** Another control plane accepted a purge for these edges (undefined: maybe any edge). */
   onRemotePurge?: (edges: string[] | undefined) => void;
+  /** Another control plane revoked or replaced this edge's token. */
+  onRemoteRevocation?: (edge: string) => void;
   logger: FastifyBaseLogger;
   leaderCheckMs?: number;
   recheckMs?: number;
@@ -102,10 +104,21 @@ export class Cluster implements Worker {
     this.announce('purges', list.length <= MAX_DETAIL ? list : undefined);
   }
 
+  /**
+   * An edge's token was revoked or replaced here: the other control planes end the polls they
+   * hold for it at once (else they would hold them until the poll's --wait, then refuse it).
+   */
+  announceRevocation(edge: string): void {
+    this.announce('revocations', edge);
+  }
+
   private received(topic: ChangeTopic, detail: string | undefined): void {
     if (topic === 'state') this.opts.onRemoteStateChange();
     else if (topic === 'bundles') void this.refresh();
     else if (topic === 'purges') this.opts.onRemotePurge?.(detail?.split(','));
+    // No detail (a reconnected listener): nothing names an edge; answers re-check tokens.
+    else if (topic === 'revocations' && detail !== undefined)
+      this.opts.onRemoteRevocation?.(detail);
   }
 
   private async refresh(): Promise<void> {

@@ -149,7 +149,10 @@ export interface ProberOptions {
   book?: HealthBook;
 }
 
-/** Probes every target on an interval; emits `changed` when any state changes. */
+/**
+ * Probes every target on an interval; emits `changed` when any state changes, and `round`
+ * (with its length in ms) after every round.
+ */
 export class Prober extends EventEmitter {
   readonly name = 'probes';
   readonly book: HealthBook;
@@ -181,7 +184,13 @@ export class Prober extends EventEmitter {
     await this.running;
   }
 
+  /** The probe interval (0: off) and timeout, in ms. */
+  get timings(): { intervalMs: number; timeoutMs: number } {
+    return { intervalMs: this.opts.intervalMs, timeoutMs: this.opts.timeoutMs };
+  }
+
   async runOnce(): Promise<void> {
+    const started = performance.now();
     const { spec } = await this.opts.readState();
     const targets = probeTargets(spec);
     const ids = new Set(targets.map((t) => t.id));
@@ -196,5 +205,6 @@ export class Prober extends EventEmitter {
     };
     await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
     if (changed) this.emit('changed');
+    this.emit('round', performance.now() - started);
   }
 }

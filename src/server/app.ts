@@ -34,6 +34,7 @@ import { logRoutes } from '../edges/log-routes.js';
 import { ensureSigningKey } from '../edges/signing-key.js';
 import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
+import { SharedHealth } from '../health/shared-health.js';
 import { installErrorHandler } from '../http/errors.js';
 import { docs, OPENAPI_SECURITY_SCHEMES, openApiTransform, recordRoutes } from '../http/openapi.js';
 import { Healthz } from '../spec/index.js';
@@ -214,7 +215,14 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
   });
-  const status = new StatusService(opts.store, builder, prober);
+  // Several control planes: every one probes, and all answer from the merged probes.
+  const health = new SharedHealth({
+    prober,
+    store: opts.store,
+    instance: opts.store.coordination?.instance,
+    onError: (err, what) => opts.logger.warn({ err }, `${what} failed`),
+  });
+  const status = new StatusService(opts.store, builder, health);
   status.addAlertSource(certificateAlertSource(opts.store, certificates.now));
   const metrics = new Metrics(() => status.snapshot());
 

@@ -92,6 +92,7 @@ export function probe(
   target: ProbeTarget,
   timeoutMs: number,
   now: () => Date = () => new Date(),
+  localAddress?: string,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -108,6 +109,7 @@ export function probe(
       headers: { host: target.host, 'user-agent': 'outpost-probe' },
       timeout: timeoutMs,
       agent: false as const,
+      ...(localAddress !== undefined ? { localAddress } : {}),
     };
     const onResponse = (res: import('node:http').IncomingMessage) => {
       res.resume();
@@ -146,6 +148,8 @@ export interface ProberOptions {
   readState: () => Promise<{ spec: Spec }>;
   intervalMs: number;
   timeoutMs: number;
+  /** The local address probes are sent from (default: the system's choice). */
+  localAddress?: string;
   book?: HealthBook;
 }
 
@@ -199,7 +203,7 @@ export class Prober extends EventEmitter {
     const queue = [...targets];
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
-        const result = await probe(t, this.opts.timeoutMs);
+        const result = await probe(t, this.opts.timeoutMs, undefined, this.opts.localAddress);
         if (this.book.record(t.id, result)) changed = true;
       }
     };

@@ -98,6 +98,8 @@ export interface ControlPlaneOptions {
   /** How often, and how patiently, the control plane probes edges and origins. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
+  /** The local address probes are sent from (--probe-source-address). */
+  probeSourceAddress?: string;
   /** The key file sealing the store's secrets (for `secrets rotate-key`); undefined: none. */
   secretKeyFile?: string;
   /** How long `nginx -t` may take per edge; default: scaled to the rendering (builder.ts). */
@@ -214,6 +216,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     readState: () => opts.store.readState(),
     intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
+    ...(opts.probeSourceAddress !== undefined ? { localAddress: opts.probeSourceAddress } : {}),
   });
   // Several control planes: every one probes, and all answer from the merged probes.
   const health = new SharedHealth({

@@ -37,7 +37,7 @@ import { Prober } from '../health/prober.js';
 import { SharedHealth } from '../health/shared-health.js';
 import { installErrorHandler } from '../http/errors.js';
 import { docs, OPENAPI_SECURITY_SCHEMES, openApiTransform, recordRoutes } from '../http/openapi.js';
-import { Healthz } from '../spec/index.js';
+import { EdgeLogAnswer, Healthz } from '../spec/index.js';
 import {
   CLIENT_LIMIT_DEFAULTS,
   installClientLimits,
@@ -256,6 +256,8 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     onRemoteStateChange: () => workers.desiredStateChanged(),
     onRemotePurge: (edges) => purges.wake(edges),
     onRemoteRevocation: (edge) => revocations.revokedElsewhere(edge),
+    onRemoteLogRequest: (edge, request, ms) => logRequests.queueRemote(edge, request, ms),
+    onRemoteLogAnswer: (id) => void takeLogAnswer(id),
     logger: opts.logger.child({ component: 'cluster' }),
   });
   purges.onCreated = (edges) => cluster.announcePurge(edges);
@@ -281,6 +283,29 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   const revocations = new EdgeTokenRevocations();
   revocations.onRevoked = (edge) => cluster.announceRevocation(edge);
   const logRequests = new LogRequests();
+  // Several control planes: log requests reach the edges polling any of them (docs/logs.md).
+  const takeLogAnswer = async (id: string): Promise<void> => {
+    if (!logRequests.isWaiting(id)) return;
+    const row = await opts.store.takeLogAnswer(id).catch(() => undefined);
+    const answer = row && EdgeLogAnswer.safeParse(JSON.parse(row.answer));
+    if (row && answer?.success) logRequests.answerFromElsewhere(row.edge, answer.data);
+  };
+  if (opts.store.coordination !== undefined) {
+    logRequests.onAsked = (edge, request, ms) => cluster.announceLogRequest(edge, request, ms);
+    logRequests.onForward = (edge, answer) => {
+      const at = new Date();
+      opts.store
+        .putLogAnswer({
+          id: answer.id,
+          edge,
+          answer: JSON.stringify(answer),
+          at: at.toISOString(),
+          forgetBefore: new Date(at.getTime() - 60_000).toISOString(),
+        })
+        .then(() => cluster.announce('log-answers', answer.id))
+        .catch((err: unknown) => opts.logger.warn({ err }, 'passing a log answer on failed'));
+    };
+  }
   await app.register(
     edgeRoutes(
       opts.store,

@@ -19,7 +19,14 @@ import type { ChangeTopic, Coordination } from './types.js';
 export const CHANGES_CHANNEL = 'outpost_changes';
 /** The advisory lock key of the leader ("OUTL"; the write lock is "OUTP"). */
 export const LEADER_LOCK_KEY = 0x4f55544c;
-const TOPICS: readonly ChangeTopic[] = ['state', 'bundles', 'purges', 'revocations'];
+const TOPICS: readonly ChangeTopic[] = [
+  'state',
+  'bundles',
+  'purges',
+  'revocations',
+  'logs',
+  'log-answers',
+];
 
 export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
   const instance = randomUUID();

@@ -1,7 +1,7 @@
 // Probe results shared by the control planes on one database (migration 009): each one's
 // heartbeat and its state of each target, merged by health/shared-health.ts.
 import type { Connection } from './connection.js';
-import type { ProbeObservation, ProbeQueries, ProbeRound } from './types.js';
+import type { LogAnswerQueries, ProbeObservation, ProbeQueries, ProbeRound } from './types.js';
 
 /** Rows per statement (SQLite's bound-variable limit is far above 5 × this). */
 const CHUNK = 400;
@@ -109,6 +109,33 @@ export function probeQueries(c: Connection): ProbeQueries {
       await c.transaction(async (trx) => {
         await trx.deleteFrom('probe_observations').where('instance', '=', instance).execute();
         await trx.deleteFrom('probe_observers').where('instance', '=', instance).execute();
+      });
+    },
+  };
+}
+
+/** Log answers passed between control planes (migration 009): short-lived rows. */
+export function logAnswerQueries(c: Connection): LogAnswerQueries {
+  return {
+    async putLogAnswer(a) {
+      await c.transaction(async (trx) => {
+        await trx.deleteFrom('log_answers').where('created_at', '<', a.forgetBefore).execute();
+        await trx
+          .insertInto('log_answers')
+          .values({ id: a.id, edge: a.edge, answer: a.answer, created_at: a.at })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+      });
+    },
+    async takeLogAnswer(id) {
+      return c.transaction(async (trx) => {
+        const row = await trx
+          .selectFrom('log_answers')
+          .select(['edge', 'answer'])
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (row !== undefined) await trx.deleteFrom('log_answers').where('id', '=', id).execute();
+        return row;
       });
     },
   };

@@ -243,6 +243,15 @@ export interface ProbeObservationTable {
   since: string | null;
 }
 
+/** A log request's answer on its way to the control plane that asked (migration 009). */
+export interface LogAnswerTable {
+  id: string;
+  edge: string;
+  /** The edge's answer as JSON. */
+  answer: string;
+  created_at: string;
+}
+
 export interface Database {
   notification_channels: NotificationChannelTable;
   tracked_alerts: TrackedAlertTable;
@@ -258,6 +267,7 @@ export interface Database {
   release_files: ReleaseFileTable;
   probe_observers: ProbeObserverTable;
   probe_observations: ProbeObservationTable;
+  log_answers: LogAnswerTable;
   edge_status: EdgeStatusTable;
   state: StateTable;
   edges: EdgeTable;

@@ -9,7 +9,7 @@ import { Connection, type ConnectionOptions } from './connection.js';
 import { edgeQueries } from './edges.js';
 import { notificationQueries } from './notifications.js';
 import { historyQueries } from './history.js';
-import { probeQueries } from './probes.js';
+import { logAnswerQueries, probeQueries } from './probes.js';
 import { purgeQueries } from './purges.js';
 import type { Database } from './schema.js';
 import { settingsQueries } from './settings.js';
@@ -32,6 +32,7 @@ export function composeStore(db: Kysely<Database>, options: ConnectionOptions = 
     ...notificationQueries(c),
     ...historyQueries(c),
     ...probeQueries(c),
+    ...logAnswerQueries(c),
     close: () => c.close(),
   };
 }

@@ -414,10 +414,25 @@ export interface ProbeQueries {
   dropProbeObserver(instance: string): Promise<void>;
 }
 
+/** A log request's answer handed from the control plane the edge polls to the one asked. */
+export interface LogAnswerQueries {
+  /** Stores it (once per id) and deletes answers older than `forgetBefore`. */
+  putLogAnswer(a: {
+    id: string;
+    edge: string;
+    answer: string;
+    at: string;
+    forgetBefore: string;
+  }): Promise<void>;
+  /** Reads and deletes it; undefined when no control plane stored it (or another took it). */
+  takeLogAnswer(id: string): Promise<{ edge: string; answer: string } | undefined>;
+}
+
 export interface Store
   extends
     NotificationQueries,
     ProbeQueries,
+    LogAnswerQueries,
     HistoryQueries,
     AccessQueries,
     SecretQueries,
@@ -433,7 +448,7 @@ export interface Store
 }
 
 /** What changed, announced to every control plane on the database. */
-export type ChangeTopic = 'state' | 'bundles' | 'purges' | 'revocations';
+export type ChangeTopic = 'state' | 'bundles' | 'purges' | 'revocations' | 'logs' | 'log-answers';
 
 /**
  * How control planes sharing one database tell each other about changes and choose the one

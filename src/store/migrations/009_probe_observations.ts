@@ -6,6 +6,9 @@
 //   with -9 stops counting by itself). Rows long past it are deleted by the others.
 // - probe_observations: per (instance, target) the state with hysteresis that control plane
 //   holds ('up' | 'down'), its reason and since when. Written when they change, not per probe.
+// - log_answers: the lines of a log request (docs/logs.md) that an edge gave to another control
+//   plane than the one asked, passed on through here: read and deleted by the asking one at
+//   once, rows older than a minute deleted by every write. Short-lived by design.
 import type { Migration } from 'kysely';
 import type { AnyDb } from './dialect.js';
 
@@ -27,8 +30,16 @@ export function probeObservations(): Migration {
         .addColumn('since', 'text')
         .addPrimaryKeyConstraint('probe_observations_pk', ['instance', 'target'])
         .execute();
+      await db.schema
+        .createTable('log_answers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('edge', 'text', (c) => c.notNull())
+        .addColumn('answer', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
     },
     async down(db: AnyDb) {
+      await db.schema.dropTable('log_answers').execute();
       await db.schema.dropTable('probe_observations').execute();
       await db.schema.dropTable('probe_observers').execute();
     },

@@ -500,6 +500,19 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
     });
   });
 
+  describe('log answers between control planes', () => {
+    it('are taken once, and old ones go with the next write', async () => {
+      const store = await openAt();
+      const put = (id: string, at: string, forgetBefore: string) =>
+        store.putLogAnswer({ id, edge: 'e1', answer: `{"id":"${id}"}`, at, forgetBefore });
+      await put('old', '2026-06-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      await put('new', '2026-06-01T00:05:00.000Z', '2026-06-01T00:04:00.000Z');
+      expect(await store.takeLogAnswer('old')).toBeUndefined();
+      expect(await store.takeLogAnswer('new')).toEqual({ edge: 'e1', answer: '{"id":"new"}' });
+      expect(await store.takeLogAnswer('new')).toBeUndefined();
+    });
+  });
+
   describe('notification channels and tracked alerts', () => {
     const ev = (action: string, subject: string): NewAuditEvent => ({
       actor: 'admin',

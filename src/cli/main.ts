@@ -116,6 +116,10 @@ export function buildProgram(env: Environment, out: Output): Command {
       Number,
     )
     .option(
+      '--probe-source-address <ip>',
+      'local address the probes of edges and origins are sent from (default: the system chooses)',
+    )
+    .option(
       '--nginx-check-timeout <seconds>',
       'seconds nginx -t may take per edge rendering (default: 20 s plus 10 s per MiB of it)',
       Number,

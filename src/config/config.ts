@@ -1,6 +1,7 @@
 // The configs of the two long-running processes, as zod schemas with their defaults: parsed
 // once at start from the command line's flags over the environment, then injected. Nothing
 // else holds a default for these settings.
+import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -79,6 +80,14 @@ export const ControlPlaneConfig = z
     /** Seconds between probes of edges and origins (0: no probes), and each probe's patience. */
     probeInterval: Seconds.nonnegative().default(10),
     probeTimeout: Seconds.positive().default(5),
+    /**
+     * The local address probes are sent from (a control plane with several networks; with
+     * several control planes each probes from its own). Default: the system's choice.
+     */
+    probeSourceAddress: z
+      .string()
+      .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address of this machine')
+      .optional(),
     /**
      * Alert notifications (docs/alerts.md): an alert fires after it was raised this long, resolves
      * after it was gone this long; a channel hears at most once per interval (grouped); the
@@ -223,6 +232,7 @@ const FLAGS: Record<string, string> = {
   caddyCheck: '--caddy-check',
   probeInterval: '--probe-interval',
   probeTimeout: '--probe-timeout',
+  probeSourceAddress: '--probe-source-address',
   nginxCheckTimeout: '--nginx-check-timeout',
   geoipDatabase: '--geoip-database',
   geoipAsnDatabase: '--geoip-asn-database',

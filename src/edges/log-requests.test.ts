@@ -75,4 +75,32 @@ describe('log requests between the admin and the edges', () => {
     expect(refused({ status: ['404', '500'] })).toBe('status: must be given once');
     expect(refused({ sort: 'time' })).toBe('sort: is not a parameter of this route');
   });
+
+  it('between two control planes: the one holding the poll delivers it and passes the answer back', async () => {
+    const asker = new LogRequests();
+    const holder = new LogRequests();
+    const forwarded: EdgeLogAnswer[] = [];
+    asker.onAsked = (edge, req, ms) => holder.queueRemote(edge, req, ms);
+    holder.onForward = (edge, a) => {
+      forwarded.push(a);
+      asker.answerFromElsewhere(edge, a);
+    };
+    const asked = asker.ask(['a'], request, 1_000);
+    await new Promise((r) => setTimeout(r, 10));
+    const [delivered] = holder.take('a');
+    expect(delivered?.site).toBe('a.test');
+    const id = delivered?.id ?? '';
+    expect(asker.isWaiting(id)).toBe(true);
+    expect(holder.answer('b', answer(id))).toBe(false); // not that edge's
+    expect(holder.answer('a', answer(id))).toBe(true);
+    expect(forwarded.map((f) => f.id)).toEqual([id]);
+    expect((await asked).get('a')?.id).toBe(id);
+    expect(holder.answer('a', answer(id))).toBe(false); // passed on once
+    // A request announced twice is queued once; past its deadline it is neither delivered nor passed on.
+    holder.queueRemote('a', request('a', 'late-request-1'), 20);
+    holder.queueRemote('a', request('a', 'late-request-1'), 20);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(holder.take('a')).toEqual([]);
+    expect(holder.answer('a', answer('late-request-1'))).toBe(false);
+  });
 });

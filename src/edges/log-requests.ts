@@ -3,6 +3,10 @@
 // own rotated log, and POSTs the matching lines back. The control plane holds the question
 // for a few seconds, in memory only: it never stores or logs the lines, and a request nobody
 // answered is forgotten at its deadline (a `--follow` that went away leaves nothing behind).
+// Several control planes (docs/high-availability.md): a request asked here is also announced
+// (`onAsked`); every other control plane queues it for the edge's polls it holds
+// (`queueRemote`), and when the edge answers there, passes the answer on (`onForward`: through
+// the database, a short-lived row) to this one (`answerFromElsewhere`).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { EdgeLogAnswer, LogRequest } from '../spec/index.js';
@@ -23,6 +27,12 @@ export class LogRequests {
   /** Requests delivered or queued and not answered, by id. */
   private readonly waiting = new Map<string, Waiting>();
   private readonly wake = new EventEmitter();
+  /** Requests asked by another control plane and queued here, by id. */
+  private readonly remote = new Map<string, { edge: string; deadline: number }>();
+  /** Told of each request asked here (the cluster announces it to the other control planes). */
+  onAsked: ((edge: string, request: LogRequest, timeoutMs: number) => void) | undefined;
+  /** An edge answered here a request another control plane asked: pass it on. */
+  onForward: ((edge: string, answer: EdgeLogAnswer) => void) | undefined;
 
   constructor(private readonly now: () => number = Date.now) {
     this.wake.setMaxListeners(0);
@@ -67,6 +77,7 @@ export class LogRequests {
         list.push({ request, deadline });
         this.queued.set(edge, list);
         this.wake.emit(edge);
+        this.onAsked?.(edge, request, timeoutMs);
         return [edge, await answer] as const;
       }),
     );
@@ -82,13 +93,48 @@ export class LogRequests {
     return list.filter((q) => q.deadline > now).map((q) => q.request);
   }
 
-  /** An edge's answer; false when nobody waits for it (too late, or not this edge's). */
+  /**
+   * An edge's answer; false when nobody waits for it (too late, or not this edge's). The
+   * answer to another control plane's request is passed on (`onForward`).
+   */
   answer(edge: string, answer: EdgeLogAnswer): boolean {
+    if (this.answerFromElsewhere(edge, answer)) return true;
+    const r = this.remote.get(answer.id);
+    if (r === undefined || r.edge !== edge || r.deadline <= this.now()) return false;
+    this.remote.delete(answer.id);
+    this.onForward?.(edge, answer);
+    return true;
+  }
+
+  /** An answer to a request asked here, given to another control plane; false: nobody waits. */
+  answerFromElsewhere(edge: string, answer: EdgeLogAnswer): boolean {
     const w = this.waiting.get(answer.id);
     if (w === undefined || w.edge !== edge) return false;
     this.waiting.delete(answer.id);
     w.resolve(answer);
     return true;
+  }
+
+  /** True while a request asked here waits for its answer. */
+  isWaiting(id: string): boolean {
+    return this.waiting.has(id);
+  }
+
+  /**
+   * Another control plane asked `edge` (announced): queued for the polls held here, and its
+   * answer passed on. Bounded as local requests are; forgotten at its deadline.
+   */
+  queueRemote(edge: string, request: LogRequest, timeoutMs: number): void {
+    const now = this.now();
+    for (const [id, r] of this.remote) if (r.deadline <= now) this.remote.delete(id);
+    if (this.waiting.has(request.id) || this.remote.has(request.id)) return;
+    const list = (this.queued.get(edge) ?? []).filter((q) => q.deadline > now);
+    if (list.length >= MAX_QUEUED_PER_EDGE) return;
+    const deadline = now + timeoutMs;
+    list.push({ request, deadline });
+    this.queued.set(edge, list);
+    this.remote.set(request.id, { edge, deadline });
+    this.wake.emit(edge);
   }
 
   /** Resolves when a log request for `edge` is queued, or after `timeoutMs`. */

@@ -96,6 +96,20 @@ export class HealthBook {
     });
   }
 
+  /** Every target with a known state: its state, reason and since (no copies of history). */
+  states(): {
+    target: string;
+    state: 'up' | 'down';
+    reason: string | null;
+    since: string | null;
+  }[] {
+    const out = [];
+    for (const [target, t] of this.targets)
+      if (t.state !== 'unknown')
+        out.push({ target, state: t.state, reason: t.reason, since: t.since });
+    return out;
+  }
+
   /** Forgets targets that no longer exist. */
   retain(keep: (target: string) => boolean): void {
     for (const k of [...this.targets.keys()]) if (!keep(k)) this.targets.delete(k);

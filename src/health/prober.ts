@@ -95,6 +95,7 @@ export function probe(
   target: ProbeTarget,
   timeoutMs: number,
   now: () => Date = () => new Date(),
+  localAddress?: string,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -111,6 +112,7 @@ export function probe(
       headers: { host: target.host, 'user-agent': 'outpost-probe' },
       timeout: timeoutMs,
       agent: false as const,
+      ...(localAddress !== undefined ? { localAddress } : {}),
     };
     const onResponse = (res: import('node:http').IncomingMessage) => {
       res.resume();
@@ -156,10 +158,15 @@ export interface ProberOptions {
   readState: () => Promise<{ spec: Spec }>;
   intervalMs: number;
   timeoutMs: number;
+  /** The local address probes are sent from (default: the system's choice). */
+  localAddress?: string;
   book?: HealthBook;
 }
 
-/** Probes every target on an interval; emits `changed` when any state changes. */
+/**
+ * Probes every target on an interval; emits `changed` when any state changes, and `round`
+ * (with its length in ms) after every round.
+ */
 export class Prober extends EventEmitter {
   readonly name = 'probes';
   readonly book: HealthBook;
@@ -191,7 +198,13 @@ export class Prober extends EventEmitter {
     await this.running;
   }
 
+  /** The probe interval (0: off) and timeout, in ms. */
+  get timings(): { intervalMs: number; timeoutMs: number } {
+    return { intervalMs: this.opts.intervalMs, timeoutMs: this.opts.timeoutMs };
+  }
+
   async runOnce(): Promise<void> {
+    const started = performance.now();
     const { spec } = await this.opts.readState();
     const targets = probeTargets(spec);
     const ids = new Set(targets.map((t) => t.id));
@@ -200,11 +213,12 @@ export class Prober extends EventEmitter {
     const queue = [...targets];
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
-        const result = await probe(t, this.opts.timeoutMs);
+        const result = await probe(t, this.opts.timeoutMs, undefined, this.opts.localAddress);
         if (this.book.record(t.id, result)) changed = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
     if (changed) this.emit('changed');
+    this.emit('round', performance.now() - started);
   }
 }

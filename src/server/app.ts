@@ -34,9 +34,10 @@ import { logRoutes } from '../edges/log-routes.js';
 import { ensureSigningKey } from '../edges/signing-key.js';
 import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
+import { SharedHealth } from '../health/shared-health.js';
 import { installErrorHandler } from '../http/errors.js';
 import { docs, OPENAPI_SECURITY_SCHEMES, openApiTransform, recordRoutes } from '../http/openapi.js';
-import { Healthz } from '../spec/index.js';
+import { EdgeLogAnswer, Healthz } from '../spec/index.js';
 import {
   CLIENT_LIMIT_DEFAULTS,
   installClientLimits,
@@ -97,6 +98,8 @@ export interface ControlPlaneOptions {
   /** How often, and how patiently, the control plane probes edges and origins. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
+  /** The local address probes are sent from (--probe-source-address). */
+  probeSourceAddress?: string;
   /** The key file sealing the store's secrets (for `secrets rotate-key`); undefined: none. */
   secretKeyFile?: string;
   /** How long `nginx -t` may take per edge; default: scaled to the rendering (builder.ts). */
@@ -213,8 +216,16 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     readState: () => opts.store.readState(),
     intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
+    ...(opts.probeSourceAddress !== undefined ? { localAddress: opts.probeSourceAddress } : {}),
   });
-  const status = new StatusService(opts.store, builder, prober);
+  // Several control planes: every one probes, and all answer from the merged probes.
+  const health = new SharedHealth({
+    prober,
+    store: opts.store,
+    instance: opts.store.coordination?.instance,
+    onError: (err, what) => opts.logger.warn({ err }, `${what} failed`),
+  });
+  const status = new StatusService(opts.store, builder, health);
   status.addAlertSource(certificateAlertSource(opts.store, certificates.now));
   const metrics = new Metrics(() => status.snapshot());
 
@@ -244,6 +255,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     singletons: singletonWorkers({ history: status.history, certificates, dnsSync, notifier }),
     onRemoteStateChange: () => workers.desiredStateChanged(),
     onRemotePurge: (edges) => purges.wake(edges),
+    onRemoteRevocation: (edge) => revocations.revokedElsewhere(edge),
+    onRemoteLogRequest: (edge, request, ms) => logRequests.queueRemote(edge, request, ms),
+    onRemoteLogAnswer: (id) => void takeLogAnswer(id),
     logger: opts.logger.child({ component: 'cluster' }),
   });
   purges.onCreated = (edges) => cluster.announcePurge(edges);
@@ -267,7 +281,31 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
         },
   );
   const revocations = new EdgeTokenRevocations();
+  revocations.onRevoked = (edge) => cluster.announceRevocation(edge);
   const logRequests = new LogRequests();
+  // Several control planes: log requests reach the edges polling any of them (docs/logs.md).
+  const takeLogAnswer = async (id: string): Promise<void> => {
+    if (!logRequests.isWaiting(id)) return;
+    const row = await opts.store.takeLogAnswer(id).catch(() => undefined);
+    const answer = row && EdgeLogAnswer.safeParse(JSON.parse(row.answer));
+    if (row && answer?.success) logRequests.answerFromElsewhere(row.edge, answer.data);
+  };
+  if (opts.store.coordination !== undefined) {
+    logRequests.onAsked = (edge, request, ms) => cluster.announceLogRequest(edge, request, ms);
+    logRequests.onForward = (edge, answer) => {
+      const at = new Date();
+      opts.store
+        .putLogAnswer({
+          id: answer.id,
+          edge,
+          answer: JSON.stringify(answer),
+          at: at.toISOString(),
+          forgetBefore: new Date(at.getTime() - 60_000).toISOString(),
+        })
+        .then(() => cluster.announce('log-answers', answer.id))
+        .catch((err: unknown) => opts.logger.warn({ err }, 'passing a log answer on failed'));
+    };
+  }
   await app.register(
     edgeRoutes(
       opts.store,

@@ -12,9 +12,16 @@
 //   notification, in case one was missed.
 // - Alone (SQLite, no coordination): this process is the leader and nothing is announced.
 import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
 import type { BundleBuilder } from '../edges/builder.js';
 import type { ChangeTopic, Coordination, Store } from '../store/types.js';
 import type { Worker } from '../spec/worker.js';
+import { LogRequest } from '../spec/index.js';
+
+/** What a log request's announcement carries (base64url JSON: NOTIFY details have no spaces). */
+const AnnouncedLogRequest = z
+  .object({ edge: z.string().min(1), request: LogRequest, timeout_ms: z.number().int().positive() })
+  .strict();
 
 /** The longest detail of an announcement (PostgreSQL's NOTIFY payload ends at 8000 bytes). */
 const MAX_DETAIL = 7000;
@@ -28,6 +35,12 @@ export interface ClusterOptions {
   onRemoteStateChange: () => void;
   /** Another control plane accepted a purge for these edges (undefined: maybe any edge). */
   onRemotePurge?: (edges: string[] | undefined) => void;
+  /** Another control plane revoked or replaced this edge's token. */
+  onRemoteRevocation?: (edge: string) => void;
+  /** Another control plane asks this edge for log lines (docs/logs.md). */
+  onRemoteLogRequest?: (edge: string, request: LogRequest, timeoutMs: number) => void;
+  /** Another control plane stored the answer to a log request (its id). */
+  onRemoteLogAnswer?: (id: string) => void;
   logger: FastifyBaseLogger;
   leaderCheckMs?: number;
   recheckMs?: number;
@@ -102,10 +115,48 @@ export class Cluster implements Worker {
     this.announce('purges', list.length <= MAX_DETAIL ? list : undefined);
   }
 
+  /**
+   * An edge's token was revoked or replaced here: the other control planes end the polls they
+   * hold for it at once (else they would hold them until the poll's --wait, then refuse it).
+   */
+  announceRevocation(edge: string): void {
+    this.announce('revocations', edge);
+  }
+
+  /**
+   * A log request asked here: the control plane holding the edge's poll delivers it. One too
+   * long for a NOTIFY payload is not announced (it reaches the edges polling here only).
+   */
+  announceLogRequest(edge: string, request: LogRequest, timeoutMs: number): void {
+    const detail = Buffer.from(JSON.stringify({ edge, request, timeout_ms: timeoutMs })).toString(
+      'base64url',
+    );
+    if (detail.length <= MAX_DETAIL) this.announce('logs', detail);
+  }
+
   private received(topic: ChangeTopic, detail: string | undefined): void {
     if (topic === 'state') this.opts.onRemoteStateChange();
     else if (topic === 'bundles') void this.refresh();
     else if (topic === 'purges') this.opts.onRemotePurge?.(detail?.split(','));
+    // No detail (a reconnected listener): nothing names an edge; answers re-check tokens.
+    else if (topic === 'revocations' && detail !== undefined)
+      this.opts.onRemoteRevocation?.(detail);
+    else if (topic === 'logs' && detail !== undefined) {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.from(detail, 'base64url').toString('utf8'));
+      } catch {
+        return;
+      }
+      const parsed = AnnouncedLogRequest.safeParse(body);
+      if (parsed.success)
+        this.opts.onRemoteLogRequest?.(
+          parsed.data.edge,
+          parsed.data.request,
+          parsed.data.timeout_ms,
+        );
+    } else if (topic === 'log-answers' && detail !== undefined)
+      this.opts.onRemoteLogAnswer?.(detail);
   }
 
   private async refresh(): Promise<void> {

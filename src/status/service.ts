@@ -1,9 +1,9 @@
 // The control plane's live picture of the CDN: assembles the status snapshot from the store,
-// the bundle builder, the probes and the traffic book, and tells listeners (SSE) when it
+// the bundle builder, the probes (merged across control planes) and the traffic book, and tells listeners (SSE) when it
 // changes, at most once a second.
 import { EventEmitter } from 'node:events';
 import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
-import type { Prober } from '../health/prober.js';
+import type { SharedHealth } from '../health/shared-health.js';
 import { TrafficBook } from '../health/traffic-book.js';
 import { HistoryWorker } from '../health/history.js';
 import { StatusSettings, type EdgeReport, type StatusSettingsInput } from '../spec/index.js';
@@ -39,16 +39,17 @@ export class StatusService extends EventEmitter implements Worker {
   constructor(
     private readonly store: Store,
     private readonly builder: BundleBuilder,
-    readonly prober: Prober,
+    /** The probes' health: this control plane's merged with the others' (health/shared-health.ts). */
+    readonly health: SharedHealth,
     private readonly now: () => Date = () => new Date(),
   ) {
     super();
     this.setMaxListeners(0);
-    prober.on('changed', () => this.changed());
+    health.on('changed', () => this.changed());
     this.history = new HistoryWorker({
       store,
       snapshot: () => this.snapshot(),
-      health: (id) => this.prober.book.get(id),
+      health: (id) => this.health.get(id),
       now,
     });
   }
@@ -58,12 +59,12 @@ export class StatusService extends EventEmitter implements Worker {
   }
 
   async start(): Promise<void> {
-    await this.prober.start();
+    await this.health.start();
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.pending);
-    await this.prober.stop();
+    await this.health.stop();
   }
 
   onDesiredStateChange(): void {
@@ -116,7 +117,7 @@ export class StatusService extends EventEmitter implements Worker {
       now: this.now(),
       offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
       tokenRefusals: this.tokenRefusals,
-      health: (id) => this.prober.book.get(id),
+      health: (id) => this.health.get(id),
       traffic: this.traffic,
       extraAlerts: extra,
       servedBy: this.servedBy.sites,

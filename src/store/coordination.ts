@@ -4,7 +4,9 @@
 // Decisions:
 // - One dedicated connection LISTENs; if it drops, it reconnects (1 s, doubling to 10 s) and
 //   delivers 'state', 'bundles' and 'purges' announcements, since it may have missed some. The slow
-//   re-check in server/cluster.ts covers what a notification could still miss.
+//   re-check in server/cluster.ts covers what a notification could still miss. A missed
+//   'revocations' is not re-delivered: nothing can say which edge it named, and every edge
+//   answer checks its token again when it is sent (the held poll ends at its --wait).
 // - The leader lock is `pg_try_advisory_lock` on a second dedicated connection: PostgreSQL
 //   holds it for that session only, so a leader killed with -9 loses it as soon as its socket
 //   closes, and the next `tryLead` of another control plane gets it. A lost connection means
@@ -17,7 +19,14 @@ import type { ChangeTopic, Coordination } from './types.js';
 export const CHANGES_CHANNEL = 'outpost_changes';
 /** The advisory lock key of the leader ("OUTL"; the write lock is "OUTP"). */
 export const LEADER_LOCK_KEY = 0x4f55544c;
-const TOPICS: readonly ChangeTopic[] = ['state', 'bundles', 'purges'];
+const TOPICS: readonly ChangeTopic[] = [
+  'state',
+  'bundles',
+  'purges',
+  'revocations',
+  'logs',
+  'log-answers',
+];
 
 export function postgresCoordination(url: string, pool: pg.Pool): Coordination {
   const instance = randomUUID();

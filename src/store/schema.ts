@@ -226,6 +226,32 @@ export interface IncidentTable {
   message: string;
 }
 
+/** A control plane that probes (migration 009): its observations count until `fresh_until`. */
+export interface ProbeObserverTable {
+  instance: string;
+  observed_at: string;
+  fresh_until: string;
+}
+
+/** One control plane's state of one probe target (migration 009). */
+export interface ProbeObservationTable {
+  instance: string;
+  target: string;
+  /** up | down */
+  state: string;
+  reason: string | null;
+  since: string | null;
+}
+
+/** A log request's answer on its way to the control plane that asked (migration 009). */
+export interface LogAnswerTable {
+  id: string;
+  edge: string;
+  /** The edge's answer as JSON. */
+  answer: string;
+  created_at: string;
+}
+
 export interface Database {
   notification_channels: NotificationChannelTable;
   tracked_alerts: TrackedAlertTable;
@@ -239,6 +265,9 @@ export interface Database {
   certificate_renewals: CertificateRenewalTable;
   bundles: BundleTable;
   release_files: ReleaseFileTable;
+  probe_observers: ProbeObserverTable;
+  probe_observations: ProbeObservationTable;
+  log_answers: LogAnswerTable;
   edge_status: EdgeStatusTable;
   state: StateTable;
   edges: EdgeTable;

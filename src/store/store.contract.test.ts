@@ -17,7 +17,13 @@ import {
   type Spec,
 } from '../spec/index.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
-import { RevisionConflictError, openStore, type NewAuditEvent, type Store } from './index.js';
+import {
+  RevisionConflictError,
+  openStore,
+  type NewAuditEvent,
+  type ProbeObservation,
+  type Store,
+} from './index.js';
 
 /** A way to get a new, empty, migrated store. */
 export interface StoreFactory {
@@ -431,6 +437,79 @@ describe.each(STORE_FACTORIES)('store contract ($name)', ({ makeStore, teardown 
         purge: p2.job.id,
         edges: ['a'],
       });
+    });
+  });
+
+  describe('probe observations (several control planes)', () => {
+    const round = (instance: string, at: string, freshUntil: string) => ({
+      instance,
+      at,
+      freshUntil,
+      changed: [] as ProbeObservation[],
+      removed: [] as string[],
+      forgetBefore: '2026-01-01T00:00:00.000Z',
+    });
+    it('keeps the changed states of each observer, hides stale ones and forgets old ones', async () => {
+      const store = await openAt();
+      const down = { target: 'edge:e1', state: 'down' as const, reason: 'timeout', since: 't0' };
+      await store.saveProbeRound({
+        ...round('a', '2026-06-01T00:00:00.000Z', '2026-06-01T00:00:10.000Z'),
+        changed: [down, { target: 'edge:e2', state: 'up', reason: null, since: 't0' }],
+      });
+      await store.saveProbeRound({
+        ...round('b', '2026-06-01T00:00:01.000Z', '2026-06-01T00:00:20.000Z'),
+        changed: [{ target: 'edge:e1', state: 'up', reason: null, since: 't1' }],
+      });
+      // A later round of a writes only what changed: e1 up again, e2 gone; its heartbeat moves.
+      await store.saveProbeRound({
+        ...round('a', '2026-06-01T00:00:05.000Z', '2026-06-01T00:00:15.000Z'),
+        changed: [{ ...down, state: 'up', reason: null, since: 't2' }],
+        removed: ['edge:e2'],
+      });
+      const at = (t: string) => store.freshProbeObservations(t, 'c');
+      expect(await at('2026-06-01T00:00:12.000Z')).toEqual([
+        {
+          instance: 'a',
+          freshUntil: '2026-06-01T00:00:15.000Z',
+          observations: [{ target: 'edge:e1', state: 'up', reason: null, since: 't2' }],
+        },
+        {
+          instance: 'b',
+          freshUntil: '2026-06-01T00:00:20.000Z',
+          observations: [{ target: 'edge:e1', state: 'up', reason: null, since: 't1' }],
+        },
+      ]);
+      // a is stale at 16 s; b never lists itself.
+      expect((await at('2026-06-01T00:00:16.000Z')).map((o) => o.instance)).toEqual(['b']);
+      expect(
+        (await store.freshProbeObservations('2026-06-01T00:00:12.000Z', 'b')).map(
+          (o) => o.instance,
+        ),
+      ).toEqual(['a']);
+      // b's round forgets observers stale before its horizon, rows and all.
+      await store.saveProbeRound({
+        ...round('b', '2026-06-01T00:01:00.000Z', '2026-06-01T00:01:10.000Z'),
+        forgetBefore: '2026-06-01T00:00:30.000Z',
+      });
+      await store.saveProbeRound({
+        ...round('a', '2026-06-01T00:01:00.000Z', '2026-06-01T00:01:10.000Z'),
+      });
+      expect((await at('2026-06-01T00:01:01.000Z'))[0]?.observations).toEqual([]);
+      await store.dropProbeObserver('b');
+      expect((await at('2026-06-01T00:01:01.000Z')).map((o) => o.instance)).toEqual(['a']);
+    });
+  });
+
+  describe('log answers between control planes', () => {
+    it('are taken once, and old ones go with the next write', async () => {
+      const store = await openAt();
+      const put = (id: string, at: string, forgetBefore: string) =>
+        store.putLogAnswer({ id, edge: 'e1', answer: `{"id":"${id}"}`, at, forgetBefore });
+      await put('old', '2026-06-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      await put('new', '2026-06-01T00:05:00.000Z', '2026-06-01T00:04:00.000Z');
+      expect(await store.takeLogAnswer('old')).toBeUndefined();
+      expect(await store.takeLogAnswer('new')).toEqual({ edge: 'e1', answer: '{"id":"new"}' });
+      expect(await store.takeLogAnswer('new')).toBeUndefined();
     });
   });
 

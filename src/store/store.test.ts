@@ -75,6 +75,7 @@ describe('opening', () => {
         '006_history',
         '007_notifications',
         '008_release_files',
+        '009_probe_observations',
       ]);
       const tables = raw
         .prepare("select name from sqlite_master where type = 'table' order by name")
@@ -111,7 +112,7 @@ describe('opening', () => {
     const raw2 = new Database(file, { readonly: true });
     try {
       const rows = raw2.prepare('select name, timestamp from outpost_migration').all();
-      expect(rows).toHaveLength(8);
+      expect(rows).toHaveLength(9);
       expect(raw2.prepare('select revision from state').get()).toEqual({ revision: 1 });
     } finally {
       raw2.close();

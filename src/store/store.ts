@@ -9,6 +9,7 @@ import { Connection, type ConnectionOptions } from './connection.js';
 import { edgeQueries } from './edges.js';
 import { notificationQueries } from './notifications.js';
 import { historyQueries } from './history.js';
+import { logAnswerQueries, probeQueries } from './probes.js';
 import { purgeQueries } from './purges.js';
 import type { Database } from './schema.js';
 import { settingsQueries } from './settings.js';
@@ -30,6 +31,8 @@ export function composeStore(db: Kysely<Database>, options: ConnectionOptions = 
     ...accessQueries(c),
     ...notificationQueries(c),
     ...historyQueries(c),
+    ...probeQueries(c),
+    ...logAnswerQueries(c),
     close: () => c.close(),
   };
 }

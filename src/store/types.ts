@@ -379,9 +379,60 @@ export interface HistoryQueries {
   pruneIncidents(before: string): Promise<number>;
 }
 
+/** One control plane's state of one probe target (health with hysteresis). */
+export interface ProbeObservation {
+  target: string;
+  state: 'up' | 'down';
+  reason: string | null;
+  since: string | null;
+}
+
+/** What a control plane writes after each round of probes. */
+export interface ProbeRound {
+  instance: string;
+  at: string;
+  /** Until when its observations count (ISO time). */
+  freshUntil: string;
+  /** Observations new or changed since its last round. */
+  changed: readonly ProbeObservation[];
+  /** Targets it no longer has a state for. */
+  removed: readonly string[];
+  /** Observers whose `freshUntil` is before this are deleted with their rows. */
+  forgetBefore: string;
+}
+
+/** Probe results shared by the control planes on one database (migration 009). */
+export interface ProbeQueries {
+  /** The heartbeat, the changed and removed observations, the forgotten observers: one transaction. */
+  saveProbeRound(round: ProbeRound): Promise<void>;
+  /** Every other control plane whose `freshUntil` is after `now`, with its observations. */
+  freshProbeObservations(
+    now: string,
+    except: string,
+  ): Promise<{ instance: string; freshUntil: string; observations: ProbeObservation[] }[]>;
+  /** A control plane that stops takes its observations with it. */
+  dropProbeObserver(instance: string): Promise<void>;
+}
+
+/** A log request's answer handed from the control plane the edge polls to the one asked. */
+export interface LogAnswerQueries {
+  /** Stores it (once per id) and deletes answers older than `forgetBefore`. */
+  putLogAnswer(a: {
+    id: string;
+    edge: string;
+    answer: string;
+    at: string;
+    forgetBefore: string;
+  }): Promise<void>;
+  /** Reads and deletes it; undefined when no control plane stored it (or another took it). */
+  takeLogAnswer(id: string): Promise<{ edge: string; answer: string } | undefined>;
+}
+
 export interface Store
   extends
     NotificationQueries,
+    ProbeQueries,
+    LogAnswerQueries,
     HistoryQueries,
     AccessQueries,
     SecretQueries,
@@ -397,7 +448,7 @@ export interface Store
 }
 
 /** What changed, announced to every control plane on the database. */
-export type ChangeTopic = 'state' | 'bundles' | 'purges';
+export type ChangeTopic = 'state' | 'bundles' | 'purges' | 'revocations' | 'logs' | 'log-answers';
 
 /**
  * How control planes sharing one database tell each other about changes and choose the one

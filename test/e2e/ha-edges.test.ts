@@ -1,6 +1,7 @@
 // Edges and several control planes (docs/high-availability.md), all real processes: two
 // `outpost serve` on one real PostgreSQL, an edge (real nginx, real agent) given both URLs.
 // - A purge accepted by A reaches edges long-polling B at once (NOTIFY), once per edge.
+// - `outpost logs` asked on B reaches the edge polling A; the lines come back to B.
 // - kill -9 the control plane the edge talks to: it moves to the other within seconds, applies
 //   a change made there, and `outpost status` names the survivor.
 import { execFileSync } from 'node:child_process';
@@ -275,6 +276,38 @@ ${[HOST, ...extraSites].map(site).join('')}`,
       .split('\n')
       .filter((l) => l.includes('"msg":"purged"') && l.includes(`[${id},`));
     expect(ran).toHaveLength(1);
+  }, 120_000);
+
+  it('outpost logs asked on B gets the lines of the edge polling A (passed on through the database)', async () => {
+    // The edge polls A (its first URL); B is asked. Without the announcement B would name e1
+    // as not answering.
+    const e1 = (await statusOf(b)).find((e) => e.name === 'e1');
+    expect(e1?.control_plane).toBe(a.url);
+    const sent = await httpGet(`http://${EDGE_ADDRESS}:${edgePort}/ha-logs/one`, { host: HOST });
+    expect(sent.status).toBe(200);
+    // nginx's workers flush their log lines every second: ask until the line is there.
+    const rows = await eventually(
+      "the edge's line through B",
+      async () => {
+        const r = await runCli(['logs', HOST, '--edge', 'e1', '--path', '/ha-logs/', '--json'], {
+          ...admin,
+          OUTPOST_SERVER: b.url,
+        });
+        if (r.code !== 0) return undefined;
+        const lines = r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as { edge: string; uri: string; status: number });
+        return lines.length > 0 ? { lines, stderr: r.stderr } : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(rows.lines.map((l) => [l.edge, l.uri, l.status])).toEqual([['e1', '/ha-logs/one', 200]]);
+    expect(rows.stderr).toBe('');
+    // Nothing is left in the database once it was passed on.
+    expect(await pg.query('outpost_ha_edges', 'select id from log_answers')).toEqual([]);
   }, 120_000);
 
   it('kill -9 of A: the edge moves to B within seconds, applies a change made there, status names B', async () => {

@@ -134,6 +134,9 @@ export async function serve(
     secretVars: ctx.secretVars,
     probeIntervalMs: config.probeInterval * 1000,
     probeTimeoutMs: config.probeTimeout * 1000,
+    ...(config.probeSourceAddress !== undefined
+      ? { probeSourceAddress: config.probeSourceAddress }
+      : {}),
     ...(config.nginxCheckTimeout !== undefined
       ? { nginxCheckTimeoutMs: config.nginxCheckTimeout * 1000 }
       : {}),

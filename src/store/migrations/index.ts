@@ -9,6 +9,7 @@ import { access } from './005_access.js';
 import { history } from './006_history.js';
 import { notifications } from './007_notifications.js';
 import { releaseFiles } from './008_release_files.js';
+import { probeObservations } from './009_probe_observations.js';
 import type { SqlFlavor } from './dialect.js';
 
 export type { SqlFlavor } from './dialect.js';
@@ -23,6 +24,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '006_history': history(flavor),
     '007_notifications': notifications(),
     '008_release_files': releaseFiles(flavor),
+    '009_probe_observations': probeObservations(),
   };
 }
 

@@ -362,6 +362,12 @@ export class BundleBuilder implements Worker {
   }
 
   async start(): Promise<void> {
+    // In the build worker, the first build does not hold the start: the worker loads its
+    // modules and opens its store meanwhile, and long-polls are answered when it publishes.
+    if (this.remote !== undefined) {
+      this.rebuild().catch(() => undefined);
+      return;
+    }
     await this.rebuild();
   }
 

@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const INTEGRATION = [
   'src/agent/caddy.test.ts',
   'src/edges/builder.test.ts',
+  'src/server/build-worker.test.ts',
   'src/render/golden.test.ts',
   'src/render/caddy-golden.test.ts',
   'src/render/injection.test.ts',

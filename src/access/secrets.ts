@@ -46,7 +46,12 @@ export async function finishKeyRotation(
 }
 
 export const secretsRoutes =
-  (store: SecretQueries, keyFile: string | undefined): FastifyPluginAsync =>
+  (
+    store: SecretQueries,
+    keyFile: string | undefined,
+    /** After a rotation (the build worker reads the key file again). */
+    onRotated?: () => void,
+  ): FastifyPluginAsync =>
   async (app) => {
     app.post(
       '/v1/secrets/rotate-key',
@@ -67,7 +72,9 @@ export const secretsRoutes =
               expose: true,
             },
           );
-        return rotateSecretKey(store, keyFile, actorOf(req), req.ip);
+        const rotated = await rotateSecretKey(store, keyFile, actorOf(req), req.ip);
+        onRotated?.();
+        return rotated;
       },
     );
   };

@@ -12,6 +12,12 @@
 // once by hash (release_files) and swept when no kept release names them. The work yields to
 // the event loop every few milliseconds, so admin calls and long-polls are served during a
 // large build.
+//
+// Off the request path (issue 14): with `remote` (edges/build-worker.ts), the same builder
+// runs in a worker thread with its own store connection, and this one (on the request
+// thread) only hands out what it stores: `rebuild` asks the worker to build, the worker says
+// which edges got new bundles as it saves them (`receive`: the long-polls wake), and answers
+// with its refusals and stats. Changes that arrive during a build make one more build after it.
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -79,6 +85,28 @@ export interface BundleBuilderOptions {
   inline?: boolean;
   /** The client-geography databases delivered to edges whose sites need them. */
   geoip?: GeoipSources;
+  /** Called with the bundles a build saved, as it saves them (the build worker posts them). */
+  onSaved?: (saved: StoredBundle[]) => void;
+  /**
+   * Builds elsewhere (the build worker, edges/build-worker.ts): given how to hand out the
+   * bundles it saves, the runner this builder asks for each build instead of building here.
+   */
+  remote?: (receive: (saved: StoredBundle[]) => void) => RemoteBuilds;
+}
+
+/** What a build elsewhere answers: the edges refused (as of that build) and its stats. */
+export interface BuildReport {
+  errors: BuildError[];
+  stats: BuildStats | undefined;
+}
+
+/** Where builds run when not here (edges/build-worker.ts: a worker thread). */
+export interface RemoteBuilds {
+  /** One build of the stored state; rejects when it failed (or the worker died). */
+  build(): Promise<BuildReport>;
+  /** Forget what was derived and stored (another control plane built meanwhile). */
+  forget(): void;
+  stop(): Promise<void>;
 }
 
 // ---- issue 16 (country data on the edge): the databases in the releases that need them ----
@@ -245,9 +273,22 @@ export class BundleBuilder implements Worker {
   private building = true;
   /** The hash last handed to waiters, per edge (refreshFromStore wakes only on a change). */
   private readonly seen = new Map<string, string>();
+  private readonly remote: RemoteBuilds | undefined;
+  /** The build waiting for the running one (every change meanwhile joins it). */
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly opts: BundleBuilderOptions) {
     this.changed.setMaxListeners(0);
+    this.remote = opts.remote?.((saved) => this.receive(saved));
+  }
+
+  /** Hands bundles just saved (here or by the build worker) to the long-polls of their edges. */
+  receive(saved: readonly StoredBundle[]): void {
+    for (const stored of saved) {
+      this.seen.set(stored.edge, stored.hash);
+      this.served.set(stored.edge, servedOf(stored));
+      this.changed.emit(stored.edge, stored);
+    }
   }
 
   /** Builds (leader, or alone) or only serves stored bundles (another control plane leads). */
@@ -258,7 +299,9 @@ export class BundleBuilder implements Worker {
     this.building = building;
   }
 
-  private forget(): void {
+  /** Forgets what was derived and stored (here, and in the build worker). */
+  forget(): void {
+    this.remote?.forget();
     for (const m of [
       this.plans,
       this.variedPlans,
@@ -280,23 +323,68 @@ export class BundleBuilder implements Worker {
     }
   }
 
-  /** Rebuilds every edge's bundle from the stored state; calls are serialised. */
+  /**
+   * Rebuilds every edge's bundle from the stored state; builds are serialised, and calls
+   * while one runs share the one build after it (it reads the state they wrote).
+   */
   rebuild(): Promise<void> {
     if (!this.building) return this.chain;
-    const run = this.chain.then(() => this.rebuildNow());
-    this.chain = run.catch((err: unknown) =>
-      this.opts.logger.error({ err }, 'bundle build failed'),
-    );
+    if (this.queued !== undefined) return this.queued;
+    const run = this.chain.then(async () => {
+      this.queued = undefined;
+      try {
+        await this.rebuildNow();
+      } catch (err) {
+        await this.failed(err);
+        throw err;
+      }
+    });
+    this.queued = run;
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
+  /**
+   * A build that failed (a store error, the build worker dying): logged with the error, and
+   * every edge shows it as its build error until a build succeeds; edges keep their releases.
+   */
+  private async failed(err: unknown): Promise<void> {
+    this.opts.logger.error({ err }, 'bundle build failed');
+    const message = `the bundle build failed (the edge keeps serving its previous release): ${(err as Error).message}`;
+    const at = new Date().toISOString();
+    try {
+      const { spec, revision } = await this.opts.store.readSharedState();
+      for (const edge of spec.edges)
+        this.errors.set(edge.name, { edge: edge.name, revision, message, at });
+    } catch (readErr) {
+      this.opts.logger.warn({ err: readErr }, 'reading the state after a failed build failed');
+    }
+  }
+
+  /** One build here, now (the build worker runs it; others call `rebuild`). */
+  buildNow(): Promise<void> {
+    return this.rebuildNow();
+  }
+
+  /** The refusals as of the last build, and its stats (what the build worker answers). */
+  report(): BuildReport {
+    return { errors: this.buildErrors(), stats: this.stats };
+  }
+
   async start(): Promise<void> {
+    // In the build worker, the first build does not hold the start: the worker loads its
+    // modules and opens its store meanwhile, and long-polls are answered when it publishes.
+    if (this.remote !== undefined) {
+      this.rebuild().catch(() => undefined);
+      return;
+    }
     await this.rebuild();
   }
 
   async stop(): Promise<void> {
     this.close();
     await this.chain;
+    await this.remote?.stop();
   }
 
   onDesiredStateChange(): void {
@@ -410,6 +498,14 @@ export class BundleBuilder implements Worker {
   >();
 
   private async rebuildNow(): Promise<void> {
+    if (this.remote !== undefined) {
+      const { errors, stats } = await this.remote.build();
+      this.errors.clear();
+      for (const e of errors) this.errors.set(e.edge, e);
+      this.stats = stats;
+      if ((stats?.published ?? 0) > 0) this.opts.onPublished?.();
+      return;
+    }
     const started = performance.now();
     const build = ++this.buildNumber;
     const { store, logger } = this.opts;
@@ -676,15 +772,14 @@ export class BundleBuilder implements Worker {
       if (pending.length === 0) return;
       const saved = await store.saveBundles(pending.splice(0));
       for (const stored of saved) {
-        this.seen.set(stored.edge, stored.hash);
-        this.served.set(stored.edge, servedOf(stored));
         stats.published++;
         logger.info(
           { edge: stored.edge, release: stored.release, revision: stored.revision },
           'bundle published',
         );
-        this.changed.emit(stored.edge, stored);
       }
+      this.receive(saved);
+      this.opts.onSaved?.(saved);
     };
 
     for (const edge of spec.edges) {

@@ -28,6 +28,7 @@ import { sitesRoutes } from '../sites/routes.js';
 import { stateRoutes } from '../state/routes.js';
 import { statusRoutes } from '../status/routes.js';
 import { BundleBuilder } from '../edges/builder.js';
+import { BuildWorkerHost, workerEntry } from '../edges/build-worker.js';
 import { edgeRoutes } from '../edges/agent-routes.js';
 import { LogRequests } from '../edges/log-requests.js';
 import { logRoutes } from '../edges/log-routes.js';
@@ -106,6 +107,20 @@ export interface ControlPlaneOptions {
   nginxCheckTimeoutMs?: number;
   /** Bundle builds without yielding to the event loop (bench:control-plane's before). */
   buildInline?: boolean;
+  /**
+   * Bundle builds in a worker thread with its own connection to the store at `storeUrl` (the
+   * one `store` is open on; not `:memory:`); needs `secretKeyFile` when the store has
+   * secrets. Absent: builds run on this thread, yielding every few ms (or `buildInline`).
+   */
+  buildWorker?: {
+    storeUrl: string;
+    /** Pause before a worker that died is replaced (default 1 s, doubling). */
+    restartDelayMs?: number;
+    /** TEST ONLY: see edges/build-worker.ts (a crash on demand, a gate holding builds). */
+    testHooks?: { gate?: SharedArrayBuffer };
+    /** TEST ONLY: receives the host (to crash the worker or watch its builds). */
+    onHost?: (host: BuildWorkerHost) => void;
+  };
   /** Client-geography databases for the edges that need them (--geoip-database, …-asn-…). */
   geoipDatabase?: string;
   geoipAsnDatabase?: string;
@@ -176,7 +191,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   );
 
   const signer = await ensureSigningKey(opts.store);
-  const builder = new BundleBuilder({
+  let buildHost: BuildWorkerHost | undefined;
+  const worker = opts.buildWorker;
+  const builder: BundleBuilder = new BundleBuilder({
     store: opts.store,
     signer,
     logger: opts.logger.child({ component: 'bundles' }),
@@ -188,6 +205,46 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     acmeChallengeUrl: opts.publicUrl,
     onPublished: () => cluster.announce('bundles'),
     ...(opts.buildInline === true ? { inline: true } : {}),
+    ...(worker !== undefined
+      ? {
+          remote: (receive) => {
+            buildHost = new BuildWorkerHost(
+              {
+                entry: workerEntry(import.meta.url, './build-worker-main'),
+                data: {
+                  storeUrl: worker.storeUrl,
+                  ...(opts.secretKeyFile !== undefined
+                    ? { secretKeyFile: opts.secretKeyFile }
+                    : {}),
+                  signer,
+                  ...(opts.nginx !== undefined ? { nginx: opts.nginx } : {}),
+                  ...(opts.caddy !== undefined ? { caddy: opts.caddy } : {}),
+                  ...(opts.nginxCheckTimeoutMs !== undefined
+                    ? { nginxCheckTimeoutMs: opts.nginxCheckTimeoutMs }
+                    : {}),
+                  acmeChallengeUrl: opts.publicUrl,
+                  ...(opts.geoipDatabase !== undefined
+                    ? { geoipDatabase: opts.geoipDatabase }
+                    : {}),
+                  ...(opts.geoipAsnDatabase !== undefined
+                    ? { geoipAsnDatabase: opts.geoipAsnDatabase }
+                    : {}),
+                  logLevel: opts.logger.level,
+                  ...(worker.testHooks !== undefined ? { testHooks: worker.testHooks } : {}),
+                },
+                logger: opts.logger.child({ component: 'bundles' }),
+                ...(worker.restartDelayMs !== undefined
+                  ? { restartDelayMs: worker.restartDelayMs }
+                  : {}),
+                onRestarted: () => void builder.rebuild(),
+              },
+              receive,
+            );
+            worker.onHost?.(buildHost);
+            return buildHost;
+          },
+        }
+      : {}),
     geoip: {
       ...(opts.geoipDatabase !== undefined
         ? { country: edgeGeoipDatabase(opts.geoipDatabase, 'country', '--geoip-database') }
@@ -329,7 +386,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     // Every admin route declares its scope in access/scopes.ts; this checks it.
     installAdminAccess(admin, opts.store);
     await admin.register(accessRoutes(opts.store));
-    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile));
+    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile, () => buildHost?.reload()));
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(

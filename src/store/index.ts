@@ -1,9 +1,10 @@
 // The store: persistence of the desired state, control-plane settings and the audit log.
 import { resolve } from 'node:path';
 import { UnsupportedStoreError } from './errors.js';
-import { openPostgresStore } from './postgres.js';
+import { openPostgresDatabase, openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { SecretBox } from './secret-box.js';
+import { composeStore } from './store.js';
 import type { Store } from './types.js';
 
 export { loadSecretBox, newSecretKey, SecretBox, writeKeyFile } from './secret-box.js';
@@ -66,5 +67,25 @@ export async function openStore(options: { url: string; secrets?: SecretBox }): 
   const location = parseStoreUrl(options.url);
   const connection = options.secrets ? { secrets: options.secrets } : {};
   if (location.kind === 'postgres') return openPostgresStore(location.url, connection);
+  return openSqliteStore(location.path, connection);
+}
+
+/**
+ * Another connection to a store the control plane has open, for its build worker
+ * (edges/build-worker.ts): no coordination (the control plane announces and leads), and on
+ * PostgreSQL a pool of its own of two connections. Not for `:memory:` (a separate database).
+ */
+export async function openWorkerStore(options: {
+  url: string;
+  secrets?: SecretBox;
+}): Promise<Store> {
+  const location = parseStoreUrl(options.url);
+  const connection = options.secrets ? { secrets: options.secrets } : {};
+  if (location.kind === 'postgres') {
+    const { db } = await openPostgresDatabase(location.url, 2);
+    return composeStore(db, { ...connection, flavor: 'postgres' });
+  }
+  if (location.path === ':memory:')
+    throw new UnsupportedStoreError('a build worker cannot share an in-memory SQLite store');
   return openSqliteStore(location.path, connection);
 }

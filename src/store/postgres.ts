@@ -19,8 +19,8 @@ const POOL_SIZE = 10;
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /** A new pool for `url` (`postgres://user@host:port/db`); the URL is never logged. */
-export function postgresPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+export function postgresPool(url: string, max = POOL_SIZE): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
   // An idle client whose server went away emits 'error' on the pool; without a listener that
   // would end the process. The next query reconnects.
   pool.on('error', () => undefined);
@@ -47,8 +47,9 @@ export async function openPostgresStore(
 /** The migrated database under Kysely (the store's queries, or a raw copy) and its pool. */
 export async function openPostgresDatabase(
   url: string,
+  poolSize = POOL_SIZE,
 ): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {
-  const pool = postgresPool(url);
+  const pool = postgresPool(url, poolSize);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrate(db, 'postgres');

@@ -94,10 +94,8 @@ export async function serve(
       { path: secretKeyFile },
       'created the secret key file (mode 0600): back it up apart from the data dir',
     );
-  const store = await openStore({
-    url: config.database ?? `sqlite:${resolve(dataDir, 'outpost.db')}`,
-    secrets: secrets.box,
-  });
+  const storeUrl = config.database ?? `sqlite:${resolve(dataDir, 'outpost.db')}`;
+  const store = await openStore({ url: storeUrl, secrets: secrets.box });
   if (secrets.pending) await finishKeyRotation(store, secrets.box, secretKeyFile);
   const adminToken = await ensureAdminToken(store);
   const printToken = ctx.printAdminToken ?? (process.stdout.isTTY === true || FROM_SOURCE);
@@ -122,6 +120,8 @@ export async function serve(
     store,
     logger,
     secretKeyFile,
+    // Bundle builds in a worker thread with its own connection (edges/build-worker.ts).
+    buildWorker: { storeUrl },
     publicUrl: config.publicUrl ?? bound,
     ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
     ...(config.testHoldStateWriteMs !== undefined

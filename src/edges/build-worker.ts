@@ -1,0 +1,303 @@
+// The build worker (issue 14): bundle builds off the request thread. One long-lived
+// `node:worker_threads` Worker per control plane runs the same BundleBuilder (builder.ts) with
+// its own store connection (SQLite in WAL mode, or its own small PostgreSQL pool): it reads
+// the state, renders, checks (nginx -t / caddy validate are child processes of the worker),
+// signs and stores the releases. The request thread keeps serving the admin API and the
+// long-polls meanwhile; the worker posts the bundles it saves as it saves them, and the
+// request thread's builder wakes their edges' long-polls (`BundleBuilder.receive`).
+//
+// Decisions:
+// - The signing key reaches the worker in `workerData` (structured clone, in memory): never
+//   an environment variable, an argument or a log line. The store's secret key is read by the
+//   worker from the key file it is given (the path only).
+// - A worker that dies (an uncaught error, out of memory) fails the build it was running: the
+//   builder logs it and shows it as every edge's build error (edges keep serving their last
+//   release); a new worker starts after a pause (1 s, doubling to 60 s while they keep dying,
+//   back to 1 s after a build succeeds) and builds again (`onRestarted`).
+// - The worker's log lines are pino objects posted to the host, which logs them through the
+//   control plane's logger (same level, same destination).
+// - From the sources (tsx, vitest) the entry is a .ts file: the worker registers tsx first
+//   (the same loader bin/outpost.js uses); from dist/ it is the compiled .js.
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker, type MessagePort } from 'node:worker_threads';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino, type Level } from 'pino';
+import type { StoredBundle } from '../store/types.js';
+import type { BuildReport, BundleBuilder, RemoteBuilds } from './builder.js';
+import type { BundleSigner } from './signing-key.js';
+
+/** What the worker is started with (everything the builder's options need, as data). */
+export interface BuildWorkerData {
+  /** The store URL (sqlite:/path or postgres://…); never logged. */
+  storeUrl: string;
+  /** The file of the key that seals the store's secrets (certificate keys). */
+  secretKeyFile?: string;
+  signer: BundleSigner;
+  nginx?: string;
+  caddy?: string;
+  nginxCheckTimeoutMs?: number;
+  acmeChallengeUrl?: string;
+  geoipDatabase?: string;
+  geoipAsnDatabase?: string;
+  logLevel: string;
+  /** TEST ONLY: the worker honours `testCrash` and holds each build while `gate[0]` is 1. */
+  testHooks?: { gate?: SharedArrayBuffer };
+}
+
+/** Host → worker. */
+type ToWorker = { type: 'build' } | { type: 'forget' } | { type: 'test-crash' };
+
+/** Worker → host. */
+type FromWorker =
+  | { type: 'log'; level: number; entry: Record<string, unknown> }
+  | { type: 'saved'; bundles: StoredBundle[] }
+  | { type: 'building' }
+  | { type: 'built'; report: BuildReport }
+  | { type: 'failed'; message: string; stack: string | undefined };
+
+/** A build worker that died (or was stopped) while it built. */
+export class BuildWorkerError extends Error {
+  override readonly name = 'BuildWorkerError';
+}
+
+export interface BuildWorkerHostOptions {
+  /** The worker's entry module (server/build-worker-main.ts, or .js in dist/). */
+  entry: URL;
+  data: BuildWorkerData;
+  logger: FastifyBaseLogger;
+  /** Pause before a new worker replaces one that died (doubles while they keep dying). */
+  restartDelayMs?: number;
+  /** A new worker replaced one that died: build again (the failed build published nothing). */
+  onRestarted?: () => void;
+}
+
+const MAX_RESTART_DELAY_MS = 60_000;
+
+/** The worker entry module beside `from` (a module URL), .ts from the sources, .js in dist/. */
+export function workerEntry(from: string, relative: string): URL {
+  const ext = from.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`${relative}${ext}`, from);
+}
+
+/** Runs builds in one long-lived worker thread; see the head of this file. */
+export class BuildWorkerHost implements RemoteBuilds {
+  /** 'building' (the worker began a build; tests hold it there), 'restarted'. */
+  readonly events = new EventEmitter();
+  private worker: Worker | undefined;
+  private pending:
+    { resolve: (r: BuildReport) => void; reject: (e: Error) => void; worker: Worker } | undefined;
+  private stopped = false;
+  private recycle = false;
+  private deaths = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly opts: BuildWorkerHostOptions,
+    private readonly receive: (saved: StoredBundle[]) => void,
+  ) {}
+
+  /** Starts the worker now (rather than at the first build). */
+  start(): void {
+    this.worker ??= this.spawn();
+  }
+
+  build(): Promise<BuildReport> {
+    if (this.stopped) return Promise.reject(new BuildWorkerError('the build worker is stopped'));
+    if (this.pending !== undefined)
+      return Promise.reject(new BuildWorkerError('a build is already running in the worker'));
+    const worker = (this.worker ??= this.spawn());
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, worker };
+      this.post(worker, { type: 'build' });
+    });
+  }
+
+  forget(): void {
+    if (this.worker !== undefined) this.post(this.worker, { type: 'forget' });
+  }
+
+  /**
+   * The worker's settings changed (the secret key was rotated): the next build runs in a new
+   * worker (the running one, if any, finishes first).
+   */
+  reload(): void {
+    this.recycle = true;
+    if (this.pending === undefined) this.retire();
+  }
+
+  private retire(): void {
+    this.recycle = false;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) void worker.terminate();
+  }
+
+  /** TEST ONLY (with `testHooks`): the worker dies of an uncaught error in its next build. */
+  testCrash(): void {
+    const worker = (this.worker ??= this.spawn());
+    this.post(worker, { type: 'test-crash' });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    this.settle(worker, new BuildWorkerError('the build worker was stopped'));
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  private post(worker: Worker, message: ToWorker): void {
+    worker.postMessage(message);
+  }
+
+  private spawn(): Worker {
+    const { entry, data } = this.opts;
+    // execArgv: [] so that the parent's loader flags (tsx's, vitest's) do not leak in; from
+    // the sources the worker registers tsx itself.
+    const worker = entry.pathname.endsWith('.ts')
+      ? new Worker(tsxBootstrap(entry), { eval: true, workerData: data, execArgv: [] })
+      : new Worker(entry, { workerData: data, execArgv: [] });
+    worker.on('message', (m: FromWorker) => this.message(worker, m));
+    worker.on('error', (err) => this.died(worker, err));
+    worker.on('exit', (code) =>
+      this.died(worker, new Error(`the build worker exited with code ${code}`)),
+    );
+    return worker;
+  }
+
+  private message(worker: Worker, m: FromWorker): void {
+    if (m.type === 'log') this.log(m.level, m.entry);
+    else if (m.type === 'saved') this.receive(m.bundles);
+    else if (m.type === 'building') this.events.emit('building');
+    else if (m.type === 'built') {
+      this.deaths = 0;
+      const p = this.pending;
+      if (p?.worker !== worker) return;
+      this.pending = undefined;
+      if (this.recycle) this.retire();
+      p.resolve(m.report);
+    } else {
+      const p = this.pending;
+      if (p?.worker !== worker) return;
+      this.pending = undefined;
+      if (this.recycle) this.retire();
+      const err = new Error(m.message);
+      if (m.stack !== undefined) err.stack = m.stack;
+      p.reject(err);
+    }
+  }
+
+  private log(level: number, entry: Record<string, unknown>): void {
+    const { msg, level: _level, time: _time, pid: _pid, hostname: _host, ...rest } = entry;
+    void _level;
+    void _time;
+    void _pid;
+    void _host;
+    const name = (pino.levels.labels[level] ?? 'info') as Level;
+    this.opts.logger[name]({ ...rest, thread: 'build-worker' }, typeof msg === 'string' ? msg : '');
+  }
+
+  private settle(worker: Worker | undefined, err: Error): void {
+    const p = this.pending;
+    if (p === undefined || (worker !== undefined && p.worker !== worker)) return;
+    this.pending = undefined;
+    p.reject(err);
+  }
+
+  /** The worker died: fail its build, start another after a pause (see the head). */
+  private died(worker: Worker, err: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.settle(worker, new BuildWorkerError(`the build worker died: ${err.message}`));
+    if (this.stopped) return;
+    const delay = Math.min(
+      (this.opts.restartDelayMs ?? 1000) * 2 ** this.deaths,
+      MAX_RESTART_DELAY_MS,
+    );
+    this.deaths++;
+    this.opts.logger.error({ err, restartInMs: delay }, 'the build worker died; restarting it');
+    void worker.terminate();
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.worker ??= this.spawn();
+      this.opts.logger.warn('a new build worker started');
+      this.events.emit('restarted');
+      this.opts.onRestarted?.();
+    }, delay);
+    this.restartTimer.unref();
+  }
+}
+
+/** Worker code (eval) that registers tsx, then imports the .ts entry. */
+function tsxBootstrap(entry: URL): string {
+  const api = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); }).catch((err) => { throw err; });`;
+}
+
+// ---- the worker's side ----
+
+/** A logger whose lines go to the host (which logs them through the control plane's). */
+export function workerLogger(port: MessagePort, level: string): FastifyBaseLogger {
+  return pino(
+    { level, base: null },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        const message: FromWorker = { type: 'log', level: Number(entry.level), entry };
+        port.postMessage(message);
+      },
+    },
+  );
+}
+
+/** Posts the bundles the worker's builder saves (BundleBuilderOptions.onSaved). */
+export function postSaved(port: MessagePort): (saved: StoredBundle[]) => void {
+  return (bundles) => {
+    const message: FromWorker = { type: 'saved', bundles };
+    port.postMessage(message);
+  };
+}
+
+/** Answers the host's messages with `builder` (which must have no `remote`). */
+export function serveBuilds(
+  port: MessagePort,
+  builder: BundleBuilder,
+  hooks: BuildWorkerData['testHooks'],
+): void {
+  let crash = false;
+  const gate = hooks?.gate !== undefined ? new Int32Array(hooks.gate) : undefined;
+  const send = (m: FromWorker) => port.postMessage(m);
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'forget') builder.forget();
+    else if (m.type === 'test-crash') {
+      if (hooks !== undefined) crash = true;
+    } else void build();
+  });
+  const build = async () => {
+    send({ type: 'building' });
+    // TEST ONLY: the thread is held (synchronously: as busy as a long render) while gate[0] is 1.
+    if (gate !== undefined) while (Atomics.load(gate, 0) === 1) Atomics.wait(gate, 0, 1, 1000);
+    if (crash) {
+      crash = false;
+      // Uncaught, as a bug would be: the worker dies.
+      process.nextTick(() => {
+        throw new Error('test hook: the build worker crashed');
+      });
+      return;
+    }
+    try {
+      await builder.buildNow();
+      send({ type: 'built', report: builder.report() });
+    } catch (err) {
+      const e = err as Error;
+      send({ type: 'failed', message: String(e.message), stack: e.stack });
+    }
+  };
+}

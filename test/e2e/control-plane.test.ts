@@ -135,7 +135,7 @@ describe('control plane + CLI', () => {
     expect(add.stdout).toContain('--name sg1');
 
     const list = await runCli(['edge', 'list'], env);
-    expect(list.stdout).toMatch(/sg1\s+192\.0\.2\.50\s+-\s+\*:80,443\s+asia\s+active\s+set/);
+    expect(list.stdout).toMatch(/sg1\s+192\.0\.2\.50\s+-\s+\*:80,443\s+asia\s+-\s+active\s+set/);
     const everything = [
       list.stdout,
       (await runCli(['edge', 'list', '--json'], env)).stdout,

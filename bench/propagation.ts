@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     wait: { type: 'string', default: '30' },
     timeout: { type: 'string' },
     listen: { type: 'string', default: '127.0.0.1' },
+    /** Where bundles are built: `worker` (the build worker thread, as `outpost serve` does) or `process`. */
+    build: { type: 'string', default: 'worker' },
   },
 });
 const EDGES = positive('edges', args.edges);
@@ -58,6 +60,10 @@ if (EDGES > 2000) {
   process.exit(2);
 }
 const LISTEN = args.listen;
+if (args.build !== 'worker' && args.build !== 'process') {
+  out.error(`--build takes worker or process, not "${args.build}"`);
+  process.exit(2);
+}
 // Everything the bench sends goes to loopback: the control plane's address must be one.
 if (!((isIP(LISTEN) === 4 && LISTEN.startsWith('127.')) || LISTEN === '::1')) {
   out.error('--listen must be a loopback address (127.0.0.0/8 or ::1)');
@@ -142,10 +148,12 @@ async function main(): Promise<number> {
   }, 100);
 
   const dir = await mkdtemp(join(tmpdir(), 'outpost-bench-'));
-  const store = await openStore({ url: `sqlite:${join(dir, 'outpost.db')}` });
+  const storeUrl = `sqlite:${join(dir, 'outpost.db')}`;
+  const store = await openStore({ url: storeUrl });
   const adminToken = (await ensureAdminToken(store)) as string;
   const app = await buildControlPlane({
     store,
+    ...(args.build === 'worker' ? { buildWorker: { storeUrl } } : {}),
     logger: pino({ level: 'warn' }, pino.destination(2)),
     publicUrl: 'http://127.0.0.1',
     version: 'bench',

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loginInChromium } from '../support/chromium.js';
 import {
   readAdminEnv,
   ROOT,
@@ -41,10 +41,7 @@ describe('tokens, users and the audit log in the UI', () => {
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
     });
-    await page.goto(`${cp.url}/`);
-    await byTestId('login-token').fill(adminToken);
-    await byTestId('login-submit').click();
-    await byTestId('dashboard').waitFor();
+    await loginInChromium(page, cp.url, adminToken);
   }, 120_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCdn } from '../support/cdn.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loginInChromium } from '../support/chromium.js';
 import { eventually } from '../support/http.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { ROOT } from '../support/processes.js';
@@ -59,10 +59,7 @@ ${cdn.edgeYaml('ul')}sites:
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
     });
-    await page.goto(`${cdn.cpUrl}/`);
-    await page.getByTestId('login-token').fill(cdn.adminEnv.OUTPOST_TOKEN ?? '');
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('dashboard').waitFor();
+    await loginInChromium(page, cdn.cpUrl, cdn.adminEnv.OUTPOST_TOKEN ?? '');
   }, 280_000);
 
   afterAll(async () => {

@@ -75,13 +75,16 @@ export function stateQueries(c: Connection): StateQueries {
   // whose stored text changed. readState hands out a copy, readSharedState the frozen original.
   let cache: ParsedState | undefined;
   const shared = async (): Promise<StoredState> => {
-    if (cache !== undefined) {
+    // The cache as it was when this read began: a write may drop or replace it while the
+    // revision query is awaited.
+    const current = cache;
+    if (current !== undefined) {
       const head = await c.db
         .selectFrom('state')
         .select('revision')
         .where('id', '=', 1)
         .executeTakeFirst();
-      if (head?.revision === cache.state.revision) return cache.state;
+      if (head?.revision === current.state.revision) return current.state;
     }
     const known = cache?.parsed;
     const rows = await c.readTransaction((trx) => loadRows(trx, known));

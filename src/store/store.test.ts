@@ -312,6 +312,21 @@ describe('desired state', () => {
     expect(third.spec.sites[1]).toBe(second.spec.sites[1]);
     expect(await a.readState()).toEqual(structuredClone(third));
   });
+
+  it('a read of the shared state while a write of the same store runs answers (no lost cache)', async () => {
+    // Found by bench:control-plane on PostgreSQL: /v1/status read the shared state while an
+    // apply wrote it; the write dropped the cache during the read's revision query, and the
+    // read dereferenced it (TypeError, HTTP 500).
+    const a = await openAt();
+    await a.writeState(spec([edge('hk1', '203.0.113.10')], [site('a.example')]), apply);
+    const before = await a.readSharedState();
+    const [read, written] = await Promise.all([
+      a.readSharedState(),
+      a.writeState(spec([edge('hk1', '203.0.113.10')], [site('b.example')]), apply),
+    ]);
+    expect([before.revision, written.revision]).toContain(read.revision);
+    expect((await a.readSharedState()).spec.sites.map((x) => x.domain)).toEqual(['b.example']);
+  });
 });
 
 describe('edge tokens', () => {

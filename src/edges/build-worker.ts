@@ -172,18 +172,13 @@ export class BuildWorkerHost implements RemoteBuilds {
     if (m.type === 'log') this.log(m.level, m.entry);
     else if (m.type === 'saved') this.receive(m.bundles);
     else if (m.type === 'building') this.events.emit('building');
-    else if (m.type === 'built') {
-      this.deaths = 0;
+    else {
+      if (m.type === 'built') this.deaths = 0;
       const p = this.pending;
       if (p?.worker !== worker) return;
       this.pending = undefined;
       if (this.recycle) this.retire();
-      p.resolve(m.report);
-    } else {
-      const p = this.pending;
-      if (p?.worker !== worker) return;
-      this.pending = undefined;
-      if (this.recycle) this.retire();
+      if (m.type === 'built') return p.resolve(m.report);
       const err = new Error(m.message);
       if (m.stack !== undefined) err.stack = m.stack;
       p.reject(err);

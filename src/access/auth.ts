@@ -20,7 +20,7 @@ import {
 
 export type AccessStore = Pick<AccessQueries, 'findApiToken' | 'touchApiToken'> &
   Pick<SettingsQueries, 'getSetting' | 'appendEvent'> &
-  Pick<StateQueries, 'readState'>;
+  Pick<StateQueries, 'readSharedState'>;
 
 const ADMIN_GRANT: Grant = { scopes: ['admin'], sites: [], tags: [] };
 /** last_used_at is written at most this often per token. */
@@ -73,7 +73,7 @@ async function sitesOf(
   const sites: SiteRef[] = [];
   if (rule.site === 'param' || rule.site === 'both') {
     const domain = (req.params as { domain?: string }).domain ?? '';
-    const { spec } = await store.readState();
+    const { spec } = await store.readSharedState();
     const site = spec.sites.find((s) => s.domain === domain);
     sites.push({ domain, tags: site?.tags ?? [] });
   }

@@ -10,12 +10,12 @@ export interface CertificateStatusAlert {
 }
 
 export function certificateAlertSource(
-  store: Pick<Store, 'readState' | 'listCertificates' | 'listCertificateRenewals'>,
+  store: Pick<Store, 'readSharedState' | 'listCertificates' | 'listCertificateRenewals'>,
   now: () => Date,
 ): () => Promise<CertificateStatusAlert[]> {
   return async () => {
     const [{ spec }, certificates, renewals] = await Promise.all([
-      store.readState(),
+      store.readSharedState(),
       store.listCertificates(),
       store.listCertificateRenewals(),
     ]);

@@ -25,7 +25,7 @@ export async function waitForEdgesServing(
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const offlineMs = (opts.offlineAfterSeconds ?? 30) * 1000;
   for (;;) {
-    const { spec } = await store.readState();
+    const { spec } = await store.readSharedState();
     const site = spec.sites.find((s) => s.domain === domain);
     if (site === undefined) return [];
     const [bundles, reports] = await Promise.all([store.latestBundles(), store.listEdgeReports()]);

@@ -160,7 +160,7 @@ export class CertificateManager {
 
   /** Issues or renews what is due (ACME). */
   private async renewDue(): Promise<void> {
-    const { spec } = await this.opts.store.readState();
+    const { spec } = await this.opts.store.readSharedState();
     if (spec.acme === undefined) return;
     const certificates = await this.opts.store.listCertificates();
     const renewals = await this.opts.store.listCertificateRenewals();
@@ -181,7 +181,7 @@ export class CertificateManager {
    * to follow with `waitForAttempt()`. An attempt already queued is returned.
    */
   async issueNow(domain: string): Promise<AttemptView> {
-    const { spec } = await this.opts.store.readState();
+    const { spec } = await this.opts.store.readSharedState();
     const target = certificateTargets(spec).find((t) => t.domain === domain);
     if (target === undefined) throw new CertificateRequestError('not_found', `no site "${domain}"`);
     if (spec.acme === undefined)
@@ -249,7 +249,7 @@ export class CertificateManager {
     input: { certificate: string; key: string },
     actor = 'admin',
   ): Promise<void> {
-    const { spec } = await this.opts.store.readState();
+    const { spec } = await this.opts.store.readSharedState();
     const site = spec.sites.find((s) => s.domain === domain);
     if (site === undefined) throw new CertificateRequestError('not_found', `no site "${domain}"`);
     const checked = checkCertificate({
@@ -301,7 +301,7 @@ export class CertificateManager {
   async remove(domain: string, opts: { actor?: string; force?: boolean } = {}): Promise<boolean> {
     const actor = opts.actor ?? 'admin';
     if (opts.force !== true && (await this.opts.store.getCertificate(domain)) !== undefined) {
-      const maxAge = hstsMaxAge((await this.opts.store.readState()).spec, domain);
+      const maxAge = hstsMaxAge((await this.opts.store.readSharedState()).spec, domain);
       if (maxAge !== undefined)
         throw new OutpostError(
           'conflict',

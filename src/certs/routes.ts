@@ -30,7 +30,7 @@ export const certificateRoutes =
   async (app) => {
     const rows = async () => {
       const [{ spec }, certificates, renewals] = await Promise.all([
-        store.readState(),
+        store.readSharedState(),
         store.listCertificates(),
         store.listCertificateRenewals(),
       ]);

@@ -120,7 +120,7 @@ export const logRoutes =
       async (req) => {
         const domain = req.params.domain;
         const q = parseLogQuery(req.query);
-        const { spec } = await store.readState();
+        const { spec } = await store.readSharedState();
         if (!spec.sites.some((s) => s.domain === domain))
           throw new ApiError('not_found', `no site "${domain}"`, 'domain');
         let edges = edgesOfSite(spec, domain);

@@ -41,7 +41,7 @@ export class PurgeService {
     actor: string,
     address?: string,
   ): Promise<StoredPurge> {
-    const { spec } = await this.store.readState();
+    const { spec } = await this.store.readSharedState();
     const site = spec.sites.find((s) => s.domain === domain);
     if (!site) throw new ApiError('not_found', `no site "${domain}"`, 'domain');
     const edges = edgesOfSite(spec, domain);

@@ -270,7 +270,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   });
 
   const prober = new Prober({
-    readState: () => opts.store.readState(),
+    readState: () => opts.store.readSharedState(),
     intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
     ...(opts.probeSourceAddress !== undefined ? { localAddress: opts.probeSourceAddress } : {}),
@@ -287,7 +287,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   const metrics = new Metrics(() => status.snapshot());
 
   const dnsSync = new DnsSync({
-    readState: () => opts.store.readState(),
+    readState: () => opts.store.readSharedState(),
     secretVars,
     logger: opts.logger.child({ component: 'dns' }),
   });

@@ -201,7 +201,7 @@ export class Cluster implements Worker {
     await this.refresh();
     if (!this.leader) return;
     try {
-      const { revision } = await this.opts.store.readState();
+      const { revision } = await this.opts.store.readSharedState();
       if (this.lastRevision !== undefined && revision !== this.lastRevision)
         this.opts.onRemoteStateChange();
       this.lastRevision = revision;

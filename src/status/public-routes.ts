@@ -69,7 +69,7 @@ export const publicStatusRoutes =
         const [snapshot, settings, { spec }] = await Promise.all([
           status.snapshot(),
           status.settings(),
-          store.readState(),
+          store.readSharedState(),
         ]);
         const shown = shownOnPage(settings, spec);
         const all = publicStatus(snapshot, new Date());
@@ -97,7 +97,7 @@ export const publicStatusRoutes =
         const [snapshot, settings, { spec }] = await Promise.all([
           status.snapshot(),
           status.settings(),
-          store.readState(),
+          store.readSharedState(),
         ]);
         const shown = shownOnPage(settings, spec);
         const rows = await publicRows(store, publicEdgeHealth(snapshot), shown, now);
@@ -122,7 +122,7 @@ export const publicStatusRoutes =
 
     /** A site shown on the page with per-site pages on, or a 404 that says nothing more. */
     const shownSite = async (domain: string) => {
-      const [settings, { spec }] = await Promise.all([status.settings(), store.readState()]);
+      const [settings, { spec }] = await Promise.all([status.settings(), store.readSharedState()]);
       if (!settings.site_pages || !shownOnPage(settings, spec).sites.includes(domain))
         throw new ApiError('not_found', 'no such status page', 'domain');
       return settings;

@@ -110,7 +110,7 @@ export const statusRoutes =
       },
       async (req) => {
         const range = rangeOf(req.query);
-        const { spec } = await store.readState();
+        const { spec } = await store.readSharedState();
         const edges = await edgeSeries(store, spec, range, new Date());
         return { range, step_seconds: RANGES[range].step, edges };
       },
@@ -129,7 +129,7 @@ export const statusRoutes =
       },
       async (req) => {
         const range = rangeOf(req.query);
-        const { spec } = await store.readState();
+        const { spec } = await store.readSharedState();
         if (!spec.edges.some((e) => e.name === req.params.name))
           throw new ApiError('not_found', `no edge "${req.params.name}"`, 'name');
         const edges = await edgeSeries(store, spec, range, new Date(), req.params.name);
@@ -150,7 +150,7 @@ export const statusRoutes =
       },
       async (req) => {
         const range = rangeOf(req.query);
-        const { spec } = await store.readState();
+        const { spec } = await store.readSharedState();
         if (!spec.sites.some((s) => s.domain === req.params.domain))
           throw new ApiError('not_found', `no site "${req.params.domain}"`, 'domain');
         const points = await siteSeries(store, req.params.domain, range, new Date());
@@ -195,7 +195,7 @@ export const statusRoutes =
         }),
       },
       async (req) => {
-        const { spec } = await store.readState();
+        const { spec } = await store.readSharedState();
         if (!spec.edges.some((e) => e.name === req.params.name))
           throw new ApiError('not_found', `no edge "${req.params.name}"`, 'name');
         const plan = compileEdgePlan(spec, req.params.name);

@@ -90,7 +90,7 @@ export class StatusService extends EventEmitter implements Worker {
    * (the map stays as small as the edge list).
    */
   async recordTokenRefusal(edge: string): Promise<void> {
-    const { spec } = await this.store.readState();
+    const { spec } = await this.store.readSharedState();
     if (!spec.edges.some((e) => e.name === edge)) return;
     const first = !this.tokenRefusals.has(edge);
     this.tokenRefusals.set(edge, this.now());

@@ -298,7 +298,7 @@ export async function restoreBackup(options: {
     try {
       // Opens (decrypts) the signing key: a restore that edges would reject fails here.
       await store.getSetting('bundle_signing_key');
-      const state = await store.readState();
+      const state = await store.readSharedState();
       const certificates = await store.listCertificates();
       return {
         file: options.file,
@@ -352,7 +352,7 @@ async function summarize(
           { cause },
         );
       }
-      const state = await store.readState();
+      const state = await store.readSharedState();
       return {
         migrations,
         revision: state.revision,

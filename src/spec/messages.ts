@@ -1,8 +1,9 @@
 // The sentences the control plane writes itself (health reasons, alert texts, incident messages,
 // build and DNS errors), each with a stable code and the values it was worded with (issue 22).
 // The English text stays what the API, the CLI and notifications carry; the code and params ride
-// beside it so that the web UI can show the sentence from its catalogues (`messages.<code>` in
-// src/web/app/i18n/en.ts and zh-CN.ts), falling back to the English text for a code it lacks.
+// beside it so that the web UI can show the sentence from its catalogues (`messages.<code>`: the
+// translation in src/web/app/i18n/zh-CN.ts; en.ts takes the English from this table), falling
+// back to the English text for a code it lacks.
 //
 // One table, MESSAGE_TEMPLATES, is both the English wording (`englishOf`) and the reading of an
 // English text back into its code (`parseMessage`): stored rows (incidents written before codes

@@ -57,9 +57,9 @@ type Template = string | { readonly one: string; readonly other: string };
 
 /**
  * Every sentence a schema or a whole-document rule words a problem with, by its stable code.
- * The English text is exactly what the API and the CLI say (the UI's English catalogue holds
- * the same text, i18n.test.ts checks); the web UI translates a problem from its code and
- * values. A new sentence goes here, and into both catalogues (`problems.<code>`).
+ * The English text is exactly what the API and the CLI say (the UI's English catalogue is made
+ * from this table: web/app/i18n/catalogue.ts); the web UI translates a problem from its code and
+ * values. A new sentence goes here, and its translation into zh-CN.ts (`problems.<code>`).
  */
 export const SENTENCES = {
   // Hostnames (primitives.ts hostnameProblem): the value is named first.

@@ -1,6 +1,10 @@
 // The English catalogue: the source of truth for every string of the UI, keys by page.
 // A new string: add its key here and in ./zh-CN.ts, use it with t('page.key') (docs/ui.md).
 // Plurals: `key_one` / `key_other` here, `key_other` in Chinese; values: {{name}}.
+import { MESSAGE_TEMPLATES } from '../../../spec/messages.js';
+import { SENTENCES } from '../../../spec/problems.js';
+import { catalogueOf } from './catalogue.js';
+
 export const en = {
   common: {
     brand: 'Outpost',
@@ -661,186 +665,8 @@ export const en = {
     number_exactly: 'is {{actual}}; must be exactly {{bound}}',
     number_more_than: 'is {{actual}}; must be more than {{bound}}',
     number_less_than: 'is {{actual}}; must be less than {{bound}}',
-    // ---- issue 22: the schema's own sentences (spec/problems.ts SENTENCES; w5-codes) ----
-    hostname_empty: '"{{value}}" must not be empty',
-    hostname_ip_address:
-      '"{{value}}" is an IP address, not a hostname (write addresses as {v4: …, v6: …})',
-    hostname_bad_char: '"{{value}}" contains {{char}}, which is not allowed in a hostname',
-    hostname_uppercase: '"{{value}}" must be lowercase',
-    hostname_too_long: '"{{value}}" is longer than 253 characters',
-    hostname_one_label: '"{{value}}" must have at least two labels (like example.com)',
-    hostname_bad_label: '"{{value}}" has an invalid label "{{label}}"',
-    hostname_numeric_tld: '"{{value}}" must not end in a numeric label',
-    not_ipv4: '"{{value}}" is not an IPv4 address',
-    not_ipv6: '"{{value}}" is not an IPv6 address',
-    ipv6_zone_id:
-      '"{{value}}" has an IPv6 zone id (%…), which nginx does not accept: write the address alone',
-    not_cidr: '"{{value}}" is not an IP address or network like 10.0.0.0/8 or 2001:db8::/32',
-    not_client_ip:
-      '"{{value}}" is not an IP address, a network like 10.0.0.0/8 or 2001:db8::/32, or an "@list" reference',
-    not_list_reference:
-      '"{{value}}" is not a list reference: "@" and a list name of lowercase letters, digits or "-"',
-    ip_list_zone_id: 'has an IPv6 zone id (%…), which nginx does not accept',
-    host_addresses_none: 'needs at least one address: v4 or v6',
-    ip_address_format: 'must be an IPv4 or IPv6 address',
-    ip_port_format: 'must be "ip:port"',
-    name_format: 'must be 1-63 lowercase letters, digits or "-", not starting or ending with "-"',
-    secret_ref_format:
-      'must be a reference like "env:NAME" or "file:/path/to/secret", never the secret itself',
-    path_glob_format: 'must start with "/" and use only URL path characters and "*"',
-    path_glob_encoded_control:
-      'contains "{{encoded}}", {{char}} percent-encoded, which is not allowed in a path glob',
-    extension_format: 'must be 1-16 lowercase letters or digits, without the dot',
-    header_name_format: 'must be letters, digits and "-"',
-    header_framing:
-      '"{{value}}" is a framing or hop-by-hop header, which a modifier must not set (it could desync clients)',
-    header_outpost:
-      '"{{value}}" is one of Outpost\'s own headers (X-Outpost-*), which a modifier must not set',
-    header_value_bad_char: 'contains {{char}}, which is not allowed in a header value',
-    bad_char: 'contains {{char}}',
-    url_template_placeholder:
-      'has an unknown placeholder "{{placeholder}}"; use one of {{options}}',
-    url_template_unmatched_brace: 'has an unmatched "}"',
-    url_template_start: 'must start with "http://", "https://", "{scheme}://" or "/"',
-    not_url: '"{{value}}" is not a URL',
-    http_url_scheme: 'must be an http:// or https:// URL',
-    pem_certificates: 'must be one or more PEM certificates ("-----BEGIN CERTIFICATE-----" …)',
-    pem_certificate: 'must be a PEM certificate',
-    query_param_name_format: 'must be 1-64 letters, digits or "_"',
-    country_code_format: 'must be an ISO 3166 alpha-2 code like "HK" (two capital letters)',
-    country_code_unassigned:
-      '"{{value}}" is not an assigned ISO 3166 alpha-2 country code (continents are the continents field)',
-    edge_selector_format: 'must be an edge name, "tag:NAME" or "*"',
-    network_line_unknown: 'unknown line "{{value}}"; known lines: {{options}}',
-    content_type_format:
-      'must be a lowercase media type like "text/html" or "image/*", without parameters',
-    text_format: 'must be 1-100 letters, digits, spaces or _.:/-',
-    powerdns_server_id: 'must be letters, digits or _.- (PowerDNS server id)',
-    path_start: 'must start with "/"',
-    cache_tag_format: 'must be 1-128 letters, digits or . _ : / @ + = -',
-    log_status_format: 'must be a status (404), a class (5xx) or several with commas (404,5xx)',
-    email_format: 'must be an email address',
-    credential_name_format: 'must be 1-63 of a-z, 0-9, ".", "_", "-"',
-    password_too_short: 'must be at least 12 characters',
-    empty: 'must not be empty',
-    env_placeholder: 'contains "{$", which Caddy would read as an environment variable',
-    match_text_control: 'contains {{char}}, which no request header or query value can hold',
-    match_header_name_format:
-      'must be 1-64 letters, digits or "-" (header token characters nginx can name)',
-    needs_one_of: 'needs one of {{options}}',
-    only_one_of: 'has {{fields}}: set only one of {{options}}',
-    request_rate_format: 'must be requests per second or minute like "10r/s" or "100r/m"',
-    rate_limit_key_format:
-      '"{{value}}" must be "ip" or "header:NAME" with a header name of letters, digits or "-"',
-    regex_too_long: 'is longer than 512 characters',
-    regex_control: 'contains {{char}}, which a pattern must not',
-    regex_lone_backslash: 'ends with a lone "\\" (it would escape what follows)',
-    regex_quoting:
-      'uses "\\{{letter}}" quoting, which is not allowed (escape each character instead)',
-    regex_unclosed_class_name: 'has an unclosed "[:" class name',
-    regex_verb: 'uses a PCRE verb "(*…)", which is not allowed',
-    regex_callout: 'uses a PCRE callout "(?C…)", which is not allowed',
-    regex_unclosed_comment: 'has an unclosed "(?#" comment',
-    regex_x_flag: 'uses the "x" flag, which is not allowed ("#" would comment out the rest)',
-    regex_unopened_group: 'has a ")" without its "("',
-    regex_unclosed_class: 'has a "[" without its "]"',
-    regex_unclosed_group: 'has a "(" without its ")"',
-    cache_option_bypass: 'only a rule with action "cache" can set {{option}}',
-    cache_force_ttl: 'needs a ttl: force applies the ttl whatever the origin says',
-    cache_slice_statuses:
-      'cannot be combined with slice: a sliced object is stored as the 206 answers of its slices',
-    cache_answer_match:
-      'cannot be combined with statuses or content_types in one cache rule: the answer is matched on the method and path only (split it into two rules)',
-    origins_none: 'a site needs at least one origin',
-    origins_differ:
-      'must be the same for every origin of a site (origins[0] has {{first}}): nginx applies it to the whole upstream group',
-    origins_tls_ca:
-      'must be set on every HTTPS origin of a site or on none: nginx verifies the whole upstream group against one set of CAs',
-    access_redirect_target: 'a redirect rule needs a target',
-    access_redirect_status: 'is {{status}}; a redirect answers 301, 302, 307 or 308',
-    access_target_not_redirect: 'only a redirect rule has a target, not {{action}}',
-    access_allow_status: 'an allow rule has no status: the request is served',
-    access_deny_status: 'is {{status}}; a deny rule answers a 4xx status',
-    rate_limit_delay:
-      'is {{delay}}, more than burst ({{burst}}): only requests within the burst can be delayed',
-    rate_limit_duplicate: 'duplicate rate limit name "{{name}}" (also rate_limits[{{first}}])',
-    rate_limit_status:
-      'is {{status}}, but rate_limits[0] answers {{first}}: nginx answers one status for all the limits of a site',
-    duplicate_edge: 'duplicate edge name "{{name}}" (also edges[{{first}}])',
-    unknown_tag: 'no edge has the tag "{{tag}}"',
-    unknown_edge: 'unknown edge "{{edge}}"',
-    already_served: '"{{name}}" is already served by {{owner}}',
-    gcore_timeout: 'is {{timeout}}; GCore health checks allow at most {{max}} seconds',
-    ip_list_unknown: 'names the IP list "{{list}}", which ip_lists does not define',
-    caddy_waf_one:
-      'is on, but the site is served by Caddy edge {{names}}, which cannot run the WAF (OWASP CRS on ModSecurity is nginx only; docs/proxies.md): serve the site from nginx edges, or turn the WAF off there (waf.overrides)',
-    caddy_waf_other:
-      'is on, but the site is served by Caddy edges {{names}}, which cannot run the WAF (OWASP CRS on ModSecurity is nginx only; docs/proxies.md): serve the site from nginx edges, or turn the WAF off there (waf.overrides)',
-    caddy_geo_country_one:
-      "needs the client's country from the edge's country data, which Caddy edge {{names}} cannot look up (docs/proxies.md)",
-    caddy_geo_country_other:
-      "needs the client's country from the edge's country data, which Caddy edges {{names}} cannot look up (docs/proxies.md)",
-    caddy_geo_asn_one:
-      "needs the client's ASN from the edge's country data, which Caddy edge {{names}} cannot look up (docs/proxies.md)",
-    caddy_geo_asn_other:
-      "needs the client's ASN from the edge's country data, which Caddy edges {{names}} cannot look up (docs/proxies.md)",
-    caddy_client_ips_behind_proxy:
-      'cannot be matched on the Caddy edge "{{edge}}": it has real_ip_from, and Caddy 2.6 has no trusted proxies for matchers (remote_ip sees the proxy\'s address; its "forwarded" option would trust any client\'s X-Forwarded-For); see docs/proxies.md',
-    caddy_regex_lookaround_one:
-      'uses lookaround, which Caddy (Go RE2) does not support, and the site is served by the Caddy edge {{names}}',
-    caddy_regex_lookaround_other:
-      'uses lookaround, which Caddy (Go RE2) does not support, and the site is served by the Caddy edges {{names}}',
-    caddy_regex_atomic_one:
-      'uses an atomic group, which Caddy (Go RE2) does not support, and the site is served by the Caddy edge {{names}}',
-    caddy_regex_atomic_other:
-      'uses an atomic group, which Caddy (Go RE2) does not support, and the site is served by the Caddy edges {{names}}',
-    caddy_regex_backreference_one:
-      'uses a backreference, which Caddy (Go RE2) does not support, and the site is served by the Caddy edge {{names}}',
-    caddy_regex_backreference_other:
-      'uses a backreference, which Caddy (Go RE2) does not support, and the site is served by the Caddy edges {{names}}',
-    caddy_regex_possessive_one:
-      'uses a possessive quantifier, which Caddy (Go RE2) does not support, and the site is served by the Caddy edge {{names}}',
-    caddy_regex_possessive_other:
-      'uses a possessive quantifier, which Caddy (Go RE2) does not support, and the site is served by the Caddy edges {{names}}',
-    caddy_regex_named_group_one:
-      'uses a named group "(?<name>…)", which Caddy 2.6 (Go RE2) does not accept: write "(?P<name>…)", and the site is served by the Caddy edge {{names}}',
-    caddy_regex_named_group_other:
-      'uses a named group "(?<name>…)", which Caddy 2.6 (Go RE2) does not accept: write "(?P<name>…)", and the site is served by the Caddy edges {{names}}',
-    caddy_query_regex_one:
-      "cannot be matched by the Caddy edge {{names}}: Caddy 2.6 has no matcher for one query parameter's value pattern (exact, prefix and present are rendered); see docs/proxies.md",
-    caddy_query_regex_other:
-      "cannot be matched by the Caddy edges {{names}}: Caddy 2.6 has no matcher for one query parameter's value pattern (exact, prefix and present are rendered); see docs/proxies.md",
-    caddy_rate_limits_one:
-      "cannot be applied by Caddy 2.6 (it has no rate limiter; the rate_limit plugin is not in Debian's package), and this site is served by the Caddy edge {{names}}; see docs/proxies.md",
-    caddy_rate_limits_other:
-      "cannot be applied by Caddy 2.6 (it has no rate limiter; the rate_limit plugin is not in Debian's package), and this site is served by the Caddy edges {{names}}; see docs/proxies.md",
-    caddy_body_env_one:
-      'contains "{$", which Caddy would read as an environment variable, and this site is served by the Caddy edge {{names}}',
-    caddy_body_env_other:
-      'contains "{$", which Caddy would read as an environment variable, and this site is served by the Caddy edges {{names}}',
-    caddy_body_brace_one:
-      'is only "}", which ends a Caddyfile snippet in Caddy 2.6 even when quoted, and this site is served by the Caddy edge {{names}}',
-    caddy_body_brace_other:
-      'is only "}", which ends a Caddyfile snippet in Caddy 2.6 even when quoted, and this site is served by the Caddy edges {{names}}',
-    caddy_body_quotes_one:
-      'has a backquote and a backslash before a quote (or at its end), which no Caddyfile token can hold, and this site is served by the Caddy edge {{names}}',
-    caddy_body_quotes_other:
-      'has a backquote and a backslash before a quote (or at its end), which no Caddyfile token can hold, and this site is served by the Caddy edges {{names}}',
-    addresses_none: 'needs at least one address',
-    channel_secret_missing: 'a {{type}} channel needs a secret ({{what}})',
-    slack_secret_url: 'the secret of a slack channel is its webhook URL (https://…)',
-    smtp_login_pair: 'an SMTP login needs both settings.user and the secret (its password)',
-    webhook_secret_short: 'a webhook signing secret must be at least 16 characters',
-    scopes_none: 'needs at least one scope',
-    yaml_syntax: 'YAML syntax: {{detail}}',
-    yaml_alias_bomb:
-      'YAML: too many alias references (more than 100 expansions of &anchors): refusing a document that expands without bound',
-    yaml_or_spec: 'give exactly one of "yaml" or "spec"',
-    invalid_format: 'is not a valid {{format}}',
-    invalid_date: 'is not a valid date',
-    not_multiple_of: 'must be a multiple of {{multiple}}',
-    not_finite: 'must be a finite number',
-    // ---- end issue 22 sentences ----
+    // The schema's own sentences (spec/problems.ts SENTENCES), worded as the API words them.
+    ...catalogueOf(SENTENCES),
     // The type words a problem's values hold (`expected`, `got`).
     words: {
       'a mapping': 'a mapping',
@@ -875,52 +701,9 @@ export const en = {
     },
   },
   // ---- Messages the control plane writes (spec/messages.ts: MESSAGE_TEMPLATES) ----
-  // Worded here exactly as the API words them (i18n.test.ts checks); the UI shows the API's own
-  // English, so these are the reference the other languages translate.
+  // The API's own English (catalogue.ts); the other languages translate these keys.
   messages: {
-    probe_status: 'status {{status}}',
-    probe_without_header: 'answered {{status}} without {{header}}',
-    probe_timeout: 'timeout after {{ms}} ms',
-    probe_tls: 'TLS error: {{error}}',
-    probe_connection_failed: 'connection failed: {{error}}',
-    probes_fail: 'probes fail',
-    site_origins_down: 'origins: {{reason}}',
-    site_edges_down: 'edges: {{reason}}',
-    edge_token_rejected:
-      "token rejected at {{at}}: the edge's agent holds a wrong or revoked token (after rotate-token, run the join command on the edge with the new one)",
-    edge_control_plane_error: 'control plane: {{error}}',
-    edge_note_caddy_no_cache:
-      'Caddy without the cache module (http.handlers.cache): this edge proxies every request without caching (see docs/proxies.md)',
-    edge_note_no_cache: 'this edge proxies every request without caching',
-    build_nginx_rejected: 'nginx rejected the rendered configuration: {{output}}',
-    build_nginx_timeout:
-      'nginx -t did not finish within {{seconds}} s (a timeout, not a refusal; raise --nginx-check-timeout): {{output}}',
-    build_caddy_rejected: 'caddy rejected the rendered configuration: {{output}}',
-    alert_edge_offline: 'edge {{edge}} has not reported for {{seconds}} s',
-    alert_edge_down: 'edge {{edge}} is down: {{reason}}',
-    alert_config_error: 'edge {{edge}}: {{error}}',
-    alert_site_down: 'site {{site}} is down: {{reason}}',
-    alert_edge_bandwidth:
-      'edge {{edge}} has used more than {{percent}}% of its {{capacity}} Mbit/s for {{minutes}} min ({{mean}} Mbit/s on average)',
-    dns_zone_pending: 'DNS zone {{zone}}: {{count}} change(s) not applied',
-    dns_zone_conflict:
-      "DNS zone {{zone}}: {{record}} is not Outpost's but sits at a name Outpost publishes: its records are served too (remove it by hand)",
-    dns_zone_error: 'DNS zone {{zone}}: {{error}}',
-    dns_origin_fallback:
-      '{{name}} {{type}} answers the origin ({{answers}}): no edge of site {{site}} is up',
-    dns_sync_failed: 'sync failed',
-    cert_wildcard_needs_dns01: 'wildcard names need the dns-01 challenge',
-    cert_no_edge_for_http01: 'no edge serves the site to answer http-01',
-    cert_wildcard_no_dns_provider: 'wildcard names need dns-01, and the spec has no dns provider',
-    cert_no_edge_no_dns_provider:
-      'no edge serves the site and the spec has no dns provider for dns-01',
-    cert_alert: 'certificate of {{site}} {{when}}; {{why}}',
-    cert_expired_on: 'expired on {{date}}',
-    cert_expires_in_one_day: 'expires in 1 day',
-    cert_expires_in_days: 'expires in {{days}} days',
-    cert_uploaded: 'it was uploaded: upload a new one',
-    cert_renewal_failing: 'renewal keeps failing: {{error}}',
-    cert_not_renewed: 'it has not been renewed',
+    ...catalogueOf(MESSAGE_TEMPLATES),
     // Words a message's values hold (a connection's error code).
     words: {
       ECONNREFUSED: 'ECONNREFUSED',

@@ -68,6 +68,10 @@ export interface PathSamples {
 
 export interface ClientsResult {
   paths: PathSamples[];
+  /** From the first apply to every agent holding its first bundle; the control plane's
+   * process from its start to then (its start, the first build, 1,000 first answers). */
+  setupMs: number;
+  setup: PhaseStats;
   /** From the change's apply request to every agent holding its edge's new bundle. */
   changeMs: number;
   /** From the change's apply request to its answer. */
@@ -178,6 +182,7 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
     return (await res.json()) as { edge_tokens?: Record<string, string> };
   };
 
+  const setup0 = performance.now();
   send({ type: 'phase', phase: 'first apply' });
   const tokens = (await apply(0)).edge_tokens ?? {};
 
@@ -237,12 +242,23 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
   };
   // Checked every 50 ms in this process (no store read on the control plane while it is
   // measured); the store's latest hashes are compared once the agents agree.
+  // Every 10 s of waiting, where the agents are (the parent prints it, and names it when the
+  // case runs out of time).
   const until = async (what: string, done: (h: Map<string, string>) => boolean) => {
+    let told = performance.now();
     for (;;) {
       const h = held();
       if (h !== undefined && done(h)) return h;
       if (failure !== undefined) throw failure;
       if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+      if (performance.now() - told > 10_000) {
+        told = performance.now();
+        const holding = seen.filter((x) => x !== undefined).length;
+        send({
+          type: 'phase',
+          phase: `${what}: ${holding} of ${AGENTS} agents hold a bundle, ${polls} polls answered, ${pollErrors} errors${firstPollError ? ` (first: ${firstPollError.slice(0, 120)})` : ''}`,
+        });
+      }
       await sleep(50);
     }
   };
@@ -279,8 +295,9 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
       }),
     );
 
+  const setupMs = performance.now() - setup0;
   send({ type: 'phase', phase: 'idle' });
-  await mark('idle start');
+  const setup = await mark('idle start');
   const idleUntil = performance.now() + start.idleMs;
   await admin('idle', () => performance.now() < idleUntil);
   const idle = await mark('idle end');
@@ -325,6 +342,8 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
       idle: p.idle.sort((a, b) => a - b),
       during: p.during.sort((a, b) => a - b),
     })),
+    setupMs,
+    setup,
     changeMs,
     applyMs,
     polls,

@@ -34,10 +34,11 @@
 //
 //   npm run bench:control-plane -- --sites 5000 --edges 10 --agents 1000 [--database postgres]
 import { fork, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -55,6 +56,8 @@ const { values: args } = parseArgs({
     agents: { type: 'string', default: '1000' },
     timeout: { type: 'string', default: '300' },
     idle: { type: 'string', default: '5' },
+    /** Write a V8 CPU profile of the control plane's request thread during the change. */
+    profile: { type: 'string' },
     cases: { type: 'string', default: 'inline,yield,worker' },
     database: { type: 'string', default: 'sqlite' },
     /** The control plane's process: its case, its directory (made by the parent), its store. */
@@ -100,7 +103,12 @@ const beyond = (ns: number) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
 
 // ---- The control plane's process (--case): the control plane alone, measured by itself ----
 
-async function controlPlane(name: string, dir: string, storeUrl: string | undefined) {
+async function controlPlane(
+  name: string,
+  dir: string,
+  storeUrl: string | undefined,
+  profileFile: string | undefined,
+) {
   // The parent gone (killed, even with SIGKILL): its IPC channel closes; no stray process, and
   // the case's directory (the parent would have removed it) goes too.
   process.on('disconnect', () => {
@@ -142,9 +150,24 @@ async function controlPlane(name: string, dir: string, storeUrl: string | undefi
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   };
+  // --profile: the request thread's CPU profile from the change's start to its end (the build
+  // worker's thread is not in it), written for Chrome DevTools and summed up by the parent.
+  const session = profileFile !== undefined ? new Session() : undefined;
+  session?.connect();
   process.on('message', (m: ToControlPlane) => {
     if (m.type === 'mark') {
-      send({ type: 'marked', id: m.id, stats: stats() });
+      const s = stats();
+      void (async () => {
+        if (session !== undefined && m.phase === 'change start') {
+          await session.post('Profiler.enable');
+          await session.post('Profiler.setSamplingInterval', { interval: 500 });
+          await session.post('Profiler.start');
+        } else if (session !== undefined && profileFile !== undefined && m.phase === 'change end') {
+          const { profile } = await session.post('Profiler.stop');
+          writeFileSync(profileFile, JSON.stringify(profile));
+        }
+        send({ type: 'marked', id: m.id, stats: s });
+      })();
       eld.reset();
       cpu0 = process.cpuUsage();
     } else if (m.type === 'hashes') {
@@ -208,6 +231,7 @@ async function runCase(
   let bound: NodeJS.Timeout | undefined;
   try {
     return await new Promise<CaseResult | string>((resolve) => {
+      const t0 = performance.now();
       let phase = 'control plane starting';
       let done = false;
       let clients: ReturnType<typeof start> | undefined;
@@ -222,6 +246,7 @@ async function runCase(
         '--dir',
         dir,
         ...(storeUrl !== undefined ? ['--store-url', storeUrl] : []),
+        ...(args.profile !== undefined ? ['--profile', profilePath(store, name)] : []),
       ]);
       children.push(cp.child);
       cp.child.once('exit', (code, signal) => {
@@ -240,8 +265,12 @@ async function runCase(
           if (!done) fail(`the clients exited (${signal ?? code}): ${c.stderr()}`);
         });
         c.child.on('message', (r: FromClients) => {
-          if (r.type === 'phase') phase = r.phase;
-          else if (r.type === 'mark' || r.type === 'hashes') cp.child.send(r);
+          if (r.type === 'phase') {
+            phase = r.phase;
+            out.line(
+              `  ${store} ${name}: ${phase} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+            );
+          } else if (r.type === 'mark' || r.type === 'hashes') cp.child.send(r);
           else if (r.type === 'error') fail(r.message);
           else if (r.type === 'result') {
             done = true;
@@ -280,6 +309,52 @@ async function runCase(
 const ms = (n: number) =>
   Number.isNaN(n) ? '-' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(0)} ms`;
 
+/** `--profile x.cpuprofile`: one file per case, x.<store>-<case>.cpuprofile. */
+const profilePath = (store: string, name: string) =>
+  (args.profile ?? '').replace(/(\.cpuprofile)?$/, `.${store}-${name}.cpuprofile`);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** The top functions of a V8 CPU profile by self time and by inclusive time (ms). */
+function topFunctions(file: string, n: number): string[][] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const parent = new Map<number, number>();
+  for (const x of profile.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+  const label = (x: ProfileNode) =>
+    `${x.callFrame.functionName || '(anonymous)'} ${x.callFrame.url.split('/').slice(-2).join('/')}:${x.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const incl = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    const node = byId.get(id);
+    if (node === undefined) return;
+    self.set(label(node), (self.get(label(node)) ?? 0) + dt);
+    const counted = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const k = label(byId.get(cur)!);
+      if (counted.has(k)) continue;
+      counted.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + dt);
+    }
+  });
+  const top = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  const a = top(self);
+  const b = top(incl);
+  return [
+    ['self', 'ms', 'inclusive', 'ms'],
+    ...a.map(([k, v], i) => [k, v.toFixed(0), b[i]?.[0] ?? '', (b[i]?.[1] ?? 0).toFixed(0)]),
+  ];
+}
+
 const mib = (n: number) => `${n.toFixed(0)} MiB`;
 const size = (bytes: number) =>
   bytes >= 1024 * 1024
@@ -295,7 +370,7 @@ const load = () =>
 async function main(): Promise<void> {
   if (args.case !== undefined) {
     if (args.dir === undefined) throw new Error('--case needs --dir');
-    await controlPlane(args.case, args.dir, args['store-url']);
+    await controlPlane(args.case, args.dir, args['store-url'], args.profile);
     return;
   }
   const stores = args.database.split(',');
@@ -403,6 +478,18 @@ async function main(): Promise<void> {
   out.line(table(paths));
   out.line('The change, and the control plane process (CPU and peak RSS its own):');
   out.line(table(summary));
+  for (const r of results)
+    if (!('failed' in r))
+      out.line(
+        `${r.store} ${r.name}: first apply to every agent's first bundle ${ms(r.setupMs)}; the control plane's CPU from its start to then ${ms(r.setup.cpuMs)}, event-loop delay max ${ms(r.setup.eld.max)}`,
+      );
+  if (args.profile !== undefined)
+    for (const r of results) {
+      if ('failed' in r) continue;
+      const file = profilePath(r.store, r.name);
+      out.line(`The request thread during the change, ${r.store} ${r.name} (${file}):`);
+      out.line(table(topFunctions(file, 25)));
+    }
   out.line(`load average ${load()}`);
 }
 

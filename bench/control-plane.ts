@@ -197,10 +197,13 @@ interface CaseResult extends ClientsResult {
   name: string;
 }
 
-/** Children still running: killed when this process exits, however it exits. */
+/** Children still running and the cases' directories: killed and removed when this process
+ * exits, however it exits (but SIGKILL: then the children exit as their IPC channel closes). */
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
@@ -227,6 +230,7 @@ async function runCase(
   storeUrl: string | undefined,
 ): Promise<CaseResult | string> {
   const dir = await mkdtemp(join(tmpdir(), 'outpost-bench-cp-'));
+  dirs.add(dir);
   const children: ChildProcess[] = [];
   let bound: NodeJS.Timeout | undefined;
   try {
@@ -303,6 +307,7 @@ async function runCase(
     await Promise.all(children.map(ended));
     clearTimeout(kill);
     await rm(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   }
 }
 

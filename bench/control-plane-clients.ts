@@ -64,6 +64,9 @@ export interface PathSamples {
   during: number[];
   /** Bytes of the last answer's body. */
   bytes: number;
+  /** Calls that failed without an answer (reset, refused), and the first one's cause. */
+  errors: number;
+  firstError: string;
 }
 
 export interface ClientsResult {
@@ -281,13 +284,27 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
     idle: [],
     during: [],
     bytes: 0,
+    errors: 0,
+    firstError: '',
   }));
   const adminPools = paths.map(() => new HttpAgent({ keepAlive: true, maxSockets: 1 }));
   const admin = (phase: 'idle' | 'during', going: () => boolean) =>
     Promise.all(
       paths.map(async (p, k) => {
         while (going()) {
-          const r = await get(adminPools[k]!, base, p.path, auth, stop.signal);
+          // A connection reset or refused is counted and the call made again (as an admin
+          // would); an HTTP error answer ends the case: it is a bug to look at.
+          const r = await get(adminPools[k]!, base, p.path, auth, stop.signal).catch(
+            (e: unknown) => {
+              p.errors++;
+              p.firstError ||= `${phase}: ${(e as Error).message}`;
+              return undefined;
+            },
+          );
+          if (r === undefined) {
+            await sleep(200);
+            continue;
+          }
           if (r.status !== 200) throw new Error(`${p.path}: HTTP ${r.status} ${r.error}`);
           p[phase].push(r.ms);
           p.bytes = r.bytes;

@@ -425,6 +425,7 @@ async function main(): Promise<void> {
       'p99',
       'max',
       'calls',
+      'errors',
     ],
   ];
   const summary = [
@@ -462,6 +463,7 @@ async function main(): Promise<void> {
         ms(percentile(p.during, 99)),
         ms(p.during.at(-1) ?? NaN),
         String(p.during.length),
+        p.errors > 0 ? `${p.errors} (${p.firstError.slice(0, 60)})` : '0',
       ]);
     summary.push([
       r.store,

@@ -247,7 +247,12 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
   // measured); the store's latest hashes are compared once the agents agree.
   // Every 10 s of waiting, where the agents are (the parent prints it, and names it when the
   // case runs out of time).
-  const until = async (what: string, done: (h: Map<string, string>) => boolean) => {
+  const until = async (
+    what: string,
+    done: (h: Map<string, string>) => boolean,
+    // Which agents count as there: holding a bundle, or (the change) holding another one.
+    there: (hash: string, agent: number) => boolean = () => true,
+  ) => {
     let told = performance.now();
     for (;;) {
       const h = held();
@@ -256,10 +261,10 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
       if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
       if (performance.now() - told > 10_000) {
         told = performance.now();
-        const holding = seen.filter((x) => x !== undefined).length;
+        const holding = seen.filter((x, i) => x !== undefined && there(x, i)).length;
         send({
           type: 'phase',
-          phase: `${what}: ${holding} of ${AGENTS} agents hold a bundle, ${polls} polls answered, ${pollErrors} errors${firstPollError ? ` (first: ${firstPollError.slice(0, 120)})` : ''}`,
+          phase: `${what}: ${holding} of ${AGENTS} so far, ${polls} polls answered, ${pollErrors} errors${firstPollError ? ` (first: ${firstPollError.slice(0, 120)})` : ''}`,
         });
       }
       await sleep(50);
@@ -337,7 +342,8 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
   // Every edge's bundle changes once: every agent holds another hash than its edge's first.
   const changed = (h: Map<string, string>) =>
     [...h].every(([edge, hash]) => hash !== first.get(edge));
-  let now = await until('every agent holding its new bundle', changed);
+  const moved = (hash: string, i: number) => hash !== first.get(`e${i % EDGES}`);
+  let now = await until('every agent holding its new bundle', changed, moved);
   const changeMs = performance.now() - t0;
   const during = await mark('change end');
   const clientsCpu = process.cpuUsage(cpu0);
@@ -347,7 +353,7 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
   if (failure !== undefined) throw failure;
   while (!(await agreesWithStore(now))) {
     await sleep(500);
-    now = await until('every agent holding the latest bundle', changed);
+    now = await until('every agent holding the latest bundle', changed, moved);
   }
   stop.abort();
   await Promise.allSettled(loops);

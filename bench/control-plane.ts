@@ -14,7 +14,7 @@
 // worker thread's included) per phase; the clients' CPU and RSS are reported beside them, not
 // in them. This parent only starts the processes, relays their messages (IPC) and prints.
 //
-// Until issue 14's eighth round the agents and the admin client ran on the control plane's own
+// Until issue 14's sixth wave the agents and the admin client ran on the control plane's own
 // event loop (one process), so those older figures include the clients' work: not comparable.
 //
 // Three cases, side by side:

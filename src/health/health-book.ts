@@ -41,6 +41,11 @@ interface Tracked extends TargetHealth {
   streakOk: boolean;
 }
 
+const UNKNOWN: Pick<TargetHealth, 'state' | 'reason'> = Object.freeze({
+  state: 'unknown',
+  reason: null,
+});
+
 export class HealthBook {
   private readonly targets = new Map<string, Tracked>();
 
@@ -96,6 +101,11 @@ export class HealthBook {
     });
   }
 
+  /** A target's state and reason as they are now: no copy, no history (status reads each pair). */
+  peek(target: string): Pick<TargetHealth, 'state' | 'reason'> {
+    return this.targets.get(target) ?? UNKNOWN;
+  }
+
   /** Every target with a known state: its state, reason and since (no copies of history). */
   states(): {
     target: string;
@@ -117,7 +127,10 @@ export class HealthBook {
 }
 
 /** Combines several targets: all up → up, none up → down, some → degraded. */
-export function combine(states: TargetHealth[]): { health: Health; reason: string | null } {
+export function combine(states: Pick<TargetHealth, 'state' | 'reason'>[]): {
+  health: Health;
+  reason: string | null;
+} {
   const known = states.filter((s) => s.state !== 'unknown');
   if (known.length === 0) return { health: 'unknown', reason: null };
   const down = known.filter((s) => s.state === 'down');

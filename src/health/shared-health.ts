@@ -92,6 +92,15 @@ export class SharedHealth extends EventEmitter {
     return mergeHealth(own, others);
   }
 
+  /**
+   * `get` without its copy of the history: alone, this control plane's own book as it is;
+   * with others, the merged state (the status reads one per site and edge).
+   */
+  peek(target: string): Pick<TargetHealth, 'state' | 'reason'> {
+    if (this.opts.instance === undefined) return this.opts.prober.book.peek(target);
+    return this.get(target);
+  }
+
   /** Resolves when the writing and reading after the last round are done. */
   async settled(): Promise<void> {
     await this.syncing;

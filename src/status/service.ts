@@ -2,11 +2,24 @@
 // the bundle builder, the probes (merged across control planes) and the traffic book, and tells listeners (SSE) when it
 // changes, at most once a second.
 import { EventEmitter } from 'node:events';
-import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
+import {
+  buildStatus,
+  edgesPerSite,
+  siteStatus,
+  sitesPerEdge,
+  type Alert,
+  type StatusSnapshot,
+} from '../health/status.js';
 import type { SharedHealth } from '../health/shared-health.js';
 import { TrafficBook } from '../health/traffic-book.js';
 import { HistoryWorker } from '../health/history.js';
-import { StatusSettings, type EdgeReport, type StatusSettingsInput } from '../spec/index.js';
+import {
+  StatusSettings,
+  type EdgeReport,
+  type SiteEdgesStatus,
+  type Spec,
+  type StatusSettingsInput,
+} from '../spec/index.js';
 import { BandwidthWatch } from '../health/bandwidth.js';
 import type { Store } from '../store/types.js';
 import type { BundleBuilder } from '../edges/builder.js';
@@ -27,8 +40,12 @@ export class StatusService extends EventEmitter implements Worker {
   private readonly alertSources: AlertSource[] = [];
   private pending: NodeJS.Timeout | undefined;
   private lastEmit = 0;
-  /** Which sites each edge serves, compiled once per desired-state revision. */
-  private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
+  /**
+   * Which sites each edge serves and which edges serve each site, compiled once per
+   * desired-state revision.
+   */
+  private servedBy:
+    { revision: number; sites: Map<string, string[]>; edges: Map<string, string[]> } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
   private readonly tokenRefusals = new Map<string, Date>();
   /** The time series (a worker of its own, listed in server/workers.ts). */
@@ -103,8 +120,7 @@ export class StatusService extends EventEmitter implements Worker {
       this.store.latestBundles(),
       this.store.listEdgeReports(),
     ]);
-    if (this.servedBy?.revision !== revision)
-      this.servedBy = { revision, sites: sitesPerEdge(spec) };
+    const served = this.served(spec, revision);
     const settings = await this.settings();
     const extra: Alert[] = this.bandwidth.alerts(spec, settings.bandwidth_alert, this.now());
     for (const source of this.alertSources) extra.push(...(await source()));
@@ -117,11 +133,32 @@ export class StatusService extends EventEmitter implements Worker {
       now: this.now(),
       offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
       tokenRefusals: this.tokenRefusals,
-      health: (id) => this.health.get(id),
+      health: (id) => this.health.peek(id),
       traffic: this.traffic,
       extraAlerts: extra,
-      servedBy: this.servedBy.sites,
+      servedBy: served.sites,
+      edgesOf: served.edges,
     });
+  }
+
+  private served(spec: Spec, revision: number) {
+    if (this.servedBy?.revision !== revision) {
+      const sites = sitesPerEdge(spec);
+      this.servedBy = { revision, sites, edges: edgesPerSite(spec, sites) };
+    }
+    return this.servedBy;
+  }
+
+  /**
+   * One site's probe through every edge serving it (GET /v1/status/sites/:domain), with the
+   * verdict and counts the snapshot gives it; undefined for a site the spec does not have.
+   */
+  async siteEdges(domain: string): Promise<SiteEdgesStatus | undefined> {
+    const { spec, revision } = await this.store.readSharedState();
+    const site = spec.sites.find((s) => s.domain === domain);
+    if (!site) return undefined;
+    const names = this.served(spec, revision).edges.get(domain) ?? [];
+    return { revision, ...siteStatus(site, names, (id) => this.health.peek(id), 'all') };
   }
 
   /** The status page and bandwidth alert settings (defaults until someone sets them). */

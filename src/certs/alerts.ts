@@ -10,12 +10,13 @@ export interface CertificateStatusAlert {
 }
 
 export function certificateAlertSource(
-  store: Pick<Store, 'readState' | 'listCertificates' | 'listCertificateRenewals'>,
+  store: Pick<Store, 'readSharedState' | 'listCertificates' | 'listCertificateRenewals'>,
   now: () => Date,
 ): () => Promise<CertificateStatusAlert[]> {
   return async () => {
+    // The shared, frozen state (no copy of every site per status snapshot; nothing here edits it).
     const [{ spec }, certificates, renewals] = await Promise.all([
-      store.readState(),
+      store.readSharedState(),
       store.listCertificates(),
       store.listCertificateRenewals(),
     ]);

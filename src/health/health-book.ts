@@ -48,6 +48,11 @@ const UNKNOWN: Pick<TargetHealth, 'state' | 'reason'> = Object.freeze({
 
 export class HealthBook {
   private readonly targets = new Map<string, Tracked>();
+  /**
+   * Grows whenever a target's state or reason changes or a target is forgotten: what was
+   * computed from the book at one version still holds at the same version (status/service.ts).
+   */
+  version = 0;
 
   constructor(
     private readonly hysteresis: Hysteresis = DEFAULT_HYSTERESIS,
@@ -82,8 +87,10 @@ export class HealthBook {
       t.reason = result.ok ? null : result.reason;
       t.history.push({ at: result.at, from: before, to: next, reason: result.reason });
       if (t.history.length > this.keepHistory) t.history.shift();
-    } else if (t.state === 'down' && !result.ok) {
+      this.version += 1;
+    } else if (t.state === 'down' && !result.ok && t.reason !== result.reason) {
       t.reason = result.reason;
+      this.version += 1;
     }
     this.targets.set(target, t);
     return next !== before;
@@ -122,7 +129,11 @@ export class HealthBook {
 
   /** Forgets targets that no longer exist. */
   retain(keep: (target: string) => boolean): void {
-    for (const k of [...this.targets.keys()]) if (!keep(k)) this.targets.delete(k);
+    for (const k of [...this.targets.keys()])
+      if (!keep(k)) {
+        this.targets.delete(k);
+        this.version += 1;
+      }
   }
 }
 

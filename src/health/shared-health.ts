@@ -101,6 +101,14 @@ export class SharedHealth extends EventEmitter {
     return this.get(target);
   }
 
+  /**
+   * Changes whenever `peek` may answer differently: alone, the book's version; with other
+   * control planes, undefined (their votes stop counting with time, so nothing is reused).
+   */
+  version(): number | undefined {
+    return this.opts.instance === undefined ? this.opts.prober.book.version : undefined;
+  }
+
   /** Resolves when the writing and reading after the last round are done. */
   async settled(): Promise<void> {
     await this.syncing;

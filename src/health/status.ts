@@ -84,6 +84,11 @@ export interface StatusInput extends EdgeStatusInput {
   servedBy?: Map<string, string[]>;
   /** The edges serving each domain, in spec order, as `edgesPerSite(spec, servedBy)` gives them. */
   edgesOf?: Map<string, string[]>;
+  /**
+   * The sites as an earlier snapshot gave them, when nothing they come from changed since
+   * (the same revision, the same health): reused as they are, nothing is looked up again.
+   */
+  sites?: SiteStatus[];
 }
 
 export function buildStatus(input: StatusInput): StatusSnapshot {
@@ -118,10 +123,10 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     };
   });
 
-  const edgesOf = input.edgesOf ?? edgesPerSite(spec, servedBy);
-  const sites = spec.sites.map((site) =>
-    siteStatus(site, edgesOf.get(site.domain) ?? [], health, 'problems'),
-  );
+  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec, servedBy));
+  const sites =
+    input.sites ??
+    spec.sites.map((site) => siteStatus(site, edgesOf?.get(site.domain) ?? [], health, 'problems'));
 
   const alerts: Alert[] = [];
   for (const e of edges) {

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import {
   buildStatus,
   edgesPerSite,
+  type SiteStatus,
   siteStatus,
   sitesPerEdge,
   type Alert,
@@ -46,6 +47,8 @@ export class StatusService extends EventEmitter implements Worker {
    */
   private servedBy:
     { revision: number; sites: Map<string, string[]>; edges: Map<string, string[]> } | undefined;
+  /** The snapshot's sites at one revision and health version (health/status.ts's `sites`). */
+  private sitesAt: { revision: number; health: number; sites: SiteStatus[] } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
   private readonly tokenRefusals = new Map<string, Date>();
   /** The time series (a worker of its own, listed in server/workers.ts). */
@@ -121,10 +124,18 @@ export class StatusService extends EventEmitter implements Worker {
       this.store.listEdgeReports(),
     ]);
     const served = this.served(spec, revision);
+    // Read before the lookups: a probe that lands meanwhile bumps the version past this one.
+    const healthVersion = this.health.version();
+    const reuse =
+      healthVersion !== undefined &&
+      this.sitesAt?.revision === revision &&
+      this.sitesAt.health === healthVersion
+        ? this.sitesAt.sites
+        : undefined;
     const settings = await this.settings();
     const extra: Alert[] = this.bandwidth.alerts(spec, settings.bandwidth_alert, this.now());
     for (const source of this.alertSources) extra.push(...(await source()));
-    return buildStatus({
+    const snapshot = buildStatus({
       spec,
       revision,
       bundles,
@@ -138,7 +149,11 @@ export class StatusService extends EventEmitter implements Worker {
       extraAlerts: extra,
       servedBy: served.sites,
       edgesOf: served.edges,
+      ...(reuse ? { sites: reuse } : {}),
     });
+    if (healthVersion !== undefined && !reuse)
+      this.sitesAt = { revision, health: healthVersion, sites: snapshot.sites };
+    return snapshot;
   }
 
   private served(spec: Spec, revision: number) {

@@ -874,6 +874,18 @@ export const en = {
       // ---- end issue 22 words ----
     },
   },
+  // ---- w6-status: one site's edges on the dashboard (GET /v1/status/sites/:domain) ----
+  siteEdges: {
+    down: 'edges down {{down}}/{{total}} ({{names}})',
+    show: 'Edges ({{total}})',
+    hide: 'Hide edges',
+    loading: 'Loading the site’s edges…',
+    none: 'No edge serves this site.',
+    edge: 'Edge',
+    health: 'Health',
+    reason: 'Reason',
+  },
+  // ---- end w6-status ----
   // ---- Messages the control plane writes (spec/messages.ts: MESSAGE_TEMPLATES) ----
   // Worded here exactly as the API words them (i18n.test.ts checks); the UI shows the API's own
   // English, so these are the reference the other languages translate.

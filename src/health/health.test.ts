@@ -131,6 +131,9 @@ describe('probes and status', () => {
     const snapshot = buildStatus(input);
     // The status service passes the sites each edge serves, compiled once per revision.
     expect(buildStatus({ ...input, servedBy: sitesPerEdge(spec) })).toEqual(snapshot);
+    expect(buildStatus({ ...input, edgesOf: edgesPerSite(spec) })).toEqual(snapshot);
+    // A paused edge serves nothing.
+    expect(edgesPerSite(spec).get('s.test')).toEqual(['a']);
     expect(snapshot.sites[0]?.edges.map((e) => e.name)).toEqual(['a']);
     expect(snapshot.edges.map((e) => [e.name, e.health, e.state])).toEqual([
       ['a', 'up', 'offline'],
@@ -288,6 +291,8 @@ describe('probes and status', () => {
       const of = edgesPerSite(three, served);
       expect(of.get('s.test')).toEqual(['x', 'y', 'z']);
       expect(of.get('t.test')).toEqual(['y']);
+      // Computed from the selectors directly (once per distinct list): the same answer.
+      expect(edgesPerSite(three)).toEqual(of);
       const full = siteStatus(three.sites[0]!, of.get('s.test')!, (id) => book.peek(id), 'all');
       expect(full.edges.map((e) => [e.name, e.health])).toEqual([
         ['x', 'up'],

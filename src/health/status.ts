@@ -1,6 +1,6 @@
 // The whole status picture: each edge (release, reports, probes, traffic), each site (probes
 // through its edges and of its origins) and the alerts. Pure: inputs in, snapshot out.
-import { sitesServedBy, type Site, type Spec } from '../spec/index.js';
+import { selectorMatch, sitesServedBy, type Site, type Spec } from '../spec/index.js';
 import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-status.js';
 import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
@@ -93,7 +93,6 @@ export interface StatusInput extends EdgeStatusInput {
 
 export function buildStatus(input: StatusInput): StatusSnapshot {
   const { spec, health } = input;
-  const servedBy = input.servedBy ?? sitesPerEdge(spec);
   const edges = edgeStatuses(input).map((e): EdgeStatusWithHealth => {
     const report = input.reports.find((r) => r.edge === e.name)?.report;
     const combined = e.paused
@@ -123,7 +122,7 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     };
   });
 
-  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec, servedBy));
+  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec, input.servedBy));
   const sites =
     input.sites ??
     spec.sites.map((site) => siteStatus(site, edgesOf?.get(site.domain) ?? [], health, 'problems'));
@@ -224,12 +223,34 @@ export function siteStatus(
   };
 }
 
-/** The edges serving each domain, in the spec's edge order (the inverse of `sitesPerEdge`). */
-export function edgesPerSite(spec: Spec, servedBy: Map<string, string[]>): Map<string, string[]> {
+/**
+ * The edges serving each domain, in the spec's edge order: the inverse of `sitesPerEdge` (as
+ * compileEdgePlan plans them: a paused edge serves nothing). Without `servedBy`, computed
+ * once per distinct selector list (sites mostly share a few), not once per site and edge.
+ */
+export function edgesPerSite(
+  spec: Pick<Spec, 'sites' | 'edges'>,
+  servedBy?: Map<string, string[]>,
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const site of spec.sites) out.set(site.domain, []);
-  for (const edge of spec.edges)
-    for (const domain of servedBy.get(edge.name) ?? []) out.get(domain)?.push(edge.name);
+  if (servedBy) {
+    for (const site of spec.sites) out.set(site.domain, []);
+    for (const edge of spec.edges)
+      for (const domain of servedBy.get(edge.name) ?? []) out.get(domain)?.push(edge.name);
+    return out;
+  }
+  const bySelectors = new Map<string, string[]>();
+  for (const site of spec.sites) {
+    const key = site.edges.join('\n');
+    let names = bySelectors.get(key);
+    if (!names) {
+      names = spec.edges
+        .filter((e) => !e.paused && selectorMatch(site.edges, e) !== undefined)
+        .map((e) => e.name);
+      bySelectors.set(key, names);
+    }
+    out.set(site.domain, names);
+  }
   return out;
 }
 

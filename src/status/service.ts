@@ -7,7 +7,6 @@ import {
   edgesPerSite,
   type SiteStatus,
   siteStatus,
-  sitesPerEdge,
   type Alert,
   type StatusSnapshot,
 } from '../health/status.js';
@@ -41,12 +40,8 @@ export class StatusService extends EventEmitter implements Worker {
   private readonly alertSources: AlertSource[] = [];
   private pending: NodeJS.Timeout | undefined;
   private lastEmit = 0;
-  /**
-   * Which sites each edge serves and which edges serve each site, compiled once per
-   * desired-state revision.
-   */
-  private servedBy:
-    { revision: number; sites: Map<string, string[]>; edges: Map<string, string[]> } | undefined;
+  /** Which edges serve each site, compiled once per desired-state revision. */
+  private servedBy: { revision: number; edges: Map<string, string[]> } | undefined;
   /** The snapshot's sites at one revision and health version (health/status.ts's `sites`). */
   private sitesAt: { revision: number; health: number; sites: SiteStatus[] } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
@@ -147,7 +142,6 @@ export class StatusService extends EventEmitter implements Worker {
       health: (id) => this.health.peek(id),
       traffic: this.traffic,
       extraAlerts: extra,
-      servedBy: served.sites,
       edgesOf: served.edges,
       ...(reuse ? { sites: reuse } : {}),
     });
@@ -156,11 +150,9 @@ export class StatusService extends EventEmitter implements Worker {
     return snapshot;
   }
 
-  private served(spec: Spec, revision: number) {
-    if (this.servedBy?.revision !== revision) {
-      const sites = sitesPerEdge(spec);
-      this.servedBy = { revision, sites, edges: edgesPerSite(spec, sites) };
-    }
+  private served(spec: Spec, revision: number): { edges: Map<string, string[]> } {
+    if (this.servedBy?.revision !== revision)
+      this.servedBy = { revision, edges: edgesPerSite(spec) };
     return this.servedBy;
   }
 

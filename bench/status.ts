@@ -142,9 +142,9 @@ if (args.child !== undefined) {
   process.exit(0);
 }
 
-const rows: Row[] = [];
+const rows: (Row | { case: string; failed: string })[] = [];
 for (const c of args.cases.split(',')) {
-  const line = await new Promise<string>((resolve, reject) => {
+  const row = await new Promise<Row | { case: string; failed: string }>((resolve) => {
     execFile(
       process.execPath,
       [
@@ -162,12 +162,15 @@ for (const c of args.cases.split(',')) {
       ],
       { maxBuffer: 1 << 20, timeout: (seconds + 300) * 1000 },
       (err, stdout, stderr) => {
-        if (err) reject(new Error(`case ${c}: ${err.message}\n${stderr}`));
-        else resolve(stdout.trim().split('\n').pop() ?? '');
+        // A case that dies (out of memory, over its bound) is a row that says so.
+        const why = stderr.split('\n').find((l) => /heap|memory|Error/.test(l)) ?? '';
+        if (err)
+          resolve({ case: c, failed: `${err.signal ?? `exit ${String(err.code)}`} ${why}`.trim() });
+        else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Row);
       },
     );
   });
-  rows.push(JSON.parse(line) as Row);
+  rows.push(row);
 }
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -176,16 +179,20 @@ out.line(`GET /v1/status, every site on every edge, probes: ${probes} (ms per ca
 out.line(
   table([
     ['sites x edges', 'reads', 'first', 'p50', 'p99', 'CPU/call', 'bytes', 'one site p50', 'bytes'],
-    ...rows.map((r) => [
-      r.case,
-      String(r.reads),
-      ms(r.first),
-      ms(r.p50),
-      ms(r.p99),
-      ms(r.cpu),
-      kb(r.bytes),
-      r.site ? ms(r.site.p50) : '-',
-      r.site ? kb(r.site.bytes) : '-',
-    ]),
+    ...rows.map((r) =>
+      'failed' in r
+        ? [r.case, '-', `did not finish: ${r.failed}`, '', '', '', '', '', '']
+        : [
+            r.case,
+            String(r.reads),
+            ms(r.first),
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.cpu),
+            kb(r.bytes),
+            r.site ? ms(r.site.p50) : '-',
+            r.site ? kb(r.site.bytes) : '-',
+          ],
+    ),
   ]),
 );

@@ -25,6 +25,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteRule>> = {
   'POST /v1/apply': ADMIN,
   'GET /v1/events': READ,
   'GET /v1/status': READ,
+  'GET /v1/status/sites/:domain': READ,
   'GET /v1/events/stream': READ,
   'GET /metrics': READ,
   'GET /v1/edges/:name/plan': READ,

@@ -14,6 +14,7 @@ export function certificateAlertSource(
   now: () => Date,
 ): () => Promise<CertificateStatusAlert[]> {
   return async () => {
+    // The shared, frozen state (no copy of every site per status snapshot; nothing here edits it).
     const [{ spec }, certificates, renewals] = await Promise.all([
       store.readSharedState(),
       store.listCertificates(),

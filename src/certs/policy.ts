@@ -146,13 +146,18 @@ export function certificateAlerts(input: {
   now: Date;
 }): CertificateAlert[] {
   const alerts: CertificateAlert[] = [];
+  // By domain once, not a search per site (every GET /v1/status asks, issue 14).
+  const certOf = new Map<string, StoredCertificate>();
+  for (const c of input.certificates) if (!certOf.has(c.domain)) certOf.set(c.domain, c);
+  const failing = new Map<string, string | null>();
+  for (const r of input.renewals)
+    if (r.failures > 0 && !failing.has(r.domain)) failing.set(r.domain, r.last_error);
   for (const site of input.spec.sites) {
-    const cert = input.certificates.find((c) => c.domain === site.domain);
+    const cert = certOf.get(site.domain);
     if (cert === undefined) continue;
     const left = daysLeft(cert.not_after, input.now);
     if (Date.parse(cert.not_after) - input.now.getTime() > ALERT_DAYS * DAY_MS) continue;
-    const lastError =
-      input.renewals.find((r) => r.domain === site.domain && r.failures > 0)?.last_error ?? null;
+    const lastError = failing.get(site.domain) ?? null;
     const expired = Date.parse(cert.not_after) <= input.now.getTime();
     const when = expired
       ? `expired on ${cert.not_after}`

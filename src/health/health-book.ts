@@ -41,8 +41,18 @@ interface Tracked extends TargetHealth {
   streakOk: boolean;
 }
 
+const UNKNOWN: Pick<TargetHealth, 'state' | 'reason'> = Object.freeze({
+  state: 'unknown',
+  reason: null,
+});
+
 export class HealthBook {
   private readonly targets = new Map<string, Tracked>();
+  /**
+   * Grows whenever a target's state or reason changes or a target is forgotten: what was
+   * computed from the book at one version still holds at the same version (status/service.ts).
+   */
+  version = 0;
 
   constructor(
     private readonly hysteresis: Hysteresis = DEFAULT_HYSTERESIS,
@@ -77,8 +87,10 @@ export class HealthBook {
       t.reason = result.ok ? null : result.reason;
       t.history.push({ at: result.at, from: before, to: next, reason: result.reason });
       if (t.history.length > this.keepHistory) t.history.shift();
-    } else if (t.state === 'down' && !result.ok) {
+      this.version += 1;
+    } else if (t.state === 'down' && !result.ok && t.reason !== result.reason) {
       t.reason = result.reason;
+      this.version += 1;
     }
     this.targets.set(target, t);
     return next !== before;
@@ -94,6 +106,11 @@ export class HealthBook {
       last: t.last,
       history: t.history,
     });
+  }
+
+  /** A target's state and reason as they are now: no copy, no history (status reads each pair). */
+  peek(target: string): Pick<TargetHealth, 'state' | 'reason'> {
+    return this.targets.get(target) ?? UNKNOWN;
   }
 
   /** Every target with a known state: its state, reason and since (no copies of history). */
@@ -112,12 +129,19 @@ export class HealthBook {
 
   /** Forgets targets that no longer exist. */
   retain(keep: (target: string) => boolean): void {
-    for (const k of [...this.targets.keys()]) if (!keep(k)) this.targets.delete(k);
+    for (const k of [...this.targets.keys()])
+      if (!keep(k)) {
+        this.targets.delete(k);
+        this.version += 1;
+      }
   }
 }
 
 /** Combines several targets: all up → up, none up → down, some → degraded. */
-export function combine(states: TargetHealth[]): { health: Health; reason: string | null } {
+export function combine(states: Pick<TargetHealth, 'state' | 'reason'>[]): {
+  health: Health;
+  reason: string | null;
+} {
   const known = states.filter((s) => s.state !== 'unknown');
   if (known.length === 0) return { health: 'unknown', reason: null };
   const down = known.filter((s) => s.state === 'down');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSpec } from '../spec/index.js';
 import { combine, HealthBook } from './health-book.js';
 import { probeTargets } from './prober.js';
-import { buildStatus, sitesPerEdge } from './status.js';
+import { buildStatus, edgesPerSite, siteStatus, sitesPerEdge } from './status.js';
 import { hitRatio, TrafficBook } from './traffic-book.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
@@ -131,6 +131,9 @@ describe('probes and status', () => {
     const snapshot = buildStatus(input);
     // The status service passes the sites each edge serves, compiled once per revision.
     expect(buildStatus({ ...input, servedBy: sitesPerEdge(spec) })).toEqual(snapshot);
+    expect(buildStatus({ ...input, edgesOf: edgesPerSite(spec) })).toEqual(snapshot);
+    // A paused edge serves nothing.
+    expect(edgesPerSite(spec).get('s.test')).toEqual(['a']);
     expect(snapshot.sites[0]?.edges.map((e) => e.name)).toEqual(['a']);
     expect(snapshot.edges.map((e) => [e.name, e.health, e.state])).toEqual([
       ['a', 'up', 'offline'],
@@ -227,6 +230,95 @@ describe('probes and status', () => {
       message: 'edge a: disk full',
       code: 'alert_config_error',
       params: { edge: 'a', error: 'disk full' },
+    });
+  });
+
+  describe('a site’s edges in the snapshot: counted, and listed only where it is down', () => {
+    const three = parseSpec({
+      edges: ['x', 'y', 'z'].map((name, i) => ({
+        name,
+        host: { v4: `127.0.0.${i + 2}` },
+      })),
+      sites: [
+        { domain: 's.test', origins: [{ host: { v4: '127.0.0.1' } }] },
+        { domain: 't.test', origins: [{ host: { v4: '127.0.0.1' } }], edges: ['y'] },
+      ],
+    });
+    const input = (book: HealthBook) => ({
+      spec: three,
+      revision: 1,
+      bundles: [],
+      reports: [],
+      buildErrors: [],
+      now: new Date(at(10)),
+      offlineAfterSeconds: 30,
+      health: (id: string) => book.peek(id),
+      traffic: new TrafficBook(),
+    });
+
+    it('a site down on 1 edge of 3 lists that edge only, with the counts of all three', () => {
+      const book = new HealthBook({ downAfter: 1, upAfter: 1 });
+      book.record('edge:x:site:s.test', { ok: true, reason: 'status 200', at: at(0) });
+      book.record('edge:y:site:s.test', { ok: false, reason: 'status 502', at: at(0) });
+      book.record('edge:z:site:s.test', { ok: true, reason: 'status 200', at: at(0) });
+      book.record('edge:y:site:t.test', { ok: true, reason: 'status 200', at: at(0) });
+      const snapshot = buildStatus(input(book));
+      const [s, t] = snapshot.sites;
+      expect(s).toMatchObject({
+        domain: 's.test',
+        health: 'degraded',
+        reason: 'status 502',
+        edges_by_health: { up: 2, down: 1, unknown: 0 },
+        edges: [
+          {
+            name: 'y',
+            health: 'down',
+            reason: 'status 502',
+            reason_code: { code: 'probe_status', params: { status: '502' } },
+          },
+        ],
+      });
+      expect(s?.edges).toHaveLength(1);
+      // A site served by one edge only counts that one.
+      expect(t).toMatchObject({
+        domain: 't.test',
+        health: 'up',
+        edges_by_health: { up: 1, down: 0, unknown: 0 },
+        edges: [],
+      });
+      // The full list of one site (GET /v1/status/sites/:domain): every edge, the same verdict.
+      const served = sitesPerEdge(three);
+      const of = edgesPerSite(three, served);
+      expect(of.get('s.test')).toEqual(['x', 'y', 'z']);
+      expect(of.get('t.test')).toEqual(['y']);
+      // Computed from the selectors directly (once per distinct list): the same answer.
+      expect(edgesPerSite(three)).toEqual(of);
+      const full = siteStatus(three.sites[0]!, of.get('s.test')!, (id) => book.peek(id), 'all');
+      expect(full.edges.map((e) => [e.name, e.health])).toEqual([
+        ['x', 'up'],
+        ['y', 'down'],
+        ['z', 'up'],
+      ]);
+      expect({ ...full, edges: [] }).toEqual({ ...s, edges: [] });
+    });
+
+    it('without probes (all unknown) the counts say so and no edge is listed', () => {
+      const snapshot = buildStatus(input(new HealthBook()));
+      expect(snapshot.sites.map((s) => [s.domain, s.health, s.edges_by_health, s.edges])).toEqual([
+        ['s.test', 'unknown', { up: 0, down: 0, unknown: 3 }, []],
+        ['t.test', 'unknown', { up: 0, down: 0, unknown: 1 }, []],
+      ]);
+    });
+
+    it('down on every edge: the site is down, each edge listed with its reason', () => {
+      const book = new HealthBook({ downAfter: 1, upAfter: 1 });
+      for (const e of ['x', 'y', 'z'])
+        book.record(`edge:${e}:site:s.test`, { ok: false, reason: 'status 503', at: at(0) });
+      const s = buildStatus(input(book)).sites[0];
+      expect(s?.health).toBe('down');
+      expect(s?.reason).toBe('edges: status 503');
+      expect(s?.edges_by_health).toEqual({ up: 0, down: 3, unknown: 0 });
+      expect(s?.edges.map((e) => e.name)).toEqual(['x', 'y', 'z']);
     });
   });
 });

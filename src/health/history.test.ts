@@ -35,6 +35,7 @@ function snapshot(edgeUp: boolean): StatusSnapshot {
         domain: 'a.test',
         health: edgeUp ? 'up' : 'down',
         reason: 'edges: down',
+        edges_by_health: { up: 0, down: 0, unknown: 0 },
         edges: [],
         origins: [{ index: 0, health: 'up', reason: null }],
       },

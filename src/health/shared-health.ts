@@ -92,6 +92,23 @@ export class SharedHealth extends EventEmitter {
     return mergeHealth(own, others);
   }
 
+  /**
+   * `get` without its copy of the history: alone, this control plane's own book as it is;
+   * with others, the merged state (the status reads one per site and edge).
+   */
+  peek(target: string): Pick<TargetHealth, 'state' | 'reason'> {
+    if (this.opts.instance === undefined) return this.opts.prober.book.peek(target);
+    return this.get(target);
+  }
+
+  /**
+   * Changes whenever `peek` may answer differently: alone, the book's version; with other
+   * control planes, undefined (their votes stop counting with time, so nothing is reused).
+   */
+  version(): number | undefined {
+    return this.opts.instance === undefined ? this.opts.prober.book.version : undefined;
+  }
+
   /** Resolves when the writing and reading after the last round are done. */
   async settled(): Promise<void> {
     await this.syncing;

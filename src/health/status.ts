@@ -1,6 +1,6 @@
 // The whole status picture: each edge (release, reports, probes, traffic), each site (probes
 // through its edges and of its origins) and the alerts. Pure: inputs in, snapshot out.
-import { sitesServedBy, type Spec } from '../spec/index.js';
+import { selectorMatch, sitesServedBy, type Site, type Spec } from '../spec/index.js';
 import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-status.js';
 import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
@@ -29,14 +29,34 @@ export interface EdgeStatusWithHealth extends EdgeStatus {
 
 type Reasoned<T> = T & { reason: string | null; reason_code?: CodedMessage | null };
 
+/** A site's probe through one edge. */
+export type SiteEdgeHealth = Reasoned<{ name: string; health: TargetHealth['state'] }>;
+
+/** How many of a site's edges its probes find up, down, or have no answer for yet. */
+export interface EdgesByHealth {
+  up: number;
+  down: number;
+  unknown: number;
+}
+
 export interface SiteStatus {
   domain: string;
   health: Health;
   reason: string | null;
   reason_code?: CodedMessage | null;
-  edges: Reasoned<{ name: string; health: TargetHealth['state'] }>[];
+  /** Every edge that serves the site, counted by the state of the site's probe through it. */
+  edges_by_health: EdgesByHealth;
+  /**
+   * In the snapshot: only the edges where the site is down (so its size grows with problems,
+   * not with sites × edges, docs/status.md); in `siteEdges` (GET /v1/status/sites/:domain):
+   * every edge that serves the site.
+   */
+  edges: SiteEdgeHealth[];
   origins: Reasoned<{ index: number; health: TargetHealth['state'] }>[];
 }
+
+/** What the status needs of a probe target: its state and why (no history, no copies). */
+export type HealthLookup = (target: string) => Pick<TargetHealth, 'state' | 'reason'>;
 
 // One definition of an alert: the API answer's schema (spec/api.ts), so a new kind cannot
 // exist here without the UI and CLI knowing it.
@@ -52,7 +72,7 @@ export interface StatusSnapshot {
 
 export interface StatusInput extends EdgeStatusInput {
   revision: number;
-  health: (target: string) => TargetHealth;
+  health: HealthLookup;
   traffic: TrafficBook;
   /** Alerts other capabilities raise (certificates, DNS). */
   extraAlerts?: Alert[];
@@ -62,11 +82,17 @@ export interface StatusInput extends EdgeStatusInput {
    * once per revision.
    */
   servedBy?: Map<string, string[]>;
+  /** The edges serving each domain, in spec order, as `edgesPerSite(spec, servedBy)` gives them. */
+  edgesOf?: Map<string, string[]>;
+  /**
+   * The sites as an earlier snapshot gave them, when nothing they come from changed since
+   * (the same revision, the same health): reused as they are, nothing is looked up again.
+   */
+  sites?: SiteStatus[];
 }
 
 export function buildStatus(input: StatusInput): StatusSnapshot {
   const { spec, health } = input;
-  const servedBy = input.servedBy ?? sitesPerEdge(spec);
   const edges = edgeStatuses(input).map((e): EdgeStatusWithHealth => {
     const report = input.reports.find((r) => r.edge === e.name)?.report;
     const combined = e.paused
@@ -96,38 +122,10 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     };
   });
 
-  const sites = spec.sites.map((site): SiteStatus => {
-    const edgeNames = spec.edges
-      .filter((e) => servedBy.get(e.name)?.includes(site.domain))
-      .map((e) => e.name);
-    const edgeHealth = edgeNames.map((n) => ({
-      name: n,
-      ...pick(health(edgeTargetId(n, site.domain))),
-    }));
-    const originHealth = site.origins.map((_, i) => ({
-      index: i,
-      ...pick(health(originTargetId(site.domain, i))),
-    }));
-    const origins = combine(site.origins.map((_, i) => health(originTargetId(site.domain, i))));
-    const viaEdges = combine(edgeNames.map((n) => health(edgeTargetId(n, site.domain))));
-    let verdict: { health: Health; reason: CodedMessage | string | null };
-    if (origins.health === 'down')
-      verdict = { health: 'down', reason: coded('site_origins_down', { reason: why(origins) }) };
-    else if (viaEdges.health === 'down')
-      verdict = { health: 'down', reason: coded('site_edges_down', { reason: why(viaEdges) }) };
-    else if (origins.health === 'degraded' || viaEdges.health === 'degraded')
-      verdict = { health: 'degraded', reason: viaEdges.reason ?? origins.reason };
-    else if (origins.health === 'unknown' && viaEdges.health === 'unknown')
-      verdict = { health: 'unknown', reason: null };
-    else verdict = { health: 'up', reason: null };
-    return {
-      domain: site.domain,
-      health: verdict.health,
-      ...reasoned(verdict.reason),
-      edges: edgeHealth,
-      origins: originHealth,
-    };
-  });
+  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec, input.servedBy));
+  const sites =
+    input.sites ??
+    spec.sites.map((site) => siteStatus(site, edgesOf?.get(site.domain) ?? [], health, 'problems'));
 
   const alerts: Alert[] = [];
   for (const e of edges) {
@@ -174,7 +172,91 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
   return { revision: input.revision, edges, sites, alerts };
 }
 
-function pick(t: TargetHealth): Reasoned<{ health: TargetHealth['state'] }> {
+/**
+ * One site's health from its probes through each edge serving it and of each origin.
+ * `edges: 'problems'` lists only the edges where the site is down (the snapshot), `'all'`
+ * every one (GET /v1/status/sites/:domain); the verdict and the counts are the same.
+ * One health lookup per edge, no array built per edge unless it is listed.
+ */
+export function siteStatus(
+  site: Pick<Site, 'domain' | 'origins'>,
+  edgeNames: readonly string[],
+  health: HealthLookup,
+  edges: 'problems' | 'all',
+): SiteStatus {
+  const counts: EdgesByHealth = { up: 0, down: 0, unknown: 0 };
+  const listed: SiteEdgeHealth[] = [];
+  // combine() of the edges' probes, counted as they are read.
+  let downReason: string | null = null;
+  for (const name of edgeNames) {
+    const t = health(edgeTargetId(name, site.domain));
+    counts[t.state] += 1;
+    if (t.state === 'down' && downReason === null) downReason = t.reason;
+    if (edges === 'all' || t.state === 'down') listed.push({ name, ...pick(t) });
+  }
+  const known = counts.up + counts.down;
+  const viaEdges: { health: Health; reason: string | null } =
+    known === 0
+      ? { health: 'unknown', reason: null }
+      : counts.down === 0
+        ? { health: 'up', reason: null }
+        : { health: counts.down === known ? 'down' : 'degraded', reason: downReason };
+  const originStates = site.origins.map((_, i) => health(originTargetId(site.domain, i)));
+  const origins = combine(originStates);
+  let verdict: { health: Health; reason: CodedMessage | string | null };
+  if (origins.health === 'down')
+    verdict = { health: 'down', reason: coded('site_origins_down', { reason: why(origins) }) };
+  else if (viaEdges.health === 'down')
+    verdict = { health: 'down', reason: coded('site_edges_down', { reason: why(viaEdges) }) };
+  else if (origins.health === 'degraded' || viaEdges.health === 'degraded')
+    verdict = { health: 'degraded', reason: viaEdges.reason ?? origins.reason };
+  else if (origins.health === 'unknown' && viaEdges.health === 'unknown')
+    verdict = { health: 'unknown', reason: null };
+  else verdict = { health: 'up', reason: null };
+  return {
+    domain: site.domain,
+    health: verdict.health,
+    ...reasoned(verdict.reason),
+    edges_by_health: counts,
+    edges: listed,
+    origins: originStates.map((t, index) => ({ index, ...pick(t) })),
+  };
+}
+
+/**
+ * The edges serving each domain, in the spec's edge order: the inverse of `sitesPerEdge` (as
+ * compileEdgePlan plans them: a paused edge serves nothing). Without `servedBy`, computed
+ * once per distinct selector list (sites mostly share a few), not once per site and edge.
+ */
+export function edgesPerSite(
+  spec: Pick<Spec, 'sites' | 'edges'>,
+  servedBy?: Map<string, string[]>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (servedBy) {
+    for (const site of spec.sites) out.set(site.domain, []);
+    for (const edge of spec.edges)
+      for (const domain of servedBy.get(edge.name) ?? []) out.get(domain)?.push(edge.name);
+    return out;
+  }
+  const bySelectors = new Map<string, string[]>();
+  for (const site of spec.sites) {
+    const key = site.edges.join('\n');
+    let names = bySelectors.get(key);
+    if (!names) {
+      names = spec.edges
+        .filter((e) => !e.paused && selectorMatch(site.edges, e) !== undefined)
+        .map((e) => e.name);
+      bySelectors.set(key, names);
+    }
+    out.set(site.domain, names);
+  }
+  return out;
+}
+
+function pick(
+  t: Pick<TargetHealth, 'state' | 'reason'>,
+): Reasoned<{ health: TargetHealth['state'] }> {
   return { health: t.state, reason: t.reason, reason_code: codeOf(t.reason) };
 }
 

@@ -243,37 +243,67 @@ export const EdgeStatus = z
   .strict();
 export type EdgeStatus = z.infer<typeof EdgeStatus>;
 
-export const SiteStatus = z
+// ---- w6-status: the compact site status (issue 14) and one site's edges ----
+
+/** A site's probe through one edge. */
+export const SiteEdgeHealth = z
   .object({
-    domain: z.string(),
-    health: Health,
+    name: z.string(),
+    health: TargetHealth,
     reason: z.string().nullable(),
     reason_code: CodeOfText,
-    /** Probes through each edge that serves the site. */
-    edges: z.array(
-      z
-        .object({
-          name: z.string(),
-          health: TargetHealth,
-          reason: z.string().nullable(),
-          reason_code: CodeOfText,
-        })
-        .strict(),
-    ),
-    /** Probes of each origin, by its index in the site's origins. */
-    origins: z.array(
-      z
-        .object({
-          index: Count,
-          health: TargetHealth,
-          reason: z.string().nullable(),
-          reason_code: CodeOfText,
-        })
-        .strict(),
-    ),
+  })
+  .strict();
+export type SiteEdgeHealth = z.infer<typeof SiteEdgeHealth>;
+
+/** Every edge serving a site, counted by the state of the site's probe through it. */
+export const EdgesByHealth = z.object({ up: Count, down: Count, unknown: Count }).strict();
+export type EdgesByHealth = z.infer<typeof EdgesByHealth>;
+
+const siteStatusFields = {
+  domain: z.string(),
+  health: Health,
+  reason: z.string().nullable(),
+  reason_code: CodeOfText,
+  edges_by_health: EdgesByHealth,
+  /** Probes of each origin, by its index in the site's origins. */
+  origins: z.array(
+    z
+      .object({
+        index: Count,
+        health: TargetHealth,
+        reason: z.string().nullable(),
+        reason_code: CodeOfText,
+      })
+      .strict(),
+  ),
+};
+
+/**
+ * A site in GET /v1/status: its verdict, its edges counted by health, and only the edges where
+ * it is down (the answer grows with sites + edges + problems, not sites × edges; docs/status.md).
+ */
+export const SiteStatus = z
+  .object({
+    ...siteStatusFields,
+    /** The edges where the site's probe is down (every one: GET /v1/status/sites/:domain). */
+    edges: z.array(SiteEdgeHealth),
   })
   .strict();
 export type SiteStatus = z.infer<typeof SiteStatus>;
+
+/** GET /v1/status/sites/:domain: the same site with its probe through every edge serving it. */
+export const SiteEdgesStatus = z
+  .object({
+    revision: Revision,
+    ...siteStatusFields,
+    /** Every edge that serves the site, in the spec's order. */
+    edges: z.array(SiteEdgeHealth),
+  })
+  .strict();
+export type SiteEdgesStatus = z.infer<typeof SiteEdgesStatus>;
+
+// ---- end w6-status ----
 
 /** Every kind of alert; with its subject it makes the alert's stable id (spec/notify.ts). */
 export const AlertKind = z.enum([

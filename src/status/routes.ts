@@ -7,7 +7,7 @@ import { ApiError } from '../http/errors.js';
 import type { Metrics } from './metrics.js';
 import type { StatusService } from './service.js';
 import { docs } from '../http/openapi.js';
-import { EdgePlanAnswer, StatusSnapshot } from '../spec/index.js';
+import { EdgePlanAnswer, SiteEdgesStatus, StatusSnapshot } from '../spec/index.js';
 import { z } from 'zod';
 import { parseBody } from '../http/parse-body.js';
 import { EdgesHistory, HistoryRange, SiteHistory, StatusSettings } from '../spec/index.js';
@@ -30,11 +30,29 @@ export const statusRoutes =
       {
         schema: docs({
           tag: 'status',
-          summary: 'Each edge (release, reports, probes, traffic), each site, and the alerts',
+          summary:
+            'Each edge (release, reports, probes, traffic), each site (health, its edges counted by health, the edges where it is down), and the alerts',
           answers: { 200: StatusSnapshot },
         }),
       },
       async () => status.snapshot(),
+    );
+
+    app.get<{ Params: { domain: string } }>(
+      '/v1/status/sites/:domain',
+      {
+        schema: docs({
+          tag: 'status',
+          summary: "One site's health with its probe through every edge serving it",
+          answers: { 200: SiteEdgesStatus },
+          errors: ['not_found'],
+        }),
+      },
+      async (req) => {
+        const site = await status.siteEdges(req.params.domain);
+        if (!site) throw new ApiError('not_found', `no site "${req.params.domain}"`, 'domain');
+        return site;
+      },
     );
 
     app.get(

@@ -2,11 +2,24 @@
 // the bundle builder, the probes (merged across control planes) and the traffic book, and tells listeners (SSE) when it
 // changes, at most once a second.
 import { EventEmitter } from 'node:events';
-import { buildStatus, sitesPerEdge, type Alert, type StatusSnapshot } from '../health/status.js';
+import {
+  buildStatus,
+  edgesPerSite,
+  type SiteStatus,
+  siteStatus,
+  type Alert,
+  type StatusSnapshot,
+} from '../health/status.js';
 import type { SharedHealth } from '../health/shared-health.js';
 import { TrafficBook } from '../health/traffic-book.js';
 import { HistoryWorker } from '../health/history.js';
-import { StatusSettings, type EdgeReport, type StatusSettingsInput } from '../spec/index.js';
+import {
+  StatusSettings,
+  type EdgeReport,
+  type SiteEdgesStatus,
+  type Spec,
+  type StatusSettingsInput,
+} from '../spec/index.js';
 import { BandwidthWatch } from '../health/bandwidth.js';
 import type { Store } from '../store/types.js';
 import type { BundleBuilder } from '../edges/builder.js';
@@ -27,8 +40,10 @@ export class StatusService extends EventEmitter implements Worker {
   private readonly alertSources: AlertSource[] = [];
   private pending: NodeJS.Timeout | undefined;
   private lastEmit = 0;
-  /** Which sites each edge serves, compiled once per desired-state revision. */
-  private servedBy: { revision: number; sites: Map<string, string[]> } | undefined;
+  /** Which edges serve each site, compiled once per desired-state revision. */
+  private servedBy: { revision: number; edges: Map<string, string[]> } | undefined;
+  /** The snapshot's sites at one revision and health version (health/status.ts's `sites`). */
+  private sitesAt: { revision: number; health: number; sites: SiteStatus[] } | undefined;
   /** Edge name (as the refused request claimed it) → when its token was last refused. */
   private readonly tokenRefusals = new Map<string, Date>();
   /** The time series (a worker of its own, listed in server/workers.ts). */
@@ -103,12 +118,19 @@ export class StatusService extends EventEmitter implements Worker {
       this.store.latestBundles(),
       this.store.listEdgeReports(),
     ]);
-    if (this.servedBy?.revision !== revision)
-      this.servedBy = { revision, sites: sitesPerEdge(spec) };
+    const served = this.served(spec, revision);
+    // Read before the lookups: a probe that lands meanwhile bumps the version past this one.
+    const healthVersion = this.health.version();
+    const reuse =
+      healthVersion !== undefined &&
+      this.sitesAt?.revision === revision &&
+      this.sitesAt.health === healthVersion
+        ? this.sitesAt.sites
+        : undefined;
     const settings = await this.settings();
     const extra: Alert[] = this.bandwidth.alerts(spec, settings.bandwidth_alert, this.now());
     for (const source of this.alertSources) extra.push(...(await source()));
-    return buildStatus({
+    const snapshot = buildStatus({
       spec,
       revision,
       bundles,
@@ -117,11 +139,33 @@ export class StatusService extends EventEmitter implements Worker {
       now: this.now(),
       offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
       tokenRefusals: this.tokenRefusals,
-      health: (id) => this.health.get(id),
+      health: (id) => this.health.peek(id),
       traffic: this.traffic,
       extraAlerts: extra,
-      servedBy: this.servedBy.sites,
+      edgesOf: served.edges,
+      ...(reuse ? { sites: reuse } : {}),
     });
+    if (healthVersion !== undefined && !reuse)
+      this.sitesAt = { revision, health: healthVersion, sites: snapshot.sites };
+    return snapshot;
+  }
+
+  private served(spec: Spec, revision: number): { edges: Map<string, string[]> } {
+    if (this.servedBy?.revision !== revision)
+      this.servedBy = { revision, edges: edgesPerSite(spec) };
+    return this.servedBy;
+  }
+
+  /**
+   * One site's probe through every edge serving it (GET /v1/status/sites/:domain), with the
+   * verdict and counts the snapshot gives it; undefined for a site the spec does not have.
+   */
+  async siteEdges(domain: string): Promise<SiteEdgesStatus | undefined> {
+    const { spec, revision } = await this.store.readSharedState();
+    const site = spec.sites.find((s) => s.domain === domain);
+    if (!site) return undefined;
+    const names = this.served(spec, revision).edges.get(domain) ?? [];
+    return { revision, ...siteStatus(site, names, (id) => this.health.peek(id), 'all') };
   }
 
   /** The status page and bandwidth alert settings (defaults until someone sets them). */

@@ -40,6 +40,7 @@ import {
   PurgeStatus,
   SiteAnswer,
   SiteChanged,
+  SiteEdgesStatus,
   SiteHistory,
   SiteList,
   StateAnswer,
@@ -586,5 +587,22 @@ describe('API answer schemas parse the real answers', () => {
     expect(EdgeStatus.safeParse(withoutNote).success).toBe(false);
     expect(EdgeStatus.safeParse({ ...edge, surprise: 1 }).success).toBe(false);
     expect(EdgeStatus.safeParse({ ...edge, proxy: 'apache' }).success).toBe(false);
+  });
+
+  it('each site counts its edges in /v1/status; /v1/status/sites/:domain lists every one', async () => {
+    const status = await answer(StatusSnapshot, 'GET', '/v1/status');
+    // Each site counts its edges; one site's route lists every edge serving it (tag:eu: fra1).
+    const total = (s: StatusSnapshot['sites'][number] | undefined) =>
+      s ? s.edges_by_health.up + s.edges_by_health.down + s.edges_by_health.unknown : -1;
+    expect(status.sites.map(total)).toEqual([2, 1]);
+    const one = await answer(SiteEdgesStatus, 'GET', '/v1/status/sites/acme.api.test');
+    expect(one.edges.map((e) => e.name)).toEqual(['fra1']);
+    expect(one.revision).toBe(status.revision);
+    const unknownSite = await call('GET', '/v1/status/sites/nope.test');
+    expect(unknownSite.status).toBe(404);
+    expect(parsed(ApiErrorAnswer, unknownSite.body).error).toMatchObject({
+      code: 'not_found',
+      path: 'domain',
+    });
   });
 });

@@ -378,6 +378,8 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
 
     // Status, its stream, metrics, the public page, liveness.
     await ok('GET', '/v1/status', 200);
+    await ok('GET', `/v1/status/sites/${SITE}`, 200);
+    await ok('GET', '/v1/status/sites/nope.test', 404);
     await ok('GET', '/v1/events/stream', 200);
     await ok('GET', '/metrics', 200);
     await ok('GET', '/v1/public/status', 200, { token: null });

@@ -8,6 +8,7 @@ import type {
   Edge,
   EdgeList,
   EdgeWithToken,
+  SiteEdgesStatus,
   SiteList,
   StateAnswer,
   StatusSnapshot,
@@ -107,6 +108,10 @@ export async function api<T>(
 
 export const getState = () => api<StateAnswer>('GET', '/v1/state');
 export const getStatus = () => api<StatusSnapshot>('GET', '/v1/status');
+// ---- w6-status: one site's probe through every edge (the snapshot lists only where it is down)
+export const getSiteEdgesStatus = (domain: string) =>
+  api<SiteEdgesStatus>('GET', `/v1/status/sites/${encodeURIComponent(domain)}`);
+// ---- end w6-status
 export const listEdges = () => api<EdgeList>('GET', '/v1/edges');
 export const listSites = () => api<SiteList>('GET', '/v1/sites');
 

@@ -42,6 +42,7 @@ export type {
   PublicStatus,
   Scope,
   SiteAnswer,
+  SiteEdgesStatus,
   SiteList,
   SiteStatus,
   StateAnswer,

@@ -700,6 +700,18 @@ export const en = {
       // ---- end issue 22 words ----
     },
   },
+  // ---- w6-status: one site's edges on the dashboard (GET /v1/status/sites/:domain) ----
+  siteEdges: {
+    down: 'edges down {{down}}/{{total}} ({{names}})',
+    show: 'Edges ({{total}})',
+    hide: 'Hide edges',
+    loading: 'Loading the site’s edges…',
+    none: 'No edge serves this site.',
+    edge: 'Edge',
+    health: 'Health',
+    reason: 'Reason',
+  },
+  // ---- end w6-status ----
   // ---- Messages the control plane writes (spec/messages.ts: MESSAGE_TEMPLATES) ----
   // The API's own English (catalogue.ts); the other languages translate these keys.
   messages: {

@@ -814,6 +814,18 @@ export const zhCN = {
       // ---- end issue 22 words ----
     },
   },
+  // ---- w6-status: 仪表盘上一个站点的各节点 / one site's edges on the dashboard ----
+  siteEdges: {
+    down: '故障节点 {{down}}/{{total}}（{{names}}）',
+    show: '节点（{{total}}）',
+    hide: '收起节点',
+    loading: '正在加载该站点的节点…',
+    none: '没有节点服务此站点。',
+    edge: '节点',
+    health: '健康',
+    reason: '原因',
+  },
+  // ---- end w6-status ----
   // ---- 控制面自己写的消息（spec/messages.ts）/ Messages the control plane writes ----
   messages: {
     probe_status: '状态码 {{status}}',

@@ -13,6 +13,7 @@ import type { en } from '../../i18n/en.js';
 import { i18n } from '../../i18n/index.js';
 import { codedOf, maybeMessageText, messageText } from '../../i18n/messages.js';
 import { FleetCharts } from '../history/HistoryCharts.js';
+import { SiteEdgesSummary } from './SiteEdges.js';
 
 const ALERT_TITLE: Record<string, `dashboard.alert.${keyof typeof en.dashboard.alert}`> = {
   edge_down: 'dashboard.alert.edge_down',
@@ -71,7 +72,7 @@ export function DashboardPage() {
         <WorldMap edges={edges.data?.edges ?? []} status={rows} />
         <EdgeTable rows={rows} />
       </Section>
-      <SitesHealth sites={sites} />
+      <SitesHealth sites={sites} revision={status?.revision} />
     </div>
   );
 }
@@ -199,7 +200,7 @@ export function bandwidthText(b: EdgeStatus['bandwidth']): string {
   return `${of}${b.percent === null ? '' : ` (${b.percent.toFixed(0)}%)`}`;
 }
 
-function SitesHealth(props: { sites: SiteStatus[] | undefined }) {
+function SitesHealth(props: { sites: SiteStatus[] | undefined; revision: number | undefined }) {
   const { t } = useTranslation();
   const { sites } = props;
   if (!sites) return null;
@@ -217,6 +218,7 @@ function SitesHealth(props: { sites: SiteStatus[] | undefined }) {
               {s.reason ? (
                 <small className="reason"> {messageText(s.reason, s.reason_code)}</small>
               ) : null}
+              <SiteEdgesSummary site={s} revision={props.revision} />
             </li>
           ))}
         </ul>

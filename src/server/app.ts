@@ -116,6 +116,8 @@ export interface ControlPlaneOptions {
     storeUrl: string;
     /** Pause before a worker that died is replaced (default 1 s, doubling). */
     restartDelayMs?: number;
+    /** The watchdog's limit of a build's silence (--build-timeout; edges/build-worker.ts). */
+    buildTimeoutMs?: number;
     /** TEST ONLY: see edges/build-worker.ts (a crash on demand, a gate holding builds). */
     testHooks?: { gate?: SharedArrayBuffer };
     /** TEST ONLY: receives the host (to crash the worker or watch its builds). */
@@ -235,6 +237,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
                 logger: opts.logger.child({ component: 'bundles' }),
                 ...(worker.restartDelayMs !== undefined
                   ? { restartDelayMs: worker.restartDelayMs }
+                  : {}),
+                ...(worker.buildTimeoutMs !== undefined
+                  ? { buildTimeoutMs: worker.buildTimeoutMs }
                   : {}),
                 onRestarted: () => void builder.rebuild(),
               },

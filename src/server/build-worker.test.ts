@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../bundle/index.js';
 import { BundleBuilder } from '../edges/builder.js';
-import { BuildWorkerHost, workerEntry } from '../edges/build-worker.js';
+import { BuildWorkerHost, buildTimeoutOf, workerEntry } from '../edges/build-worker.js';
 import { ensureSigningKey, type BundleSigner } from '../edges/signing-key.js';
 import { parseMessage } from '../spec/messages.js';
 import { ensureAdminToken } from '../http/admin-auth.js';
@@ -42,6 +42,16 @@ interface Line {
   err?: { message: string };
   thread?: string;
 }
+
+describe('the build watchdog’s limit', () => {
+  it('is the one given, else 10 minutes and at least twice nginx -t’s', () => {
+    expect(buildTimeoutOf({ data: {} })).toBe(600_000);
+    expect(buildTimeoutOf({ data: { nginxCheckTimeoutMs: 400_000 } })).toBe(800_000);
+    expect(buildTimeoutOf({ buildTimeoutMs: 5000, data: { nginxCheckTimeoutMs: 400_000 } })).toBe(
+      5000,
+    );
+  });
+});
 
 describe('the build worker', () => {
   let dir: string;

@@ -2,8 +2,9 @@
 // migrations as SQLite in their PostgreSQL flavor (migrations/dialect.ts), the same query
 // groups. Several control planes may open one database at once: Kysely's migrator takes a
 // row lock on its lock table, so only one of them migrates.
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
+import { OutpostError } from '../http/errors.js';
 import type { ConnectionOptions } from './connection.js';
 import { StoreMigrationError } from './errors.js';
 import { migrate } from './migrate.js';
@@ -25,6 +26,28 @@ export function postgresPool(url: string, max = POOL_SIZE): pg.Pool {
   // would end the process. The next query reconnects.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * The pool as Kysely takes it, a connection that cannot be made (the database is down or
+ * unreachable) failing as OutpostError `unavailable` (HTTP 503, its sentence shown) rather
+ * than an internal error; docs/high-availability.md "When PostgreSQL is down".
+ */
+function unreachableAsUnavailable(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      try {
+        return await pool.connect();
+      } catch (err) {
+        throw new OutpostError(
+          'unavailable',
+          `the database is unreachable (${(err as Error).message}); the edges keep serving their last releases`,
+          { cause: err, expose: true },
+        );
+      }
+    },
+    end: () => pool.end(),
+  };
 }
 
 export async function openPostgresStore(
@@ -50,7 +73,9 @@ export async function openPostgresDatabase(
   poolSize = POOL_SIZE,
 ): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {
   const pool = postgresPool(url, poolSize);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: unreachableAsUnavailable(pool) }),
+  });
   try {
     await migrate(db, 'postgres');
   } catch (error) {

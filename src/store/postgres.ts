@@ -31,13 +31,25 @@ export function postgresPool(url: string, max = POOL_SIZE): pg.Pool {
 /**
  * The pool as Kysely takes it, a connection that cannot be made (the database is down or
  * unreachable) failing as OutpostError `unavailable` (HTTP 503, its sentence shown) rather
- * than an internal error; docs/high-availability.md "When PostgreSQL is down".
+ * than an internal error, and a checked-out connection the server ends never an unhandled
+ * 'error'; docs/high-availability.md "When PostgreSQL is down".
  */
 function unreachableAsUnavailable(pool: pg.Pool): PostgresPool {
+  const guarded = new WeakSet<pg.PoolClient>();
   return {
     connect: async () => {
       try {
-        return await pool.connect();
+        const client = await pool.connect();
+        // The pool listens for errors of idle clients only: one checked out (between two
+        // statements of a transaction) whose server ends the session ("terminating connection
+        // due to administrator command") would emit 'error' with no listener and end the
+        // process (seen in test/e2e/ha-postgres-down.test.ts). Its next query fails instead,
+        // and the pool drops it when it is released.
+        if (!guarded.has(client)) {
+          guarded.add(client);
+          client.on('error', () => undefined);
+        }
+        return client;
       } catch (err) {
         throw new OutpostError(
           'unavailable',

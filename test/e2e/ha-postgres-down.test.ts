@@ -9,8 +9,10 @@
 // because A's fresh probes count), and the recovery is logged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgeStatus } from '../../src/spec/index.js';
+import { openPostgresDatabase } from '../../src/store/postgres.js';
 import { NGINX } from '../support/cdn.js';
 import { eventually } from '../support/http.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -192,4 +194,24 @@ sites: []
     for (const cp of [a, b])
       await cp.server.waitFor(/writing this control plane’s probes works again/, 20_000);
   }, 240_000);
+
+  it('a connection held between two statements whose session the server ends fails its next statement, and the process goes on', async () => {
+    // Before: the pool's client emitted 'error' with no listener (an uncaught exception: here
+    // vitest fails the run, a control plane exited).
+    const { db } = await openPostgresDatabase(url, 2);
+    try {
+      const held = db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+        await pg.query('postgres', 'SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await new Promise((r) => setTimeout(r, 500)); // the termination arrives while idle
+        await sql`SELECT 1`.execute(trx);
+      });
+      await expect(held).rejects.toThrow();
+      // The pool dropped the ended connection: the next statement gets a new one.
+      const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(db);
+      expect(rows[0]?.one).toBe(1);
+    } finally {
+      await db.destroy();
+    }
+  }, 60_000);
 });

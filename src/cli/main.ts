@@ -125,6 +125,11 @@ export function buildProgram(env: Environment, out: Output): Command {
       Number,
     )
     .option(
+      '--build-timeout <seconds>',
+      'seconds a bundle build may go without progress before its worker is stopped and replaced (default: 600, at least twice --nginx-check-timeout)',
+      Number,
+    )
+    .option(
       '--geoip-database <file>',
       'country database (GeoIP2 layout, from outpost geoip build) for edges whose sites match on countries or continents',
     )

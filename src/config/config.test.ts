@@ -33,6 +33,22 @@ describe('ControlPlaneConfig', () => {
     expect(() => readControlPlaneConfig({ probeInterval: -1 }, env)).toThrow('--probe-interval');
   });
 
+  it('--build-timeout: seconds, longer than --nginx-check-timeout when both are given', () => {
+    const env = readEnvironment({});
+    expect(readControlPlaneConfig({}, env).buildTimeout).toBeUndefined();
+    expect(readControlPlaneConfig({ buildTimeout: 90 }, env).buildTimeout).toBe(90);
+    expect(
+      readControlPlaneConfig({ buildTimeout: 90, nginxCheckTimeout: 60 }, env).buildTimeout,
+    ).toBe(90);
+    expect(() => readControlPlaneConfig({ buildTimeout: 0 }, env)).toThrow('--build-timeout:');
+    expect(() => readControlPlaneConfig({ buildTimeout: Number('ten') }, env)).toThrow(
+      '--build-timeout: must be a number of seconds',
+    );
+    expect(() => readControlPlaneConfig({ buildTimeout: 30, nginxCheckTimeout: 60 }, env)).toThrow(
+      '--build-timeout: must be longer than --nginx-check-timeout (a build runs nginx -t)',
+    );
+  });
+
   it('the test-only hold of state writes comes from OUTPOST_TEST_HOLD_STATE_WRITE_MS alone', () => {
     const env = readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '250' });
     expect(readControlPlaneConfig({}, env).testHoldStateWriteMs).toBe(250);

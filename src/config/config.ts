@@ -110,6 +110,11 @@ export const ControlPlaneConfig = z
       .optional(),
     /** Seconds `nginx -t` may take per edge; default: scaled to the rendering's size. */
     nginxCheckTimeout: Seconds.positive().optional(),
+    /**
+     * Seconds a build may go without a sign of progress before the build worker is stopped
+     * and replaced (edges/build-worker.ts); default: 10 minutes, at least twice the above.
+     */
+    buildTimeout: Seconds.positive().optional(),
     /** TEST ONLY (OUTPOST_TEST_HOLD_STATE_WRITE_MS): hold each state write open this long. */
     testHoldStateWriteMs: z.coerce
       .number({ invalid_type_error: 'must be a number of milliseconds' })
@@ -137,7 +142,17 @@ export const ControlPlaneConfig = z
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: 'give both, or neither',
     path: ['tlsCert'],
-  });
+  })
+  .refine(
+    (c) =>
+      c.buildTimeout === undefined ||
+      c.nginxCheckTimeout === undefined ||
+      c.buildTimeout > c.nginxCheckTimeout,
+    {
+      message: 'must be longer than --nginx-check-timeout (a build runs nginx -t)',
+      path: ['buildTimeout'],
+    },
+  );
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfig>;
 
 /**
@@ -234,6 +249,7 @@ const FLAGS: Record<string, string> = {
   probeTimeout: '--probe-timeout',
   probeSourceAddress: '--probe-source-address',
   nginxCheckTimeout: '--nginx-check-timeout',
+  buildTimeout: '--build-timeout',
   geoipDatabase: '--geoip-database',
   geoipAsnDatabase: '--geoip-asn-database',
   alertFireAfter: '--alert-fire-after',

@@ -14,6 +14,16 @@
 //   builder logs it and shows it as every edge's build error (edges keep serving their last
 //   release); a new worker starts after a pause (1 s, doubling to 60 s while they keep dying,
 //   back to 1 s after a build succeeds) and builds again (`onRestarted`).
+// - Watchdog: a worker that holds a build without a sign of progress for `buildTimeoutMs`
+//   (an await that never settles, a busy loop) is treated as one that died: its build fails
+//   with `build_worker_timeout` (logged with the limit, the time and the edge count; shown
+//   as every edge's build error), the worker is terminated (worker.terminate() stops a busy
+//   loop too) and replaced as above, and the build runs again. A sign of progress is the
+//   worker taking the build ('building') or saving bundles ('saved'): the limit bounds the
+//   longest silence, not a whole build, so a large build that keeps publishing is not
+//   stopped. Log lines do not count (a stuck retry loop may log forever). The limit starts
+//   once the worker is ready (modules loaded, store open): its start is not counted.
+//   Default: 10 minutes, and at least twice --nginx-check-timeout (a build runs nginx -t).
 // - The worker's log lines are pino objects posted to the host, which logs them through the
 //   control plane's logger (same level, same destination).
 // - From the sources (tsx, vitest) the entry is a .ts file: the worker registers tsx first
@@ -24,6 +34,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Level } from 'pino';
+import { coded, englishOf } from '../spec/messages.js';
 import type { StoredBundle } from '../store/types.js';
 import type { BuildReport, BundleBuilder, RemoteBuilds } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
@@ -42,12 +53,22 @@ export interface BuildWorkerData {
   geoipDatabase?: string;
   geoipAsnDatabase?: string;
   logLevel: string;
-  /** TEST ONLY: the worker honours `testCrash` and holds each build while `gate[0]` is 1. */
+  /**
+   * TEST ONLY: the worker honours `testCrash` and `testHang`, and holds each build while
+   * `gate[0]` is 1.
+   */
   testHooks?: { gate?: SharedArrayBuffer };
 }
 
 /** Host → worker. */
-type ToWorker = { type: 'build' } | { type: 'forget' } | { type: 'test-crash' };
+type ToWorker =
+  | { type: 'build' }
+  | { type: 'forget' }
+  | { type: 'test-crash' }
+  | { type: 'test-hang'; hang: TestHang };
+
+/** TEST ONLY: how the next build hangs (an await that never settles, a synchronous loop). */
+export type TestHang = 'await' | 'busy';
 
 /** Worker → host. */
 type FromWorker =
@@ -55,7 +76,8 @@ type FromWorker =
   | { type: 'saved'; bundles: StoredBundle[] }
   | { type: 'building' }
   | { type: 'built'; report: BuildReport }
-  | { type: 'failed'; message: string; stack: string | undefined };
+  | { type: 'failed'; message: string; stack: string | undefined }
+  | { type: 'ready' };
 
 /** A build worker that died (or was stopped) while it built. */
 export class BuildWorkerError extends Error {
@@ -71,9 +93,23 @@ export interface BuildWorkerHostOptions {
   restartDelayMs?: number;
   /** A new worker replaced one that died: build again (the failed build published nothing). */
   onRestarted?: () => void;
+  /** The watchdog's limit (see the head; 0: none); default DEFAULT_BUILD_TIMEOUT_MS. */
+  buildTimeoutMs?: number;
 }
 
 const MAX_RESTART_DELAY_MS = 60_000;
+/** The watchdog's default limit of a build's silence (see the head). */
+export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
+
+/** The watchdog's limit: the one given, else 10 minutes and at least twice nginx -t's. */
+export function buildTimeoutOf(
+  opts: Pick<BuildWorkerHostOptions, 'buildTimeoutMs'> & { data: { nginxCheckTimeoutMs?: number } },
+): number {
+  return (
+    opts.buildTimeoutMs ??
+    Math.max(DEFAULT_BUILD_TIMEOUT_MS, 2 * (opts.data.nginxCheckTimeoutMs ?? 0))
+  );
+}
 
 /** The worker entry module beside `from` (a module URL), .ts from the sources, .js in dist/. */
 export function workerEntry(from: string, relative: string): URL {
@@ -87,7 +123,14 @@ export class BuildWorkerHost implements RemoteBuilds {
   readonly events = new EventEmitter();
   private worker: Worker | undefined;
   private pending:
-    { resolve: (r: BuildReport) => void; reject: (e: Error) => void; worker: Worker } | undefined;
+    | {
+        resolve: (r: BuildReport) => void;
+        reject: (e: Error) => void;
+        worker: Worker;
+        /** performance.now() when it was asked for (the watchdog's log). */
+        since: number;
+      }
+    | undefined;
   private stopped = false;
   private recycle = false;
   private deaths = 0;
@@ -109,8 +152,9 @@ export class BuildWorkerHost implements RemoteBuilds {
       return Promise.reject(new BuildWorkerError('a build is already running in the worker'));
     const worker = (this.worker ??= this.spawn());
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject, worker };
+      this.pending = { resolve, reject, worker, since: performance.now() };
       this.post(worker, { type: 'build' });
+      this.watch(worker, 'posted');
     });
   }
 
@@ -140,9 +184,16 @@ export class BuildWorkerHost implements RemoteBuilds {
     this.post(worker, { type: 'test-crash' });
   }
 
+  /** TEST ONLY (with `testHooks`): the worker's next build hangs (see TestHang). */
+  testHang(hang: TestHang): void {
+    const worker = (this.worker ??= this.spawn());
+    this.post(worker, { type: 'test-hang', hang });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.deadline);
     const worker = this.worker;
     this.worker = undefined;
     this.settle(worker, new BuildWorkerError('the build worker was stopped'));
@@ -169,11 +220,16 @@ export class BuildWorkerHost implements RemoteBuilds {
   }
 
   private message(worker: Worker, m: FromWorker): void {
+    this.watch(worker, m.type); // the watchdog (see its block below)
     if (m.type === 'log') this.log(m.level, m.entry);
     else if (m.type === 'saved') this.receive(m.bundles);
     else if (m.type === 'building') this.events.emit('building');
+    else if (m.type === 'ready') this.events.emit('ready');
     else {
-      if (m.type === 'built') this.deaths = 0;
+      if (m.type === 'built') {
+        this.deaths = 0;
+        this.lastEdges = m.report.stats?.edges; // the watchdog's log
+      }
       const p = this.pending;
       if (p?.worker !== worker) return;
       this.pending = undefined;
@@ -199,21 +255,70 @@ export class BuildWorkerHost implements RemoteBuilds {
     const p = this.pending;
     if (p === undefined || (worker !== undefined && p.worker !== worker)) return;
     this.pending = undefined;
+    clearTimeout(this.deadline);
     p.reject(err);
   }
 
   /** The worker died: fail its build, start another after a pause (see the head). */
   private died(worker: Worker, err: Error): void {
+    this.replace(
+      worker,
+      new BuildWorkerError(englishOf(coded('build_worker_died', { error: err.message }))),
+      { err },
+      'the build worker died; restarting it',
+    );
+  }
+
+  // ---- the watchdog (see the head): a build without a sign of progress within the limit ----
+  private deadline: NodeJS.Timeout | undefined;
+  /** The worker that said it is ready (the limit is not armed before). */
+  private ready: Worker | undefined;
+  /** The edges of the last build that answered (for the log of one that did not). */
+  private lastEdges: number | undefined;
+
+  /** A message from `worker` (or a build posted to it): arm, re-arm or disarm the limit. */
+  private watch(worker: Worker, seen: FromWorker['type'] | 'posted'): void {
+    if (seen === 'ready') this.ready = worker;
+    if (seen === 'log') return;
+    if (seen === 'built' || seen === 'failed') return clearTimeout(this.deadline);
+    const limitMs = buildTimeoutOf(this.opts);
+    if (this.pending?.worker !== worker || this.ready !== worker || limitMs <= 0) return;
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => this.hung(worker, limitMs), limitMs);
+    this.deadline.unref();
+  }
+
+  /** The limit passed without a sign of progress: the build failed; stop and replace the worker. */
+  private hung(worker: Worker, limitMs: number): void {
+    const p = this.pending;
+    if (p?.worker !== worker || this.worker !== worker) return;
+    const elapsedMs = Math.round(performance.now() - p.since);
+    this.replace(
+      worker,
+      new BuildWorkerError(englishOf(coded('build_worker_timeout', { seconds: limitMs / 1000 }))),
+      { limitMs, elapsedMs, ...(this.lastEdges !== undefined ? { edges: this.lastEdges } : {}) },
+      'a build did not answer within the limit (--build-timeout): the build worker is stopped; restarting it',
+    );
+  }
+  // ---- end of the watchdog ----
+
+  /** Fail the worker's build with `err`, terminate it, start another after a pause. */
+  private replace(
+    worker: Worker,
+    err: BuildWorkerError,
+    fields: Record<string, unknown>,
+    message: string,
+  ): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    this.settle(worker, new BuildWorkerError(`the build worker died: ${err.message}`));
+    this.settle(worker, err);
     if (this.stopped) return;
     const delay = Math.min(
       (this.opts.restartDelayMs ?? 1000) * 2 ** this.deaths,
       MAX_RESTART_DELAY_MS,
     );
     this.deaths++;
-    this.opts.logger.error({ err, restartInMs: delay }, 'the build worker died; restarting it');
+    this.opts.logger.error({ ...fields, restartInMs: delay }, message);
     void worker.terminate();
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;
@@ -267,12 +372,15 @@ export function serveBuilds(
   hooks: BuildWorkerData['testHooks'],
 ): void {
   let crash = false;
+  let hang: TestHang | undefined;
   const gate = hooks?.gate !== undefined ? new Int32Array(hooks.gate) : undefined;
   const send = (m: FromWorker) => port.postMessage(m);
   port.on('message', (m: ToWorker) => {
     if (m.type === 'forget') builder.forget();
     else if (m.type === 'test-crash') {
       if (hooks !== undefined) crash = true;
+    } else if (m.type === 'test-hang') {
+      if (hooks !== undefined) hang = m.hang;
     } else void build();
   });
   const build = async () => {
@@ -287,6 +395,9 @@ export function serveBuilds(
       });
       return;
     }
+    // TEST ONLY: the build never answers (only the host's watchdog ends it).
+    if (hang === 'await') await new Promise<never>(() => undefined);
+    if (hang === 'busy') for (;;);
     try {
       await builder.buildNow();
       send({ type: 'built', report: builder.report() });
@@ -295,4 +406,5 @@ export function serveBuilds(
       send({ type: 'failed', message: String(e.message), stack: e.stack });
     }
   };
+  send({ type: 'ready' });
 }

@@ -161,6 +161,13 @@ export interface ProberOptions {
   /** The local address probes are sent from (default: the system's choice). */
   localAddress?: string;
   book?: HealthBook;
+  /**
+   * The state could not be read (the database is down): the round probes the targets of the
+   * last state read, and this is told (each time; the caller decides what to log).
+   */
+  onError?: (err: unknown) => void;
+  /** The state was read again after it could not be. */
+  onRecovered?: () => void;
 }
 
 /**
@@ -173,6 +180,9 @@ export class Prober extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The last state read, probed while the state cannot be read (the database is down). */
+  private lastSpec: Spec | undefined;
+  private unreadable = false;
 
   constructor(private readonly opts: ProberOptions) {
     super();
@@ -185,9 +195,12 @@ export class Prober extends EventEmitter {
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.runOnce().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
-      });
+      // A round never rejects into the void (an unhandled rejection would end the process).
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.opts.onError?.(err))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+        });
     };
     this.timer = setTimeout(tick, 0);
   }
@@ -205,7 +218,18 @@ export class Prober extends EventEmitter {
 
   async runOnce(): Promise<void> {
     const started = performance.now();
-    const { spec } = await this.opts.readState();
+    let spec: Spec;
+    try {
+      ({ spec } = await this.opts.readState());
+      this.lastSpec = spec;
+      if (this.unreadable) this.opts.onRecovered?.();
+      this.unreadable = false;
+    } catch (err) {
+      if (this.lastSpec === undefined) throw err;
+      this.unreadable = true;
+      this.opts.onError?.(err);
+      spec = this.lastSpec;
+    }
     const targets = probeTargets(spec);
     const ids = new Set(targets.map((t) => t.id));
     this.book.retain((id) => ids.has(id));

@@ -15,8 +15,16 @@
 // 25 s). Clocks of the control planes must agree (NTP) to well under that.
 //
 // Alone (SQLite, no coordination): nothing is written or read; health is this process's own.
+//
+// The database down (docs/high-availability.md "When PostgreSQL is down"): the probes go on
+// (the prober probes the targets of the last state it read); a round's write and read fail
+// and are tried again at the next round (what was not written is written then); the others'
+// last states count until their heartbeats run out, then this control plane decides alone.
+// Each failing step is logged when it starts failing, again once a minute, and once when it
+// works again (RepeatedFailures), not once per round.
 import { EventEmitter } from 'node:events';
 import type { ProbeObservation, ProbeQueries } from '../store/types.js';
+import { RepeatedFailures } from './failures.js';
 import type { TargetHealth } from './health-book.js';
 import type { Prober } from './prober.js';
 
@@ -56,8 +64,17 @@ export interface SharedHealthOptions {
   /** This control plane's id among the others (undefined: alone). */
   instance: string | undefined;
   onError?: (err: unknown, what: string) => void;
+  /**
+   * Where failing steps are told (once when they start, once when they work again); default:
+   * one built on `onError`. The control plane passes the one its prober tells too.
+   */
+  failures?: RepeatedFailures;
   now?: () => Date;
 }
+
+/** The steps of a round that may fail (their names are the log's words). */
+export const WRITING_PROBES = 'writing this control plane’s probes';
+export const READING_PROBES = 'reading the other control planes’ probes';
 
 /** The health every reader uses; emits `changed` when a merged state changes. */
 export class SharedHealth extends EventEmitter {
@@ -68,10 +85,14 @@ export class SharedHealth extends EventEmitter {
   private merged = new Map<string, string>();
   private syncing: Promise<void> | undefined;
   private readonly now: () => Date;
+  private readonly failures: RepeatedFailures;
 
   constructor(private readonly opts: SharedHealthOptions) {
     super();
     this.now = opts.now ?? (() => new Date());
+    this.failures =
+      opts.failures ??
+      new RepeatedFailures(opts.onError !== undefined ? { onError: opts.onError } : {});
     opts.prober.on('changed', () => this.emit('changed'));
     if (opts.instance !== undefined)
       opts.prober.on('round', (ms: number) => {
@@ -158,8 +179,9 @@ export class SharedHealth extends EventEmitter {
         forgetBefore: new Date(now.getTime() - FORGET_AFTER_MS).toISOString(),
       });
       this.written = current;
+      this.failures.worked(WRITING_PROBES);
     } catch (err) {
-      this.opts.onError?.(err, 'writing this control plane’s probes');
+      this.failures.failed(WRITING_PROBES, err);
     }
     try {
       const fresh = await this.opts.store.freshProbeObservations(now.toISOString(), instance);
@@ -168,9 +190,10 @@ export class SharedHealth extends EventEmitter {
         freshUntil: Date.parse(o.freshUntil),
         states: new Map(o.observations.map(({ target, ...rest }) => [target, rest])),
       }));
+      this.failures.worked(READING_PROBES);
     } catch (err) {
       // Not read: the others' last states still count until their heartbeats run out.
-      this.opts.onError?.(err, 'reading the other control planes’ probes');
+      this.failures.failed(READING_PROBES, err);
     }
     const targets = new Set([
       ...current.keys(),

@@ -101,7 +101,10 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = toErrorBody(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // Not `unavailable` (the database down): what fails is logged where it fails, once (not
+    // once per request of a UI that polls).
+    if (status >= 500 && body.error.code !== 'unavailable')
+      req.log.error({ err }, 'request failed');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

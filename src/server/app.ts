@@ -36,6 +36,7 @@ import { ensureSigningKey } from '../edges/signing-key.js';
 import { EdgeTokenRevocations } from '../edges/token-revocations.js';
 import { Prober } from '../health/prober.js';
 import { SharedHealth } from '../health/shared-health.js';
+import { RepeatedFailures } from '../health/failures.js';
 import { installErrorHandler } from '../http/errors.js';
 import { docs, OPENAPI_SECURITY_SCHEMES, openApiTransform, recordRoutes } from '../http/openapi.js';
 import { EdgeLogAnswer, Healthz } from '../spec/index.js';
@@ -116,6 +117,8 @@ export interface ControlPlaneOptions {
     storeUrl: string;
     /** Pause before a worker that died is replaced (default 1 s, doubling). */
     restartDelayMs?: number;
+    /** The watchdog's limit of a build's silence (--build-timeout; edges/build-worker.ts). */
+    buildTimeoutMs?: number;
     /** TEST ONLY: see edges/build-worker.ts (a crash on demand, a gate holding builds). */
     testHooks?: { gate?: SharedArrayBuffer };
     /** TEST ONLY: receives the host (to crash the worker or watch its builds). */
@@ -236,6 +239,9 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
                 ...(worker.restartDelayMs !== undefined
                   ? { restartDelayMs: worker.restartDelayMs }
                   : {}),
+                ...(worker.buildTimeoutMs !== undefined
+                  ? { buildTimeoutMs: worker.buildTimeoutMs }
+                  : {}),
                 onRestarted: () => void builder.rebuild(),
               },
               receive,
@@ -269,8 +275,18 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     ...opts.certificates,
   });
 
+  // A step of the probes that keeps failing (the database down) is logged when it starts
+  // failing and when it works again, not once per round (health/failures.ts).
+  const probeFailures = new RepeatedFailures({
+    onError: (err, what) => opts.logger.warn({ err }, `${what} failed`),
+    onRecovered: (what, failures) =>
+      opts.logger.warn({ failures }, `${what} works again (it had failed ${failures} times)`),
+  });
+  const READING_STATE = 'reading the state to probe (probing the last one read meanwhile)';
   const prober = new Prober({
     readState: () => opts.store.readSharedState(),
+    onError: (err) => probeFailures.failed(READING_STATE, err),
+    onRecovered: () => probeFailures.worked(READING_STATE),
     intervalMs: opts.probeIntervalMs ?? CONTROL_PLANE_DEFAULTS.probeInterval * 1000,
     timeoutMs: opts.probeTimeoutMs ?? CONTROL_PLANE_DEFAULTS.probeTimeout * 1000,
     ...(opts.probeSourceAddress !== undefined ? { localAddress: opts.probeSourceAddress } : {}),
@@ -280,7 +296,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     prober,
     store: opts.store,
     instance: opts.store.coordination?.instance,
-    onError: (err, what) => opts.logger.warn({ err }, `${what} failed`),
+    failures: probeFailures,
   });
   const status = new StatusService(opts.store, builder, health);
   status.addAlertSource(certificateAlertSource(opts.store, certificates.now));

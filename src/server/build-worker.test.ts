@@ -9,8 +9,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../bundle/index.js';
 import { BundleBuilder } from '../edges/builder.js';
-import { BuildWorkerHost, workerEntry } from '../edges/build-worker.js';
+import { BuildWorkerHost, buildTimeoutOf, workerEntry } from '../edges/build-worker.js';
 import { ensureSigningKey, type BundleSigner } from '../edges/signing-key.js';
+import { parseMessage } from '../spec/messages.js';
 import { ensureAdminToken } from '../http/admin-auth.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import {
@@ -41,6 +42,16 @@ interface Line {
   err?: { message: string };
   thread?: string;
 }
+
+describe('the build watchdog’s limit', () => {
+  it('is the one given, else 10 minutes and at least twice nginx -t’s', () => {
+    expect(buildTimeoutOf({ data: {} })).toBe(600_000);
+    expect(buildTimeoutOf({ data: { nginxCheckTimeoutMs: 400_000 } })).toBe(800_000);
+    expect(buildTimeoutOf({ buildTimeoutMs: 5000, data: { nginxCheckTimeoutMs: 400_000 } })).toBe(
+      5000,
+    );
+  });
+});
 
 describe('the build worker', () => {
   let dir: string;
@@ -81,7 +92,11 @@ describe('the build worker', () => {
   });
 
   /** A request-thread builder whose builds run in a worker (as app.ts wires it). */
-  const workerBuilder = (restartDelayMs = 50, gate?: SharedArrayBuffer) => {
+  const workerBuilder = (
+    restartDelayMs = 50,
+    gate?: SharedArrayBuffer,
+    buildTimeoutMs?: number,
+  ) => {
     let host: BuildWorkerHost | undefined;
     const log = logger();
     const builder: BundleBuilder = new BundleBuilder({
@@ -102,6 +117,7 @@ describe('the build worker', () => {
             },
             logger: log,
             restartDelayMs,
+            ...(buildTimeoutMs !== undefined ? { buildTimeoutMs } : {}),
             onRestarted: () => void builder.rebuild(),
           },
           receive,
@@ -190,6 +206,90 @@ describe('the build worker', () => {
     }
   });
 
+  // ---- the watchdog: a build that does not answer within the limit (issue 14) ----
+  for (const hang of ['await', 'busy'] as const) {
+    it(`a build that hangs (${hang === 'await' ? 'an await that never settles' : 'a synchronous busy loop'}) fails after the limit: the worker is terminated and replaced, the edges keep their releases, the next change is published`, async () => {
+      const LIMIT_MS = 3000;
+      const { builder, host } = workerBuilder(200, undefined, LIMIT_MS);
+      try {
+        await write(spec(2));
+        await builder.rebuild();
+        const before = await store.latestBundle('a');
+        expect(before?.release).toBe(1);
+
+        host.testHang(hang);
+        await write(spec(2, 9000));
+        const restarted = once(host.events, 'restarted');
+        const started = performance.now();
+        await expect(builder.rebuild()).rejects.toThrow(
+          'the build worker did not answer within 3 s',
+        );
+        // Not before the limit (counted from the worker taking the build).
+        expect(performance.now() - started).toBeGreaterThanOrEqual(LIMIT_MS - 50);
+        const timedOut = lines.find((l) => l.msg.startsWith('a build did not answer'));
+        expect(timedOut).toMatchObject({ level: 50, limitMs: LIMIT_MS, edges: 2 });
+        expect((timedOut as unknown as { elapsedMs: number }).elapsedMs).toBeGreaterThanOrEqual(
+          LIMIT_MS - 50,
+        );
+        // Every edge shows the timeout as its build error (the status's "control plane: …").
+        const errors = builder.buildErrors();
+        expect(errors.map((e) => e.edge).sort()).toEqual(['a', 'b']);
+        expect(errors[0]?.message).toBe(
+          'the bundle build failed (the edge keeps serving its previous release): the build worker did not answer within 3 s (it was stopped and another one started; raise --build-timeout if builds this large need longer)',
+        );
+        expect(parseMessage(errors[0]?.message ?? '')).toEqual({
+          code: 'build_failed',
+          params: { error: { code: 'build_worker_timeout', params: { seconds: '3' } } },
+        });
+        // The previous release is still what the edges are handed.
+        expect((await builder.waitForChange('a', undefined, 0))?.hash).toBe(before?.hash);
+        expect((await store.latestBundle('b'))?.release).toBe(1);
+
+        // A new worker builds what the stuck one did not (the pending change, once).
+        await restarted;
+        const after = await eventually('the release after the restart', async () => {
+          const b = await store.latestBundle('a');
+          return b?.release === 2 ? b : undefined;
+        });
+        expect(after.revision).toBe(2);
+        await eventually('the errors cleared', async () =>
+          builder.buildErrors().length === 0 ? true : undefined,
+        );
+        // And the next change too.
+        await write(spec(2, 9500));
+        await builder.rebuild();
+        expect((await store.latestBundle('a'))?.revision).toBe(3);
+        expect((await store.latestBundle('b'))?.revision).toBe(3);
+      } finally {
+        await builder.stop();
+      }
+    }, 60_000);
+  }
+
+  it('a build that answers within the limit is not stopped (its thread held for half of it)', async () => {
+    const gate = new SharedArrayBuffer(4);
+    const flag = new Int32Array(gate);
+    const LIMIT_MS = 2000;
+    const { builder } = workerBuilder(50, gate, LIMIT_MS);
+    try {
+      await write(spec(2));
+      await builder.rebuild();
+      Atomics.store(flag, 0, 1);
+      await write(spec(2, 9000));
+      const held = builder.rebuild();
+      await new Promise((r) => setTimeout(r, LIMIT_MS / 2));
+      Atomics.store(flag, 0, 0);
+      Atomics.notify(flag, 0);
+      await held;
+      expect((await store.latestBundle('a'))?.revision).toBe(2);
+      expect(builder.buildErrors()).toEqual([]);
+    } finally {
+      Atomics.store(flag, 0, 0);
+      Atomics.notify(flag, 0);
+      await builder.stop();
+    }
+  });
+
   it('changes during a build make exactly one more build after it', async () => {
     const gate = new SharedArrayBuffer(4);
     const flag = new Int32Array(gate);
@@ -229,6 +329,74 @@ describe('the build worker', () => {
       await app?.close();
       app = undefined;
     });
+
+    it('shows a build that hangs as every edge’s error in /v1/status (coded), then publishes the change from a new worker', async () => {
+      let host: BuildWorkerHost | undefined;
+      const token = (await ensureAdminToken(store)) as string;
+      app = await buildControlPlane({
+        store,
+        logger: logger(),
+        publicUrl: 'http://127.0.0.1',
+        version: 'test',
+        probeIntervalMs: 0,
+        secretKeyFile: keyFile,
+        buildWorker: {
+          storeUrl: url,
+          testHooks: {},
+          buildTimeoutMs: 2000,
+          restartDelayMs: 100,
+          onHost: (h) => (host = h),
+        },
+      });
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      expect((await call('POST', '/v1/apply', { spec: spec(3) })).status).toBe(200);
+      const first = await eventually('the first releases', async () => {
+        const bundles = await store.latestBundles();
+        return bundles.length === 2 ? bundles : undefined;
+      });
+      host!.testHang('busy');
+      const restarted = once(host!.events, 'restarted');
+      expect((await call('POST', '/v1/apply', { spec: spec(3, 9000) })).status).toBe(200);
+      type Edge = { name: string; error: string | null; error_code?: unknown };
+      const failing = await eventually('the build failing in /v1/status', async () => {
+        const status = await call('GET', '/v1/status');
+        expect(status.status).toBe(200);
+        const edges = status.body.edges as Edge[];
+        return edges.every((e) => e.error !== null) ? edges : undefined;
+      });
+      expect(failing[0]?.error).toMatch(
+        /^control plane: the bundle build failed \(the edge keeps serving its previous release\): the build worker did not answer within 2 s/,
+      );
+      expect(failing[0]?.error_code).toEqual({
+        code: 'edge_control_plane_error',
+        params: {
+          error: {
+            code: 'build_failed',
+            params: { error: { code: 'build_worker_timeout', params: { seconds: '2' } } },
+          },
+        },
+      });
+      // Meanwhile the edges are handed their first releases.
+      expect((await store.latestBundles()).map((b) => b.hash)).toEqual(first.map((b) => b.hash));
+      await restarted;
+      await eventually('the change published by the new worker, the errors gone', async () => {
+        const bundles = await store.latestBundles();
+        if (!bundles.every((b) => b.revision === 2)) return undefined;
+        const edges = (await call('GET', '/v1/status')).body.edges as Edge[];
+        return edges.every((e) => e.error === null) ? true : undefined;
+      });
+    }, 60_000);
 
     it('answers admin reads while a large build runs in the worker', async () => {
       const gate = new SharedArrayBuffer(4);

@@ -35,6 +35,12 @@ export const MESSAGE_TEMPLATES = {
   build_nginx_timeout:
     'nginx -t did not finish within {{seconds}} s (a timeout, not a refusal; raise --nginx-check-timeout): {{output}}',
   build_caddy_rejected: 'caddy rejected the rendered configuration: {{output}}',
+  // A build that failed as a whole (edges/builder.ts), because its worker died or hung
+  // (edges/build-worker.ts).
+  build_failed: 'the bundle build failed (the edge keeps serving its previous release): {{error}}',
+  build_worker_died: 'the build worker died: {{error}}',
+  build_worker_timeout:
+    'the build worker did not answer within {{seconds}} s (it was stopped and another one started; raise --build-timeout if builds this large need longer)',
   // Alerts (health/status.ts, health/bandwidth.ts, dns/alerts.ts) and incidents (health/history.ts).
   alert_edge_offline: 'edge {{edge}} has not reported for {{seconds}} s',
   alert_edge_down: 'edge {{edge}} is down: {{reason}}',

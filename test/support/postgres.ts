@@ -40,6 +40,10 @@ export interface TestPostgres {
     values?: unknown[],
   ) => Promise<R[]>;
   stop: () => Promise<void>;
+  /** Stops the server (its data kept), as an outage would; `start` brings it back. */
+  halt: () => Promise<void>;
+  /** Starts the halted server again, on the same port with the same data. */
+  start: () => Promise<void>;
 }
 
 export async function startPostgres(): Promise<TestPostgres> {
@@ -59,18 +63,21 @@ export async function startPostgres(): Promise<TestPostgres> {
       : run(join(bin, cmd), args, { cwd: dir });
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'outpost', '--locale=C', '-E', 'UTF8']);
   const port = await freePort();
-  await as('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'postgres.log'),
-    '-w',
-    '-t',
-    '120',
-    '-o',
-    `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-    'start',
-  ]);
+  const start = () =>
+    as('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'postgres.log'),
+      '-w',
+      '-t',
+      '120',
+      '-o',
+      `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      'start',
+    ]);
+  await start();
+  let halted = false;
   const url = (database: string) => `postgres://outpost@127.0.0.1:${port}/${database}`;
   const query = async <R extends pg.QueryResultRow>(
     database: string,
@@ -94,9 +101,17 @@ export async function startPostgres(): Promise<TestPostgres> {
       await query('postgres', `CREATE DATABASE ${name}`);
       return url(name);
     },
+    halt: async () => {
+      await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      halted = true;
+    },
+    start: async () => {
+      await start();
+      halted = false;
+    },
     stop: async () => {
       try {
-        await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (!halted) await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

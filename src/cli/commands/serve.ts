@@ -121,7 +121,10 @@ export async function serve(
     logger,
     secretKeyFile,
     // Bundle builds in a worker thread with its own connection (edges/build-worker.ts).
-    buildWorker: { storeUrl },
+    buildWorker: {
+      storeUrl,
+      ...(config.buildTimeout !== undefined ? { buildTimeoutMs: config.buildTimeout * 1000 } : {}),
+    },
     publicUrl: config.publicUrl ?? bound,
     ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
     ...(config.testHoldStateWriteMs !== undefined

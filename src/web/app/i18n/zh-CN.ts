@@ -846,6 +846,10 @@ export const zhCN = {
     build_nginx_timeout:
       'nginx -t 未在 {{seconds}} 秒内完成（是超时而不是拒绝；请调大 --nginx-check-timeout）：{{output}}',
     build_caddy_rejected: 'caddy 拒绝了渲染出的配置：{{output}}',
+    build_failed: '发布版本构建失败（节点继续提供之前的发布版本）：{{error}}',
+    build_worker_died: '构建线程意外退出：{{error}}',
+    build_worker_timeout:
+      '构建线程未在 {{seconds}} 秒内响应（已将其停止并启动新的构建线程；如此规模的构建需要更久时，请调大 --build-timeout）',
     alert_edge_offline: '节点 {{edge}} 已有 {{seconds}} 秒未上报',
     alert_edge_down: '节点 {{edge}} 宕机：{{reason}}',
     alert_config_error: '节点 {{edge}}：{{error}}',

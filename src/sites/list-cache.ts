@@ -11,11 +11,9 @@
 // - Each site's JSON is kept by the site object (a WeakMap over the frozen entries the store
 //   keeps from one revision to the next), so a one-site change serializes one site, and a page
 //   is a join of the sites it holds, never a new stringify of the list.
-// - The validator is `"<revision>-<hash of the body>"`: the revision says which state it is,
-//   the hash covers what the revision does not (the order) and is the same on every control
-//   plane answering from the same rows. A page carries the list's validator: it is a function
-//   of the list and its URL.
-import { createHash } from 'node:crypto';
+// - The validator is `"<revision>-<hash of the body>"` (http/etag.ts). A page carries the
+//   list's validator: it is a function of the list and its URL.
+import { revisionTag } from '../http/etag.js';
 import type { Site, Spec } from '../spec/index.js';
 
 /** One page of the list: sites after the domain `after` (all from the start when undefined). */
@@ -76,11 +74,10 @@ export class SiteListCache {
       return `{"revision":${revision},"sites":[${parts.slice(from, to).join(',')}],"next":${JSON.stringify(next)}}`;
     };
     const body = answer(0, sites.length);
-    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
     return {
       sites,
       revision,
-      etag: `"${revision}-${hash}"`,
+      etag: revisionTag(revision, body),
       body,
       page: ({ limit, after }) => {
         let from = 0;
@@ -94,15 +91,4 @@ export class SiteListCache {
       },
     };
   }
-}
-
-/**
- * Whether an If-None-Match header names `etag` (RFC 9110 13.1.2: a list, `*`, the weak
- * comparison, so `W/"…"` matches too).
- */
-export function noneMatch(header: string | string[] | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value.trim() === '*') return true;
-  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

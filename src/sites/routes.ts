@@ -7,7 +7,8 @@ import { ApiError } from '../http/errors.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from '../state/service.js';
 import { docs } from '../http/openapi.js';
-import { noneMatch, SiteListCache, type SitePageQuery } from './list-cache.js';
+import { noneMatch } from '../http/etag.js';
+import { SiteListCache, type SitePageQuery } from './list-cache.js';
 
 /** The query of GET /v1/sites, as documented (every field a string; see `parseSiteListQuery`). */
 export const SiteListQuery = z.object({

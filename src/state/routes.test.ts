@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { installErrorHandler } from '../http/errors.js';
 import { parseSpec, type SpecInput } from '../spec/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -49,7 +49,13 @@ describe('GET /v1/state', () => {
     expect(JSON.parse(first.body)).toEqual(await a.store.readState());
     const etag = first.headers.etag ?? '';
     expect(etag).toMatch(/^"1-/);
-    expect((await a.app.inject({ method: 'GET', url: '/v1/state' })).body).toBe(first.body);
+    // The same text again, not stringified again.
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const again = await a.app.inject({ method: 'GET', url: '/v1/state' });
+    const calls = stringify.mock.calls.length;
+    stringify.mockRestore();
+    expect(again.body).toBe(first.body);
+    expect(calls).toBe(0);
     const cached = await a.app.inject({
       method: 'GET',
       url: '/v1/state',

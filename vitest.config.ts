@@ -18,6 +18,7 @@ const INTEGRATION = [
   'src/render/renderer.contract.test.ts',
   'src/store/store.contract.test.ts',
   'src/store/copy.test.ts',
+  'src/sites/routes.postgres.test.ts',
 ];
 
 export default defineConfig({

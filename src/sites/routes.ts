@@ -1,11 +1,49 @@
 // Admin API for sites: list, show, create, replace, delete.
 import { actorOf } from '../http/actor.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { Deleted, Site, SiteAnswer, SiteChanged, SiteList } from '../spec/index.js';
+import { z } from 'zod';
+import { Deleted, MAX_SITE_PAGE, Site, SiteAnswer, SiteChanged, SiteList } from '../spec/index.js';
 import { ApiError } from '../http/errors.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from '../state/service.js';
 import { docs } from '../http/openapi.js';
+import { noneMatch } from '../http/etag.js';
+import { SiteListCache, type SitePageQuery } from './list-cache.js';
+
+/** The query of GET /v1/sites, as documented (every field a string; see `parseSiteListQuery`). */
+export const SiteListQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .optional()
+    .describe(`Most sites in the answer (1 to ${MAX_SITE_PAGE}); without it, every site`),
+  after: z
+    .string()
+    .optional()
+    .describe('Only the sites after this domain in the spec order (`next` of the page before)'),
+});
+
+function bad(field: string, message: string): ApiError {
+  return new ApiError('invalid_request', `${field}: ${message}`, field);
+}
+
+/** `?limit=&after=`, every problem named by its field. */
+export function parseSiteListQuery(query: unknown): SitePageQuery {
+  const q = (query ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(q)) {
+    if (!(k in SiteListQuery.shape)) throw bad(k, 'is not a parameter of this route');
+    if (typeof v !== 'string') throw bad(k, 'must be given once');
+  }
+  const { limit, after } = q as { limit?: string; after?: string };
+  let n: number | undefined;
+  if (limit !== undefined) {
+    n = Number(limit);
+    if (!/^[0-9]+$/.test(limit) || n < 1 || n > MAX_SITE_PAGE)
+      throw bad('limit', `must be a whole number from 1 to ${MAX_SITE_PAGE}`);
+  }
+  if (after === '') throw bad('after', 'must be a domain (the `next` of the page before)');
+  return { limit: n, after };
+}
 
 export const sitesRoutes =
   (state: DesiredState): FastifyPluginAsync =>
@@ -17,12 +55,37 @@ export const sitesRoutes =
       return site;
     };
 
+    // The answer's text is made once per state (list-cache.ts), never per request.
+    const lists = new SiteListCache();
     app.get(
       '/v1/sites',
-      { schema: docs({ tag: 'sites', summary: 'List sites', answers: { 200: SiteList } }) },
-      async () => {
-        const { spec, revision } = await state.read();
-        return { revision, sites: spec.sites };
+      {
+        schema: docs({
+          tag: 'sites',
+          summary:
+            'List sites in the spec order, all or one page (?limit=&after=); ETag and If-None-Match (304)',
+          query: SiteListQuery,
+          answers: { 200: SiteList, 304: null },
+          errors: ['invalid_request'],
+        }),
+      },
+      async (req, reply) => {
+        const query = parseSiteListQuery(req.query);
+        const list = lists.of(await state.read());
+        let body = list.body;
+        if (query.limit !== undefined || query.after !== undefined) {
+          const page = list.page(query);
+          if (page === undefined)
+            throw bad(
+              'after',
+              `no site "${query.after ?? ''}" at revision ${list.revision} (deleted since the page before? list again from the start)`,
+            );
+          body = page;
+        }
+        void reply.header('etag', list.etag).header('cache-control', 'private, no-cache');
+        if (noneMatch(req.headers['if-none-match'], list.etag)) return reply.status(304).send();
+        // A string with a JSON type is sent as it is (Fastify serializes only objects).
+        return reply.type('application/json; charset=utf-8').send(body);
       },
     );
 

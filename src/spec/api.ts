@@ -62,7 +62,19 @@ export type ApiErrorAnswer = z.infer<typeof ApiErrorAnswer>;
 export const StateAnswer = z.object({ spec: Spec, revision: Revision }).strict();
 export type StateAnswer = z.infer<typeof StateAnswer>;
 
-export const SiteList = z.object({ revision: Revision, sites: z.array(Site) }).strict();
+// ---- SiteList (GET /v1/sites, paged with ?limit=&after=; w6-sites) ----
+/** Most sites in one page of GET /v1/sites. */
+export const MAX_SITE_PAGE = 1000;
+export const SiteList = z
+  .object({
+    revision: Revision,
+    /** In the spec's order; one page of them when `limit` was asked. */
+    sites: z.array(Site),
+    /** The last domain of this page when more follow (pass it as `after`); null at the end. */
+    next: z.string().nullable(),
+  })
+  .strict();
+// ---- end SiteList ----
 export type SiteList = z.infer<typeof SiteList>;
 
 export const SiteAnswer = z.object({ site: Site }).strict();

@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from './service.js';
 import { docs } from '../http/openapi.js';
+import { noneMatch, revisionTag } from '../http/etag.js';
 
 export const ApplyRequest = z
   .object({
@@ -23,17 +24,33 @@ export const ApplyRequest = z
 export const stateRoutes =
   (state: DesiredState, store: Store): FastifyPluginAsync =>
   async (app) => {
+    // ---- GET /v1/state's text made once per state (w6-sites; measured in bench:admin-reads:
+    // ~14 ms of CPU per request at 1,000 sites to stringify the same state again). Keyed on
+    // the frozen object the store hands out for a revision (a copy is never kept).
+    const answers = new WeakMap<object, { body: string; etag: string }>();
     app.get(
       '/v1/state',
       {
         schema: docs({
           tag: 'state',
-          summary: 'The whole desired state and its revision',
-          answers: { 200: StateAnswer },
+          summary: 'The whole desired state and its revision; ETag and If-None-Match (304)',
+          answers: { 200: StateAnswer, 304: null },
         }),
       },
-      async () => state.read(),
+      async (req, reply) => {
+        const current = await state.read();
+        let answer = answers.get(current);
+        if (answer === undefined) {
+          const body = JSON.stringify({ spec: current.spec, revision: current.revision });
+          answer = { body, etag: revisionTag(current.revision, body) };
+          if (Object.isFrozen(current)) answers.set(current, answer);
+        }
+        void reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
+        if (noneMatch(req.headers['if-none-match'], answer.etag)) return reply.status(304).send();
+        return reply.type('application/json; charset=utf-8').send(answer.body);
+      },
     );
+    // ---- end GET /v1/state ----
 
     app.get(
       '/v1/state/yaml',

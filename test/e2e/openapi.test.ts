@@ -251,7 +251,13 @@ describe('OpenAPI at /docs: every route, its real status codes, answers that val
     }>();
     await ok('GET', `/v1/events?limit=5&before=${events.events[0]?.id ?? 1}`, 200);
 
-    await ok('GET', '/v1/sites', 200);
+    const sites = await ok('GET', '/v1/sites', 200);
+    // One page, a 304 for its validator, a limit out of bounds (w6-sites).
+    await ok('GET', `/v1/sites?limit=1&after=${SITE}`, 200);
+    await ok('GET', '/v1/sites?limit=1', 304, {
+      headers: { 'if-none-match': sites.headers.get('etag') ?? '' },
+    });
+    await ok('GET', '/v1/sites?limit=0', 400);
     await ok('GET', `/v1/sites/${SITE}`, 200);
     await ok('GET', '/v1/sites/nope.test', 404);
     const site = { domain: `tmp.${SITE}`, origins: [{ host: 'origin.openapi.test' }] };

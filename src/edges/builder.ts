@@ -895,7 +895,6 @@ export class BundleBuilder implements Worker {
       // the checks below reuse this rendering rather than rendering again.
       const own = ownFiles(release);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
-        await publish();
         // ---- issue 14: one nginx -t per distinct checked rendering (proxy-check/check-cache.ts):
         // the edge's own files with a fixed name and release, keyed by every file nginx reads.
         // Checked with throwaway certificates: private keys are not written to a temp dir.
@@ -920,7 +919,10 @@ export class BundleBuilder implements Worker {
           certificates,
           files: checkedFiles.map((f) => f.entry),
         });
-        const { result: check, reused } = await this.checks.check(checkKey, build, () => {
+        const { result: check, reused } = await this.checks.check(checkKey, build, async () => {
+          // The releases waiting are saved before a check that runs (it takes a while); a kept
+          // verdict answers at once, so those wait for their batch (w6-publish).
+          await publish();
           const checked: SourceFile[] = checkedFiles.map((f) => ({
             path: f.entry.path,
             content: f.content,

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../bundle/index.js';
-import { BundleBuilder } from '../edges/builder.js';
+import { BundleBuilder, PUBLISH_EVERY_EDGES, type PublishedBundle } from '../edges/builder.js';
 import { BuildWorkerHost, workerEntry } from '../edges/build-worker.js';
 import { ensureSigningKey, type BundleSigner } from '../edges/signing-key.js';
 import { ensureAdminToken } from '../http/admin-auth.js';
@@ -81,7 +81,11 @@ describe('the build worker', () => {
   });
 
   /** A request-thread builder whose builds run in a worker (as app.ts wires it). */
-  const workerBuilder = (restartDelayMs = 50, gate?: SharedArrayBuffer) => {
+  const workerBuilder = (
+    restartDelayMs = 50,
+    gate?: SharedArrayBuffer,
+    opts: { nginx?: boolean; posted?: PublishedBundle[][] } = {},
+  ) => {
     let host: BuildWorkerHost | undefined;
     const log = logger();
     const builder: BundleBuilder = new BundleBuilder({
@@ -96,7 +100,7 @@ describe('the build worker', () => {
               storeUrl: url,
               secretKeyFile: keyFile,
               signer,
-              nginx: '/usr/sbin/nginx',
+              ...(opts.nginx !== false ? { nginx: '/usr/sbin/nginx' } : {}),
               logLevel: 'info',
               testHooks: gate !== undefined ? { gate } : {},
             },
@@ -104,7 +108,10 @@ describe('the build worker', () => {
             restartDelayMs,
             onRestarted: () => void builder.rebuild(),
           },
-          receive,
+          (saved) => {
+            opts.posted?.push(saved);
+            receive(saved);
+          },
         );
         return host;
       },
@@ -148,6 +155,54 @@ describe('the build worker', () => {
       await builder.stop();
     }
     expect(host).toBeDefined();
+  });
+
+  it('posts what a build publishes in batches, each bundle with only what the long-polls need', async () => {
+    const posted: PublishedBundle[][] = [];
+    const { builder, host } = workerBuilder(50, undefined, { nginx: false, posted });
+    const edges = PUBLISH_EVERY_EDGES * 2 + 20;
+    try {
+      await write({
+        edges: Array.from({ length: edges }, (_, i) => ({
+          name: `e${i}`,
+          host: { v4: `127.0.1.${i + 1}` },
+        })),
+        sites: [
+          {
+            domain: 'batch.example.com',
+            origins: [{ host: { v4: '127.0.0.1' }, port: 8080, protocol: 'http' }],
+            edges: ['*'],
+          },
+        ],
+      });
+      const last = builder.waitForChange(`e${edges - 1}`, undefined, 60_000);
+      await builder.rebuild();
+      expect((await last)?.release).toBe(1);
+      // One message per batch, not one for the whole build.
+      expect(posted.length).toBeGreaterThanOrEqual(3);
+      expect(posted.every((b) => b.length <= PUBLISH_EVERY_EDGES)).toBe(true);
+      const all = posted.flat();
+      expect(all.map((b) => b.edge).sort()).toEqual(
+        Array.from({ length: edges }, (_, i) => `e${i}`).sort(),
+      );
+      // Only what a poll answer and the file route need: no created_at, revision, content key.
+      for (const b of all)
+        expect(Object.keys(b).sort()).toEqual(['body', 'edge', 'hash', 'release', 'served']);
+      // `served` names what the signed manifest names.
+      const sample = all[0];
+      const stored = await store.latestBundle(sample?.edge ?? '');
+      expect(sample?.body).toBe(stored?.body);
+      const manifest = verifyBundle(
+        JSON.parse(stored?.body ?? '{}'),
+        signer.publicKeyPem,
+        sample?.edge ?? '',
+      );
+      expect(new Set(sample?.served.files)).toEqual(new Set(manifest.files.map((f) => f.sha256)));
+      expect(sample?.served.lists).toEqual(manifest.lists.map((l) => l.sha256));
+    } finally {
+      await builder.stop();
+      void host;
+    }
   });
 
   it('a worker that dies fails its build (logged, every edge shows it), is replaced, and builds again; the edges keep their releases', async () => {

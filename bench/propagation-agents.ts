@@ -83,11 +83,13 @@ async function simulateAgent(
       const { bundle } = (await res.json()) as { bundle: unknown };
       if (bundle === null) continue; // purges only; the bench publishes none
       const manifest = verifyBundle(bundle, key, edge);
-      known = (res.headers.get('etag') ?? '').replace(/"/g, '');
+      // Known once reported: a report that fails is made again after the next poll (which,
+      // asked without this hash, answers at once), not lost (an agent stuck a release behind).
+      const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
       const report: EdgeReport = {
         agent_version: 'bench',
         applied_release: manifest.release,
-        applied_hash: known,
+        applied_hash: etag,
         failed_release: null,
         last_error: null,
         proxy: 'nginx',
@@ -102,6 +104,7 @@ async function simulateAgent(
       });
       await r.body?.cancel();
       if (r.status !== 204) throw new Error(`report refused: HTTP ${r.status}`);
+      known = etag;
       run.onApplied(edge, manifest.release);
     } catch (err) {
       if (signal.aborted) return;

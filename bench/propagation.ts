@@ -1,9 +1,12 @@
 // `npm run bench:propagation`: how long a change takes to reach every edge.
 //
-// One process, loopback only: a control plane (temp SQLite, no nginx -t) and N simulated
-// agents that do what the real agent does on the wire: long-poll their bundle with their own
-// token and If-None-Match, verify its signature with the key from /v1/edge/hello, and report
-// the applied release (no nginx: this measures the control plane and the pull path). Each
+// Loopback only: a control plane (temp SQLite, no nginx -t, builds in the build worker) and N
+// simulated agents (bench/propagation-agents.ts, in a child process of their own unless
+// --agents inline) that do what the real agent does on the wire: long-poll their bundle with
+// their own token and If-None-Match, verify its signature with the key from /v1/edge/hello,
+// and report the applied release (no nginx: this measures the control plane and the pull
+// path). The control plane's CPU time over the rounds is printed (process.cpuUsage: the
+// request thread and the build worker; the agents' process is not in it). Each
 // round changes an origin weight of a site served by every edge, and measures, from the start
 // of the apply request, the time until the first and until the last agent has reported the
 // new release (as the agents see their report accepted).
@@ -28,18 +31,23 @@
 //
 //   npm run bench:propagation -- --edges 200 --rounds 10
 //   npm run bench:propagation -- --edges 1000 --rounds 5 --listen 127.0.0.2
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { verifyBundle } from '../src/bundle/index.js';
 import { stdio, table } from '../src/cli/output.js';
 import { ensureAdminToken } from '../src/http/admin-auth.js';
 import { buildControlPlane } from '../src/server/app.js';
-import type { EdgeReport } from '../src/spec/index.js';
 import { openStore } from '../src/store/index.js';
+import {
+  runAgents,
+  type AgentCounts,
+  type FromAgents,
+  type ToAgents,
+} from './propagation-agents.js';
 
 const out = stdio;
 
@@ -52,6 +60,8 @@ const { values: args } = parseArgs({
     listen: { type: 'string', default: '127.0.0.1' },
     /** Where bundles are built: `worker` (the build worker thread, as `outpost serve` does) or `process`. */
     build: { type: 'string', default: 'worker' },
+    /** Where the simulated agents run: `process` (a child process of their own) or `inline`. */
+    agents: { type: 'string', default: 'process' },
   },
 });
 const EDGES = positive('edges', args.edges);
@@ -69,14 +79,16 @@ if (!((isIP(LISTEN) === 4 && LISTEN.startsWith('127.')) || LISTEN === '::1')) {
   out.error('--listen must be a loopback address (127.0.0.0/8 or ::1)');
   process.exit(2);
 }
+if (args.agents !== 'process' && args.agents !== 'inline') {
+  out.error(`--agents takes process or inline, not "${args.agents}"`);
+  process.exit(2);
+}
 const ROUNDS = positive('rounds', args.rounds);
 const WAIT_SECONDS = positive('wait', args.wait);
 const TIMEOUT_SECONDS =
   args.timeout !== undefined ? positive('timeout', args.timeout) : 180 + Math.ceil(EDGES * 0.3);
 /** Agents started together; the next wave starts once these said hello. */
 const WAVE = 100;
-/** Request errors of the simulated agents (the first few are printed). */
-let agentErrors = 0;
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -123,9 +135,65 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 interface SimulatedAgent {
   edge: string;
   applied: number;
-  /** Bundle requests made: about one per change when long-polling works. */
-  polls: number;
-  loop: Promise<void>;
+}
+
+/**
+ * Starts the agents (in a child process, or on this thread with --agents inline); resolves
+ * once every agent said hello. `stop` ends them and gives their counts.
+ */
+async function startAgents(
+  run: { server: string; agents: [string, string][]; signal: AbortSignal },
+  onApplied: (edge: string, release: number) => void,
+): Promise<{ stop: () => Promise<AgentCounts> }> {
+  const orders = { server: run.server, agents: run.agents, waitSeconds: WAIT_SECONDS, wave: WAVE };
+  if (args.agents === 'inline') {
+    const stop = new AbortController();
+    let ready: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const counts = runAgents({
+      ...orders,
+      signal: stop.signal,
+      onReady: ready,
+      onApplied,
+      onError: (line) => out.error(line),
+    });
+    await Promise.race([started, new Promise((r) => run.signal.addEventListener('abort', r))]);
+    return {
+      stop: () => {
+        stop.abort();
+        return counts;
+      },
+    };
+  }
+  const child = fork(
+    new URL('./propagation-agents.ts', import.meta.url),
+    ['--propagation-agents'],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  let done: (c: AgentCounts) => void = () => undefined;
+  const counts = new Promise<AgentCounts>((resolve) => (done = resolve));
+  let ready: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  child.on('message', (m: FromAgents) => {
+    if (m.type === 'applied') onApplied(m.edge, m.release);
+    else if (m.type === 'ready') ready();
+    else if (m.type === 'log') out.error(m.line);
+    else done(m.counts);
+  });
+  child.on('exit', () => done({ polls: NaN, errors: NaN }));
+  const send = (m: ToAgents) => child.send(m);
+  send({ type: 'start', ...orders });
+  await Promise.race([started, new Promise((r) => run.signal.addEventListener('abort', r))]);
+  return {
+    stop: () => {
+      if (child.connected) send({ type: 'stop' });
+      setTimeout(() => child.kill(), 10_000).unref();
+      return counts;
+    },
+  };
 }
 
 async function main(): Promise<number> {
@@ -180,7 +248,9 @@ async function main(): Promise<number> {
   let onApplied: (edge: string, release: number) => void = () => undefined;
 
   const agents: SimulatedAgent[] = [];
-  const rows: { first: number; all: number; apply: number }[] = [];
+  let pool: { stop: () => Promise<AgentCounts> } | undefined;
+  let counts: AgentCounts = { polls: 0, errors: 0 };
+  const rows: { first: number; all: number; apply: number; cpu: number }[] = [];
   let failure: string | undefined;
   try {
     out.line(
@@ -191,25 +261,20 @@ async function main(): Promise<number> {
       throw new Error(`the first apply failed: HTTP ${first.status} ${await first.text()}`);
     const tokens = ((await first.json()) as { edge_tokens: Record<string, string> }).edge_tokens;
 
-    const aborted = new Promise((resolve) =>
-      stop.signal.addEventListener('abort', resolve, { once: true }),
-    );
-    for (let wave = 0; wave < EDGES; wave += WAVE) {
-      const hellos: Promise<void>[] = [];
-      for (let i = wave; i < Math.min(EDGES, wave + WAVE); i++) {
-        const edge = edgeName(i);
-        const token = tokens[edge];
-        if (token === undefined) throw new Error(`no token for ${edge}`);
-        const agent: SimulatedAgent = { edge, applied: 0, polls: 0, loop: Promise.resolve() };
-        let hello: () => void = () => undefined;
-        hellos.push(new Promise<void>((resolve) => (hello = resolve)));
-        agent.loop = simulateAgent(server, token, agent, stop.signal, hello, (release) =>
-          onApplied(edge, release),
-        );
-        agents.push(agent);
-      }
-      await Promise.race([Promise.all(hellos), aborted]);
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < EDGES; i++) {
+      const edge = edgeName(i);
+      const token = tokens[edge];
+      if (token === undefined) throw new Error(`no token for ${edge}`);
+      pairs.push([edge, token]);
+      agents.push({ edge, applied: 0 });
     }
+    const byName = new Map(agents.map((a) => [a.edge, a]));
+    pool = await startAgents({ server, agents: pairs, signal: stop.signal }, (edge, release) => {
+      const agent = byName.get(edge);
+      if (agent !== undefined) agent.applied = release;
+      onApplied(edge, release);
+    });
 
     /** Resolves when every agent has reported `release`: times of the first and the last. */
     const waitForRelease = (release: number) =>
@@ -238,13 +303,20 @@ async function main(): Promise<number> {
     for (let round = 1; round <= ROUNDS; round++) {
       const release = round + 1; // every round changes every edge's bundle once
       const waiting = waitForRelease(release);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const res = await admin('v1/apply', { yaml: spec(round) });
       const applyMs = performance.now() - t0;
       if (!res.ok) throw new Error(`apply ${round} failed: HTTP ${res.status} ${await res.text()}`);
       await res.body?.cancel();
       const { first: tFirst, all: tAll } = await waiting;
-      rows.push({ first: tFirst - t0, all: tAll - t0, apply: applyMs });
+      const cpu = process.cpuUsage(cpu0);
+      rows.push({
+        first: tFirst - t0,
+        all: tAll - t0,
+        apply: applyMs,
+        cpu: (cpu.user + cpu.system) / 1000,
+      });
     }
 
     // The control plane agrees: every edge applied its newest release.
@@ -262,11 +334,12 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(deadline);
     stop.abort();
-    // Closing answers the open long-polls; the agents see the abort and stop.
+    // The agents stop first; closing answers the long-polls still open.
+    const stopping = pool?.stop();
     const closing = app.close();
     app.server.closeAllConnections();
     await closing;
-    await Promise.allSettled(agents.map((a) => a.loop));
+    if (stopping !== undefined) counts = await stopping;
     await store.close();
     await rm(dir, { recursive: true, force: true });
     clearInterval(sampler);
@@ -286,13 +359,14 @@ async function main(): Promise<number> {
       ['apply answered', ...summary((r) => r.apply)],
       ['first edge applied', ...summary((r) => r.first)],
       ['all edges applied', ...summary((r) => r.all)],
+      ['control-plane CPU in the round', ...summary((r) => r.cpu)],
     ]),
   );
   out.line(
     `process RSS: ${mib(process.memoryUsage().rss)} now, ${mib(peakRss)} peak; run took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   out.line(
-    `polls: ${agents.reduce((n, a) => n + a.polls, 0)} in all for ${EDGES} agents and ${rows.length + 1} releases; agent request errors: ${agentErrors}`,
+    `polls: ${counts.polls} in all for ${EDGES} agents (${args.agents === 'inline' ? 'on this thread' : 'in their own process'}) and ${rows.length + 1} releases; agent request errors: ${counts.errors}`,
   );
   if (failure !== undefined) {
     const behind = agents
@@ -302,78 +376,16 @@ async function main(): Promise<number> {
       `agents not on the newest release: ${behind.length} (${behind.slice(0, 10).join(', ')})`,
     );
   }
-  out.line(`node ${process.version}, ${process.platform}/${process.arch}`);
+  out.line(
+    `node ${process.version}, ${process.platform}/${process.arch}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   if (failure !== undefined) {
     out.error(`bench:propagation: ${failure}`);
     return 1;
   }
   return 0;
-}
-
-/** One edge's pull loop, as the real agent does it on the wire (no nginx). */
-async function simulateAgent(
-  server: string,
-  token: string,
-  agent: SimulatedAgent,
-  signal: AbortSignal,
-  hello: () => void,
-  applied: (release: number) => void,
-): Promise<void> {
-  const auth = { authorization: `Bearer ${token}` };
-  const started = new Date().toISOString();
-  let key: string | undefined;
-  let known: string | undefined;
-  while (!signal.aborted) {
-    try {
-      if (key === undefined) {
-        const answer = await fetch(`${server}/v1/edge/hello`, { headers: auth });
-        key = ((await answer.json()) as { public_key: string }).public_key;
-        hello();
-      }
-      agent.polls += 1;
-      const res = await fetch(`${server}/v1/edge/poll?wait=${WAIT_SECONDS}`, {
-        headers: { ...auth, ...(known ? { 'if-none-match': `"${known}"` } : {}) },
-      });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        continue;
-      }
-      const { bundle } = (await res.json()) as { bundle: unknown };
-      if (bundle === null) continue; // purges only; the bench publishes none
-      const manifest = verifyBundle(bundle, key, agent.edge);
-      known = (res.headers.get('etag') ?? '').replace(/"/g, '');
-      const report: EdgeReport = {
-        agent_version: 'bench',
-        applied_release: manifest.release,
-        applied_hash: known,
-        failed_release: null,
-        last_error: null,
-        proxy: 'nginx',
-        proxy_running: true,
-        started_at: started,
-      };
-      const r = await fetch(`${server}/v1/edge/report`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify(report),
-      });
-      await r.body?.cancel();
-      if (r.status !== 204) throw new Error(`report refused: HTTP ${r.status}`);
-      agent.applied = manifest.release;
-      applied(manifest.release);
-    } catch (err) {
-      if (signal.aborted) return;
-      agentErrors += 1;
-      if (agentErrors <= 10) {
-        const cause = (err as Error & { cause?: { code?: string } }).cause?.code;
-        out.error(
-          `${agent.edge}: ${(err as Error).message}${cause !== undefined ? ` (${cause})` : ''}; retrying`,
-        );
-      }
-      // Not all together again: a random 0.5-1.5 s.
-      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
-    }
-  }
 }
 
 process.exitCode = await main();

@@ -269,8 +269,15 @@ export const edgeRoutes =
             watch.changed,
           ]).finally(watch.stop);
           if (woken === 'revoked') throw revoked();
-          pending = await purges.pending(edge);
-          bundle = await builder.waitForChange(edge, known, 0);
+          if (woken !== undefined) {
+            // ---- issue 14 (w6-publish): woken by its new bundle, the poll answers with the
+            // bundle as it was published (the stored body, not read or parsed again); a purge
+            // that came at the same moment is in the next poll's answer, right after this one.
+            bundle = woken;
+          } else {
+            pending = await purges.pending(edge);
+            bundle = await builder.waitForChange(edge, known, 0);
+          }
           asks = logs.take(edge);
         }
         const current = bundle ?? (await store.latestBundle(edge));

@@ -35,8 +35,7 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Level } from 'pino';
 import { coded, englishOf } from '../spec/messages.js';
-import type { StoredBundle } from '../store/types.js';
-import type { BuildReport, BundleBuilder, RemoteBuilds } from './builder.js';
+import type { BuildReport, BundleBuilder, PublishedBundle, RemoteBuilds } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
 
 /** What the worker is started with (everything the builder's options need, as data). */
@@ -73,7 +72,9 @@ export type TestHang = 'await' | 'busy';
 /** Worker → host. */
 type FromWorker =
   | { type: 'log'; level: number; entry: Record<string, unknown> }
-  | { type: 'saved'; bundles: StoredBundle[] }
+  // issue 14 (w6-publish): only what the long-polls need (builder.ts PublishedBundle), one
+  // message per published batch.
+  | { type: 'saved'; bundles: PublishedBundle[] }
   | { type: 'building' }
   | { type: 'built'; report: BuildReport }
   | { type: 'failed'; message: string; stack: string | undefined }
@@ -138,7 +139,7 @@ export class BuildWorkerHost implements RemoteBuilds {
 
   constructor(
     private readonly opts: BuildWorkerHostOptions,
-    private readonly receive: (saved: StoredBundle[]) => void,
+    private readonly receive: (saved: PublishedBundle[]) => void,
   ) {}
 
   /** Starts the worker now (rather than at the first build). */
@@ -357,8 +358,8 @@ export function workerLogger(port: MessagePort, level: string): FastifyBaseLogge
   );
 }
 
-/** Posts the bundles the worker's builder saves (BundleBuilderOptions.onSaved). */
-export function postSaved(port: MessagePort): (saved: StoredBundle[]) => void {
+/** Posts the bundles the worker's builder saves (BundleBuilderOptions.onSaved), per batch. */
+export function postSaved(port: MessagePort): (saved: PublishedBundle[]) => void {
   return (bundles) => {
     const message: FromWorker = { type: 'saved', bundles };
     port.postMessage(message);

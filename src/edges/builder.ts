@@ -86,13 +86,31 @@ export interface BundleBuilderOptions {
   /** The client-geography databases delivered to edges whose sites need them. */
   geoip?: GeoipSources;
   /** Called with the bundles a build saved, as it saves them (the build worker posts them). */
-  onSaved?: (saved: StoredBundle[]) => void;
+  onSaved?: (saved: PublishedBundle[]) => void;
   /**
    * Builds elsewhere (the build worker, edges/build-worker.ts): given how to hand out the
    * bundles it saves, the runner this builder asks for each build instead of building here.
    */
-  remote?: (receive: (saved: StoredBundle[]) => void) => RemoteBuilds;
+  remote?: (receive: (saved: PublishedBundle[]) => void) => RemoteBuilds;
 }
+
+/**
+ * A bundle just saved, as the long-polls need it (issue 14): the signed body as stored (sent
+ * as it is, never parsed again), and the hashes its manifest names (`served`, what the file
+ * route may hand this edge), so that the request thread does not parse 1,000 manifests.
+ */
+export interface PublishedBundle {
+  edge: string;
+  release: number;
+  hash: string;
+  body: string;
+  served: { files: string[]; lists: string[] };
+}
+
+/** A build's saved bundles are published in batches (issue 14): every this many edges… */
+export const PUBLISH_EVERY_EDGES = 50;
+/** …or once the oldest unsaved bundle waited this long, whichever comes first. */
+export const PUBLISH_EVERY_MS = 100;
 
 /** What a build elsewhere answers: the edges refused (as of that build) and its stats. */
 export interface BuildReport {
@@ -283,10 +301,14 @@ export class BundleBuilder implements Worker {
   }
 
   /** Hands bundles just saved (here or by the build worker) to the long-polls of their edges. */
-  receive(saved: readonly StoredBundle[]): void {
+  receive(saved: readonly PublishedBundle[]): void {
     for (const stored of saved) {
       this.seen.set(stored.edge, stored.hash);
-      this.served.set(stored.edge, servedOf(stored));
+      this.served.set(stored.edge, {
+        hash: stored.hash,
+        files: new Set(stored.served.files),
+        lists: stored.served.lists,
+      });
       this.changed.emit(stored.edge, stored);
     }
   }
@@ -403,18 +425,18 @@ export class BundleBuilder implements Worker {
     edge: string,
     knownHash: string | undefined,
     timeoutMs: number,
-  ): Promise<StoredBundle | undefined> {
+  ): Promise<EdgeBundle | undefined> {
     const current = await this.opts.store.latestBundle(edge);
     if (current && current.hash !== knownHash) return current;
     if (timeoutMs <= 0 || this.closed) return undefined;
     return new Promise((resolve) => {
-      const done = (bundle: StoredBundle | undefined) => {
+      const done = (bundle: EdgeBundle | undefined) => {
         clearTimeout(timer);
         this.changed.off(edge, onChange);
         this.changed.off('close', onClose);
         resolve(bundle);
       };
-      const onChange = (b: StoredBundle) => {
+      const onChange = (b: EdgeBundle) => {
         if (b.hash !== knownHash) done(b);
       };
       const onClose = () => done(undefined);
@@ -767,10 +789,27 @@ export class BundleBuilder implements Worker {
       return group;
     };
 
-    const pending: Omit<StoredBundle, 'created_at'>[] = [];
+    // ---- issue 14: batched publishing. Signed bundles wait in `pending` and are saved (one
+    // transaction per batch, after the contents they name) every PUBLISH_EVERY_EDGES edges or
+    // once the oldest waited PUBLISH_EVERY_MS, so the first edges' long-polls wake while the
+    // rest of the build runs, rather than all of them after its last edge.
+    const pending: {
+      bundle: Omit<StoredBundle, 'created_at'>;
+      served: PublishedBundle['served'];
+    }[] = [];
+    let pendingSince = 0;
     const publish = async () => {
       if (pending.length === 0) return;
-      const saved = await store.saveBundles(pending.splice(0));
+      const batch = pending.splice(0);
+      const saved = await store.saveBundles(batch.map((p) => p.bundle));
+      const names = new Map(batch.map((p) => [p.bundle.hash, p.served]));
+      const published: PublishedBundle[] = saved.map((stored) => ({
+        edge: stored.edge,
+        release: stored.release,
+        hash: stored.hash,
+        body: stored.body,
+        served: names.get(stored.hash) ?? servedNames(servedOf(stored)),
+      }));
       for (const stored of saved) {
         stats.published++;
         logger.info(
@@ -778,9 +817,22 @@ export class BundleBuilder implements Worker {
           'bundle published',
         );
       }
-      this.receive(saved);
-      this.opts.onSaved?.(saved);
+      this.receive(published);
+      this.opts.onSaved?.(published);
     };
+    const queue = async (
+      bundle: Omit<StoredBundle, 'created_at'>,
+      served: PublishedBundle['served'],
+    ) => {
+      if (pending.length === 0) pendingSince = performance.now();
+      pending.push({ bundle, served });
+      if (
+        pending.length >= PUBLISH_EVERY_EDGES ||
+        performance.now() - pendingSince >= PUBLISH_EVERY_MS
+      )
+        await publish();
+    };
+    // ---- end batched publishing
 
     for (const edge of spec.edges) {
       stats.edges++;
@@ -843,7 +895,6 @@ export class BundleBuilder implements Worker {
       // the checks below reuse this rendering rather than rendering again.
       const own = ownFiles(release);
       if (this.opts.nginx !== undefined && edge.proxy === 'nginx') {
-        await publish();
         // ---- issue 14: one nginx -t per distinct checked rendering (proxy-check/check-cache.ts):
         // the edge's own files with a fixed name and release, keyed by every file nginx reads.
         // Checked with throwaway certificates: private keys are not written to a temp dir.
@@ -868,7 +919,10 @@ export class BundleBuilder implements Worker {
           certificates,
           files: checkedFiles.map((f) => f.entry),
         });
-        const { result: check, reused } = await this.checks.check(checkKey, build, () => {
+        const { result: check, reused } = await this.checks.check(checkKey, build, async () => {
+          // The releases waiting are saved before a check that runs (it takes a while); a kept
+          // verdict answers at once, so those wait for their batch (w6-publish).
+          await publish();
           const checked: SourceFile[] = checkedFiles.map((f) => ({
             path: f.entry.path,
             content: f.content,
@@ -917,8 +971,8 @@ export class BundleBuilder implements Worker {
       this.errors.delete(edge.name);
 
       // Contents first (once each: the group's new ones with its first edge), then the
-      // manifests that name them, all of a build's in one transaction (flushed before a check,
-      // so that a checked build publishes edge by edge).
+      // manifests that name them, saved in batches (`queue`; flushed before a check, so that
+      // a checked build publishes edge by edge).
       const blobs: HashedFile[] = [...own];
       const first = !group.stored;
       if (first) {
@@ -944,14 +998,17 @@ export class BundleBuilder implements Worker {
         buildManifest({ ...meta, release, revision, files: own.map((f) => f.entry), lists }),
         this.opts.signer.privateKeyPem,
       );
-      pending.push({
-        edge: edge.name,
-        release,
-        revision,
-        content_key: key,
-        hash: signed.hash,
-        body: JSON.stringify(signed),
-      });
+      await queue(
+        {
+          edge: edge.name,
+          release,
+          revision,
+          content_key: key,
+          hash: signed.hash,
+          body: JSON.stringify(signed),
+        },
+        { files: own.map((f) => f.entry.sha256), lists: lists.map((l) => l.sha256) },
+      );
     }
     await publish();
     if (stats.published > 0) this.opts.onPublished?.();
@@ -1010,6 +1067,13 @@ export class BundleBuilder implements Worker {
     }
     this.errors.set(edge, { edge, revision, message, at: new Date().toISOString() });
   }
+}
+
+/** What a long-poll hands out: a bundle just published, or one read from the store. */
+export type EdgeBundle = Pick<StoredBundle, 'edge' | 'release' | 'hash' | 'body'>;
+
+function servedNames(served: Served): PublishedBundle['served'] {
+  return { files: [...served.files], lists: served.lists };
 }
 
 /** The hashes a stored release names directly: its own files and its file lists. */

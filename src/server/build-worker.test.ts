@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../bundle/index.js';
-import { BundleBuilder } from '../edges/builder.js';
+import { BundleBuilder, PUBLISH_EVERY_EDGES, type PublishedBundle } from '../edges/builder.js';
 import { BuildWorkerHost, buildTimeoutOf, workerEntry } from '../edges/build-worker.js';
 import { ensureSigningKey, type BundleSigner } from '../edges/signing-key.js';
 import { parseMessage } from '../spec/messages.js';
@@ -95,7 +95,7 @@ describe('the build worker', () => {
   const workerBuilder = (
     restartDelayMs = 50,
     gate?: SharedArrayBuffer,
-    buildTimeoutMs?: number,
+    opts: { nginx?: boolean; posted?: PublishedBundle[][]; buildTimeoutMs?: number } = {},
   ) => {
     let host: BuildWorkerHost | undefined;
     const log = logger();
@@ -111,16 +111,19 @@ describe('the build worker', () => {
               storeUrl: url,
               secretKeyFile: keyFile,
               signer,
-              nginx: '/usr/sbin/nginx',
+              ...(opts.nginx !== false ? { nginx: '/usr/sbin/nginx' } : {}),
               logLevel: 'info',
               testHooks: gate !== undefined ? { gate } : {},
             },
             logger: log,
             restartDelayMs,
-            ...(buildTimeoutMs !== undefined ? { buildTimeoutMs } : {}),
+            ...(opts.buildTimeoutMs !== undefined ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
             onRestarted: () => void builder.rebuild(),
           },
-          receive,
+          (saved) => {
+            opts.posted?.push(saved);
+            receive(saved);
+          },
         );
         return host;
       },
@@ -164,6 +167,54 @@ describe('the build worker', () => {
       await builder.stop();
     }
     expect(host).toBeDefined();
+  });
+
+  it('posts what a build publishes in batches, each bundle with only what the long-polls need', async () => {
+    const posted: PublishedBundle[][] = [];
+    const { builder, host } = workerBuilder(50, undefined, { nginx: false, posted });
+    const edges = PUBLISH_EVERY_EDGES * 2 + 20;
+    try {
+      await write({
+        edges: Array.from({ length: edges }, (_, i) => ({
+          name: `e${i}`,
+          host: { v4: `127.0.1.${i + 1}` },
+        })),
+        sites: [
+          {
+            domain: 'batch.example.com',
+            origins: [{ host: { v4: '127.0.0.1' }, port: 8080, protocol: 'http' }],
+            edges: ['*'],
+          },
+        ],
+      });
+      const last = builder.waitForChange(`e${edges - 1}`, undefined, 60_000);
+      await builder.rebuild();
+      expect((await last)?.release).toBe(1);
+      // One message per batch, not one for the whole build.
+      expect(posted.length).toBeGreaterThanOrEqual(3);
+      expect(posted.every((b) => b.length <= PUBLISH_EVERY_EDGES)).toBe(true);
+      const all = posted.flat();
+      expect(all.map((b) => b.edge).sort()).toEqual(
+        Array.from({ length: edges }, (_, i) => `e${i}`).sort(),
+      );
+      // Only what a poll answer and the file route need: no created_at, revision, content key.
+      for (const b of all)
+        expect(Object.keys(b).sort()).toEqual(['body', 'edge', 'hash', 'release', 'served']);
+      // `served` names what the signed manifest names.
+      const sample = all[0];
+      const stored = await store.latestBundle(sample?.edge ?? '');
+      expect(sample?.body).toBe(stored?.body);
+      const manifest = verifyBundle(
+        JSON.parse(stored?.body ?? '{}'),
+        signer.publicKeyPem,
+        sample?.edge ?? '',
+      );
+      expect(new Set(sample?.served.files)).toEqual(new Set(manifest.files.map((f) => f.sha256)));
+      expect(sample?.served.lists).toEqual(manifest.lists.map((l) => l.sha256));
+    } finally {
+      await builder.stop();
+      void host;
+    }
   });
 
   it('a worker that dies fails its build (logged, every edge shows it), is replaced, and builds again; the edges keep their releases', async () => {
@@ -210,7 +261,7 @@ describe('the build worker', () => {
   for (const hang of ['await', 'busy'] as const) {
     it(`a build that hangs (${hang === 'await' ? 'an await that never settles' : 'a synchronous busy loop'}) fails after the limit: the worker is terminated and replaced, the edges keep their releases, the next change is published`, async () => {
       const LIMIT_MS = 3000;
-      const { builder, host } = workerBuilder(200, undefined, LIMIT_MS);
+      const { builder, host } = workerBuilder(200, undefined, { buildTimeoutMs: LIMIT_MS });
       try {
         await write(spec(2));
         await builder.rebuild();
@@ -270,7 +321,7 @@ describe('the build worker', () => {
     const gate = new SharedArrayBuffer(4);
     const flag = new Int32Array(gate);
     const LIMIT_MS = 2000;
-    const { builder } = workerBuilder(50, gate, LIMIT_MS);
+    const { builder } = workerBuilder(50, gate, { buildTimeoutMs: LIMIT_MS });
     try {
       await write(spec(2));
       await builder.rebuild();

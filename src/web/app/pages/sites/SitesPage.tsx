@@ -1,4 +1,5 @@
 // Sites: each with its origins, edges and health; links to edit; "New site".
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { listSites } from '../../api/client.js';
 import type { Site } from '../../api/types.js';
@@ -23,6 +24,11 @@ function originText(site: Site): string {
 export function SitesPage() {
   const { t } = useTranslation();
   const { status } = useLive();
+  // One lookup per row, not a search of every site per row (10,000 sites: issue 14).
+  const healthOf = useMemo(
+    () => new Map((status?.sites ?? []).map((x) => [x.domain, x.health])),
+    [status?.sites],
+  );
   const sites = useApi(listSites, [status?.revision]);
   return (
     <div className="page" data-testid="sites">
@@ -59,7 +65,7 @@ export function SitesPage() {
                   ) : null}
                 </th>
                 <td>
-                  <HealthBadge health={status?.sites.find((x) => x.domain === s.domain)?.health} />
+                  <HealthBadge health={healthOf.get(s.domain)} />
                 </td>
                 <td>{originText(s)}</td>
                 <td>{s.edges.join(', ')}</td>

@@ -7,25 +7,16 @@
 // edge's nginx logs A's probes), and each failure is logged once, not once per round. When
 // it is back: /v1/status answers again, the merge is whole again (B says e1 is up only
 // because A's fresh probes count), and the recovery is logged.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgeStatus } from '../../src/spec/index.js';
 import { openPostgresDatabase } from '../../src/store/postgres.js';
-import { NGINX } from '../support/cdn.js';
 import { eventually } from '../support/http.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import {
-  freePort,
-  readAdminEnv,
-  runCli,
-  startControlPlane,
-  startProcess,
-  tempDir,
-  type ControlPlane,
-  type Running,
-} from '../support/processes.js';
+import type { TestPostgres } from '../support/postgres.js';
+import { startProbeCluster, type ProbeCluster } from '../support/probe-cluster.js';
+import { tempDir, type ControlPlane } from '../support/processes.js';
 
 const EDGE_ADDRESS = '127.0.19.40';
 const FROM_A = '127.0.19.41';
@@ -35,33 +26,13 @@ const OUTAGE_MS = 10_000;
 
 describe('PostgreSQL down while control planes merge their probes', () => {
   const tmp = tempDir('ha-pg-down');
+  let cluster: ProbeCluster;
   let pg: TestPostgres;
   let url = '';
   let a: ControlPlane;
   let b: ControlPlane;
-  let nginx: Running;
   let admin: Record<string, string> = {};
   const accessLog = () => join(tmp.path, 'access.log');
-  const serve = (name: string, from: string) =>
-    startControlPlane(join(tmp.path, name), {
-      args: [
-        '--database',
-        url,
-        '--public-url',
-        'http://127.0.0.1:9',
-        '--nginx-check',
-        'off',
-        '--secret-key-file',
-        join(tmp.path, 'shared-secret.key'),
-        '--probe-interval',
-        '1',
-        '--probe-timeout',
-        '1',
-        '--probe-source-address',
-        from,
-      ],
-      startTimeoutMs: 90_000,
-    });
 
   type Status = { edges: EdgeStatus[] };
   const status = async (cp: ControlPlane) => {
@@ -79,60 +50,19 @@ describe('PostgreSQL down while control planes merge their probes', () => {
   const count = (cp: ControlPlane, text: string) => cp.server.output().split(text).length - 1;
 
   beforeAll(async () => {
-    const e1Port = await freePort(EDGE_ADDRESS);
-    const e2Port = await freePort(EDGE_ADDRESS); // nothing listens there
-    const conf = join(tmp.path, 'nginx.conf');
-    writeFileSync(accessLog(), '');
-    writeFileSync(
-      conf,
-      `daemon off;
-pid ${tmp.path}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 64; }
-http {
-  log_format probes '$remote_addr $status';
-  access_log ${accessLog()} probes;
-  server {
-    listen ${EDGE_ADDRESS}:${e1Port} default_server;
-    location / {
-      # reachable from A only: B's connections are closed without an answer
-      if ($remote_addr != "${FROM_A}") { return 444; }
-      add_header X-CDN-Node e1 always;
-      return 421;
-    }
-  }
-}
-`,
-    );
-    nginx = startProcess(NGINX, ['-p', `${tmp.path}/`, '-c', conf]);
-    pg = await startPostgres();
-    url = await pg.createDatabase('outpost_ha_pg_down');
-    a = await serve('a', FROM_A);
-    admin = await readAdminEnv(a);
-    await a.server.waitFor(/is the leader/, 60_000);
-    b = await serve('b', FROM_B);
-    const file = join(tmp.path, 'outpost.yaml');
-    writeFileSync(
-      file,
-      `edges:
-  - name: e1
-    host: {v4: ${EDGE_ADDRESS}}
-    listen: {addresses: [${EDGE_ADDRESS}], http: ${e1Port}, https: ${e1Port + 1}}
-  - name: e2
-    host: {v4: ${EDGE_ADDRESS}}
-    listen: {addresses: [${EDGE_ADDRESS}], http: ${e2Port}, https: ${e2Port + 1}}
-sites: []
-`,
-    );
-    const r = await runCli(['apply', '-f', file], { ...admin, OUTPOST_SERVER: a.url });
-    expect(r.code, r.stderr).toBe(0);
+    cluster = await startProbeCluster({
+      dir: tmp.path,
+      database: 'outpost_ha_pg_down',
+      edgeAddress: EDGE_ADDRESS,
+      fromA: FROM_A,
+      fromB: FROM_B,
+      accessLog: accessLog(),
+    });
+    ({ pg, url, a, b, admin } = cluster);
   }, 300_000);
 
   afterAll(async () => {
-    await a?.server.stop();
-    await b?.server.stop();
-    await nginx?.stop();
-    await pg?.stop();
+    await cluster?.stop();
     tmp.remove();
   });
 

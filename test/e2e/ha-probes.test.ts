@@ -7,23 +7,11 @@
 //   (nothing listens) is down; the alert is raised for e2 only. kill -9 of A: once its
 //   heartbeat runs out, B alone decides and e1 is down on B.
 // - Revocations: edge e2's long-poll held by B ends with 401 at once when A revokes its token.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgeStatus } from '../../src/spec/index.js';
-import { NGINX } from '../support/cdn.js';
 import { eventually } from '../support/http.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import {
-  freePort,
-  readAdminEnv,
-  runCli,
-  startControlPlane,
-  startProcess,
-  tempDir,
-  type ControlPlane,
-  type Running,
-} from '../support/processes.js';
+import { startProbeCluster, type ProbeCluster } from '../support/probe-cluster.js';
+import { tempDir, type ControlPlane } from '../support/processes.js';
 
 const EDGE_ADDRESS = '127.0.19.30';
 const FROM_A = '127.0.19.31';
@@ -31,36 +19,11 @@ const FROM_B = '127.0.19.32';
 
 describe('probes and revocations across control planes', () => {
   const tmp = tempDir('ha-probes');
-  let pg: TestPostgres;
-  let url = '';
+  let cluster: ProbeCluster;
   let a: ControlPlane;
   let b: ControlPlane;
-  let nginx: Running;
   let admin: Record<string, string> = {};
-  let e1Port = 0;
-  let e2Port = 0;
-  const tokens: Record<string, string> = {};
-  const sharedKey = () => join(tmp.path, 'shared-secret.key');
-  const serve = (name: string, from: string) =>
-    startControlPlane(join(tmp.path, name), {
-      args: [
-        '--database',
-        url,
-        '--public-url',
-        'http://127.0.0.1:9',
-        '--nginx-check',
-        'off',
-        '--secret-key-file',
-        sharedKey(),
-        '--probe-interval',
-        '1',
-        '--probe-timeout',
-        '1',
-        '--probe-source-address',
-        from,
-      ],
-      startTimeoutMs: 90_000,
-    });
+  let tokens: Record<string, string> = {};
 
   type Status = { edges: EdgeStatus[]; alerts: { kind: string; subject: string }[] };
   const statusOf = async (cp: ControlPlane): Promise<Status> => {
@@ -72,64 +35,18 @@ describe('probes and revocations across control planes', () => {
   const healthOf = (s: Status, edge: string) => s.edges.find((e) => e.name === edge)?.health;
 
   beforeAll(async () => {
-    e1Port = await freePort(EDGE_ADDRESS);
-    e2Port = await freePort(EDGE_ADDRESS); // nothing listens there
-    const conf = join(tmp.path, 'nginx.conf');
-    writeFileSync(
-      conf,
-      `daemon off;
-pid ${tmp.path}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  server {
-    listen ${EDGE_ADDRESS}:${e1Port} default_server;
-    location / {
-      # reachable from A only: B's connections are closed without an answer
-      if ($remote_addr != "${FROM_A}") { return 444; }
-      add_header X-CDN-Node e1 always;
-      return 421;
-    }
-  }
-}
-`,
-    );
-    nginx = startProcess(NGINX, ['-p', `${tmp.path}/`, '-c', conf]);
-    pg = await startPostgres();
-    url = await pg.createDatabase('outpost_ha_probes');
-    a = await serve('a', FROM_A);
-    admin = await readAdminEnv(a);
-    await a.server.waitFor(/is the leader/, 60_000);
-    b = await serve('b', FROM_B);
-    const file = join(tmp.path, 'outpost.yaml');
-    writeFileSync(
-      file,
-      `edges:
-  - name: e1
-    host: {v4: ${EDGE_ADDRESS}}
-    listen: {addresses: [${EDGE_ADDRESS}], http: ${e1Port}, https: ${e1Port + 1}}
-  - name: e2
-    host: {v4: ${EDGE_ADDRESS}}
-    listen: {addresses: [${EDGE_ADDRESS}], http: ${e2Port}, https: ${e2Port + 1}}
-sites: []
-`,
-    );
-    const r = await runCli(['apply', '-f', file], { ...admin, OUTPOST_SERVER: a.url });
-    expect(r.code, r.stderr).toBe(0);
-    for (const e of ['e1', 'e2']) {
-      const token = new RegExp(`New edge ${e}: its token, shown once:\\n {2}(ope_\\S+)`).exec(
-        r.stdout,
-      )?.[1];
-      if (token) tokens[e] = token;
-    }
+    cluster = await startProbeCluster({
+      dir: tmp.path,
+      database: 'outpost_ha_probes',
+      edgeAddress: EDGE_ADDRESS,
+      fromA: FROM_A,
+      fromB: FROM_B,
+    });
+    ({ a, b, admin, tokens } = cluster);
   }, 300_000);
 
   afterAll(async () => {
-    await a?.server.stop('SIGKILL');
-    await b?.server.stop();
-    await nginx?.stop();
-    await pg?.stop();
+    await cluster?.stop('SIGKILL');
     tmp.remove();
   });
 

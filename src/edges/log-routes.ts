@@ -3,6 +3,7 @@
 // seconds for their answers, and answers with the lines oldest first, each with its edge, and
 // how each edge answered (an edge that is down is named, the others' lines still shown).
 // `cursor` in the answer, passed back, asks for the lines written since (`--follow`).
+import { badQuery, queryParams, wholeNumber } from '../http/query.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { docs } from '../http/openapi.js';
@@ -50,26 +51,9 @@ export interface LogQuery {
   waitSeconds: number;
 }
 
-function bad(field: string, message: string): ApiError {
-  return new ApiError('invalid_request', `${field}: ${message}`, field);
-}
-
-function int(raw: string | undefined, field: string, min: number, max: number, dflt: number) {
-  if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || n < min || n > max)
-    throw bad(field, `must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
 /** The query of a log request, every problem named by its field. */
 export function parseLogQuery(query: unknown): LogQuery {
-  const q = (query ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(q)) {
-    if (!(k in SiteLogsQuery.shape)) throw bad(k, 'is not a parameter of this route');
-    if (typeof v !== 'string') throw bad(k, 'must be given once');
-  }
-  const s = q as Record<string, string | undefined>;
+  const s = queryParams(query, SiteLogsQuery.shape);
   const filter: Record<string, string> = {};
   for (const k of ['status', 'path', 'client', 'cache'] as const) {
     const v = s[k];
@@ -79,22 +63,22 @@ export function parseLogQuery(query: unknown): LogQuery {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = String(issue?.path[0] ?? 'query');
-    throw bad(field, issue?.message ?? 'is not valid');
+    throw badQuery(field, issue?.message ?? 'is not valid');
   }
   let cursors: Record<string, LogCursor> = {};
   if (s.cursor !== undefined && s.cursor !== '') {
     try {
       cursors = Cursors.parse(JSON.parse(Buffer.from(s.cursor, 'base64url').toString('utf8')));
     } catch {
-      throw bad('cursor', 'is not a cursor this API gave');
+      throw badQuery('cursor', 'is not a cursor this API gave');
     }
   }
   return {
     edge: s.edge === '' ? undefined : s.edge,
     filter: parsed.data,
-    limit: int(s.limit, 'limit', 1, MAX_LOG_LINES, DEFAULT_LIMIT),
+    limit: wholeNumber(s.limit, 'limit', 1, MAX_LOG_LINES) ?? DEFAULT_LIMIT,
     cursors,
-    waitSeconds: int(s.wait, 'wait', 1, MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS),
+    waitSeconds: wholeNumber(s.wait, 'wait', 1, MAX_WAIT_SECONDS) ?? DEFAULT_WAIT_SECONDS,
   };
 }
 
@@ -126,7 +110,7 @@ export const logRoutes =
         let edges = edgesOfSite(spec, domain);
         if (q.edge !== undefined) {
           if (!edges.includes(q.edge))
-            throw bad('edge', `"${q.edge}" is not an edge that serves ${domain}`);
+            throw badQuery('edge', `"${q.edge}" is not an edge that serves ${domain}`);
           edges = [q.edge];
         }
         const answers = await logs.ask(

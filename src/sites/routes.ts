@@ -8,6 +8,7 @@ import { parseBody } from '../http/parse-body.js';
 import type { DesiredState } from '../state/service.js';
 import { docs } from '../http/openapi.js';
 import { noneMatch } from '../http/etag.js';
+import { badQuery, queryParams, wholeNumber } from '../http/query.js';
 import { SiteListCache, type SitePageQuery } from './list-cache.js';
 
 /** The query of GET /v1/sites, as documented (every field a string; see `parseSiteListQuery`). */
@@ -23,26 +24,11 @@ export const SiteListQuery = z.object({
     .describe('Only the sites after this domain in the spec order (`next` of the page before)'),
 });
 
-function bad(field: string, message: string): ApiError {
-  return new ApiError('invalid_request', `${field}: ${message}`, field);
-}
-
 /** `?limit=&after=`, every problem named by its field. */
 export function parseSiteListQuery(query: unknown): SitePageQuery {
-  const q = (query ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(q)) {
-    if (!(k in SiteListQuery.shape)) throw bad(k, 'is not a parameter of this route');
-    if (typeof v !== 'string') throw bad(k, 'must be given once');
-  }
-  const { limit, after } = q as { limit?: string; after?: string };
-  let n: number | undefined;
-  if (limit !== undefined) {
-    n = Number(limit);
-    if (!/^[0-9]+$/.test(limit) || n < 1 || n > MAX_SITE_PAGE)
-      throw bad('limit', `must be a whole number from 1 to ${MAX_SITE_PAGE}`);
-  }
-  if (after === '') throw bad('after', 'must be a domain (the `next` of the page before)');
-  return { limit: n, after };
+  const { limit, after } = queryParams(query, SiteListQuery.shape);
+  if (after === '') throw badQuery('after', 'must be a domain (the `next` of the page before)');
+  return { limit: wholeNumber(limit, 'limit', 1, MAX_SITE_PAGE), after };
 }
 
 export const sitesRoutes =
@@ -76,7 +62,7 @@ export const sitesRoutes =
         if (query.limit !== undefined || query.after !== undefined) {
           const page = list.page(query);
           if (page === undefined)
-            throw bad(
+            throw badQuery(
               'after',
               `no site "${query.after ?? ''}" at revision ${list.revision} (deleted since the page before? list again from the start)`,
             );

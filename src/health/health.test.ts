@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseSpec } from '../spec/index.js';
+import { parseSpec, sitesServedBy } from '../spec/index.js';
 import { combine, HealthBook } from './health-book.js';
 import { probeTargets } from './prober.js';
-import { buildStatus, edgesPerSite, siteStatus, sitesPerEdge } from './status.js';
+import { buildStatus, edgesPerSite, siteStatus } from './status.js';
 import { hitRatio, TrafficBook } from './traffic-book.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s)).toISOString();
@@ -129,8 +129,7 @@ describe('probes and status', () => {
       traffic: new TrafficBook(),
     };
     const snapshot = buildStatus(input);
-    // The status service passes the sites each edge serves, compiled once per revision.
-    expect(buildStatus({ ...input, servedBy: sitesPerEdge(spec) })).toEqual(snapshot);
+    // The status service passes the edges of each site, compiled once per revision.
     expect(buildStatus({ ...input, edgesOf: edgesPerSite(spec) })).toEqual(snapshot);
     // A paused edge serves nothing.
     expect(edgesPerSite(spec).get('s.test')).toEqual(['a']);
@@ -287,12 +286,14 @@ describe('probes and status', () => {
         edges: [],
       });
       // The full list of one site (GET /v1/status/sites/:domain): every edge, the same verdict.
-      const served = sitesPerEdge(three);
-      const of = edgesPerSite(three, served);
+      const of = edgesPerSite(three);
       expect(of.get('s.test')).toEqual(['x', 'y', 'z']);
       expect(of.get('t.test')).toEqual(['y']);
-      // Computed from the selectors directly (once per distinct list): the same answer.
-      expect(edgesPerSite(three)).toEqual(of);
+      // The same answer as the edges' own plans give (the sites each edge serves, inverted).
+      const planned = new Map(three.sites.map((site) => [site.domain, [] as string[]]));
+      for (const edge of three.edges)
+        for (const site of sitesServedBy(three, edge)) planned.get(site.domain)?.push(edge.name);
+      expect(of).toEqual(planned);
       const full = siteStatus(three.sites[0]!, of.get('s.test')!, (id) => book.peek(id), 'all');
       expect(full.edges.map((e) => [e.name, e.health])).toEqual([
         ['x', 'up'],

@@ -1,6 +1,6 @@
 // The whole status picture: each edge (release, reports, probes, traffic), each site (probes
 // through its edges and of its origins) and the alerts. Pure: inputs in, snapshot out.
-import { selectorMatch, sitesServedBy, type Site, type Spec } from '../spec/index.js';
+import { selectorMatch, type Site, type Spec } from '../spec/index.js';
 import { edgeStatuses, type EdgeStatus, type EdgeStatusInput } from './edge-status.js';
 import { combine, type Health, type TargetHealth } from './health-book.js';
 import { edgeTargetId, originTargetId } from './prober.js';
@@ -77,12 +77,9 @@ export interface StatusInput extends EdgeStatusInput {
   /** Alerts other capabilities raise (certificates, DNS). */
   extraAlerts?: Alert[];
   /**
-   * The domains each edge serves, as `sitesPerEdge(spec)` gives them. Compiling every edge's
-   * plan is the costly part of a snapshot; a caller that snapshots often passes this, computed
-   * once per revision.
+   * The edges serving each domain, as `edgesPerSite(spec)` gives them: a caller that snapshots
+   * often passes this, computed once per revision.
    */
-  servedBy?: Map<string, string[]>;
-  /** The edges serving each domain, in spec order, as `edgesPerSite(spec, servedBy)` gives them. */
   edgesOf?: Map<string, string[]>;
   /**
    * The sites as an earlier snapshot gave them, when nothing they come from changed since
@@ -122,7 +119,7 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
     };
   });
 
-  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec, input.servedBy));
+  const edgesOf = input.sites ? undefined : (input.edgesOf ?? edgesPerSite(spec));
   const sites =
     input.sites ??
     spec.sites.map((site) => siteStatus(site, edgesOf?.get(site.domain) ?? [], health, 'problems'));
@@ -176,7 +173,7 @@ export function buildStatus(input: StatusInput): StatusSnapshot {
  * One site's health from its probes through each edge serving it and of each origin.
  * `edges: 'problems'` lists only the edges where the site is down (the snapshot), `'all'`
  * every one (GET /v1/status/sites/:domain); the verdict and the counts are the same.
- * One health lookup per edge, no array built per edge unless it is listed.
+ * One health lookup per edge (the lookup hands out the book's own entry, not a copy).
  */
 export function siteStatus(
   site: Pick<Site, 'domain' | 'origins'>,
@@ -186,21 +183,13 @@ export function siteStatus(
 ): SiteStatus {
   const counts: EdgesByHealth = { up: 0, down: 0, unknown: 0 };
   const listed: SiteEdgeHealth[] = [];
-  // combine() of the edges' probes, counted as they are read.
-  let downReason: string | null = null;
-  for (const name of edgeNames) {
+  const edgeStates = edgeNames.map((name) => {
     const t = health(edgeTargetId(name, site.domain));
     counts[t.state] += 1;
-    if (t.state === 'down' && downReason === null) downReason = t.reason;
     if (edges === 'all' || t.state === 'down') listed.push({ name, ...pick(t) });
-  }
-  const known = counts.up + counts.down;
-  const viaEdges: { health: Health; reason: string | null } =
-    known === 0
-      ? { health: 'unknown', reason: null }
-      : counts.down === 0
-        ? { health: 'up', reason: null }
-        : { health: counts.down === known ? 'down' : 'degraded', reason: downReason };
+    return t;
+  });
+  const viaEdges = combine(edgeStates);
   const originStates = site.origins.map((_, i) => health(originTargetId(site.domain, i)));
   const origins = combine(originStates);
   let verdict: { health: Health; reason: CodedMessage | string | null };
@@ -224,21 +213,12 @@ export function siteStatus(
 }
 
 /**
- * The edges serving each domain, in the spec's edge order: the inverse of `sitesPerEdge` (as
- * compileEdgePlan plans them: a paused edge serves nothing). Without `servedBy`, computed
- * once per distinct selector list (sites mostly share a few), not once per site and edge.
+ * The edges serving each domain, in the spec's edge order, as compileEdgePlan plans them (a
+ * paused edge serves nothing): computed once per distinct selector list (sites mostly share a
+ * few), not once per site and edge.
  */
-export function edgesPerSite(
-  spec: Pick<Spec, 'sites' | 'edges'>,
-  servedBy?: Map<string, string[]>,
-): Map<string, string[]> {
+export function edgesPerSite(spec: Pick<Spec, 'sites' | 'edges'>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  if (servedBy) {
-    for (const site of spec.sites) out.set(site.domain, []);
-    for (const edge of spec.edges)
-      for (const domain of servedBy.get(edge.name) ?? []) out.get(domain)?.push(edge.name);
-    return out;
-  }
   const bySelectors = new Map<string, string[]>();
   for (const site of spec.sites) {
     const key = site.edges.join('\n');
@@ -297,18 +277,6 @@ export function siteDown(s: Pick<SiteStatus, 'domain' | 'reason' | 'reason_code'
     site: s.domain,
     reason: s.reason_code ?? s.reason ?? coded('probes_fail'),
   });
-}
-
-/** The domains each edge serves (as its plan would list them), by edge name. */
-export function sitesPerEdge(spec: Spec): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const edge of spec.edges) {
-    out.set(
-      edge.name,
-      sitesServedBy(spec, edge).map((s) => s.domain),
-    );
-  }
-  return out;
 }
 
 /** What the public status page may show: no addresses, no errors, no secrets. */

@@ -19,6 +19,7 @@
 // which edges got new bundles as it saves them (`receive`: the long-polls wake), and answers
 // with its refusals and stats. Changes that arrive during a build make one more build after it.
 import { EventEmitter } from 'node:events';
+import { coded, englishOf } from '../spec/messages.js';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   buildManifest,
@@ -372,7 +373,7 @@ export class BundleBuilder implements Worker {
    */
   private async failed(err: unknown): Promise<void> {
     this.opts.logger.error({ err }, 'bundle build failed');
-    const message = `the bundle build failed (the edge keeps serving its previous release): ${(err as Error).message}`;
+    const message = englishOf(coded('build_failed', { error: (err as Error).message }));
     const at = new Date().toISOString();
     try {
       const { spec, revision } = await this.opts.store.readSharedState();
@@ -802,13 +803,13 @@ export class BundleBuilder implements Worker {
       if (pending.length === 0) return;
       const batch = pending.splice(0);
       const saved = await store.saveBundles(batch.map((p) => p.bundle));
-      const names = new Map(batch.map((p) => [p.bundle.hash, p.served]));
-      const published: PublishedBundle[] = saved.map((stored) => ({
-        edge: stored.edge,
-        release: stored.release,
-        hash: stored.hash,
-        body: stored.body,
-        served: names.get(stored.hash) ?? servedNames(servedOf(stored)),
+      // saveBundles stores each bundle it is given, in order.
+      const published: PublishedBundle[] = batch.map(({ bundle, served }) => ({
+        edge: bundle.edge,
+        release: bundle.release,
+        hash: bundle.hash,
+        body: bundle.body,
+        served,
       }));
       for (const stored of saved) {
         stats.published++;
@@ -1071,10 +1072,6 @@ export class BundleBuilder implements Worker {
 
 /** What a long-poll hands out: a bundle just published, or one read from the store. */
 export type EdgeBundle = Pick<StoredBundle, 'edge' | 'release' | 'hash' | 'body'>;
-
-function servedNames(served: Served): PublishedBundle['served'] {
-  return { files: [...served.files], lists: served.lists };
-}
 
 /** The hashes a stored release names directly: its own files and its file lists. */
 function servedOf(bundle: StoredBundle): Served {

@@ -37,9 +37,4 @@ export class RepeatedFailures {
     this.failing.delete(what);
     this.opts.onRecovered?.(what, f.failures);
   }
-
-  /** The steps failing now. */
-  failingNow(): string[] {
-    return [...this.failing.keys()];
-  }
 }

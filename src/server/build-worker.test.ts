@@ -22,7 +22,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { eventually } from '../../test/support/http.js';
-import { buildControlPlane } from './app.js';
+import { buildControlPlane, type ControlPlaneOptions } from './app.js';
 
 const spec = (sites: number, port = 8080): SpecInput => ({
   edges: [
@@ -380,9 +380,10 @@ describe('the build worker', () => {
       await app?.close();
       app = undefined;
     });
-
-    it('shows a build that hangs as every edge’s error in /v1/status (coded), then publishes the change from a new worker', async () => {
-      let host: BuildWorkerHost | undefined;
+    /** A control plane whose builds run in the worker, listening; `call` its admin API. */
+    const startApp = async (
+      buildWorker: Omit<NonNullable<ControlPlaneOptions['buildWorker']>, 'storeUrl'>,
+    ) => {
       const token = (await ensureAdminToken(store)) as string;
       app = await buildControlPlane({
         store,
@@ -391,13 +392,7 @@ describe('the build worker', () => {
         version: 'test',
         probeIntervalMs: 0,
         secretKeyFile: keyFile,
-        buildWorker: {
-          storeUrl: url,
-          testHooks: {},
-          buildTimeoutMs: 2000,
-          restartDelayMs: 100,
-          onHost: (h) => (host = h),
-        },
+        buildWorker: { storeUrl: url, ...buildWorker },
       });
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
       const call = async (method: string, path: string, body?: unknown) => {
@@ -411,6 +406,17 @@ describe('the build worker', () => {
         });
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
       };
+      return call;
+    };
+
+    it('shows a build that hangs as every edge’s error in /v1/status (coded), then publishes the change from a new worker', async () => {
+      let host: BuildWorkerHost | undefined;
+      const call = await startApp({
+        testHooks: {},
+        buildTimeoutMs: 2000,
+        restartDelayMs: 100,
+        onHost: (h) => (host = h),
+      });
       expect((await call('POST', '/v1/apply', { spec: spec(3) })).status).toBe(200);
       const first = await eventually('the first releases', async () => {
         const bundles = await store.latestBundles();
@@ -453,28 +459,7 @@ describe('the build worker', () => {
       const gate = new SharedArrayBuffer(4);
       const flag = new Int32Array(gate);
       let host: BuildWorkerHost | undefined;
-      const token = (await ensureAdminToken(store)) as string;
-      app = await buildControlPlane({
-        store,
-        logger: logger(),
-        publicUrl: 'http://127.0.0.1',
-        version: 'test',
-        probeIntervalMs: 0,
-        secretKeyFile: keyFile,
-        buildWorker: { storeUrl: url, testHooks: { gate }, onHost: (h) => (host = h) },
-      });
-      const base = await app.listen({ host: '127.0.0.1', port: 0 });
-      const call = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${base}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-        return { status: res.status, body: await res.json() };
-      };
+      const call = await startApp({ testHooks: { gate }, onHost: (h) => (host = h) });
       const SITES = 1000;
       expect((await call('POST', '/v1/apply', { spec: spec(SITES) })).status).toBe(200);
       const first = await eventually(

@@ -37,13 +37,15 @@ function matcherProblems(
   return out;
 }
 
-/** Problems of the protection fields of sites served by (unpaused) Caddy edges. */
-export function caddyProtectProblems(spec: Spec): Problem[] {
+/** Problems of the protection fields of sites served by (unpaused) Caddy edges (`caddyEdges`). */
+export function caddyProtectProblems(
+  spec: Spec,
+  caddyEdges = spec.edges.filter((e) => e.proxy === 'caddy' && !e.paused),
+): Problem[] {
   const problems: Problem[] = [];
+  if (caddyEdges.length === 0) return problems;
   spec.sites.forEach((site, i) => {
-    const caddy = spec.edges.filter(
-      (e) => e.proxy === 'caddy' && !e.paused && selectorMatch(site.edges, e) !== undefined,
-    );
+    const caddy = caddyEdges.filter((e) => selectorMatch(site.edges, e) !== undefined);
     if (caddy.length === 0) return;
     const edges = { count: caddy.length, names: caddy.map((e) => `"${e.name}"`).join(', ') };
     const base: PathSegment[] = ['sites', i];

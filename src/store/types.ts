@@ -9,6 +9,7 @@ import type {
   PurgeResult,
   Severity,
   Spec,
+  SpecDiff,
   TrackedAlert,
   EdgePoint,
   Resolution,
@@ -49,6 +50,12 @@ export interface WriteStateOptions {
    * hook `OUTPOST_TEST_HOLD_STATE_WRITE_MS` uses it (config/), to kill a control plane there.
    */
   beforeCommit?: () => Promise<void>;
+  /**
+   * `next` is what parseSpec returned, unmodified, and `diff` is diffSpecs(the state at
+   * `expectRevision`, next) (DesiredState): the write neither parses nor diffs it again
+   * (issue 14: ~2.5 s and ~0.5 s at 10,000 sites). Ignored without `expectRevision`.
+   */
+  checked?: { diff: SpecDiff };
 }
 
 export interface WriteStateResult {

@@ -57,7 +57,7 @@ function parsedOf(parsed: Parsed | undefined, kind: string, text: string): unkno
 
 function remember(parsed: Parsed, kind: string, text: string, value: unknown): void {
   let texts = parsed.get(kind);
-  if (texts === undefined) parsed.set(kind, (texts = new Map()));
+  if (texts === undefined) parsed.set(kind, (texts = new Map<string, unknown>()));
   texts.set(text, value);
 }
 
@@ -286,29 +286,53 @@ function writtenState(
   const parsed: Parsed = new Map();
   const oldEdges = new Map(rows.edges.map((r) => [r.name, r]));
   const oldSites = new Map(rows.sites.map((r) => [r.domain, r]));
-  const keep = <T>(
+  // A row the write left as it was is the row loaded (no new object per entry).
+  const keep = <R extends { position: number; text: string; spec: T }, T>(
     kind: string,
-    old: { text: string; spec: T } | undefined,
+    old: R | undefined,
     next: T,
+    position: number,
     changed: boolean,
-  ): { text: string; spec: T } => {
-    const row =
-      old !== undefined && !changed
-        ? { text: old.text, spec: old.spec }
-        : { text: JSON.stringify(next), spec: deepFreeze(next) };
+    made: (text: string, spec: T) => R,
+  ): R => {
+    if (old !== undefined && !changed) {
+      remember(parsed, kind, old.text, old.spec);
+      return old.position === position ? old : { ...old, position };
+    }
+    const row = made(JSON.stringify(next), deepFreeze(next));
     remember(parsed, kind, row.text, row.spec);
     return row;
   };
-  const edges = desired.edges.map((e, position) => ({
-    name: e.name,
-    position,
-    ...keep('edge', oldEdges.get(e.name), e, updated.has(`edge:${e.name}`)),
-  }));
-  const sites = desired.sites.map((s, position) => ({
-    domain: s.domain,
-    position,
-    ...keep('site', oldSites.get(s.domain), s, updated.has(`site:${s.domain}`)),
-  }));
+  const edges = desired.edges.map((e, position) =>
+    keep(
+      'edge',
+      oldEdges.get(e.name),
+      e,
+      position,
+      updated.has(`edge:${e.name}`),
+      (text, spec) => ({
+        name: e.name,
+        position,
+        text,
+        spec,
+      }),
+    ),
+  );
+  const sites = desired.sites.map((s, position) =>
+    keep(
+      'site',
+      oldSites.get(s.domain),
+      s,
+      position,
+      updated.has(`site:${s.domain}`),
+      (text, spec) => ({
+        domain: s.domain,
+        position,
+        text,
+        spec,
+      }),
+    ),
+  );
   // The blocks are small: the written ones, frozen.
   const block = <T>(kind: string, value: T | undefined): T | undefined => {
     if (value === undefined) return undefined;
@@ -439,6 +463,7 @@ function specOf(rows: StoredRows): Spec {
 
 /** Whether the entries in both lists come in a different order (additions, removals aside). */
 function orderChanged(before: string[], after: string[]): boolean {
+  if (before.length === after.length && before.every((k, i) => k === after[i])) return false;
   const inAfter = new Set(after);
   const inBefore = new Set(before);
   const kept = before.filter((k) => inAfter.has(k));

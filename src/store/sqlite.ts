@@ -3,7 +3,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { StoreFileError } from './errors.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TABLE } from './migrations/index.js';
@@ -14,6 +14,9 @@ import type { Store } from './types.js';
 
 /** How long a write waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
+
+/** How many prepared statements a connection keeps (distinct SQL texts; IN lists vary). */
+const PREPARED_STATEMENTS = 500;
 
 /** `location` is an absolute file path or `:memory:`. */
 export async function openSqliteStore(
@@ -34,7 +37,9 @@ export async function openSqliteDatabase(location: string): Promise<Kysely<Datab
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     sqlite.pragma('synchronous = NORMAL');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: preparedOnce(sqlite, PREPARED_STATEMENTS) }),
+    });
     await migrate(db, 'sqlite');
     return db;
   } catch (error) {
@@ -42,6 +47,29 @@ export async function openSqliteDatabase(location: string): Promise<Kysely<Datab
     else sqlite.close();
     throw error;
   }
+}
+
+/**
+ * The database as Kysely's dialect uses it, each SQL text prepared once (issue 14): Kysely
+ * prepares every query anew, ~2.2 s of the request thread's 43 s in three rounds of 1,000
+ * edges polling (docs/benchmarks.md, "Where the time went at 1,000 edges"). Safe because the
+ * dialect runs one query at a time on its one connection and never leaves a statement
+ * iterating (`all`/`run` finish before it returns; nothing here streams). The least recently
+ * used statement is dropped beyond `limit`.
+ */
+export function preparedOnce(sqlite: BetterSqlite3.Database, limit: number): SqliteDatabase {
+  const kept = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => void sqlite.close(),
+    prepare(sql: string) {
+      let statement = kept.get(sql);
+      if (statement !== undefined) kept.delete(sql);
+      else statement = sqlite.prepare(sql);
+      kept.set(sql, statement);
+      if (kept.size > limit) kept.delete(kept.keys().next().value as string);
+      return statement;
+    },
+  };
 }
 
 /**

@@ -372,6 +372,11 @@ export class BundleBuilder implements Worker {
    * every edge shows it as its build error until a build succeeds; edges keep their releases.
    */
   private async failed(err: unknown): Promise<void> {
+    if (this.closed) {
+      // Stopped with the control plane (stop() above): not a failure anyone must act on.
+      this.opts.logger.info({ reason: (err as Error).message }, 'the running build was stopped');
+      return;
+    }
     this.opts.logger.error({ err }, 'bundle build failed');
     const message = englishOf(coded('build_failed', { error: (err as Error).message }));
     const at = new Date().toISOString();
@@ -406,8 +411,11 @@ export class BundleBuilder implements Worker {
 
   async stop(): Promise<void> {
     this.close();
-    await this.chain;
+    // The build worker stops first, then the running build is awaited: a worker that hangs
+    // would otherwise hold the shutdown until its watchdog (10 minutes by default). What it
+    // had not saved is rolled back with its connection and built at the next start.
     await this.remote?.stop();
+    await this.chain;
   }
 
   onDesiredStateChange(): void {

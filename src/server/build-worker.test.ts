@@ -317,6 +317,27 @@ describe('the build worker', () => {
     }, 60_000);
   }
 
+  it('stops at once with a build that hangs in the worker: no wait for the watchdog, no error logged', async () => {
+    // The default limit (10 minutes): only stop() can end the build within the test's time.
+    const { builder, host } = workerBuilder(50);
+    await write(spec(2));
+    await builder.rebuild();
+    host.testHang('await');
+    await write(spec(2, 9000));
+    const building = once(host.events, 'building');
+    const hung = builder.rebuild().then(
+      () => 'built',
+      (err: Error) => err.message,
+    );
+    await building;
+    await builder.stop();
+    expect(await hung).toBe('the build worker was stopped');
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.some((l) => l.msg === 'the running build was stopped')).toBe(true);
+    // Nothing of the stopped build was published.
+    expect((await store.latestBundle('a'))?.revision).toBe(1);
+  });
+
   it('a build that answers within the limit is not stopped (its thread held for half of it)', async () => {
     const gate = new SharedArrayBuffer(4);
     const flag = new Int32Array(gate);

@@ -61,7 +61,11 @@ export const edgesRoutes =
       { schema: docs({ tag: 'edges', summary: 'List edges', answers: { 200: EdgeList } }) },
       async () => {
         const { spec, revision } = await state.read();
-        return { revision, edges: await Promise.all(spec.edges.map(withToken)) };
+        const tokens = await store.edgesWithToken();
+        return {
+          revision,
+          edges: spec.edges.map((e) => ({ ...e, has_token: tokens.has(e.name) })),
+        };
       },
     );
 

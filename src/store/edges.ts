@@ -31,6 +31,15 @@ export function edgeQueries(c: Connection): EdgeQueries {
       return row?.name;
     },
 
+    async edgesWithToken(): Promise<Set<string>> {
+      const rows = await c.db
+        .selectFrom('edges')
+        .select('name')
+        .where('token_hash', 'is not', null)
+        .execute();
+      return new Set(rows.map((r) => r.name));
+    },
+
     async edgeHasToken(edgeName: string): Promise<boolean> {
       const row = await c.db
         .selectFrom('edges')

@@ -366,6 +366,7 @@ describe('edge tokens', () => {
       },
     );
     expect(await store.edgeHasToken('fra1')).toBe(false);
+    expect([...(await store.edgesWithToken())]).toEqual(['hk1']);
     const rotate = { actor: 'admin', action: 'edge.token.rotate', subject: 'fra1', detail: {} };
     expect(await store.setEdgeTokenHash('fra1', sha256('new'), rotate)).toBe(true);
     expect(await store.findEdgeByTokenHash(sha256('new'))).toBe('fra1');
@@ -374,6 +375,7 @@ describe('edge tokens', () => {
     expect(await store.setEdgeTokenHash('hk1', null, revoke)).toBe(true);
     expect(await store.findEdgeByTokenHash(hash)).toBeUndefined();
     expect(await store.edgeHasToken('hk1')).toBe(false);
+    expect([...(await store.edgesWithToken())]).toEqual(['fra1']);
     expect(rawRow('hk1').token_hash).toBeNull();
 
     expect(await store.setEdgeTokenHash('nope', hash, revoke)).toBe(false);

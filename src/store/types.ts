@@ -171,6 +171,8 @@ export interface EdgeQueries {
   findEdgeByTokenHash(tokenHash: string): Promise<string | undefined>;
   /** Whether the edge has a token (it may have been revoked). */
   edgeHasToken(edgeName: string): Promise<boolean>;
+  /** The edges that have a token, in one query (GET /v1/edges: not one query per edge). */
+  edgesWithToken(): Promise<Set<string>>;
   /** Records an agent's report (heartbeat), replacing the previous one. */
   saveEdgeReport(edgeName: string, report: Record<string, unknown>): Promise<StoredEdgeReport>;
   listEdgeReports(): Promise<StoredEdgeReport[]>;

@@ -373,6 +373,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
             ...(applies.testHooks !== undefined ? { testHooks: applies.testHooks } : {}),
           },
           logger: opts.logger.child({ component: 'state' }),
+          adopt: (written) => opts.store.adoptWrittenEntries(written),
           ...(applies.applyTimeoutMs !== undefined
             ? { applyTimeoutMs: applies.applyTimeoutMs }
             : {}),

@@ -35,7 +35,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, OutpostError, type ErrorCode } from '../http/errors.js';
 import { SpecError, type ChangeResult, type Problem } from '../spec/index.js';
 import { coded, englishOf } from '../spec/messages.js';
-import { RevisionConflictError, type Store } from '../store/types.js';
+import {
+  RevisionConflictError,
+  type Store,
+  type StoredState,
+  type WrittenEntry,
+} from '../store/types.js';
 import { relayWorkerLog, spawnWorker, type WorkerLogMessage } from '../threads/worker-thread.js';
 import { DesiredState, type ApplyInput, type ApplyOptions, type RemoteApplies } from './service.js';
 
@@ -79,7 +84,7 @@ type FromWorker =
   | { type: 'ready' }
   | { type: 'applying'; id: number }
   | { type: 'writing'; id: number }
-  | { type: 'applied'; id: number; result: ChangeResult }
+  | { type: 'applied'; id: number; result: ChangeResult; written: WrittenEntry[] }
   | { type: 'failed'; id: number; error: CarriedError };
 
 /** The apply worker died or was stopped during an apply: it may have written (see the head). */
@@ -99,6 +104,11 @@ export interface ApplyWorkerHostOptions {
   logger: FastifyBaseLogger;
   /** The limit of an apply (see the head; 0: none); default DEFAULT_APPLY_TIMEOUT_MS. */
   applyTimeoutMs?: number;
+  /**
+   * The entries an apply wrote, as their rows hold them, before its answer: the request
+   * thread's store takes them without a schema parse (StateQueries.adoptWrittenEntries).
+   */
+  adopt?: (written: WrittenEntry[]) => void;
 }
 
 interface Pending {
@@ -185,8 +195,10 @@ export class ApplyWorkerHost implements RemoteApplies {
     if (p?.worker !== worker || p.id !== m.id) return;
     this.pending = undefined;
     clearTimeout(this.deadline);
-    if (m.type === 'applied') p.resolve(m.result);
-    else p.reject(rebuildError(m.error));
+    if (m.type === 'applied') {
+      if (m.written.length > 0) this.opts.adopt?.(m.written);
+      p.resolve(m.result);
+    } else p.reject(rebuildError(m.error));
   }
 
   /** The limit of the pending apply, from now (once its worker is ready). */
@@ -273,6 +285,28 @@ function rebuildError(c: CarriedError): Error {
 
 // ---- the worker's side ----
 
+/**
+ * The entries `result` created or updated, as their rows hold them (JSON of the parsed entry),
+ * from the state the worker's store holds after its write (its cache: no read, no parse).
+ */
+function writtenEntries(state: StoredState, result: ChangeResult): WrittenEntry[] {
+  const changed = result.diff.changes.filter((c) => c.op !== 'delete');
+  if (changed.length === 0) return [];
+  const edges = new Map(state.spec.edges.map((e) => [e.name, e]));
+  const sites = new Map(state.spec.sites.map((x) => [x.domain, x]));
+  const out: WrittenEntry[] = [];
+  for (const c of changed) {
+    const entry =
+      c.kind === 'edge'
+        ? edges.get(c.key)
+        : c.kind === 'site'
+          ? sites.get(c.key)
+          : state.spec[c.kind];
+    if (entry !== undefined) out.push({ kind: c.kind, text: JSON.stringify(entry) });
+  }
+  return out;
+}
+
 /** Answers the host's applies with a DesiredState over the worker's own `store`. */
 export function serveApplies(
   port: MessagePort,
@@ -325,10 +359,13 @@ export function serveApplies(
     send({ type: 'applying', id: m.id });
     // TEST ONLY: the thread is held (synchronously, as busy as a long parse) while gate[0] is 1.
     if (gate !== undefined) while (Atomics.load(gate, 0) === 1) Atomics.wait(gate, 0, 1, 1000);
-    state.apply(m.input, m.options).then(
-      (result) => send({ type: 'applied', id: m.id, result }),
-      (err: unknown) => send({ type: 'failed', id: m.id, error: carry(err) }),
-    );
+    state
+      .apply(m.input, m.options)
+      .then(async (result) => {
+        const written = result.changed ? writtenEntries(await store.readSharedState(), result) : [];
+        send({ type: 'applied', id: m.id, result, written });
+      })
+      .catch((err: unknown) => send({ type: 'failed', id: m.id, error: carry(err) }));
   });
   send({ type: 'ready' });
 }

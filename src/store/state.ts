@@ -33,6 +33,7 @@ import {
   type StoredState,
   type WriteStateOptions,
   type WriteStateResult,
+  type WrittenEntry,
 } from './types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -74,6 +75,16 @@ export function stateQueries(c: Connection): StateQueries {
   // a change by another control plane is seen by the revision and re-parses only the entries
   // whose stored text changed. readState hands out a copy, readSharedState the frozen original.
   let cache: ParsedState | undefined;
+  // ---- w7-apply: entries the apply worker wrote, taken by the next load without a parse ----
+  let adopted = new Map<string, unknown>();
+  const knownOf = (parsed: Map<string, unknown> | undefined) => {
+    if (adopted.size === 0) return parsed;
+    const known = new Map(parsed);
+    for (const [k, v] of adopted) known.set(k, v);
+    adopted = new Map();
+    return known;
+  };
+  // ---- end w7-apply ----
   const shared = async (): Promise<StoredState> => {
     // The cache as it was when this read began: a write may drop or replace it while the
     // revision query is awaited.
@@ -86,7 +97,7 @@ export function stateQueries(c: Connection): StateQueries {
         .executeTakeFirst();
       if (head?.revision === current.state.revision) return current.state;
     }
-    const known = cache?.parsed;
+    const known = knownOf(cache?.parsed); // w7-apply: with the adopted entries
     const rows = await c.readTransaction((trx) => loadRows(trx, known));
     cache = {
       state: deepFreeze({ spec: specOf(rows), revision: rows.revision }),
@@ -100,6 +111,13 @@ export function stateQueries(c: Connection): StateQueries {
     },
 
     readSharedState: shared,
+
+    // ---- w7-apply ----
+    adoptWrittenEntries(entries: readonly WrittenEntry[]): void {
+      for (const { kind, text } of entries)
+        adopted.set(`${kind}\n${text}`, deepFreeze(JSON.parse(text) as unknown));
+    },
+    // ---- end w7-apply ----
 
     async writeState(
       next: Spec,

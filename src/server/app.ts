@@ -447,7 +447,12 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     // Every admin route declares its scope in access/scopes.ts; this checks it.
     installAdminAccess(admin, opts.store);
     await admin.register(accessRoutes(opts.store));
-    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile, () => buildHost?.reload()));
+    await admin.register(
+      secretsRoutes(opts.store, opts.secretKeyFile, () => {
+        buildHost?.reload();
+        applyHost?.reload(); // w7-apply
+      }),
+    );
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(

@@ -247,6 +247,17 @@ describe('the apply worker in the control plane', () => {
     expect(next.body).toMatchObject({ changed: true, revision: 2 });
   }, 60_000);
 
+  it('after the secret key is rotated, the next apply runs in a new worker', async () => {
+    const { call, host } = await startApp();
+    expect((await call('POST', '/v1/apply', { spec: spec(1) })).status).toBe(200);
+    expect((await call('POST', '/v1/secrets/rotate-key')).status).toBe(200);
+    const ready = once(host.events, 'ready');
+    const next = await call('POST', '/v1/apply', { spec: spec(2) });
+    expect(next.status).toBe(200);
+    expect(next.body).toMatchObject({ changed: true, revision: 2 });
+    await ready;
+  }, 60_000);
+
   it('a concurrent write on the request thread: the apply retries against it, and answers 409 revision_conflict when it keeps losing', async () => {
     const gate = new SharedArrayBuffer(8);
     const flag = new Int32Array(gate);

@@ -129,6 +129,7 @@ export class ApplyWorkerHost implements RemoteApplies {
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private stopped = false;
+  private recycle = false;
   private deadline: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ApplyWorkerHostOptions) {}
@@ -142,6 +143,23 @@ export class ApplyWorkerHost implements RemoteApplies {
     const run = this.queue.then(() => this.run(input, options));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The worker's settings changed (the secret key was rotated): the next apply runs in a new
+   * worker (the running one, if any, answers first).
+   */
+  reload(): void {
+    this.recycle = true;
+    if (this.pending === undefined) this.retire();
+  }
+
+  private retire(): void {
+    this.recycle = false;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (this.ready === worker) this.ready = undefined;
+    if (worker !== undefined) void worker.terminate();
   }
 
   /** TEST ONLY (with `testHooks`): the worker dies inside the next write's transaction. */
@@ -195,6 +213,7 @@ export class ApplyWorkerHost implements RemoteApplies {
     if (p?.worker !== worker || p.id !== m.id) return;
     this.pending = undefined;
     clearTimeout(this.deadline);
+    if (this.recycle) this.retire();
     if (m.type === 'applied') {
       if (m.written.length > 0) this.opts.adopt?.(m.written);
       p.resolve(m.result);
@@ -362,7 +381,13 @@ export function serveApplies(
     state
       .apply(m.input, m.options)
       .then(async (result) => {
-        const written = result.changed ? writtenEntries(await store.readSharedState(), result) : [];
+        // The write is done: a failure here only costs the request thread a parse.
+        const written = result.changed
+          ? await store.readSharedState().then(
+              (after) => writtenEntries(after, result),
+              () => [],
+            )
+          : [];
         send({ type: 'applied', id: m.id, result, written });
       })
       .catch((err: unknown) => send({ type: 'failed', id: m.id, error: carry(err) }));

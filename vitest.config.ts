@@ -9,6 +9,7 @@ const INTEGRATION = [
   'src/agent/caddy.test.ts',
   'src/edges/builder.test.ts',
   'src/server/build-worker.test.ts',
+  'src/server/apply-worker.test.ts',
   'src/render/golden.test.ts',
   'src/render/caddy-golden.test.ts',
   'src/render/injection.test.ts',

@@ -24,6 +24,7 @@
 // process after its own bound, and this process exits when the parent goes away (IPC closed).
 import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request } from 'node:http';
+import { parseSpec, stringifySpec } from '../src/spec/index.js';
 import { scaleSpec } from './scale-spec.js';
 
 /** Parent → clients. */
@@ -37,6 +38,8 @@ export type ToClients =
       agents: number;
       idleMs: number;
       timeoutMs: number;
+      /** How the applies are sent: `{spec}` or `{yaml}` (what `outpost apply -f` sends). */
+      body: 'json' | 'yaml';
     }
   | { type: 'marked'; id: number; stats: PhaseStats }
   | { type: 'hashes'; id: number; hashes: Record<string, string> };
@@ -174,11 +177,19 @@ async function run(start: Extract<ToClients, { type: 'start' }>): Promise<Client
   // Every agent's request listens on the one signal.
   setMaxListeners(0, stop.signal);
   const auth = { authorization: `Bearer ${start.adminToken}` };
-  const apply = async (shift: number) => {
+  // The request bodies are made before they are timed.
+  const bodyOf = (shift: number) =>
+    JSON.stringify(
+      start.body === 'yaml'
+        ? { yaml: stringifySpec(parseSpec(scaleSpec(SITES, EDGES, -1, shift))) }
+        : { spec: scaleSpec(SITES, EDGES, -1, shift) },
+    );
+  const bodies = [bodyOf(0), bodyOf(1)];
+  const apply = async (shift: 0 | 1) => {
     const res = await fetch(new URL('/v1/apply', base), {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ spec: scaleSpec(SITES, EDGES, -1, shift) }),
+      body: bodies[shift],
       signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))),
     });
     if (!res.ok) throw new Error(`apply failed: HTTP ${res.status} ${await res.text()}`);

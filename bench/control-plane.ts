@@ -21,8 +21,13 @@
 //
 //   inline   the builder never yields to the event loop (how it ran before issue 14)
 //   yield    the builder yields every 8 ms (setImmediate) on the request thread
-//   worker   the build runs in the build worker thread (edges/build-worker.ts), as
-//            `outpost serve` runs it: its own store connection, the request thread free
+//   worker   the build runs in the build worker thread (edges/build-worker.ts): its own
+//            store connection; the apply (parse, validate, diff, write) on the request thread
+//   apply    as `outpost serve` runs: builds in the build worker, and POST /v1/apply in the
+//            apply worker thread (state/apply-worker.ts), the request thread free of both
+//
+// --body json (default) sends the change as `{"spec": …}`; --body yaml as `{"yaml": …}`, what
+// `outpost apply -f` sends (the YAML parse is the largest part of an apply at 10,000 sites).
 //
 // A benchmark measures and prints: it never fails on a time. Every case is bounded by
 // --timeout seconds (then both its processes are killed, and the row says in which phase);
@@ -58,7 +63,8 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '5' },
     /** Write a V8 CPU profile of the control plane's request thread during the change. */
     profile: { type: 'string' },
-    cases: { type: 'string', default: 'inline,yield,worker' },
+    cases: { type: 'string', default: 'inline,yield,worker,apply' },
+    body: { type: 'string', default: 'json' },
     database: { type: 'string', default: 'sqlite' },
     /** The control plane's process: its case, its directory (made by the parent), its store. */
     case: { type: 'string' },
@@ -129,7 +135,8 @@ async function controlPlane(
     probeIntervalMs: 0,
     secretKeyFile,
     buildInline: name === 'inline',
-    ...(name === 'worker' ? { buildWorker: { storeUrl: url } } : {}),
+    ...(name === 'worker' || name === 'apply' ? { buildWorker: { storeUrl: url } } : {}),
+    ...(name === 'apply' ? { applyWorker: { storeUrl: url } } : {}),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   // The histogram records the time between two of its 10 ms timer's ticks: the delay is what
@@ -290,6 +297,7 @@ async function runCase(
           agents: AGENTS,
           idleMs: IDLE * 1000,
           timeoutMs: TIMEOUT * 1000,
+          body: args.body === 'yaml' ? 'yaml' : 'json',
         };
         c.child.send(go);
       });
@@ -385,12 +393,16 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   for (const c of args.cases.split(','))
-    if (!['inline', 'yield', 'worker'].includes(c)) {
-      out.error(`--cases takes inline, yield and worker (comma-separated), not "${c}"`);
+    if (!['inline', 'yield', 'worker', 'apply'].includes(c)) {
+      out.error(`--cases takes inline, yield, worker and apply (comma-separated), not "${c}"`);
       process.exit(2);
     }
+  if (args.body !== 'json' && args.body !== 'yaml') {
+    out.error(`--body must be json or yaml, not "${args.body}"`);
+    process.exit(2);
+  }
   out.line(
-    `${SITES} sites on ${EDGES} edges, ${AGENTS} long-polling agents; cases: ${args.cases}; stores: ${stores.join(', ')}; load average ${load()}`,
+    `${SITES} sites on ${EDGES} edges, ${AGENTS} long-polling agents; cases: ${args.cases}; change sent as ${args.body}; stores: ${stores.join(', ')}; load average ${load()}`,
   );
   const results: (CaseResult | { store: string; name: string; failed: string })[] = [];
   let pg: TestPostgres | undefined;

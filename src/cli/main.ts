@@ -130,6 +130,11 @@ export function buildProgram(env: Environment, out: Output): Command {
       Number,
     )
     .option(
+      '--apply-timeout <seconds>',
+      'seconds POST /v1/apply (outpost apply) may take in the apply worker before it is stopped and the apply answers 503 (default: 300)',
+      Number,
+    )
+    .option(
       '--geoip-database <file>',
       'country database (GeoIP2 layout, from outpost geoip build) for edges whose sites match on countries or continents',
     )

@@ -49,6 +49,16 @@ describe('ControlPlaneConfig', () => {
     );
   });
 
+  it('--apply-timeout: seconds (absent: the apply worker’s default)', () => {
+    const env = readEnvironment({});
+    expect(readControlPlaneConfig({}, env).applyTimeout).toBeUndefined();
+    expect(readControlPlaneConfig({ applyTimeout: 120 }, env).applyTimeout).toBe(120);
+    expect(() => readControlPlaneConfig({ applyTimeout: 0 }, env)).toThrow('--apply-timeout:');
+    expect(() => readControlPlaneConfig({ applyTimeout: Number('five') }, env)).toThrow(
+      '--apply-timeout: must be a number of seconds',
+    );
+  });
+
   it('the test-only hold of state writes comes from OUTPOST_TEST_HOLD_STATE_WRITE_MS alone', () => {
     const env = readEnvironment({ OUTPOST_TEST_HOLD_STATE_WRITE_MS: '250' });
     expect(readControlPlaneConfig({}, env).testHoldStateWriteMs).toBe(250);

@@ -115,6 +115,11 @@ export const ControlPlaneConfig = z
      * and replaced (edges/build-worker.ts); default: 10 minutes, at least twice the above.
      */
     buildTimeout: Seconds.positive().optional(),
+    /**
+     * Seconds an apply may take in the apply worker before the worker is stopped and the apply
+     * answers 503 (state/apply-worker.ts); default: 5 minutes.
+     */
+    applyTimeout: Seconds.positive().optional(),
     /** TEST ONLY (OUTPOST_TEST_HOLD_STATE_WRITE_MS): hold each state write open this long. */
     testHoldStateWriteMs: z.coerce
       .number({ invalid_type_error: 'must be a number of milliseconds' })
@@ -250,6 +255,7 @@ const FLAGS: Record<string, string> = {
   probeSourceAddress: '--probe-source-address',
   nginxCheckTimeout: '--nginx-check-timeout',
   buildTimeout: '--build-timeout',
+  applyTimeout: '--apply-timeout',
   geoipDatabase: '--geoip-database',
   geoipAsnDatabase: '--geoip-asn-database',
   alertFireAfter: '--alert-fire-after',

@@ -25,16 +25,13 @@
 //   once the worker is ready (modules loaded, store open): its start is not counted.
 //   Default: 10 minutes, and at least twice --nginx-check-timeout (a build runs nginx -t).
 // - The worker's log lines are pino objects posted to the host, which logs them through the
-//   control plane's logger (same level, same destination).
-// - From the sources (tsx, vitest) the entry is a .ts file: the worker registers tsx first
-//   (the same loader bin/outpost.js uses); from dist/ it is the compiled .js.
+//   control plane's logger (same level, same destination); the entry (tsx from the sources)
+//   and the log relay are threads/worker-thread.ts, shared with the apply worker.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker, type MessagePort } from 'node:worker_threads';
+import type { Worker, MessagePort } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
-import { pino, type Level } from 'pino';
 import { coded, englishOf } from '../spec/messages.js';
+import { relayWorkerLog, spawnWorker, type WorkerLogMessage } from '../threads/worker-thread.js';
 import type { BuildReport, BundleBuilder, PublishedBundle, RemoteBuilds } from './builder.js';
 import type { BundleSigner } from './signing-key.js';
 
@@ -71,7 +68,7 @@ export type TestHang = 'await' | 'busy';
 
 /** Worker → host. */
 type FromWorker =
-  | { type: 'log'; level: number; entry: Record<string, unknown> }
+  | WorkerLogMessage
   // issue 14 (w6-publish): only what the long-polls need (builder.ts PublishedBundle), one
   // message per published batch.
   | { type: 'saved'; bundles: PublishedBundle[] }
@@ -110,12 +107,6 @@ export function buildTimeoutOf(
     opts.buildTimeoutMs ??
     Math.max(DEFAULT_BUILD_TIMEOUT_MS, 2 * (opts.data.nginxCheckTimeoutMs ?? 0))
   );
-}
-
-/** The worker entry module beside `from` (a module URL), .ts from the sources, .js in dist/. */
-export function workerEntry(from: string, relative: string): URL {
-  const ext = from.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`${relative}${ext}`, from);
 }
 
 /** Runs builds in one long-lived worker thread; see the head of this file. */
@@ -207,11 +198,7 @@ export class BuildWorkerHost implements RemoteBuilds {
 
   private spawn(): Worker {
     const { entry, data } = this.opts;
-    // execArgv: [] so that the parent's loader flags (tsx's, vitest's) do not leak in; from
-    // the sources the worker registers tsx itself.
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(tsxBootstrap(entry), { eval: true, workerData: data, execArgv: [] })
-      : new Worker(entry, { workerData: data, execArgv: [] });
+    const worker = spawnWorker(entry, data);
     worker.on('message', (m: FromWorker) => this.message(worker, m));
     worker.on('error', (err) => this.died(worker, err));
     worker.on('exit', (code) =>
@@ -243,13 +230,7 @@ export class BuildWorkerHost implements RemoteBuilds {
   }
 
   private log(level: number, entry: Record<string, unknown>): void {
-    const { msg, level: _level, time: _time, pid: _pid, hostname: _host, ...rest } = entry;
-    void _level;
-    void _time;
-    void _pid;
-    void _host;
-    const name = (pino.levels.labels[level] ?? 'info') as Level;
-    this.opts.logger[name]({ ...rest, thread: 'build-worker' }, typeof msg === 'string' ? msg : '');
+    relayWorkerLog(this.opts.logger, 'build-worker', level, entry);
   }
 
   private settle(worker: Worker | undefined, err: Error): void {
@@ -332,31 +313,7 @@ export class BuildWorkerHost implements RemoteBuilds {
   }
 }
 
-/** Worker code (eval) that registers tsx, then imports the .ts entry. */
-function tsxBootstrap(entry: URL): string {
-  const api = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); }).catch((err) => { throw err; });`;
-}
-
 // ---- the worker's side ----
-
-/** A logger whose lines go to the host (which logs them through the control plane's). */
-export function workerLogger(port: MessagePort, level: string): FastifyBaseLogger {
-  return pino(
-    { level, base: null },
-    {
-      write(line: string) {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        const message: FromWorker = { type: 'log', level: Number(entry.level), entry };
-        port.postMessage(message);
-      },
-    },
-  );
-}
 
 /** Posts the bundles the worker's builder saves (BundleBuilderOptions.onSaved), per batch. */
 export function postSaved(port: MessagePort): (saved: PublishedBundle[]) => void {

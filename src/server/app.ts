@@ -23,12 +23,14 @@ import { installAdminAccess } from '../access/auth.js';
 import { accessRoutes, loginRoutes } from '../access/routes.js';
 import { secretsRoutes } from '../access/secrets.js';
 import { DesiredState } from '../state/service.js';
+import { ApplyWorkerHost } from '../state/apply-worker.js';
 import { edgesRoutes } from '../edges/routes.js';
 import { sitesRoutes } from '../sites/routes.js';
 import { stateRoutes } from '../state/routes.js';
 import { statusRoutes } from '../status/routes.js';
 import { BundleBuilder } from '../edges/builder.js';
-import { BuildWorkerHost, workerEntry } from '../edges/build-worker.js';
+import { BuildWorkerHost } from '../edges/build-worker.js';
+import { workerEntry } from '../threads/worker-thread.js';
 import { edgeRoutes } from '../edges/agent-routes.js';
 import { LogRequests } from '../edges/log-requests.js';
 import { logRoutes } from '../edges/log-routes.js';
@@ -124,6 +126,22 @@ export interface ControlPlaneOptions {
     /** TEST ONLY: receives the host (to crash the worker or watch its builds). */
     onHost?: (host: BuildWorkerHost) => void;
   };
+  // ---- w7-apply ----
+  /**
+   * `POST /v1/apply` (parse, validate, diff, write) in a worker thread with its own connection
+   * to the store at `storeUrl` (state/apply-worker.ts; not `:memory:`); needs `secretKeyFile`
+   * when the store has secrets. Absent: applies run on this thread.
+   */
+  applyWorker?: {
+    storeUrl: string;
+    /** The limit of an apply (--apply-timeout; default 5 min). */
+    applyTimeoutMs?: number;
+    /** TEST ONLY: see state/apply-worker.ts (a gate holding applies and writes, a crash). */
+    testHooks?: { gate?: SharedArrayBuffer };
+    /** TEST ONLY: receives the host (to crash the worker or watch its applies). */
+    onHost?: (host: ApplyWorkerHost) => void;
+  };
+  // ---- end w7-apply ----
   /** Client-geography databases for the edges that need them (--geoip-database, …-asn-…). */
   geoipDatabase?: string;
   geoipAsnDatabase?: string;
@@ -340,6 +358,32 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
   app.addHook('preClose', async () => workers.stop());
 
   const hold = opts.testHoldStateWriteMs;
+  // ---- w7-apply: applies in their own worker thread (state/apply-worker.ts) ----
+  const applies = opts.applyWorker;
+  const applyHost =
+    applies === undefined
+      ? undefined
+      : new ApplyWorkerHost({
+          entry: workerEntry(import.meta.url, './apply-worker-main'),
+          data: {
+            storeUrl: applies.storeUrl,
+            ...(opts.secretKeyFile !== undefined ? { secretKeyFile: opts.secretKeyFile } : {}),
+            logLevel: opts.logger.level,
+            ...(hold !== undefined ? { holdStateWriteMs: hold } : {}),
+            ...(applies.testHooks !== undefined ? { testHooks: applies.testHooks } : {}),
+          },
+          logger: opts.logger.child({ component: 'state' }),
+          adopt: (written) => opts.store.adoptWrittenEntries(written),
+          ...(applies.applyTimeoutMs !== undefined
+            ? { applyTimeoutMs: applies.applyTimeoutMs }
+            : {}),
+        });
+  if (applyHost !== undefined) {
+    applies?.onHost?.(applyHost);
+    applyHost.start();
+    app.addHook('onClose', async () => applyHost.stop());
+  }
+  // ---- end w7-apply ----
   const state = new DesiredState(
     opts.store,
     () => {
@@ -352,6 +396,7 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
           opts.logger.warn({ ms: hold }, 'test hook: holding the desired-state write open');
           await sleep(hold);
         },
+    applyHost,
   );
   const revocations = new EdgeTokenRevocations();
   revocations.onRevoked = (edge) => cluster.announceRevocation(edge);
@@ -402,7 +447,12 @@ export async function buildControlPlane(opts: ControlPlaneOptions): Promise<Fast
     // Every admin route declares its scope in access/scopes.ts; this checks it.
     installAdminAccess(admin, opts.store);
     await admin.register(accessRoutes(opts.store));
-    await admin.register(secretsRoutes(opts.store, opts.secretKeyFile, () => buildHost?.reload()));
+    await admin.register(
+      secretsRoutes(opts.store, opts.secretKeyFile, () => {
+        buildHost?.reload();
+        applyHost?.reload(); // w7-apply
+      }),
+    );
     await admin.register(stateRoutes(state, opts.store));
     await admin.register(sitesRoutes(state));
     await admin.register(

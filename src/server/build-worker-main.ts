@@ -5,12 +5,8 @@ import { existsSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { edgeGeoipDatabase } from '../dns/geoip/edge-database.js';
 import { BundleBuilder } from '../edges/builder.js';
-import {
-  postSaved,
-  serveBuilds,
-  workerLogger,
-  type BuildWorkerData,
-} from '../edges/build-worker.js';
+import { postSaved, serveBuilds, type BuildWorkerData } from '../edges/build-worker.js';
+import { workerLogger } from '../threads/worker-thread.js';
 import { loadSecretBox, openWorkerStore } from '../store/index.js';
 
 const port = parentPort;

@@ -41,6 +41,11 @@ export const MESSAGE_TEMPLATES = {
   build_worker_died: 'the build worker died: {{error}}',
   build_worker_timeout:
     'the build worker did not answer within {{seconds}} s (it was stopped and another one started; raise --build-timeout if builds this large need longer)',
+  // An apply that its worker did not answer (state/apply-worker.ts): POST /v1/apply's 503.
+  apply_worker_died:
+    'the apply worker died during the apply: {{error}} (nothing was half applied; apply again)',
+  apply_worker_timeout:
+    'the apply worker did not answer within {{seconds}} s (it was stopped; nothing was half applied; raise --apply-timeout if applies this large need longer)',
   // Alerts (health/status.ts, health/bandwidth.ts, dns/alerts.ts) and incidents (health/history.ts).
   alert_edge_offline: 'edge {{edge}} has not reported for {{seconds}} s',
   alert_edge_down: 'edge {{edge}} is down: {{reason}}',

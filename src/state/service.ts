@@ -14,6 +14,29 @@ import { hashToken, newToken } from '../http/tokens.js';
 
 export type { ChangeResult } from '../spec/api.js';
 
+// ---- w7-apply ----
+/** A whole document to apply: a parsed object or YAML text (problems then carry lines). */
+export interface ApplyInput {
+  spec?: unknown;
+  yaml?: string;
+}
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  actor: string;
+  address?: string;
+}
+
+/**
+ * Where `apply` runs when not on this thread (the apply worker, state/apply-worker.ts). It
+ * answers what `apply` would, or rejects with the same errors; an error with `mayHaveWritten`
+ * true (the worker died or was stopped) may follow a commit, so the reactions run anyway.
+ */
+export interface RemoteApplies {
+  apply(input: ApplyInput, options: ApplyOptions): Promise<ChangeResult>;
+}
+// ---- end w7-apply ----
+
 export class DesiredState {
   constructor(
     private readonly store: Store,
@@ -21,21 +44,34 @@ export class DesiredState {
     private readonly onChanged: () => void = () => {},
     /** Test hook only: runs inside each write transaction before its commit. */
     private readonly beforeCommit?: () => Promise<void>,
+    /** Applies run there (parse, validate, diff, write), not on this thread (w7-apply). */
+    private readonly remote?: RemoteApplies,
   ) {}
 
   /**
    * The state as the store parsed it for its revision, shared and frozen (no copy per read:
-   * 10,000 sites cost ~0.1 s to clone). Read-only; `change` edits a copy.
+   * 10,000 sites cost ~0.1 s to clone). Read-only: `change` hands it to its edit, which returns
+   * a new document.
    */
   async read(): Promise<{ spec: Spec; revision: number }> {
     return this.store.readSharedState();
   }
 
   /** Applies a whole document (parsed object or YAML text). */
-  async apply(
-    input: { spec?: unknown; yaml?: string },
-    options: { dryRun: boolean; actor: string; address?: string },
-  ): Promise<ChangeResult> {
+  async apply(input: ApplyInput, options: ApplyOptions): Promise<ChangeResult> {
+    // ---- w7-apply ----
+    if (this.remote !== undefined) {
+      let result: ChangeResult;
+      try {
+        result = await this.remote.apply(input, options);
+      } catch (err) {
+        if ((err as { mayHaveWritten?: unknown }).mayHaveWritten === true) this.onChanged();
+        throw err;
+      }
+      if (result.changed) this.onChanged();
+      return result;
+    }
+    // ---- end w7-apply ----
     // Parsed and validated once: it does not depend on the stored state, so a retry after a
     // concurrent change diffs it again without another parse.
     const next = input.yaml !== undefined ? parseSpecYaml(input.yaml) : parseSpec(input.spec);

@@ -72,7 +72,7 @@ export async function openStore(options: { url: string; secrets?: SecretBox }): 
 
 /**
  * Another connection to a store the control plane has open, for its build worker
- * (edges/build-worker.ts): no coordination (the control plane announces and leads), and on
+ * (edges/build-worker.ts) and its apply worker (state/apply-worker.ts): no coordination (the control plane announces and leads), and on
  * PostgreSQL a pool of its own of two connections. Not for `:memory:` (a separate database).
  */
 export async function openWorkerStore(options: {
@@ -86,6 +86,6 @@ export async function openWorkerStore(options: {
     return composeStore(db, { ...connection, flavor: 'postgres' });
   }
   if (location.path === ':memory:')
-    throw new UnsupportedStoreError('a build worker cannot share an in-memory SQLite store');
+    throw new UnsupportedStoreError('a worker thread cannot share an in-memory SQLite store');
   return openSqliteStore(location.path, connection);
 }

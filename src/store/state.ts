@@ -33,6 +33,7 @@ import {
   type StoredState,
   type WriteStateOptions,
   type WriteStateResult,
+  type WrittenEntry,
 } from './types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -89,6 +90,18 @@ export function stateQueries(c: Connection): StateQueries {
   // a change by another control plane is seen by the revision and re-parses only the entries
   // whose stored text changed. readState hands out a copy, readSharedState the frozen original.
   let cache: ParsedState | undefined;
+  // ---- w7-apply: entries the apply worker wrote, taken by the next load without a parse ----
+  let adopted: Parsed = new Map();
+  const knownOf = (parsed: Parsed | undefined) => {
+    if (adopted.size === 0) return parsed;
+    const known: Parsed = new Map();
+    for (const [kind, texts] of parsed ?? []) known.set(kind, new Map(texts));
+    for (const [kind, texts] of adopted)
+      for (const [text, value] of texts) remember(known, kind, text, value);
+    adopted = new Map();
+    return known;
+  };
+  // ---- end w7-apply ----
   const shared = async (): Promise<StoredState> => {
     // The cache as it was when this read began: a write may drop or replace it while the
     // revision query is awaited.
@@ -101,7 +114,7 @@ export function stateQueries(c: Connection): StateQueries {
         .executeTakeFirst();
       if (head?.revision === current.state.revision) return current.state;
     }
-    const known = cache?.parsed;
+    const known = knownOf(cache?.parsed); // w7-apply: with the adopted entries
     const rows = await c.readTransaction((trx) => loadRows(trx, known));
     cache = {
       state: deepFreeze({ spec: specOf(rows), revision: rows.revision }),
@@ -116,6 +129,13 @@ export function stateQueries(c: Connection): StateQueries {
     },
 
     readSharedState: shared,
+
+    // ---- w7-apply ----
+    adoptWrittenEntries(entries: readonly WrittenEntry[]): void {
+      for (const { kind, text } of entries)
+        remember(adopted, kind, text, deepFreeze(JSON.parse(text) as unknown));
+    },
+    // ---- end w7-apply ----
 
     async writeState(
       next: Spec,
@@ -133,7 +153,8 @@ export function stateQueries(c: Connection): StateQueries {
       let written: ParsedState | undefined;
       const result = await c.transaction(async (trx) => {
         written = undefined;
-        const rows = await loadRows(trx, prior?.parsed, prior?.rows);
+        // w7-apply: with the entries the apply worker wrote (a write right after its apply).
+        const rows = await loadRows(trx, knownOf(prior?.parsed), prior?.rows);
         if (options.expectRevision !== undefined && options.expectRevision !== rows.revision) {
           throw new RevisionConflictError(options.expectRevision, rows.revision);
         }

@@ -157,7 +157,24 @@ export interface StateQueries {
     event: NewAuditEvent,
     options?: WriteStateOptions,
   ): Promise<WriteStateResult>;
+  // ---- w7-apply ----
+  /**
+   * Entries another connection of this process validated and wrote (the apply worker's, as
+   * their stored text, `kind` as in a Change): the next load of the state takes them with a
+   * JSON.parse instead of a schema parse. Only for text written by this version of Outpost
+   * after its own parse; a text no row holds is never used, and the next load forgets them.
+   */
+  adoptWrittenEntries(entries: readonly WrittenEntry[]): void;
+  // ---- end w7-apply ----
 }
+
+// ---- w7-apply ----
+/** An entry of the desired state as its row holds it (StateQueries.adoptWrittenEntries). */
+export interface WrittenEntry {
+  kind: 'edge' | 'site' | 'dns' | 'acme' | 'ip_lists';
+  text: string;
+}
+// ---- end w7-apply ----
 
 /** Edges' tokens and reports (store/edges.ts). */
 export interface EdgeQueries {

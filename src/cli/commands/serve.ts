@@ -125,6 +125,11 @@ export async function serve(
       storeUrl,
       ...(config.buildTimeout !== undefined ? { buildTimeoutMs: config.buildTimeout * 1000 } : {}),
     },
+    // POST /v1/apply in a worker thread of its own (state/apply-worker.ts).
+    applyWorker: {
+      storeUrl,
+      ...(config.applyTimeout !== undefined ? { applyTimeoutMs: config.applyTimeout * 1000 } : {}),
+    },
     publicUrl: config.publicUrl ?? bound,
     ...(config.joinServers !== undefined ? { joinServers: config.joinServers } : {}),
     ...(config.testHoldStateWriteMs !== undefined

@@ -850,6 +850,9 @@ export const zhCN = {
     build_worker_died: '构建线程意外退出：{{error}}',
     build_worker_timeout:
       '构建线程未在 {{seconds}} 秒内响应（已将其停止并启动新的构建线程；如此规模的构建需要更久时，请调大 --build-timeout）',
+    apply_worker_died: '应用线程在应用期间意外退出：{{error}}（没有应用一半的变更；请重新应用）',
+    apply_worker_timeout:
+      '应用线程未在 {{seconds}} 秒内响应（已将其停止；没有应用一半的变更；如此规模的应用需要更久时，请调大 --apply-timeout）',
     alert_edge_offline: '节点 {{edge}} 已有 {{seconds}} 秒未上报',
     alert_edge_down: '节点 {{edge}} 宕机：{{reason}}',
     alert_config_error: '节点 {{edge}}：{{error}}',

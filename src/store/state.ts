@@ -199,6 +199,13 @@ export function stateQueries(c: Connection): StateQueries {
           await trx.deleteFrom('sites').where('domain', 'in', goneSites).execute();
         }
 
+        // The text of each entry written, made once: the row's and the cache's (writtenState).
+        const texts = new Map<string, string>();
+        const textOf = (key: string, entry: unknown) => {
+          const text = JSON.stringify(entry);
+          texts.set(key, text);
+          return text;
+        };
         const storedEdges = new Map(rows.edges.map((r) => [r.name, r]));
         for (const [position, edge] of desired.edges.entries()) {
           const stored = storedEdges.get(edge.name);
@@ -208,7 +215,7 @@ export function stateQueries(c: Connection): StateQueries {
               .values({
                 name: edge.name,
                 position,
-                spec: JSON.stringify(edge),
+                spec: textOf(`edge:${edge.name}`, edge),
                 token_hash: options.edgeTokenHashes?.[edge.name] ?? null,
                 created_at: at,
                 updated_at: at,
@@ -218,7 +225,7 @@ export function stateQueries(c: Connection): StateQueries {
             // token_hash and created_at are left as they are.
             await trx
               .updateTable('edges')
-              .set({ position, spec: JSON.stringify(edge), updated_at: at })
+              .set({ position, spec: textOf(`edge:${edge.name}`, edge), updated_at: at })
               .where('name', '=', edge.name)
               .execute();
           } else if (stored.position !== position) {
@@ -239,7 +246,7 @@ export function stateQueries(c: Connection): StateQueries {
               .values({
                 domain: site.domain,
                 position,
-                spec: JSON.stringify(site),
+                spec: textOf(`site:${site.domain}`, site),
                 created_at: at,
                 updated_at: at,
               })
@@ -247,7 +254,7 @@ export function stateQueries(c: Connection): StateQueries {
           } else if (updated.has(`site:${site.domain}`)) {
             await trx
               .updateTable('sites')
-              .set({ position, spec: JSON.stringify(site), updated_at: at })
+              .set({ position, spec: textOf(`site:${site.domain}`, site), updated_at: at })
               .where('domain', '=', site.domain)
               .execute();
           } else if (stored.position !== position) {
@@ -284,7 +291,7 @@ export function stateQueries(c: Connection): StateQueries {
             ...(reordered.length ? { reordered } : {}),
           },
         });
-        written = writtenState(rows, desired, updated, revision);
+        written = writtenState(rows, desired, texts, revision);
         await options.beforeCommit?.();
         return { revision, changed: revision !== rows.revision };
       });
@@ -301,59 +308,38 @@ export function stateQueries(c: Connection): StateQueries {
 function writtenState(
   rows: StoredRows,
   desired: Spec,
-  updated: Set<string>,
+  /** The text of each entry the write inserted or updated, by `kind:key`. */
+  texts: ReadonlyMap<string, string>,
   revision: number,
 ): ParsedState {
   const parsed: Parsed = new Map();
-  const oldEdges = new Map(rows.edges.map((r) => [r.name, r]));
-  const oldSites = new Map(rows.sites.map((r) => [r.domain, r]));
-  // A row the write left as it was is the row loaded (no new object per entry).
+  // A row the write left as it was is the row loaded (no new object, no new text).
   const keep = <R extends { position: number; text: string; spec: T }, T>(
     kind: string,
     old: R | undefined,
     next: T,
+    key: string,
     position: number,
-    changed: boolean,
-    made: (text: string, spec: T) => R,
   ): R => {
-    if (old !== undefined && !changed) {
-      remember(parsed, kind, old.text, old.spec);
-      return old.position === position ? old : { ...old, position };
-    }
-    const row = made(JSON.stringify(next), deepFreeze(next));
+    const text = texts.get(`${kind}:${key}`);
+    const row: R =
+      text === undefined && old !== undefined
+        ? old.position === position
+          ? old
+          : { ...old, position }
+        : ({
+            [kind === 'edge' ? 'name' : 'domain']: key,
+            position,
+            text,
+            spec: deepFreeze(next),
+          } as R);
     remember(parsed, kind, row.text, row.spec);
     return row;
   };
-  const edges = desired.edges.map((e, position) =>
-    keep(
-      'edge',
-      oldEdges.get(e.name),
-      e,
-      position,
-      updated.has(`edge:${e.name}`),
-      (text, spec) => ({
-        name: e.name,
-        position,
-        text,
-        spec,
-      }),
-    ),
-  );
-  const sites = desired.sites.map((s, position) =>
-    keep(
-      'site',
-      oldSites.get(s.domain),
-      s,
-      position,
-      updated.has(`site:${s.domain}`),
-      (text, spec) => ({
-        domain: s.domain,
-        position,
-        text,
-        spec,
-      }),
-    ),
-  );
+  const oldEdges = new Map(rows.edges.map((r) => [r.name, r]));
+  const oldSites = new Map(rows.sites.map((r) => [r.domain, r]));
+  const edges = desired.edges.map((e, i) => keep('edge', oldEdges.get(e.name), e, e.name, i));
+  const sites = desired.sites.map((x, i) => keep('site', oldSites.get(x.domain), x, x.domain, i));
   // The blocks are small: the written ones, frozen.
   const block = <T>(kind: string, value: T | undefined): T | undefined => {
     if (value === undefined) return undefined;
